@@ -1,0 +1,153 @@
+"""The application factory: extensions, blueprints, error handlers, CLI."""
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import Flask, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from app.db import db, utcnow
+from app.errors import DomainError
+from app.extensions import csrf, limiter, login_manager
+from config import Config, ProductionConfig, config_from_env
+
+
+def create_app(config: type[Config] | dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_object(config_from_env() if config is None or isinstance(config, dict) else config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    if app.config.get("PRODUCTION"):
+        ProductionConfig.check()
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_security_headers(app)
+    register_commands(app)
+    _quiet_token_logging()
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
+    from app.auth import models as _auth_models  # noqa: F401  (registers the user loader's model)
+    from app.auth.routes import load_user
+
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.auth.routes import bp as auth_bp
+    from app.main import bp as main_bp
+    from invitations.organiser_routes import bp as organiser_bp
+    from invitations.routes import bp as invitations_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(invitations_bp)
+    app.register_blueprint(organiser_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    def render(status: int, title: str, message: str):
+        return render_template("errors/error.html", status=status, title=title, message=message), status
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        db.session.rollback()
+        return render(error.status, "That didn't work", error.message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code in (301, 302, 303, 307, 308):
+            return error
+        db.session.rollback()
+        titles = {
+            400: ("Something in that request wasn't right", "Please go back, check what you entered and try again."),
+            403: ("You can't see this page", "Your account doesn't have access to it. If you think it should, ask an organiser."),
+            404: ("We can't find that page", "Check the address. If it came from an email, use the latest email we sent you."),
+            405: ("That action isn't available here", "Please go back and use the buttons on the page."),
+            410: ("This invitation has been handed on", "The person it was passed to has a link of their own."),
+            413: ("That file is too large", "Files can be up to 8 MB. Split it and try again."),
+            429: ("Too many attempts", "Please wait a minute and try again."),
+        }
+        title, message = titles.get(error.code, (error.name, error.description or ""))
+        response = app.make_response(render(error.code or 500, title, message))
+        if error.code == 429 and error.response is not None and "Retry-After" in error.response.headers:
+            response.headers["Retry-After"] = error.response.headers["Retry-After"]
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        app.logger.exception("Unhandled error on %s", _safe_path(request.path))
+        db.session.rollback()
+        return render(500, "Sorry, something went wrong on our side",
+                      "Nothing you entered has been saved. Please try again in a minute; if it keeps happening, contact the organisers.")
+
+
+def register_template_helpers(app: Flask) -> None:
+    from app import timefmt
+
+    app.jinja_env.filters.update(timefmt.FILTERS)
+    app.jinja_env.globals["span"] = timefmt.span
+    app.jinja_env.globals["now"] = utcnow
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; worker-src 'self' blob:; "
+            "style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        )
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if app.config.get("PRODUCTION"):
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return response
+
+
+def register_commands(app: Flask) -> None:
+    from app.auth.cli import users_cli
+    from app.cli import db_cli, demo_command
+    from app.mail.cli import mail_cli
+    from invitations.cli import invitations_cli, summit_cli
+
+    for command in (db_cli, demo_command, users_cli, mail_cli, invitations_cli, summit_cli):
+        app.cli.add_command(command)
+
+
+_TOKEN_IN_PATH = re.compile(r"(/i/)[^/?\s\"]+")
+
+
+def _safe_path(path: str) -> str:
+    return _TOKEN_IN_PATH.sub(r"\1[token]", path)
+
+
+class _RedactTokens(logging.Filter):
+    """Personal links are bearer credentials: keep them out of every log line (the access log included)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and "/i/" in record.msg:
+            record.msg = _TOKEN_IN_PATH.sub(r"\1[token]", record.msg)
+        if record.args:
+            record.args = tuple(_TOKEN_IN_PATH.sub(r"\1[token]", a) if isinstance(a, str) else a for a in record.args) \
+                if isinstance(record.args, tuple) else record.args
+        return True
+
+
+def _quiet_token_logging() -> None:
+    for name in ("werkzeug", "gunicorn.access", "gunicorn.error"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _RedactTokens) for f in logger.filters):
+            logger.addFilter(_RedactTokens())

@@ -1,0 +1,48 @@
+"""`flask users create` and `flask users token`."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from app.auth import services
+from app.auth.models import Role
+from app.db import db
+from app.errors import DomainError
+
+
+@click.group("users", help="Staff accounts.")
+def users_cli():
+    pass
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--name", required=True)
+@click.option("--organisation", default="")
+def create(email, role, name, organisation):
+    """Create a staff account. The password is read from standard input or asked for."""
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    try:
+        user = services.create_user(email, name=name, role=Role(role), password=password, organisation=organisation)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message)
+    click.echo(f"Created {user.role.value} {user.email}.")
+
+
+@users_cli.command("token")
+@click.argument("email")
+def token(email):
+    """Print a new API token for a staff account (for scanners)."""
+    user = services.find_user(email)
+    if user is None:
+        raise click.ClickException(f"There is no account for {email}.")
+    value = services.issue_api_token(user)
+    db.session.commit()
+    click.echo(value)

@@ -1,0 +1,65 @@
+"""`flask db upgrade` and `flask demo`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+
+from app.db import db
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def alembic_config():
+    from alembic.config import Config as AlembicConfig
+
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["engine"] = db.engine
+    return config
+
+
+def upgrade_database(revision: str = "head") -> None:
+    from alembic import command
+
+    url = current_app.config["DATABASE_URL"]
+    if url.startswith("sqlite:///"):
+        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    command.upgrade(alembic_config(), revision)
+
+
+@click.group("db", help="The database schema.")
+def db_cli():
+    pass
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def upgrade(revision):
+    """Bring the schema up to date (Alembic migrations)."""
+    upgrade_database(revision)
+    click.echo("The database is up to date.")
+
+
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True)
+def revision(message):
+    """Write a new migration from the models (for developers)."""
+    from alembic import command
+
+    import invitations.models  # noqa: F401  (load every model)
+
+    command.revision(alembic_config(), message=message, autogenerate=True)
+
+
+@click.command("demo", help="Load the demo summit, leaders and invitees (safe to run again).")
+def demo_command():
+    from invitations.demo import DEMO_PASSWORD, demo_accounts, load_demo
+
+    outcome = load_demo()
+    db.session.commit()
+    click.echo(f"Demo loaded: {outcome['invitations_created']} new invitations, {outcome['users']} staff accounts.")
+    click.echo(f"Sign in at {current_app.config['BASE_URL']}/sign-in with password {DEMO_PASSWORD!r} as:")
+    for role, email in demo_accounts().items():
+        click.echo(f"  {role:<10} {email}")

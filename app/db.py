@@ -1,0 +1,131 @@
+"""Database wiring: the declarative Base, one engine per app, one session per request, SQLite pragmas."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from flask import Flask, current_app
+from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def enum_column(cls) -> Enum:
+    """A portable enum column that stores the members' values and is checked by a constraint."""
+    return Enum(
+        cls,
+        native_enum=False,
+        length=20,
+        validate_strings=True,
+        create_constraint=True,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC everywhere and always hands back aware UTC datetimes (SQLite keeps no zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column; attach a zone first")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc)
+
+
+def make_engine(url: str, echo: bool = False, sqlite_begin: str = "IMMEDIATE") -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
+        _configure_sqlite(engine, sqlite_begin)
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def _configure_sqlite(engine: Engine, begin: str) -> None:
+    if begin not in ("IMMEDIATE", "DEFERRED"):
+        raise ValueError(f"SQLITE_BEGIN must be IMMEDIATE or DEFERRED, not {begin!r}")
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # We issue BEGIN ourselves so that every transaction takes the write lock up front:
+        # a deferred transaction that reads then writes fails with "database is locked" under load.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql(f"BEGIN {begin}")
+
+
+@dataclass
+class _State:
+    engine: Engine
+    session: scoped_session
+
+
+class Database:
+    """Reach the current app's engine and request-scoped session as `db.engine` and `db.session`."""
+
+    def init_app(self, app: Flask) -> None:
+        engine = make_engine(app.config["DATABASE_URL"], echo=app.config.get("SQL_ECHO", False),
+                             sqlite_begin=app.config.get("SQLITE_BEGIN", "IMMEDIATE"))
+        factory = sessionmaker(bind=engine, expire_on_commit=False)
+        app.extensions["db"] = _State(engine=engine, session=scoped_session(factory))
+
+        # Roll back whatever a failed request left open, then hand the connection back.
+        @app.teardown_appcontext
+        def _remove_session(exc):
+            state: _State = app.extensions["db"]
+            if exc is not None:
+                state.session.rollback()
+            state.session.remove()
+
+    @property
+    def _state(self) -> _State:
+        return current_app.extensions["db"]
+
+    @property
+    def engine(self) -> Engine:
+        return self._state.engine
+
+    @property
+    def session(self) -> Session:
+        return self._state.session()
+
+    def create_all(self) -> None:
+        Base.metadata.create_all(self.engine)
+
+    def drop_all(self) -> None:
+        Base.metadata.drop_all(self.engine)
+
+
+db = Database()

@@ -1,0 +1,31 @@
+"""Domain errors: each carries a sentence a person can act on."""
+
+
+class DomainError(Exception):
+    """A rule said no. `message` is shown to the person; `status` is the HTTP status to answer with."""
+
+    status = 409
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class ValidationFailed(DomainError):
+    status = 422
+
+
+class SummitFull(DomainError):
+    pass
+
+
+class RegistrationClosed(DomainError):
+    pass
+
+
+class InvalidState(DomainError):
+    pass

@@ -1,0 +1,18 @@
+"""Flask extensions, created unbound and bound in create_app()."""
+from flask import request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def failed_lookup(response) -> bool:
+    """Only a miss counts against the link look-up limit, so a delegate's own clicks never lock them out."""
+    return response.status_code == 404
+
+
+__all__ = ["csrf", "login_manager", "limiter", "failed_lookup", "request"]

@@ -1,0 +1,1 @@
+"""Email: the outbox, its backends and delivery."""

@@ -1,0 +1,40 @@
+"""Public pages (landing, privacy notice, health) and the staff home page."""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import text
+
+from app.auth.decorators import roles_required
+from app.auth.models import Role
+from app.db import db
+from app.summit import services as summit_services
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def index():
+    if current_user.is_authenticated and current_user.role == Role.ORGANISER:
+        return redirect(url_for("organiser.dashboard"))
+    return render_template("main/index.html", summit=summit_services.find_summit())
+
+
+@bp.get("/privacy")
+def privacy():
+    return render_template("main/privacy.html", summit=summit_services.find_summit())
+
+
+@bp.get("/healthz")
+def healthz():
+    db.session.execute(text("SELECT 1"))
+    return {"status": "ok"}
+
+
+@bp.get("/staff")
+@roles_required(Role.ORGANISER, Role.LEADER, Role.STEWARD)
+def staff_home():
+    from invitations.dashboards import leader_invitees  # the domain's read model
+
+    invitees = leader_invitees(current_user) if current_user.role == Role.LEADER else []
+    return render_template("main/staff_home.html", invitees=invitees, summit=summit_services.find_summit())

@@ -1,0 +1,60 @@
+"""Secrets handed to people: personal-link tokens, badge codes and API tokens."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+from flask import current_app
+
+SELECTOR_BYTES = 16  # 128 bits from `secrets`
+_SELECTOR_LEN = 22   # base64url of 16 bytes, unpadded
+_VERIFIER_LEN = 22
+
+# Crockford-style: no 0/O, 1/I/L or U, so a code read aloud or typed survives.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_PREFIX = "NH1"
+CODE_LENGTH = 27  # 30^27 is about 2^132
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def new_link_selector() -> str:
+    return _b64(secrets.token_bytes(SELECTOR_BYTES))
+
+
+def _verifier(selector: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    mac = hmac.new(key, b"invitation-link:" + selector.encode(), hashlib.sha256).digest()
+    return _b64(mac[:16])
+
+
+def link_token(selector: str) -> str:
+    """The token in a personal link: the stored selector plus a MAC a database dump cannot forge."""
+    return selector + _verifier(selector)
+
+
+def selector_from_token(token: str) -> str | None:
+    """The selector if the token's MAC checks out, else None. Constant-time on the MAC."""
+    if not isinstance(token, str) or len(token) != _SELECTOR_LEN + _VERIFIER_LEN or not token.isascii():
+        return None
+    selector, given = token[:_SELECTOR_LEN], token[_SELECTOR_LEN:]
+    if not hmac.compare_digest(_verifier(selector), given):
+        return None
+    return selector
+
+
+def new_badge_code() -> str:
+    body = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return f"{CODE_PREFIX}-{body}"
+
+
+def new_api_token() -> str:
+    return "nhs_" + secrets.token_urlsafe(32)
+
+
+def hash_api_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

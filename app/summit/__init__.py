@@ -1,0 +1,1 @@
+"""The summit row, its capacity gate and its status."""

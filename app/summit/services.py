@@ -1,0 +1,150 @@
+"""The summit's settings and the capacity gate (invariant 1)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+
+from app.db import db
+from app.errors import NotFound, ValidationFailed
+from app.summit.models import Summit
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def get_summit() -> Summit:
+    summit = db.session.scalars(select(Summit).order_by(Summit.id).limit(1)).first()
+    if summit is None:
+        raise NotFound("The summit has not been set up yet. An organiser can set it up with `flask --app wsgi summit configure`.")
+    return summit
+
+
+def find_summit() -> Summit | None:
+    return db.session.scalars(select(Summit).order_by(Summit.id).limit(1)).first()
+
+
+def take_place(summit_id: int) -> bool:
+    """Take one place if there is one. The conditional UPDATE is the whole guarantee: one statement
+    that both checks and increments, so two transactions can never both see the last place free."""
+    result = db.session.execute(
+        update(Summit)
+        .where(Summit.id == summit_id, Summit.places_taken < Summit.capacity)
+        .values(places_taken=Summit.places_taken + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def release_place(summit_id: int) -> None:
+    db.session.execute(
+        update(Summit)
+        .where(Summit.id == summit_id, Summit.places_taken > 0)
+        .values(places_taken=Summit.places_taken - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def refresh(summit: Summit) -> Summit:
+    db.session.refresh(summit)
+    return summit
+
+
+def default_summit_times(now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The next 14 October, 9:30am to 4:30pm London time."""
+    now = now or datetime.now(timezone.utc)
+    year = now.astimezone(LONDON).year
+    day = datetime(year, 10, 14, 9, 30, tzinfo=LONDON)
+    if day.astimezone(timezone.utc) <= now:
+        day = day.replace(year=year + 1)
+    return day.astimezone(timezone.utc), day.replace(hour=16, minute=30).astimezone(timezone.utc)
+
+
+DEFAULT_NAME = "The Lives we Lead: New Horizons"
+DEFAULT_VENUE = "Adastral Park"
+DEFAULT_ADDRESS = "Adastral Park, Martlesham Heath, Ipswich IP5 3RE"
+DEFAULT_TAGLINE = (
+    "An innovation summit for the people across Suffolk's public, private and voluntary sectors "
+    "most likely to generate innovation. Together we will shape a Suffolk-wide innovation strategy."
+)
+
+
+def configure_summit(
+    *,
+    name: str | None = None,
+    venue: str | None = None,
+    address: str | None = None,
+    tagline: str | None = None,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+    registration_opens_at: datetime | None = None,
+    registration_closes_at: datetime | None = None,
+    capacity: int | None = None,
+    target: int | None = None,
+    offer_hold_hours: int | None = None,
+    clear_opens: bool = False,
+    clear_closes: bool = False,
+) -> Summit:
+    """Create or update the summit. Raising capacity offers the new places to the waiting list."""
+    summit = find_summit()
+    if summit is None:
+        default_start, default_end = default_summit_times()
+        summit = Summit(
+            name=DEFAULT_NAME,
+            venue=DEFAULT_VENUE,
+            address=DEFAULT_ADDRESS,
+            tagline=DEFAULT_TAGLINE,
+            starts_at=default_start,
+            ends_at=default_end,
+            capacity=350,
+            target=300,
+            places_taken=0,
+            offer_hold_hours=48,
+        )
+        db.session.add(summit)
+        db.session.flush()
+    else:
+        # Lock the row so a concurrent registration cannot slip between the check and the write.
+        summit = db.session.scalars(select(Summit).where(Summit.id == summit.id).with_for_update()).one()
+        db.session.refresh(summit)
+
+    for field, value in (("name", name), ("venue", venue), ("address", address), ("tagline", tagline)):
+        if value is not None:
+            if field != "tagline" and not value.strip():
+                raise ValidationFailed(f"The summit's {field} cannot be empty.")
+            setattr(summit, field, value.strip())
+    if starts_at is not None:
+        summit.starts_at = starts_at
+    if ends_at is not None:
+        summit.ends_at = ends_at
+    if summit.ends_at <= summit.starts_at:
+        raise ValidationFailed("The summit must end after it starts.")
+    if registration_opens_at is not None or clear_opens:
+        summit.registration_opens_at = registration_opens_at
+    if registration_closes_at is not None or clear_closes:
+        summit.registration_closes_at = registration_closes_at
+    if summit.registration_opens_at and summit.registration_closes_at and summit.registration_closes_at <= summit.registration_opens_at:
+        raise ValidationFailed("Registration must close after it opens.")
+    if offer_hold_hours is not None:
+        if offer_hold_hours < 1 or offer_hold_hours > 24 * 14:
+            raise ValidationFailed("The offer hold time must be between 1 hour and 14 days (336 hours).")
+        summit.offer_hold_hours = offer_hold_hours
+    if target is not None:
+        if target < 0:
+            raise ValidationFailed("The target cannot be negative.")
+        summit.target = target
+    if capacity is not None:
+        if capacity < 0:
+            raise ValidationFailed("The capacity cannot be negative.")
+        if capacity < summit.places_taken:
+            raise ValidationFailed(
+                f"The capacity cannot go below the {summit.places_taken} places already taken "
+                "(registrations plus open waiting-list offers)."
+            )
+        summit.capacity = capacity
+    db.session.flush()
+    return summit
+
+
+def hold_until(summit: Summit, now: datetime) -> datetime:
+    return now + timedelta(hours=summit.offer_hold_hours)

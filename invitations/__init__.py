@@ -1,0 +1,1 @@
+"""Invitees, personal links, registration, the waiting list and substitution."""

@@ -1,0 +1,109 @@
+"""`flask invitations import|links` and `flask summit configure|status|expire-offers`."""
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from sqlalchemy import select
+
+from app.auth.models import Role, User
+from app.db import db
+from app.errors import DomainError
+from app.timefmt import parse_local
+from invitations import dashboards, services
+from invitations.csv_import import parse_invitations_csv
+from invitations.models import LIVE_STATES, Invitation
+
+
+@click.group("invitations", help="Invitees and their personal links.")
+def invitations_cli():
+    pass
+
+
+@invitations_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_file(file: Path):
+    """Import invitees from a CSV file: all rows or none."""
+    champions = {u.email: u.id for u in db.session.scalars(select(User).where(User.role == Role.LEADER))}
+    result = parse_invitations_csv(file.read_bytes(), champions.keys())
+    if not result.ok:
+        for error in result.errors:
+            click.echo(f"{file.name}: {error}", err=True)
+        raise click.ClickException(f"Nothing was imported: {len(result.errors)} problem(s) in {file.name}.")
+    outcome = services.import_invitees(result.rows, champions)
+    db.session.commit()
+    click.echo(f"Imported {len(result.rows)} rows: {outcome.created} new, {outcome.updated} updated.")
+
+
+@invitations_cli.command("links")
+@click.option("--base-url", required=True, help="The public address, e.g. https://newhorizons.example.org")
+def links(base_url: str):
+    """Print CSV `email,url`: each live invitee's personal link."""
+    current_app.config["BASE_URL"] = base_url.rstrip("/")
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(["email", "url"])
+    for inv in db.session.scalars(select(Invitation).where(Invitation.state.in_(LIVE_STATES)).order_by(Invitation.email)):
+        writer.writerow([inv.email, services.personal_url(inv)])
+
+
+@click.group("summit", help="The summit's settings and status.")
+def summit_cli():
+    pass
+
+
+def _when(value: str | None):
+    if value is None:
+        return None
+    try:
+        return parse_local(value)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a date and time; use e.g. 2026-10-14T09:30 (UK time).")
+
+
+@summit_cli.command("configure")
+@click.option("--capacity", type=click.IntRange(min=0))
+@click.option("--target", type=click.IntRange(min=0))
+@click.option("--name")
+@click.option("--venue")
+@click.option("--address")
+@click.option("--starts", help="UK time, e.g. 2026-10-14T09:30")
+@click.option("--ends", help="UK time, e.g. 2026-10-14T16:30")
+@click.option("--opens", help="When registration opens (UK time)")
+@click.option("--closes", help="When registration closes (UK time)")
+@click.option("--hold-hours", type=click.IntRange(min=1, max=336), help="How long a waiting-list offer is held")
+def configure(capacity, target, name, venue, address, starts, ends, opens, closes, hold_hours):
+    """Create or change the summit."""
+    try:
+        summit = services.configure_summit(
+            capacity=capacity, target=target, name=name, venue=venue, address=address,
+            starts_at=_when(starts), ends_at=_when(ends), registration_opens_at=_when(opens),
+            registration_closes_at=_when(closes), offer_hold_hours=hold_hours,
+        )
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message)
+    click.echo(f"{summit.name}: capacity {summit.capacity}, target {summit.target}, {summit.places_taken} places taken.")
+
+
+@summit_cli.command("status")
+def status():
+    """Print one JSON object: capacity, target, registered, offers_held, waitlisted, declined, invited."""
+    try:
+        services.expire_offers()
+        db.session.commit()
+        click.echo(json.dumps(dashboards.summit_status()))
+    except DomainError as error:
+        raise click.ClickException(error.message)
+
+
+@summit_cli.command("expire-offers")
+def expire_offers():
+    """Expire lapsed waiting-list offers and pass the places on (safe to run as often as you like)."""
+    count = services.expire_offers()
+    db.session.commit()
+    click.echo(f"Expired {count} offer(s).")

@@ -1,0 +1,63 @@
+"""Read models for staff pages: aggregate queries, no N+1."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from app.db import db
+from invitations.models import Invitation, InvitationState, WaitlistEntry, WaitlistState
+
+
+def leader_invitees(leader) -> list[Invitation]:
+    return list(db.session.scalars(
+        select(Invitation).where(Invitation.champion_id == leader.id).order_by(Invitation.state, Invitation.name)
+    ))
+
+
+def state_counts() -> dict[InvitationState, int]:
+    rows = db.session.execute(select(Invitation.state, func.count()).group_by(Invitation.state)).all()
+    counts = {state: 0 for state in InvitationState}
+    counts.update(dict(rows))
+    return counts
+
+
+def funnel_counts() -> dict[str, int]:
+    """Invited, sent, opened, registered, in one aggregate query."""
+    live = Invitation.state.not_in([InvitationState.REVOKED, InvitationState.HANDED_ON])
+    row = db.session.execute(
+        select(
+            func.count().filter(live),
+            func.count(Invitation.sent_at).filter(live),
+            func.count(Invitation.opened_at).filter(live),
+            func.count().filter(Invitation.state == InvitationState.REGISTERED),
+        )
+    ).one()
+    return {"invited": row[0], "sent": row[1], "opened": row[2], "registered": row[3]}
+
+
+def waiting_list() -> list[WaitlistEntry]:
+    return list(db.session.scalars(
+        select(WaitlistEntry)
+        .where(WaitlistEntry.state.in_([WaitlistState.WAITING, WaitlistState.OFFERED]))
+        .options(selectinload(WaitlistEntry.invitation))
+        .order_by(WaitlistEntry.state.desc(), WaitlistEntry.joined_at, WaitlistEntry.id)
+    ))
+
+
+def summit_status() -> dict[str, int]:
+    """What `summit status` prints: one JSON object."""
+    from app.summit.services import get_summit
+
+    summit = get_summit()
+    counts = state_counts()
+    return {
+        "capacity": summit.capacity,
+        "target": summit.target,
+        "registered": counts[InvitationState.REGISTERED],
+        "offers_held": counts[InvitationState.OFFERED],
+        "waitlisted": counts[InvitationState.WAITLISTED],
+        "declined": counts[InvitationState.DECLINED],
+        "invited": sum(n for state, n in counts.items() if state not in (InvitationState.REVOKED, InvitationState.HANDED_ON)),
+        "places_taken": summit.places_taken,
+        "places_left": summit.places_left,
+    }

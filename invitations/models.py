@@ -1,0 +1,142 @@
+"""Invitations, registrations and the waiting list."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.auth.models import User
+from app.db import Base, UTCDateTime, enum_column, utcnow
+
+
+class InvitationState(enum.Enum):
+    INVITED = "invited"          # not answered yet
+    REGISTERED = "registered"
+    WAITLISTED = "waitlisted"
+    OFFERED = "offered"          # holds a time-limited offer of a freed place
+    DECLINED = "declined"
+    CANCELLED = "cancelled"      # registered, then gave the place back
+    HANDED_ON = "handed_on"      # sent a colleague instead
+    REVOKED = "revoked"
+
+    @property
+    def label(self) -> str:
+        return STATE_LABELS[self]
+
+    @property
+    def tone(self) -> str:
+        return STATE_TONES[self]
+
+
+STATE_LABELS = {
+    InvitationState.INVITED: "Invited",
+    InvitationState.REGISTERED: "Registered",
+    InvitationState.WAITLISTED: "Waiting list",
+    InvitationState.OFFERED: "Place offered",
+    InvitationState.DECLINED: "Declined",
+    InvitationState.CANCELLED: "Cancelled",
+    InvitationState.HANDED_ON: "Handed on",
+    InvitationState.REVOKED: "Revoked",
+}
+STATE_TONES = {
+    InvitationState.INVITED: "neutral",
+    InvitationState.REGISTERED: "ok",
+    InvitationState.WAITLISTED: "warning",
+    InvitationState.OFFERED: "warning",
+    InvitationState.DECLINED: "neutral",
+    InvitationState.CANCELLED: "neutral",
+    InvitationState.HANDED_ON: "neutral",
+    InvitationState.REVOKED: "error",
+}
+
+# A link in one of these states still opens a page the delegate can act on.
+LIVE_STATES = frozenset(
+    {
+        InvitationState.INVITED,
+        InvitationState.REGISTERED,
+        InvitationState.WAITLISTED,
+        InvitationState.OFFERED,
+        InvitationState.DECLINED,
+        InvitationState.CANCELLED,
+    }
+)
+
+
+class Invitation(Base):
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-cased, so the unique constraint is case-insensitive (invariant 2).
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    organisation: Mapped[str] = mapped_column(String(200))
+    job_title: Mapped[str] = mapped_column(String(200), default="")
+    sector: Mapped[str] = mapped_column(String(100), default="")
+    champion_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
+    state: Mapped[InvitationState] = mapped_column(enum_column(InvitationState), default=InvitationState.INVITED, index=True)
+    # The public half of the personal link; the other half is an HMAC of it under SECRET_KEY.
+    link_selector: Mapped[str] = mapped_column(String(32), unique=True)
+    # What the QR badge carries: opaque, unguessable, no look-alike characters.
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    substitute_for_id: Mapped[int | None] = mapped_column(ForeignKey("invitation.id", ondelete="SET NULL"))
+    decline_reason: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    champion: Mapped[User | None] = relationship(foreign_keys=[champion_id])
+    substitute_for: Mapped[Invitation | None] = relationship(remote_side=[id], foreign_keys=[substitute_for_id])
+    registration: Mapped[Registration | None] = relationship(back_populates="invitation", uselist=False)
+    waitlist_entry: Mapped[WaitlistEntry | None] = relationship(back_populates="invitation", uselist=False)
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name.strip() else self.name
+
+
+class RegistrationState(enum.Enum):
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    TRANSFERRED = "transferred"  # passed to a colleague
+
+
+class Registration(Base):
+    __tablename__ = "registration"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitation.id", ondelete="CASCADE"), unique=True)
+    state: Mapped[RegistrationState] = mapped_column(enum_column(RegistrationState), default=RegistrationState.CONFIRMED)
+    dietary: Mapped[str] = mapped_column(Text, default="")
+    access_needs: Mapped[str] = mapped_column(Text, default="")
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    invitation: Mapped[Invitation] = relationship(back_populates="registration")
+
+
+class WaitlistState(enum.Enum):
+    WAITING = "waiting"
+    OFFERED = "offered"
+    ACCEPTED = "accepted"
+    EXPIRED = "expired"
+    LEFT = "left"
+
+
+class WaitlistEntry(Base):
+    __tablename__ = "waitlist_entry"
+    __table_args__ = (Index("ix_waitlist_entry_state_joined", "state", "joined_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitation.id", ondelete="CASCADE"), unique=True)
+    state: Mapped[WaitlistState] = mapped_column(enum_column(WaitlistState), default=WaitlistState.WAITING)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    invitation: Mapped[Invitation] = relationship(back_populates="waitlist_entry")

@@ -1,0 +1,293 @@
+"""Organisers' screens for invitations, the summit settings and the waiting list."""
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import timezone
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from app.auth.decorators import organiser_required
+from app.auth.models import Role, User
+from app.csv_export import to_csv
+from app.db import db
+from app.errors import DomainError
+from app.summit import services as summit_services
+from app.timefmt import LONDON, input_value, local
+from invitations import dashboards, services
+from invitations.csv_import import parse_invitations_csv
+from invitations.forms import ConfirmForm, ImportConfirmForm, ImportForm, InvitationForm, SummitForm
+from invitations.models import Invitation, InvitationState
+
+bp = Blueprint("organiser", __name__, url_prefix="/organiser")
+PAGE_SIZE = 50
+
+
+def _leaders() -> list[User]:
+    return list(db.session.scalars(select(User).where(User.role == Role.LEADER).order_by(User.name)))
+
+
+@bp.get("/")
+@organiser_required
+def dashboard():
+    summit = summit_services.get_summit()
+    services.expire_offers()
+    db.session.commit()
+    return render_template(
+        "organiser/dashboard.html", summit=summit, status=dashboards.summit_status(), funnel=dashboards.funnel_counts()
+    )
+
+
+def _filtered_invitations():
+    query = select(Invitation)
+    q = (request.args.get("q") or "").strip()
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(or_(func.lower(Invitation.name).like(like), Invitation.email.like(like),
+                                func.lower(Invitation.organisation).like(like)))
+    state = request.args.get("state") or ""
+    if state:
+        try:
+            query = query.where(Invitation.state == InvitationState(state))
+        except ValueError:
+            abort(400)
+    organisation = request.args.get("organisation") or ""
+    if organisation:
+        query = query.where(Invitation.organisation == organisation)
+    champion = request.args.get("champion") or ""
+    if champion:
+        if champion == "none":
+            query = query.where(Invitation.champion_id.is_(None))
+        elif champion.isdigit():
+            query = query.where(Invitation.champion_id == int(champion))
+        else:
+            abort(400)
+    return query
+
+
+@bp.get("/invitations")
+@organiser_required
+def invitations():
+    query = _filtered_invitations()
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    rows = db.session.scalars(
+        query.order_by(Invitation.name, Invitation.id).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    champions = {u.id: u for u in _leaders()}
+    organisations = db.session.scalars(select(Invitation.organisation).distinct().order_by(Invitation.organisation)).all()
+    return render_template(
+        "organiser/invitations.html", rows=rows, total=total, page=page, pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        champions=champions, organisations=organisations, states=list(InvitationState), args=request.args,
+    )
+
+
+@bp.get("/invitations/export.csv")
+@organiser_required
+def export_invitations():
+    rows = db.session.scalars(_filtered_invitations().order_by(Invitation.name, Invitation.id)).all()
+    champions = {u.id: u.email for u in _leaders()}
+    body = to_csv(
+        ["email", "name", "organisation", "job_title", "champion_email", "state", "sent_at", "opened_at", "responded_at"],
+        ([i.email, i.name, i.organisation, i.job_title, champions.get(i.champion_id, ""), i.state.value,
+          i.sent_at.isoformat() if i.sent_at else "", i.opened_at.isoformat() if i.opened_at else "",
+          i.responded_at.isoformat() if i.responded_at else ""] for i in rows),
+    )
+    return Response(body, mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=invitations.csv", "Cache-Control": "no-store"})
+
+
+def _invitation_form(invitation: Invitation | None = None) -> InvitationForm:
+    form = InvitationForm(obj=invitation)
+    form.champion_id.choices = [(0, "No champion")] + [(u.id, f"{u.name} ({u.organisation})" if u.organisation else u.name)
+                                                       for u in _leaders()]
+    if invitation is not None and not form.is_submitted():
+        form.champion_id.data = invitation.champion_id or 0
+    return form
+
+
+def _invitee_data(form: InvitationForm) -> services.InviteeData:
+    return services.InviteeData(
+        email=form.email.data, name=form.name.data, organisation=form.organisation.data,
+        job_title=form.job_title.data or "", sector=form.sector.data or "", champion_id=form.champion_id.data or None,
+    )
+
+
+@bp.route("/invitations/new", methods=["GET", "POST"])
+@organiser_required
+def new_invitation():
+    form = _invitation_form()
+    if form.validate_on_submit():
+        try:
+            invitation = services.create_invitation(_invitee_data(form), actor=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            form.email.errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(f"{invitation.name} is invited. Their invitation has not been emailed yet.", "success")
+            return redirect(url_for(".invitation", invitation_id=invitation.id))
+    status = 422 if form.is_submitted() else 200
+    return render_template("organiser/invitation_form.html", form=form, invitation=None), status
+
+
+@bp.get("/invitations/<int:invitation_id>")
+@organiser_required
+def invitation(invitation_id: int):
+    inv = services.get_invitation(invitation_id)
+    from app.audit import AuditEvent
+
+    history = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.invitation_id == inv.id).order_by(AuditEvent.at.desc()).limit(50)
+    ).all()
+    return render_template("organiser/invitation.html", invitation=inv, history=history, form=ConfirmForm(),
+                           link=services.personal_url(inv))
+
+
+@bp.route("/invitations/<int:invitation_id>/edit", methods=["GET", "POST"])
+@organiser_required
+def edit_invitation(invitation_id: int):
+    inv = services.get_invitation(invitation_id)
+    form = _invitation_form(inv)
+    if form.validate_on_submit():
+        try:
+            services.update_invitation(inv, _invitee_data(form), actor=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            form.email.errors.append(error.message)
+        else:
+            db.session.commit()
+            flash("Saved.", "success")
+            return redirect(url_for(".invitation", invitation_id=inv.id))
+    status = 422 if form.is_submitted() else 200
+    return render_template("organiser/invitation_form.html", form=form, invitation=inv), status
+
+
+@bp.post("/invitations/<int:invitation_id>/revoke")
+@organiser_required
+def revoke_invitation(invitation_id: int):
+    inv = services.get_invitation(invitation_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.revoke_invitation(inv, actor=current_user)
+    db.session.commit()
+    flash(f"{inv.name}'s invitation is revoked: their link and badge no longer work.", "success")
+    return redirect(url_for(".invitation", invitation_id=inv.id))
+
+
+@bp.post("/invitations/<int:invitation_id>/send")
+@organiser_required
+def send_invitation(invitation_id: int):
+    inv = services.get_invitation(invitation_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.send_invitation(inv, actor=current_user)
+    db.session.commit()
+    flash(f"The invitation to {inv.name} is queued to send.", "success")
+    return redirect(url_for(".invitation", invitation_id=inv.id))
+
+
+@bp.post("/invitations/<int:invitation_id>/new-link")
+@organiser_required
+def reissue_link(invitation_id: int):
+    inv = services.get_invitation(invitation_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.reissue_link(inv, actor=current_user)
+    db.session.commit()
+    flash("A new link is made and the old one no longer works. Send the invitation again so they have it.", "success")
+    return redirect(url_for(".invitation", invitation_id=inv.id))
+
+
+def _champion_map() -> dict[str, int]:
+    return {u.email: u.id for u in _leaders()}
+
+
+@bp.route("/invitations/import", methods=["GET", "POST"])
+@organiser_required
+def import_invitations():
+    form = ImportForm()
+    if not form.validate_on_submit():
+        status = 422 if form.is_submitted() else 200
+        return render_template("organiser/import.html", form=form, result=None), status
+    data = form.file.data.read()
+    result = parse_invitations_csv(data, _champion_map().keys())
+    existing = set()
+    if result.ok:
+        emails = [row.email for row in result.rows]
+        for start in range(0, len(emails), 500):
+            existing.update(db.session.scalars(select(Invitation.email).where(Invitation.email.in_(emails[start:start + 500]))))
+    confirm = ImportConfirmForm(payload=base64.b64encode(data).decode())
+    status = 200 if result.ok else 422
+    return render_template("organiser/import.html", form=form, result=result, confirm=confirm, existing=existing,
+                           filename=form.file.data.filename), status
+
+
+@bp.post("/invitations/import/confirm")
+@organiser_required
+def confirm_import():
+    form = ImportConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        data = base64.b64decode(form.payload.data, validate=True)
+    except (binascii.Error, ValueError):
+        abort(400)
+    champions = _champion_map()
+    result = parse_invitations_csv(data, champions.keys())
+    if not result.ok:
+        # Something changed since the preview (a champion removed, say): show the errors, import nothing.
+        flash("The file no longer checks out, so nothing was imported. See the problems below.", "error")
+        return render_template("organiser/import.html", form=ImportForm(), result=result, confirm=None, existing=set()), 422
+    outcome = services.import_invitees(result.rows, champions, actor=current_user)
+    db.session.commit()
+    flash(f"Imported: {outcome.created} new invitations, {outcome.updated} updated.", "success")
+    return redirect(url_for(".invitations"))
+
+
+@bp.route("/summit", methods=["GET", "POST"])
+@organiser_required
+def summit_settings():
+    summit = summit_services.get_summit()
+    form = SummitForm(obj=summit)
+    if not form.is_submitted():
+        for field in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at"):
+            value = getattr(summit, field)
+            getattr(form, field).data = local(value).replace(tzinfo=None) if value else None
+    if form.validate_on_submit():
+        def utc(value):
+            return value.replace(tzinfo=LONDON).astimezone(timezone.utc) if value else None
+
+        try:
+            services.configure_summit(
+                name=form.name.data, tagline=form.tagline.data or "", venue=form.venue.data, address=form.address.data,
+                starts_at=utc(form.starts_at.data), ends_at=utc(form.ends_at.data),
+                registration_opens_at=utc(form.registration_opens_at.data),
+                registration_closes_at=utc(form.registration_closes_at.data),
+                clear_opens=form.registration_opens_at.data is None, clear_closes=form.registration_closes_at.data is None,
+                capacity=form.capacity.data, target=form.target.data, offer_hold_hours=form.offer_hold_hours.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            field = form.capacity if "capacity" in error.message else form.ends_at if "end" in error.message else form.name
+            field.errors.append(error.message)
+        else:
+            from app import audit
+
+            audit.record("summit.configured", actor=current_user)
+            db.session.commit()
+            flash("The summit's settings are saved.", "success")
+            return redirect(url_for(".summit_settings"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("organiser/summit.html", form=form, summit=summit, input_value=input_value), status
+
+
+@bp.get("/waiting-list")
+@organiser_required
+def waiting_list():
+    services.expire_offers()
+    db.session.commit()
+    return render_template("organiser/waiting_list.html", entries=dashboards.waiting_list(),
+                           summit=summit_services.get_summit())

@@ -1,0 +1,564 @@
+"""Invitation rules: links, registration, the waiting list, handing on, and the organisers' edits.
+
+Services flush but never commit; the caller commits once. Every place taken or given back goes
+through app.summit.services.take_place / release_place in the same transaction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select, update
+
+from app import audit
+from app.db import db, utcnow
+from app.errors import InvalidState, NotFound, RegistrationClosed, SummitFull, ValidationFailed
+from app.mail.outbox import enqueue
+from app.security import link_token, new_badge_code, new_link_selector, selector_from_token
+from app.summit import services as summit_services
+from app.summit.models import Summit
+from app.urls import external_url
+from invitations.models import (
+    LIVE_STATES,
+    Invitation,
+    InvitationState,
+    Registration,
+    RegistrationState,
+    WaitlistEntry,
+    WaitlistState,
+)
+
+S = InvitationState
+
+
+# --- links -----------------------------------------------------------------------------------
+
+def invitation_for_token(token: str) -> Invitation | None:
+    selector = selector_from_token(token)
+    if selector is None:
+        return None
+    return db.session.scalars(select(Invitation).where(Invitation.link_selector == selector)).first()
+
+
+def token_for(invitation: Invitation) -> str:
+    return link_token(invitation.link_selector)
+
+
+def personal_url(invitation: Invitation) -> str:
+    return external_url("invitations.home", token=token_for(invitation))
+
+
+def mark_opened(invitation: Invitation, now: datetime | None = None) -> None:
+    if invitation.opened_at is None:
+        invitation.opened_at = now or utcnow()
+
+
+def reissue_link(invitation: Invitation, actor=None) -> Invitation:
+    """A new link; the old one stops working at once."""
+    invitation.link_selector = new_link_selector()
+    audit.record("invitation.link_reissued", actor=actor, invitation_id=invitation.id)
+    db.session.flush()
+    return invitation
+
+
+# --- creating and editing --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class InviteeData:
+    email: str
+    name: str
+    organisation: str
+    job_title: str = ""
+    champion_id: int | None = None
+    sector: str = ""
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_by_email(email: str) -> Invitation | None:
+    return db.session.scalars(select(Invitation).where(Invitation.email == normalise_email(email))).first()
+
+
+def create_invitation(data: InviteeData, *, actor=None, substitute_for: Invitation | None = None) -> Invitation:
+    email = normalise_email(data.email)
+    if find_by_email(email) is not None:
+        raise ValidationFailed(f"{email} has already been invited; each person has one invitation.")
+    invitation = Invitation(
+        email=email,
+        name=data.name.strip(),
+        organisation=data.organisation.strip(),
+        job_title=data.job_title.strip(),
+        sector=data.sector.strip(),
+        champion_id=data.champion_id,
+        state=S.INVITED,
+        link_selector=new_link_selector(),
+        code=new_badge_code(),
+        substitute_for=substitute_for,
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    audit.record("invitation.created", actor=actor, invitation_id=invitation.id, email=email)
+    return invitation
+
+
+def update_invitation(invitation: Invitation, data: InviteeData, *, actor=None) -> Invitation:
+    email = normalise_email(data.email)
+    if email != invitation.email:
+        other = find_by_email(email)
+        if other is not None and other.id != invitation.id:
+            raise ValidationFailed(f"{email} already has an invitation of its own.")
+    before = {"email": invitation.email, "name": invitation.name, "organisation": invitation.organisation,
+              "job_title": invitation.job_title, "champion_id": invitation.champion_id}
+    invitation.email = email
+    invitation.name = data.name.strip()
+    invitation.organisation = data.organisation.strip()
+    invitation.job_title = data.job_title.strip()
+    invitation.champion_id = data.champion_id
+    if data.sector:
+        invitation.sector = data.sector.strip()
+    db.session.flush()
+    after = {"email": invitation.email, "name": invitation.name, "organisation": invitation.organisation,
+             "job_title": invitation.job_title, "champion_id": invitation.champion_id}
+    if before != after:
+        audit.record("invitation.updated", actor=actor, invitation_id=invitation.id, before=before, after=after)
+    return invitation
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    created: int
+    updated: int
+
+
+def import_invitees(rows, champions_by_email: dict[str, int], *, actor=None) -> ImportOutcome:
+    """Upsert parsed CSV rows (already validated as a whole). A known email is updated, never duplicated."""
+    emails = [row.email for row in rows]
+    existing: dict[str, Invitation] = {}
+    for chunk_start in range(0, len(emails), 500):
+        chunk = emails[chunk_start:chunk_start + 500]
+        for inv in db.session.scalars(select(Invitation).where(Invitation.email.in_(chunk))):
+            existing[inv.email] = inv
+    created = updated = 0
+    for row in rows:
+        champion_id = champions_by_email.get(row.champion_email) if row.champion_email else None
+        inv = existing.get(row.email)
+        if inv is None:
+            inv = Invitation(
+                email=row.email, name=row.name, organisation=row.organisation, job_title=row.job_title,
+                champion_id=champion_id, state=S.INVITED, link_selector=new_link_selector(), code=new_badge_code(),
+            )
+            db.session.add(inv)
+            existing[row.email] = inv
+            created += 1
+        else:
+            changed = False
+            for field, value in (("name", row.name), ("organisation", row.organisation), ("job_title", row.job_title)):
+                if getattr(inv, field) != value:
+                    setattr(inv, field, value)
+                    changed = True
+            if row.champion_email and inv.champion_id != champion_id:
+                inv.champion_id = champion_id
+                changed = True
+            updated += int(changed)
+    db.session.flush()
+    audit.record("invitations.imported", actor=actor, created=created, updated=updated)
+    return ImportOutcome(created=created, updated=updated)
+
+
+def revoke_invitation(invitation: Invitation, *, actor=None, now: datetime | None = None) -> Invitation:
+    """Withdraw an invitation: its link and badge stop working, and any place it held goes back."""
+    now = now or utcnow()
+    if invitation.state in (S.REVOKED, S.HANDED_ON):
+        raise InvalidState("This invitation is no longer live, so there is nothing to revoke.")
+    before = invitation.state.value
+    _give_up_place(invitation, now)
+    invitation.state = S.REVOKED
+    audit.record("invitation.revoked", actor=actor, invitation_id=invitation.id, before=before, after="revoked")
+    db.session.flush()
+    return invitation
+
+
+def _give_up_place(invitation: Invitation, now: datetime) -> None:
+    """Release whatever the invitation holds: a confirmed place, an offer or a queue position."""
+    summit = summit_services.get_summit()
+    if invitation.state == S.REGISTERED and invitation.registration is not None:
+        invitation.registration.state = RegistrationState.CANCELLED
+        invitation.registration.cancelled_at = now
+        summit_services.release_place(summit.id)
+        fill_from_waitlist(summit, now)
+    elif invitation.state == S.OFFERED and invitation.waitlist_entry is not None:
+        rows = db.session.execute(
+            update(WaitlistEntry)
+            .where(WaitlistEntry.id == invitation.waitlist_entry.id, WaitlistEntry.state == WaitlistState.OFFERED)
+            .values(state=WaitlistState.LEFT)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        db.session.refresh(invitation.waitlist_entry)
+        if rows == 1:
+            summit_services.release_place(summit.id)
+            fill_from_waitlist(summit, now)
+    elif invitation.state == S.WAITLISTED and invitation.waitlist_entry is not None:
+        invitation.waitlist_entry.state = WaitlistState.LEFT
+
+
+# --- the delegate's journey --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RegistrationDetails:
+    name: str
+    organisation: str
+    job_title: str
+    dietary: str = ""
+    access_needs: str = ""
+
+
+REGISTERABLE = frozenset({S.INVITED, S.DECLINED, S.CANCELLED, S.WAITLISTED})
+
+
+def _apply_details(invitation: Invitation, details: RegistrationDetails, now: datetime) -> Registration:
+    invitation.name = details.name.strip()
+    invitation.organisation = details.organisation.strip()
+    invitation.job_title = details.job_title.strip()
+    registration = invitation.registration
+    if registration is None:
+        registration = Registration(invitation=invitation)
+        db.session.add(registration)
+    registration.state = RegistrationState.CONFIRMED
+    registration.dietary = details.dietary.strip()
+    registration.access_needs = details.access_needs.strip()
+    registration.consent_at = now
+    registration.registered_at = now
+    registration.cancelled_at = None
+    return registration
+
+
+def _check_open(summit: Summit, now: datetime) -> None:
+    if not summit.registration_open(now):
+        if summit.registration_opens_at and now < summit.registration_opens_at:
+            raise RegistrationClosed("Registration has not opened yet. Your link will work when it does.")
+        raise RegistrationClosed("Registration for the summit has closed. If you still hope to come, please contact the organisers.")
+
+
+def register(invitation: Invitation, details: RegistrationDetails, now: datetime | None = None) -> Registration:
+    """Take a place for the invitee, or raise SummitFull / RegistrationClosed / InvalidState."""
+    now = now or utcnow()
+    if invitation.state == S.REGISTERED:
+        raise InvalidState("You're already registered. You can change your details on your page.")
+    if invitation.state == S.OFFERED:
+        return accept_offer(invitation, details, now)
+    if invitation.state not in REGISTERABLE:
+        raise InvalidState("This invitation can no longer be used to register.")
+    summit = summit_services.get_summit()
+    _check_open(summit, now)
+    expire_offers(now)
+    if not summit_services.take_place(summit.id):
+        raise SummitFull("The summit is full. You can join the waiting list and we'll offer you the next free place.")
+    if invitation.waitlist_entry is not None and invitation.waitlist_entry.state == WaitlistState.WAITING:
+        invitation.waitlist_entry.state = WaitlistState.ACCEPTED
+    registration = _apply_details(invitation, details, now)
+    invitation.state = S.REGISTERED
+    invitation.responded_at = now
+    db.session.flush()
+    _send_confirmation(invitation, summit)
+    return registration
+
+
+def update_details(invitation: Invitation, details: RegistrationDetails, now: datetime | None = None) -> Registration:
+    now = now or utcnow()
+    if invitation.state != S.REGISTERED or invitation.registration is None:
+        raise InvalidState("Only a registered delegate can change their details.")
+    registration = invitation.registration
+    invitation.name = details.name.strip()
+    invitation.organisation = details.organisation.strip()
+    invitation.job_title = details.job_title.strip()
+    registration.dietary = details.dietary.strip()
+    registration.access_needs = details.access_needs.strip()
+    if registration.consent_at is None:
+        registration.consent_at = now
+    db.session.flush()
+    summit = summit_services.get_summit()
+    enqueue(
+        "details_changed", to_email=invitation.email, to_name=invitation.name, invitation_id=invitation.id,
+        subject="Your details for New Horizons have been updated",
+        context=_mail_context(invitation, summit),
+    )
+    return registration
+
+
+def cancel_registration(invitation: Invitation, now: datetime | None = None) -> None:
+    """Give the place back; the next person on the waiting list is offered it in this transaction."""
+    now = now or utcnow()
+    if invitation.state != S.REGISTERED:
+        raise InvalidState("You don't hold a place, so there is nothing to cancel.")
+    summit = summit_services.get_summit()
+    _give_up_place(invitation, now)
+    invitation.state = S.CANCELLED
+    invitation.responded_at = now
+    db.session.flush()
+    enqueue(
+        "registration_cancelled", to_email=invitation.email, to_name=invitation.name, invitation_id=invitation.id,
+        subject="Your place at New Horizons is cancelled", context=_mail_context(invitation, summit),
+    )
+
+
+def decline(invitation: Invitation, reason: str = "", now: datetime | None = None) -> None:
+    now = now or utcnow()
+    if invitation.state == S.REGISTERED:
+        raise InvalidState("You're registered. To give your place back, use Cancel my place.")
+    if invitation.state not in (S.INVITED, S.DECLINED, S.CANCELLED, S.WAITLISTED, S.OFFERED):
+        raise InvalidState("This invitation can no longer be answered.")
+    _give_up_place(invitation, now)
+    invitation.state = S.DECLINED
+    invitation.decline_reason = reason.strip()[:1000]
+    invitation.responded_at = now
+    db.session.flush()
+
+
+def join_waitlist(invitation: Invitation, now: datetime | None = None) -> WaitlistEntry:
+    now = now or utcnow()
+    if invitation.state in (S.WAITLISTED, S.OFFERED):
+        raise InvalidState("You're already on the waiting list.")
+    if invitation.state not in (S.INVITED, S.DECLINED, S.CANCELLED):
+        raise InvalidState("This invitation can't join the waiting list.")
+    summit = summit_services.get_summit()
+    _check_open(summit, now)
+    expire_offers(now)
+    db.session.refresh(summit)
+    if summit.places_taken < summit.capacity:
+        raise InvalidState("There are places left, so there's no need to wait: you can register now.")
+    entry = invitation.waitlist_entry
+    if entry is None:
+        entry = WaitlistEntry(invitation=invitation)
+        db.session.add(entry)
+    # Rejoining puts you at the back: first come, first served.
+    entry.state = WaitlistState.WAITING
+    entry.joined_at = now
+    entry.offered_at = None
+    entry.offer_expires_at = None
+    invitation.state = S.WAITLISTED
+    invitation.responded_at = now
+    db.session.flush()
+    enqueue(
+        "waitlist_joined", to_email=invitation.email, to_name=invitation.name, invitation_id=invitation.id,
+        subject="You're on the waiting list for New Horizons",
+        context={**_mail_context(invitation, summit), "position": waitlist_position(invitation)},
+    )
+    return entry
+
+
+def waitlist_position(invitation: Invitation) -> int | None:
+    entry = invitation.waitlist_entry
+    if entry is None or entry.state != WaitlistState.WAITING:
+        return None
+    ahead = db.session.scalar(
+        select(func.count()).select_from(WaitlistEntry).where(
+            WaitlistEntry.state == WaitlistState.WAITING,
+            or_(WaitlistEntry.joined_at < entry.joined_at,
+                (WaitlistEntry.joined_at == entry.joined_at) & (WaitlistEntry.id < entry.id)),
+        )
+    )
+    return ahead + 1
+
+
+def accept_offer(invitation: Invitation, details: RegistrationDetails, now: datetime | None = None) -> Registration:
+    """Turn a held offer into a confirmed place. The place is already counted, so no gate here;
+    the conditional UPDATE makes acceptance and expiry mutually exclusive."""
+    now = now or utcnow()
+    entry = invitation.waitlist_entry
+    if invitation.state != S.OFFERED or entry is None:
+        raise InvalidState("There is no offer of a place waiting for you.")
+    accepted = db.session.execute(
+        update(WaitlistEntry)
+        .where(WaitlistEntry.id == entry.id, WaitlistEntry.state == WaitlistState.OFFERED,
+               WaitlistEntry.offer_expires_at > now)
+        .values(state=WaitlistState.ACCEPTED)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(entry)
+    if accepted != 1:
+        expire_offers(now)
+        db.session.refresh(invitation)
+        raise InvalidState("Sorry, this offer has expired and the place has passed to the next person waiting.")
+    summit = summit_services.get_summit()
+    registration = _apply_details(invitation, details, now)
+    invitation.state = S.REGISTERED
+    invitation.responded_at = now
+    db.session.flush()
+    _send_confirmation(invitation, summit)
+    return registration
+
+
+def fill_from_waitlist(summit: Summit, now: datetime) -> int:
+    """Offer every free place to the people waiting, in order. Returns how many offers were made."""
+    offers = 0
+    hold_until = summit_services.hold_until(summit, now)
+    while True:
+        entry = db.session.scalars(
+            select(WaitlistEntry)
+            .where(WaitlistEntry.state == WaitlistState.WAITING)
+            .order_by(WaitlistEntry.joined_at, WaitlistEntry.id)
+            .limit(1)
+        ).first()
+        if entry is None or not summit_services.take_place(summit.id):
+            return offers
+        claimed = db.session.execute(
+            update(WaitlistEntry)
+            .where(WaitlistEntry.id == entry.id, WaitlistEntry.state == WaitlistState.WAITING)
+            .values(state=WaitlistState.OFFERED, offered_at=now, offer_expires_at=hold_until)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        db.session.refresh(entry)
+        if claimed != 1:
+            # Someone else's transaction moved this entry first; give the place back and try the next.
+            summit_services.release_place(summit.id)
+            continue
+        invitation = entry.invitation
+        db.session.refresh(invitation)
+        invitation.state = S.OFFERED
+        offers += 1
+        db.session.flush()
+        enqueue(
+            "place_offered", to_email=invitation.email, to_name=invitation.name, invitation_id=invitation.id,
+            subject="A place at New Horizons is yours if you want it",
+            context={**_mail_context(invitation, summit), "expires_at": hold_until},
+        )
+
+
+def expire_offers(now: datetime | None = None) -> int:
+    """Expire lapsed offers and pass each place on. Idempotent: safe to run from anywhere, any time."""
+    now = now or utcnow()
+    lapsed = db.session.scalars(
+        select(WaitlistEntry).where(WaitlistEntry.state == WaitlistState.OFFERED, WaitlistEntry.offer_expires_at <= now)
+    ).all()
+    if not lapsed:
+        return 0
+    summit = summit_services.get_summit()
+    expired = 0
+    for entry in lapsed:
+        rows = db.session.execute(
+            update(WaitlistEntry)
+            .where(WaitlistEntry.id == entry.id, WaitlistEntry.state == WaitlistState.OFFERED,
+                   WaitlistEntry.offer_expires_at <= now)
+            .values(state=WaitlistState.EXPIRED)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        db.session.refresh(entry)
+        if rows != 1:
+            continue
+        expired += 1
+        invitation = entry.invitation
+        db.session.refresh(invitation)
+        invitation.state = S.INVITED
+        summit_services.release_place(summit.id)
+        db.session.flush()
+        enqueue(
+            "offer_expired", to_email=invitation.email, to_name=invitation.name, invitation_id=invitation.id,
+            subject="The place we offered you has passed on", context=_mail_context(invitation, summit),
+        )
+    fill_from_waitlist(summit, now)
+    db.session.flush()
+    return expired
+
+
+def configure_summit(**settings) -> Summit:
+    """Change the summit's settings; places a raised capacity frees go straight to the waiting list."""
+    summit = summit_services.configure_summit(**settings)
+    fill_from_waitlist(summit, utcnow())
+    return summit
+
+
+# --- sending a colleague ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Colleague:
+    name: str
+    email: str
+    organisation: str
+    job_title: str = ""
+
+
+HANDABLE = frozenset({S.INVITED, S.REGISTERED, S.WAITLISTED, S.OFFERED, S.DECLINED, S.CANCELLED})
+
+
+def hand_on(invitation: Invitation, colleague: Colleague, now: datetime | None = None) -> Invitation:
+    """Send a colleague instead. A confirmed place or a queue position passes straight across."""
+    now = now or utcnow()
+    if invitation.state not in HANDABLE:
+        raise InvalidState("This invitation has already been handed on or withdrawn.")
+    email = normalise_email(colleague.email)
+    if email == invitation.email:
+        raise ValidationFailed("That's your own email address: please give your colleague's.")
+    if find_by_email(email) is not None:
+        raise ValidationFailed(f"{email} has already been invited, so they have a link of their own.")
+    summit = summit_services.get_summit()
+    new = create_invitation(
+        InviteeData(email=email, name=colleague.name, organisation=colleague.organisation,
+                    job_title=colleague.job_title, champion_id=invitation.champion_id, sector=invitation.sector),
+        substitute_for=invitation,
+    )
+    new.sent_at = now
+    if invitation.state == S.REGISTERED and invitation.registration is not None:
+        invitation.registration.state = RegistrationState.TRANSFERRED
+        invitation.registration.cancelled_at = now
+        # The place moves without touching the counter: it never becomes free.
+        db.session.add(Registration(invitation=new, state=RegistrationState.CONFIRMED, registered_at=now))
+        new.state = S.REGISTERED
+    elif invitation.state in (S.WAITLISTED, S.OFFERED) and invitation.waitlist_entry is not None:
+        entry = invitation.waitlist_entry
+        entry.invitation = new
+        new.state = invitation.state
+    previous_state = invitation.state
+    invitation.state = S.HANDED_ON
+    invitation.responded_at = now
+    db.session.flush()
+    audit.record("invitation.handed_on", actor_label=invitation.name, invitation_id=invitation.id,
+                 to_invitation=new.id, before=previous_state.value)
+    context = _mail_context(new, summit)
+    enqueue(
+        "colleague_invited", to_email=new.email, to_name=new.name, invitation_id=new.id,
+        subject=f"{invitation.name} has passed their New Horizons invitation to you",
+        context={**context, "original": invitation, "had_place": new.state == S.REGISTERED},
+    )
+    enqueue(
+        "handed_on", to_email=invitation.email, to_name=invitation.name, invitation_id=invitation.id,
+        subject=f"You've sent {new.name} to New Horizons in your place",
+        context={**_mail_context(invitation, summit), "colleague": new},
+    )
+    return new
+
+
+# --- email helpers ---------------------------------------------------------------------------
+
+def _mail_context(invitation: Invitation, summit: Summit) -> dict:
+    return {"invitation": invitation, "summit": summit, "link": personal_url(invitation)}
+
+
+def _send_confirmation(invitation: Invitation, summit: Summit) -> None:
+    enqueue(
+        "registration_confirmed", to_email=invitation.email, to_name=invitation.name, invitation_id=invitation.id,
+        subject="You're registered for New Horizons", context=_mail_context(invitation, summit),
+    )
+
+
+def send_invitation(invitation: Invitation, *, actor=None, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    if invitation.state not in LIVE_STATES:
+        raise InvalidState("This invitation is no longer live, so it can't be sent.")
+    summit = summit_services.get_summit()
+    invitation.sent_at = now
+    enqueue(
+        "invitation", to_email=invitation.email, to_name=invitation.name, invitation_id=invitation.id,
+        subject="Your invitation to The Lives we Lead: New Horizons",
+        context={**_mail_context(invitation, summit),
+                 "decline_link": external_url("invitations.decline", token=token_for(invitation))},
+    )
+    audit.record("invitation.sent", actor=actor, invitation_id=invitation.id)
+
+
+def get_invitation(invitation_id: int) -> Invitation:
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None:
+        raise NotFound("There is no such invitation.")
+    return invitation

@@ -1,0 +1,65 @@
+"""Factories: make the objects a test needs, flushed but not committed unless asked."""
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+from app.auth import services as auth_services
+from app.auth.models import Role
+from app.db import db, utcnow
+from invitations import services
+from invitations.models import Invitation
+
+_counter = itertools.count(1)
+PASSWORD = "correct horse battery"
+
+
+def summit(capacity: int = 350, target: int = 300, **settings):
+    result = services.configure_summit(capacity=capacity, target=target, **settings)
+    db.session.commit()
+    return result
+
+
+def user(role: Role = Role.ORGANISER, email: str | None = None, name: str | None = None):
+    n = next(_counter)
+    created = auth_services.create_user(email or f"{role.value}{n}@staff.example.org", name=name or f"{role.label} {n}",
+                                        role=role, password=PASSWORD)
+    db.session.commit()
+    return created
+
+
+def invitation(email: str | None = None, name: str | None = None, champion=None, **fields) -> Invitation:
+    n = next(_counter)
+    created = services.create_invitation(services.InviteeData(
+        email=email or f"person{n}@example.org", name=name or f"Person {n}", organisation=fields.pop("organisation", "Suffolk County Council"),
+        job_title=fields.pop("job_title", "Officer"), champion_id=champion.id if champion else None,
+    ))
+    db.session.commit()
+    return created
+
+
+def details(name: str = "Alex Example", **overrides) -> services.RegistrationDetails:
+    values = dict(name=name, organisation="Suffolk County Council", job_title="Officer", dietary="", access_needs="")
+    values.update(overrides)
+    return services.RegistrationDetails(**values)
+
+
+def registered(**kwargs) -> Invitation:
+    inv = invitation(**kwargs)
+    services.register(inv, details(name=inv.name))
+    db.session.commit()
+    return inv
+
+
+def past(hours: float):
+    return utcnow() - timedelta(hours=hours)
+
+
+def future(hours: float):
+    return utcnow() + timedelta(hours=hours)
+
+
+def sign_in(client, user_obj):
+    response = client.post("/sign-in", data={"email": user_obj.email, "password": PASSWORD})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response
