@@ -1,11 +1,14 @@
 """Database wiring: the declarative Base, one engine per app, one session per request, SQLite pragmas."""
 from __future__ import annotations
 
+import random
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from flask import Flask, current_app
 from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -57,9 +60,13 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=timezone.utc)
 
 
+SQLITE_BUSY_MS = 20  # SQLite's own wait, kept short: _on_begin does the waiting
+SQLITE_LOCK_WAIT_SECONDS = 30
+
+
 def make_engine(url: str, echo: bool = False, sqlite_begin: str = "IMMEDIATE") -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_MS / 1000, "check_same_thread": False})
         _configure_sqlite(engine, sqlite_begin)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=10)
@@ -76,14 +83,26 @@ def _configure_sqlite(engine: Engine, begin: str) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql(f"BEGIN {begin}")
+        # SQLite's own busy handler backs off to 100 ms naps, so under contention the lock sits idle
+        # while waiters sleep. Polling briefly ourselves hands it over in about a millisecond.
+        deadline = time.monotonic() + SQLITE_LOCK_WAIT_SECONDS
+        nap = 0.0005
+        while True:
+            try:
+                connection.exec_driver_sql(f"BEGIN {begin}")
+                return
+            except OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(nap * (0.5 + random.random()))
+                nap = min(nap * 1.5, 0.004)
 
 
 @dataclass
