@@ -137,12 +137,16 @@ def _safe_path(path: str) -> str:
 class _RedactTokens(logging.Filter):
     """Personal links are bearer credentials: keep them out of every log line (the access log included)."""
 
+    @staticmethod
+    def _clean(value):
+        return _TOKEN_IN_PATH.sub(r"\1[token]", value) if isinstance(value, str) and "/i/" in value else value
+
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str) and "/i/" in record.msg:
-            record.msg = _TOKEN_IN_PATH.sub(r"\1[token]", record.msg)
-        if record.args:
-            record.args = tuple(_TOKEN_IN_PATH.sub(r"\1[token]", a) if isinstance(a, str) else a for a in record.args) \
-                if isinstance(record.args, tuple) else record.args
+        record.msg = self._clean(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(self._clean(a) for a in record.args)
+        elif isinstance(record.args, dict):  # gunicorn's access log passes its atoms as a mapping
+            record.args = {k: self._clean(v) for k, v in record.args.items()}
         return True
 
 
