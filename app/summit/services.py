@@ -31,7 +31,8 @@ def take_place(summit_id: int) -> bool:
         update(Summit)
         .where(Summit.id == summit_id, Summit.places_taken < Summit.capacity)
         .values(places_taken=Summit.places_taken + 1)
-        .execution_options(synchronize_session=False)
+        # "fetch" keeps a Summit already loaded in this session in step with the row.
+        .execution_options(synchronize_session="fetch")
     )
     return result.rowcount == 1
 
@@ -41,7 +42,7 @@ def release_place(summit_id: int) -> None:
         update(Summit)
         .where(Summit.id == summit_id, Summit.places_taken > 0)
         .values(places_taken=Summit.places_taken - 1)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session="fetch")
     )
 
 
