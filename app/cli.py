@@ -48,7 +48,10 @@ def revision(message):
     """Write a new migration from the models (for developers)."""
     from alembic import command
 
-    import invitations.models  # noqa: F401  (load every model)
+    import app.audit  # noqa: F401  (load every model)
+    import app.checkin.models  # noqa: F401
+    import fringe_events.models  # noqa: F401
+    import invitations.models  # noqa: F401
 
     command.revision(alembic_config(), message=message, autogenerate=True)
 

@@ -87,6 +87,15 @@ class Invitation(Base):
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Chasing: organisers' reminders, leaders' nudges, and what the mail provider told us.
+    last_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_nudged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dont_chase: Mapped[bool] = mapped_column(default=False)
+    bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bounce_reason: Mapped[str] = mapped_column(Text, default="")
+    # The colour band on the badge: delegate, leader, speaker or organiser.
+    badge_role: Mapped[str] = mapped_column(String(20), default="delegate")
 
     champion: Mapped[User | None] = relationship(foreign_keys=[champion_id])
     substitute_for: Mapped[Invitation | None] = relationship(remote_side=[id], foreign_keys=[substitute_for_id])
@@ -140,3 +149,25 @@ class WaitlistEntry(Base):
     offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     invitation: Mapped[Invitation] = relationship(back_populates="waitlist_entry")
+
+
+class NoteKind(enum.Enum):
+    NOTE = "note"
+    NUDGE = "nudge"
+    DONT_CHASE = "dont_chase"
+    CHASE_AGAIN = "chase_again"
+
+
+class LeaderNote(Base):
+    """A leader's conversation with, nudge to, or decision about one of their invitees."""
+
+    __tablename__ = "leader_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitation.id", ondelete="CASCADE"), index=True)
+    leader_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
+    kind: Mapped[NoteKind] = mapped_column(enum_column(NoteKind), default=NoteKind.NOTE)
+    text: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    leader: Mapped[User | None] = relationship()

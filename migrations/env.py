@@ -3,8 +3,10 @@ from alembic import context
 
 import app.audit  # noqa: F401  (every model registers itself on Base.metadata)
 import app.auth.models  # noqa: F401
+import app.checkin.models  # noqa: F401
 import app.mail.models  # noqa: F401
 import app.summit.models  # noqa: F401
+import fringe_events.models  # noqa: F401
 import invitations.models  # noqa: F401
 from app.db import Base
 

@@ -13,7 +13,9 @@ from app.mail import delivery
 from config import TestingConfig, normalise_database_url
 
 import app.audit  # noqa: F401  (load every model onto Base.metadata)
+import app.checkin.models  # noqa: F401
 import app.mail.models  # noqa: F401
+import fringe_events.models  # noqa: F401
 import invitations.models  # noqa: F401
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL")

@@ -38,5 +38,25 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
     provider_id: Mapped[str | None] = mapped_column(String(200))
+    # A worker claims a message before sending; a claim older than the lease is taken as a dead worker's.
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ProviderEvent(Base):
+    """What SendGrid's event webhook told us about a message (delivered, bounce, open…)."""
+
+    __tablename__ = "provider_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # SendGrid's own id for the event: a replayed webhook post is recognised and ignored.
+    sg_event_id: Mapped[str] = mapped_column(String(100), unique=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_message.id", ondelete="SET NULL"), index=True)
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitation.id", ondelete="SET NULL"), index=True)
+    event: Mapped[str] = mapped_column(String(40), index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -1,0 +1,1 @@
+"""The scanner page, the check-in API and the scan log."""

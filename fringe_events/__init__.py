@@ -1,0 +1,1 @@
+"""Fringe events, sign-ups and attendance (at fringe events and the summit)."""
