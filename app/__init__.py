@@ -46,7 +46,10 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.auth.routes import bp as auth_bp
+    from app.mail.routes import bp as mail_bp
+    from app.mail.webhook import bp as mail_webhook_bp
     from app.main import bp as main_bp
+    from invitations.mail_events import on_provider_event
     from invitations.organiser_routes import bp as organiser_bp
     from invitations.routes import bp as invitations_bp
 
@@ -54,6 +57,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(invitations_bp)
     app.register_blueprint(organiser_bp)
+    app.register_blueprint(mail_bp)
+    app.register_blueprint(mail_webhook_bp)
+    app.extensions["on_provider_event"] = on_provider_event
 
 
 def register_errorhandlers(app: Flask) -> None:

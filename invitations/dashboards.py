@@ -40,7 +40,8 @@ def waiting_list() -> list[WaitlistEntry]:
         select(WaitlistEntry)
         .where(WaitlistEntry.state.in_([WaitlistState.WAITING, WaitlistState.OFFERED]))
         .options(selectinload(WaitlistEntry.invitation))
-        .order_by(WaitlistEntry.state.desc(), WaitlistEntry.joined_at, WaitlistEntry.id)
+        # Offers first (they are the urgent ones), then the queue in order.
+        .order_by((WaitlistEntry.state == WaitlistState.OFFERED).desc(), WaitlistEntry.joined_at, WaitlistEntry.id)
     ))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
@@ -91,11 +91,11 @@ class Invitation(Base):
     last_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_nudged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    dont_chase: Mapped[bool] = mapped_column(default=False)
+    dont_chase: Mapped[bool] = mapped_column(default=False, server_default=false())
     bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    bounce_reason: Mapped[str] = mapped_column(Text, default="")
+    bounce_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     # The colour band on the badge: delegate, leader, speaker or organiser.
-    badge_role: Mapped[str] = mapped_column(String(20), default="delegate")
+    badge_role: Mapped[str] = mapped_column(String(20), default="delegate", server_default="delegate")
 
     champion: Mapped[User | None] = relationship(foreign_keys=[champion_id])
     substitute_for: Mapped[Invitation | None] = relationship(remote_side=[id], foreign_keys=[substitute_for_id])

@@ -142,7 +142,12 @@ def invitation(invitation_id: int):
     history = db.session.scalars(
         select(AuditEvent).where(AuditEvent.invitation_id == inv.id).order_by(AuditEvent.at.desc()).limit(50)
     ).all()
-    return render_template("organiser/invitation.html", invitation=inv, history=history, form=ConfirmForm(),
+    from app.mail.models import OutboxMessage
+
+    messages = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.invitation_id == inv.id).order_by(OutboxMessage.id.desc()).limit(50)
+    ).all()
+    return render_template("organiser/invitation.html", invitation=inv, history=history, form=ConfirmForm(), messages=messages,
                            link=services.personal_url(inv))
 
 
@@ -291,3 +296,37 @@ def waiting_list():
     db.session.commit()
     return render_template("organiser/waiting_list.html", entries=dashboards.waiting_list(),
                            summit=summit_services.get_summit())
+
+
+@bp.route("/invitations/send", methods=["GET", "POST"])
+@organiser_required
+def send_all():
+    """Send invitations to everyone not yet sent one: the page says how many, then asks to confirm."""
+    form = ConfirmForm()
+    count = db.session.scalar(select(func.count()).select_from(services.unsent_invitations().subquery()))
+    if form.validate_on_submit():
+        sent = services.send_all_unsent(actor=current_user)
+        db.session.commit()
+        flash(f"{sent} invitation{'s are' if sent != 1 else ' is'} queued to send. Follow them on the Mail page.", "success")
+        return redirect(url_for(".dashboard"))
+    return render_template("organiser/send_all.html", form=form, count=count)
+
+
+@bp.route("/reminders", methods=["GET", "POST"])
+@organiser_required
+def reminders():
+    from flask import current_app
+
+    min_days = current_app.config["REMINDER_MIN_DAYS"]
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        group = request.form.get("group", "")
+        if group not in services.REMINDER_GROUPS:
+            flash("Choose who to remind.", "error")
+            return redirect(url_for(".reminders")), 303
+        sent = services.send_reminders(group, min_days=min_days, actor=current_user)
+        db.session.commit()
+        flash(f"{sent} reminder{'s' if sent != 1 else ''} queued to send.", "success")
+        return redirect(url_for(".reminders"))
+    return render_template("organiser/reminders.html", form=form, groups=services.REMINDER_GROUPS,
+                           counts=services.reminder_counts(min_days), min_days=min_days)

@@ -6,14 +6,15 @@ through app.summit.services.take_place / release_place in the same transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
 
 from app import audit
 from app.db import db, utcnow
 from app.errors import InvalidState, NotFound, RegistrationClosed, SummitFull, ValidationFailed
-from app.mail.outbox import enqueue
+from app.calendar import build_calendar
+from app.mail.outbox import attachment, enqueue
 from app.security import link_token, new_badge_code, new_link_selector, selector_from_token
 from app.summit import services as summit_services
 from app.summit.models import Summit
@@ -111,6 +112,9 @@ def update_invitation(invitation: Invitation, data: InviteeData, *, actor=None) 
             raise ValidationFailed(f"{email} already has an invitation of its own.")
     before = {"email": invitation.email, "name": invitation.name, "organisation": invitation.organisation,
               "job_title": invitation.job_title, "champion_id": invitation.champion_id}
+    if email != invitation.email:
+        invitation.bounced_at = None  # a corrected address deserves a fresh start
+        invitation.bounce_reason = ""
     invitation.email = email
     invitation.name = data.name.strip()
     invitation.organisation = data.organisation.strip()
@@ -459,13 +463,16 @@ def expire_offers(now: datetime | None = None) -> int:
         )
     fill_from_waitlist(summit, now)
     db.session.flush()
+    # The counter moved in SQL (synchronize_session=False): reload it so pages rendered next don't show a stale count.
+    db.session.refresh(summit)
     return expired
 
 
 def configure_summit(**settings) -> Summit:
     """Change the summit's settings; places a raised capacity frees go straight to the waiting list."""
     summit = summit_services.configure_summit(**settings)
-    fill_from_waitlist(summit, utcnow())
+    if fill_from_waitlist(summit, utcnow()):
+        db.session.refresh(summit)  # offers took places in SQL; callers print places_taken
     return summit
 
 
@@ -536,18 +543,23 @@ def _mail_context(invitation: Invitation, summit: Summit) -> dict:
 
 
 def _send_confirmation(invitation: Invitation, summit: Summit) -> None:
+    link = personal_url(invitation)
+    ics = build_calendar([summit_services.summit_calendar_event(summit, url=link)], method="REQUEST")
     enqueue(
         "registration_confirmed", to_email=invitation.email, to_name=invitation.name, invitation_id=invitation.id,
         subject="You're registered for New Horizons", context=_mail_context(invitation, summit),
+        attachments=[attachment("new-horizons.ics", "text/calendar; method=REQUEST", ics)],
     )
 
 
-def send_invitation(invitation: Invitation, *, actor=None, now: datetime | None = None) -> None:
+def send_invitation(invitation: Invitation, *, actor=None, now: datetime | None = None,
+                    summit: Summit | None = None) -> None:
     now = now or utcnow()
     if invitation.state not in LIVE_STATES:
         raise InvalidState("This invitation is no longer live, so it can't be sent.")
-    summit = summit_services.get_summit()
+    summit = summit or summit_services.get_summit()
     invitation.sent_at = now
+    invitation.last_contact_at = now
     enqueue(
         "invitation", to_email=invitation.email, to_name=invitation.name, invitation_id=invitation.id,
         subject="Your invitation to The Lives we Lead: New Horizons",
@@ -562,3 +574,73 @@ def get_invitation(invitation_id: int) -> Invitation:
     if invitation is None:
         raise NotFound("There is no such invitation.")
     return invitation
+
+
+def unsent_invitations():
+    return select(Invitation).where(Invitation.sent_at.is_(None), Invitation.state == S.INVITED)
+
+
+def send_all_unsent(*, actor=None, now: datetime | None = None) -> int:
+    """Queue an invitation to everyone not yet sent one. Returns how many."""
+    now = now or utcnow()
+    summit = summit_services.get_summit()
+    invitations = db.session.scalars(unsent_invitations().order_by(Invitation.id)).all()
+    for invitation in invitations:
+        send_invitation(invitation, actor=actor, now=now, summit=summit)
+    db.session.flush()
+    return len(invitations)
+
+
+REMINDER_GROUPS = {
+    "not_answered": "Everyone who hasn't answered",
+    "not_opened": "Those who haven't opened their invitation",
+    "opened_not_registered": "Those who opened it but haven't registered",
+}
+
+
+def reminder_query(group: str):
+    """Sent, still unanswered invitations in the chosen group."""
+    query = select(Invitation).where(Invitation.state == S.INVITED, Invitation.sent_at.is_not(None))
+    if group == "not_opened":
+        return query.where(Invitation.opened_at.is_(None))
+    if group == "opened_not_registered":
+        return query.where(Invitation.opened_at.is_not(None))
+    if group == "not_answered":
+        return query
+    raise ValidationFailed(f"'{group}' is not a reminder group; choose one of {', '.join(REMINDER_GROUPS)}.")
+
+
+def _recently_reminded(min_days: int, now: datetime):
+    return Invitation.last_reminded_at > now - timedelta(days=min_days)
+
+
+def reminder_counts(min_days: int, now: datetime | None = None) -> dict[str, dict[str, int]]:
+    """For each group: how many would get a reminder now, and how many are skipped as reminded recently."""
+    now = now or utcnow()
+    counts = {}
+    for group in REMINDER_GROUPS:
+        sub = reminder_query(group).subquery()
+        recent = sub.c.last_reminded_at > now - timedelta(days=min_days)
+        row = db.session.execute(select(func.count(), func.count().filter(recent)).select_from(sub)).one()
+        counts[group] = {"due": row[0] - row[1], "skipped": row[1]}
+    return counts
+
+
+def send_reminders(group: str, *, min_days: int, actor=None, now: datetime | None = None) -> int:
+    """Remind a group, skipping anyone reminded in the last `min_days` days. Returns how many were queued."""
+    now = now or utcnow()
+    summit = summit_services.get_summit()
+    query = reminder_query(group).where(
+        or_(Invitation.last_reminded_at.is_(None), ~_recently_reminded(min_days, now))
+    ).order_by(Invitation.id)
+    invitations = db.session.scalars(query).all()
+    for invitation in invitations:
+        invitation.last_reminded_at = now
+        invitation.last_contact_at = now
+        enqueue(
+            "reminder", to_email=invitation.email, to_name=invitation.name, invitation_id=invitation.id,
+            subject="A reminder: your invitation to New Horizons", context=_mail_context(invitation, summit),
+        )
+        audit.record("invitation.reminded", actor=actor, invitation_id=invitation.id, group=group)
+    db.session.flush()
+    return len(invitations)

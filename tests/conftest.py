@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, text
 
 from app import create_app
 from app.db import Base, db
-from app.mail import delivery
+from app.mail import backends as mail_backends
 from config import TestingConfig, normalise_database_url
 
 import app.audit  # noqa: F401  (load every model onto Base.metadata)
@@ -64,7 +64,7 @@ def make_app(kind: str, tmp_path, **overrides):
 def app(request, tmp_path):
     """The app on SQLite; parametrize with `both_databases` to run on PostgreSQL as well."""
     application = make_app(request.param, tmp_path)
-    delivery.SENT_IN_MEMORY.clear()
+    mail_backends.SENT_IN_MEMORY.clear()
     with application.app_context():
         yield application
     with application.app_context():

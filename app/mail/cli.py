@@ -1,6 +1,7 @@
 """`flask mail send-pending` and `flask mail worker`."""
 from __future__ import annotations
 
+import signal
 import time
 
 import click
@@ -15,19 +16,31 @@ def mail_cli():
 
 @mail_cli.command("send-pending")
 def send_pending():
-    """Deliver what is waiting in the outbox, once."""
+    """Deliver what is due in the outbox, once."""
     outcome = delivery.send_pending()
-    click.echo(f"Sent {outcome.sent}, failed {outcome.failed}, to retry {outcome.retry}.")
+    click.echo(f"Sent {outcome.sent}, failed {outcome.failed}, to retry later {outcome.retry}.")
 
 
 @mail_cli.command("worker")
-@click.option("--interval", default=5.0, show_default=True, help="Seconds to wait when the outbox is empty.")
+@click.option("--interval", default=2.0, show_default=True, help="Seconds to wait when nothing is due.")
 def worker(interval):
-    """Keep delivering the outbox until stopped."""
-    click.echo("Mail worker running; Ctrl-C to stop.")
-    while True:
-        outcome = delivery.send_pending()
-        if outcome.sent or outcome.failed or outcome.retry:
-            click.echo(f"Sent {outcome.sent}, failed {outcome.failed}, to retry {outcome.retry}.")
-        if outcome.sent == 0:
-            time.sleep(interval)
+    """Keep delivering the outbox until stopped (SIGTERM or Ctrl-C finishes the current message first)."""
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    worker_id = delivery.default_worker_id()
+    click.echo(f"Mail worker {worker_id} running; Ctrl-C to stop.")
+    try:
+        while not stopping:
+            outcome = delivery.send_pending(worker_id=worker_id)
+            if outcome.sent or outcome.failed or outcome.retry:
+                click.echo(f"Sent {outcome.sent}, failed {outcome.failed}, to retry later {outcome.retry}.")
+            else:
+                time.sleep(interval)
+    except KeyboardInterrupt:
+        pass
+    click.echo("Mail worker stopped.")

@@ -1,17 +1,22 @@
-"""Delivering the outbox through a backend: console, file or memory here; SendGrid in production."""
+"""Delivering the outbox: claim a batch, send each message outside any transaction, record the outcome.
+
+A claim is a lease: a message left in `sending` by a worker that died is claimed again once the lease
+has run out. On PostgreSQL several workers claim with FOR UPDATE SKIP LOCKED and never share a message.
+"""
 from __future__ import annotations
 
-import json
+import os
+import random
+import socket
 from dataclasses import dataclass
-from pathlib import Path
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select, update
 
 from app.db import db, utcnow
+from app.mail.backends import PermanentFailure, TemporaryFailure, backend_from_config
 from app.mail.models import OutboxMessage, OutboxStatus
-
-SENT_IN_MEMORY: list[dict] = []  # the memory backend's mailbox, read by tests
 
 
 @dataclass
@@ -20,44 +25,103 @@ class Outcome:
     failed: int = 0
     retry: int = 0
 
-
-def _payload(message: OutboxMessage) -> dict:
-    return {
-        "id": message.id, "kind": message.kind, "to": message.to_email, "to_name": message.to_name,
-        "reply_to": message.reply_to, "subject": message.subject, "text": message.body_text,
-        "attachments": [a["filename"] for a in message.attachments or []],
-    }
+    def add(self, other: "Outcome") -> None:
+        self.sent += other.sent
+        self.failed += other.failed
+        self.retry += other.retry
 
 
-def _deliver(message: OutboxMessage) -> str:
-    backend = current_app.config["MAIL_BACKEND"]
-    payload = _payload(message)
-    if backend == "memory":
-        SENT_IN_MEMORY.append(payload)
-    elif backend == "file":
-        folder = Path(current_app.config["MAIL_FILE_DIR"])
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{message.id:06d}-{message.kind}.json").write_text(json.dumps(payload, indent=2))
-    elif backend == "console":
-        print(f"--- email {message.id} to {message.to_email}: {message.subject}")
-    else:
-        raise RuntimeError(f"Unknown MAIL_BACKEND {backend!r}")
-    return f"{backend}-{message.id}"
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def send_pending(limit: int = 500) -> Outcome:
-    outcome = Outcome()
-    messages = db.session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= utcnow())
+def claim_batch(worker_id: str, limit: int, now: datetime | None = None) -> list[int]:
+    now = now or utcnow()
+    lease = timedelta(seconds=current_app.config["MAIL_CLAIM_LEASE_SECONDS"])
+    query = (
+        select(OutboxMessage.id)
+        .where(or_(
+            and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now),
+            and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_at < now - lease),
+        ))
         .order_by(OutboxMessage.id)
         .limit(limit)
-    ).all()
-    for message in messages:
-        message.attempts += 1
-        message.provider_id = _deliver(message)
-        message.status = OutboxStatus.SENT
-        message.sent_at = utcnow()
-        outcome.sent += 1
+    )
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = list(db.session.scalars(query))
+    if ids:
+        db.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+            .values(status=OutboxStatus.SENDING, claimed_at=now, claimed_by=worker_id)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.commit()
+    return ids
+
+
+def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
+    """Exponential backoff with jitter, never sooner than the provider asked."""
+    config = current_app.config
+    delay = min(config["MAIL_RETRY_BASE_SECONDS"] * (2 ** max(attempts - 1, 0)), config["MAIL_RETRY_MAX_SECONDS"])
+    delay = random.uniform(delay / 2, delay)
+    return max(delay, retry_after or 0)
+
+
+def deliver(message_id: int, worker_id: str, backend) -> Outcome:
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None or message.status != OutboxStatus.SENDING or message.claimed_by != worker_id:
+        db.session.commit()
+        return Outcome()
+    attempt = message.attempts + 1
+    # End the transaction before the network call: SQLite's write lock must not wait on SendGrid.
+    db.session.commit()
+    try:
+        provider_id = backend.send(message)
+    except TemporaryFailure as error:
+        outcome, values = _temporary(error, attempt)
+    except PermanentFailure as error:
+        outcome, values = Outcome(failed=1), dict(status=OutboxStatus.FAILED, last_error=str(error)[:2000])
+    else:
+        outcome = Outcome(sent=1)
+        values = dict(status=OutboxStatus.SENT, sent_at=utcnow(), provider_id=provider_id, last_error=None)
+    # Only the claimant records the outcome: a message re-claimed after a lost lease is the other worker's now.
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker_id)
+        .values(attempts=attempt, claimed_at=None, **values)
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
     return outcome
+
+
+def _temporary(error: TemporaryFailure, attempt: int) -> tuple[Outcome, dict]:
+    if attempt >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+        return Outcome(failed=1), dict(status=OutboxStatus.FAILED,
+                                       last_error=f"Gave up after {attempt} attempts. Last: {error}"[:2000])
+    wait = backoff_seconds(attempt, error.retry_after)
+    return Outcome(retry=1), dict(status=OutboxStatus.PENDING, last_error=str(error)[:2000],
+                                  next_attempt_at=utcnow() + timedelta(seconds=wait))
+
+
+def send_pending(limit: int = 100, worker_id: str | None = None, backend=None) -> Outcome:
+    """Deliver everything due now, batch by batch, once."""
+    worker_id = worker_id or default_worker_id()
+    backend = backend or backend_from_config()
+    total = Outcome()
+    while True:
+        ids = claim_batch(worker_id, limit)
+        if not ids:
+            return total
+        for message_id in ids:
+            total.add(deliver(message_id, worker_id, backend))
+
+
+def retry_by_hand(message: OutboxMessage) -> None:
+    """An organiser's retry of a failed message: a fresh round of attempts, due now."""
+    message.status = OutboxStatus.PENDING
+    message.attempts = 0
+    message.next_attempt_at = utcnow()
+    message.claimed_at = None
+    message.claimed_by = None

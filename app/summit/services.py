@@ -149,3 +149,17 @@ def configure_summit(
 
 def hold_until(summit: Summit, now: datetime) -> datetime:
     return now + timedelta(hours=summit.offer_hold_hours)
+
+
+def summit_calendar_event(summit: Summit, url: str = ""):
+    """The summit as a calendar entry: one stable UID, SEQUENCE rising with every change of time or place."""
+    from flask import current_app
+
+    from app.calendar import CalendarEvent, summit_uid
+
+    return CalendarEvent(
+        uid=summit_uid(), title=summit.name, starts_at=summit.starts_at, ends_at=summit.ends_at,
+        location=f"{summit.venue}, {summit.address}" if summit.venue not in summit.address else summit.address,
+        description=summit.tagline, url=url, sequence=summit.ics_sequence,
+        organizer_email=current_app.config["MAIL_FROM"], organizer_name=current_app.config["MAIL_FROM_NAME"],
+    )

@@ -1,0 +1,96 @@
+"""SendGrid's signed event webhook: delivered, open, click, bounce, dropped and spam reports."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from flask import Blueprint, abort, current_app, request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.db import db
+from app.extensions import csrf
+from app.mail.models import OutboxMessage, ProviderEvent
+
+bp = Blueprint("mail_webhook", __name__)
+
+SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
+TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
+KNOWN_EVENTS = {"processed", "delivered", "deferred", "open", "click", "bounce", "dropped", "spamreport",
+                "unsubscribe", "group_unsubscribe", "group_resubscribe", "blocked"}
+
+
+def verify(payload: str, signature: str, timestamp: str) -> bool:
+    from sendgrid.helpers.eventwebhook import EventWebhook
+
+    key = current_app.config["SENDGRID_WEBHOOK_PUBLIC_KEY"]
+    if not key or not signature or not timestamp:
+        return False
+    try:
+        return EventWebhook(key).verify_signature(payload, signature, timestamp)
+    except (ValueError, TypeError):  # a malformed key or signature is simply not a valid one
+        return False
+
+
+@bp.post("/webhooks/sendgrid")
+@csrf.exempt  # signed by SendGrid instead; there is no session here
+def sendgrid_events():
+    payload = request.get_data(as_text=True)
+    if not verify(payload, request.headers.get(SIGNATURE_HEADER, ""), request.headers.get(TIMESTAMP_HEADER, "")):
+        abort(403)
+    try:
+        events = json.loads(payload)
+    except ValueError:
+        abort(400)
+    if not isinstance(events, list):
+        abort(400)
+    recorded = duplicates = 0
+    for item in events:
+        if not isinstance(item, dict) or not item.get("sg_event_id") or not item.get("event"):
+            continue
+        if record_event(item):
+            recorded += 1
+        else:
+            duplicates += 1
+    db.session.commit()
+    return {"recorded": recorded, "duplicates": duplicates}
+
+
+def _message_for(item: dict) -> OutboxMessage | None:
+    outbox_id = str(item.get("outbox_id", ""))
+    if outbox_id.isdigit():
+        message = db.session.get(OutboxMessage, int(outbox_id))
+        if message is not None:
+            return message
+    provider_id = str(item.get("sg_message_id", "")).split(".")[0]
+    if provider_id:
+        return db.session.scalars(select(OutboxMessage).where(OutboxMessage.provider_id == provider_id)).first()
+    return None
+
+
+def record_event(item: dict) -> bool:
+    """Record one event; False if it was already recorded (SendGrid retries, replays)."""
+    sg_event_id = str(item["sg_event_id"])[:100]
+    if db.session.scalar(select(ProviderEvent.id).where(ProviderEvent.sg_event_id == sg_event_id)) is not None:
+        return False
+    message = _message_for(item)
+    try:
+        occurred = datetime.fromtimestamp(int(item.get("timestamp", 0)), tz=timezone.utc)
+    except (TypeError, ValueError, OverflowError):
+        occurred = datetime.now(timezone.utc)
+    event_name = str(item["event"])[:40]
+    event = ProviderEvent(
+        sg_event_id=sg_event_id, event=event_name if event_name in KNOWN_EVENTS else f"other:{event_name}"[:40],
+        message_id=message.id if message else None, invitation_id=message.invitation_id if message else None,
+        reason=str(item.get("reason") or item.get("response") or "")[:1000], occurred_at=occurred,
+        payload={k: v for k, v in item.items() if k in ("event", "email", "timestamp", "reason", "status", "type", "url")},
+    )
+    try:
+        with db.session.begin_nested():  # a concurrent copy of the same event loses quietly
+            db.session.add(event)
+    except IntegrityError:
+        return False
+    handler = current_app.extensions.get("on_provider_event")
+    if handler is not None and event.invitation_id is not None:
+        handler(event)
+    return True
