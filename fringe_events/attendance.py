@@ -1,0 +1,81 @@
+"""Recording that a person is here: one row per (person, event), settled by the database (invariant 2).
+
+Used by the check-in API (summit and fringe events) and by organisers ticking an attendance list.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.db import db, utcnow
+from fringe_events.models import SUMMIT_EVENT_KEY, Attendance, CheckinMethod, FringeEvent
+from invitations.models import Invitation
+
+
+@dataclass(frozen=True)
+class EventRef:
+    """The summit or one fringe event, as check-in sees it."""
+
+    key: str                       # "summit" or "fringe:<id>"
+    title: str
+    fringe_event: FringeEvent | None = None
+
+    @property
+    def is_summit(self) -> bool:
+        return self.key == SUMMIT_EVENT_KEY
+
+
+def resolve_event(name: str) -> EventRef | None:
+    """'summit' or a fringe event's slug, as the API and the scanner page name events."""
+    if name == SUMMIT_EVENT_KEY:
+        from app.summit.services import find_summit
+
+        summit = find_summit()
+        return EventRef(key=SUMMIT_EVENT_KEY, title=summit.name if summit else "The summit")
+    event = db.session.scalars(select(FringeEvent).where(FringeEvent.slug == name)).first()
+    if event is None:
+        return None
+    return EventRef(key=event.event_key, title=event.title, fringe_event=event)
+
+
+def find_attendance(invitation_id: int, event_key: str) -> Attendance | None:
+    return db.session.scalars(
+        select(Attendance).where(Attendance.invitation_id == invitation_id, Attendance.event_key == event_key)
+    ).first()
+
+
+def record_attendance(invitation: Invitation, event: EventRef, *, by=None, method: CheckinMethod = CheckinMethod.MANUAL,
+                      walk_in: bool = False, now: datetime | None = None) -> tuple[Attendance, bool]:
+    """(attendance, True) if this call checked them in; (the existing attendance, False) if already in.
+
+    The unique constraint decides: two doors scanning the same badge at once get one True between them."""
+    existing = find_attendance(invitation.id, event.key)
+    if existing is not None:
+        return existing, False
+    attendance = Attendance(
+        invitation_id=invitation.id, event_key=event.key,
+        fringe_event_id=event.fringe_event.id if event.fringe_event else None,
+        checked_in_at=now or utcnow(), checked_in_by_id=getattr(by, "id", None), method=method, walk_in=walk_in,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(attendance)
+    except IntegrityError:
+        existing = find_attendance(invitation.id, event.key)
+        if existing is None:  # not a duplicate after all: let the real error surface
+            raise
+        return existing, False
+    return attendance, True
+
+
+def undo_attendance(invitation_id: int, event_key: str) -> bool:
+    """Remove a mistaken check-in. True if there was one to remove."""
+    attendance = find_attendance(invitation_id, event_key)
+    if attendance is None:
+        return False
+    db.session.delete(attendance)
+    db.session.flush()
+    return True
