@@ -82,8 +82,9 @@ class ProductionConfig(Config):
     PREFERRED_URL_SCHEME = "https"
 
     @classmethod
-    def check(cls) -> None:
-        if cls.SECRET_KEY == _DEV_SECRET or len(cls.SECRET_KEY) < 32:
+    def check(cls, secret_key: str | None = None) -> None:
+        key = cls.SECRET_KEY if secret_key is None else secret_key
+        if not key or key == _DEV_SECRET or len(key) < 32:
             raise RuntimeError(
                 "SECRET_KEY must be set to a random value of at least 32 characters in production "
                 "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')."

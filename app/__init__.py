@@ -19,7 +19,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     if isinstance(config, dict):
         app.config.update(config)
     if app.config.get("PRODUCTION"):
-        ProductionConfig.check()
+        ProductionConfig.check(app.config.get("SECRET_KEY"))
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)

@@ -463,16 +463,13 @@ def expire_offers(now: datetime | None = None) -> int:
         )
     fill_from_waitlist(summit, now)
     db.session.flush()
-    # The counter moved in SQL (synchronize_session=False): reload it so pages rendered next don't show a stale count.
-    db.session.refresh(summit)
     return expired
 
 
 def configure_summit(**settings) -> Summit:
     """Change the summit's settings; places a raised capacity frees go straight to the waiting list."""
     summit = summit_services.configure_summit(**settings)
-    if fill_from_waitlist(summit, utcnow()):
-        db.session.refresh(summit)  # offers took places in SQL; callers print places_taken
+    fill_from_waitlist(summit, utcnow())
     return summit
 
 

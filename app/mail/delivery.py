@@ -54,7 +54,7 @@ def claim_batch(worker_id: str, limit: int, now: datetime | None = None) -> list
         db.session.execute(
             update(OutboxMessage).where(OutboxMessage.id.in_(ids))
             .values(status=OutboxStatus.SENDING, claimed_at=now, claimed_by=worker_id)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session="fetch")
         )
     db.session.commit()
     return ids
@@ -90,7 +90,7 @@ def deliver(message_id: int, worker_id: str, backend) -> Outcome:
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker_id)
         .values(attempts=attempt, claimed_at=None, **values)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session="fetch")
     )
     db.session.commit()
     return outcome
@@ -106,12 +106,15 @@ def _temporary(error: TemporaryFailure, attempt: int) -> tuple[Outcome, dict]:
 
 
 def send_pending(limit: int = 100, worker_id: str | None = None, backend=None) -> Outcome:
-    """Deliver everything due now, batch by batch, once."""
+    """Deliver everything that was due when this call began, batch by batch, once.
+
+    A message that fails here is rescheduled after `started`, so one call never retries it in a tight loop."""
     worker_id = worker_id or default_worker_id()
     backend = backend or backend_from_config()
+    started = utcnow()
     total = Outcome()
     while True:
-        ids = claim_batch(worker_id, limit)
+        ids = claim_batch(worker_id, limit, now=started)
         if not ids:
             return total
         for message_id in ids:

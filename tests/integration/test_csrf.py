@@ -1,0 +1,146 @@
+"""With CSRF on (as in production), a state-changing POST without its token is refused and writes nothing."""
+from __future__ import annotations
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from app.db import db
+from app.mail.models import OutboxMessage
+from invitations import services
+from invitations.models import Invitation, InvitationState, Registration
+from tests import factories as f
+from tests.conftest import csrf_from, make_app
+
+S = InvitationState
+REGISTRATION_FORM = {"name": "Ada Lovelace", "organisation": "Analytical Engines", "job_title": "",
+                     "dietary": "", "access_needs": "", "consent": "y"}
+
+
+@pytest.fixture
+def csrf_app(tmp_path):
+    application = make_app("sqlite", tmp_path, WTF_CSRF_ENABLED=True)
+    assert application.config["WTF_CSRF_ENABLED"] is True
+    with application.app_context():
+        yield application
+        db.engine.dispose()
+
+
+class FreshSessionClient(FlaskClient):
+    """Each request starts from what the database holds, as it does with its own session in production.
+    (Here a request reuses the test's app context, and so the test's session and whatever it has cached.)"""
+
+    def open(self, *args, **kwargs):
+        db.session.expire_all()
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def client(csrf_app):
+    csrf_app.test_client_class = FreshSessionClient
+    return csrf_app.test_client()
+
+
+def link(invitation: Invitation, page: str = "") -> str:
+    return f"/i/{services.token_for(invitation)}" + (f"/{page}" if page else "")
+
+
+def fresh(invitation: Invitation) -> Invitation:
+    db.session.expire_all()
+    return db.session.get(Invitation, invitation.id)
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def assert_refused(response):
+    assert response.status_code == 400
+    assert "Something in that request wasn't right" in response.get_data(as_text=True).replace("&#39;", "'")
+
+
+def sign_in_with_csrf(client, user) -> None:
+    token = csrf_from(client.get("/sign-in").get_data(as_text=True))
+    response = client.post("/sign-in", data={"email": user.email, "password": f.PASSWORD, "csrf_token": token})
+    assert response.status_code == 302
+
+
+def test_register_without_the_csrf_token_is_refused_and_with_it_succeeds(csrf_app, client):
+    f.summit()
+    inv = f.invitation()
+
+    assert_refused(client.post(link(inv, "register"), data=REGISTRATION_FORM))
+    assert_refused(client.post(link(inv, "register"), data={**REGISTRATION_FORM, "csrf_token": "forged"}))
+
+    assert fresh(inv).state == S.INVITED
+    assert count(Registration) == 0 and count(OutboxMessage) == 0
+
+    token = csrf_from(client.get(link(inv, "register")).get_data(as_text=True))
+    response = client.post(link(inv, "register"), data={**REGISTRATION_FORM, "csrf_token": token})
+
+    assert response.status_code == 302
+    assert fresh(inv).state == S.REGISTERED and count(Registration) == 1
+
+
+def test_decline_without_the_csrf_token_is_refused_and_with_it_succeeds(csrf_app, client):
+    f.summit()
+    inv = f.invitation()
+
+    assert_refused(client.post(link(inv, "decline"), data={"reason": "Away"}))
+    assert fresh(inv).state == S.INVITED and fresh(inv).decline_reason == ""
+
+    token = csrf_from(client.get(link(inv, "decline")).get_data(as_text=True))
+    response = client.post(link(inv, "decline"), data={"reason": "Away", "csrf_token": token})
+
+    assert response.status_code == 302
+    assert fresh(inv).state == S.DECLINED and fresh(inv).decline_reason == "Away"
+
+
+def test_other_delegate_posts_need_the_token_too(csrf_app, client):
+    f.summit(capacity=1)
+    holder = f.registered()
+    late = f.invitation()
+    assert_refused(client.post(link(late, "waiting-list")))
+    assert_refused(client.post(link(holder, "cancel")))
+    assert_refused(client.post(link(holder, "colleague"), data={"name": "S", "email": "s@example.org", "organisation": "X"}))
+    assert fresh(late).state == S.INVITED and fresh(holder).state == S.REGISTERED
+    assert count(Invitation) == 2
+
+
+def test_sign_in_without_the_csrf_token_is_refused_and_with_it_succeeds(csrf_app, client):
+    f.summit()
+    organiser = f.user()
+
+    assert_refused(client.post("/sign-in", data={"email": organiser.email, "password": f.PASSWORD}))
+    assert client.get("/organiser/").status_code == 302  # still not signed in
+
+    sign_in_with_csrf(client, organiser)
+
+    assert client.get("/organiser/").status_code == 200
+
+
+def test_organiser_post_without_the_csrf_token_is_refused_and_with_it_succeeds(csrf_app, client):
+    f.summit()
+    sign_in_with_csrf(client, f.user())
+    inv = f.invitation()
+
+    assert_refused(client.post(f"/organiser/invitations/{inv.id}/revoke"))
+    assert_refused(client.post("/organiser/invitations/new", data={
+        "email": "new@example.org", "name": "New Person", "organisation": "X", "champion_id": "0"}))
+    assert fresh(inv).state == S.INVITED and count(Invitation) == 1
+
+    token = csrf_from(client.get(f"/organiser/invitations/{inv.id}").get_data(as_text=True))
+    response = client.post(f"/organiser/invitations/{inv.id}/revoke", data={"csrf_token": token})
+
+    assert response.status_code == 302
+    assert fresh(inv).state == S.REVOKED
+
+
+def test_sign_out_needs_the_csrf_token(csrf_app, client):
+    f.summit()
+    sign_in_with_csrf(client, f.user())
+    assert_refused(client.post("/sign-out"))
+    assert client.get("/organiser/").status_code == 200  # still signed in
+    token = csrf_from(client.get("/organiser/").get_data(as_text=True))
+    assert client.post("/sign-out", data={"csrf_token": token}).status_code == 302
+    assert client.get("/organiser/").status_code == 302

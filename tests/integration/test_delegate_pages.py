@@ -1,0 +1,586 @@
+"""The delegate's journey over HTTP, under the personal link /i/<token>: every page, every link state."""
+from __future__ import annotations
+
+import html as html_lib
+import logging
+import re
+import secrets
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from app.db import db
+from app.mail.models import OutboxMessage
+from app.security import CODE_ALPHABET
+from app.summit.models import Summit
+from app.timefmt import day_year
+from invitations import services
+from invitations.models import Invitation, InvitationState, Registration, RegistrationState
+from tests import factories as f
+from tests.support import both_databases
+
+S = InvitationState
+
+REGISTRATION_FORM = {
+    "name": "Ada Lovelace",
+    "organisation": "Analytical Engines Ltd",
+    "job_title": "Head of Computing",
+    "dietary": "Vegan",
+    "access_needs": "Step-free access",
+    "consent": "y",
+}
+NOT_FOUND_TITLE = "We can't find that page"
+
+
+class FreshSessionClient(FlaskClient):
+    """Each request starts from what the database holds, as it does with its own session in production.
+    (Here a request reuses the test's app context, and so the test's session and whatever it has cached.)"""
+
+    def open(self, *args, **kwargs):
+        db.session.expire_all()
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def client(app):
+    app.test_client_class = FreshSessionClient
+    return app.test_client()
+
+
+def link(invitation: Invitation, page: str = "") -> str:
+    return f"/i/{services.token_for(invitation)}" + (f"/{page}" if page else "")
+
+
+def fresh(invitation: Invitation) -> Invitation:
+    """The invitation as the database now has it (the requests committed in the shared session)."""
+    db.session.expire_all()
+    return db.session.get(Invitation, invitation.id)
+
+
+def places_taken() -> int:
+    return db.session.scalar(select(Summit.places_taken))
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def mail_kinds(invitation: Invitation) -> list[str]:
+    return list(db.session.scalars(select(OutboxMessage.kind).where(OutboxMessage.invitation_id == invitation.id)
+                                   .order_by(OutboxMessage.id)))
+
+
+def text(response) -> str:
+    """The page as a person reads it (entities such as &#39; unescaped)."""
+    return html_lib.unescape(response.get_data(as_text=True))
+
+
+# --- the welcome page ------------------------------------------------------------------------------
+
+def test_first_visit_records_opened_and_the_welcome_page_names_person_summit_venue_and_date(app, client):
+    summit = f.summit()
+    inv = f.invitation(name="Ada Lovelace")
+    assert inv.opened_at is None
+
+    response = client.get(link(inv))
+
+    assert response.status_code == 200
+    html = text(response)
+    assert "Hello Ada" in html
+    assert summit.name in html
+    assert summit.venue in html and "Martlesham Heath" in html
+    assert day_year(summit.starts_at) in html
+    for action in ("Register for my place", "I can't come", "Send a colleague instead"):
+        assert action in html
+    first_opened = fresh(inv).opened_at
+    assert first_opened is not None
+    assert fresh(inv).state == S.INVITED
+
+    client.get(link(inv))
+    assert fresh(inv).opened_at == first_opened  # the first visit is what counts
+
+
+# --- registering ------------------------------------------------------------------------------------
+
+@both_databases
+def test_register_over_http_takes_a_place_and_writes_the_confirmation(app, client):
+    f.summit(capacity=10)
+    inv = f.invitation(name="A Lovelace")
+    form_page = client.get(link(inv, "register"))
+    assert form_page.status_code == 200 and "Register for your place" in text(form_page)
+
+    response = client.post(link(inv, "register"), data=REGISTRATION_FORM)
+
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(link(inv))
+    home = client.get(link(inv))
+    assert home.status_code == 200 and "You're registered" in text(home)
+    inv = fresh(inv)
+    assert inv.state == S.REGISTERED and inv.name == "Ada Lovelace" and inv.job_title == "Head of Computing"
+    registration = db.session.scalars(select(Registration).where(Registration.invitation_id == inv.id)).one()
+    assert registration.state == RegistrationState.CONFIRMED
+    assert registration.dietary == "Vegan" and registration.access_needs == "Step-free access"
+    assert registration.consent_at is not None
+    assert places_taken() == 1
+    assert mail_kinds(inv) == ["registration_confirmed"]
+
+
+def test_register_without_consent_is_refused_with_the_fields_error_and_writes_nothing(app, client):
+    f.summit()
+    inv = f.invitation()
+    data = {k: v for k, v in REGISTRATION_FORM.items() if k != "consent"}
+
+    response = client.post(link(inv, "register"), data=data)
+
+    assert response.status_code == 422
+    assert "Please tick to agree, so that we can hold your place." in text(response)
+    inv = fresh(inv)
+    assert inv.state == S.INVITED and inv.name != "Ada Lovelace"
+    assert count(Registration) == 0 and count(OutboxMessage) == 0 and places_taken() == 0
+
+
+def test_register_with_an_over_long_name_is_refused(app, client):
+    f.summit()
+    inv = f.invitation()
+
+    response = client.post(link(inv, "register"), data={**REGISTRATION_FORM, "name": "A" * 201})
+
+    assert response.status_code == 422
+    assert "Keep the name under 200 characters." in text(response)
+    assert fresh(inv).state == S.INVITED
+    assert count(Registration) == 0 and count(OutboxMessage) == 0 and places_taken() == 0
+
+
+# --- declining --------------------------------------------------------------------------------------
+
+def test_declining_needs_a_post_so_a_mail_scanner_following_the_link_changes_nothing(app, client):
+    f.summit()
+    inv = f.invitation()
+
+    page = client.get(link(inv, "decline"))
+
+    assert page.status_code == 200
+    html = text(page)
+    assert "<form method=\"post\"" in html and "Tell the organisers I can't come" in html
+    inv = fresh(inv)
+    assert inv.state == S.INVITED and inv.responded_at is None and inv.decline_reason == ""
+
+    response = client.post(link(inv, "decline"), data={"reason": "Council meeting that day"})
+
+    assert response.status_code == 302 and response.headers["Location"].endswith(link(inv))
+    inv = fresh(inv)
+    assert inv.state == S.DECLINED
+    assert inv.decline_reason == "Council meeting that day"
+    assert inv.responded_at is not None
+
+
+# --- a full summit ----------------------------------------------------------------------------------
+
+@both_databases
+def test_full_summit_offers_the_waiting_list_and_refuses_to_register(app, client):
+    f.summit(capacity=1)
+    f.registered()
+    late = f.invitation()
+
+    welcome = text(client.get(link(late)))
+    assert "The summit is full" in welcome and "Join the waiting list" in welcome
+    assert "Register for my place" not in welcome
+
+    refused = client.post(link(late, "register"), data=REGISTRATION_FORM)
+
+    assert refused.status_code == 409
+    assert "Join the waiting list" in text(refused)
+    late = fresh(late)
+    assert late.state == S.INVITED and late.registration is None and late.name != "Ada Lovelace"
+    assert places_taken() == 1 and mail_kinds(late) == []
+
+    joined = client.post(link(late, "waiting-list"))
+
+    assert joined.status_code == 302
+    late = fresh(late)
+    assert late.state == S.WAITLISTED
+    assert services.waitlist_position(late) == 1
+    assert places_taken() == 1
+    assert mail_kinds(late) == ["waitlist_joined"]
+    assert "You're on the waiting list" in text(client.get(link(late)))
+
+
+@both_databases
+def test_an_offered_place_is_accepted_through_the_register_form(app, client):
+    f.summit(capacity=1)
+    holder = f.registered()
+    waiting = f.invitation()
+    services.join_waitlist(waiting)
+    db.session.commit()
+    services.cancel_registration(holder)
+    db.session.commit()
+    assert fresh(waiting).state == S.OFFERED and places_taken() == 1
+
+    welcome = text(client.get(link(waiting)))
+    assert "A place is free, and it's yours if you want it" in welcome and "Accept my place" in welcome
+
+    response = client.post(link(waiting, "register"), data=REGISTRATION_FORM)
+
+    assert response.status_code == 302
+    waiting = fresh(waiting)
+    assert waiting.state == S.REGISTERED and waiting.registration.state == RegistrationState.CONFIRMED
+    assert places_taken() == 1  # the offer already held the place
+    assert mail_kinds(waiting)[-1] == "registration_confirmed"
+
+
+def test_leaving_the_waiting_list_with_an_offer_passes_the_place_on(app, client):
+    f.summit(capacity=1)
+    holder = f.registered()
+    first, second = f.invitation(), f.invitation()
+    for inv in (first, second):
+        services.join_waitlist(inv)
+        db.session.commit()
+    services.cancel_registration(holder)
+    db.session.commit()
+    assert "Leave the waiting list" in text(client.get(link(first, "decline")))
+
+    client.post(link(first, "decline"), data={"reason": ""})
+
+    assert fresh(first).state == S.DECLINED
+    assert fresh(second).state == S.OFFERED and places_taken() == 1
+
+
+def test_a_place_freed_by_a_lapsed_offer_shows_as_free_on_the_page_that_expired_it(app, client):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from app.db import utcnow
+    from invitations.models import WaitlistEntry
+
+    f.summit(capacity=1)
+    holder = f.registered()
+    waiting = f.invitation()
+    services.join_waitlist(waiting)
+    db.session.commit()
+    services.cancel_registration(holder)
+    db.session.commit()
+    db.session.execute(update(WaitlistEntry).values(offer_expires_at=utcnow() - timedelta(minutes=1)))
+    db.session.commit()
+    newcomer = f.invitation()
+
+    html = text(client.get(link(newcomer)))  # this request expires the offer and frees the place
+
+    assert places_taken() == 0 and fresh(waiting).state == S.INVITED
+    assert "Register for my place" in html
+    assert "The summit is full" not in html
+
+
+# --- once registered: change, cancel, hand on ------------------------------------------------------
+
+def test_changing_details_saves_them_and_tells_the_delegate(app, client):
+    f.summit()
+    inv = f.registered()
+    page = client.get(link(inv, "details"))
+    assert page.status_code == 200 and "Change my details" in text(page)
+
+    response = client.post(link(inv, "details"), data={
+        "name": "Grace Hopper", "organisation": "Navy", "job_title": "Rear Admiral",
+        "dietary": "No nuts", "access_needs": "Hearing loop"})
+
+    assert response.status_code == 302
+    inv = fresh(inv)
+    assert inv.name == "Grace Hopper" and inv.organisation == "Navy"
+    assert inv.registration.dietary == "No nuts" and inv.registration.access_needs == "Hearing loop"
+    assert mail_kinds(inv)[-1] == "details_changed"
+    assert "Grace Hopper" in text(client.get(link(inv)))
+
+
+def test_changing_details_with_a_blank_name_is_refused(app, client):
+    f.summit()
+    inv = f.registered(name="Kept Name")
+    response = client.post(link(inv, "details"), data={"name": "", "organisation": "Navy"})
+    assert response.status_code == 422 and "Enter your full name." in text(response)
+    assert fresh(inv).name == "Kept Name"
+
+
+@both_databases
+def test_cancelling_needs_a_post_and_gives_the_place_back(app, client):
+    f.summit(capacity=1)
+    inv = f.registered()
+    assert places_taken() == 1
+
+    confirm = client.get(link(inv, "cancel"))
+
+    assert confirm.status_code == 200 and "Yes, cancel my place" in text(confirm)
+    assert fresh(inv).state == S.REGISTERED and places_taken() == 1
+
+    response = client.post(link(inv, "cancel"))
+
+    assert response.status_code == 302
+    inv = fresh(inv)
+    assert inv.state == S.CANCELLED
+    assert inv.registration.state == RegistrationState.CANCELLED and inv.registration.cancelled_at is not None
+    assert places_taken() == 0
+    assert mail_kinds(inv)[-1] == "registration_cancelled"
+    # The place really is free again: someone else can take it.
+    other = f.invitation()
+    assert client.post(link(other, "register"), data=REGISTRATION_FORM).status_code == 302
+    assert fresh(other).state == S.REGISTERED and places_taken() == 1
+
+
+@both_databases
+def test_sending_a_colleague_moves_the_place_and_retires_the_original_link(app, client):
+    f.summit(capacity=1)
+    original = f.registered(name="Olive Original")
+    page = client.get(link(original, "colleague"))
+    assert page.status_code == 200 and "Your place passes straight to your colleague" in text(page)
+
+    response = client.post(link(original, "colleague"), data={
+        "name": "Sam Deputy", "email": "Sam.Deputy@Example.org", "organisation": "Ipswich Borough Council"})
+
+    assert response.status_code == 302
+    original = fresh(original)
+    assert original.state == S.HANDED_ON
+    assert original.registration.state == RegistrationState.TRANSFERRED
+    colleague = db.session.scalars(select(Invitation).where(Invitation.email == "sam.deputy@example.org")).one()
+    assert colleague.state == S.REGISTERED and colleague.substitute_for_id == original.id
+    assert places_taken() == 1
+
+    home = client.get(link(original))
+    assert home.status_code == 200
+    html = text(home)
+    assert "You passed this invitation to Sam Deputy" in html
+    assert "<form" not in html and "Register for my place" not in html
+    for page in ("register", "decline", "details", "cancel", "colleague"):
+        assert client.get(link(original, page)).status_code == 410, page
+        assert client.post(link(original, page), data=REGISTRATION_FORM).status_code == 410, page
+    assert client.post(link(original, "waiting-list")).status_code == 410
+    assert fresh(original).state == S.HANDED_ON
+
+    theirs = client.get(link(colleague))
+    assert theirs.status_code == 200
+    assert "You're registered" in text(theirs) and "Sam" in text(theirs)
+    assert mail_kinds(colleague) == ["colleague_invited"]
+
+
+def test_sending_a_colleague_to_someone_already_invited_is_refused(app, client):
+    f.summit()
+    inv = f.invitation()
+    f.invitation(email="taken@example.org")
+    response = client.post(link(inv, "colleague"), data={
+        "name": "T", "email": "TAKEN@example.org", "organisation": "X"})
+    assert response.status_code == 422 and "already been invited" in text(response)
+    assert fresh(inv).state == S.INVITED and count(Invitation) == 2
+
+
+# --- every state a link can be in -------------------------------------------------------------------
+
+def wrong_tokens(inv: Invitation) -> dict[str, str]:
+    token = services.token_for(inv)
+    tampered_last = "A" if token[-1] != "A" else "B"
+    return {
+        "random, right length": secrets.token_urlsafe(33),
+        "random, too short": secrets.token_urlsafe(8),
+        "random, too long": secrets.token_urlsafe(60),
+        "valid selector, tampered MAC": token[:-1] + tampered_last,
+        "valid selector, another link's MAC": token[:22] + services.token_for(f.invitation())[22:],
+        "not ascii": token[:-1] + "é",
+    }
+
+
+def test_wrong_tokens_get_a_friendly_404_that_names_nobody(app, client):
+    f.summit()
+    inv = f.invitation(name="Zebedee Quartermaine", organisation="Secret Org")
+    for label, token in wrong_tokens(inv).items():
+        response = client.get(f"/i/{token}")
+        assert response.status_code == 404, label
+        html = text(response)
+        assert NOT_FOUND_TITLE in html, label
+        assert "Zebedee" not in html and "Quartermaine" not in html and "Secret Org" not in html, label
+        assert client.post(f"/i/{token}/register", data=REGISTRATION_FORM).status_code == 404, label
+    assert fresh(inv).opened_at is None and count(Registration) == 0
+
+
+def test_a_revoked_link_looks_exactly_like_a_wrong_one(app, client):
+    f.summit()
+    inv = f.invitation(name="Rita Revoked")
+    services.revoke_invitation(inv)
+    db.session.commit()
+
+    revoked = client.get(link(inv))
+    wrong = client.get(f"/i/{secrets.token_urlsafe(33)}")
+
+    assert revoked.status_code == wrong.status_code == 404
+    assert revoked.get_data() == wrong.get_data()
+    assert "Rita" not in text(revoked)
+    for page in ("register", "decline", "cancel", "colleague", "details"):
+        assert client.get(link(inv, page)).status_code == 404, page
+    assert client.post(link(inv, "register"), data=REGISTRATION_FORM).status_code == 404
+    assert fresh(inv).state == S.REVOKED and fresh(inv).opened_at is None
+
+
+def test_registration_closed_says_so_and_does_not_register(app, client):
+    f.summit(registration_closes_at=f.past(1))
+    inv = f.invitation()
+
+    html = text(client.get(link(inv)))
+    assert "Registration has closed" in html
+    assert "Register for my place" not in html
+
+    response = client.post(link(inv, "register"), data=REGISTRATION_FORM)
+
+    assert response.status_code in (302, 409)
+    assert "Registration for the summit has closed" in text(client.get(link(inv)))
+    assert fresh(inv).state == S.INVITED
+    assert count(Registration) == 0 and places_taken() == 0 and count(OutboxMessage) == 0
+
+
+def test_registration_not_yet_open_says_when_and_does_not_register(app, client):
+    f.summit(registration_opens_at=f.future(48))
+    inv = f.invitation()
+
+    html = text(client.get(link(inv)))
+    assert "Registration opens on" in html
+    assert "Register for my place" not in html
+
+    client.post(link(inv, "register"), data=REGISTRATION_FORM)
+
+    assert "Registration has not opened yet" in text(client.get(link(inv)))
+    assert fresh(inv).state == S.INVITED
+    assert count(Registration) == 0 and places_taken() == 0
+
+
+# --- headers, logs and what URLs carry -------------------------------------------------------------
+
+def test_personal_pages_are_never_cached_or_leaked_as_referrers(app, client):
+    f.summit()
+    inv = f.invitation()
+    registered = f.registered()
+    responses = {
+        "home": client.get(link(inv)),
+        "register": client.get(link(inv, "register")),
+        "decline": client.get(link(inv, "decline")),
+        "colleague": client.get(link(inv, "colleague")),
+        "personal": client.get(link(registered)),
+        "details": client.get(link(registered, "details")),
+        "cancel": client.get(link(registered, "cancel")),
+        "wrong token": client.get(f"/i/{secrets.token_urlsafe(33)}"),
+    }
+    for page, response in responses.items():
+        assert response.headers.get("Referrer-Policy") == "same-origin", page
+        assert response.headers.get("Cache-Control") == "no-store", page
+
+
+def test_the_token_never_reaches_the_logs(app, client, caplog):
+    f.summit()
+    inv = f.invitation()
+    token = services.token_for(inv)
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="werkzeug")
+    caplog.set_level(logging.DEBUG, logger="app")
+
+    client.get(f"/i/{token}")
+    client.get(f"/i/{token}/register")
+    client.post(f"/i/{token}/register", data=REGISTRATION_FORM)
+    client.get(f"/i/{token}/no-such-page")
+
+    assert fresh(inv).state == S.REGISTERED
+    assert token not in caplog.text
+    for record in caplog.records:
+        assert token not in record.getMessage()
+
+    # The access log (werkzeug's request line) is redacted by a filter on its logger.
+    werkzeug_logger = logging.getLogger("werkzeug")
+    for path in (f"/i/{token}", f"/i/{token}/register", f"/i/{token}?utm=x"):
+        record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '%s - - [%s] %s %s %s',
+                                   ("127.0.0.1", "01/Oct/2026 09:30:00", f'"GET {path} HTTP/1.1"', "200", "-"), None)
+        werkzeug_logger.filter(record)
+        message = record.getMessage()
+        assert token not in message and token[:22] not in message
+        assert "/i/[token]" in message
+    # A message that carries the path in its format string is redacted too.
+    record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, f"GET /i/{token} HTTP/1.1", None, None)
+    werkzeug_logger.filter(record)
+    assert token not in record.getMessage()
+
+
+def test_the_token_stays_out_of_a_real_servers_access_log_and_the_error_log(app, caplog, monkeypatch):
+    import threading
+    import urllib.error
+    import urllib.request
+
+    from werkzeug.serving import make_server
+
+    f.summit()
+    inv = f.invitation()
+    token = services.token_for(inv)
+    caplog.set_level(logging.DEBUG)
+    server = make_server("127.0.0.1", 0, app, threaded=False)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_port}"
+        with urllib.request.urlopen(f"{base}/i/{token}") as response:
+            assert response.status == 200
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(f"{base}/i/{token}/no-such-page")
+        assert missing.value.code == 404
+
+        # An unexpected error on a personal page is logged with the path, but not the token.
+        def explode(*args, **kwargs):
+            raise RuntimeError("boom")
+
+        monkeypatch.setattr(services, "mark_opened", explode)
+        with pytest.raises(urllib.error.HTTPError) as crashed:
+            urllib.request.urlopen(f"{base}/i/{token}")
+        assert crashed.value.code == 500
+    finally:
+        server.shutdown()
+        thread.join(5)
+        server.server_close()
+
+    access = [r for r in caplog.records if r.name == "werkzeug"]
+    assert len(access) >= 3  # the control: the access log really was captured
+    assert any("/i/[token]" in r.getMessage() for r in access)
+    assert any("Unhandled error on /i/[token]" in r.getMessage() for r in caplog.records)
+    assert token not in caplog.text
+    assert all(token not in r.getMessage() for r in caplog.records)
+
+
+def test_no_public_url_carries_a_database_id(app):
+    f.summit()
+    people = [f.invitation() for _ in range(3)]
+    tokens = set()
+    for inv in people:
+        token = services.token_for(inv)
+        url = services.personal_url(inv)
+        assert not token.isdigit() and not re.fullmatch(r"[0-9]+", token)
+        assert len(token) >= 43  # 2 x 128 bits, base64url
+        assert str(inv.id) not in url.split("/")
+        assert str(inv.id) not in re.split(r"[/?&=#]", url)
+        assert inv.email not in url and inv.name.split()[0] not in url
+        assert inv.code != str(inv.id)
+        assert re.fullmatch(rf"NH1-[{CODE_ALPHABET}]{{27}}", inv.code)
+        assert str(inv.id) not in inv.code.split("-")
+        tokens.add(token)
+    assert len(tokens) == 3
+
+
+def test_a_database_dump_alone_yields_no_working_link(app, client):
+    f.summit()
+    inv = f.invitation(name="Dora Dump")
+    selector = inv.link_selector  # what a dump of the invitation table shows
+    for guess in (selector, selector + "A" * 22, selector + selector, selector + inv.code[:22]):
+        response = client.get(f"/i/{guess}")
+        assert response.status_code == 404, guess
+        assert "Dora" not in text(response)
+    assert fresh(inv).opened_at is None
+    # The real link needs the key the database does not hold.
+    assert client.get(link(inv)).status_code == 200
+
+
+def test_a_new_link_retires_the_old_one(app, client):
+    f.summit()
+    inv = f.invitation()
+    old = link(inv)
+    services.reissue_link(inv)
+    db.session.commit()
+    assert client.get(old).status_code == 404
+    assert client.get(link(inv)).status_code == 200

@@ -1,0 +1,277 @@
+"""Importing invitees from CSV, through the CLI and the organiser's upload page: all rows or none."""
+from __future__ import annotations
+
+import html as html_lib
+import io
+import re
+import time
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from app.auth.models import Role
+from app.db import db
+from invitations.models import Invitation
+from tests import factories as f
+
+HEADER = "email,name,organisation,job_title,champion_email"
+LEADER_EMAIL = "leader@staff.example.org"
+
+
+class FreshSessionClient(FlaskClient):
+    """Each request starts from what the database holds, as it does with its own session in production.
+    (Here a request reuses the test's app context, and so the test's session and whatever it has cached.)"""
+
+    def open(self, *args, **kwargs):
+        db.session.expire_all()
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def client(app):
+    app.test_client_class = FreshSessionClient
+    return app.test_client()
+
+
+def count_invitations() -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(Invitation))
+
+
+def by_email(email: str) -> Invitation | None:
+    db.session.expire_all()
+    return db.session.scalars(select(Invitation).where(Invitation.email == email)).first()
+
+
+def text(response) -> str:
+    return html_lib.unescape(response.get_data(as_text=True))
+
+
+def csv_bytes(*lines: str, newline: str = "\n") -> bytes:
+    return (newline.join(lines) + newline).encode("utf-8")
+
+
+@pytest.fixture
+def leader(app):
+    f.summit()
+    return f.user(role=Role.LEADER, email=LEADER_EMAIL, name="Lena Leader")
+
+
+# --- through the CLI ---------------------------------------------------------------------------------
+
+def cli_import(runner, tmp_path, content: bytes, name: str = "invitees.csv"):
+    path = tmp_path / name
+    path.write_bytes(content)
+    return runner.invoke(args=["invitations", "import", str(path)])
+
+
+BAD_FILES = {
+    "missing column": (
+        csv_bytes("email,name,organisation,job_title", "a@example.org,Ann,Org,Officer"),
+        ["Line 1, column champion_email:", "The required column 'champion_email' is missing"],
+    ),
+    "bad email": (
+        csv_bytes(HEADER, "a@example.org,Ann,Org,Officer,", "not-an-email,Bob,Org,Officer,"),
+        ["Line 3, column email:", "'not-an-email' is not a valid email address"],
+    ),
+    "duplicate in the file": (
+        csv_bytes(HEADER, "a@example.org,Ann,Org,Officer,", "b@example.org,Bob,Org,,", "A@Example.org,Ann Again,Org,,"),
+        ["Line 4, column email:", "is already listed on line 2"],
+    ),
+    "unknown champion": (
+        csv_bytes(HEADER, f"a@example.org,Ann,Org,Officer,{LEADER_EMAIL}", "b@example.org,Bob,Org,,nobody@staff.example.org"),
+        ["Line 3, column champion_email:", "Unknown champion 'nobody@staff.example.org'"],
+    ),
+    "empty file": (b"", ["Line 1:", "The file is empty"]),
+    "header only": (csv_bytes(HEADER), ["Line 1:", "no invitees"]),
+    "missing name": (
+        csv_bytes(HEADER, "a@example.org,,Org,Officer,"),
+        ["Line 2, column name:", "A name is required"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES))
+def test_cli_import_of_a_bad_file_names_the_problem_and_imports_nothing(app, runner, tmp_path, leader, case):
+    f.invitation(email="already@example.org")
+    content, expected = BAD_FILES[case]
+    before = count_invitations()
+
+    result = cli_import(runner, tmp_path, content)
+
+    assert result.exit_code != 0
+    for fragment in expected:
+        assert fragment in result.output, (case, result.output)
+    assert "Nothing was imported" in result.output
+    assert count_invitations() == before
+    assert by_email("a@example.org") is None
+
+
+def test_cli_import_with_one_bad_row_among_good_ones_imports_none_of_them(app, runner, tmp_path, leader):
+    rows = [f"person{i}@example.org,Person {i},Org,Officer," for i in range(50)]
+    rows.insert(30, "broken@,Broken,Org,,")
+    result = cli_import(runner, tmp_path, csv_bytes(HEADER, *rows))
+    assert result.exit_code != 0
+    assert "Line 32, column email:" in result.output
+    assert count_invitations() == 0
+
+
+def test_cli_import_creates_invitations_with_their_champion(app, runner, tmp_path, leader):
+    result = cli_import(runner, tmp_path, csv_bytes(
+        HEADER,
+        f"Ann.Example@Example.org,Ann Example,Suffolk County Council,Officer,{LEADER_EMAIL.upper()}",
+        '"bob@example.org","Bob ""Bobby"" Smith","Ipswich, Borough Council",,',
+    ))
+    assert result.exit_code == 0, result.output
+    assert "2 new, 0 updated" in result.output
+    ann = by_email("ann.example@example.org")
+    assert ann.name == "Ann Example" and ann.champion_id == leader.id and ann.state.value == "invited"
+    bob = by_email("bob@example.org")
+    assert bob.name == 'Bob "Bobby" Smith' and bob.organisation == "Ipswich, Borough Council" and bob.champion_id is None
+    assert ann.link_selector != bob.link_selector and ann.code != bob.code
+
+
+def test_cli_import_accepts_a_byte_order_mark(app, runner, tmp_path, leader):
+    content = "\ufeff".encode() + csv_bytes(HEADER, "a@example.org,Ann,Org,Officer,")
+    assert content.startswith(b"\xef\xbb\xbf")
+    result = cli_import(runner, tmp_path, content)
+    assert result.exit_code == 0, result.output
+    assert count_invitations() == 1 and by_email("a@example.org").name == "Ann"
+
+
+def test_cli_import_accepts_windows_line_endings(app, runner, tmp_path, leader):
+    content = csv_bytes(HEADER, "a@example.org,Ann,Org,Officer,", f"b@example.org,Bob,Org,Head,{LEADER_EMAIL}",
+                        newline="\r\n")
+    assert b"\r\n" in content
+    result = cli_import(runner, tmp_path, content)
+    assert result.exit_code == 0, result.output
+    assert count_invitations() == 2
+    bob = by_email("b@example.org")
+    assert bob.job_title == "Head" and bob.champion_id == leader.id  # no stray \r on the last column
+    assert by_email("a@example.org").job_title == "Officer"
+
+
+def test_cli_import_of_ten_thousand_rows(app, runner, tmp_path, leader):
+    rows = [f"person{i:05d}@example.org,Person {i},Organisation {i % 40},Officer,"
+            + (LEADER_EMAIL if i % 3 == 0 else "") for i in range(10_000)]
+    content = csv_bytes(HEADER, *rows)
+
+    started = time.perf_counter()
+    result = cli_import(runner, tmp_path, content)
+    elapsed = time.perf_counter() - started
+
+    print(f"\nimported 10,000 invitees through the CLI in {elapsed:.2f}s")
+    assert result.exit_code == 0, result.output
+    assert "10000 new, 0 updated" in result.output
+    assert count_invitations() == 10_000
+    assert db.session.scalar(select(func.count()).select_from(Invitation).where(Invitation.champion_id == leader.id)) == 3334
+    assert db.session.scalar(select(func.count(func.distinct(Invitation.link_selector)))) == 10_000
+
+
+def test_cli_reimport_updates_a_known_email_case_insensitively_and_never_duplicates(app, runner, tmp_path, leader):
+    f.invitation(email="ann@example.org", name="Ann Old", organisation="Old Org")
+    original = by_email("ann@example.org")
+    original_id, original_selector = original.id, original.link_selector
+
+    result = cli_import(runner, tmp_path, csv_bytes(
+        HEADER, f"ANN@Example.ORG,Ann New,New Org,Director,{LEADER_EMAIL}", "new@example.org,New Person,Org,,"))
+
+    assert result.exit_code == 0, result.output
+    assert "1 new, 1 updated" in result.output
+    assert count_invitations() == 2
+    ann = by_email("ann@example.org")
+    assert ann.id == original_id and ann.link_selector == original_selector  # the same invitation, same link
+    assert ann.name == "Ann New" and ann.organisation == "New Org" and ann.job_title == "Director"
+    assert ann.champion_id == leader.id
+
+    again = cli_import(runner, tmp_path, csv_bytes(HEADER, f"ann@example.org,Ann New,New Org,Director,{LEADER_EMAIL}"))
+    assert again.exit_code == 0 and "0 new, 0 updated" in again.output
+    assert count_invitations() == 2
+
+
+# --- through the organiser's upload page -------------------------------------------------------------
+
+def upload(client, content: bytes, filename: str = "invitees.csv"):
+    return client.post("/organiser/invitations/import", data={"file": (io.BytesIO(content), filename)},
+                       content_type="multipart/form-data")
+
+
+def payload_from(page: str) -> str:
+    match = re.search(r'<input[^>]*name="payload"[^>]*>', page)
+    assert match, "no payload field on the preview page"
+    value = re.search(r'value="([^"]*)"', match.group(0))
+    return html_lib.unescape(value.group(1))
+
+
+def test_upload_shows_a_preview_with_new_and_update_counts_and_writes_nothing(app, client, leader):
+    f.sign_in(client, f.user())
+    f.invitation(email="known@example.org", name="Known Old")
+    before = count_invitations()
+
+    preview = upload(client, csv_bytes(
+        HEADER, "KNOWN@example.org,Known New,Org,,", f"a@example.org,Ann,Org,Officer,{LEADER_EMAIL}",
+        "b@example.org,Bob,Org,,"))
+
+    assert preview.status_code == 200
+    page = text(preview)
+    plain = re.sub(r"<[^>]+>", "", page)
+    assert "2 new invitations" in plain and "1 update to people already invited" in plain
+    assert "Import 3 rows" in page
+    assert count_invitations() == before
+    assert by_email("a@example.org") is None and by_email("known@example.org").name == "Known Old"
+
+    confirmed = client.post("/organiser/invitations/import/confirm", data={"payload": payload_from(page)})
+
+    assert confirmed.status_code == 302
+    assert count_invitations() == before + 2
+    assert by_email("known@example.org").name == "Known New"
+    assert by_email("a@example.org").champion_id == leader.id
+    assert "Imported: 2 new invitations, 1 updated." in text(client.get(confirmed.headers["Location"]))
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES))
+def test_upload_of_a_bad_file_names_the_problem_and_imports_nothing(app, client, leader, case):
+    f.sign_in(client, f.user())
+    content, expected = BAD_FILES[case]
+    before = count_invitations()
+
+    response = upload(client, content)
+
+    assert response.status_code == 422
+    page = text(response)
+    assert "Nothing was imported" in page
+    for fragment in expected:
+        assert fragment in page, (case, fragment)
+    assert 'name="payload"' not in page  # nothing to confirm
+    assert count_invitations() == before
+
+
+def test_upload_accepts_bom_and_windows_line_endings(app, client, leader):
+    f.sign_in(client, f.user())
+    content = "\ufeff".encode() + csv_bytes(HEADER, "a@example.org,Ann,Org,Officer,", "b@example.org,Bob,Org,Head,",
+                                            newline="\r\n")
+    preview = upload(client, content)
+    assert preview.status_code == 200
+    confirmed = client.post("/organiser/invitations/import/confirm", data={"payload": payload_from(text(preview))})
+    assert confirmed.status_code == 302
+    assert count_invitations() == 2 and by_email("b@example.org").job_title == "Head"
+
+
+def test_confirm_with_a_file_that_no_longer_checks_out_imports_nothing(app, client, leader):
+    import base64
+
+    f.sign_in(client, f.user())
+    bad = base64.b64encode(csv_bytes(HEADER, "a@example.org,Ann,Org,,nobody@staff.example.org")).decode()
+    response = client.post("/organiser/invitations/import/confirm", data={"payload": bad})
+    assert response.status_code == 422 and "Unknown champion" in text(response)
+    assert client.post("/organiser/invitations/import/confirm", data={"payload": "not base64!"}).status_code == 400
+    assert client.post("/organiser/invitations/import/confirm", data={}).status_code == 400
+    assert count_invitations() == 0
+
+
+def test_upload_without_a_file_is_a_422(app, client, leader):
+    f.sign_in(client, f.user())
+    response = client.post("/organiser/invitations/import", data={}, content_type="multipart/form-data")
+    assert response.status_code == 422 and "Choose a CSV file to upload." in text(response)
+    assert count_invitations() == 0

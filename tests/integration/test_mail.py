@@ -1,0 +1,378 @@
+"""Email through SendGrid's own library against a stand-in server: delivery, retries, failures, workers, webhook."""
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from icalendar import Calendar
+from sqlalchemy import func, select, update
+
+from app.db import db, utcnow
+from app.mail import delivery
+from app.mail.models import OutboxMessage, OutboxStatus, ProviderEvent
+from invitations import services
+from invitations.models import Invitation, InvitationState
+from tests import factories as f
+from tests.conftest import make_app
+from tests.sendgrid_standin import API_KEY, StandIn
+
+BOTH = pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+
+
+@pytest.fixture
+def standin():
+    server = StandIn().start()
+    yield server
+    server.stop()
+
+
+def sendgrid_app(kind, tmp_path, standin, **overrides):
+    settings = dict(MAIL_BACKEND="sendgrid", SENDGRID_HOST=standin.url, SENDGRID_API_KEY=API_KEY,
+                    MAIL_RETRY_BASE_SECONDS=0.001, MAIL_RETRY_MAX_SECONDS=0.01, SENDGRID_TIMEOUT=5)
+    settings.update(overrides)
+    return make_app(kind, tmp_path, **settings)
+
+
+def drain(max_seconds: float = 20) -> delivery.Outcome:
+    """Run the worker until nothing is pending (retries are due within milliseconds here)."""
+    total = delivery.Outcome()
+    deadline = time.time() + max_seconds
+    while time.time() < deadline:
+        total.add(delivery.send_pending())
+        left = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING])))
+        db.session.commit()
+        if not left:
+            break
+        time.sleep(0.01)
+    return total
+
+
+def statuses() -> dict:
+    rows = db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
+    return {status.value: n for status, n in rows}
+
+
+@BOTH
+def test_confirmation_arrives_with_a_calendar_file_for_the_summit(kind, tmp_path, standin):
+    app = sendgrid_app(kind, tmp_path, standin)
+    with app.app_context():
+        summit = f.summit()
+        inv = f.invitation(email="ada@example.org", name="Ada Lovelace")
+        services.register(inv, f.details(name="Ada Lovelace"))
+        db.session.commit()
+        assert drain().sent == 1
+        payload = standin.accepted[0]
+        assert payload["personalizations"][0]["to"][0]["email"] == "ada@example.org"
+        assert payload["subject"] == "You're registered for New Horizons"
+        text = payload["content"][0]["value"]
+        assert services.personal_url(inv) in text
+        (ics,) = payload["attachments"]
+        assert ics["filename"] == "new-horizons.ics" and ics["type"].startswith("text/calendar")
+        calendar = Calendar.from_ical(base64.b64decode(ics["content"]))
+        assert str(calendar["METHOD"]) == "REQUEST"
+        (event,) = calendar.walk("VEVENT")
+        assert event.decoded("DTSTART") == summit.starts_at
+        assert event.decoded("DTEND") == summit.ends_at
+        assert event["DTSTART"].params["TZID"] == "Europe/London"
+        assert summit.venue in str(event["LOCATION"])
+        message = db.session.scalars(select(OutboxMessage)).one()
+        assert message.status == OutboxStatus.SENT and message.provider_id == "sgmsg1"
+        db.engine.dispose()
+
+
+def test_flaky_provider_loses_nothing_and_duplicates_are_counted(tmp_path, standin):
+    app = sendgrid_app("sqlite", tmp_path, standin)
+    with app.app_context():
+        f.summit()
+        for n in range(40):
+            services.send_invitation(f.invitation(email=f"p{n}@example.org"))
+        db.session.commit()
+        # The first 60 requests: every other one fails, alternating 500 and 429. Then the provider recovers.
+        standin.plan = lambda n: 202 if n > 60 or n % 2 == 0 else (500 if n % 4 == 1 else 429)
+        outcome = drain()
+        received = standin.outbox_ids()
+        duplicates = sum(count - 1 for count in received.values())
+        print(f"\nflaky provider: {outcome}; requests {standin.requests}, distinct delivered {len(received)}, duplicates {duplicates}")
+        assert statuses() == {"sent": 40}
+        assert len(received) == 40
+        assert duplicates == 0
+        retried = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.attempts > 1))
+        assert retried > 0  # the failures really happened and were retried
+        assert {status for status, _ in standin.rejected} == {500, 429}
+        db.engine.dispose()
+
+
+def test_permanent_refusal_is_marked_failed_shown_to_organisers_and_can_be_retried(tmp_path, standin):
+    app = sendgrid_app("sqlite", tmp_path, standin)
+    with app.app_context():
+        f.summit()
+        organiser = f.user()
+        services.send_invitation(f.invitation(email="someone@reject.example", name="Rejected Person"))
+        db.session.commit()
+        outcome = drain()
+        assert outcome.failed == 1 and outcome.retry == 0
+        message = db.session.scalars(select(OutboxMessage)).one()
+        assert message.status == OutboxStatus.FAILED and message.attempts == 1
+        assert "400" in message.last_error and "does not accept mail" in message.last_error
+        client = app.test_client()
+        f.sign_in(client, organiser)
+        page = client.get("/organiser/mail/?status=failed").get_data(as_text=True)
+        assert "Rejected Person" in page and "does not accept mail" in page
+        detail = client.get(f"/organiser/mail/{message.id}").get_data(as_text=True)
+        assert "Send it again" in detail
+        # The organiser fixes the domain on the provider's side and retries by hand.
+        db.session.execute(update(OutboxMessage).values(to_email="someone@example.org"))
+        db.session.commit()
+        assert client.post(f"/organiser/mail/{message.id}/retry").status_code == 302
+        assert drain().sent == 1
+        assert statuses() == {"sent": 1}
+        db.engine.dispose()
+
+
+def test_gives_up_after_the_configured_attempts(tmp_path, standin):
+    app = sendgrid_app("sqlite", tmp_path, standin, MAIL_MAX_ATTEMPTS=3)
+    with app.app_context():
+        f.summit()
+        services.send_invitation(f.invitation())
+        db.session.commit()
+        standin.plan = lambda n: 503
+        drain()
+        message = db.session.scalars(select(OutboxMessage)).one()
+        assert message.status == OutboxStatus.FAILED and message.attempts == 3
+        assert "Gave up after 3 attempts" in message.last_error
+        db.engine.dispose()
+
+
+def test_network_error_is_temporary(tmp_path, standin):
+    app = sendgrid_app("sqlite", tmp_path, standin, SENDGRID_HOST="http://127.0.0.1:9", MAIL_MAX_ATTEMPTS=2)
+    with app.app_context():
+        f.summit()
+        services.send_invitation(f.invitation())
+        db.session.commit()
+        first = delivery.send_pending()
+        assert first.retry == 1
+        message = db.session.scalars(select(OutboxMessage)).one()
+        assert message.status == OutboxStatus.PENDING and "Could not reach SendGrid" in message.last_error
+        db.engine.dispose()
+
+
+@BOTH
+def test_a_dead_workers_claim_is_picked_up_again(kind, tmp_path, standin):
+    app = sendgrid_app(kind, tmp_path, standin, MAIL_CLAIM_LEASE_SECONDS=60)
+    with app.app_context():
+        f.summit()
+        for n in range(5):
+            services.send_invitation(f.invitation())
+        db.session.commit()
+        # Worker A claims the batch and dies before sending anything.
+        claimed = delivery.claim_batch("worker-a", limit=10)
+        assert len(claimed) == 5 and statuses() == {"sending": 5}
+        # Within the lease nobody else touches them.
+        assert delivery.send_pending(worker_id="worker-b").sent == 0
+        # The lease runs out.
+        db.session.execute(update(OutboxMessage).values(claimed_at=utcnow() - timedelta(minutes=2)))
+        db.session.commit()
+        assert delivery.send_pending(worker_id="worker-b").sent == 5
+        assert statuses() == {"sent": 5} and len(standin.outbox_ids()) == 5
+        db.engine.dispose()
+
+
+@BOTH
+def test_two_workers_never_send_one_message_twice(kind, tmp_path, standin):
+    app = sendgrid_app(kind, tmp_path, standin)
+    with app.app_context():
+        f.summit()
+        invitations = [services.InviteeData(email=f"w{n}@example.org", name=f"W {n}", organisation="X") for n in range(200)]
+        for data in invitations:
+            services.send_invitation(services.create_invitation(data))
+        db.session.commit()
+
+    def work(name):
+        with app.app_context():
+            return delivery.send_pending(limit=10, worker_id=name)
+
+    results = {}
+    threads = [threading.Thread(target=lambda n=n: results.__setitem__(n, work(n))) for n in ("worker-1", "worker-2")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    with app.app_context():
+        received = standin.outbox_ids()
+        print(f"\n[{kind}] two workers: {results}")
+        assert sum(r.sent for r in results.values()) == 200
+        assert all(r.sent > 0 for r in results.values())  # both really worked
+        assert len(received) == 200 and max(received.values()) == 1
+        assert statuses() == {"sent": 200}
+        db.engine.dispose()
+
+
+def test_registration_succeeds_while_email_is_down(tmp_path, standin):
+    app = sendgrid_app("sqlite", tmp_path, standin)
+    standin.plan = lambda n: 503
+    with app.app_context():
+        f.summit()
+        inv = f.invitation()
+        client = app.test_client()
+        token = services.token_for(inv)
+        response = client.post(f"/i/{token}/register", data={"name": "Grace Hopper", "organisation": "Suffolk",
+                                                              "job_title": "", "dietary": "", "access_needs": "",
+                                                              "consent": "y"})
+        assert response.status_code == 302
+        assert delivery.send_pending().retry == 1
+        db.session.expire_all()
+        assert db.session.get(Invitation, inv.id).state == InvitationState.REGISTERED
+        message = db.session.scalars(select(OutboxMessage)).one()
+        assert message.kind == "registration_confirmed" and message.status == OutboxStatus.PENDING
+        assert "503" in message.last_error
+        # The provider comes back: the confirmation goes out.
+        standin.plan = lambda n: 202
+        assert drain().sent == 1
+        db.engine.dispose()
+
+
+# --- the event webhook ---------------------------------------------------------------------------
+
+@pytest.fixture
+def keypair():
+    private = ec.generate_private_key(ec.SECP256R1())
+    public_der = private.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return private, base64.b64encode(public_der).decode()
+
+
+def signed_post(client, private, events, timestamp="1700000000", tamper=False):
+    body = json.dumps(events)
+    signature = base64.b64encode(private.sign((timestamp + body).encode(), ec.ECDSA(hashes.SHA256()))).decode()
+    if tamper:
+        body = body.replace("bounce", "delivered")
+    return client.post("/webhooks/sendgrid", data=body, content_type="application/json",
+                       headers={"X-Twilio-Email-Event-Webhook-Signature": signature,
+                                "X-Twilio-Email-Event-Webhook-Timestamp": timestamp})
+
+
+@pytest.fixture
+def webhook_app(tmp_path, keypair):
+    _, public = keypair
+    app = make_app("sqlite", tmp_path, SENDGRID_WEBHOOK_PUBLIC_KEY=public)
+    with app.app_context():
+        f.summit()
+        inv = f.invitation(email="bounce@example.org", name="Bounced Person")
+        services.send_invitation(inv)
+        db.session.commit()
+        delivery.send_pending()
+        yield app, inv, db.session.scalars(select(OutboxMessage)).one()
+
+
+def event(message, name="bounce", event_id="ev-1", **extra):
+    return {"email": message.to_email, "event": name, "sg_event_id": event_id, "timestamp": 1700000100,
+            "sg_message_id": f"{message.provider_id}.filter0001", "outbox_id": str(message.id), **extra}
+
+
+def test_webhook_records_a_signed_bounce_and_flags_the_address(webhook_app, keypair):
+    app, inv, message = webhook_app
+    private, _ = keypair
+    client = app.test_client()
+    response = signed_post(client, private, [event(message, reason="550 mailbox unavailable"),
+                                             event(message, "open", "ev-2")])
+    assert response.status_code == 200 and response.get_json() == {"recorded": 2, "duplicates": 0}
+    db.session.expire_all()
+    assert db.session.get(Invitation, inv.id).bounced_at is not None
+    assert "550" in db.session.get(Invitation, inv.id).bounce_reason
+    organiser = f.user()
+    f.sign_in(client, organiser)
+    assert "wrong address?" in client.get("/organiser/invitations").get_data(as_text=True)
+    assert "550 mailbox unavailable" in client.get(f"/organiser/mail/{message.id}").get_data(as_text=True)
+
+
+def test_webhook_refuses_unsigned_and_badly_signed_posts(webhook_app, keypair):
+    app, inv, message = webhook_app
+    private, _ = keypair
+    client = app.test_client()
+    unsigned = client.post("/webhooks/sendgrid", data=json.dumps([event(message)]), content_type="application/json")
+    assert unsigned.status_code == 403
+    assert signed_post(client, private, [event(message)], tamper=True).status_code == 403
+    other_key = ec.generate_private_key(ec.SECP256R1())
+    assert signed_post(client, other_key, [event(message)]).status_code == 403
+    assert db.session.scalar(select(func.count()).select_from(ProviderEvent)) == 0
+    assert db.session.get(Invitation, inv.id).bounced_at is None
+
+
+def test_webhook_is_idempotent_on_replay(webhook_app, keypair):
+    app, _, message = webhook_app
+    private, _ = keypair
+    client = app.test_client()
+    assert signed_post(client, private, [event(message, "delivered", "ev-9")]).get_json()["recorded"] == 1
+    replay = signed_post(client, private, [event(message, "delivered", "ev-9")])
+    assert replay.status_code == 200 and replay.get_json() == {"recorded": 0, "duplicates": 1}
+    assert db.session.scalar(select(func.count()).select_from(ProviderEvent)) == 1
+
+
+def test_webhook_accepts_an_event_for_an_unknown_message(webhook_app, keypair):
+    app, _, _ = webhook_app
+    private, _ = keypair
+    unknown = {"email": "nobody@example.org", "event": "delivered", "sg_event_id": "ev-x", "timestamp": 1700000000,
+               "sg_message_id": "not-ours.filter1"}
+    response = signed_post(app.test_client(), private, [unknown])
+    assert response.status_code == 200
+    recorded = db.session.scalars(select(ProviderEvent)).one()
+    assert recorded.message_id is None and recorded.invitation_id is None
+
+
+def test_webhook_without_a_configured_key_refuses_everything(tmp_path, keypair):
+    app = make_app("sqlite", tmp_path)
+    private, _ = keypair
+    with app.app_context():
+        assert signed_post(app.test_client(), private, []).status_code == 403
+
+
+# --- organiser sending ----------------------------------------------------------------------------
+
+def test_send_all_shows_the_count_then_queues_each_invitation(app, client):
+    f.summit()
+    organiser = f.user()
+    already = f.invitation()
+    services.send_invitation(already)
+    fresh = [f.invitation() for _ in range(3)]
+    db.session.commit()
+    f.sign_in(client, organiser)
+    page = client.get("/organiser/invitations/send").get_data(as_text=True)
+    assert "3</strong> invitees have not been sent" in page
+    assert client.post("/organiser/invitations/send").status_code == 302
+    sent = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "invitation")).all()
+    assert len(sent) == 4  # the earlier one plus three
+    for inv in fresh:
+        db.session.refresh(inv)
+        assert inv.sent_at is not None
+        body = next(m.body_text for m in sent if m.invitation_id == inv.id)
+        assert services.personal_url(inv) in body
+        assert f"/i/{services.token_for(inv)}/decline" in body
+    assert "Everyone has been sent" in client.get("/organiser/invitations/send").get_data(as_text=True)
+
+
+def test_reminders_go_to_the_chosen_group_and_never_twice_within_the_limit(app, client):
+    f.summit()
+    organiser = f.user()
+    not_opened, opened = f.invitation(), f.invitation()
+    registered = f.invitation()
+    for inv in (not_opened, opened, registered):
+        services.send_invitation(inv)
+    opened.opened_at = utcnow()
+    services.register(registered, f.details())
+    db.session.commit()
+    f.sign_in(client, organiser)
+    page = client.get("/organiser/reminders").get_data(as_text=True)
+    assert "<strong>2</strong> to remind" in page  # not answered: both unanswered ones
+    client.post("/organiser/reminders", data={"group": "not_opened"})
+    reminded = db.session.scalars(select(OutboxMessage.invitation_id).where(OutboxMessage.kind == "reminder")).all()
+    assert reminded == [not_opened.id]
+    client.post("/organiser/reminders", data={"group": "not_answered"})
+    reminded = db.session.scalars(select(OutboxMessage.invitation_id).where(OutboxMessage.kind == "reminder")).all()
+    assert sorted(reminded) == sorted([not_opened.id, opened.id])  # not_opened was skipped the second time
+    assert client.post("/organiser/reminders", data={"group": "bogus"}).status_code == 303
