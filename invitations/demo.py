@@ -13,6 +13,7 @@ from app.demo_data import LEADERS, ORGANISERS, STEWARD, generate_invitees
 from app.security import new_badge_code, new_link_selector
 from app.summit import services as summit_services
 from app.summit.models import Summit
+from invitations import services
 from invitations.models import Invitation, InvitationState, Registration, RegistrationState
 
 DEMO_PASSWORD = "new-horizons-demo"
@@ -36,6 +37,7 @@ def load_demo(seed: int = 2009) -> dict[str, int]:
 
     known = set(db.session.scalars(select(Invitation.email)))
     created = registered = 0
+    new_invitations: list[Invitation] = []
     for invitee in generate_invitees(seed=seed):
         if invitee.email in known:
             continue
@@ -62,10 +64,15 @@ def load_demo(seed: int = 2009) -> dict[str, int]:
             inv.responded_at = inv.opened_at + timedelta(hours=rng.randint(1, 48))
             inv.decline_reason = rng.choice(["", "Away that week.", "Council meeting the same day.", "Sending a colleague next year."])
         db.session.add(inv)
+        new_invitations.append(inv)
         created += 1
     db.session.flush()
-    # The counter must match what the rows say: recount rather than trust increments.
+    # Their emails, as the organisers' mail page would show them after a real send.
     summit = summit_services.get_summit()
+    for inv in new_invitations:
+        if inv.sent_at is not None:
+            services.send_invitation(inv, now=inv.sent_at, summit=summit)
+    # The counter must match what the rows say: recount rather than trust increments.
     taken = db.session.scalar(
         select(func.count()).select_from(Invitation).where(Invitation.state.in_([InvitationState.REGISTERED, InvitationState.OFFERED]))
     )

@@ -1,0 +1,71 @@
+"""How many messages one mail worker delivers per second to a SendGrid stand-in on 127.0.0.1.
+
+    .venv/bin/python -m bench.mail_throughput [--messages 500] [--database-url URL]
+
+Prints one JSON object. The stand-in answers at once, so this measures our side: claiming, building the
+payload with SendGrid's library, the HTTP round trip on loopback, and recording the outcome.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=500)
+    parser.add_argument("--database-url", default="", help="default: a fresh SQLite file")
+    args = parser.parse_args()
+
+    from app import create_app
+    from app.db import Base, db
+    from app.mail import delivery
+    from config import TestingConfig, normalise_database_url
+    from invitations import services
+    from tests.sendgrid_standin import API_KEY, StandIn
+
+    import app.audit  # noqa: F401
+    import app.checkin.models  # noqa: F401
+    import fringe_events.models  # noqa: F401
+
+    standin = StandIn().start()
+    folder = Path(tempfile.mkdtemp())
+    url = normalise_database_url(args.database_url) if args.database_url else f"sqlite:///{folder / 'bench.sqlite3'}"
+    config = {k: getattr(TestingConfig, k) for k in dir(TestingConfig) if k.isupper()}
+    config.update(DATABASE_URL=url, MAIL_BACKEND="sendgrid", SENDGRID_HOST=standin.url, SENDGRID_API_KEY=API_KEY)
+    application = create_app(config)
+    with application.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as connection:
+                connection.execute(text("DROP SCHEMA public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
+        Base.metadata.create_all(db.engine)
+        services.configure_summit()
+        for n in range(args.messages):
+            services.send_invitation(services.create_invitation(
+                services.InviteeData(email=f"bench{n}@example.org", name=f"Bench {n}", organisation="Suffolk")))
+        db.session.commit()
+        started = time.perf_counter()
+        outcome = delivery.send_pending()
+        elapsed = time.perf_counter() - started
+        result = {
+            "benchmark": "mail worker throughput",
+            "database": db.engine.dialect.name,
+            "messages": args.messages,
+            "sent": outcome.sent,
+            "seconds": round(elapsed, 3),
+            "messages_per_second": round(outcome.sent / elapsed, 1),
+            "distinct_received": len(standin.outbox_ids()),
+        }
+        db.engine.dispose()
+    standin.stop()
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
