@@ -55,6 +55,8 @@ class Config:
     MAIL_RETRY_MAX_SECONDS = float(os.environ.get("MAIL_RETRY_MAX_SECONDS", "3600"))
     MAIL_CLAIM_LEASE_SECONDS = int(os.environ.get("MAIL_CLAIM_LEASE_SECONDS", "300"))
     REMINDER_MIN_DAYS = int(os.environ.get("REMINDER_MIN_DAYS", "7"))
+    # How long after the summit personal data is kept before `privacy anonymise` may remove it.
+    PRIVACY_RETENTION_DAYS = int(os.environ.get("PRIVACY_RETENTION_DAYS", "90"))
     SQL_ECHO = False
     # IMMEDIATE takes SQLite's write lock at BEGIN; the race tests' control sets DEFERRED to show why.
     SQLITE_BEGIN = "IMMEDIATE"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import Flask, render_template, request
+from flask import Flask, abort, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from app.db import db, utcnow
@@ -25,6 +25,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     register_errorhandlers(app)
     register_template_helpers(app)
     register_security_headers(app)
+    register_request_guards(app)
     register_commands(app)
     _quiet_token_logging()
     return app
@@ -46,6 +47,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.auth.routes import bp as auth_bp
+    from app.audit import bp as audit_bp
     from app.mail.routes import bp as mail_bp
     from app.mail.webhook import bp as mail_webhook_bp
     from app.main import bp as main_bp
@@ -59,6 +61,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(organiser_bp)
     app.register_blueprint(mail_bp)
     app.register_blueprint(mail_webhook_bp)
+    app.register_blueprint(audit_bp)
     app.extensions["on_provider_event"] = on_provider_event
 
 
@@ -86,6 +89,8 @@ def register_errorhandlers(app: Flask) -> None:
             429: ("Too many attempts", "Please wait a minute and try again."),
         }
         title, message = titles.get(error.code, (error.name, error.description or ""))
+        if error.description and error.description != type(error).description:
+            message = error.description  # a specific reason given with abort(): say it
         response = app.make_response(render(error.code or 500, title, message))
         if error.code == 429 and error.response is not None and "Retry-After" in error.response.headers:
             response.headers["Retry-After"] = error.response.headers["Retry-After"]
@@ -105,6 +110,25 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters.update(timefmt.FILTERS)
     app.jinja_env.globals["span"] = timefmt.span
     app.jinja_env.globals["now"] = utcnow
+
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def register_request_guards(app: Flask) -> None:
+    @app.before_request
+    def refuse_nul_characters():
+        """A NUL can't be stored in PostgreSQL text and never belongs in a form: refuse it up front."""
+        values = list(request.args.values())
+        if request.method in ("POST", "PUT", "PATCH"):
+            if request.mimetype in _FORM_TYPES:
+                values += list(request.form.values())
+            else:
+                raw = request.get_data(cache=True)
+                if b"\x00" in raw or b"\\u0000" in raw:
+                    abort(400, "The request contains a NUL character, which isn't accepted.")
+        if any("\x00" in value for value in values):
+            abort(400, "The form contains a NUL character, which isn't accepted. Please retype the text.")
 
 
 def register_security_headers(app: Flask) -> None:
@@ -127,9 +151,10 @@ def register_commands(app: Flask) -> None:
     from app.auth.cli import users_cli
     from app.cli import db_cli, demo_command
     from app.mail.cli import mail_cli
-    from invitations.cli import invitations_cli, summit_cli
+    from app.cli import backup_command
+    from invitations.cli import invitations_cli, privacy_cli, summit_cli
 
-    for command in (db_cli, demo_command, users_cli, mail_cli, invitations_cli, summit_cli):
+    for command in (db_cli, demo_command, backup_command, users_cli, mail_cli, invitations_cli, summit_cli, privacy_cli):
         app.cli.add_command(command)
 
 

@@ -32,3 +32,37 @@ def record(action: str, *, actor=None, actor_label: str = "", invitation_id: int
     )
     db.session.add(event)
     return event
+
+
+# --- the organisers' audit page ----------------------------------------------------------------
+
+from flask import Blueprint, abort, render_template, request  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
+
+from app.auth.decorators import organiser_required  # noqa: E402
+
+bp = Blueprint("audit", __name__, url_prefix="/organiser/audit")
+PAGE_SIZE = 100
+
+
+@bp.get("/")
+@organiser_required
+def audit_log():
+    query = select(AuditEvent)
+    action = (request.args.get("action") or "").strip()
+    if action:
+        query = query.where(AuditEvent.action.like(f"{action}%"))
+    actor = (request.args.get("actor") or "").strip()
+    if actor:
+        query = query.where(func.lower(AuditEvent.actor_label).like(f"%{actor.lower()}%"))
+    invitation = request.args.get("invitation") or ""
+    if invitation:
+        if not invitation.isdigit():
+            abort(400)
+        query = query.where(AuditEvent.invitation_id == int(invitation))
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    events = db.session.scalars(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+                                .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    actions = db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
+    return render_template("audit/log.html", events=events, actions=actions, args=request.args, page=page,
+                           has_more=len(events) == PAGE_SIZE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 
 from flask import current_app
@@ -37,9 +38,12 @@ def link_token(selector: str) -> str:
     return selector + _verifier(selector)
 
 
+_TOKEN_RE = re.compile(rf"[A-Za-z0-9_-]{{{_SELECTOR_LEN + _VERIFIER_LEN}}}")
+
+
 def selector_from_token(token: str) -> str | None:
     """The selector if the token's MAC checks out, else None. Constant-time on the MAC."""
-    if not isinstance(token, str) or len(token) != _SELECTOR_LEN + _VERIFIER_LEN or not token.isascii():
+    if not isinstance(token, str) or not _TOKEN_RE.fullmatch(token):
         return None
     selector, given = token[:_SELECTOR_LEN], token[_SELECTOR_LEN:]
     if not hmac.compare_digest(_verifier(selector), given):

@@ -107,3 +107,25 @@ def expire_offers():
     count = services.expire_offers()
     db.session.commit()
     click.echo(f"Expired {count} offer(s).")
+
+
+@click.group("privacy", help="Personal data after the event.")
+def privacy_cli():
+    pass
+
+
+@privacy_cli.command("anonymise")
+@click.option("--older-than", "days", type=click.IntRange(min=0),
+              help="Days since an invitation last changed (default: PRIVACY_RETENTION_DAYS).")
+def anonymise(days):
+    """Remove names, emails, needs and notes from invitations untouched for DAYS days; counts are kept."""
+    from invitations.privacy import anonymise_older_than
+
+    days = current_app.config["PRIVACY_RETENTION_DAYS"] if days is None else days
+    try:
+        count = anonymise_older_than(days)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message)
+    click.echo(f"Anonymised {count} invitation(s) untouched for {days} days or more.")

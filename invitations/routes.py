@@ -1,7 +1,7 @@
 """The delegate's pages, all under their personal link /i/<token>."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, url_for
 
 from app.db import db
 from app.errors import InvalidState, RegistrationClosed, SummitFull, ValidationFailed
@@ -181,3 +181,27 @@ def colleague(token: str):
             return redirect(url_for(".home", token=token))
     status = 422 if form.is_submitted() else 200
     return render_template("invitations/colleague.html", **_page(invitation, token, form=form)), status
+
+
+@bp.get("/<token>/my-data.json")
+def my_data(token: str):
+    """A copy of everything we hold about this person (a subject access request, self-served)."""
+    from invitations.privacy import export_personal_data
+
+    invitation = _live(token)
+    response = jsonify(export_personal_data(invitation))
+    response.headers["Content-Disposition"] = "attachment; filename=my-new-horizons-data.json"
+    return response
+
+
+@bp.route("/<token>/erase", methods=["GET", "POST"])
+def erase(token: str):
+    from invitations.privacy import erase_on_request
+
+    invitation = _live(token)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return render_template("invitations/erase.html", **_page(invitation, token, form=form))
+    erase_on_request(invitation)
+    db.session.commit()
+    return render_template("invitations/erased.html", summit=summit_services.get_summit())

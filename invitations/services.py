@@ -177,14 +177,14 @@ def revoke_invitation(invitation: Invitation, *, actor=None, now: datetime | Non
     if invitation.state in (S.REVOKED, S.HANDED_ON):
         raise InvalidState("This invitation is no longer live, so there is nothing to revoke.")
     before = invitation.state.value
-    _give_up_place(invitation, now)
+    give_up_place(invitation, now)
     invitation.state = S.REVOKED
     audit.record("invitation.revoked", actor=actor, invitation_id=invitation.id, before=before, after="revoked")
     db.session.flush()
     return invitation
 
 
-def _give_up_place(invitation: Invitation, now: datetime) -> None:
+def give_up_place(invitation: Invitation, now: datetime) -> None:
     """Release whatever the invitation holds: a confirmed place, an offer or a queue position."""
     summit = summit_services.get_summit()
     if invitation.state == S.REGISTERED and invitation.registration is not None:
@@ -297,7 +297,7 @@ def cancel_registration(invitation: Invitation, now: datetime | None = None) -> 
     if invitation.state != S.REGISTERED:
         raise InvalidState("You don't hold a place, so there is nothing to cancel.")
     summit = summit_services.get_summit()
-    _give_up_place(invitation, now)
+    give_up_place(invitation, now)
     invitation.state = S.CANCELLED
     invitation.responded_at = now
     db.session.flush()
@@ -313,7 +313,7 @@ def decline(invitation: Invitation, reason: str = "", now: datetime | None = Non
         raise InvalidState("You're registered. To give your place back, use Cancel my place.")
     if invitation.state not in (S.INVITED, S.DECLINED, S.CANCELLED, S.WAITLISTED, S.OFFERED):
         raise InvalidState("This invitation can no longer be answered.")
-    _give_up_place(invitation, now)
+    give_up_place(invitation, now)
     invitation.state = S.DECLINED
     invitation.decline_reason = reason.strip()[:1000]
     invitation.responded_at = now

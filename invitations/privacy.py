@@ -1,0 +1,111 @@
+"""UK GDPR for delegates: a copy of their data, erasure on request, and anonymisation after the event."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from app import audit
+from app.db import db, utcnow
+from app.errors import InvalidState
+from app.mail.models import OutboxMessage
+from app.security import new_badge_code, new_link_selector
+from app.summit import services as summit_services
+from invitations import services
+from invitations.models import Invitation, InvitationState, LeaderNote
+
+S = InvitationState
+ERASED_NAME = "Erased"
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def export_personal_data(invitation: Invitation) -> dict:
+    """Everything we hold about one person, as they would ask for it (a subject access request)."""
+    from fringe_events.models import Attendance, FringeSignup
+
+    registration = invitation.registration
+    signups = db.session.scalars(select(FringeSignup).where(FringeSignup.invitation_id == invitation.id)).all()
+    attended = db.session.scalars(select(Attendance).where(Attendance.invitation_id == invitation.id)).all()
+    messages = db.session.scalars(select(OutboxMessage).where(OutboxMessage.invitation_id == invitation.id)
+                                  .order_by(OutboxMessage.id)).all()
+    notes = db.session.scalars(select(LeaderNote).where(LeaderNote.invitation_id == invitation.id)
+                               .order_by(LeaderNote.at)).all()
+    return {
+        "about": "The personal data The Lives we Lead: New Horizons holds about you.",
+        "exported_at": utcnow().isoformat(),
+        "invitation": {
+            "email": invitation.email, "name": invitation.name, "organisation": invitation.organisation,
+            "job_title": invitation.job_title, "state": invitation.state.value,
+            "champion": invitation.champion.name if invitation.champion else None,
+            "sent_at": _iso(invitation.sent_at), "opened_at": _iso(invitation.opened_at),
+            "responded_at": _iso(invitation.responded_at), "decline_reason": invitation.decline_reason or None,
+            "in_place_of": invitation.substitute_for.name if invitation.substitute_for else None,
+        },
+        "registration": None if registration is None else {
+            "state": registration.state.value, "dietary": registration.dietary, "access_needs": registration.access_needs,
+            "consent_at": _iso(registration.consent_at), "registered_at": _iso(registration.registered_at),
+            "cancelled_at": _iso(registration.cancelled_at),
+        },
+        "waiting_list": None if invitation.waitlist_entry is None else {
+            "state": invitation.waitlist_entry.state.value, "joined_at": _iso(invitation.waitlist_entry.joined_at),
+            "offer_expires_at": _iso(invitation.waitlist_entry.offer_expires_at),
+        },
+        "fringe_sign_ups": [{"event": s.event.title, "state": s.state.value, "at": _iso(s.created_at)} for s in signups],
+        "attendance": [{"event": a.event_key, "checked_in_at": _iso(a.checked_in_at)} for a in attended],
+        "emails": [{"subject": m.subject, "written_at": _iso(m.created_at), "status": m.status.value} for m in messages],
+        "champion_notes": [{"at": _iso(n.at), "kind": n.kind.value, "text": n.text} for n in notes],
+    }
+
+
+def _strip(invitation: Invitation) -> None:
+    """Remove what identifies the person; keep what the counts need (state, organisation, sector, dates)."""
+    invitation.name = ERASED_NAME
+    invitation.email = f"erased-{invitation.id}@erased.invalid"
+    invitation.job_title = ""
+    invitation.decline_reason = ""
+    invitation.bounce_reason = ""
+    # The old link and badge stop working.
+    invitation.link_selector = new_link_selector()
+    invitation.code = new_badge_code()
+    if invitation.registration is not None:
+        invitation.registration.dietary = ""
+        invitation.registration.access_needs = ""
+    db.session.execute(update(LeaderNote).where(LeaderNote.invitation_id == invitation.id).values(text="")
+                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(OutboxMessage).where(OutboxMessage.invitation_id == invitation.id)
+        .values(to_email=invitation.email, to_name="", body_text="(erased)", body_html="(erased)", attachments=[])
+        .execution_options(synchronize_session=False)
+    )
+
+
+def erase_on_request(invitation: Invitation, now: datetime | None = None) -> None:
+    """The delegate asked us to erase their data: give up anything they hold, then strip it."""
+    now = now or utcnow()
+    if invitation.state == S.HANDED_ON or invitation.name == ERASED_NAME:
+        raise InvalidState("There is nothing left to erase for this invitation.")
+    services.give_up_place(invitation, now)  # the same release every path uses
+    invitation.state = S.REVOKED
+    audit.record("privacy.erased_on_request", actor_label="the delegate", invitation_id=invitation.id)
+    _strip(invitation)
+    db.session.flush()
+
+
+def anonymise_older_than(days: int, now: datetime | None = None) -> int:
+    """After the summit: strip personal data from invitations untouched for `days` days. Counts survive."""
+    now = now or utcnow()
+    summit = summit_services.find_summit()
+    if summit is not None and summit.ends_at > now:
+        raise InvalidState("The summit hasn't happened yet: personal data is kept until it's over.")
+    cutoff = now - timedelta(days=days)
+    invitations = db.session.scalars(
+        select(Invitation).where(Invitation.updated_at < cutoff, Invitation.name != ERASED_NAME)
+    ).all()
+    for invitation in invitations:
+        _strip(invitation)
+    db.session.flush()
+    audit.record("privacy.anonymised", actor_label="retention", count=len(invitations), older_than_days=days)
+    return len(invitations)
