@@ -1,0 +1,174 @@
+"""Shared pieces for the benchmarks: a gunicorn server on a fresh database, and a closed-loop load generator."""
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bench_config(database_url: str) -> dict:
+    """Testing settings (no CSRF, no rate limits, mail to memory) on the given database."""
+    from config import TestingConfig
+
+    config = {k: getattr(TestingConfig, k) for k in dir(TestingConfig) if k.isupper()}
+    config.update(DATABASE_URL=database_url, TESTING=False)
+    return config
+
+
+def fresh_database(kind: str, postgres_url: str | None) -> str:
+    """A new empty database with the schema: a SQLite file, or a wiped PostgreSQL schema."""
+    from sqlalchemy import text
+
+    from app import create_app
+    from app.db import Base, db
+    from config import normalise_database_url
+
+    import app.audit  # noqa: F401  (every model onto the metadata)
+    import app.checkin.models  # noqa: F401
+    import fringe_events.models  # noqa: F401
+    import invitations.models  # noqa: F401
+
+    if kind == "sqlite":
+        url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.sqlite3'}"
+    else:
+        if not postgres_url:
+            raise SystemExit("PostgreSQL benchmarks need --postgres-url (or BENCH_POSTGRES_URL)")
+        url = normalise_database_url(postgres_url)
+    app = create_app(bench_config(url))
+    with app.app_context():
+        if kind == "postgres":
+            with db.engine.begin() as connection:
+                connection.execute(text("DROP SCHEMA public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
+        Base.metadata.create_all(db.engine)
+        db.engine.dispose()
+    return url
+
+
+class Server:
+    """gunicorn running bench/bench_app.py against DATABASE_URL, with N sync workers."""
+
+    def __init__(self, database_url: str, workers: int = 4):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "BENCH_DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}",
+             "--backlog", "2048", "--timeout", "120", "--log-level", "warning", "bench.bench_app:app"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(self.url + "/ping", timeout=2)
+                return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("gunicorn did not start")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+@dataclass
+class Result:
+    requests: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+
+    def summary(self, baseline_rps: float | None = None) -> dict:
+        lat = sorted(self.latencies)
+
+        def pct(p: float) -> float:
+            return round(lat[min(int(len(lat) * p), len(lat) - 1)] * 1000, 2) if lat else 0.0
+
+        rps = self.requests / self.seconds if self.seconds else 0.0
+        out = {
+            "requests": self.requests, "errors": self.errors, "seconds": round(self.seconds, 3),
+            "throughput_rps": round(rps, 1), "p50_ms": pct(0.50), "p95_ms": pct(0.95), "p99_ms": pct(0.99),
+            "mean_ms": round(statistics.fmean(lat) * 1000, 2) if lat else 0.0,
+            "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
+        }
+        if baseline_rps:
+            out["ratio_to_baseline"] = round(rps / baseline_rps, 3)
+        return out
+
+
+def run_load(base_url: str, jobs: list, concurrency: int, ok_statuses=(200, 302)) -> Result:
+    """Each job is (method, path, body bytes | None, headers dict) or a callable(conn) -> status.
+    `concurrency` threads with keep-alive connections take jobs from a shared queue until it is empty."""
+    parts = urlsplit(base_url)
+    result = Result()
+    lock = threading.Lock()
+    queue = list(reversed(jobs))
+
+    def worker():
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+        while True:
+            with lock:
+                if not queue:
+                    break
+                job = queue.pop()
+            started = time.perf_counter()
+            try:
+                if callable(job):
+                    status = job(conn)
+                else:
+                    method, path, body, headers = job
+                    conn.request(method, path, body=body, headers=headers or {})
+                    response = conn.getresponse()
+                    response.read()
+                    status = response.status
+            except (OSError, http.client.HTTPException):
+                status = 0
+                conn.close()
+                conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+            elapsed = time.perf_counter() - started
+            with lock:
+                result.requests += 1
+                result.latencies.append(elapsed)
+                result.statuses[status] = result.statuses.get(status, 0) + 1
+                if status not in ok_statuses:
+                    result.errors += 1
+        conn.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    result.seconds = time.perf_counter() - started
+    return result
