@@ -25,6 +25,8 @@ class CalendarEvent:
     cancelled: bool = False
     organizer_email: str = ""
     organizer_name: str = ""
+    attendee_email: str = ""  # for emailed REQUEST/CANCEL files: iTIP names who the entry is for
+    attendee_name: str = ""
 
 
 def summit_uid() -> str:
@@ -81,6 +83,13 @@ def _event(item: CalendarEvent, stamp: datetime) -> Event:
         if item.organizer_name:
             organizer.params["cn"] = vText(item.organizer_name)
         event.add("organizer", organizer)
+    if item.attendee_email:
+        # RSVP=FALSE: we read no replies, so clients should not offer Accept/Decline buttons.
+        attendee = vCalAddress(f"mailto:{item.attendee_email}")
+        attendee.params.update({"role": "REQ-PARTICIPANT", "partstat": "ACCEPTED", "rsvp": "FALSE"})
+        if item.attendee_name:
+            attendee.params["cn"] = vText(item.attendee_name)
+        event.add("attendee", attendee)
     event.add("status", "CANCELLED" if item.cancelled else "CONFIRMED")
     event.add("transp", "OPAQUE")
     return event

@@ -60,9 +60,13 @@ def revision(message):
 def demo_command():
     from invitations.demo import DEMO_PASSWORD, demo_accounts, load_demo
 
+    from fringe_events.demo import load_fringe_demo
+
     outcome = load_demo()
+    fringe = load_fringe_demo()
     db.session.commit()
-    click.echo(f"Demo loaded: {outcome['invitations_created']} new invitations, {outcome['users']} staff accounts.")
+    click.echo(f"Demo loaded: {outcome['invitations_created']} new invitations, {outcome['users']} staff accounts, "
+               f"{fringe['fringe_events_created']} new fringe events.")
     click.echo(f"Sign in at {current_app.config['BASE_URL']}/sign-in with password {DEMO_PASSWORD!r} as:")
     for role, email in demo_accounts().items():
         click.echo(f"  {role:<10} {email}")

@@ -32,12 +32,12 @@ def _leaders() -> list[User]:
 @bp.get("/")
 @organiser_required
 def dashboard():
+    from app.dashboards.routes import render_organiser_dashboard  # the read models live in app/dashboards
+
     summit = summit_services.get_summit()
     services.expire_offers()
     db.session.commit()
-    return render_template(
-        "organiser/dashboard.html", summit=summit, status=dashboards.summit_status(), funnel=dashboards.funnel_counts()
-    )
+    return render_organiser_dashboard(summit)
 
 
 def _filtered_invitations():
@@ -266,7 +266,7 @@ def summit_settings():
             return value.replace(tzinfo=LONDON).astimezone(timezone.utc) if value else None
 
         try:
-            services.configure_summit(
+            outcome = services.change_summit(
                 name=form.name.data, tagline=form.tagline.data or "", venue=form.venue.data, address=form.address.data,
                 starts_at=utc(form.starts_at.data), ends_at=utc(form.ends_at.data),
                 registration_opens_at=utc(form.registration_opens_at.data),
@@ -281,9 +281,12 @@ def summit_settings():
         else:
             from app import audit
 
-            audit.record("summit.configured", actor=current_user)
+            audit.record("summit.configured", actor=current_user, changes=outcome.changes, notified=outcome.notified)
             db.session.commit()
-            flash("The summit's settings are saved.", "success")
+            changed = "".join(f" {label}: {before} → {after}." for label, before, after in outcome.changes)
+            told = (f" We've emailed the {outcome.notified} registered delegate{'s' if outcome.notified != 1 else ''} "
+                    "an updated calendar entry." if outcome.notified else " Nobody is registered yet, so nobody needed telling.")
+            flash("The summit's settings are saved." + (f" What changed:{changed}{told}" if outcome.changes else ""), "success")
             return redirect(url_for(".summit_settings"))
     status = 422 if form.is_submitted() else 200
     return render_template("organiser/summit.html", form=form, summit=summit, input_value=input_value), status

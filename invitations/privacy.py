@@ -89,6 +89,7 @@ def erase_on_request(invitation: Invitation, now: datetime | None = None) -> Non
         raise InvalidState("There is nothing left to erase for this invitation.")
     services.give_up_place(invitation, now)  # the same release every path uses
     invitation.state = S.REVOKED
+    services._release_fringe_places(invitation, now)  # noqa: SLF001  (the same release revoking uses)
     audit.record("privacy.erased_on_request", actor_label="the delegate", invitation_id=invitation.id)
     _strip(invitation)
     db.session.flush()

@@ -1,0 +1,141 @@
+"""Delegates' fringe pages under their personal link (/i/<token>/fringe…, /i/<token>/calendar.ics)
+and the public calendar files (/calendar/summit.ics, /calendar/fringe/<slug>.ics), which carry no personal data."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+
+from app.db import db
+from app.errors import InvalidState
+from app.extensions import failed_lookup, limiter
+from fringe_events import services
+from fringe_events.forms import SignupForm
+from fringe_events.models import FringeEvent
+from invitations.routes import _live, _page
+
+bp = Blueprint("fringe", __name__, url_prefix="/i")
+calendar_bp = Blueprint("calendar", __name__, url_prefix="/calendar")
+
+limiter.limit(lambda: current_app.config["LINK_LOOKUP_RATE_LIMIT"], deduct_when=failed_lookup)(bp)
+
+ICS_TYPE = "text/calendar; charset=utf-8"
+
+
+@bp.record_once
+def _template_helpers(state) -> None:
+    # The partials on the delegate's pages (and the organiser's invitation page) ask for what they show
+    # through these; each is a service function, so templates never query.
+    state.app.jinja_env.globals.update(
+        fringe_programme=services.programme_for,
+        fringe_calendar_links=services.personal_calendar_links,
+        fringe_history=services.warm_up_history,
+        webcal=services.webcal_url,
+    )
+
+
+@bp.after_request
+def _private(response):
+    # A personal page or feed is a credential's view: never cached by shared caches, never leaked as a referrer.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _event(slug: str) -> FringeEvent:
+    event = services.event_by_slug(slug)
+    if event is None:
+        abort(404)
+    return event
+
+
+def _back(token: str, slug: str, back: str | None):
+    if back == "event":
+        return redirect(url_for(".event", token=token, slug=slug))
+    if back == "home":
+        return redirect(url_for("invitations.home", token=token) + "#fringe")
+    return redirect(url_for(".programme", token=token))
+
+
+@bp.get("/<token>/fringe")
+def programme(token: str):
+    invitation = _live(token)
+    return render_template("fringe_events/programme.html",
+                           **_page(invitation, token, programme=services.programme_for(invitation)))
+
+
+@bp.get("/<token>/fringe/<slug>")
+def event(token: str, slug: str):
+    invitation = _live(token)
+    fringe_event = _event(slug)
+    item = services.programme_item(invitation, fringe_event)
+    return render_template("fringe_events/event.html",
+                           **_page(invitation, token, item=item, links=services.event_add_links(fringe_event)))
+
+
+@bp.post("/<token>/fringe/<slug>/sign-up")
+def sign_up(token: str, slug: str):
+    invitation = _live(token)
+    fringe_event = _event(slug)
+    form = SignupForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.sign_up(invitation, fringe_event)
+    except services.FringeFull as full:
+        db.session.rollback()
+        return render_template("fringe_events/full.html",
+                               **_page(invitation, token, event=fringe_event, message=full.message)), 409
+    except InvalidState as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _back(token, slug, form.back.data)
+    db.session.commit()
+    flash(f"You're signed up for {fringe_event.title}. We've emailed you the details and a calendar entry.", "success")
+    return _back(token, slug, form.back.data)
+
+
+@bp.post("/<token>/fringe/<slug>/cancel")
+def cancel(token: str, slug: str):
+    invitation = _live(token)
+    fringe_event = _event(slug)
+    form = SignupForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        cancelled = services.cancel_signup(invitation, fringe_event)
+    except InvalidState as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _back(token, slug, form.back.data)
+    db.session.commit()
+    if cancelled:
+        flash(f"You're no longer signed up for {fringe_event.title}. Your place has gone back for someone else.", "success")
+    return _back(token, slug, form.back.data)
+
+
+@bp.get("/<token>/calendar.ics")
+def calendar(token: str):
+    """The personal feed: a stable URL that calendar apps can subscribe to."""
+    invitation = _live(token)
+    return Response(services.personal_calendar(invitation), content_type=ICS_TYPE,
+                    headers={"Content-Disposition": 'attachment; filename="new-horizons.ics"'})
+
+
+# --- public calendar files -------------------------------------------------------------------------
+
+def _public_ics(body: bytes, filename: str) -> Response:
+    return Response(body, content_type=ICS_TYPE, headers={
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "public, max-age=300",  # nothing personal in it; short, so changes reach people soon
+    })
+
+
+@calendar_bp.get("/summit.ics")
+def summit():
+    return _public_ics(services.public_summit_calendar(), "new-horizons-summit.ics")
+
+
+@calendar_bp.get("/fringe/<slug>.ics")
+def fringe_event(slug: str):
+    return _public_ics(services.public_event_calendar(_event(slug)), f"{slug}.ics")
+

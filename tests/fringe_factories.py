@@ -1,0 +1,78 @@
+"""Factories and helpers for the fringe tests: events, sign-ups, and reading what the outbox holds."""
+from __future__ import annotations
+
+import base64
+import html as html_lib
+import itertools
+import re
+from datetime import datetime, timedelta
+
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from app.db import db, utcnow
+from app.mail.models import OutboxMessage
+from fringe_events import services
+from fringe_events.models import FringeEvent
+from invitations import services as invitation_services
+from invitations.models import Invitation
+
+_counter = itertools.count(1)
+
+
+def event(title: str | None = None, *, starts_at: datetime | None = None, hours: float = 2, capacity: int | None = None,
+          venue: str = "Endeavour House", address: str = "8 Russell Road, Ipswich IP1 2BX") -> FringeEvent:
+    starts_at = starts_at or utcnow().replace(microsecond=0, second=0) + timedelta(days=10)
+    created = services.create_event(services.EventData(
+        title=title or f"Fringe event {next(_counter)}", venue=venue, address=address, starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=hours), capacity=capacity, description="What we'll do, and why it matters.",
+        theme="Social marketing enquiry", host_organisation="Suffolk PCT", host_lead="Julian Herbert",
+    ))
+    db.session.commit()
+    return created
+
+
+def signed_up(invitation: Invitation, fringe_event: FringeEvent) -> None:
+    services.sign_up(invitation, fringe_event)
+    db.session.commit()
+
+
+def link(invitation: Invitation, page: str = "") -> str:
+    return f"/i/{invitation_services.token_for(invitation)}" + (f"/{page}" if page else "")
+
+
+def text(response) -> str:
+    return html_lib.unescape(response.get_data(as_text=True))
+
+
+def plain(response) -> str:
+    """The page's words without tags, spaces collapsed: what a reader sees."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text(response)))
+
+
+def count(model, *where) -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def messages(kind: str, to_email: str | None = None) -> list[OutboxMessage]:
+    db.session.expire_all()
+    query = select(OutboxMessage).where(OutboxMessage.kind == kind)
+    if to_email:
+        query = query.where(OutboxMessage.to_email == to_email)
+    return list(db.session.scalars(query.order_by(OutboxMessage.id)))
+
+
+def ics_of(message: OutboxMessage) -> tuple[bytes, str]:
+    """The message's one calendar attachment and its content type."""
+    calendars = [a for a in message.attachments if a["filename"].endswith(".ics")]
+    assert len(calendars) == 1, message.attachments
+    return base64.b64decode(calendars[0]["content_b64"]), calendars[0]["content_type"]
+
+
+class FreshSessionClient(FlaskClient):
+    """Each request starts from what the database holds, as it does with its own session in production."""
+
+    def open(self, *args, **kwargs):
+        db.session.expire_all()
+        return super().open(*args, **kwargs)
