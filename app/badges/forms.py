@@ -1,0 +1,24 @@
+"""Organisers' badge forms: which badges to print and how, a badge's role, and confirmations."""
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, RadioField, SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired
+
+from app.badges.builders import DEFAULT_LAYOUT, LAYOUTS, ROLES
+from app.badges.services import PRINT_FILTERS
+
+
+class PrintForm(FlaskForm):
+    which = RadioField("Which badges", choices=[SelectChoice(k, v) for k, v in PRINT_FILTERS.items()], default="new",
+                       validators=[DataRequired(message="Choose which badges to print.")])
+    layout = RadioField("Sheet layout", choices=[SelectChoice(k, v.label) for k, v in LAYOUTS.items()], default=DEFAULT_LAYOUT,
+                        validators=[DataRequired(message="Choose a sheet layout.")])
+
+
+class ReissueForm(FlaskForm):
+    back = HiddenField()
+
+
+class RoleForm(FlaskForm):
+    badge_role = SelectField("Badge role", choices=[SelectChoice(k, v[0]) for k, v in ROLES.items()])
+    back = HiddenField()

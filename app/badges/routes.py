@@ -1,0 +1,161 @@
+"""The delegate's badge (page, PNG, PDF, offline worker) and the organisers' badge printing and code reissue."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask_login import current_user
+
+from app.auth.decorators import organiser_required
+from app.badges import builders, services
+from app.badges.forms import PrintForm, ReissueForm, RoleForm
+from app.db import db
+from app.errors import InvalidState
+from app.extensions import failed_lookup, limiter
+from app.summit.services import find_summit
+from invitations import services as invitation_services
+from invitations.models import Invitation
+
+bp = Blueprint("badges", __name__)
+admin_bp = Blueprint("badge_admin", __name__, url_prefix="/organiser/badges")
+
+limiter.limit(lambda: current_app.config["LINK_LOOKUP_RATE_LIMIT"], deduct_when=failed_lookup)(bp)
+
+
+@bp.after_request
+def _private(response):
+    # As every personal page: never in a shared cache, never leaked as a referrer. (The service worker
+    # keeps its own copy of the badge page on the delegate's phone, which no-store does not prevent.)
+    if request.endpoint != "badges.service_worker":
+        response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _holder(token: str) -> Invitation:
+    """A live invitation behind the link, or 404: handed-on and revoked invitations have no badge."""
+    invitation = invitation_services.invitation_for_token(token)
+    if not services.has_badge(invitation):
+        abort(404)
+    return invitation
+
+
+@bp.get("/i/<token>/badge")
+def page(token: str):
+    invitation = _holder(token)
+    badge = services.badge_for(invitation)
+    return render_template("badges/badge.html", invitation=invitation, token=token, badge=badge,
+                           summit=find_summit(), has_place=services.has_summit_place(invitation),
+                           qr=builders.qr_data_uri(invitation.code, box_size=12))
+
+
+@bp.get("/i/<token>/badge.png")
+def png(token: str):
+    invitation = _holder(token)
+    return Response(builders.qr_png(invitation.code), mimetype="image/png")
+
+
+@bp.get("/i/<token>/badge.pdf")
+def pdf(token: str):
+    invitation = _holder(token)
+    body = builders.badge_pdf(services.badge_for(invitation))
+    return Response(body, mimetype="application/pdf",
+                    headers={"Content-Disposition": 'inline; filename="new-horizons-badge.pdf"'})
+
+
+@bp.get("/badge-sw.js")
+def service_worker():
+    """The badge page's offline copy. Served from the root so it may control /i/<token>/badge (its scope)."""
+    response = send_from_directory(current_app.static_folder, "js/badge-sw.js", mimetype="text/javascript", max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+service_worker.allowed_roles = None  # public, like the static files
+
+
+# --- organisers ----------------------------------------------------------------------------------
+
+def _back(form, invitation: Invitation):
+    if form.back.data == "invitation":
+        return redirect(url_for("organiser.invitation", invitation_id=invitation.id))
+    return redirect(url_for(".index"))
+
+
+@admin_bp.get("")
+@organiser_required
+def index():
+    people = services.registered_invitations()
+    printed = services.printed_fingerprints()
+    due = {inv.id for inv in people if printed.get(inv.id) != services.fingerprint(inv)}
+    return render_template("badges/organiser.html", form=PrintForm(), people=people, due=due, printed=printed,
+                           last=services.last_print(), reissue=ReissueForm(), layouts=builders.LAYOUTS,
+                           roles=builders.ROLES)
+
+
+@admin_bp.post("/print")
+@organiser_required
+def print_sheets():
+    form = PrintForm()
+    if not form.validate_on_submit():
+        flash("Choose which badges to print and a layout.", "error")
+        return redirect(url_for(".index"))
+    people = services.badges_to_print(form.which.data)
+    if not people:
+        flash("There are no badges to print: every registered delegate's badge has been printed as it is now.", "info")
+        return redirect(url_for(".index"))
+    body = builders.badge_sheets_pdf([services.badge_for(inv) for inv in people], form.layout.data)
+    services.record_print(people, which=form.which.data, layout=form.layout.data, actor=current_user)
+    db.session.commit()
+    return Response(body, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="badges-{form.which.data}-{form.layout.data}.pdf"'})
+
+
+@admin_bp.get("/preview.pdf")
+@organiser_required
+def preview():
+    """The same sheets without recording a print batch (to check the layout first)."""
+    which = request.args.get("which", "all")
+    layout = request.args.get("layout", builders.DEFAULT_LAYOUT)
+    if which not in services.PRINT_FILTERS or layout not in builders.LAYOUTS:
+        abort(400)
+    people = services.badges_to_print(which)
+    body = builders.badge_sheets_pdf([services.badge_for(inv) for inv in people], layout)
+    return Response(body, mimetype="application/pdf", headers={"Content-Disposition": 'inline; filename="badges-preview.pdf"'})
+
+
+@admin_bp.post("/<int:invitation_id>/reissue-code")
+@organiser_required
+def reissue_code(invitation_id: int):
+    invitation = invitation_services.get_invitation(invitation_id)
+    form = ReissueForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.reissue_code(invitation, actor=current_user)
+    except InvalidState as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _back(form, invitation)
+    db.session.commit()
+    flash(f"{invitation.name} has a new badge code. Their old badge no longer works: print them a new one "
+          "(it is in “new or changed since the last print”), and their phone badge updates when they next open it.", "success")
+    return _back(form, invitation)
+
+
+@admin_bp.post("/<int:invitation_id>/role")
+@organiser_required
+def set_role(invitation_id: int):
+    invitation = invitation_services.get_invitation(invitation_id)
+    form = RoleForm()
+    if not form.validate_on_submit():
+        abort(400)
+    services.set_badge_role(invitation, form.badge_role.data, actor=current_user)
+    db.session.commit()
+    flash(f"{invitation.name}'s badge says {builders.ROLES[invitation.badge_role][0]}.", "success")
+    return _back(form, invitation)
+
+
+@admin_bp.app_context_processor
+def _badge_roles():
+    # For badges/_organiser_actions.html, included on the organisers' invitation page.
+    return {"badge_roles": builders.ROLES}

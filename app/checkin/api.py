@@ -1,0 +1,221 @@
+"""The check-in API for scanners: POST /api/v1/checkin and its companions, with bearer tokens (no cookies, no CSRF).
+
+The scanner page uses the same handlers through session-authenticated twins in routes.py.
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, current_app, g, jsonify, request
+from flask_limiter.util import get_remote_address
+from werkzeug.exceptions import HTTPException
+
+from app.auth.models import Role, User
+from app.auth.services import user_for_api_token
+from app.checkin import services
+from app.checkin.services import MalformedScan, NonceTaken
+from app.db import db
+from app.extensions import csrf, limiter
+from app.security import hash_api_token
+
+bp = Blueprint("checkin_api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+DOOR_ROLES = (Role.STEWARD, Role.ORGANISER)
+
+
+def json_error(status: int, message: str, **headers):
+    response = jsonify({"error": message})
+    response.status_code = status
+    response.headers.update(headers)
+    return response
+
+
+def http_error_json(error: HTTPException):
+    # Scanners read JSON: never the HTML error page. The limiter adds Retry-After after this.
+    db.session.rollback()
+    messages = {429: "Too many requests from this scanner. Wait a moment and send it again.",
+                404: "No such API endpoint.", 405: "That method isn't allowed here."}
+    return json_error(error.code or 500, messages.get(error.code, error.description or error.name))
+
+
+def unexpected_error_json(error: Exception):
+    if isinstance(error, HTTPException):
+        return http_error_json(error)
+    current_app.logger.exception("Unhandled error in the check-in API")
+    db.session.rollback()
+    return json_error(500, "Something went wrong on our side. Send the scan again; it is safe to repeat.")
+
+
+bp.register_error_handler(HTTPException, http_error_json)
+bp.register_error_handler(Exception, unexpected_error_json)
+
+
+def client_key() -> str:
+    """Rate limits count per scanner: the API token's hash, else the signed-in user, else the address."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return "token:" + hash_api_token(token.strip())
+    from flask_login import current_user
+
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return "addr:" + (get_remote_address() or "")
+
+
+def door_limit():
+    return limiter.shared_limit(lambda: current_app.config["CHECKIN_RATE_LIMIT"], scope="checkin", key_func=client_key)
+
+
+# A bad token is a failed look-up of a secret: those count per address, like failed personal links.
+bad_token_limit = limiter.shared_limit(lambda: current_app.config["LINK_LOOKUP_RATE_LIMIT"], scope="checkin-bad-token",
+                                       key_func=get_remote_address, deduct_when=lambda response: response.status_code == 401)
+
+
+def bearer_roles(*roles: Role):
+    """The API's own sign-in: `Authorization: Bearer <token>`. 401 without a working token, 403 for the wrong role."""
+
+    def decorator(view):
+        view.allowed_roles = frozenset(roles)
+
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+            challenge = {"WWW-Authenticate": 'Bearer realm="check-in"'}
+            if scheme.lower() != "bearer" or not token.strip():
+                return json_error(401, "Send an API token: 'Authorization: Bearer <token>'.", **challenge)
+            user = user_for_api_token(token.strip())
+            if user is None:
+                db.session.rollback()
+                return json_error(401, "That API token doesn't work. Ask an organiser for a new one.", **challenge)
+            if user.role not in roles:
+                db.session.rollback()
+                return json_error(403, "This account can't use this part of the check-in API.")
+            g.door_user = user
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+# --- the handlers, shared with the scanner page's session twins ---------------------------------
+
+def handle_scan(user: User):
+    try:
+        scan = services.parse_scan(request.get_json(force=True, silent=True))
+    except MalformedScan as error:
+        return json_error(400, str(error))
+    try:
+        answer = services.check_in(user, scan)
+        db.session.commit()
+    except NonceTaken:
+        # The same scan arrived twice at once (a retry racing the original): answer as the first did.
+        db.session.rollback()
+        answer = services.replay(user, scan.nonce)
+        if answer is None:
+            raise
+    return jsonify(answer)
+
+
+def handle_undo(user: User):
+    try:
+        scan = services.parse_scan(request.get_json(force=True, silent=True))
+    except MalformedScan as error:
+        return json_error(400, str(error))
+    answer = services.undo(user, scan)
+    db.session.commit()
+    return jsonify(answer)
+
+
+def _event_or_error():
+    name = (request.args.get("event") or "").strip()
+    if not name:
+        return None, json_error(400, "Say which event: ?event=summit or a fringe event's slug.")
+    event = services.usable_event(name)
+    if event is None:
+        return None, json_error(404, f"There is no event '{name[:80]}' to check people in to.")
+    return event, None
+
+
+def handle_search(user: User):
+    event, error = _event_or_error()
+    if error:
+        return error
+    try:
+        results = services.search(event, request.args.get("q", ""))
+    except MalformedScan as message:
+        return json_error(400, str(message))
+    db.session.commit()
+    return jsonify({"event": request.args["event"], "results": results})
+
+
+def handle_counts(user: User):
+    event, error = _event_or_error()
+    if error:
+        return error
+    result = services.counts(event)
+    db.session.commit()
+    return jsonify(result)
+
+
+# --- the bearer-token routes ---------------------------------------------------------------------
+
+@bp.post("/checkin")
+@bad_token_limit
+@door_limit()
+@bearer_roles(*DOOR_ROLES)
+def checkin():
+    return handle_scan(g.door_user)
+
+
+@bp.post("/checkin/undo")
+@bad_token_limit
+@door_limit()
+@bearer_roles(*DOOR_ROLES)
+def undo():
+    return handle_undo(g.door_user)
+
+
+@bp.get("/checkin/search")
+@bad_token_limit
+@door_limit()
+@bearer_roles(*DOOR_ROLES)
+def search():
+    return handle_search(g.door_user)
+
+
+@bp.get("/checkin/counts")
+@bad_token_limit
+@door_limit()
+@bearer_roles(*DOOR_ROLES)
+def counts():
+    return handle_counts(g.door_user)
+
+
+@bp.get("/checkin/events")
+@bad_token_limit
+@door_limit()
+@bearer_roles(*DOOR_ROLES)
+def events():
+    result = [{"event": e.name, "title": e.title, "starts_at": e.starts_at.isoformat() if e.starts_at else None}
+              for e in services.door_events()]
+    db.session.commit()
+    return jsonify({"events": result})
+
+
+@bp.get("/checkin/scan-log")
+@bad_token_limit
+@door_limit()
+@bearer_roles(Role.ORGANISER)
+def scan_log():
+    """Organisers only: the latest scans, refused ones included."""
+    event = (request.args.get("event") or "").strip() or None
+    limit = min(max(request.args.get("limit", 100, type=int) or 100, 1), 1000)
+    rows = services.scan_log_rows(event, limit)
+    db.session.commit()
+    return jsonify({"scans": [{
+        "at": row.at.isoformat(), "event": row.event_key, "status": row.status, "method": row.method,
+        "code": row.code, "person": row.person or None, "organisation": row.organisation or None,
+        "steward": row.steward or None,
+    } for row in rows]})

@@ -1,0 +1,190 @@
+"""The scanner page and its session-authenticated twins of the API, the qr-scanner files, and the organisers' overview.
+
+Why twins: the page runs in a steward's signed-in browser, so it authenticates with the session cookie and a
+CSRF token in a header (X-CSRFToken), instead of minting a long-lived bearer token on every page load that
+would then sit in the browser. The twins call exactly the handlers the bearer API uses.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from functools import wraps
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, current_app, render_template, request, send_from_directory, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.auth.decorators import organiser_required, roles_required
+from app.auth.models import Role
+from app.checkin import api, services
+from app.csv_export import to_csv
+from app.db import db
+from app.timefmt import clock, local
+
+bp = Blueprint("checkin", __name__)
+# The page's JSON twins of the API live apart, so their errors (CSRF, 429, …) can be answered in JSON.
+door_bp = Blueprint("checkin_door", __name__, url_prefix="/checkin")
+
+QR_SCANNER_FILES = {"qr-scanner.min.js", "qr-scanner-worker.min.js", "qr-scanner.min.js.map", "qr-scanner-worker.min.js.map"}
+
+
+def session_roles(*roles: Role):
+    """As roles_required, but answers JSON (401/403) instead of redirecting: these are called by the page's script."""
+
+    def decorator(view):
+        view.allowed_roles = frozenset(roles)
+
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return api.json_error(401, "You're signed out. Sign in again to keep checking people in.")
+            if current_user.role not in roles:
+                return api.json_error(403, "This account can't check people in.")
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+@door_bp.errorhandler(CSRFError)
+def _csrf_error(error):
+    db.session.rollback()
+    return api.json_error(400, "This page has expired. Reload it to carry on (saved scans are kept).")
+
+
+door_bp.register_error_handler(HTTPException, api.http_error_json)
+door_bp.register_error_handler(Exception, api.unexpected_error_json)
+
+
+# --- the scanner page ----------------------------------------------------------------------------
+
+@bp.get("/checkin")
+@roles_required(*api.DOOR_ROLES)
+def scanner():
+    events = services.door_events()
+    wanted = request.args.get("event")
+    current = wanted if any(e.name == wanted for e in events) else services.default_event(events)
+    return render_template("checkin/scanner.html", events=events, current=current,
+                           qr_scanner_url=url_for(".qr_scanner_file", filename="qr-scanner.min.js"))
+
+
+@door_bp.post("/scan")
+@api.door_limit()
+@session_roles(*api.DOOR_ROLES)
+def scan():
+    return api.handle_scan(current_user)
+
+
+@door_bp.post("/undo")
+@api.door_limit()
+@session_roles(*api.DOOR_ROLES)
+def undo():
+    return api.handle_undo(current_user)
+
+
+@door_bp.get("/search")
+@api.door_limit()
+@session_roles(*api.DOOR_ROLES)
+def search():
+    return api.handle_search(current_user)
+
+
+@door_bp.get("/counts")
+@api.door_limit()
+@session_roles(*api.DOOR_ROLES)
+def counts():
+    return api.handle_counts(current_user)
+
+
+@bp.get("/checkin/vendor/qr-scanner/<path:filename>")
+def qr_scanner_file(filename: str):
+    """qr-scanner, as `npm ci` installed it (package-lock.json pins it): served, never copied into the repository."""
+    if filename not in QR_SCANNER_FILES:
+        abort(404)
+    folder = Path(current_app.root_path).parent / "node_modules" / "qr-scanner"
+    if not (folder / filename).is_file():
+        abort(404)
+    mimetype = "application/json" if filename.endswith(".map") else "text/javascript"
+    return send_from_directory(folder, filename, mimetype=mimetype, max_age=3600)
+
+
+# --- the organisers' overview ------------------------------------------------------------------
+
+def _overview_event():
+    events = services.door_events()
+    name = request.args.get("event") or services.default_event(events)
+    event = services.usable_event(name)
+    if event is None:
+        abort(404)
+    return events, name, event
+
+
+def arrival_buckets(times: list[datetime], minutes: int = 15) -> list[dict]:
+    """Arrivals per quarter hour (London time), every bucket between the first and last shown, even empty ones."""
+    if not times:
+        return []
+    def floor(value: datetime) -> datetime:
+        value = local(value)
+        return value.replace(minute=value.minute - value.minute % minutes, second=0, microsecond=0)
+    counts: dict[datetime, int] = {}
+    for t in times:
+        counts[floor(t)] = counts.get(floor(t), 0) + 1
+    start, end = min(counts), max(counts)
+    buckets, total, at = [], 0, start
+    while at <= end:
+        n = counts.get(at, 0)
+        total += n
+        buckets.append({"start": at, "label": f"{clock(at)}–{clock(at + timedelta(minutes=minutes))}",
+                        "arrived": n, "total": total})
+        at += timedelta(minutes=minutes)
+    return buckets
+
+
+@bp.get("/organiser/checkin")
+@organiser_required
+def overview():
+    events, name, event = _overview_event()
+    figures = services.counts(event)
+    buckets = arrival_buckets(services.arrivals(event))
+    statuses = services.status_counts(event.key)
+    refused = sum(n for status, n in statuses.items() if status not in services.ADMITTED and status != services.UNDONE)
+    return render_template(
+        "checkin/overview.html", events=events, current=name, event=event, figures=figures, buckets=buckets,
+        peak=max((b["arrived"] for b in buckets), default=0), statuses=statuses, refused=refused,
+        missing=services.not_arrived(event), log=services.scan_log_rows(event.key, limit=200),
+        needs_of=services.needs_of,
+    )
+
+
+@bp.get("/organiser/checkin/scan-log.csv")
+@organiser_required
+def scan_log_csv():
+    name = request.args.get("event") or None
+    event_key = None
+    if name:
+        event = services.usable_event(name)
+        event_key = event.key if event else name
+    rows = services.scan_log_rows(event_key)
+    body = to_csv(
+        ["time (UK)", "event", "status", "method", "code scanned", "name", "organisation", "steward"],
+        ([local(r.at).strftime("%Y-%m-%d %H:%M:%S"), r.event_key, r.status, r.method, r.code, r.person,
+          r.organisation, r.steward] for r in rows),
+    )
+    filename = f"scan-log-{name or 'all'}.csv".replace("/", "-")
+    return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.get("/organiser/checkin/not-arrived.csv")
+@organiser_required
+def not_arrived_csv():
+    _, name, event = _overview_event()
+    body = to_csv(["name", "organisation", "email", "dietary", "access"],
+                  ([i.name, i.organisation, i.email,
+                    *(next((n["text"] for n in services.needs_of(i) if n["kind"] == kind), "") for kind in ("dietary", "access"))]
+                   for i in services.not_arrived(event)))
+    return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="not-arrived-{name}.csv"'})
+
+
+qr_scanner_file.allowed_roles = None  # public: a library's files

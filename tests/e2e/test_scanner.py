@@ -1,0 +1,289 @@
+"""The scanner page in headless Chromium with a fake camera showing a real badge's QR (a .y4m made here).
+
+Shows: green with the name, then amber on a second scan after the debounce; the handheld-scanner path;
+name search; and the offline path (scan while offline, pending 1, back online, synced, counted once).
+"""
+from __future__ import annotations
+
+import re
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from app.auth.models import Role
+from app.badges.builders import qr_png
+from app.checkin.models import ScanLog
+from app.db import db
+from app.security import new_badge_code
+from fringe_events.models import Attendance
+from tests import factories as f
+from tests.conftest import make_app
+from tests.e2e.conftest import CHROMIUM_ARGS, PHONE, SHOTS, _browser_or_skip
+
+WIDTH, HEIGHT = 640, 480
+
+
+def write_y4m(path: Path, image: Image.Image, frames: int = 10) -> None:
+    """YUV4MPEG2, 4:2:0 (jpeg siting): a header, then each frame as FRAME and the Y, U and V planes."""
+    ycbcr = image.convert("RGB").resize((WIDTH, HEIGHT)).convert("YCbCr")
+    y, cb, cr = ycbcr.split()
+    half = (WIDTH // 2, HEIGHT // 2)
+    planes = y.tobytes() + cb.resize(half, Image.BOX).tobytes() + cr.resize(half, Image.BOX).tobytes()
+    with path.open("wb") as out:
+        out.write(f"YUV4MPEG2 W{WIDTH} H{HEIGHT} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            out.write(b"FRAME\n")
+            out.write(planes)
+
+
+def badge_frame(code: str) -> Image.Image:
+    """A badge held up to the camera: its QR (with the quiet zone) on a grey background."""
+    import io
+
+    qr = Image.open(io.BytesIO(qr_png(code, box_size=8))).convert("RGB")
+    frame = Image.new("RGB", (WIDTH, HEIGHT), (170, 175, 180))
+    frame.paste(qr, ((WIDTH - qr.width) // 2, (HEIGHT - qr.height) // 2))
+    return frame
+
+
+@pytest.fixture(scope="module")
+def camera(browser, tmp_path_factory):
+    """Chromium whose camera films a badge. The code is made first, then given to the delegate in each test."""
+    code = new_badge_code()
+    video = tmp_path_factory.mktemp("camera") / "badge.y4m"
+    write_y4m(video, badge_frame(code))
+    args = CHROMIUM_ARGS + ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                            f"--use-file-for-fake-video-capture={video}",
+                            # A name that is not localhost, so the page is not a secure context (as plain http at a venue).
+                            "--host-resolver-rules=MAP door.test 127.0.0.1"]
+    # A second browser from the session's Playwright (two Playwright instances can't run in one thread).
+    filming = browser.browser_type.launch(executable_path=_browser_or_skip(), headless=True, args=args)
+    yield filming, code
+    filming.close()
+
+
+class Door:
+    def __init__(self, url: str, app, code: str, ada_id: int, steward_email: str):
+        self.url, self.app, self.code, self.ada_id, self.steward_email = url, app, code, ada_id, steward_email
+
+    def attendances(self) -> int:
+        with self.app.app_context():
+            return db.session.scalar(select(func.count()).select_from(Attendance).where(Attendance.invitation_id == self.ada_id))
+
+    def methods(self) -> list[str]:
+        with self.app.app_context():
+            return [a.method.value for a in db.session.scalars(select(Attendance))]
+
+    def log(self) -> list[str]:
+        with self.app.app_context():
+            return list(db.session.scalars(select(ScanLog.status).order_by(ScanLog.id)))
+
+
+@pytest.fixture
+def door(tmp_path, camera):
+    """A real server (CSRF on) with a summit, a steward, and Ada, whose badge the camera is filming."""
+    _, code = camera
+    app = make_app("sqlite", tmp_path, WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        f.summit(capacity=50)
+        steward = f.user(role=Role.STEWARD, name="Sam Steward", email="sam@staff.example.org")
+        ada = f.registered(name="Ada Lovelace")
+        ada.organisation = "Analytical Engines"
+        ada.code = code
+        ada.registration.dietary = "Vegan"
+        ada.registration.access_needs = "Step-free access"
+        for i in range(3):
+            f.registered(name=f"Other Delegate {i}")
+        db.session.commit()
+        ada_id, email = ada.id, steward.email
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield Door(f"http://127.0.0.1:{http.server_port}", app, code, ada_id, email)
+    http.shutdown()
+    thread.join(timeout=5)
+    with app.app_context():
+        db.engine.dispose()
+
+
+def open_scanner(camera, door, base: str | None = None, **context_options):
+    browser, _ = camera
+    base = base or door.url
+    context = browser.new_context(**PHONE, **context_options)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto(f"{base}/sign-in")
+    page.get_by_label("Email address").fill(door.steward_email)
+    page.get_by_label("Password").fill(f.PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{base}/checkin?event=summit")
+    expect(page.locator("#scanner[data-ready=true]")).to_be_attached()
+    return page
+
+
+@pytest.fixture
+def phone(camera, door):
+    page = open_scanner(camera, door, permissions=["camera"])
+    yield page
+    page.context.close()
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"scanner-{name}.png"), full_page=False)
+
+
+def fits_the_screen(page) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_camera_green_with_the_name_then_amber_on_a_second_scan(phone, door):
+    page = phone
+    expect(page.locator("#expected")).to_have_text("4")
+    fits_the_screen(page)
+    shot(page, "01-ready")
+    page.get_by_role("button", name="Start camera").click()
+    result = page.locator("#result")
+    expect(result).to_have_class(re.compile(r"\bresult--ok\b"))
+    expect(result).to_contain_text("Checked in")
+    expect(result).to_contain_text("Ada Lovelace")
+    expect(result).to_contain_text("Analytical Engines")
+    expect(result.locator(".need--dietary")).to_contain_text("Dietary: Vegan")
+    expect(result.locator(".need--access")).to_contain_text("Access: Step-free access")
+    expect(result.locator(".need--access svg")).to_be_attached()
+    shot(page, "02-green")
+    expect(page.locator("#arrived")).to_have_text("1")
+    assert door.attendances() == 1
+
+    # The badge stays in view: nothing more for ~3 seconds, then it is read again as a second scan.
+    expect(result).to_have_class(re.compile(r"\bresult--warning\b"), timeout=20_000)
+    expect(result).to_contain_text("Already checked in")
+    expect(result).to_contain_text(re.compile(r"at \d{1,2}:\d\d[ap]m by Sam Steward"))
+    shot(page, "03-amber")
+    assert door.attendances() == 1
+    assert door.methods() == ["camera"]
+    statuses = door.log()
+    assert statuses[0] == "ok" and set(statuses[1:]) == {"already_checked_in"}
+    page.get_by_role("button", name="Stop camera").click()
+
+
+def test_a_handheld_scanner_types_the_code_and_presses_enter(phone, door):
+    page = phone
+    field = page.get_by_label("Handheld scanner or typed code")
+    field.focus()
+    page.keyboard.type(door.code.lower(), delay=5)  # scanners type fast; case doesn't matter
+    page.keyboard.press("Enter")
+    result = page.locator("#result")
+    expect(result).to_have_class(re.compile(r"\bresult--ok\b"))
+    expect(result).to_contain_text("Ada Lovelace")
+    expect(field).to_have_value("")
+    assert door.methods() == ["handheld"]
+
+    # A forged badge is red, with the reason.
+    page.get_by_role("button", name="Next").click()
+    field.fill("NH1-FORGEDFORGEDFORGEDFORGEDFOR")
+    field.press("Enter")
+    expect(result).to_have_class(re.compile(r"\bresult--error\b"))
+    expect(result).to_contain_text("Not a valid badge")
+    shot(page, "04-red")
+
+    # Undo a mistaken check-in from the list of last scans.
+    page.locator("#recent").get_by_role("button", name="Undo").first.click()
+    expect(result).to_contain_text("Check-in undone")
+    assert door.attendances() == 0
+    expect(page.locator("#arrived")).to_have_text("0")
+
+
+def test_name_search_from_three_letters(phone, door):
+    page = phone
+    page.get_by_text("Find someone by name", exact=True).click()
+    search = page.get_by_label("Name", exact=True)
+    search.fill("Lo")
+    expect(page.locator("#search-hint")).to_have_text("Type at least 3 letters.")
+    search.fill("Lovel")
+    expect(page.locator("#search-results")).to_contain_text("Ada Lovelace")
+    fits_the_screen(page)
+    shot(page, "05-search")
+    page.get_by_role("button", name="Check in Ada Lovelace").click()
+    expect(page.locator("#result")).to_have_class(re.compile(r"\bresult--ok\b"))
+    assert door.methods() == ["manual"]
+    expect(page.locator("#search-results")).to_contain_text("Checked in at")
+
+
+def test_offline_scans_wait_then_sync_and_count_once(phone, door):
+    page = phone
+    expect(page.locator("#scanner[data-library=ready]")).to_be_attached()  # the QR reader loaded while online
+    page.context.set_offline(True)
+    expect(page.locator("#network")).to_contain_text("Offline")
+    page.get_by_role("button", name="Start camera").click()
+    result = page.locator("#result")
+    expect(result).to_contain_text("Saved offline")
+    expect(page.locator("#pending")).to_have_text("1")
+    shot(page, "06-offline-pending")
+    time.sleep(4)  # the badge is read again meanwhile: still one scan waiting, not two
+    expect(page.locator("#pending")).to_have_text("1")
+    assert door.attendances() == 0
+
+    page.context.set_offline(False)
+    expect(page.locator("#pending")).to_have_text("0")
+    expect(page.locator("#sync-status")).to_contain_text("Synced 1 saved scan")
+    expect(page.locator("#recent")).to_contain_text("Checked in (synced)")
+    expect(page.locator("#arrived")).to_have_text("1")
+    shot(page, "07-synced")
+    page.get_by_role("button", name="Stop camera").click()
+    assert door.attendances() == 1
+    log = door.log()
+    assert log.count("ok") == 1 and set(log) <= {"ok", "already_checked_in"}
+
+
+DENY_CAMERA = """
+navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException("Permission denied", "NotAllowedError"));
+"""
+
+
+def test_camera_permission_refused_is_explained_and_the_handheld_box_still_works(camera, door):
+    browser, _ = camera
+    page = open_scanner(camera, door)
+    page.add_init_script(DENY_CAMERA)
+    page.reload()
+    page.get_by_role("button", name="Start camera").click()
+    message = page.locator("#camera-message")
+    expect(message).to_contain_text("Camera permission was refused")
+    expect(message).to_contain_text("Allow the camera for this site")
+    shot(page, "08-camera-denied")
+    page.get_by_label("Handheld scanner or typed code").fill(door.code)
+    page.get_by_label("Handheld scanner or typed code").press("Enter")
+    expect(page.locator("#result")).to_have_class(re.compile(r"\bresult--ok\b"))
+    page.context.close()
+
+
+def test_without_https_the_camera_is_explained_and_the_other_ways_work(camera, door):
+    port = door.url.rsplit(":", 1)[1]
+    page = open_scanner(camera, door, base=f"http://door.test:{port}")
+    assert page.evaluate("window.isSecureContext") is False
+    message = page.locator("#camera-message")
+    expect(message).to_contain_text("The camera needs a secure connection")
+    expect(message).to_contain_text("https://")
+    expect(page.get_by_role("button", name="Start camera")).to_be_hidden()
+    shot(page, "09-no-https")
+    page.get_by_text("Find someone by name", exact=True).click()
+    page.get_by_label("Name", exact=True).fill("Ada")
+    page.get_by_role("button", name="Check in Ada Lovelace").click()
+    expect(page.locator("#result")).to_contain_text("Checked in")
+    assert door.methods() == ["manual"]
+    page.context.close()
+
+
+def test_a_signed_out_steward_cannot_reach_the_scanner(camera, door):
+    browser, _ = camera
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.goto(f"{door.url}/checkin")
+    expect(page).to_have_url(re.compile(r"/sign-in"))
+    context.close()
