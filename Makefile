@@ -20,9 +20,14 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-setup: $(VENV)/.installed
+# Browser libraries (qr-scanner for the check-in page), pinned by package-lock.json, served from node_modules.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
-setup-dev: $(VENV)/.installed-dev
+setup: $(VENV)/.installed node_modules/.installed
+
+setup-dev: $(VENV)/.installed-dev node_modules/.installed
 
 db: setup
 	$(FLASK) db upgrade
@@ -42,4 +47,4 @@ test: setup-dev
 	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) instance
+	rm -rf $(VENV) instance node_modules

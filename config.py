@@ -41,6 +41,8 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     SIGNIN_RATE_LIMIT = os.environ.get("SIGNIN_RATE_LIMIT", "10 per minute")
     LINK_LOOKUP_RATE_LIMIT = os.environ.get("LINK_LOOKUP_RATE_LIMIT", "20 per minute")
+    # Per scanner (API token or signed-in steward): a door does a scan every few seconds; offline syncs come in bursts.
+    CHECKIN_RATE_LIMIT = os.environ.get("CHECKIN_RATE_LIMIT", "300 per minute")
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "console")
     MAIL_FROM = os.environ.get("MAIL_FROM", "newhorizons@suffolk.example.org.uk")
     MAIL_FROM_NAME = os.environ.get("MAIL_FROM_NAME", "New Horizons organisers")

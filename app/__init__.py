@@ -47,6 +47,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.auth.routes import bp as auth_bp
+    from app.dashboards.routes import bp as dashboards_bp
     from app.audit import bp as audit_bp
     from app.mail.routes import bp as mail_bp
     from app.mail.webhook import bp as mail_webhook_bp
@@ -59,9 +60,21 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(invitations_bp)
     app.register_blueprint(organiser_bp)
+    app.register_blueprint(dashboards_bp)
     app.register_blueprint(mail_bp)
     app.register_blueprint(mail_webhook_bp)
     app.register_blueprint(audit_bp)
+    from app.badges.routes import admin_bp as badge_admin_bp, bp as badges_bp
+    from app.checkin.api import bp as checkin_api_bp
+    from app.checkin.routes import bp as checkin_bp, door_bp as checkin_door_bp
+
+    for blueprint in (badges_bp, badge_admin_bp, checkin_api_bp, checkin_bp, checkin_door_bp):
+        app.register_blueprint(blueprint)
+    from fringe_events.organiser_routes import bp as fringe_organiser_bp
+    from fringe_events.routes import bp as fringe_bp, calendar_bp
+
+    for blueprint in (fringe_bp, fringe_organiser_bp, calendar_bp):
+        app.register_blueprint(blueprint)
     app.extensions["on_provider_event"] = on_provider_event
 
 
@@ -156,6 +169,9 @@ def register_commands(app: Flask) -> None:
 
     for command in (db_cli, demo_command, backup_command, users_cli, mail_cli, invitations_cli, summit_cli, privacy_cli):
         app.cli.add_command(command)
+    from fringe_events.cli import fringe_cli
+
+    app.cli.add_command(fringe_cli)
 
 
 _TOKEN_IN_PATH = re.compile(r"(/i/)[^/?\s\"]+")

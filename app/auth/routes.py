@@ -26,7 +26,7 @@ def home_for(user: User) -> str:
     if user.role == Role.ORGANISER:
         return url_for("organiser.dashboard")
     if user.role == Role.LEADER:
-        return url_for("main.staff_home")
+        return url_for("dashboards.leader_home")
     return url_for("main.staff_home")
 
 

@@ -1,0 +1,1 @@
+"""Organiser and leader views: the leader's page, the organisers' dashboard, champions and exports."""

@@ -1,0 +1,231 @@
+"""Leader and organiser views over the read models; rules live in invitations/chasing.py.
+
+A leader reaches only their own invitees: any route given another leader's invitee answers 404, exactly as
+for an invitation that doesn't exist, so the answer reveals nothing.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.auth.decorators import organiser_required, roles_required
+from app.auth.models import Role
+from app.csv_export import to_csv
+from app.dashboards import charts, queries
+from app.dashboards.forms import ActionForm, AssignChampionForm, NoteForm, NudgeForm
+from app.db import db, utcnow
+from app.summit import services as summit_services
+from invitations import chasing
+
+bp = Blueprint("dashboards", __name__)
+leader_required = roles_required(Role.LEADER)
+
+
+@bp.app_template_global("leader_history")
+def leader_history(invitation_id: int):
+    """For the organisers' invitation page: the champion's notes, nudges and decisions."""
+    return queries.leader_history(invitation_id)
+
+
+@bp.app_template_filter("short_date")
+def short_date(value) -> str:
+    """Mon 3 Nov: a date (not a time) in the tables and on the chart's axis."""
+    return f"{value:%a} {value.day} {value:%b}" if value else ""
+
+
+# --- the leader's page -----------------------------------------------------------------------
+
+def render_leader_page(leader, *, readonly: bool):
+    summit = summit_services.get_summit()
+    page = queries.leader_page(leader, target=summit.target)
+    return render_template("dashboards/leader.html", page=page, summit=summit, readonly=readonly,
+                           action_form=ActionForm(), now=utcnow())
+
+
+@bp.get("/leader")
+@roles_required(Role.LEADER, Role.ORGANISER)
+def leader_home():
+    if current_user.role == Role.ORGANISER:
+        return redirect(url_for(".leaders"))
+    return render_leader_page(current_user, readonly=False)
+
+
+@bp.route("/leader/invitees/<int:invitation_id>/nudge", methods=["GET", "POST"])
+@leader_required
+def nudge(invitation_id: int):
+    invitation = chasing.invitee_for_leader(current_user, invitation_id)
+    refusal = chasing.nudge_refusal(invitation, current_user)
+    form = NudgeForm()
+    if request.method == "GET":
+        form.message.data = chasing.default_nudge_message(invitation, current_user)
+    elif form.validate_on_submit():
+        try:
+            chasing.nudge(invitation, current_user, form.message.data)
+        except chasing.NudgeRefused as refused:
+            db.session.rollback()
+            flash(refused.message, "error")
+            return redirect(url_for(".leader_home", _anchor=f"person-{invitation_id}"), 303)
+        db.session.commit()
+        flash(f"Your nudge to {invitation.name} is on its way. Any reply comes straight to you.", "success")
+        return redirect(url_for(".leader_home", _anchor=f"person-{invitation_id}"), 303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("dashboards/nudge.html", invitation=invitation, form=form, refusal=refusal,
+                           summit=summit_services.get_summit()), status
+
+
+@bp.route("/leader/invitees/<int:invitation_id>/note", methods=["GET", "POST"])
+@leader_required
+def note(invitation_id: int):
+    invitation = chasing.invitee_for_leader(current_user, invitation_id)
+    form = NoteForm()
+    if form.validate_on_submit():
+        chasing.add_note(invitation, current_user, form.text.data)
+        db.session.commit()
+        flash(f"Noted for {invitation.name}.", "success")
+        return redirect(url_for(".leader_home", _anchor=f"person-{invitation_id}"), 303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("dashboards/note.html", invitation=invitation, form=form), status
+
+
+def _set_dont_chase(invitation_id: int, dont_chase: bool):
+    invitation = chasing.invitee_for_leader(current_user, invitation_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    chasing.set_dont_chase(invitation, current_user, dont_chase)
+    db.session.commit()
+    flash(f"{invitation.name} won't be chased: no nudges, and they move to the end of their group." if dont_chase
+          else f"{invitation.name} is back on your list to chase.", "success")
+    return redirect(url_for(".leader_home", _anchor=f"person-{invitation_id}"), 303)
+
+
+@bp.post("/leader/invitees/<int:invitation_id>/dont-chase")
+@leader_required
+def dont_chase(invitation_id: int):
+    return _set_dont_chase(invitation_id, True)
+
+
+@bp.post("/leader/invitees/<int:invitation_id>/chase-again")
+@leader_required
+def chase_again(invitation_id: int):
+    return _set_dont_chase(invitation_id, False)
+
+
+# --- organisers: leaders and champions ---------------------------------------------------------
+
+@bp.get("/organiser/leaders")
+@organiser_required
+def leaders():
+    summit = summit_services.get_summit()
+    return render_template("dashboards/leaders.html", champions=queries.champions(summit.target), summit=summit)
+
+
+@bp.get("/organiser/leaders/<int:leader_id>")
+@organiser_required
+def leader_view(leader_id: int):
+    return render_leader_page(chasing.find_leader(leader_id), readonly=True)
+
+
+def _leader_choices():
+    return [(0, "No champion")] + [(u.id, f"{u.name} ({u.organisation})" if u.organisation else u.name)
+                                   for u in queries.leaders()]
+
+
+def _invitations_list_url(target: str | None) -> str:
+    """Back to the invitations list the organiser came from (same filters), never anywhere else."""
+    base = url_for("organiser.invitations")
+    parts = urlsplit(target or "")
+    if parts.scheme or parts.netloc or parts.path != base:
+        return base
+    return base + (f"?{parts.query}" if parts.query else "")
+
+
+@bp.post("/organiser/champions/assign")
+@organiser_required
+def assign_champion():
+    form = AssignChampionForm()
+    form.champion_id.choices = _leader_choices()
+    back = _invitations_list_url(form.return_to.data)
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        flash("Choose a leader from the list.", "error")
+        return redirect(back, 303)
+    ids = [int(value) for value in request.form.getlist("invitation_id") if value.isdigit()]
+    if not ids:
+        flash("Tick the invitations you want to give a champion, then choose the leader.", "error")
+        return redirect(back, 303)
+    changed = chasing.assign_champion(ids, form.champion_id.data or None, actor=current_user)
+    db.session.commit()
+    who = dict(form.champion_id.choices).get(form.champion_id.data, "")
+    if form.champion_id.data:
+        flash(f"{changed} invitation{'s' if changed != 1 else ''} now championed by {who}.", "success")
+    else:
+        flash(f"{changed} invitation{'s' if changed != 1 else ''} no longer {'have' if changed != 1 else 'has'} a champion.", "success")
+    return redirect(back, 303)
+
+
+@bp.route("/organiser/champions", methods=["GET", "POST"])
+@organiser_required
+def champions():
+    """Apply an organisation-to-leader mapping to every invitation there without a champion."""
+    form = ActionForm()
+    organisations = chasing.organisations_without_champion()
+    leaders = queries.leaders()
+    if form.validate_on_submit():
+        known = {org for org, _ in organisations}
+        leader_ids = {u.id for u in leaders}
+        # Each row of the form posts one organisation and one choice ("" leaves it as it is).
+        mapping = {org: int(choice) for org, choice in zip(request.form.getlist("organisation"),
+                                                          request.form.getlist("leader_id"))
+                   if org in known and choice.isdigit() and int(choice) in leader_ids}
+        if not mapping:
+            flash("Choose a leader for at least one organisation.", "error")
+            return redirect(url_for(".champions"), 303)
+        applied = chasing.apply_organisation_mapping(mapping, actor=current_user)
+        db.session.commit()
+        total = sum(applied.values())
+        flash(f"{total} invitation{'s' if total != 1 else ''} in {len(applied)} organisation"
+              f"{'s' if len(applied) != 1 else ''} now {'have' if total != 1 else 'has'} a champion.", "success")
+        return redirect(url_for(".champions"), 303)
+    if form.is_submitted():
+        abort(400)
+    by_org = {}
+    for leader in leaders:
+        if leader.organisation:
+            by_org.setdefault(leader.organisation.strip().lower(), leader.id)
+    suggestions = {org: by_org.get(org.strip().lower()) for org, _ in organisations}
+    return render_template("dashboards/champions.html", form=form, organisations=organisations, leaders=leaders,
+                           suggestions=suggestions)
+
+
+# --- exports ---------------------------------------------------------------------------------
+
+EXPORTS = {
+    "delegates": ("delegates.csv", queries.delegates_rows),
+    "needs": ("dietary-and-access.csv", queries.needs_rows),
+    "attendance": ("attendance.csv", queries.attendance_rows),
+    "follow-up": ("leaders-follow-up.csv", queries.follow_up_rows),
+}
+
+
+@bp.get("/organiser/exports/<any(delegates, needs, attendance, 'follow-up'):name>.csv")
+@organiser_required
+def export(name: str):
+    filename, rows = EXPORTS[name]
+    header, body = rows()
+    return Response(to_csv(header, body), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={filename}", "Cache-Control": "no-store"})
+
+
+# --- the organisers' dashboard (endpoint organiser.dashboard calls this) -------------------------
+
+def render_organiser_dashboard(summit):
+    overview = queries.organiser_overview(summit)
+    bars, funnel_height = charts.funnel_bars(queries.FUNNEL, overview.funnel)
+    days = overview.days
+    line = charts.line_chart([d.total for d in days], days[0].day if days else None, days[-1].day if days else None,
+                             target=summit.target) if days else None
+    return render_template("organiser/dashboard.html", summit=summit, o=overview, bars=bars, funnel_height=funnel_height,
+                           line=line, busy_days=[d for d in days if d.new])

@@ -1,0 +1,158 @@
+"""The leader's page and the organisers' dashboard in a real browser at phone size (and the dashboard wide)."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from app.auth.models import Role
+from app.db import db, utcnow
+from app.mail.models import OutboxMessage
+from fringe_events.models import Attendance, FringeEvent
+from invitations import services
+from invitations.models import Invitation, InvitationState, Registration, RegistrationState
+from tests import factories as f
+from tests.e2e.conftest import PHONE
+
+S = InvitationState
+LEADER_EMAIL = "lena.leader@babergh.example.gov.uk"
+ORGANISER_EMAIL = "olive.organiser@suffolk.example.gov.uk"
+
+
+def fits_the_screen(page, width: int = 360) -> None:
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll <= width, f"the page scrolls sideways: {scroll}px wide at {width}px"
+
+
+def seed(live_server) -> dict[str, int]:
+    """A leader with invitees in every group, an organiser, and a fringe event some attended."""
+    with live_server.app.app_context():
+        lena = f.user(role=Role.LEADER, name="Lena Leader", email=LEADER_EMAIL)
+        lena.organisation = "Babergh District Council"
+        f.user(role=Role.ORGANISER, name="Olive Organiser", email=ORGANISER_EMAIL)
+        event = FringeEvent(slug="digital", title="Digital by default", venue="Ipswich Town Hall",
+                            starts_at=utcnow() - timedelta(days=4), ends_at=utcnow() - timedelta(days=4, hours=-2))
+        db.session.add(event)
+        now = utcnow()
+        ids = {}
+        for inv_id in (live_server.delegates["ada"].id, live_server.delegates["grace"].id):
+            inv = db.session.get(Invitation, inv_id)
+            inv.champion_id = lena.id
+            services.send_invitation(inv, now=now - timedelta(days=12))
+        ids["ada"] = live_server.delegates["ada"].id
+        people = [
+            ("Katherine Johnson", dict(days=9, opened=True)),
+            ("Dorothy Vaughan", dict(days=15, opened=True, state=S.DECLINED, reason="Chairing a council meeting that day.")),
+            ("Mary Jackson", dict(days=20, opened=True, state=S.REGISTERED)),
+            ("Hedy Lamarr", dict(days=18, opened=True, state=S.REGISTERED, warm=True)),
+            ("Annie Easley", dict(days=6, bounced=True)),
+            ("Lena Leader", dict(days=10, opened=True, state=S.REGISTERED, email=LEADER_EMAIL)),
+        ]
+        for name, spec in people:
+            inv = f.invitation(name=name, champion=lena, organisation="Babergh District Council", email=spec.get("email"))
+            services.send_invitation(inv, now=now - timedelta(days=spec["days"]))
+            if spec.get("opened"):
+                inv.opened_at = now - timedelta(days=spec["days"] - 1)
+            if spec.get("bounced"):
+                inv.bounced_at, inv.bounce_reason = now - timedelta(days=5), "550 mailbox unavailable"
+            state = spec.get("state", S.INVITED)
+            inv.state = state
+            if state == S.DECLINED:
+                inv.decline_reason = spec["reason"]
+            if state == S.REGISTERED:
+                db.session.add(Registration(invitation=inv, state=RegistrationState.CONFIRMED,
+                                            registered_at=now - timedelta(days=spec["days"] - 2)))
+            db.session.flush()
+            if spec.get("warm"):
+                db.session.add(Attendance(invitation_id=inv.id, event_key=event.event_key, fringe_event_id=event.id,
+                                          checked_in_at=now - timedelta(days=4)))
+            ids[name.split()[0].lower()] = inv.id
+        db.session.commit()
+        return ids
+
+
+def sign_in(page, url: str, email: str) -> None:
+    page.goto(f"{url}/sign-in")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(f.PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_a_leader_sees_their_groups_and_sends_a_nudge(live_server, page, shot):
+    ids = seed(live_server)
+    sign_in(page, live_server.url, LEADER_EMAIL)
+    expect(page).to_have_url(re.compile(r"/leader$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your invitees")
+    expect(page.locator(".headline")).to_contain_text("2 of your 7 invitees are registered")
+    groups = page.locator(".group__title")
+    expect(groups).to_have_count(5)
+    titles = [re.sub(r"\s*\d+$", "", t.strip()) for t in groups.all_inner_texts()]
+    assert titles == ["Not opened yet", "Opened, not registered", "Declined", "Registered, no fringe event yet",
+                      "Registered and warmed up"]
+    not_opened = page.locator("#group-not_opened .person__name").all_inner_texts()
+    assert not_opened == ["Annie Easley", "Ada Lovelace", "Grace Hopper"]  # the bounced address first
+    expect(page.locator("#group-not_opened")).to_contain_text("Email bounced: wrong address?")
+    expect(page.locator("#group-declined")).to_contain_text("Chairing a council meeting that day.")
+    expect(page.locator(".you")).to_contain_text("You")
+    expect(page.locator(".share")).to_contain_text("share of the target")
+    fits_the_screen(page)
+    for box in page.locator(".person__actions .button").all():
+        assert box.bounding_box()["height"] >= 44, "a tap target under 44px"
+    shot(page, "dash-01-leader-360")
+
+    page.get_by_role("link", name="Nudge Ada Lovelace").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Nudge Ada Lovelace")
+    message = page.get_by_label("Your message")
+    expect(message).to_have_value(re.compile(r"^Dear Ada,"))
+    fits_the_screen(page)
+    shot(page, "dash-02-nudge-form-360")
+    message.fill("Ada, it would be good to see you there: Babergh's ideas on digital services deserve a hearing.")
+    page.get_by_role("button", name="Send the nudge").click()
+    expect(page).to_have_url(re.compile(r"/leader#person-\d+$"))
+    expect(page.get_by_role("status").first).to_contain_text("Your nudge to Ada Lovelace is on its way")
+    expect(page.locator(f"#person-{ids['ada']}")).to_contain_text("the next nudge is possible from")
+    expect(page.get_by_role("link", name="Nudge Ada Lovelace")).to_have_count(0)
+
+    with live_server.app.app_context():
+        sent = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "leader_nudge")).all()
+        assert len(sent) == 1
+        assert sent[0].invitation_id == ids["ada"] and sent[0].reply_to == LEADER_EMAIL
+        assert "Babergh's ideas on digital services deserve a hearing" in sent[0].body_text
+        assert db.session.get(Invitation, ids["ada"]).last_nudged_at is not None
+
+
+def test_an_organiser_opens_the_dashboard(live_server, page, browser, shot):
+    seed(live_server)
+    sign_in(page, live_server.url, ORGANISER_EMAIL)
+    expect(page).to_have_url(re.compile(r"/organiser/$"))
+    tiles = page.locator(".tile")
+    expect(tiles.filter(has_text="registered").first).to_contain_text("3")
+    expect(tiles.filter(has_text="capacity")).to_contain_text("10")
+    expect(tiles.filter(has_text="target")).to_contain_text("8")
+    expect(page.get_by_role("img", name="The funnel")).to_be_visible()
+    funnel = page.locator("#funnel-caption").locator("xpath=..")
+    expect(funnel).to_contain_text("Invited")
+    expect(page.get_by_role("img", name="Registrations per day")).to_be_visible()
+    expect(page.get_by_role("table", name=re.compile("Conversion per leader"))).to_contain_text("Lena Leader")
+    expect(page.get_by_role("table", name=re.compile("Attendance at each fringe event"))).to_contain_text("Digital by default")
+    expect(page.get_by_role("heading", name=re.compile("Bounced emails"))).to_contain_text("(1)")
+    fits_the_screen(page)
+    shot(page, "dash-03-organiser-360")
+
+    wide = browser.new_context(**{**PHONE, "viewport": {"width": 1280, "height": 900}, "is_mobile": False,
+                                  "has_touch": False, "device_scale_factor": 1})
+    try:
+        desk = wide.new_page()
+        sign_in(desk, live_server.url, ORGANISER_EMAIL)
+        expect(desk.get_by_role("heading", name="The funnel")).to_be_visible()
+        fits_the_screen(desk, 1280)
+        shot(desk, "dash-04-organiser-1280")
+        desk.goto(f"{live_server.url}/organiser/leaders")
+        expect(desk.get_by_role("link", name="Lena Leader")).to_be_visible()
+        desk.get_by_role("link", name="Lena Leader").click()
+        expect(desk.get_by_role("heading", level=1)).to_have_text("Lena Leader’s invitees")
+        shot(desk, "dash-05-organiser-views-leader-1280")
+    finally:
+        wide.close()
