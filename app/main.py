@@ -44,5 +44,4 @@ def staff_home():
         from app.dashboards.routes import render_leader_page  # a leader's home is their invitees
 
         return render_leader_page(current_user, readonly=False)
-    invitees = []
-    return render_template("main/staff_home.html", invitees=invitees, summit=summit_services.find_summit())
+    return render_template("main/staff_home.html", summit=summit_services.find_summit())

@@ -8,12 +8,6 @@ from app.db import db
 from invitations.models import Invitation, InvitationState, WaitlistEntry, WaitlistState
 
 
-def leader_invitees(leader) -> list[Invitation]:
-    return list(db.session.scalars(
-        select(Invitation).where(Invitation.champion_id == leader.id).order_by(Invitation.state, Invitation.name)
-    ))
-
-
 def state_counts() -> dict[InvitationState, int]:
     rows = db.session.execute(select(Invitation.state, func.count()).group_by(Invitation.state)).all()
     counts = {state: 0 for state in InvitationState}

@@ -148,7 +148,7 @@ def assign_champion():
     form.champion_id.choices = _leader_choices()
     back = _invitations_list_url(form.return_to.data)
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
+        if "csrf_token" in form.errors:
             abort(400)
         flash("Choose a leader from the list.", "error")
         return redirect(back, 303)

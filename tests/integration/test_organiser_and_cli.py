@@ -334,7 +334,7 @@ def status(runner) -> dict:
 def test_summit_configure_and_status(app, runner):
     result = runner.invoke(args=["summit", "configure", "--capacity", "3", "--target", "2"])
     assert result.exit_code == 0, result.output
-    a, b, c = f.registered(), f.registered(), f.registered()
+    _a, _b, c = f.registered(), f.registered(), f.registered()
     w1, w2 = f.invitation(), f.invitation()
     for inv in (w1, w2):
         services.join_waitlist(inv)

@@ -1,0 +1,164 @@
+"""Every route × every role: what anonymous visitors, a delegate's link, stewards, leaders and organisers get.
+
+The table below is the access policy. A route added to the app without an entry here fails the test, so
+nobody can add a page without deciding who may use it.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from app.auth import services as auth_services
+from app.auth.models import Role
+from app.db import db, utcnow
+from app.mail.models import OutboxMessage
+from fringe_events import services as fringe_services
+from invitations import services
+from tests import factories as f
+from tests.conftest import make_app
+
+ROLES = ("anonymous", "delegate", "steward", "leader", "organiser")
+PUBLIC = {r: "allow" for r in ROLES}
+ORGANISER = {"anonymous": "signin", "delegate": "signin", "steward": "deny", "leader": "deny", "organiser": "allow"}
+LEADER = {"anonymous": "signin", "delegate": "signin", "steward": "deny", "leader": "allow", "organiser": "deny"}
+LEADER_PAGE = {**LEADER, "organiser": "allow"}
+DOOR = {"anonymous": "signin", "delegate": "signin", "steward": "allow", "leader": "deny", "organiser": "allow"}
+# The scanner page's own JSON calls (session + CSRF): a 401 in JSON, not a redirect, when signed out.
+DOOR_JSON = {**DOOR, "anonymous": "unauthorised", "delegate": "unauthorised"}
+STAFF = {"anonymous": "signin", "delegate": "signin", "steward": "allow", "leader": "allow", "organiser": "allow"}
+# A personal link: only its token opens it (the others here hold no token and get the same 404 as a wrong one).
+LINK = {"anonymous": "notfound", "delegate": "allow", "steward": "notfound", "leader": "notfound", "organiser": "notfound"}
+# The bearer-token API: no token is 401; a leader's token is 403.
+API_DOOR = {"anonymous": "unauthorised", "delegate": "unauthorised", "steward": "allow", "leader": "deny", "organiser": "allow"}
+API_ORGANISER = {**API_DOOR, "steward": "deny"}
+SIGNED = {r: "deny" for r in ROLES}  # SendGrid's webhook: only a valid signature gets in
+
+POLICY: dict[str, dict[str, str]] = {
+    "static": PUBLIC, "main.index": PUBLIC, "main.privacy": PUBLIC, "main.healthz": PUBLIC, "main.ping": PUBLIC,
+    "auth.sign_in": PUBLIC, "calendar.summit": PUBLIC, "calendar.fringe_event": PUBLIC,
+    "badges.service_worker": PUBLIC, "checkin.qr_scanner_file": PUBLIC,
+    "mail_webhook.sendgrid_events": SIGNED,
+    "auth.sign_out": STAFF, "main.staff_home": STAFF,
+    "dashboards.leader_home": LEADER_PAGE,
+    **{f"dashboards.{name}": LEADER for name in ("nudge", "note", "dont_chase", "chase_again")},
+    **{f"dashboards.{name}": ORGANISER for name in ("leaders", "leader_view", "assign_champion", "champions", "export")},
+    "checkin.scanner": DOOR,
+    **{f"checkin_door.{name}": DOOR_JSON for name in ("scan", "undo", "search", "counts")},
+    **{f"checkin.{name}": ORGANISER for name in ("overview", "not_arrived_csv", "scan_log_csv")},
+    **{f"checkin_api.{name}": API_DOOR for name in ("checkin", "undo", "search", "counts", "events")},
+    "checkin_api.scan_log": API_ORGANISER,
+}
+for prefix in ("organiser.", "mail.", "audit.", "fringe_organiser.", "badge_admin."):
+    POLICY[prefix] = ORGANISER
+for prefix in ("invitations.", "badges.", "fringe."):
+    POLICY[prefix] = LINK
+
+
+def policy_for(endpoint: str) -> dict[str, str] | None:
+    if endpoint in POLICY:
+        return POLICY[endpoint]
+    for key, value in POLICY.items():
+        if key.endswith(".") and endpoint.startswith(key):
+            return value
+    return None
+
+
+def all_endpoints() -> list[tuple[str, str, frozenset]]:
+    from app import create_app
+    from tests.conftest import TestingConfig
+
+    config = {k: getattr(TestingConfig, k) for k in dir(TestingConfig) if k.isupper()}
+    application = create_app(config)
+    return sorted((rule.endpoint, rule.rule, frozenset(rule.methods - {"HEAD", "OPTIONS"}))
+                  for rule in application.url_map.iter_rules())
+
+
+ENDPOINTS = all_endpoints()
+
+
+def test_every_route_has_a_policy():
+    missing = sorted({endpoint for endpoint, _, _ in ENDPOINTS if policy_for(endpoint) is None})
+    assert missing == [], f"routes with no entry in the route x role policy: {missing}"
+
+
+def _seed():
+    """One of everything a route might name, owned so that the leader's routes are about their own invitee."""
+    summit = f.summit()
+    organiser = f.user(Role.ORGANISER, email="organiser@staff.example.org")
+    steward = f.user(Role.STEWARD, email="steward@staff.example.org")
+    leader = f.user(Role.LEADER, email="leader@staff.example.org")
+    inv = f.registered(champion=leader, name="Delegate Person")
+    other = f.invitation(champion=leader)
+    services.send_invitation(other)
+    event = fringe_services.create_event(fringe_services.EventData(
+        title="Warm-up", venue="Endeavour House", address="Ipswich", starts_at=utcnow() + timedelta(days=5),
+        ends_at=utcnow() + timedelta(days=5, hours=2), capacity=None, description="", theme="", host_organisation="",
+        host_lead=""))
+    db.session.commit()
+    tokens = {role: auth_services.issue_api_token(user) for role, user in
+              (("steward", steward), ("leader", leader), ("organiser", organiser))}
+    db.session.commit()
+    message = db.session.query(OutboxMessage).first()
+    return dict(summit=summit, users={"organiser": organiser, "steward": steward, "leader": leader}, tokens=tokens,
+                values={"token": services.token_for(inv), "invitation_id": other.id, "event_id": event.id,
+                        "slug": event.slug, "message_id": message.id, "leader_id": leader.id, "name": "delegates",
+                        "filename": "qr-scanner.min.js"})
+
+
+def _url(rule: str, values: dict, role: str) -> str:
+    url = rule
+    for key, value in values.items():
+        if key == "token" and role != "delegate":
+            value = "A" * 44  # a well-formed token nobody holds
+        for pattern in (f"<{key}>", f"<int:{key}>", f"<path:{key}>"):
+            url = url.replace(pattern, str(value))
+        url = url.replace(f"<any(delegates, needs, attendance, 'follow-up'):{key}>", str(value))
+    assert "<" not in url, f"no value for a parameter in {rule}"
+    return url
+
+
+def classify(response, api: bool) -> str:
+    status = response.status_code
+    location = response.headers.get("Location", "")
+    if status == 302 and "/sign-in" in location and "next=" in location:
+        return "signin"  # sent to sign in first (a sign-out's own redirect carries no `next`)
+    if status == 401:
+        return "unauthorised"
+    if status == 403:
+        return "deny"
+    if status == 404 and not api:
+        return "notfound"
+    return "allow"
+
+
+@pytest.mark.parametrize("endpoint,rule,methods", ENDPOINTS, ids=[e[0] for e in ENDPOINTS])
+def test_route_answers_each_role_as_the_policy_says(endpoint, rule, methods, tmp_path):
+    policy = policy_for(endpoint)
+    assert policy is not None, f"{endpoint} has no policy"
+    app = make_app("sqlite", tmp_path)
+    with app.app_context():
+        seeded = _seed()
+    # Each request below runs in its own app context, as in production (no session or user carried over).
+    method = "GET" if "GET" in methods else sorted(methods)[0]
+    api = endpoint.startswith("checkin_api.")
+    outcomes = {}
+    for role in ROLES:
+        client = app.test_client()
+        headers = {}
+        if role in seeded["users"]:
+            if api:
+                headers["Authorization"] = f"Bearer {seeded['tokens'][role]}"
+            else:
+                with app.app_context():
+                    f.sign_in(client, seeded["users"][role])
+        url = _url(rule, seeded["values"], role)
+        if endpoint == "static":
+            url = "/static/css/app.css"
+        kwargs = {"json": {}} if api and method == "POST" else {}
+        response = client.open(url, method=method, headers=headers, **kwargs)
+        assert response.status_code < 500, f"{role} {method} {url}: {response.status_code}"
+        outcomes[role] = classify(response, api)
+    with app.app_context():
+        db.engine.dispose()
+    assert outcomes == policy, f"{endpoint} ({method} {rule})"
