@@ -7,6 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 
 .PHONY: run test setup setup-dev db demo bench clean
+BENCH_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/newhorizons_bench
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -48,3 +49,9 @@ test: setup-dev
 
 clean:
 	rm -rf $(VENV) instance node_modules
+
+## Every benchmark on SQLite and PostgreSQL (the bench database is wiped): prints one JSON document
+bench: setup-dev
+	psql "$(dir $(BENCH_POSTGRES_URL))postgres" -qtc "SELECT 1 FROM pg_database WHERE datname = '$(notdir $(BENCH_POSTGRES_URL))'" | grep -q 1 \
+	  || psql "$(dir $(BENCH_POSTGRES_URL))postgres" -qc "CREATE DATABASE $(notdir $(BENCH_POSTGRES_URL))"
+	$(BIN)/python -m bench.run_all --postgres-url $(BENCH_POSTGRES_URL)
