@@ -185,7 +185,7 @@ def undo_attendance(event_id: int):
     if not form.validate_on_submit():
         abort(400)
     person = get_invitation(form.invitation_id.data)
-    if services.undo(fringe_event, person.id):
+    if services.undo(fringe_event, person.id, by=current_user):
         db.session.commit()
         flash(f"{person.name} is no longer marked as attending.", "success")
     else:

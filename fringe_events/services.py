@@ -619,6 +619,9 @@ def mark_attended(event: FringeEvent, invitation_ids: list[int], *, by=None, now
     for invitation in signed:
         _, created = record_attendance(invitation, event_ref(event), by=by, method=CheckinMethod.LIST, now=now)
         recorded += int(created)
+        if created:
+            audit.record("fringe.attendance_marked", actor=by, invitation_id=invitation.id, event=event.slug,
+                         before="not attended", after="attended")
     db.session.flush()
     return recorded
 
@@ -631,12 +634,19 @@ def record_walk_in(event: FringeEvent, invitation: Invitation, *, by=None, now: 
     walk_in = not is_signed_up(invitation.id, event.id)
     attendance, created = record_attendance(invitation, event_ref(event), by=by, method=CheckinMethod.MANUAL,
                                             walk_in=walk_in, now=now)
+    if created:
+        audit.record("fringe.walk_in_recorded" if walk_in else "fringe.attendance_marked", actor=by,
+                     invitation_id=invitation.id, event=event.slug, before="not attended", after="attended")
     db.session.flush()
     return attendance, created
 
 
-def undo(event: FringeEvent, invitation_id: int) -> bool:
-    return undo_attendance(invitation_id, event.event_key)
+def undo(event: FringeEvent, invitation_id: int, *, by=None) -> bool:
+    undone = undo_attendance(invitation_id, event.event_key)
+    if undone:
+        audit.record("fringe.attendance_undone", actor=by, invitation_id=invitation_id, event=event.slug,
+                     before="attended", after="not attended")
+    return undone
 
 
 def search_invitees(q: str, limit: int = 20) -> list[Invitation]:

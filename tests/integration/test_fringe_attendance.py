@@ -127,6 +127,15 @@ def test_undo_removes_a_mistaken_tick(client, organiser, held):
     assert response.status_code == 302
     assert set(attended(event)) == {ada.id}
     assert "Grace Hopper is no longer marked as attending" in plain(client.get(f"/organiser/fringe/{event.id}/attendance"))
+    # Both the ticks and the undo are in the audit log, with who, before and after.
+    from app.audit import AuditEvent
+
+    trail = db.session.scalars(select(AuditEvent).where(AuditEvent.invitation_id == grace.id)
+                               .where(AuditEvent.action.like("fringe.attendance%")).order_by(AuditEvent.id)).all()
+    assert [(e.action, e.details["before"], e.details["after"]) for e in trail] == [
+        ("fringe.attendance_marked", "not attended", "attended"),
+        ("fringe.attendance_undone", "attended", "not attended")]
+    assert all(e.actor_id == organiser.id for e in trail)
 
 
 def test_the_scanner_writes_the_same_records_the_list_shows(client, organiser, held):

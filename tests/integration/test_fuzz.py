@@ -137,3 +137,46 @@ def test_csv_upload(app, client, data):
                            content_type="multipart/form-data")
     assert response.status_code in (200, 422)
     assert db.session.scalar(select(func.count()).select_from(Invitation)) == 0  # a preview never writes
+
+
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), nasty),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(nasty, children, max_size=4),
+    max_leaves=12,
+)
+
+
+@both_databases
+@FUZZ
+@given(body=st.one_of(
+    json_values,
+    st.fixed_dictionaries({"code": json_values, "event": json_values}, optional={"nonce": json_values, "method": json_values}),
+    st.fixed_dictionaries({"code": nasty, "event": st.sampled_from(["summit", "no-such-event", ""])},
+                          optional={"nonce": nasty}),
+), raw=st.booleans())
+def test_checkin_api(app, client, body, raw):
+    import json
+
+    from app.auth import services as auth_services
+    from fringe_events.models import Attendance
+
+    if db.session.scalar(select(Summit.id)) is None:
+        f.summit()
+        steward = f.user(role=Role.STEWARD, email="fuzz-steward@example.org")
+        app.config["FUZZ_TOKEN"] = auth_services.issue_api_token(steward)
+        db.session.commit()
+        f.registered(email="fuzz-delegate@example.org")
+    headers = {"Authorization": f"Bearer {app.config['FUZZ_TOKEN']}"}
+    if raw:  # not even JSON
+        response = client.post("/api/v1/checkin", data=str(body).encode("utf-8", "surrogatepass"), headers=headers,
+                               content_type="application/json")
+    else:
+        response = client.post("/api/v1/checkin", data=json.dumps(body), headers=headers, content_type="application/json")
+    assert response.status_code in (200, 400), response.get_data(as_text=True)[:300]
+    assert response.is_json
+    if response.status_code == 200:
+        assert response.get_json()["status"] in ("ok", "already_checked_in", "invalid", "cancelled", "not_registered",
+                                                 "wrong_event")
+    per_person = db.session.execute(select(Attendance.invitation_id, func.count()).group_by(
+        Attendance.invitation_id, Attendance.event_key)).all()
+    assert all(n == 1 for _, n in per_person)
