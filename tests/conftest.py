@@ -5,6 +5,8 @@ import os
 import re
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from app import create_app
@@ -64,6 +66,7 @@ def make_app(kind: str, tmp_path, **overrides):
 def app(request, tmp_path):
     """The app on SQLite; parametrize with `both_databases` to run on PostgreSQL as well."""
     application = make_app(request.param, tmp_path)
+    application.test_client_class = FreshSessionClient
     mail_backends.SENT_IN_MEMORY.clear()
     with application.app_context():
         yield application
@@ -71,8 +74,20 @@ def app(request, tmp_path):
         db.engine.dispose()
 
 
+class FreshSessionClient(FlaskClient):
+    """Each request starts from what the database holds, and from its own signed-in user, as in production.
+    (Here requests share the test's app context, so its session and Flask-Login's cached user on `g`.)"""
+
+    def open(self, *args, **kwargs):
+        if has_app_context():  # a thread of its own has nothing cached to forget
+            db.session.expire_all()
+            g.pop("_login_user", None)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = FreshSessionClient
     return app.test_client()
 
 

@@ -63,3 +63,14 @@ def sign_in(client, user_obj):
     response = client.post("/sign-in", data={"email": user_obj.email, "password": PASSWORD})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response
+
+
+def link(invitation: Invitation, page: str = "") -> str:
+    """The path of a person's link, or of one of its pages."""
+    return f"/i/{services.token_for(invitation)}" + (f"/{page}" if page else "")
+
+
+def fresh(invitation: Invitation) -> Invitation:
+    """The invitation as the database now has it (requests commit in the test's shared session)."""
+    db.session.expire_all()
+    return db.session.get(Invitation, invitation.id)

@@ -7,10 +7,10 @@ import itertools
 import re
 from datetime import datetime, timedelta
 
-from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from app.db import db, utcnow
+from tests.conftest import FreshSessionClient  # noqa: F401  (the fringe tests set it on their own apps)
 from app.mail.models import OutboxMessage
 from fringe_events import services
 from fringe_events.models import FringeEvent
@@ -70,9 +70,3 @@ def ics_of(message: OutboxMessage) -> tuple[bytes, str]:
     return base64.b64decode(calendars[0]["content_b64"]), calendars[0]["content_type"]
 
 
-class FreshSessionClient(FlaskClient):
-    """Each request starts from what the database holds, as it does with its own session in production."""
-
-    def open(self, *args, **kwargs):
-        db.session.expire_all()
-        return super().open(*args, **kwargs)

@@ -8,7 +8,6 @@ import secrets
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app.auth.models import ApiToken, Role, User
@@ -21,19 +20,8 @@ from tests.conftest import make_app
 GOOD_KEY = "k" * 48
 
 
-class FreshSessionClient(FlaskClient):
-    """Each request starts from what the database holds, as it does with its own session in production.
-    (Here a request reuses the test's app context, and so the test's session and whatever it has cached.)"""
+from tests.conftest import FreshSessionClient
 
-    def open(self, *args, **kwargs):
-        db.session.expire_all()
-        return super().open(*args, **kwargs)
-
-
-@pytest.fixture
-def client(app):
-    app.test_client_class = FreshSessionClient
-    return app.test_client()
 
 
 def text(response) -> str:

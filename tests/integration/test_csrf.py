@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import pytest
-from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from app.db import db
 from app.mail.models import OutboxMessage
-from invitations import services
 from invitations.models import Invitation, InvitationState, Registration
 from tests import factories as f
+from tests.factories import link, fresh
 from tests.conftest import csrf_from, make_app
 
 S = InvitationState
@@ -26,13 +25,7 @@ def csrf_app(tmp_path):
         db.engine.dispose()
 
 
-class FreshSessionClient(FlaskClient):
-    """Each request starts from what the database holds, as it does with its own session in production.
-    (Here a request reuses the test's app context, and so the test's session and whatever it has cached.)"""
-
-    def open(self, *args, **kwargs):
-        db.session.expire_all()
-        return super().open(*args, **kwargs)
+from tests.conftest import FreshSessionClient
 
 
 @pytest.fixture
@@ -41,13 +34,6 @@ def client(csrf_app):
     return csrf_app.test_client()
 
 
-def link(invitation: Invitation, page: str = "") -> str:
-    return f"/i/{services.token_for(invitation)}" + (f"/{page}" if page else "")
-
-
-def fresh(invitation: Invitation) -> Invitation:
-    db.session.expire_all()
-    return db.session.get(Invitation, invitation.id)
 
 
 def count(model) -> int:

@@ -7,7 +7,6 @@ import re
 import secrets
 
 import pytest
-from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from app.db import db
@@ -18,6 +17,7 @@ from app.timefmt import day_year
 from invitations import services
 from invitations.models import Invitation, InvitationState, Registration, RegistrationState
 from tests import factories as f
+from tests.factories import link, fresh
 from tests.support import both_databases
 
 S = InvitationState
@@ -33,29 +33,9 @@ REGISTRATION_FORM = {
 NOT_FOUND_TITLE = "We can't find that page"
 
 
-class FreshSessionClient(FlaskClient):
-    """Each request starts from what the database holds, as it does with its own session in production.
-    (Here a request reuses the test's app context, and so the test's session and whatever it has cached.)"""
-
-    def open(self, *args, **kwargs):
-        db.session.expire_all()
-        return super().open(*args, **kwargs)
 
 
-@pytest.fixture
-def client(app):
-    app.test_client_class = FreshSessionClient
-    return app.test_client()
 
-
-def link(invitation: Invitation, page: str = "") -> str:
-    return f"/i/{services.token_for(invitation)}" + (f"/{page}" if page else "")
-
-
-def fresh(invitation: Invitation) -> Invitation:
-    """The invitation as the database now has it (the requests committed in the shared session)."""
-    db.session.expire_all()
-    return db.session.get(Invitation, invitation.id)
 
 
 def places_taken() -> int:

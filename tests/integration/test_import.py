@@ -7,7 +7,6 @@ import re
 import time
 
 import pytest
-from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from app.auth.models import Role
@@ -19,19 +18,7 @@ HEADER = "email,name,organisation,job_title,champion_email"
 LEADER_EMAIL = "leader@staff.example.org"
 
 
-class FreshSessionClient(FlaskClient):
-    """Each request starts from what the database holds, as it does with its own session in production.
-    (Here a request reuses the test's app context, and so the test's session and whatever it has cached.)"""
 
-    def open(self, *args, **kwargs):
-        db.session.expire_all()
-        return super().open(*args, **kwargs)
-
-
-@pytest.fixture
-def client(app):
-    app.test_client_class = FreshSessionClient
-    return app.test_client()
 
 
 def count_invitations() -> int:

@@ -10,8 +10,6 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from flask import g
-from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from app.audit import AuditEvent
@@ -40,19 +38,6 @@ from tests.support import both_databases
 S = InvitationState
 
 
-class FreshSessionClient(FlaskClient):
-    """Each request starts from what the database holds, and from its own signed-in user, as in production.
-    (Here requests share the test's app context, so its session and Flask-Login's cached user on `g`.)"""
-
-    def open(self, *args, **kwargs):
-        db.session.expire_all()
-        g.pop("_login_user", None)
-        return super().open(*args, **kwargs)
-
-
-@pytest.fixture(autouse=True)
-def fresh_clients(app):
-    app.test_client_class = FreshSessionClient
 
 
 @pytest.fixture

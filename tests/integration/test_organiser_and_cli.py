@@ -10,7 +10,6 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 import pytest
-from flask.testing import FlaskClient
 from sqlalchemy import create_engine, func, select, text as sql, update
 
 from app import create_app
@@ -22,34 +21,19 @@ from config import TestingConfig
 from invitations import services
 from invitations.models import Invitation, InvitationState, WaitlistEntry, WaitlistState
 from tests import factories as f
+from tests.factories import fresh
 from tests.conftest import database_url
 
 S = InvitationState
 STATUS_KEYS = {"capacity", "target", "registered", "offers_held", "waitlisted", "declined", "invited"}
 
 
-class FreshSessionClient(FlaskClient):
-    """Each request starts from what the database holds, as it does with its own session in production.
-    (Here a request reuses the test's app context, and so the test's session and whatever it has cached.)"""
 
-    def open(self, *args, **kwargs):
-        db.session.expire_all()
-        return super().open(*args, **kwargs)
-
-
-@pytest.fixture
-def client(app):
-    app.test_client_class = FreshSessionClient
-    return app.test_client()
 
 
 def text(response) -> str:
     return html_lib.unescape(response.get_data(as_text=True))
 
-
-def fresh(invitation: Invitation) -> Invitation:
-    db.session.expire_all()
-    return db.session.get(Invitation, invitation.id)
 
 
 def count(model, *where) -> int:
