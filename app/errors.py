@@ -16,7 +16,13 @@ class NotFound(DomainError):
 
 
 class ValidationFailed(DomainError):
+    """Bad input. `field` names the form field it is about, when there is one."""
+
     status = 422
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 class SummitFull(DomainError):

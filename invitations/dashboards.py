@@ -15,20 +15,6 @@ def state_counts() -> dict[InvitationState, int]:
     return counts
 
 
-def funnel_counts() -> dict[str, int]:
-    """Invited, sent, opened, registered, in one aggregate query."""
-    live = Invitation.state.not_in([InvitationState.REVOKED, InvitationState.HANDED_ON])
-    row = db.session.execute(
-        select(
-            func.count().filter(live),
-            func.count(Invitation.sent_at).filter(live),
-            func.count(Invitation.opened_at).filter(live),
-            func.count().filter(Invitation.state == InvitationState.REGISTERED),
-        )
-    ).one()
-    return {"invited": row[0], "sent": row[1], "opened": row[2], "registered": row[3]}
-
-
 def waiting_list() -> list[WaitlistEntry]:
     return list(db.session.scalars(
         select(WaitlistEntry)

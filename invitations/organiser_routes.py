@@ -276,8 +276,8 @@ def summit_settings():
             )
         except DomainError as error:
             db.session.rollback()
-            field = form.capacity if "capacity" in error.message else form.ends_at if "end" in error.message else form.name
-            field.errors.append(error.message)
+            field = getattr(error, "field", None)
+            (form[field] if field in form else form.name).errors.append(error.message)
         else:
             from app import audit
 

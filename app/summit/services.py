@@ -46,11 +46,6 @@ def release_place(summit_id: int) -> None:
     )
 
 
-def refresh(summit: Summit) -> Summit:
-    db.session.refresh(summit)
-    return summit
-
-
 def default_summit_times(now: datetime | None = None) -> tuple[datetime, datetime]:
     """The next 14 October, 9:30am to 4:30pm London time."""
     now = now or datetime.now(timezone.utc)
@@ -112,35 +107,35 @@ def configure_summit(
     for field, value in (("name", name), ("venue", venue), ("address", address), ("tagline", tagline)):
         if value is not None:
             if field != "tagline" and not value.strip():
-                raise ValidationFailed(f"The summit's {field} cannot be empty.")
+                raise ValidationFailed(f"The summit's {field} cannot be empty.", field=field)
             setattr(summit, field, value.strip())
     if starts_at is not None:
         summit.starts_at = starts_at
     if ends_at is not None:
         summit.ends_at = ends_at
     if summit.ends_at <= summit.starts_at:
-        raise ValidationFailed("The summit must end after it starts.")
+        raise ValidationFailed("The summit must end after it starts.", field="ends_at")
     if registration_opens_at is not None or clear_opens:
         summit.registration_opens_at = registration_opens_at
     if registration_closes_at is not None or clear_closes:
         summit.registration_closes_at = registration_closes_at
     if summit.registration_opens_at and summit.registration_closes_at and summit.registration_closes_at <= summit.registration_opens_at:
-        raise ValidationFailed("Registration must close after it opens.")
+        raise ValidationFailed("Registration must close after it opens.", field="registration_closes_at")
     if offer_hold_hours is not None:
         if offer_hold_hours < 1 or offer_hold_hours > 24 * 14:
-            raise ValidationFailed("The offer hold time must be between 1 hour and 14 days (336 hours).")
+            raise ValidationFailed("The offer hold time must be between 1 hour and 14 days (336 hours).", field="offer_hold_hours")
         summit.offer_hold_hours = offer_hold_hours
     if target is not None:
         if target < 0:
-            raise ValidationFailed("The target cannot be negative.")
+            raise ValidationFailed("The target cannot be negative.", field="target")
         summit.target = target
     if capacity is not None:
         if capacity < 0:
-            raise ValidationFailed("The capacity cannot be negative.")
+            raise ValidationFailed("The capacity cannot be negative.", field="capacity")
         if capacity < summit.places_taken:
             raise ValidationFailed(
                 f"The capacity cannot go below the {summit.places_taken} places already taken "
-                "(registrations plus open waiting-list offers)."
+                "(registrations plus open waiting-list offers).", field="capacity"
             )
         summit.capacity = capacity
     db.session.flush()
