@@ -1,7 +1,6 @@
 """Factories and helpers for the fringe tests: events, sign-ups, and reading what the outbox holds."""
 from __future__ import annotations
 
-import base64
 import html as html_lib
 import itertools
 import re
@@ -11,6 +10,7 @@ from sqlalchemy import func, select
 
 from app.db import db, utcnow
 from tests.conftest import FreshSessionClient  # noqa: F401  (the fringe tests set it on their own apps)
+from tests.mail_helpers import delivered_attachment
 from app.mail.models import OutboxMessage
 from fringe_events import services
 from fringe_events.models import FringeEvent
@@ -64,9 +64,7 @@ def messages(kind: str, to_email: str | None = None) -> list[OutboxMessage]:
 
 
 def ics_of(message: OutboxMessage) -> tuple[bytes, str]:
-    """The message's one calendar attachment and its content type."""
-    calendars = [a for a in message.attachments if a["filename"].endswith(".ics")]
-    assert len(calendars) == 1, message.attachments
-    return base64.b64decode(calendars[0]["content_b64"]), calendars[0]["content_type"]
+    """The message's one calendar attachment, as delivered, and its content type."""
+    return delivered_attachment(message, ".ics")
 
 

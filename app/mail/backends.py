@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from app.mail.models import OutboxMessage
+from app.mail.links import OutgoingMessage
 
 SENT_IN_MEMORY: list[dict] = []  # the memory backend's mailbox, read by tests
 
@@ -27,7 +27,7 @@ class PermanentFailure(Exception):
 
 
 class MemoryBackend:
-    def send(self, message: OutboxMessage) -> str:
+    def send(self, message: OutgoingMessage) -> str:
         SENT_IN_MEMORY.append(_summary(message))
         return f"memory-{message.id}"
 
@@ -36,7 +36,7 @@ class FileBackend:
     def __init__(self, folder: str):
         self.folder = Path(folder)
 
-    def send(self, message: OutboxMessage) -> str:
+    def send(self, message: OutgoingMessage) -> str:
         self.folder.mkdir(parents=True, exist_ok=True)
         stem = f"{message.id:06d}-{message.kind}"
         (self.folder / f"{stem}.json").write_text(json.dumps(_summary(message), indent=2))
@@ -45,7 +45,7 @@ class FileBackend:
 
 
 class ConsoleBackend:
-    def send(self, message: OutboxMessage) -> str:
+    def send(self, message: OutgoingMessage) -> str:
         print(f"--- email {message.id} ({message.kind}) to {message.to_email}: {message.subject}\n{message.body_text}\n")
         return f"console-{message.id}"
 
@@ -60,7 +60,7 @@ class SendGridBackend:
         self.client.client.timeout = timeout  # the library waits forever by default
         self.from_email, self.from_name = from_email, from_name
 
-    def build(self, message: OutboxMessage):
+    def build(self, message: OutgoingMessage):
         from sendgrid.helpers.mail import (
             Attachment, Category, Content, CustomArg, Disposition, FileContent, FileName, FileType, From, Mail,
             ReplyTo, To,
@@ -80,7 +80,7 @@ class SendGridBackend:
         mail.add_category(Category(message.kind))
         return mail
 
-    def send(self, message: OutboxMessage) -> str:
+    def send(self, message: OutgoingMessage) -> str:
         from python_http_client.exceptions import HTTPError
 
         try:
@@ -112,7 +112,7 @@ def backend_from_config():
     raise RuntimeError(f"Unknown MAIL_BACKEND {name!r}: use sendgrid, console, file or memory.")
 
 
-def _summary(message: OutboxMessage) -> dict:
+def _summary(message: OutgoingMessage) -> dict:
     return {
         "id": message.id, "kind": message.kind, "to": message.to_email, "to_name": message.to_name,
         "reply_to": message.reply_to, "subject": message.subject, "text": message.body_text,

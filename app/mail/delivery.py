@@ -16,6 +16,7 @@ from sqlalchemy import and_, or_, select, update
 
 from app.db import db, utcnow
 from app.mail.backends import PermanentFailure, TemporaryFailure, backend_from_config
+from app.mail.links import expanded
 from app.mail.models import OutboxMessage, OutboxStatus
 
 
@@ -76,8 +77,10 @@ def deliver(message_id: int, worker_id: str, backend) -> Outcome:
     attempt = message.attempts + 1
     # End the transaction before the network call: SQLite's write lock must not wait on SendGrid.
     db.session.commit()
+    # The working links go back in only here, in memory: the row keeps its placeholders.
+    outgoing = expanded(message)
     try:
-        provider_id = backend.send(message)
+        provider_id = backend.send(outgoing)
     except TemporaryFailure as error:
         outcome, values = _temporary(error, attempt)
     except PermanentFailure as error:

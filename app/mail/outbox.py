@@ -6,6 +6,7 @@ import base64
 from flask import current_app, render_template
 
 from app.db import db
+from app.mail.links import conceal, conceal_attachments
 from app.mail.models import OutboxMessage
 
 
@@ -24,7 +25,9 @@ def enqueue(
     reply_to: str | None = None,
     attachments: list[dict] | None = None,
 ) -> OutboxMessage:
-    """Render `emails/<kind>.txt` and `.html` and add the message to the session; the caller commits."""
+    """Render `emails/<kind>.txt` and `.html` and add the message to the session; the caller commits.
+
+    The row holds no working personal link: each token is stored as a placeholder (see app.mail.links)."""
     context = {"to_name": to_name, "signature": current_app.config["MAIL_FROM_NAME"], **context}
     message = OutboxMessage(
         kind=kind,
@@ -32,9 +35,9 @@ def enqueue(
         to_name=to_name,
         reply_to=reply_to,
         subject=subject,
-        body_text=render_template(f"emails/{kind}.txt", subject=subject, **context),
-        body_html=render_template(f"emails/{kind}.html", subject=subject, **context),
-        attachments=attachments or [],
+        body_text=conceal(render_template(f"emails/{kind}.txt", subject=subject, **context)),
+        body_html=conceal(render_template(f"emails/{kind}.html", subject=subject, **context)),
+        attachments=conceal_attachments(attachments or []),
         invitation_id=invitation_id,
     )
     db.session.add(message)

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from app import audit
 from app.auth.decorators import organiser_required
 from app.db import db
-from app.mail import delivery
+from app.mail import delivery, links
 from app.mail.models import OutboxMessage, OutboxStatus, ProviderEvent
 from invitations.forms import ConfirmForm
 
@@ -53,15 +53,16 @@ def message(message_id: int):
     msg = _message(message_id)
     events = db.session.scalars(select(ProviderEvent).where(ProviderEvent.message_id == msg.id)
                                 .order_by(ProviderEvent.occurred_at)).all()
-    return render_template("mail/message.html", message=msg, events=events, form=ConfirmForm())
+    return render_template("mail/message.html", message=msg, events=events, form=ConfirmForm(),
+                           text=links.masked(msg.body_text), mask=links.MASK)
 
 
 @bp.get("/<int:message_id>/preview")
 @organiser_required
 def preview(message_id: int):
-    """The HTML as the recipient sees it, in a sandboxed frame: no scripts, nothing fetched."""
+    """The HTML as the recipient sees it, in a sandboxed frame: no scripts, nothing fetched, links masked."""
     msg = _message(message_id)
-    response = Response(msg.body_html, mimetype="text/html")
+    response = Response(links.masked(msg.body_html), mimetype="text/html")
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox"
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response

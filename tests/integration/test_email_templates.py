@@ -7,6 +7,7 @@ from app.db import utcnow
 from app.mail.outbox import enqueue
 from invitations import services
 from tests import factories as f
+from tests.mail_helpers import delivered
 
 KINDS = ["invitation", "reminder", "registration_confirmed", "details_changed", "registration_cancelled",
          "waitlist_joined", "place_offered", "offer_expired", "colleague_invited", "handed_on", "leader_nudge"]
@@ -22,7 +23,8 @@ def test_every_kind_renders_text_and_html_with_the_link(app, kind):
                    expires_at=utcnow(), original=inv, had_place=True, colleague=colleague,
                    leader_name="Andrew Good", leader_organisation="Mid Suffolk District Council",
                    message="Hope you can come.\nIt matters.")
-    message = enqueue(kind, to_email=inv.email, to_name=inv.name, subject=f"Subject for {kind}", context=context)
+    message = delivered(enqueue(kind, to_email=inv.email, to_name=inv.name, subject=f"Subject for {kind}",
+                                context=context))
     for body in (message.body_text, message.body_html):
         assert "Ada" in body or "Grace" in body
         assert link in body or (kind == "handed_on" and "Grace Hopper" in body)

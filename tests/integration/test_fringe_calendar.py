@@ -18,6 +18,7 @@ from tests import factories as f
 from tests import fringe_factories as ff
 from tests.calendar_check import parse_both
 from tests.fringe_factories import link, plain
+from tests.mail_helpers import delivered
 from tests.support import both_databases
 from tests.unit.test_calendar import end_of_bst
 
@@ -266,7 +267,7 @@ def test_every_fringe_email_renders_in_both_versions_with_its_link(app):
     for kind in kinds:
         messages = ff.messages(kind, ada.email)
         assert messages, kind
-        for message in messages:
+        for message in map(delivered, messages):
             for body in (message.body_text, message.body_html):
                 assert "Ada" in body and "/i/" in body and "{{" not in body
             assert "New Horizons organisers" in message.body_text and 'lang="en-GB"' in message.body_html

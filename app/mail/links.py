@@ -1,0 +1,110 @@
+"""Personal links in stored mail: taken out of a message when it is written, put back only as it is sent.
+
+A personal link's token is a bearer credential, and a database dump must not yield one (DESIGN.md,
+Security model). So the outbox stores `{{link-token:SELECTOR}}` where the token was: the selector is
+stored on the invitation anyway, and only SECRET_KEY turns it back into the token, in memory, at delivery.
+"""
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+from icalendar.parser import Contentline
+
+from app.security import link_token, new_link_selector, selector_from_token
+
+PLACEHOLDER_RE = re.compile(r"\{\{link-token:([A-Za-z0-9_-]+)\}\}")
+MASK = "••••••"  # what the organisers' Mail page shows where the link's token was
+
+# Every run of URL-safe base64 long enough to hold a token. A token is found wherever it sits in the run
+# (after /i/, or after %2F in an encoded URL), and is a token only if its MAC checks out.
+_RUN_RE = re.compile(r"[A-Za-z0-9_-]+")
+_CALENDAR_FOLD_RE = re.compile(r"\r\n[ \t]")
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A message as it leaves for the recipient: working links and all, held in memory only."""
+
+    id: int
+    kind: str
+    to_email: str
+    to_name: str
+    reply_to: str | None
+    subject: str
+    body_text: str
+    body_html: str
+    attachments: list[dict]
+
+
+def conceal(text: str) -> str:
+    """Every working token in `text` replaced by its placeholder."""
+    # Text that merely looks like a placeholder came from someone's input: it must never become a link.
+    text = PLACEHOLDER_RE.sub(MASK, text)
+    length = len(link_token(new_link_selector()))
+    return _RUN_RE.sub(lambda run: _conceal_run(run.group(), length), text)
+
+
+def _conceal_run(run: str, length: int) -> str:
+    kept, start, i = [], 0, 0
+    while i + length <= len(run):
+        selector = selector_from_token(run[i:i + length])
+        if selector is None:
+            i += 1
+            continue
+        kept += [run[start:i], "{{link-token:%s}}" % selector]
+        i = start = i + length
+    kept.append(run[start:])
+    return "".join(kept)
+
+
+def reveal(text: str) -> str:
+    """Every placeholder in `text` back to the working token."""
+    return PLACEHOLDER_RE.sub(lambda match: link_token(match.group(1)), text)
+
+
+def masked(text: str) -> str:
+    """The text as the recipient saw it, with each personal link's token hidden."""
+    return PLACEHOLDER_RE.sub(MASK, text)
+
+
+def conceal_attachments(attachments: list[dict]) -> list[dict]:
+    return [_change_attachment(item, conceal) for item in attachments]
+
+
+def expanded(message) -> OutgoingMessage:
+    """The stored message as it is sent: a copy with every placeholder back to its link, never written back."""
+    return OutgoingMessage(
+        id=message.id, kind=message.kind, to_email=message.to_email, to_name=message.to_name,
+        reply_to=message.reply_to, subject=message.subject, body_text=reveal(message.body_text),
+        body_html=reveal(message.body_html),
+        attachments=[_change_attachment(item, reveal) for item in message.attachments or []],
+    )
+
+
+def _change_attachment(item: dict, change: Callable[[str], str]) -> dict:
+    """A copy of a text attachment with `change` applied to its words; other attachments are copied as they are."""
+    if not item["content_type"].startswith("text/"):
+        return dict(item)
+    try:
+        content = base64.b64decode(item["content_b64"]).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return dict(item)
+    if item["content_type"].startswith("text/calendar"):
+        content = _change_calendar(content, change)
+    else:
+        content = change(content)
+    return {**item, "content_b64": base64.b64encode(content.encode("utf-8")).decode("ascii")}
+
+
+def _change_calendar(content: str, change: Callable[[str], str]) -> str:
+    """A calendar file folds long lines (RFC 5545), which can split a token: unfold, change, fold again."""
+    lines = _CALENDAR_FOLD_RE.sub("", content).split("\r\n")
+    return "\r\n".join(_fold(change(line)) for line in lines)
+
+
+def _fold(line: str) -> str:
+    """The line folded as the calendar builder folds it, so a delivered file is the file that was built."""
+    return Contentline(line).to_ical().decode("utf-8") if "\n" not in line else line

@@ -1,0 +1,169 @@
+"""Stored mail holds no working personal link: a database dump opens no one's page; delivery puts the link back."""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from pathlib import Path
+
+from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
+
+from app.db import Base, db
+from app.mail import delivery
+from app.mail.backends import FileBackend
+from app.mail.links import MASK
+from app.mail.models import OutboxMessage, OutboxStatus
+from app.mail.outbox import enqueue
+from app.security import link_token, selector_from_token
+from invitations import services
+from invitations.models import Invitation
+from tests import factories as f
+from tests import fringe_factories as ff
+from tests.mail_helpers import delivered, delivered_attachment
+from tests.support import both_databases
+
+TOKEN_LENGTH = 44  # selector (22) + verifier (22): see app.security
+TOKEN_CHARS = re.compile(rb"[A-Za-z0-9_-]+")
+AFTER_I = re.compile(rb"(?:/|%2F)i(?:/|%2F)([^\s/?#\"'<>&\\]+)", re.IGNORECASE)
+BASE64_BLOB = re.compile(rb"[A-Za-z0-9+/]{40,}={0,2}")
+
+
+def dump(app) -> bytes:
+    """Everything the database holds, as someone with a copy would read it: on SQLite the file's own bytes
+    (free pages and the write-ahead log included), and on both databases every column of every row as text
+    (a long value spans SQLite's overflow pages, which the raw bytes interrupt)."""
+    raw = b""
+    if db.engine.dialect.name == "sqlite":
+        path = Path(make_url(app.config["DATABASE_URL"]).database)
+        files = [path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-journal"))]
+        raw = b"".join(p.read_bytes() for p in files if p.exists())
+    rows = [" ".join(map(str, row)) for table in Base.metadata.sorted_tables
+            for row in db.session.execute(text(f'SELECT * FROM "{table.name}"'))]
+    db.session.rollback()
+    return raw + "\n".join(rows).encode()
+
+
+def readable(data: bytes) -> bytes:
+    """The dump plus what its base64 (attachments) says, with calendar lines unfolded."""
+    decoded = []
+    for blob in BASE64_BLOB.findall(data):
+        for start in range(4):  # a stretch cut out of a raw page may begin mid-quartet
+            piece = blob[start:]
+            try:
+                decoded.append(base64.b64decode(piece + b"=" * (-len(piece) % 4)))
+            except (binascii.Error, ValueError):
+                pass
+    return re.sub(rb"\r\n[ \t]", b"", b"\n".join([data, *decoded]))
+
+
+def link_candidates(data: bytes) -> tuple[set[str], set[str], set[str]]:
+    """What follows /i/ (or %2Fi%2F); every token-sized stretch of URL-safe base64, wherever it sits; and the
+    stretches that stand alone, exactly token-sized."""
+    after_i = {m.decode("latin-1") for m in AFTER_I.findall(data)}
+    runs = [run.decode() for run in TOKEN_CHARS.findall(data)]
+    windows = {run[i:i + TOKEN_LENGTH] for run in runs for i in range(len(run) - TOKEN_LENGTH + 1)}
+    return after_i, windows, {run for run in runs if len(run) == TOKEN_LENGTH}
+
+
+def opening(client, candidates: set[str]) -> set[str]:
+    """The candidates that open a page."""
+    return {c for c in candidates if client.get(f"/i/{c}").status_code != 404}
+
+
+def send_and_register(app):
+    """Invitations sent and delivered; then a registration (with its .ics) and a fringe sign-up still pending."""
+    f.summit()
+    people = [f.invitation(name=name) for name in ("Ada Lovelace", "Grace Hopper", "Mary Somerville")]
+    for person in people:
+        services.send_invitation(person)
+    db.session.commit()
+    assert delivery.send_pending().sent == 3
+    ada = people[0]
+    services.register(ada, f.details(name=ada.name))
+    db.session.commit()
+    ff.signed_up(ada, ff.event("Data for neighbourhoods"))
+    return people
+
+
+@both_databases
+def test_a_database_dump_opens_no_delegates_page_but_the_delivered_mail_does(app, client):
+    people = send_and_register(app)
+    messages = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert {m.status for m in messages} == {OutboxStatus.SENT, OutboxStatus.PENDING}
+    assert {m.kind for m in messages} >= {"invitation", "registration_confirmed", "fringe_signed_up"}
+
+    after_i, windows, whole = link_candidates(readable(dump(app)))
+    assert len(after_i) >= 3 and len(windows) > 1000  # the search really looked (names, hashes, base64…)
+    assert opening(client, after_i | whole) == set()
+    # Every stretch, wherever it sits, gets the check that /i/<token> makes.
+    assert {w for w in windows if selector_from_token(w)} == set()
+    assert any("link-token" in c for c in after_i)  # what stands where each link was
+
+    # The control: the same search over the mail as delivered finds everyone's link, and each one opens.
+    as_sent = b"\n".join(
+        part.encode() for m in map(delivered, messages)
+        for part in [m.body_text, m.body_html, *(a["content_b64"] for a in m.attachments)])
+    after_i, windows, _ = link_candidates(readable(as_sent))
+    tokens = {w for w in windows if selector_from_token(w)}
+    assert tokens == {services.token_for(p) for p in people} and tokens <= {c[:TOKEN_LENGTH] for c in after_i}
+    assert opening(client, tokens) == tokens
+
+
+@both_databases
+def test_each_link_is_stored_as_its_selector_and_delivered_whole(app):
+    people = send_and_register(app)
+    ada = db.session.get(Invitation, people[0].id)
+    token, placeholder = services.token_for(ada), "{{link-token:%s}}" % ada.link_selector
+    confirmation = ff.messages("registration_confirmed", ada.email)[0]
+    assert token not in confirmation.body_text + confirmation.body_html
+    assert f"/i/{placeholder}" in confirmation.body_text and f"/i/{placeholder}" in confirmation.body_html
+
+    sent = delivered(confirmation)
+    assert services.personal_url(ada) in sent.body_text and services.personal_url(ada) in sent.body_html
+    assert "link-token" not in sent.body_text + sent.body_html
+    calendar, content_type = delivered_attachment(confirmation, ".ics")
+    assert content_type.startswith("text/calendar")
+    assert f"URL:{services.personal_url(ada)}" in re.sub(r"\r\n ", "", calendar.decode())
+    # The delivered copy was made in memory: the row still holds the placeholder.
+    db.session.expire_all()
+    assert token not in db.session.get(OutboxMessage, confirmation.id).body_text
+
+
+def test_the_file_backend_writes_the_working_link(app, tmp_path):
+    f.summit()
+    inv = f.invitation()
+    services.send_invitation(inv)
+    db.session.commit()
+    assert delivery.send_pending(backend=FileBackend(str(tmp_path / "outbox"))).sent == 1
+    [summary] = [json.loads(p.read_text()) for p in (tmp_path / "outbox").glob("*.json")]
+    [page] = [p.read_text() for p in (tmp_path / "outbox").glob("*.html")]
+    assert services.personal_url(inv) in summary["text"] and services.personal_url(inv) in page
+
+
+def test_text_that_only_looks_like_a_placeholder_never_becomes_a_link(app):
+    summit = f.summit()
+    victim, target = f.invitation(name="Victim"), f.invitation(name="Target")
+    forged = "{{link-token:%s}}" % victim.link_selector  # as someone holding a dump might write it
+    message = enqueue("leader_nudge", to_email=target.email, to_name=target.name, subject="A word", context=dict(
+        invitation=target, summit=summit, link=services.personal_url(target), leader_name="L",
+        leader_organisation="O", message=f"Open this: http://localhost/i/{forged}"))
+    sent = delivered(message)
+    assert link_token(victim.link_selector) not in sent.body_text + sent.body_html
+    assert f"/i/{MASK}" in sent.body_text
+    assert services.personal_url(target) in sent.body_text  # the recipient's own link is still there
+
+
+def test_the_mail_page_shows_the_message_with_the_link_masked(app, client):
+    f.summit()
+    inv = f.invitation(name="Ada Lovelace")
+    services.send_invitation(inv)
+    db.session.commit()
+    message = ff.messages("invitation")[0]
+    f.sign_in(client, f.user())
+    page = client.get(f"/organiser/mail/{message.id}").get_data(as_text=True)
+    preview = client.get(f"/organiser/mail/{message.id}/preview").get_data(as_text=True)
+    for shown in (page, preview):
+        assert "Ada" in shown and f"/i/{MASK}" in shown and f"/i/{MASK}/decline" in shown
+        assert services.token_for(inv) not in shown and "link-token" not in shown
