@@ -4,11 +4,12 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import Flask, abort, render_template, request
+from flask import Flask, abort, flash, jsonify, redirect, render_template, request, url_for
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from app.db import db, utcnow
-from app.errors import DomainError
+from app.errors import Conflict, DomainError
 from app.extensions import csrf, limiter, login_manager
 from config import Config, ProductionConfig, config_from_env
 
@@ -86,6 +87,37 @@ def register_errorhandlers(app: Flask) -> None:
     def domain_error(error: DomainError):
         db.session.rollback()
         return render(error.status, "That didn't work", error.message)
+
+    def page_as_it_stands() -> str | None:
+        """Where a person who lost a race sees how things now stand: their own page, or the invitation's."""
+        args = request.view_args or {}
+        if "token" in args:
+            return url_for("invitations.home", token=args["token"])
+        if "invitation_id" in args and request.blueprint == "organiser":
+            return url_for("organiser.invitation", invitation_id=args["invitation_id"])
+        return None
+
+    def conflict_answer(message: str):
+        if request.path.startswith("/api/"):
+            return jsonify(error="conflict", message=message), 409
+        target = page_as_it_stands()
+        if target is not None and request.method == "POST":
+            flash(message, "error")
+            return redirect(target, 303)
+        return render(409, "That has already changed", message)
+
+    @app.errorhandler(Conflict)
+    def conflict(error: Conflict):
+        db.session.rollback()
+        return conflict_answer(error.message)
+
+    @app.errorhandler(IntegrityError)
+    def integrity_error(error: IntegrityError):
+        # A unique or check constraint refused a second copy: the same thing was done a moment ago.
+        db.session.rollback()
+        app.logger.warning("Constraint refused a write on %s: %s", _safe_path(request.path), type(error.orig).__name__)
+        return conflict_answer("That was done a moment ago, perhaps in another tab, so nothing was saved twice. "
+                               "This is how it stands now.")
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -35,3 +35,8 @@ class RegistrationClosed(DomainError):
 
 class InvalidState(DomainError):
     pass
+
+
+class Conflict(InvalidState):
+    """The person's state changed a moment ago (another tab, another person, the system) so this action no
+    longer applies. The message says what already happened; pages show it beside the page as it now stands."""

@@ -27,8 +27,11 @@ from app.timefmt import span
 from app.urls import external_url
 from fringe_events.attendance import EventRef, record_attendance, undo_attendance
 from fringe_events.models import Attendance, CheckinMethod, FringeEvent, FringeSignup, FringeStatus, SignupState
-from invitations.models import LIVE_STATES, Invitation
+from invitations import transitions
+from invitations.models import LIVE_STATES, Invitation, InvitationState
 from invitations.services import personal_url, token_for
+
+S = InvitationState
 
 
 class FringeFull(DomainError):
@@ -263,8 +266,8 @@ def is_signed_up(invitation_id: int, event_id: int) -> bool:
 def sign_up(invitation: Invitation, event: FringeEvent, now: datetime | None = None) -> FringeSignup:
     """Sign a live invitee up. Signing up twice changes nothing; a full or cancelled event says no."""
     now = now or utcnow()
-    if invitation.state not in LIVE_STATES:
-        raise InvalidState("This invitation is no longer live, so it can't be used to sign up for fringe events.")
+    no_longer = "This invitation is no longer live, so it can't be used to sign up for fringe events."
+    transitions.begin(invitation, allowed=LIVE_STATES, refusals={S.HANDED_ON: no_longer, S.REVOKED: no_longer})
     if event.status == FringeStatus.CANCELLED:
         raise InvalidState(f"Sorry, {event.title} has been cancelled, so it isn't taking sign-ups.")
     if event.starts_at <= now:
@@ -314,8 +317,8 @@ def sign_up(invitation: Invitation, event: FringeEvent, now: datetime | None = N
 def cancel_signup(invitation: Invitation, event: FringeEvent, now: datetime | None = None) -> bool:
     """Give the place back. True if there was a sign-up to cancel (cancelling twice is harmless)."""
     now = now or utcnow()
-    if invitation.state not in LIVE_STATES:
-        raise InvalidState("This invitation is no longer live.")
+    no_longer = "This invitation is no longer live."
+    transitions.begin(invitation, allowed=LIVE_STATES, refusals={S.HANDED_ON: no_longer, S.REVOKED: no_longer})
     signup = find_signup(invitation.id, event.id)
     if signup is None or signup.state != SignupState.CONFIRMED:
         return False

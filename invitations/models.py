@@ -96,6 +96,8 @@ class Invitation(Base):
     bounce_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     # The colour band on the badge: delegate, leader, speaker or organiser.
     badge_role: Mapped[str] = mapped_column(String(20), default="delegate", server_default="delegate")
+    # When the person's data was erased (on request, or anonymised after the event): a fact, not a name.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     champion: Mapped[User | None] = relationship(foreign_keys=[champion_id])
     substitute_for: Mapped[Invitation | None] = relationship(remote_side=[id], foreign_keys=[substitute_for_id])

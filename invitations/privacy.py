@@ -7,12 +7,12 @@ from sqlalchemy import select, update
 
 from app import audit
 from app.db import db, utcnow
-from app.errors import InvalidState
+from app.errors import Conflict, InvalidState
 from app.mail.models import OutboxMessage
 from app.security import new_badge_code, new_link_selector
 from app.summit import services as summit_services
-from invitations import services
-from invitations.models import Invitation, InvitationState, LeaderNote
+from invitations import services, transitions
+from invitations.models import LIVE_STATES, Invitation, InvitationState, LeaderNote
 
 S = InvitationState
 ERASED_NAME = "Erased"
@@ -60,8 +60,9 @@ def export_personal_data(invitation: Invitation) -> dict:
     }
 
 
-def _strip(invitation: Invitation) -> None:
+def _strip(invitation: Invitation, now: datetime) -> None:
     """Remove what identifies the person; keep what the counts need (state, organisation, sector, dates)."""
+    invitation.erased_at = now
     invitation.name = ERASED_NAME
     invitation.email = f"erased-{invitation.id}@erased.invalid"
     invitation.job_title = ""
@@ -85,13 +86,15 @@ def _strip(invitation: Invitation) -> None:
 def erase_on_request(invitation: Invitation, now: datetime | None = None) -> None:
     """The delegate asked us to erase their data: give up anything they hold, then strip it."""
     now = now or utcnow()
-    if invitation.state == S.HANDED_ON or invitation.name == ERASED_NAME:
-        raise InvalidState("There is nothing left to erase for this invitation.")
+    nothing = "There is nothing left to erase for this invitation."
+    transitions.begin(invitation, allowed=LIVE_STATES, refusals={S.HANDED_ON: nothing, S.REVOKED: nothing})
+    if invitation.erased_at is not None:
+        raise Conflict(nothing)
     services.give_up_place(invitation, now)  # the same release every path uses
     invitation.state = S.REVOKED
     services._release_fringe_places(invitation, now)  # noqa: SLF001  (the same release revoking uses)
     audit.record("privacy.erased_on_request", actor_label="the delegate", invitation_id=invitation.id)
-    _strip(invitation)
+    _strip(invitation, now)
     db.session.flush()
 
 
@@ -102,11 +105,13 @@ def anonymise_older_than(days: int, now: datetime | None = None) -> int:
     if summit is not None and summit.ends_at > now:
         raise InvalidState("The summit hasn't happened yet: personal data is kept until it's over.")
     cutoff = now - timedelta(days=days)
+    untouched = select(Invitation.id).where(Invitation.updated_at < cutoff, Invitation.erased_at.is_(None))
+    transitions.lock_many(db.session.scalars(untouched).all())
     invitations = db.session.scalars(
-        select(Invitation).where(Invitation.updated_at < cutoff, Invitation.name != ERASED_NAME)
+        select(Invitation).where(Invitation.updated_at < cutoff, Invitation.erased_at.is_(None))
     ).all()
     for invitation in invitations:
-        _strip(invitation)
+        _strip(invitation, now)
     db.session.flush()
     audit.record("privacy.anonymised", actor_label="retention", count=len(invitations), older_than_days=days)
     return len(invitations)

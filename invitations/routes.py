@@ -71,9 +71,9 @@ def home(token: str):
 @bp.route("/<token>/register", methods=["GET", "POST"])
 def register(token: str):
     invitation = _live(token)
-    if invitation.state == S.REGISTERED:
-        return redirect(url_for(".home", token=token))
     form = RegistrationForm(obj=invitation)
+    if invitation.state == S.REGISTERED and not form.is_submitted():
+        return redirect(url_for(".home", token=token))
     if invitation.registration is not None and not form.is_submitted():
         form.dietary.data = invitation.registration.dietary
         form.access_needs.data = invitation.registration.access_needs
@@ -114,9 +114,9 @@ def join_waitlist(token: str):
 @bp.route("/<token>/decline", methods=["GET", "POST"])
 def decline(token: str):
     invitation = _live(token)
-    if invitation.state == S.REGISTERED:
-        return redirect(url_for(".cancel", token=token))
     form = DeclineForm()
+    if invitation.state == S.REGISTERED and not form.is_submitted():
+        return redirect(url_for(".cancel", token=token))
     if not form.validate_on_submit():
         status = 422 if form.is_submitted() else 200
         return render_template("invitations/decline.html", **_page(invitation, token, form=form)), status
@@ -134,16 +134,21 @@ def decline(token: str):
 @bp.route("/<token>/details", methods=["GET", "POST"])
 def details(token: str):
     invitation = _live(token)
-    if invitation.state != S.REGISTERED:
-        return redirect(url_for(".home", token=token))
     form = DetailsForm(obj=invitation)
+    if invitation.state != S.REGISTERED and not form.is_submitted():
+        return redirect(url_for(".home", token=token))
     if not form.is_submitted():
         form.dietary.data = invitation.registration.dietary
         form.access_needs.data = invitation.registration.access_needs
     if not form.validate_on_submit():
         status = 422 if form.is_submitted() else 200
         return render_template("invitations/details.html", **_page(invitation, token, form=form)), status
-    services.update_details(invitation, _details(form))
+    try:
+        services.update_details(invitation, _details(form))
+    except InvalidState as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for(".home", token=token))
     db.session.commit()
     flash("Your details are saved.", "success")
     return redirect(url_for(".home", token=token))
@@ -152,14 +157,23 @@ def details(token: str):
 @bp.route("/<token>/cancel", methods=["GET", "POST"])
 def cancel(token: str):
     invitation = _live(token)
-    if invitation.state != S.REGISTERED:
-        return redirect(url_for(".home", token=token))
     form = ConfirmForm()
+    if invitation.state != S.REGISTERED and not form.is_submitted():
+        return redirect(url_for(".home", token=token))
     if not form.validate_on_submit():
         return render_template("invitations/cancel.html", **_page(invitation, token, form=form))
-    services.cancel_registration(invitation)
+    try:
+        outcome = services.cancel_registration(invitation)
+    except InvalidState as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for(".home", token=token))
     db.session.commit()
-    flash("Your place is cancelled and has gone to someone on the waiting list. Thank you for freeing it.", "success")
+    if outcome.offered_on:
+        flash("Your place is cancelled and has been offered to the next person on the waiting list. "
+              "Thank you for freeing it.", "success")
+    else:
+        flash("Your place is cancelled, and it's free again for someone else. Thank you for letting us know.", "success")
     return redirect(url_for(".home", token=token))
 
 
@@ -172,7 +186,11 @@ def colleague(token: str):
             new = services.hand_on(invitation, services.Colleague(
                 name=form.name.data, email=form.email.data, organisation=form.organisation.data,
                 job_title=form.job_title.data or ""))
-        except (ValidationFailed, InvalidState) as error:
+        except InvalidState as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return redirect(url_for(".home", token=token))
+        except ValidationFailed as error:
             db.session.rollback()
             form.email.errors.append(error.message)
         else:
@@ -202,6 +220,13 @@ def erase(token: str):
     form = ConfirmForm()
     if not form.validate_on_submit():
         return render_template("invitations/erase.html", **_page(invitation, token, form=form))
-    erase_on_request(invitation)
+    try:
+        erase_on_request(invitation)
+    except InvalidState as error:
+        db.session.rollback()
+        if invitation.erased_at is not None:  # erased a moment ago, from another tab: it's done
+            return render_template("invitations/erased.html", summit=summit_services.get_summit())
+        flash(error.message, "error")
+        return redirect(url_for(".home", token=token))
     db.session.commit()
     return render_template("invitations/erased.html", summit=summit_services.get_summit())

@@ -19,6 +19,7 @@ from app.security import link_token, new_badge_code, new_link_selector, selector
 from app.summit import services as summit_services
 from app.summit.models import Summit
 from app.urls import external_url
+from invitations import transitions
 from invitations.models import (
     LIVE_STATES,
     Invitation,
@@ -56,6 +57,7 @@ def mark_opened(invitation: Invitation, now: datetime | None = None) -> None:
 
 def reissue_link(invitation: Invitation, actor=None) -> Invitation:
     """A new link; the old one stops working at once."""
+    transitions.lock(invitation)
     invitation.link_selector = new_link_selector()
     audit.record("invitation.link_reissued", actor=actor, invitation_id=invitation.id)
     db.session.flush()
@@ -105,6 +107,7 @@ def create_invitation(data: InviteeData, *, actor=None, substitute_for: Invitati
 
 
 def update_invitation(invitation: Invitation, data: InviteeData, *, actor=None) -> Invitation:
+    transitions.lock(invitation)
     email = normalise_email(data.email)
     if email != invitation.email:
         other = find_by_email(email)
@@ -139,9 +142,12 @@ class ImportOutcome:
 def import_invitees(rows, champions_by_email: dict[str, int], *, actor=None) -> ImportOutcome:
     """Upsert parsed CSV rows (already validated as a whole). A known email is updated, never duplicated."""
     emails = [row.email for row in rows]
+    chunks = [emails[start:start + 500] for start in range(0, len(emails), 500)]
+    # Hold the people being updated, then read them as they now are.
+    transitions.lock_many(id_ for chunk in chunks
+                          for id_ in db.session.scalars(select(Invitation.id).where(Invitation.email.in_(chunk))))
     existing: dict[str, Invitation] = {}
-    for chunk_start in range(0, len(emails), 500):
-        chunk = emails[chunk_start:chunk_start + 500]
+    for chunk in chunks:
         for inv in db.session.scalars(select(Invitation).where(Invitation.email.in_(chunk))):
             existing[inv.email] = inv
     created = updated = 0
@@ -174,9 +180,9 @@ def import_invitees(rows, champions_by_email: dict[str, int], *, actor=None) -> 
 def revoke_invitation(invitation: Invitation, *, actor=None, now: datetime | None = None) -> Invitation:
     """Withdraw an invitation: its link and badge stop working, and any place it held goes back."""
     now = now or utcnow()
-    if invitation.state in (S.REVOKED, S.HANDED_ON):
-        raise InvalidState("This invitation is no longer live, so there is nothing to revoke.")
-    before = invitation.state.value
+    no_longer = "This invitation is no longer live, so there is nothing to revoke."
+    before = transitions.begin(invitation, allowed=LIVE_STATES,
+                               refusals={S.REVOKED: no_longer, S.HANDED_ON: no_longer}).value
     give_up_place(invitation, now)
     invitation.state = S.REVOKED
     _release_fringe_places(invitation, now)
@@ -191,14 +197,22 @@ def _release_fringe_places(invitation: Invitation, now: datetime) -> None:
     release_signups(invitation.id, now)
 
 
-def give_up_place(invitation: Invitation, now: datetime) -> None:
-    """Release whatever the invitation holds: a confirmed place, an offer or a queue position."""
+@dataclass(frozen=True)
+class PlaceGivenUp:
+    """What became of a place a person gave back: offered on to someone waiting, or free again."""
+    released: bool = False
+    offered_on: int = 0
+
+
+def give_up_place(invitation: Invitation, now: datetime) -> PlaceGivenUp:
+    """Release whatever the invitation holds: a confirmed place, an offer or a queue position.
+    The caller has begun the person's transition (invitations.transitions)."""
     summit = summit_services.get_summit()
     if invitation.state == S.REGISTERED and invitation.registration is not None:
         invitation.registration.state = RegistrationState.CANCELLED
         invitation.registration.cancelled_at = now
         summit_services.release_place(summit.id)
-        fill_from_waitlist(summit, now)
+        return PlaceGivenUp(released=True, offered_on=fill_from_waitlist(summit, now))
     elif invitation.state == S.OFFERED and invitation.waitlist_entry is not None:
         rows = db.session.execute(
             update(WaitlistEntry)
@@ -209,9 +223,10 @@ def give_up_place(invitation: Invitation, now: datetime) -> None:
         db.session.refresh(invitation.waitlist_entry)
         if rows == 1:
             summit_services.release_place(summit.id)
-            fill_from_waitlist(summit, now)
+            return PlaceGivenUp(released=True, offered_on=fill_from_waitlist(summit, now))
     elif invitation.state == S.WAITLISTED and invitation.waitlist_entry is not None:
         invitation.waitlist_entry.state = WaitlistState.LEFT
+    return PlaceGivenUp()
 
 
 # --- the delegate's journey --------------------------------------------------------------------
@@ -255,15 +270,15 @@ def _check_open(summit: Summit, now: datetime) -> None:
 def register(invitation: Invitation, details: RegistrationDetails, now: datetime | None = None) -> Registration:
     """Take a place for the invitee, or raise SummitFull / RegistrationClosed / InvalidState."""
     now = now or utcnow()
-    if invitation.state == S.REGISTERED:
-        raise InvalidState("You're already registered. You can change your details on your page.")
-    if invitation.state == S.OFFERED:
+    state = transitions.begin(invitation, allowed=REGISTERABLE | {S.OFFERED}, refusals={
+        S.REGISTERED: f"You're already registered — {transitions.AGO} You can change your details on your page."})
+    if state == S.OFFERED:
         return accept_offer(invitation, details, now)
-    if invitation.state not in REGISTERABLE:
-        raise InvalidState("This invitation can no longer be used to register.")
     summit = summit_services.get_summit()
     _check_open(summit, now)
     expire_offers(now)
+    if invitation.state == S.OFFERED:  # a lapsed offer elsewhere just passed a place to this person
+        return accept_offer(invitation, details, now)
     if not summit_services.take_place(summit.id):
         raise SummitFull("The summit is full. You can join the waiting list and we'll offer you the next free place.")
     if invitation.waitlist_entry is not None and invitation.waitlist_entry.state == WaitlistState.WAITING:
@@ -278,8 +293,9 @@ def register(invitation: Invitation, details: RegistrationDetails, now: datetime
 
 def update_details(invitation: Invitation, details: RegistrationDetails, now: datetime | None = None) -> Registration:
     now = now or utcnow()
-    if invitation.state != S.REGISTERED or invitation.registration is None:
-        raise InvalidState("Only a registered delegate can change their details.")
+    only = "Only a registered delegate can change their details."
+    transitions.begin(invitation, allowed={S.REGISTERED},
+                      refusals={s: only for s in (S.INVITED, S.WAITLISTED, S.OFFERED, S.DECLINED)})
     registration = invitation.registration
     invitation.name = details.name.strip()
     invitation.organisation = details.organisation.strip()
@@ -298,13 +314,14 @@ def update_details(invitation: Invitation, details: RegistrationDetails, now: da
     return registration
 
 
-def cancel_registration(invitation: Invitation, now: datetime | None = None) -> None:
+def cancel_registration(invitation: Invitation, now: datetime | None = None) -> PlaceGivenUp:
     """Give the place back; the next person on the waiting list is offered it in this transaction."""
     now = now or utcnow()
-    if invitation.state != S.REGISTERED:
-        raise InvalidState("You don't hold a place, so there is nothing to cancel.")
+    nothing = "You don't hold a place, so there is nothing to cancel."
+    transitions.begin(invitation, allowed={S.REGISTERED},
+                      refusals={s: nothing for s in (S.INVITED, S.WAITLISTED, S.OFFERED, S.DECLINED)})
     summit = summit_services.get_summit()
-    give_up_place(invitation, now)
+    outcome = give_up_place(invitation, now)
     invitation.state = S.CANCELLED
     invitation.responded_at = now
     db.session.flush()
@@ -312,14 +329,13 @@ def cancel_registration(invitation: Invitation, now: datetime | None = None) -> 
         "registration_cancelled", to_email=invitation.email, to_name=invitation.name, invitation_id=invitation.id,
         subject="Your place at New Horizons is cancelled", context=_mail_context(invitation, summit),
     )
+    return outcome
 
 
 def decline(invitation: Invitation, reason: str = "", now: datetime | None = None) -> None:
     now = now or utcnow()
-    if invitation.state == S.REGISTERED:
-        raise InvalidState("You're registered. To give your place back, use Cancel my place.")
-    if invitation.state not in (S.INVITED, S.DECLINED, S.CANCELLED, S.WAITLISTED, S.OFFERED):
-        raise InvalidState("This invitation can no longer be answered.")
+    transitions.begin(invitation, allowed={S.INVITED, S.DECLINED, S.CANCELLED, S.WAITLISTED, S.OFFERED},
+                      refusals={S.REGISTERED: "You're registered. To give your place back, use Cancel my place."})
     give_up_place(invitation, now)
     invitation.state = S.DECLINED
     invitation.decline_reason = reason.strip()[:1000]
@@ -329,10 +345,7 @@ def decline(invitation: Invitation, reason: str = "", now: datetime | None = Non
 
 def join_waitlist(invitation: Invitation, now: datetime | None = None) -> WaitlistEntry:
     now = now or utcnow()
-    if invitation.state in (S.WAITLISTED, S.OFFERED):
-        raise InvalidState("You're already on the waiting list.")
-    if invitation.state not in (S.INVITED, S.DECLINED, S.CANCELLED):
-        raise InvalidState("This invitation can't join the waiting list.")
+    transitions.begin(invitation, allowed={S.INVITED, S.DECLINED, S.CANCELLED})
     summit = summit_services.get_summit()
     _check_open(summit, now)
     expire_offers(now)
@@ -377,9 +390,12 @@ def accept_offer(invitation: Invitation, details: RegistrationDetails, now: date
     """Turn a held offer into a confirmed place. The place is already counted, so no gate here;
     the conditional UPDATE makes acceptance and expiry mutually exclusive."""
     now = now or utcnow()
+    no_offer = "There is no offer of a place waiting for you."
+    transitions.begin(invitation, allowed={S.OFFERED},
+                      refusals={S.INVITED: no_offer, S.WAITLISTED: no_offer, S.DECLINED: no_offer, S.CANCELLED: no_offer})
     entry = invitation.waitlist_entry
-    if invitation.state != S.OFFERED or entry is None:
-        raise InvalidState("There is no offer of a place waiting for you.")
+    if entry is None:
+        raise InvalidState(no_offer)
     accepted = db.session.execute(
         update(WaitlistEntry)
         .where(WaitlistEntry.id == entry.id, WaitlistEntry.state == WaitlistState.OFFERED,
@@ -412,7 +428,13 @@ def fill_from_waitlist(summit: Summit, now: datetime) -> int:
             .order_by(WaitlistEntry.joined_at, WaitlistEntry.id)
             .limit(1)
         ).first()
-        if entry is None or not summit_services.take_place(summit.id):
+        if entry is None:
+            return offers
+        # Hold the person first; then their entry, as it now is, must still be waiting.
+        _lock_holder(entry)
+        if entry.state != WaitlistState.WAITING:
+            continue
+        if not summit_services.take_place(summit.id):
             return offers
         claimed = db.session.execute(
             update(WaitlistEntry)
@@ -426,7 +448,6 @@ def fill_from_waitlist(summit: Summit, now: datetime) -> int:
             summit_services.release_place(summit.id)
             continue
         invitation = entry.invitation
-        db.session.refresh(invitation)
         invitation.state = S.OFFERED
         offers += 1
         db.session.flush()
@@ -435,6 +456,16 @@ def fill_from_waitlist(summit: Summit, now: datetime) -> int:
             subject="A place at New Horizons is yours if you want it",
             context={**_mail_context(invitation, summit), "expires_at": hold_until},
         )
+
+
+def _lock_holder(entry: WaitlistEntry) -> None:
+    """Lock the person who holds a waiting-list entry (an entry moves with a hand-on, under its holder's lock)."""
+    while True:
+        holder = entry.invitation_id
+        transitions.lock(entry.invitation)
+        db.session.expire(entry)
+        if entry.invitation_id == holder:
+            return
 
 
 def expire_offers(now: datetime | None = None) -> int:
@@ -448,6 +479,7 @@ def expire_offers(now: datetime | None = None) -> int:
     summit = summit_services.get_summit()
     expired = 0
     for entry in lapsed:
+        _lock_holder(entry)
         rows = db.session.execute(
             update(WaitlistEntry)
             .where(WaitlistEntry.id == entry.id, WaitlistEntry.state == WaitlistState.OFFERED,
@@ -460,7 +492,6 @@ def expire_offers(now: datetime | None = None) -> int:
             continue
         expired += 1
         invitation = entry.invitation
-        db.session.refresh(invitation)
         invitation.state = S.INVITED
         summit_services.release_place(summit.id)
         db.session.flush()
@@ -550,8 +581,7 @@ HANDABLE = frozenset({S.INVITED, S.REGISTERED, S.WAITLISTED, S.OFFERED, S.DECLIN
 def hand_on(invitation: Invitation, colleague: Colleague, now: datetime | None = None) -> Invitation:
     """Send a colleague instead. A confirmed place or a queue position passes straight across."""
     now = now or utcnow()
-    if invitation.state not in HANDABLE:
-        raise InvalidState("This invitation has already been handed on or withdrawn.")
+    previous_state = transitions.begin(invitation, allowed=HANDABLE)
     email = normalise_email(colleague.email)
     if email == invitation.email:
         raise ValidationFailed("That's your own email address: please give your colleague's.")
@@ -563,6 +593,7 @@ def hand_on(invitation: Invitation, colleague: Colleague, now: datetime | None =
                     job_title=colleague.job_title, champion_id=invitation.champion_id, sector=invitation.sector),
         substitute_for=invitation,
     )
+    transitions.adopt(new)
     new.sent_at = now
     if invitation.state == S.REGISTERED and invitation.registration is not None:
         invitation.registration.state = RegistrationState.TRANSFERRED
@@ -577,7 +608,6 @@ def hand_on(invitation: Invitation, colleague: Colleague, now: datetime | None =
     from fringe_events.services import transfer_signups  # fringe events build on invitations
 
     transfer_signups(invitation.id, new.id, now)
-    previous_state = invitation.state
     invitation.state = S.HANDED_ON
     invitation.responded_at = now
     db.session.flush()
@@ -587,7 +617,9 @@ def hand_on(invitation: Invitation, colleague: Colleague, now: datetime | None =
     enqueue(
         "colleague_invited", to_email=new.email, to_name=new.name, invitation_id=new.id,
         subject=f"{invitation.name} has passed their New Horizons invitation to you",
-        context={**context, "original": invitation, "had_place": new.state == S.REGISTERED},
+        context={**context, "original": invitation, "had_place": new.state == S.REGISTERED,
+                 "offer_expires_at": new.waitlist_entry.offer_expires_at if new.state == S.OFFERED else None,
+                 "waiting": new.state == S.WAITLISTED},
     )
     enqueue(
         "handed_on", to_email=invitation.email, to_name=invitation.name, invitation_id=invitation.id,
@@ -616,8 +648,8 @@ def _send_confirmation(invitation: Invitation, summit: Summit) -> None:
 def send_invitation(invitation: Invitation, *, actor=None, now: datetime | None = None,
                     summit: Summit | None = None) -> None:
     now = now or utcnow()
-    if invitation.state not in LIVE_STATES:
-        raise InvalidState("This invitation is no longer live, so it can't be sent.")
+    no_longer = "This invitation is no longer live, so it can't be sent."
+    transitions.begin(invitation, allowed=LIVE_STATES, refusals={S.REVOKED: no_longer, S.HANDED_ON: no_longer})
     summit = summit or summit_services.get_summit()
     invitation.sent_at = now
     invitation.last_contact_at = now
@@ -645,6 +677,7 @@ def send_all_unsent(*, actor=None, now: datetime | None = None) -> int:
     """Queue an invitation to everyone not yet sent one. Returns how many."""
     now = now or utcnow()
     summit = summit_services.get_summit()
+    transitions.lock_many(db.session.scalars(unsent_invitations().with_only_columns(Invitation.id)))
     invitations = db.session.scalars(unsent_invitations().order_by(Invitation.id)).all()
     for invitation in invitations:
         send_invitation(invitation, actor=actor, now=now, summit=summit)

@@ -11,7 +11,7 @@ from app.auth.models import Role
 from app.db import db, utcnow
 from app.mail.models import OutboxMessage
 from fringe_events.models import Attendance, FringeEvent
-from invitations import services
+from invitations import services, transitions
 from invitations.models import Invitation, InvitationState, Registration, RegistrationState
 from tests import factories as f
 from tests.e2e.conftest import PHONE
@@ -58,6 +58,7 @@ def seed(live_server) -> dict[str, int]:
             if spec.get("bounced"):
                 inv.bounced_at, inv.bounce_reason = now - timedelta(days=5), "550 mailbox unavailable"
             state = spec.get("state", S.INVITED)
+            transitions.lock(inv)
             inv.state = state
             if state == S.DECLINED:
                 inv.decline_reason = spec["reason"]

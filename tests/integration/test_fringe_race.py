@@ -150,7 +150,7 @@ def _naive_take_place(event_id: int) -> bool:
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 def test_control_without_the_guard_the_race_is_real(kind, tmp_path, monkeypatch):
     # On SQLite the guard is also BEGIN IMMEDIATE, so the control takes both away.
-    app = make_app(kind, tmp_path, SQLITE_BEGIN="DEFERRED")
+    app = make_app(kind, tmp_path, SQLITE_BEGIN="DEFERRED", PERSON_LOCK=False)
     monkeypatch.setattr(services, "take_place", _naive_take_place)
     with app.app_context():
         f.summit()
