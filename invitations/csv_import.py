@@ -7,7 +7,7 @@ import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
-from email_validator import EmailNotValidError, validate_email
+from app.email_addresses import InvalidAddress, normalise_address
 
 REQUIRED_COLUMNS = ("email", "name", "organisation", "job_title", "champion_email")
 MAX_ROWS = 20000
@@ -276,8 +276,6 @@ def _check_row(
 def _normalise_email(value: str) -> tuple[str | None, str | None]:
     """Return (lower-cased normalised email, None) or (None, reason)."""
     try:
-        result = validate_email(value, check_deliverability=False)
-    except EmailNotValidError as exc:
+        return normalise_address(value), None
+    except InvalidAddress as exc:
         return None, f"'{value}' is not a valid email address: {exc}"
-    # Lower-case the whole address (not just the domain) so duplicates and champion look-ups ignore case.
-    return result.normalized.lower(), None

@@ -1,11 +1,13 @@
 """The sign-in form."""
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Length
+
+from app.email_addresses import EmailAddress
 
 
 class SignInForm(FlaskForm):
     email = EmailField("Email address", validators=[DataRequired(message="Enter your email address."),
-                                                    Email(message="Enter a valid email address."), Length(max=254)])
+                                                    EmailAddress(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(message="Enter your password."), Length(max=200)])
     remember = BooleanField("Keep me signed in on this device")

@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from app.auth.models import ApiToken, Role, User
 from app.db import db, utcnow
+from app.email_addresses import InvalidAddress, normalise_address
 from app.errors import ValidationFailed
 from app.security import hash_api_token, new_api_token
 
@@ -12,14 +13,19 @@ MIN_PASSWORD_LENGTH = 10
 
 
 def find_user(email: str) -> User | None:
-    return db.session.scalars(select(User).where(User.email == email.strip().lower())).first()
+    try:
+        address = normalise_address(email)
+    except InvalidAddress:
+        address = email.strip().lower()  # an account made before the rule existed is still found by the CLI
+    return db.session.scalars(select(User).where(User.email == address)).first()
 
 
 def create_user(email: str, *, name: str, role: Role, password: str | None, organisation: str = "",
                 job_title: str = "") -> User:
-    email = email.strip().lower()
-    if "@" not in email:
-        raise ValidationFailed(f"'{email}' is not an email address.")
+    try:
+        email = normalise_address(email)
+    except InvalidAddress as error:
+        raise ValidationFailed(f"'{email.strip()}' can't be used to sign in, so no account was made: {error}") from None
     if not name.strip():
         raise ValidationFailed("A name is needed.")
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:

@@ -431,6 +431,28 @@ def test_users_create_refuses_a_short_password_and_a_duplicate(app, runner):
     assert bad_role.exit_code != 0 and count(User) == 1
 
 
+@pytest.mark.parametrize("address", ["org@red.test", "desk@printer.local", "someone@invalid", "no-at-sign.example.org"])
+def test_users_create_refuses_an_address_the_sign_in_form_refuses(app, runner, client, address):
+    form = client.post("/sign-in", data={"email": address, "password": "a-long-password"})
+    assert form.status_code == 422 and "Enter a valid email address." in text(form)
+
+    result = runner.invoke(args=["users", "create", address, "--role", "organiser", "--name", "Red Team"],
+                           input="a-long-password\n")
+    assert result.exit_code != 0
+    assert f"'{address}' can't be used to sign in, so no account was made" in result.output
+    assert count(User) == 0
+
+
+def test_an_address_users_create_accepts_can_sign_in_as_typed(app, runner, client):
+    f.summit()
+    result = runner.invoke(args=["users", "create", "  Ian.O'Brien+Summit@Suffolk.Gov.UK ", "--role", "leader",
+                                 "--name", "Ian O'Brien"], input="a-long-password\n")
+    assert result.exit_code == 0, result.output
+    assert db.session.scalars(select(User.email)).one() == "ian.o'brien+summit@suffolk.gov.uk"
+    response = client.post("/sign-in", data={"email": "Ian.O'Brien+Summit@suffolk.gov.uk", "password": "a-long-password"})
+    assert response.status_code == 302
+
+
 # --- the CLI: links ------------------------------------------------------------------------------------
 
 def test_invitations_links_prints_a_working_link_per_live_invitation(app, runner, client):
