@@ -1,5 +1,8 @@
 """Configuration classes: every read of the environment lives here."""
+import math
 import os
+from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -17,6 +20,14 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def _env_list(name: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "0") == "1"
+
+
 def _database_url() -> str:
     url = os.environ.get("DATABASE_URL")
     if not url:
@@ -26,6 +37,8 @@ def _database_url() -> str:
 
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", _DEV_SECRET)
+    # Old keys, newest first: personal links (and sessions) signed with them still open after a rotation.
+    SECRET_KEY_FALLBACKS = _env_list("SECRET_KEY_FALLBACKS")
     DATABASE_URL = _database_url()
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
     TIMEZONE = "Europe/London"
@@ -38,12 +51,19 @@ class Config:
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1") == "1"
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "newhorizons")
+    # If Redis goes down, count in each process until it is back, rather than failing every delegate's page.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # The operator's word that one worker process serves the app, so the per-process memory:// store is the real limit.
+    RATELIMIT_SINGLE_PROCESS = _env_flag("RATELIMIT_SINGLE_PROCESS")
     RATELIMIT_HEADERS_ENABLED = True
     SIGNIN_RATE_LIMIT = os.environ.get("SIGNIN_RATE_LIMIT", "10 per minute")
     LINK_LOOKUP_RATE_LIMIT = os.environ.get("LINK_LOOKUP_RATE_LIMIT", "20 per minute")
     # Per scanner (API token or signed-in steward): a door does a scan every few seconds; offline syncs come in bursts.
     CHECKIN_RATE_LIMIT = os.environ.get("CHECKIN_RATE_LIMIT", "300 per minute")
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "console")
+    # Production refuses a backend that delivers nothing (console, file, memory) unless this says it is meant.
+    MAIL_ALLOW_NON_DELIVERY = _env_flag("MAIL_ALLOW_NON_DELIVERY")
     MAIL_FROM = os.environ.get("MAIL_FROM", "newhorizons@suffolk.example.org.uk")
     MAIL_FROM_NAME = os.environ.get("MAIL_FROM_NAME", "New Horizons organisers")
     MAIL_FILE_DIR = os.environ.get("MAIL_FILE_DIR", str(INSTANCE_DIR / "outbox"))
@@ -86,13 +106,92 @@ class ProductionConfig(Config):
     PREFERRED_URL_SCHEME = "https"
 
     @classmethod
-    def check(cls, secret_key: str | None = None) -> None:
-        key = cls.SECRET_KEY if secret_key is None else secret_key
-        if not key or key == _DEV_SECRET or len(key) < 32:
-            raise RuntimeError(
-                "SECRET_KEY must be set to a random value of at least 32 characters in production "
-                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')."
-            )
+    def check(cls, config: Mapping | None = None) -> None:
+        """Refuse to start on settings that are unsafe in production, naming each one and what to set."""
+        if config is None:
+            config = {name: getattr(cls, name) for name in dir(cls) if name.isupper()}
+        problems = production_problems(config)
+        if problems:
+            raise RuntimeError("The app won't start in production until these settings are fixed:\n- "
+                               + "\n- ".join(problems))
+
+
+MAKE_A_KEY = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+MIN_SECRET_KEY_LENGTH = 32
+# Words that mark a key someone typed or copied from an example rather than generated.
+_PLACEHOLDER_WORDS = ("changeme", "change-me", "change_me", "secret", "password", "passw0rd", "example",
+                      "placeholder", "replace", "insecure", "not-for-production", "dev-only")
+# A random key has far more: 32 hex characters have at least 8 different ones and about 90 bits or more by
+# the estimate below; `aaaa…` has 1 and 0 bits.
+_MIN_DISTINCT_CHARACTERS = 8
+_MIN_ESTIMATED_BITS = 80
+_NON_DELIVERING_MAIL_BACKENDS = ("console", "file", "memory")
+
+
+def _estimated_bits(key: str) -> float:
+    """Shannon entropy of the key's own character frequencies, times its length: a rough upper bound."""
+    counts = Counter(key)
+    return -sum(n * math.log2(n / len(key)) for n in counts.values())
+
+
+def _repeats_a_pattern(key: str) -> bool:
+    """Whether the key is a shorter piece said at least twice (`abcabcab`), by the prefix function (linear time)."""
+    border = [0] * len(key)
+    for i in range(1, len(key)):
+        k = border[i - 1]
+        while k and key[i] != key[k]:
+            k = border[k - 1]
+        border[i] = k + 1 if key[i] == key[k] else k
+    return bool(key) and len(key) - border[-1] <= len(key) // 2
+
+
+def secret_key_problem(key: str | None, name: str = "SECRET_KEY") -> str | None:
+    """Why this key is unsafe to sign personal links and sessions with, or None when it looks random."""
+    advice = f"generate one with: {MAKE_A_KEY}"
+    if not key:
+        return f"{name} is not set; {advice}"
+    if key in (_DEV_SECRET, TestingConfig.SECRET_KEY):
+        return f"{name} is the development key, which is public; {advice}"
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        return f"{name} is only {len(key)} characters long (at least {MIN_SECRET_KEY_LENGTH} are needed); {advice}"
+    lowered = key.lower()
+    word = next((w for w in _PLACEHOLDER_WORDS if w in lowered), None)
+    if word:
+        return f"{name} contains the placeholder word {word!r}, so it was typed, not generated; {advice}"
+    if _repeats_a_pattern(key):
+        return f"{name} is a short pattern repeated, which is easy to guess; {advice}"
+    steps = sum(abs(ord(b) - ord(a)) == 1 for a, b in zip(key, key[1:]))
+    if steps > len(key) // 2:
+        return f"{name} is mostly runs of consecutive characters (like abcd or 1234), which are easy to guess; {advice}"
+    distinct = len(set(key))
+    if distinct < _MIN_DISTINCT_CHARACTERS or _estimated_bits(key) < _MIN_ESTIMATED_BITS:
+        return (f"{name} has too little variety to be random ({distinct} different characters, about "
+                f"{_estimated_bits(key):.0f} bits); {advice}")
+    return None
+
+
+def production_problems(config: Mapping) -> list[str]:
+    """Every production setting that is unsafe, as sentences that say what to set instead."""
+    problems = [secret_key_problem(config.get("SECRET_KEY"))]
+    for number, key in enumerate(config.get("SECRET_KEY_FALLBACKS") or (), start=1):
+        problems.append(secret_key_problem(key, name=f"SECRET_KEY_FALLBACKS entry {number}"))
+    storage = config.get("RATELIMIT_STORAGE_URI") or "memory://"
+    if config.get("RATELIMIT_ENABLED") and storage.startswith("memory://") and not config.get("RATELIMIT_SINGLE_PROCESS"):
+        problems.append(
+            "RATELIMIT_STORAGE_URI is memory://, which counts in each worker process on its own, so with 4 workers "
+            "a limit of 10 sign-in attempts lets through 40. Set RATELIMIT_STORAGE_URI=redis://HOST:6379/0, a Redis "
+            "shared by every worker and app server; or, if exactly one worker process serves the app "
+            "(gunicorn --workers 1, with --threads as you like), set RATELIMIT_SINGLE_PROCESS=1.")
+    backend = config.get("MAIL_BACKEND")
+    if backend in _NON_DELIVERING_MAIL_BACKENDS and not config.get("MAIL_ALLOW_NON_DELIVERY"):
+        problems.append(
+            f"MAIL_BACKEND is {backend!r}, which delivers no email, so no delegate would get an invitation. "
+            "Set MAIL_BACKEND=sendgrid and SENDGRID_API_KEY; or, if this server should really send nothing "
+            "(a rehearsal, say), set MAIL_ALLOW_NON_DELIVERY=1.")
+    elif backend == "sendgrid" and not config.get("SENDGRID_API_KEY"):
+        problems.append("MAIL_BACKEND is sendgrid but SENDGRID_API_KEY is not set: set it to an API key with "
+                        "Mail Send permission from SendGrid's settings.")
+    return [problem for problem in problems if problem]
 
 
 CONFIGS = {

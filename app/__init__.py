@@ -20,7 +20,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     if isinstance(config, dict):
         app.config.update(config)
     if app.config.get("PRODUCTION"):
-        ProductionConfig.check(app.config.get("SECRET_KEY"))
+        ProductionConfig.check(app.config)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)

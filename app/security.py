@@ -27,28 +27,29 @@ def new_link_selector() -> str:
     return _b64(secrets.token_bytes(SELECTOR_BYTES))
 
 
-def _verifier(selector: str) -> str:
-    key = current_app.config["SECRET_KEY"].encode()
-    mac = hmac.new(key, b"invitation-link:" + selector.encode(), hashlib.sha256).digest()
+def _verifier(selector: str, key: str) -> str:
+    mac = hmac.new(key.encode(), b"invitation-link:" + selector.encode(), hashlib.sha256).digest()
     return _b64(mac[:16])
 
 
 def link_token(selector: str) -> str:
     """The token in a personal link: the stored selector plus a MAC a database dump cannot forge."""
-    return selector + _verifier(selector)
+    return selector + _verifier(selector, current_app.config["SECRET_KEY"])
 
 
 _TOKEN_RE = re.compile(rf"[A-Za-z0-9_-]{{{_SELECTOR_LEN + _VERIFIER_LEN}}}")
 
 
 def selector_from_token(token: str) -> str | None:
-    """The selector if the token's MAC checks out, else None. Constant-time on the MAC."""
+    """The selector if the token's MAC checks out under SECRET_KEY or one of SECRET_KEY_FALLBACKS, else None.
+    Constant-time on the MAC; every key is tried, so the time says nothing about which one matched."""
     if not isinstance(token, str) or not _TOKEN_RE.fullmatch(token):
         return None
     selector, given = token[:_SELECTOR_LEN], token[_SELECTOR_LEN:]
-    if not hmac.compare_digest(_verifier(selector), given):
-        return None
-    return selector
+    # Links emailed before a key rotation keep working while the old key is listed as a fallback.
+    keys = [current_app.config["SECRET_KEY"], *current_app.config.get("SECRET_KEY_FALLBACKS", ())]
+    matches = [hmac.compare_digest(_verifier(selector, key), given) for key in keys]
+    return selector if any(matches) else None
 
 
 def new_badge_code() -> str:

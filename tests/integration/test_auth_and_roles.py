@@ -12,16 +12,9 @@ from sqlalchemy import select
 
 from app.auth.models import ApiToken, Role, User
 from app.db import db
-from config import ProductionConfig
 from invitations import services
 from tests import factories as f
-from tests.conftest import make_app
-
-GOOD_KEY = "k" * 48
-
-
-from tests.conftest import FreshSessionClient
-
+from tests.conftest import FreshSessionClient, make_app
 
 
 def text(response) -> str:
@@ -228,32 +221,6 @@ def test_a_delegates_valid_link_alone_is_never_limited(limited_app):
     own = f"/i/{services.token_for(inv)}"
     for page in ["", "/register", "/decline", "/colleague"] * 5:
         assert client.get(own + page).status_code == 200, page
-
-
-# --- production settings ---------------------------------------------------------------------------
-
-def test_production_refuses_to_start_without_a_real_secret_key(monkeypatch):
-    from config import _DEV_SECRET
-
-    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", _DEV_SECRET)
-    with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        ProductionConfig.check()
-    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "short-but-not-default")
-    with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        ProductionConfig.check()
-    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", GOOD_KEY)
-    ProductionConfig.check()  # a real key passes
-
-
-def test_create_app_in_production_mode_checks_the_key(monkeypatch, tmp_path):
-    from app import create_app
-    from config import _DEV_SECRET
-
-    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", _DEV_SECRET)
-    with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app(ProductionConfig)
-    with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app({"PRODUCTION": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'p.sqlite3'}"})
 
 
 # --- secrets at rest ---------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 from datetime import timedelta
 
@@ -153,7 +154,8 @@ def test_production_sets_hsts_and_secure_cookies(tmp_path):
     from config import ProductionConfig
 
     config = {k: getattr(ProductionConfig, k) for k in dir(ProductionConfig) if k.isupper()}
-    config.update(SECRET_KEY="x" * 48, DATABASE_URL=f"sqlite:///{tmp_path / 'p.sqlite3'}")
+    config.update(SECRET_KEY=secrets.token_urlsafe(48), DATABASE_URL=f"sqlite:///{tmp_path / 'p.sqlite3'}",
+                  RATELIMIT_SINGLE_PROCESS=True, MAIL_BACKEND="sendgrid", SENDGRID_API_KEY="SG.test-key")
     app = create_app(config)
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
     response = app.test_client().get("/privacy")
