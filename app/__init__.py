@@ -204,6 +204,9 @@ def register_commands(app: Flask) -> None:
     from fringe_events.cli import fringe_cli
 
     app.cli.add_command(fringe_cli)
+    from app.cli import check_command
+
+    summit_cli.add_command(check_command)
 
 
 _TOKEN_IN_PATH = re.compile(r"(/i/)[^/?\s\"]+")

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from app.db import db
 
@@ -102,3 +103,41 @@ def backup_command(file: Path):
     if result != "ok":
         raise click.ClickException(f"The backup in {file} failed its integrity check: {result}")
     click.echo(f"Backed up to {file} ({file.stat().st_size:,} bytes); integrity check ok.")
+
+
+@click.command("check", help="Recompute every counter from the rows and list every inconsistency (exit 1 if any).")
+@click.option("--repair", is_flag=True, help="Set drifted counters from the rows, in one audited transaction.")
+@with_appcontext
+def check_command(repair: bool):
+    """`summit check`: the places counted must equal the places held (invariant 1), for the summit and each
+    fringe event; and nobody may hold a place, an offer or a queue position their state says they don't."""
+    from fringe_events.consistency import fringe_findings, repair_counters
+    from invitations.consistency import repair_counter, summit_findings
+
+    if repair:
+        before = repair_counter()
+        fringe = repair_counters()
+        db.session.commit()
+        if before is not None:
+            click.echo(f"Repaired the summit's places counter (was {before}).")
+        if fringe:
+            click.echo(f"Repaired {fringe} fringe event counter(s).")
+        if before is None and not fringe:
+            click.echo("No counter needed repairing.")
+    if db.engine.dialect.name == "postgresql":
+        # One snapshot for every query, so transactions committing meanwhile can't look like drift.
+        db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    findings = summit_findings() + fringe_findings()
+    db.session.rollback()
+    if not findings:
+        click.echo("summit check: every counter agrees with the rows, and nobody holds what their state says they don't.")
+        return
+    headers = ("check", "expected", "found", "detail")
+    rows = [(f.check, f.expected, f.found, f.detail) for f in findings]
+    widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(3)]
+    click.echo(f"summit check: {len(findings)} problem(s)")
+    for row in [headers, *rows]:
+        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row[:3], widths)) + "  " + row[3])
+    if any(f.repairable for f in findings) and not repair:
+        click.echo("Run `flask --app wsgi summit check --repair` to set the drifted counters from the rows.")
+    raise SystemExit(1)

@@ -37,6 +37,11 @@ class InvalidState(DomainError):
     pass
 
 
+class OfferLapsed(InvalidState):
+    """The offer ran out before it was accepted. Finding that out expired it and passed the place on:
+    that part stands, so the caller commits rather than rolls back."""
+
+
 class Conflict(InvalidState):
     """The person's state changed a moment ago (another tab, another person, the system) so this action no
     longer applies. The message says what already happened; pages show it beside the page as it now stands."""

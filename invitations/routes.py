@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, url_for
 
 from app.db import db
-from app.errors import InvalidState, RegistrationClosed, SummitFull, ValidationFailed
+from app.errors import InvalidState, OfferLapsed, RegistrationClosed, SummitFull, ValidationFailed
 from app.extensions import failed_lookup, limiter
 from app.summit import services as summit_services
 from invitations import services
@@ -85,6 +85,10 @@ def register(token: str):
     except SummitFull as full:
         db.session.rollback()
         return render_template("invitations/full.html", **_page(invitation, token, form=ConfirmForm(), message=full.message)), 409
+    except OfferLapsed as lapsed:
+        db.session.commit()  # the offer's expiry stands: the place has passed on
+        flash(lapsed.message, "error")
+        return redirect(url_for(".home", token=token))
     except (RegistrationClosed, InvalidState) as error:
         db.session.rollback()
         flash(error.message, "error")

@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select, update
 
 from app import audit
 from app.db import db, utcnow
-from app.errors import InvalidState, NotFound, RegistrationClosed, SummitFull, ValidationFailed
+from app.errors import InvalidState, NotFound, OfferLapsed, RegistrationClosed, SummitFull, ValidationFailed
 from app.calendar import build_calendar
 from app.mail.outbox import attachment, enqueue
 from app.security import link_token, new_badge_code, new_link_selector, selector_from_token
@@ -407,7 +407,7 @@ def accept_offer(invitation: Invitation, details: RegistrationDetails, now: date
     if accepted != 1:
         expire_offers(now)
         db.session.refresh(invitation)
-        raise InvalidState("Sorry, this offer has expired and the place has passed to the next person waiting.")
+        raise OfferLapsed("Sorry, this offer has expired and the place has passed to the next person waiting.")
     summit = summit_services.get_summit()
     registration = _apply_details(invitation, details, now)
     invitation.state = S.REGISTERED
