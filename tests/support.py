@@ -1,5 +1,45 @@
-"""Shared markers for tests."""
+"""Shared markers for tests, and waiting that holds on a busy machine."""
+import threading
+import time
+
 import pytest
 
 # Run a test against SQLite and PostgreSQL (the `app` fixture takes the database kind as its param).
 both_databases = pytest.mark.parametrize("app", ["sqlite", "postgres"], indirect=True)
+
+# How long a test waits for what takes a moment on an idle machine (a thread to finish, racers to line up,
+# a server to answer) before calling it broken. Generous on purpose: a loaded machine makes tests slower, not red.
+PATIENCE_SECONDS = 120
+
+
+class StartLine:
+    """Racers wait here until `expected` of them have arrived, then all go at once: a race that really is one,
+    however slowly a loaded machine lines them up. Racers arriving after the start go straight through."""
+
+    def __init__(self, expected: int):
+        self.expected = expected
+        self._arrived = 0
+        self._condition = threading.Condition()
+        self._go = threading.Event()
+
+    def wait(self) -> None:
+        with self._condition:
+            self._arrived += 1
+            self._condition.notify_all()
+        if not self._go.wait(PATIENCE_SECONDS):
+            raise TimeoutError(f"the race was not started within {PATIENCE_SECONDS} s")
+
+    def start_when_ready(self) -> None:
+        with self._condition:
+            ready = self._condition.wait_for(lambda: self._arrived >= self.expected, PATIENCE_SECONDS)
+        self._go.set()  # even if some never came: the others must not wait for ever
+        assert ready, f"only {self._arrived} of {self.expected} racers reached the start line in {PATIENCE_SECONDS} s"
+
+
+def join_all(threads: list[threading.Thread]) -> None:
+    """Wait for every thread; fail, naming them, if any is still running after PATIENCE_SECONDS."""
+    deadline = time.monotonic() + PATIENCE_SECONDS
+    for thread in threads:
+        thread.join(max(deadline - time.monotonic(), 0))
+    stuck = [thread.name for thread in threads if thread.is_alive()]
+    assert not stuck, f"still running after {PATIENCE_SECONDS} s: {stuck}"

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from app.db import db
@@ -22,6 +23,10 @@ CHROMIUM_ARGS = [
 ]
 PHONE = dict(viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True)
 SHOTS = Path(os.environ.get("E2E_SHOTS_DIR", "/tmp/shots"))
+# How long a browser step may take before it counts as failed: a page loads in well under a second here,
+# but on a loaded machine Chromium can take many seconds, which should make a test slower, not red.
+BROWSER_TIMEOUT_MS = 30_000
+expect.set_options(timeout=BROWSER_TIMEOUT_MS)  # assertions wait as long as actions (Playwright's own default is 5 s)
 
 
 @dataclass
@@ -64,7 +69,7 @@ def browser():
 @pytest.fixture
 def page(browser):
     context = browser.new_context(**PHONE)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
     yield context.new_page()
     context.close()
 

@@ -23,7 +23,7 @@ from invitations import services
 from invitations.models import Invitation, InvitationState, Registration, RegistrationState
 from tests import factories as f
 from tests.conftest import make_app
-from tests.support import both_databases
+from tests.support import PATIENCE_SECONDS, StartLine, both_databases
 
 WORKERS = 16
 CAPACITY = 100
@@ -38,11 +38,11 @@ def _bulk_invitations(count: int) -> list[int]:
     return ids
 
 
-def _register_or_wait(app, invitation_id: int, start: threading.Event) -> str:
+def _register_or_wait(app, invitation_id: int, start: StartLine) -> str:
     with app.app_context():
         inv = db.session.get(Invitation, invitation_id)
         db.session.commit()  # end the read so the race starts from a clean transaction
-        start.wait(timeout=30)
+        start.wait()
         try:
             services.register(inv, f.details(name=inv.name))
             db.session.commit()
@@ -64,12 +64,11 @@ def _register_or_wait(app, invitation_id: int, start: threading.Event) -> str:
 def run_race(app, registrants: int = REGISTRANTS, workers: int = WORKERS) -> tuple[Counter, float]:
     ids = _bulk_invitations(registrants)
     random.Random(7).shuffle(ids)
-    start = threading.Event()
+    start = StartLine(min(workers, len(ids)))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(_register_or_wait, app, i, start) for i in ids]
-        time.sleep(0.3)  # let every worker load its invitation and reach the start line
+        start.start_when_ready()  # every worker has loaded its invitation
         started = time.perf_counter()
-        start.set()
         outcomes = [future.result() for future in futures]
     elapsed = time.perf_counter() - started
     return Counter(o if not o.startswith("error") else "error" for o in outcomes), elapsed, outcomes
@@ -211,10 +210,10 @@ def test_offer_path_race_never_exceeds_capacity_or_loses_a_place(app):
         jobs = [pool.submit(cancel, i) for i in holders] + [pool.submit(expire_now_and_then)]
         jobs += [pool.submit(outsider_tries, i) for i in outsiders]
         for job in jobs:
-            job.result(timeout=120)
-        deadline = time.time() + 20
+            job.result(timeout=PATIENCE_SECONDS)
+        deadline = time.monotonic() + PATIENCE_SECONDS
         with app.app_context():
-            while time.time() < deadline:
+            while time.monotonic() < deadline:
                 still_offered = db.session.scalar(select(func.count()).select_from(Invitation).where(
                     Invitation.state == InvitationState.OFFERED))
                 db.session.commit()
@@ -223,7 +222,7 @@ def test_offer_path_race_never_exceeds_capacity_or_loses_a_place(app):
                 time.sleep(0.05)
         stop.set()
         for job in acceptors:
-            job.result(timeout=30)
+            job.result(timeout=PATIENCE_SECONDS)
 
     db.session.expire_all()
     print(f"\n[{db.engine.dialect.name}] offer race: {dict(results)}")

@@ -22,7 +22,7 @@ from invitations import services
 from invitations.models import Invitation
 from tests import factories as f
 from tests.conftest import make_app
-from tests.support import both_databases
+from tests.support import PATIENCE_SECONDS, both_databases, join_all
 
 KEYS = {"status", "person", "checked_in_at", "checked_in_by"}
 
@@ -635,7 +635,7 @@ def race(app, tokens: list[str], codes: list[str]) -> Counter:
 
         def door(token: str) -> None:
             client = app.test_client()
-            barrier.wait(timeout=30)
+            barrier.wait(timeout=PATIENCE_SECONDS)
             response = scan(client, token, code)
             with lock:
                 outcomes[(code, response.get_json().get("status") if response.is_json else response.status_code)] += 1
@@ -643,8 +643,7 @@ def race(app, tokens: list[str], codes: list[str]) -> Counter:
         threads = [threading.Thread(target=door, args=(t,)) for t in tokens]
         for t in threads:
             t.start()
-        for t in threads:
-            t.join(timeout=60)
+        join_all(threads)
     return outcomes
 
 
@@ -677,7 +676,7 @@ def test_a_retry_racing_its_original_is_answered_once(app):
 
         def send(person=person, barrier=barrier):
             client = app.test_client()
-            barrier.wait(timeout=30)
+            barrier.wait(timeout=PATIENCE_SECONDS)
             body = scan(client, token, person.code, nonce=f"nonce-{person.id}").get_json()
             with lock:
                 answers.append((person.id, body["status"]))
@@ -685,8 +684,7 @@ def test_a_retry_racing_its_original_is_answered_once(app):
         threads = [threading.Thread(target=send) for _ in range(2)]
         for t in threads:
             t.start()
-        for t in threads:
-            t.join(timeout=60)
+        join_all(threads)
     assert sorted(answers) == sorted((p.id, "ok") for p in people for _ in range(2))
     assert attendances() == PEOPLE
     assert log_statuses() == ["ok"] * PEOPLE

@@ -6,7 +6,6 @@ server. A control run with the guard removed shows the race is real.
 from __future__ import annotations
 
 import random
-import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +21,7 @@ from invitations.models import Invitation
 from tests import factories as f
 from tests import fringe_factories as ff
 from tests.conftest import make_app
-from tests.support import both_databases
+from tests.support import StartLine, both_databases
 
 WORKERS = 12
 CAPACITY = 30
@@ -36,12 +35,12 @@ def _invitees(count: int) -> list[int]:
     return ids
 
 
-def _sign_up(app, invitation_id: int, event_id: int, start: threading.Event) -> str:
+def _sign_up(app, invitation_id: int, event_id: int, start: StartLine) -> str:
     with app.app_context():
         invitation = db.session.get(Invitation, invitation_id)
         event = db.session.get(FringeEvent, event_id)
         db.session.commit()  # end the read so the race starts from a clean transaction
-        start.wait(timeout=30)
+        start.wait()
         try:
             services.sign_up(invitation, event)
             db.session.commit()
@@ -57,12 +56,11 @@ def _sign_up(app, invitation_id: int, event_id: int, start: threading.Event) -> 
 def run_race(app, event_id: int, people: int = PEOPLE, workers: int = WORKERS):
     ids = _invitees(people)
     random.Random(11).shuffle(ids)
-    start = threading.Event()
+    start = StartLine(min(workers, len(ids)))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(_sign_up, app, i, event_id, start) for i in ids]
-        time.sleep(0.3)  # let every worker load its rows and reach the start line
+        start.start_when_ready()  # every worker has loaded its rows
         started = time.perf_counter()
-        start.set()
         outcomes = [future.result() for future in futures]
     elapsed = time.perf_counter() - started
     return Counter(o if not o.startswith("error") else "error" for o in outcomes), elapsed, outcomes
@@ -97,14 +95,14 @@ def test_cancellations_racing_sign_ups_give_every_place_back_exactly_once(app):
         services.sign_up(db.session.get(Invitation, invitation_id), event)
     db.session.commit()
     newcomers = [i for i in _invitees_named("newcomer", 20)]
-    start = threading.Event()
+    start = StartLine(WORKERS)
 
     def cancel_twice(invitation_id: int) -> str:
         with app.app_context():
             invitation = db.session.get(Invitation, invitation_id)
             fringe_event = db.session.get(FringeEvent, event.id)
             db.session.commit()
-            start.wait(timeout=30)
+            start.wait()
             results = []
             for _ in range(2):  # a double tap: the second must give nothing back
                 try:
@@ -118,8 +116,7 @@ def test_cancellations_racing_sign_ups_give_every_place_back_exactly_once(app):
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         futures = [pool.submit(cancel_twice, i) for i in holders]
         futures += [pool.submit(_sign_up, app, i, event.id, start) for i in newcomers]
-        time.sleep(0.3)
-        start.set()
+        start.start_when_ready()
         outcomes = Counter(future.result() for future in futures)
     db.session.expire_all()
     print(f"\n[{db.engine.dialect.name}] cancel/sign-up race: {dict(outcomes)}")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import html as html_lib
 import re
 import threading
-import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -34,7 +33,7 @@ from invitations.models import (
 from tests import factories as f
 from tests.conftest import csrf_from, make_app
 from tests.mail_helpers import delivered
-from tests.support import both_databases
+from tests.support import PATIENCE_SECONDS, both_databases, join_all
 
 S = InvitationState
 
@@ -309,17 +308,18 @@ def test_an_empty_nudge_is_refused_with_the_field_named(client, people):
     assert count(OutboxMessage) == 0
 
 
-def _nudge_in_thread(app, invitation_id: int, leader_id: int, start: threading.Barrier, results: list, naive=False):
+def _nudge_in_thread(app, invitation_id: int, leader_id: int, start: threading.Barrier, results: list,
+                     looked: threading.Barrier | None = None):
     with app.app_context():
         from app.auth.models import User
 
         inv = db.session.get(Invitation, invitation_id)
         leader = db.session.get(User, leader_id)
         db.session.commit()  # end the read: the race starts from a clean transaction
-        start.wait(timeout=30)
+        start.wait(timeout=PATIENCE_SECONDS)
         try:
-            if naive:
-                _naive_nudge(inv, leader)
+            if looked is not None:
+                _naive_nudge(inv, leader, looked)
             else:
                 chasing.nudge(inv, leader, "Please come")
             db.session.commit()
@@ -332,14 +332,16 @@ def _nudge_in_thread(app, invitation_id: int, leader_id: int, start: threading.B
             results.append(f"error: {type(error).__name__}: {error}")
 
 
-def _naive_nudge(inv: Invitation, leader) -> None:
+def _naive_nudge(inv: Invitation, leader, looked: threading.Barrier) -> None:
     """Check-then-write without the conditional UPDATE: what the guard exists to prevent."""
     from app.mail.outbox import enqueue
 
     db.session.refresh(inv)
     if inv.last_nudged_at is not None and inv.last_nudged_at > utcnow() - timedelta(days=3):
         raise chasing.NudgeRefused("too soon")
-    time.sleep(0.05)  # the gap between check and write that a busy server has anyway
+    # The gap between check and write that a busy server has anyway, made certain: both have looked
+    # before either writes, however the machine schedules them.
+    looked.wait(timeout=PATIENCE_SECONDS)
     inv.last_nudged_at = utcnow()
     enqueue("leader_nudge", to_email=inv.email, subject="x", invitation_id=inv.id, reply_to=leader.email,
             context={"leader_name": leader.name, "leader_organisation": "", "message": "m", "link": "http://x",
@@ -349,13 +351,12 @@ def _naive_nudge(inv: Invitation, leader) -> None:
 
 def _race(app, inv_id: int, leader_id: int, naive=False) -> list[str]:
     results: list[str] = []
-    start = threading.Barrier(2)
-    threads = [threading.Thread(target=_nudge_in_thread, args=(app, inv_id, leader_id, start, results, naive))
+    start, looked = threading.Barrier(2), threading.Barrier(2) if naive else None
+    threads = [threading.Thread(target=_nudge_in_thread, args=(app, inv_id, leader_id, start, results, looked))
                for _ in range(2)]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    join_all(threads)
     return results
 
 

@@ -226,9 +226,10 @@ def test_unclosed_quote_is_hinted():
 def test_ten_thousand_rows_parse_quickly():
     lines = [HEADER] + [f"user{i}@example.com,User {i},Org {i % 50},Role,lead@summit.org" for i in range(10_000)]
     data = "\r\n".join(lines).encode()
-    started = time.perf_counter()
+    # CPU time, not the clock: on a loaded machine the clock also counts other processes' turns.
+    started = time.process_time()
     result = parse(data)
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert result.ok
     assert len(result.rows) == 10_000
     assert result.rows[-1].line == 10_001
