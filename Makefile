@@ -37,11 +37,12 @@ demo: db
 	$(FLASK) demo
 
 ## Set everything up and serve the demo on SQLite at http://127.0.0.1:5000
+# One worker process with threads: rate limits are counted in memory, which is per process (see README).
 run: demo
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop). Emails are written to instance/outbox/."
 	MAIL_BACKEND=file $(FLASK) mail worker > instance/mail-worker.log 2>&1 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	MAIL_BACKEND=file $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - wsgi:app
+	MAIL_BACKEND=file $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 1 --threads 4 --access-logfile - wsgi:app
 
 ## Set everything up and run every test
 test: setup-dev

@@ -1,0 +1,99 @@
+"""gunicorn serving tests/served_app.py in a process of its own, for tests that need real workers.
+
+Start-up is waited for robustly: any connection error, timeout or non-200 answer is retried until a
+generous deadline, so a busy machine makes the test slower, not red.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+START_DEADLINE_SECONDS = 90
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServedApp:
+    """`with ServedApp(settings, workers=4, log_dir=tmp_path) as server:` … `server.post("/sign-in", body)`."""
+
+    def __init__(self, settings: dict, *, log_dir: Path, workers: int = 1, threads: int = 1):
+        self.settings, self.workers, self.threads = settings, workers, threads
+        self.port = free_port()
+        self.log_path = Path(log_dir) / f"gunicorn-{self.port}.log"
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> ServedApp:
+        env = {**os.environ, "SERVED_APP_CONFIG": json.dumps(self.settings), "PYTHONPATH": str(ROOT)}
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "--workers", str(self.workers), "--threads", str(self.threads),
+                 "--timeout", "120", "--bind", f"127.0.0.1:{self.port}", "tests.served_app:app"],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            self._wait_until_every_worker_answers()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(30)
+
+    def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, str | None]:
+        """(status, pid of the worker that answered), on a new connection, so the kernel picks the worker."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            headers = {"Content-Type": "application/x-www-form-urlencoded"} if body is not None else {}
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            return response.status, response.getheader("X-Worker-Pid")
+        finally:
+            connection.close()
+
+    def get(self, path: str) -> tuple[int, str | None]:
+        return self.request("GET", path)
+
+    def post(self, path: str, body: bytes) -> tuple[int, str | None]:
+        return self.request("POST", path, body)
+
+    def _wait_until_every_worker_answers(self) -> None:
+        """First any answer at all, then every worker booted: each holds a slow request while the others take theirs."""
+        deadline = time.monotonic() + START_DEADLINE_SECONDS
+        seen: set[str] = set()
+        with ThreadPoolExecutor(max_workers=2 * self.workers) as pool:
+            while True:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"gunicorn exited with {self.process.returncode}:\n{self.log_path.read_text()}")
+                try:
+                    answers = list(pool.map(lambda _: self.get("/_test/hold?seconds=0.3"), range(2 * self.workers)))
+                    seen |= {pid for status, pid in answers if status == 200 and pid}
+                except (OSError, http.client.HTTPException):
+                    pass  # not listening yet, or a worker still booting: try again
+                if len(seen) >= self.workers:
+                    return
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"only {len(seen)} of {self.workers} gunicorn workers answered within "
+                                       f"{START_DEADLINE_SECONDS} s:\n{self.log_path.read_text()}")
+                time.sleep(0.25)
