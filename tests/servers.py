@@ -1,7 +1,9 @@
-"""gunicorn serving tests/served_app.py in a process of its own, for tests that need real workers.
+"""Servers in processes of their own, for tests and benchmarks: gunicorn serving tests/served_app.py (or an
+app built on it), and the waiting every server start needs.
 
 Start-up is waited for robustly: any connection error, timeout or non-200 answer is retried until a
-generous deadline, so a busy machine makes the test slower, not red.
+generous deadline, so a busy machine makes the test slower, not red; a server that never answers fails
+with its own log.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -25,21 +28,50 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class ServedApp:
-    """`with ServedApp(settings, workers=4, log_dir=tmp_path) as server:` … `server.post("/sign-in", body)`."""
+def wait_until_serving(url: str, process: subprocess.Popen, log_path: Path,
+                       deadline_seconds: float = START_DEADLINE_SECONDS, attempt_seconds: float = 10) -> None:
+    """Return once `url` answers 200. Connection errors, timeouts and other answers are retried until the
+    deadline; a server that exits first, or still isn't answering then, fails with what it logged."""
+    deadline = time.monotonic() + deadline_seconds
+    last = "nothing yet"
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode} before answering {url}:\n"
+                               f"{Path(log_path).read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(url, timeout=attempt_seconds) as response:
+                if response.status == 200:
+                    return
+                last = f"HTTP {response.status}"
+        except (OSError, http.client.HTTPException) as error:  # refused, reset, timed out, an error status
+            last = repr(error)
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not answer within {deadline_seconds:.0f} s (last: {last}); the server "
+                               f"logged:\n{Path(log_path).read_text(errors='replace')}")
+        time.sleep(0.25)
 
-    def __init__(self, settings: dict, *, log_dir: Path, workers: int = 1, threads: int = 1):
+
+class ServedApp:
+    """`with ServedApp(settings, workers=4, log_dir=tmp_path) as server:` … `server.post("/sign-in", body)`.
+
+    `app` names another WSGI app built on tests/served_app.py (so it keeps /_test/hold), and `env` adds to
+    the server's environment."""
+
+    def __init__(self, settings: dict, *, log_dir: Path, workers: int = 1, threads: int = 1,
+                 app: str = "tests.served_app:app", env: dict | None = None):
         self.settings, self.workers, self.threads = settings, workers, threads
+        self.app, self.extra_env = app, env or {}
         self.port = free_port()
         self.log_path = Path(log_dir) / f"gunicorn-{self.port}.log"
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> ServedApp:
-        env = {**os.environ, "SERVED_APP_CONFIG": json.dumps(self.settings), "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, **self.extra_env, "SERVED_APP_CONFIG": json.dumps(self.settings),
+               "PYTHONPATH": str(ROOT)}
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "--workers", str(self.workers), "--threads", str(self.threads),
-                 "--timeout", "120", "--bind", f"127.0.0.1:{self.port}", "tests.served_app:app"],
+                 "--timeout", "120", "--bind", f"127.0.0.1:{self.port}", self.app],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             self._wait_until_every_worker_answers()

@@ -3,14 +3,8 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -22,14 +16,8 @@ from invitations import services
 from invitations.models import Invitation, InvitationState, Registration
 from tests import factories as f
 from tests.conftest import make_app
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.servers import ServedApp
+from tests.support import PATIENCE_SECONDS, join_all
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
@@ -41,41 +29,26 @@ def test_sigkill_mid_registration_leaves_no_half_made_registration(kind, tmp_pat
         token = services.token_for(inv)
         url = app.config["DATABASE_URL"]
     marker = tmp_path / "inside-transaction"
-    port = free_port()
-    env = {**os.environ, "FAULT_DATABASE_URL": url, "FAULT_MARKER": str(marker), "PYTHONPATH": str(ROOT)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "1", "--timeout", "120", "--bind", f"127.0.0.1:{port}",
-         "tests.fault_app:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                break
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.2)
-        body = b"name=Ada+Lovelace&organisation=Suffolk&job_title=&dietary=Vegan&access_needs=&consent=y"
-        outcome = {}
+    body = b"name=Ada+Lovelace&organisation=Suffolk&job_title=&dietary=Vegan&access_needs=&consent=y"
+    outcome = {}
+    with ServedApp({"DATABASE_URL": url}, log_dir=tmp_path, app="tests.fault_app:app",
+                   env={"FAULT_MARKER": str(marker)}) as server:
 
         def post():
             try:
-                outcome["status"] = urllib.request.urlopen(urllib.request.Request(
-                    f"http://127.0.0.1:{port}/i/{token}/register", data=body, method="POST"), timeout=60).status
+                outcome["status"] = server.post(f"/i/{token}/register", body)[0]
             except Exception as error:  # noqa: BLE001  (the connection dies with the worker)
                 outcome["error"] = error
 
         client = threading.Thread(target=post)
         client.start()
-        deadline = time.time() + 30
-        while not marker.exists() and time.time() < deadline:
+        deadline = time.monotonic() + PATIENCE_SECONDS
+        while not marker.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert marker.exists(), "the registration never reached the pause"
+        assert marker.exists(), f"the registration never reached the pause:\n{server.log_path.read_text()}"
         os.kill(int(marker.read_text()), signal.SIGKILL)
-        client.join(30)
-        assert "status" not in outcome  # the delegate saw the connection drop, not a success
-    finally:
-        server.terminate()
-        server.wait(30)
+        join_all([client])
+        assert "error" in outcome and "status" not in outcome  # the delegate saw the connection drop, not a success
 
     with app.app_context():
         db.session.expire_all()
