@@ -99,7 +99,7 @@ def register_errorhandlers(app: Flask) -> None:
 
     def conflict_answer(message: str):
         if request.path.startswith("/api/"):
-            return jsonify(error="conflict", message=message), 409
+            return jsonify(error=message), 409
         target = page_as_it_stands()
         if target is not None and request.method == "POST":
             flash(message, "error")

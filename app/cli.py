@@ -126,6 +126,7 @@ def check_command(repair: bool):
             click.echo("No counter needed repairing.")
     if db.engine.dialect.name == "postgresql":
         # One snapshot for every query, so transactions committing meanwhile can't look like drift.
+        db.session.rollback()
         db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     findings = summit_findings() + fringe_findings()
     db.session.rollback()

@@ -8,6 +8,7 @@ from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_limiter.util import get_remote_address
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from app.auth.models import Role, User
@@ -15,6 +16,7 @@ from app.auth.services import user_for_api_token
 from app.checkin import services
 from app.checkin.services import MalformedScan, NonceTaken
 from app.db import db
+from app.errors import Conflict
 from app.extensions import csrf, limiter
 from app.security import hash_api_token
 
@@ -47,7 +49,16 @@ def unexpected_error_json(error: Exception):
     return json_error(500, "Something went wrong on our side. Send the scan again; it is safe to repeat.")
 
 
+def conflict_json(error: Exception):
+    # Lost a race (the same person changed a moment ago, or a constraint refused a second copy): a sentence, 409.
+    db.session.rollback()
+    message = getattr(error, "message", None) or "That was done a moment ago elsewhere, so nothing was saved twice."
+    return json_error(409, message)
+
+
 bp.register_error_handler(HTTPException, http_error_json)
+bp.register_error_handler(Conflict, conflict_json)
+bp.register_error_handler(IntegrityError, conflict_json)
 bp.register_error_handler(Exception, unexpected_error_json)
 
 

@@ -22,6 +22,7 @@ from app.summit.models import Summit
 from invitations import services
 from invitations.models import Invitation, InvitationState, Registration, RegistrationState
 from tests import factories as f
+from tests.checks import assert_summit_check_clean
 from tests.conftest import make_app
 from tests.support import PATIENCE_SECONDS, StartLine, both_databases
 
@@ -96,6 +97,7 @@ def test_race_grants_exactly_capacity_and_waitlists_the_rest(app):
     assert db.session.scalar(select(Summit.places_taken)) == CAPACITY
     assert db.session.scalar(select(func.count()).select_from(Invitation).where(
         Invitation.state == InvitationState.WAITLISTED)) == REGISTRANTS - CAPACITY
+    assert_summit_check_clean(app)
 
 
 def _naive_take_place(summit_id: int) -> bool:
@@ -238,6 +240,7 @@ def test_offer_path_race_never_exceeds_capacity_or_loses_a_place(app):
     assert taken <= capacity
     # No place lost: a place is free only when nobody is left waiting for it.
     assert taken == capacity or still_waiting == 0
+    assert_summit_check_clean(app)
 
 
 def _bulk_invitations_named(prefix: str, count: int) -> list[int]:

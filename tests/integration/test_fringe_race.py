@@ -20,6 +20,7 @@ from invitations import services as invitation_services
 from invitations.models import Invitation
 from tests import factories as f
 from tests import fringe_factories as ff
+from tests.checks import assert_summit_check_clean
 from tests.conftest import make_app
 from tests.support import StartLine, both_databases
 
@@ -84,6 +85,7 @@ def test_race_signs_up_exactly_capacity_and_turns_the_rest_away(app):
     assert confirmed(event.id) == CAPACITY
     assert db.session.get(FringeEvent, event.id).places_taken == CAPACITY
     assert len(ff.messages("fringe_signed_up")) == CAPACITY  # a confirmation for each place, none for a refusal
+    assert_summit_check_clean(app)
 
 
 @both_databases
@@ -124,6 +126,7 @@ def test_cancellations_racing_sign_ups_give_every_place_back_exactly_once(app):
     assert outcomes["cancelled"] == 10
     taken = db.session.get(FringeEvent, event.id).places_taken
     assert taken == confirmed(event.id) == outcomes["signed up"] <= 10
+    assert_summit_check_clean(app)
 
 
 def _invitees_named(prefix: str, count: int) -> list[int]:
