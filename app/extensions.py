@@ -1,5 +1,5 @@
 """Flask extensions, created unbound and bound in create_app()."""
-from flask import request
+from flask import current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -15,4 +15,11 @@ def failed_lookup(response) -> bool:
     return response.status_code == 404
 
 
-__all__ = ["csrf", "login_manager", "limiter", "failed_lookup", "request"]
+def personal_link_limit():
+    """One budget of failed look-ups per address across every page under /i/<token> (delegate pages,
+    fringe pages, badges), so that spreading guesses over several pages buys an attacker nothing."""
+    return limiter.shared_limit(lambda: current_app.config["LINK_LOOKUP_RATE_LIMIT"], scope="personal-link",
+                                deduct_when=failed_lookup)
+
+
+__all__ = ["csrf", "login_manager", "limiter", "failed_lookup", "personal_link_limit", "request"]

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 
 from app.db import db
 from app.errors import InvalidState
-from app.extensions import failed_lookup, limiter
+from app.extensions import personal_link_limit
 from fringe_events import services
 from fringe_events.forms import SignupForm
 from fringe_events.models import FringeEvent
@@ -15,7 +15,7 @@ from invitations.routes import _live, _page
 bp = Blueprint("fringe", __name__, url_prefix="/i")
 calendar_bp = Blueprint("calendar", __name__, url_prefix="/calendar")
 
-limiter.limit(lambda: current_app.config["LINK_LOOKUP_RATE_LIMIT"], deduct_when=failed_lookup)(bp)
+personal_link_limit()(bp)
 
 ICS_TYPE = "text/calendar; charset=utf-8"
 

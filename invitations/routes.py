@@ -5,7 +5,7 @@ from flask import Blueprint, abort, current_app, flash, jsonify, redirect, rende
 
 from app.db import db
 from app.errors import InvalidState, OfferLapsed, RegistrationClosed, SummitFull, ValidationFailed
-from app.extensions import failed_lookup, limiter
+from app.extensions import personal_link_limit
 from app.summit import services as summit_services
 from invitations import services
 from invitations.forms import ColleagueForm, ConfirmForm, DeclineForm, DetailsForm, RegistrationForm
@@ -14,7 +14,7 @@ from invitations.models import Invitation, InvitationState
 bp = Blueprint("invitations", __name__, url_prefix="/i")
 S = InvitationState
 
-limiter.limit(lambda: current_app.config["LINK_LOOKUP_RATE_LIMIT"], deduct_when=failed_lookup)(bp)
+personal_link_limit()(bp)
 
 
 @bp.after_request

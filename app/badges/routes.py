@@ -9,7 +9,7 @@ from app.badges import builders, services
 from app.badges.forms import PrintForm, ReissueForm, RoleForm
 from app.db import db
 from app.errors import InvalidState
-from app.extensions import failed_lookup, limiter
+from app.extensions import personal_link_limit
 from app.summit.services import find_summit
 from invitations import services as invitation_services
 from invitations.models import Invitation
@@ -17,7 +17,7 @@ from invitations.models import Invitation
 bp = Blueprint("badges", __name__)
 admin_bp = Blueprint("badge_admin", __name__, url_prefix="/organiser/badges")
 
-limiter.limit(lambda: current_app.config["LINK_LOOKUP_RATE_LIMIT"], deduct_when=failed_lookup)(bp)
+personal_link_limit()(bp)
 
 
 @bp.after_request

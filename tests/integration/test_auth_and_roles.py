@@ -214,6 +214,16 @@ def test_link_lookups_limit_misses_only(limited_app):
     assert "Too many attempts" in text(response)
 
 
+def test_misses_spread_over_every_personal_page_share_one_budget(limited_app):
+    client = limited_app.test_client()
+    f.summit()
+    pages = ["", "/fringe", "/badge.png", "/calendar.ics", "/register"]  # three blueprints in all
+    for page in pages:  # 5 misses, one on each
+        assert client.get(f"/i/{secrets.token_urlsafe(33)}{page}").status_code == 404, page
+    for page in pages:
+        assert client.get(f"/i/{secrets.token_urlsafe(33)}{page}").status_code == 429, page
+
+
 def test_a_delegates_valid_link_alone_is_never_limited(limited_app):
     client = limited_app.test_client()
     f.summit()
