@@ -30,6 +30,7 @@ from invitations.models import Invitation, WaitlistEntry
 from tests import factories as f
 from tests.conftest import make_app
 from tests.servers import ServedApp
+from tests.support import PATIENCE_SECONDS, join_all
 
 TRIES = int(os.environ.get("RACE_TRIES", "2"))
 WORKERS = 4
@@ -49,14 +50,14 @@ class Shot:
     """One request, connected before the barrier so that both go at the same instant."""
 
     def __init__(self, port: int, method: str, path: str, body: dict | None = None, cookie: str = ""):
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=PATIENCE_SECONDS)
         self.method, self.path, self.cookie = method, path, cookie
         self.body = urlencode(body).encode() if body is not None else None
 
     def fire(self, barrier: threading.Barrier) -> Answer:
         try:
             self.connection.connect()
-            barrier.wait(timeout=30)
+            barrier.wait(timeout=PATIENCE_SECONDS)
             headers = {"Cookie": self.cookie}
             if self.body is not None:
                 headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -217,8 +218,7 @@ def run_pair(app, server: ServedApp, cookie: str, a: str, b: str, start: str) ->
     threads = [threading.Thread(target=lambda i=i: answers.__setitem__(i, shots[i].fire(barrier))) for i in range(2)]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join(90)
+    join_all(threads)
     broke = [f"{name} answered {answer.status} {answer.error}" for name, answer in zip((a, b), answers)
              if answer.status == 0 or answer.status >= 500]
     check = app.test_cli_runner().invoke(args=["summit", "check"])

@@ -28,7 +28,7 @@ def redis_keys():
     """(client, a key prefix of this test's own) on the Redis at 127.0.0.1:6379; its keys are removed afterwards."""
     import redis
 
-    client = redis.Redis.from_url(REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
+    client = redis.Redis.from_url(REDIS_URL, socket_timeout=60, socket_connect_timeout=60)
     try:
         client.ping()
     except redis.RedisError as error:
