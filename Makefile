@@ -6,20 +6,31 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup setup-dev db demo bench clean
+.PHONY: run test setup setup-dev db demo bench clean lock
 BENCH_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/newhorizons_bench
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: requirements.txt $(BIN)/activate
-	$(BIN)/pip install --quiet -r requirements.txt
+# Installs come from the locks only: every package pinned and checked against its hash, wheels only
+# (pip itself is in the lock, so it is pinned too). requirements*.txt are the inputs of `make lock`.
+PIP_INSTALL := $(BIN)/pip install --quiet --require-hashes --only-binary :all:
+
+$(VENV)/.installed: requirements.lock $(BIN)/activate
+	$(PIP_INSTALL) -r requirements.lock
 	touch $@
 
-$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+$(VENV)/.installed-dev: requirements-dev.lock $(VENV)/.installed
+	$(PIP_INSTALL) -r requirements-dev.lock
 	touch $@
+
+## Re-resolve requirements*.txt into the hashed locks, keeping every pin that still fits (LOCK_ARGS=--upgrade to move them all)
+# Resolved for the Python in .venv on this platform (Linux x86_64); the dev lock is held to the versions of the runtime one.
+UV_COMPILE = $(BIN)/uv pip compile --quiet --python $(BIN)/python --generate-hashes --no-build \
+	--custom-compile-command "make lock" $(LOCK_ARGS)
+lock: $(VENV)/.installed-dev
+	$(UV_COMPILE) requirements.txt -o requirements.lock
+	$(UV_COMPILE) requirements-dev.txt --constraint requirements.lock -o requirements-dev.lock
 
 # Browser libraries (qr-scanner for the check-in page), pinned by package-lock.json, served from node_modules.
 node_modules/.installed: package.json package-lock.json
