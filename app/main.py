@@ -9,6 +9,7 @@ from app.auth.decorators import roles_required
 from app.auth.models import Role
 from app.db import db
 from app.summit import services as summit_services
+from app.dashboards.routes import render_leader_page
 
 bp = Blueprint("main", __name__)
 
@@ -41,7 +42,5 @@ def healthz():
 @roles_required(Role.ORGANISER, Role.LEADER, Role.STEWARD)
 def staff_home():
     if current_user.role == Role.LEADER:
-        from app.dashboards.routes import render_leader_page  # a leader's home is their invitees
-
         return render_leader_page(current_user, readonly=False)
     return render_template("main/staff_home.html", summit=summit_services.find_summit())

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from app.db import db, utcnow
 from fringe_events.models import SUMMIT_EVENT_KEY, Attendance, CheckinMethod, FringeEvent
 from invitations.models import Invitation
+from app.summit.services import find_summit
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,6 @@ class EventRef:
 def resolve_event(name: str) -> EventRef | None:
     """'summit' or a fringe event's slug, as the API and the scanner page name events."""
     if name == SUMMIT_EVENT_KEY:
-        from app.summit.services import find_summit
-
         summit = find_summit()
         return EventRef(key=SUMMIT_EVENT_KEY, title=summit.name if summit else "The summit")
     event = db.session.scalars(select(FringeEvent).where(FringeEvent.slug == name)).first()

@@ -13,7 +13,7 @@ from app.timefmt import LONDON, local
 from fringe_events import services
 from fringe_events.forms import AttendanceForm, CancelEventForm, EventForm, PersonForm
 from fringe_events.models import FringeEvent
-from invitations.forms import ConfirmForm
+from app.forms import ConfirmForm
 from invitations.services import get_invitation
 
 bp = Blueprint("fringe_organiser", __name__, url_prefix="/organiser/fringe")

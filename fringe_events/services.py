@@ -30,6 +30,7 @@ from fringe_events.models import Attendance, CheckinMethod, FringeEvent, FringeS
 from invitations import transitions
 from invitations.models import LIVE_STATES, Invitation, InvitationState
 from invitations.services import personal_url, token_for
+from invitations.models import InvitationState
 
 S = InvitationState
 
@@ -390,8 +391,6 @@ def _my_signups(invitation_id: int) -> list[FringeSignup]:
 def personal_calendar_events(invitation: Invitation) -> list[CalendarEvent]:
     """The summit once registered, then each confirmed sign-up (a cancelled event stays, as CANCELLED,
     so a subscribed calendar strikes it out rather than silently dropping it)."""
-    from invitations.models import InvitationState
-
     events = []
     summit = summit_services.find_summit()
     if summit is not None and invitation.state == InvitationState.REGISTERED:

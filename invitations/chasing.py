@@ -18,6 +18,7 @@ from app.mail.outbox import enqueue
 from app.summit import services as summit_services
 from app.timefmt import ago, day
 from invitations.models import Invitation, InvitationState, LeaderNote, NoteKind
+from invitations.services import personal_url
 
 S = InvitationState
 
@@ -180,8 +181,6 @@ def nudge(invitation: Invitation, leader: User, message: str, *, now: datetime |
 
     The 3-day rule holds across all leaders and under concurrency: the conditional UPDATE claims the nudge,
     so of two leaders (or two taps) at once exactly one gets a row count of 1."""
-    from invitations.services import personal_url  # services imports nothing from here; keep it that way
-
     now = now or utcnow()
     if invitation.champion_id != leader.id:
         raise NotFound("That person isn't one of your invitees. Go back to your list and choose someone there.")

@@ -17,6 +17,7 @@ from app.timefmt import parse_local
 from invitations import dashboards, services
 from invitations.csv_import import parse_invitations_csv
 from invitations.models import LIVE_STATES, Invitation
+from invitations.privacy import anonymise_older_than
 
 
 @click.group("invitations", help="Invitees and their personal links.")
@@ -119,8 +120,6 @@ def privacy_cli():
               help="Days since an invitation last changed (default: PRIVACY_RETENTION_DAYS).")
 def anonymise(days):
     """Remove names, emails, needs and notes from invitations untouched for DAYS days; counts are kept."""
-    from invitations.privacy import anonymise_older_than
-
     days = current_app.config["PRIVACY_RETENTION_DAYS"] if days is None else days
     try:
         count = anonymise_older_than(days)

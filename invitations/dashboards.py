@@ -6,6 +6,7 @@ from sqlalchemy.orm import selectinload
 
 from app.db import db
 from invitations.models import Invitation, InvitationState, WaitlistEntry, WaitlistState
+from app.summit.services import get_summit
 
 
 def state_counts() -> dict[InvitationState, int]:
@@ -27,8 +28,6 @@ def waiting_list() -> list[WaitlistEntry]:
 
 def summit_status() -> dict[str, int]:
     """What `summit status` prints: one JSON object."""
-    from app.summit.services import get_summit
-
     summit = get_summit()
     counts = state_counts()
     return {

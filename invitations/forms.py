@@ -34,10 +34,6 @@ class DeclineForm(FlaskForm):
                            description="It helps us plan. Your council's champion may see it.")
 
 
-class ConfirmForm(FlaskForm):
-    """A form with only its CSRF token: for one-button actions."""
-
-
 class ColleagueForm(FlaskForm):
     name = StringField("Your colleague's full name", validators=[DataRequired(message="Enter your colleague's name."), Length(max=200)])
     email = EmailField("Their work email", validators=[DataRequired(message="Enter your colleague's email address."),

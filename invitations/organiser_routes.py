@@ -18,8 +18,12 @@ from app.summit import services as summit_services
 from app.timefmt import LONDON, input_value, local
 from invitations import dashboards, services
 from invitations.csv_import import parse_invitations_csv
-from invitations.forms import ConfirmForm, ImportConfirmForm, ImportForm, InvitationForm, SummitForm
+from app.forms import ConfirmForm
+from invitations.forms import ImportConfirmForm, ImportForm, InvitationForm, SummitForm
 from invitations.models import Invitation, InvitationState
+from app.audit import AuditEvent
+from app.mail.models import OutboxMessage
+from app import audit
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
 PAGE_SIZE = 50
@@ -28,16 +32,6 @@ PAGE_SIZE = 50
 def _leaders() -> list[User]:
     return list(db.session.scalars(select(User).where(User.role == Role.LEADER).order_by(User.name)))
 
-
-@bp.get("/")
-@organiser_required
-def dashboard():
-    from app.dashboards.routes import render_organiser_dashboard  # the read models live in app/dashboards
-
-    summit = summit_services.get_summit()
-    services.expire_offers()
-    db.session.commit()
-    return render_organiser_dashboard(summit)
 
 
 def _filtered_invitations():
@@ -137,13 +131,9 @@ def new_invitation():
 @organiser_required
 def invitation(invitation_id: int):
     inv = services.get_invitation(invitation_id)
-    from app.audit import AuditEvent
-
     history = db.session.scalars(
         select(AuditEvent).where(AuditEvent.invitation_id == inv.id).order_by(AuditEvent.at.desc()).limit(50)
     ).all()
-    from app.mail.models import OutboxMessage
-
     messages = db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.invitation_id == inv.id).order_by(OutboxMessage.id.desc()).limit(50)
     ).all()
@@ -279,8 +269,6 @@ def summit_settings():
             field = getattr(error, "field", None)
             (form[field] if field in form else form.name).errors.append(error.message)
         else:
-            from app import audit
-
             audit.record("summit.configured", actor=current_user, changes=outcome.changes, notified=outcome.notified)
             db.session.commit()
             changed = "".join(f" {label}: {before} → {after}." for label, before, after in outcome.changes)

@@ -11,53 +11,51 @@ from app.errors import Conflict, InvalidState
 from app.mail.models import OutboxMessage
 from app.security import new_badge_code, new_link_selector
 from app.summit import services as summit_services
-from invitations import services, transitions
+from invitations import services, signals, transitions
 from invitations.models import LIVE_STATES, Invitation, InvitationState, LeaderNote
 
 S = InvitationState
 ERASED_NAME = "Erased"
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
 def export_personal_data(invitation: Invitation) -> dict:
-    """Everything we hold about one person, as they would ask for it (a subject access request)."""
-    from fringe_events.models import Attendance, FringeSignup
-
+    """Everything we hold about one person, as they would ask for it (a subject access request). The layers
+    above add their own sections (fringe sign-ups, attendance) through `personal_data_requested`."""
     registration = invitation.registration
-    signups = db.session.scalars(select(FringeSignup).where(FringeSignup.invitation_id == invitation.id)).all()
-    attended = db.session.scalars(select(Attendance).where(Attendance.invitation_id == invitation.id)).all()
     messages = db.session.scalars(select(OutboxMessage).where(OutboxMessage.invitation_id == invitation.id)
                                   .order_by(OutboxMessage.id)).all()
     notes = db.session.scalars(select(LeaderNote).where(LeaderNote.invitation_id == invitation.id)
                                .order_by(LeaderNote.at)).all()
-    return {
+    data = {
         "about": "The personal data The Lives we Lead: New Horizons holds about you.",
         "exported_at": utcnow().isoformat(),
         "invitation": {
             "email": invitation.email, "name": invitation.name, "organisation": invitation.organisation,
             "job_title": invitation.job_title, "state": invitation.state.value,
             "champion": invitation.champion.name if invitation.champion else None,
-            "sent_at": _iso(invitation.sent_at), "opened_at": _iso(invitation.opened_at),
-            "responded_at": _iso(invitation.responded_at), "decline_reason": invitation.decline_reason or None,
+            "sent_at": iso(invitation.sent_at), "opened_at": iso(invitation.opened_at),
+            "responded_at": iso(invitation.responded_at), "decline_reason": invitation.decline_reason or None,
             "in_place_of": invitation.substitute_for.name if invitation.substitute_for else None,
         },
         "registration": None if registration is None else {
             "state": registration.state.value, "dietary": registration.dietary, "access_needs": registration.access_needs,
-            "consent_at": _iso(registration.consent_at), "registered_at": _iso(registration.registered_at),
-            "cancelled_at": _iso(registration.cancelled_at),
+            "consent_at": iso(registration.consent_at), "registered_at": iso(registration.registered_at),
+            "cancelled_at": iso(registration.cancelled_at),
         },
         "waiting_list": None if invitation.waitlist_entry is None else {
-            "state": invitation.waitlist_entry.state.value, "joined_at": _iso(invitation.waitlist_entry.joined_at),
-            "offer_expires_at": _iso(invitation.waitlist_entry.offer_expires_at),
+            "state": invitation.waitlist_entry.state.value, "joined_at": iso(invitation.waitlist_entry.joined_at),
+            "offer_expires_at": iso(invitation.waitlist_entry.offer_expires_at),
         },
-        "fringe_sign_ups": [{"event": s.event.title, "state": s.state.value, "at": _iso(s.created_at)} for s in signups],
-        "attendance": [{"event": a.event_key, "checked_in_at": _iso(a.checked_in_at)} for a in attended],
-        "emails": [{"subject": m.subject, "written_at": _iso(m.created_at), "status": m.status.value} for m in messages],
-        "champion_notes": [{"at": _iso(n.at), "kind": n.kind.value, "text": n.text} for n in notes],
+        "emails": [{"subject": m.subject, "written_at": iso(m.created_at), "status": m.status.value} for m in messages],
+        "champion_notes": [{"at": iso(n.at), "kind": n.kind.value, "text": n.text} for n in notes],
     }
+    for _receiver, sections in signals.personal_data_requested.send(invitation):
+        data.update(sections)
+    return data
 
 
 def _strip(invitation: Invitation, now: datetime) -> None:
@@ -92,7 +90,7 @@ def erase_on_request(invitation: Invitation, now: datetime | None = None) -> Non
         raise Conflict(nothing)
     services.give_up_place(invitation, now)  # the same release every path uses
     invitation.state = S.REVOKED
-    services._release_fringe_places(invitation, now)  # noqa: SLF001  (the same release revoking uses)
+    signals.person_left.send(invitation, now=now)  # the same release revoking uses
     audit.record("privacy.erased_on_request", actor_label="the delegate", invitation_id=invitation.id)
     _strip(invitation, now)
     db.session.flush()

@@ -8,8 +8,11 @@ from app.errors import InvalidState, OfferLapsed, RegistrationClosed, SummitFull
 from app.extensions import personal_link_limit
 from app.summit import services as summit_services
 from invitations import services
-from invitations.forms import ColleagueForm, ConfirmForm, DeclineForm, DetailsForm, RegistrationForm
+from app.forms import ConfirmForm
+from invitations.forms import ColleagueForm, DeclineForm, DetailsForm, RegistrationForm
 from invitations.models import Invitation, InvitationState
+from invitations.privacy import export_personal_data
+from invitations.privacy import erase_on_request
 
 bp = Blueprint("invitations", __name__, url_prefix="/i")
 S = InvitationState
@@ -208,8 +211,6 @@ def colleague(token: str):
 @bp.get("/<token>/my-data.json")
 def my_data(token: str):
     """A copy of everything we hold about this person (a subject access request, self-served)."""
-    from invitations.privacy import export_personal_data
-
     invitation = _live(token)
     response = jsonify(export_personal_data(invitation))
     response.headers["Content-Disposition"] = "attachment; filename=my-new-horizons-data.json"
@@ -218,8 +219,6 @@ def my_data(token: str):
 
 @bp.route("/<token>/erase", methods=["GET", "POST"])
 def erase(token: str):
-    from invitations.privacy import erase_on_request
-
     invitation = _live(token)
     form = ConfirmForm()
     if not form.validate_on_submit():

@@ -19,7 +19,7 @@ from app.security import link_token, new_badge_code, new_link_selector, selector
 from app.summit import services as summit_services
 from app.summit.models import Summit
 from app.urls import external_url
-from invitations import transitions
+from invitations import signals, transitions
 from invitations.models import (
     LIVE_STATES,
     Invitation,
@@ -29,6 +29,8 @@ from invitations.models import (
     WaitlistEntry,
     WaitlistState,
 )
+from app.timefmt import span
+from dataclasses import replace
 
 S = InvitationState
 
@@ -185,16 +187,10 @@ def revoke_invitation(invitation: Invitation, *, actor=None, now: datetime | Non
                                refusals={S.REVOKED: no_longer, S.HANDED_ON: no_longer}).value
     give_up_place(invitation, now)
     invitation.state = S.REVOKED
-    _release_fringe_places(invitation, now)
+    signals.person_left.send(invitation, now=now)
     audit.record("invitation.revoked", actor=actor, invitation_id=invitation.id, before=before, after="revoked")
     db.session.flush()
     return invitation
-
-
-def _release_fringe_places(invitation: Invitation, now: datetime) -> None:
-    from fringe_events.services import release_signups  # fringe events build on invitations
-
-    release_signups(invitation.id, now)
 
 
 @dataclass(frozen=True)
@@ -541,16 +537,12 @@ def change_summit(**settings) -> SummitChange:
 
 def _summit_time_and_place(summit: Summit) -> dict[str, tuple]:
     """{label: (the values compared, the words shown)} for what calendar entries carry: time and place."""
-    from app.timefmt import span
-
     place = summit.address if summit.venue in summit.address else f"{summit.venue}, {summit.address}"
     return {"When": ((summit.starts_at, summit.ends_at), span(summit.starts_at, summit.ends_at)),
             "Where": ((summit.venue, summit.address), place)}
 
 
 def _send_summit_changed(summit: Summit, changes: list[list[str]]) -> int:
-    from dataclasses import replace
-
     people = db.session.scalars(select(Invitation).where(Invitation.state == S.REGISTERED).order_by(Invitation.id)).all()
     for invitation in people:
         entry = replace(summit_services.summit_calendar_event(summit, url=personal_url(invitation)),
@@ -605,9 +597,7 @@ def hand_on(invitation: Invitation, colleague: Colleague, now: datetime | None =
         entry = invitation.waitlist_entry
         entry.invitation = new
         new.state = invitation.state
-    from fringe_events.services import transfer_signups  # fringe events build on invitations
-
-    transfer_signups(invitation.id, new.id, now)
+    signals.person_handed_on.send(invitation, to=new, now=now)
     invitation.state = S.HANDED_ON
     invitation.responded_at = now
     db.session.flush()

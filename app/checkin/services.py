@@ -31,6 +31,7 @@ from app.security import CODE_ALPHABET
 from fringe_events.attendance import EventRef, record_attendance, resolve_event, undo_attendance
 from fringe_events.models import SUMMIT_EVENT_KEY, Attendance, CheckinMethod, FringeEvent, FringeSignup, FringeStatus, SignupState
 from invitations.models import LIVE_STATES, Invitation, InvitationState, Registration, RegistrationState
+from app.summit.services import find_summit
 
 OK = "ok"
 ALREADY = "already_checked_in"
@@ -239,7 +240,6 @@ class DoorEvent:
 
 def door_events() -> list[DoorEvent]:
     """The summit and every scheduled fringe event, in date order."""
-    from app.summit.services import find_summit
 
     summit = find_summit()
     fringe = db.session.scalars(select(FringeEvent).where(FringeEvent.status == FringeStatus.SCHEDULED)

@@ -18,6 +18,8 @@ from app.dashboards.forms import ActionForm, AssignChampionForm, NoteForm, Nudge
 from app.db import db, utcnow
 from app.summit import services as summit_services
 from invitations import chasing
+from invitations import services as invitation_services
+from invitations.organiser_routes import bp as organiser_bp
 
 bp = Blueprint("dashboards", __name__)
 leader_required = roles_required(Role.LEADER)
@@ -219,7 +221,16 @@ def export(name: str):
                     headers={"Content-Disposition": f"attachment; filename={filename}", "Cache-Control": "no-store"})
 
 
-# --- the organisers' dashboard (endpoint organiser.dashboard calls this) -------------------------
+# --- the organisers' dashboard: organiser.dashboard, the first page of the organisers' screens ------
+
+@organiser_bp.get("/", endpoint="dashboard")
+@organiser_required
+def organiser_dashboard():
+    summit = summit_services.get_summit()
+    invitation_services.expire_offers()
+    db.session.commit()
+    return render_organiser_dashboard(summit)
+
 
 def render_organiser_dashboard(summit):
     overview = queries.organiser_overview(summit)

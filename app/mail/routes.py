@@ -10,7 +10,7 @@ from app.auth.decorators import organiser_required
 from app.db import db
 from app.mail import delivery, links
 from app.mail.models import OutboxMessage, OutboxStatus, ProviderEvent
-from invitations.forms import ConfirmForm
+from app.forms import ConfirmForm
 
 bp = Blueprint("mail", __name__, url_prefix="/organiser/mail")
 PAGE_SIZE = 50

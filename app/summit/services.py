@@ -9,6 +9,8 @@ from sqlalchemy import select, update
 from app.db import db
 from app.errors import NotFound, ValidationFailed
 from app.summit.models import Summit
+from app.calendar import CalendarEvent, summit_uid
+from flask import current_app
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -148,10 +150,6 @@ def hold_until(summit: Summit, now: datetime) -> datetime:
 
 def summit_calendar_event(summit: Summit, url: str = ""):
     """The summit as a calendar entry: one stable UID, SEQUENCE rising with every change of time or place."""
-    from flask import current_app
-
-    from app.calendar import CalendarEvent, summit_uid
-
     return CalendarEvent(
         uid=summit_uid(), title=summit.name, starts_at=summit.starts_at, ends_at=summit.ends_at,
         location=f"{summit.venue}, {summit.address}" if summit.venue not in summit.address else summit.address,

@@ -1,0 +1,35 @@
+"""The fringe programme's answers to the people domain's signals (connected once, by create_app)."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.db import db
+from fringe_events.models import Attendance, FringeSignup
+from fringe_events.services import release_signups, transfer_signups
+from invitations import signals
+from invitations.models import Invitation
+from invitations.privacy import iso
+
+
+def _release(invitation: Invitation, *, now) -> None:
+    release_signups(invitation.id, now)
+
+
+def _transfer(invitation: Invitation, *, to: Invitation, now) -> None:
+    transfer_signups(invitation.id, to.id, now)
+
+
+def _personal_data(invitation: Invitation) -> dict:
+    signups = db.session.scalars(select(FringeSignup).where(FringeSignup.invitation_id == invitation.id)).all()
+    attended = db.session.scalars(select(Attendance).where(Attendance.invitation_id == invitation.id)).all()
+    return {
+        "fringe_sign_ups": [{"event": s.event.title, "state": s.state.value, "at": iso(s.created_at)} for s in signups],
+        "attendance": [{"event": a.event_key, "checked_in_at": iso(a.checked_in_at)} for a in attended],
+    }
+
+
+def connect() -> None:
+    """Idempotent: blinker connects a receiver once however often this runs."""
+    signals.person_left.connect(_release)
+    signals.person_handed_on.connect(_transfer)
+    signals.personal_data_requested.connect(_personal_data)

@@ -1,0 +1,21 @@
+"""What the people domain tells the layers above it without naming them (blinker signals, as Flask's own).
+
+Each is sent inside the transaction that made the change, so a receiver's writes commit or roll back with it.
+"""
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+# A person stopped being on the list (revoked, or erased on request): free whatever they hold elsewhere.
+# sender: the Invitation; keyword `now`.
+person_left = _signals.signal("person-left")
+
+# A person sent a colleague in their place: what they hold elsewhere moves across.
+# sender: the original Invitation; keywords `to` (the colleague's Invitation) and `now`.
+person_handed_on = _signals.signal("person-handed-on")
+
+# A person asked for a copy of their data: each receiver returns a dict of sections to add.
+# sender: the Invitation.
+personal_data_requested = _signals.signal("personal-data-requested")
