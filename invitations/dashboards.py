@@ -5,8 +5,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.db import db
-from invitations.models import Invitation, InvitationState, WaitlistEntry, WaitlistState
 from app.summit.services import get_summit
+from invitations.models import Invitation, InvitationState, WaitlistEntry, WaitlistState
 
 
 def state_counts() -> dict[InvitationState, int]:

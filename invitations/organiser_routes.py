@@ -5,25 +5,34 @@ import base64
 import binascii
 from datetime import timezone
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
+from app import audit
+from app.audit import AuditEvent
 from app.auth.decorators import organiser_required
 from app.auth.models import Role, User
 from app.csv_export import to_csv
 from app.db import db
 from app.errors import DomainError
+from app.forms import ConfirmForm
+from app.mail.models import OutboxMessage
 from app.summit import services as summit_services
 from app.timefmt import LONDON, input_value, local
 from invitations import dashboards, services
 from invitations.csv_import import parse_invitations_csv
-from app.forms import ConfirmForm
 from invitations.forms import ImportConfirmForm, ImportForm, InvitationForm, SummitForm
 from invitations.models import Invitation, InvitationState
-from app.audit import AuditEvent
-from app.mail.models import OutboxMessage
-from app import audit
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
 PAGE_SIZE = 50

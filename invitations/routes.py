@@ -1,18 +1,31 @@
 """The delegate's pages, all under their personal link /i/<token>."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    url_for,
+)
 
 from app.db import db
-from app.errors import InvalidState, OfferLapsed, RegistrationClosed, SummitFull, ValidationFailed
+from app.errors import (
+    InvalidState,
+    OfferLapsed,
+    RegistrationClosed,
+    SummitFull,
+    ValidationFailed,
+)
 from app.extensions import personal_link_limit
+from app.forms import ConfirmForm
 from app.summit import services as summit_services
 from invitations import services
-from app.forms import ConfirmForm
 from invitations.forms import ColleagueForm, DeclineForm, DetailsForm, RegistrationForm
 from invitations.models import Invitation, InvitationState
-from invitations.privacy import export_personal_data
-from invitations.privacy import erase_on_request
+from invitations.privacy import erase_on_request, export_personal_data
 
 bp = Blueprint("invitations", __name__, url_prefix="/i")
 S = InvitationState

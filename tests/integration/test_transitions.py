@@ -15,7 +15,7 @@ from app.errors import Conflict
 from app.mail.models import OutboxMessage
 from app.summit.models import Summit
 from fringe_events.models import FringeEvent
-from invitations import services, transitions
+from invitations import people, services, transitions
 from invitations.models import Invitation, InvitationState, Registration, RegistrationState, WaitlistEntry
 from invitations.privacy import anonymise_older_than, erase_on_request
 from tests import factories as f
@@ -99,7 +99,7 @@ def test_a_constraint_refusing_a_second_copy_is_a_409_sentence_not_a_500(app, cl
     f.sign_in(client, f.user(Role.ORGANISER))
     f.invitation(email="twice@example.org")
     # As if a second organiser's check ran before the first one's insert committed.
-    monkeypatch.setattr(services, "find_by_email", lambda email: None)
+    monkeypatch.setattr(people, "find_by_email", lambda email: None)
     response = client.post("/organiser/invitations/new", data={
         "email": "twice@example.org", "name": "Tw Ice", "organisation": "Suffolk", "job_title": "", "sector": "",
         "champion_id": "0"})

@@ -1,0 +1,87 @@
+"""Sending a colleague instead: the place, offer or queue position passes straight across."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from app import audit
+from app.db import db, utcnow
+from app.errors import ValidationFailed
+from app.mail.outbox import enqueue
+from app.summit import services as summit_services
+from invitations import signals, transitions
+from invitations.mailing import mail_context
+from invitations.models import (
+    Invitation,
+    InvitationState,
+    Registration,
+    RegistrationState,
+)
+from invitations.people import (
+    InviteeData,
+    create_invitation,
+    find_by_email,
+    normalise_email,
+)
+
+S = InvitationState
+
+
+@dataclass(frozen=True)
+class Colleague:
+    name: str
+    email: str
+    organisation: str
+    job_title: str = ""
+
+
+HANDABLE = frozenset({S.INVITED, S.REGISTERED, S.WAITLISTED, S.OFFERED, S.DECLINED, S.CANCELLED})
+
+
+def hand_on(invitation: Invitation, colleague: Colleague, now: datetime | None = None) -> Invitation:
+    """Send a colleague instead. A confirmed place or a queue position passes straight across."""
+    now = now or utcnow()
+    previous_state = transitions.begin(invitation, allowed=HANDABLE)
+    email = normalise_email(colleague.email)
+    if email == invitation.email:
+        raise ValidationFailed("That's your own email address: please give your colleague's.")
+    if find_by_email(email) is not None:
+        raise ValidationFailed(f"{email} has already been invited, so they have a link of their own.")
+    summit = summit_services.get_summit()
+    new = create_invitation(
+        InviteeData(email=email, name=colleague.name, organisation=colleague.organisation,
+                    job_title=colleague.job_title, champion_id=invitation.champion_id, sector=invitation.sector),
+        substitute_for=invitation,
+    )
+    transitions.adopt(new)
+    new.sent_at = now
+    if invitation.state == S.REGISTERED and invitation.registration is not None:
+        invitation.registration.state = RegistrationState.TRANSFERRED
+        invitation.registration.cancelled_at = now
+        # The place moves without touching the counter: it never becomes free.
+        db.session.add(Registration(invitation=new, state=RegistrationState.CONFIRMED, registered_at=now))
+        new.state = S.REGISTERED
+    elif invitation.state in (S.WAITLISTED, S.OFFERED) and invitation.waitlist_entry is not None:
+        entry = invitation.waitlist_entry
+        entry.invitation = new
+        new.state = invitation.state
+    signals.person_handed_on.send(invitation, to=new, now=now)
+    invitation.state = S.HANDED_ON
+    invitation.responded_at = now
+    db.session.flush()
+    audit.record("invitation.handed_on", actor_label=invitation.name, invitation_id=invitation.id,
+                 to_invitation=new.id, before=previous_state.value)
+    context = mail_context(new, summit)
+    enqueue(
+        "colleague_invited", to_email=new.email, to_name=new.name, invitation_id=new.id,
+        subject=f"{invitation.name} has passed their New Horizons invitation to you",
+        context={**context, "original": invitation, "had_place": new.state == S.REGISTERED,
+                 "offer_expires_at": new.waitlist_entry.offer_expires_at if new.state == S.OFFERED else None,
+                 "waiting": new.state == S.WAITLISTED},
+    )
+    enqueue(
+        "handed_on", to_email=invitation.email, to_name=invitation.name, invitation_id=invitation.id,
+        subject=f"You've sent {new.name} to New Horizons in your place",
+        context={**mail_context(invitation, summit), "colleague": new},
+    )
+    return new

@@ -1,0 +1,44 @@
+"""Personal links: the token behind /i/<token>, the URL that carries it, and replacing it."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from app import audit
+from app.db import db, utcnow
+from app.security import link_token, new_link_selector, selector_from_token
+from app.urls import external_url
+from invitations import transitions
+from invitations.models import (
+    Invitation,
+)
+
+
+def invitation_for_token(token: str) -> Invitation | None:
+    selector = selector_from_token(token)
+    if selector is None:
+        return None
+    return db.session.scalars(select(Invitation).where(Invitation.link_selector == selector)).first()
+
+
+def token_for(invitation: Invitation) -> str:
+    return link_token(invitation.link_selector)
+
+
+def personal_url(invitation: Invitation) -> str:
+    return external_url("invitations.home", token=token_for(invitation))
+
+
+def mark_opened(invitation: Invitation, now: datetime | None = None) -> None:
+    if invitation.opened_at is None:
+        invitation.opened_at = now or utcnow()
+
+
+def reissue_link(invitation: Invitation, actor=None) -> Invitation:
+    """A new link; the old one stops working at once."""
+    transitions.lock(invitation)
+    invitation.link_selector = new_link_selector()
+    audit.record("invitation.link_reissued", actor=actor, invitation_id=invitation.id)
+    db.session.flush()
+    return invitation

@@ -1,0 +1,126 @@
+"""The people domain's email: invitations, confirmations, reminders, and what every message knows."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select
+
+from app import audit
+from app.calendar import build_calendar
+from app.db import db, utcnow
+from app.errors import ValidationFailed
+from app.mail.outbox import attachment, enqueue
+from app.summit import services as summit_services
+from app.summit.models import Summit
+from app.urls import external_url
+from invitations import transitions
+from invitations.links import personal_url, token_for
+from invitations.models import (
+    LIVE_STATES,
+    Invitation,
+    InvitationState,
+)
+
+S = InvitationState
+
+
+def mail_context(invitation: Invitation, summit: Summit) -> dict:
+    return {"invitation": invitation, "summit": summit, "link": personal_url(invitation)}
+
+
+def send_confirmation(invitation: Invitation, summit: Summit) -> None:
+    link = personal_url(invitation)
+    ics = build_calendar([summit_services.summit_calendar_event(summit, url=link)], method="REQUEST")
+    enqueue(
+        "registration_confirmed", to_email=invitation.email, to_name=invitation.name, invitation_id=invitation.id,
+        subject="You're registered for New Horizons", context=mail_context(invitation, summit),
+        attachments=[attachment("new-horizons.ics", "text/calendar; method=REQUEST", ics)],
+    )
+
+
+def send_invitation(invitation: Invitation, *, actor=None, now: datetime | None = None,
+                    summit: Summit | None = None) -> None:
+    now = now or utcnow()
+    no_longer = "This invitation is no longer live, so it can't be sent."
+    transitions.begin(invitation, allowed=LIVE_STATES, refusals={S.REVOKED: no_longer, S.HANDED_ON: no_longer})
+    summit = summit or summit_services.get_summit()
+    invitation.sent_at = now
+    invitation.last_contact_at = now
+    enqueue(
+        "invitation", to_email=invitation.email, to_name=invitation.name, invitation_id=invitation.id,
+        subject="Your invitation to The Lives we Lead: New Horizons",
+        context={**mail_context(invitation, summit),
+                 "decline_link": external_url("invitations.decline", token=token_for(invitation))},
+    )
+    audit.record("invitation.sent", actor=actor, invitation_id=invitation.id)
+
+
+def unsent_invitations():
+    return select(Invitation).where(Invitation.sent_at.is_(None), Invitation.state == S.INVITED)
+
+
+def send_all_unsent(*, actor=None, now: datetime | None = None) -> int:
+    """Queue an invitation to everyone not yet sent one. Returns how many."""
+    now = now or utcnow()
+    summit = summit_services.get_summit()
+    transitions.lock_many(db.session.scalars(unsent_invitations().with_only_columns(Invitation.id)))
+    invitations = db.session.scalars(unsent_invitations().order_by(Invitation.id)).all()
+    for invitation in invitations:
+        send_invitation(invitation, actor=actor, now=now, summit=summit)
+    db.session.flush()
+    return len(invitations)
+
+
+REMINDER_GROUPS = {
+    "not_answered": "Everyone who hasn't answered",
+    "not_opened": "Those who haven't opened their invitation",
+    "opened_not_registered": "Those who opened it but haven't registered",
+}
+
+
+def reminder_query(group: str):
+    """Sent, still unanswered invitations in the chosen group."""
+    query = select(Invitation).where(Invitation.state == S.INVITED, Invitation.sent_at.is_not(None))
+    if group == "not_opened":
+        return query.where(Invitation.opened_at.is_(None))
+    if group == "opened_not_registered":
+        return query.where(Invitation.opened_at.is_not(None))
+    if group == "not_answered":
+        return query
+    raise ValidationFailed(f"'{group}' is not a reminder group; choose one of {', '.join(REMINDER_GROUPS)}.")
+
+
+def _recently_reminded(min_days: int, now: datetime):
+    return Invitation.last_reminded_at > now - timedelta(days=min_days)
+
+
+def reminder_counts(min_days: int, now: datetime | None = None) -> dict[str, dict[str, int]]:
+    """For each group: how many would get a reminder now, and how many are skipped as reminded recently."""
+    now = now or utcnow()
+    counts = {}
+    for group in REMINDER_GROUPS:
+        sub = reminder_query(group).subquery()
+        recent = sub.c.last_reminded_at > now - timedelta(days=min_days)
+        row = db.session.execute(select(func.count(), func.count().filter(recent)).select_from(sub)).one()
+        counts[group] = {"due": row[0] - row[1], "skipped": row[1]}
+    return counts
+
+
+def send_reminders(group: str, *, min_days: int, actor=None, now: datetime | None = None) -> int:
+    """Remind a group, skipping anyone reminded in the last `min_days` days. Returns how many were queued."""
+    now = now or utcnow()
+    summit = summit_services.get_summit()
+    query = reminder_query(group).where(
+        or_(Invitation.last_reminded_at.is_(None), ~_recently_reminded(min_days, now))
+    ).order_by(Invitation.id)
+    invitations = db.session.scalars(query).all()
+    for invitation in invitations:
+        invitation.last_reminded_at = now
+        invitation.last_contact_at = now
+        enqueue(
+            "reminder", to_email=invitation.email, to_name=invitation.name, invitation_id=invitation.id,
+            subject="A reminder: your invitation to New Horizons", context=mail_context(invitation, summit),
+        )
+        audit.record("invitation.reminded", actor=actor, invitation_id=invitation.id, group=group)
+    db.session.flush()
+    return len(invitations)

@@ -1,0 +1,155 @@
+"""Invitees: creating, editing, importing and revoking them.
+
+Services flush but never commit; the caller commits once."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from app import audit
+from app.db import db, utcnow
+from app.errors import NotFound, ValidationFailed
+from app.security import new_badge_code, new_link_selector
+from invitations import signals, transitions
+from invitations.models import (
+    LIVE_STATES,
+    Invitation,
+    InvitationState,
+)
+from invitations.waitlist import give_up_place
+
+S = InvitationState
+
+
+@dataclass(frozen=True)
+class InviteeData:
+    email: str
+    name: str
+    organisation: str
+    job_title: str = ""
+    champion_id: int | None = None
+    sector: str = ""
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_by_email(email: str) -> Invitation | None:
+    return db.session.scalars(select(Invitation).where(Invitation.email == normalise_email(email))).first()
+
+
+def create_invitation(data: InviteeData, *, actor=None, substitute_for: Invitation | None = None) -> Invitation:
+    email = normalise_email(data.email)
+    if find_by_email(email) is not None:
+        raise ValidationFailed(f"{email} has already been invited; each person has one invitation.")
+    invitation = Invitation(
+        email=email,
+        name=data.name.strip(),
+        organisation=data.organisation.strip(),
+        job_title=data.job_title.strip(),
+        sector=data.sector.strip(),
+        champion_id=data.champion_id,
+        state=S.INVITED,
+        link_selector=new_link_selector(),
+        code=new_badge_code(),
+        substitute_for=substitute_for,
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    audit.record("invitation.created", actor=actor, invitation_id=invitation.id, email=email)
+    return invitation
+
+
+def update_invitation(invitation: Invitation, data: InviteeData, *, actor=None) -> Invitation:
+    transitions.lock(invitation)
+    email = normalise_email(data.email)
+    if email != invitation.email:
+        other = find_by_email(email)
+        if other is not None and other.id != invitation.id:
+            raise ValidationFailed(f"{email} already has an invitation of its own.")
+    before = {"email": invitation.email, "name": invitation.name, "organisation": invitation.organisation,
+              "job_title": invitation.job_title, "champion_id": invitation.champion_id}
+    if email != invitation.email:
+        invitation.bounced_at = None  # a corrected address deserves a fresh start
+        invitation.bounce_reason = ""
+    invitation.email = email
+    invitation.name = data.name.strip()
+    invitation.organisation = data.organisation.strip()
+    invitation.job_title = data.job_title.strip()
+    invitation.champion_id = data.champion_id
+    if data.sector:
+        invitation.sector = data.sector.strip()
+    db.session.flush()
+    after = {"email": invitation.email, "name": invitation.name, "organisation": invitation.organisation,
+             "job_title": invitation.job_title, "champion_id": invitation.champion_id}
+    if before != after:
+        audit.record("invitation.updated", actor=actor, invitation_id=invitation.id, before=before, after=after)
+    return invitation
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    created: int
+    updated: int
+
+
+def import_invitees(rows, champions_by_email: dict[str, int], *, actor=None) -> ImportOutcome:
+    """Upsert parsed CSV rows (already validated as a whole). A known email is updated, never duplicated."""
+    emails = [row.email for row in rows]
+    chunks = [emails[start:start + 500] for start in range(0, len(emails), 500)]
+    # Hold the people being updated, then read them as they now are.
+    transitions.lock_many(id_ for chunk in chunks
+                          for id_ in db.session.scalars(select(Invitation.id).where(Invitation.email.in_(chunk))))
+    existing: dict[str, Invitation] = {}
+    for chunk in chunks:
+        for inv in db.session.scalars(select(Invitation).where(Invitation.email.in_(chunk))):
+            existing[inv.email] = inv
+    created = updated = 0
+    for row in rows:
+        champion_id = champions_by_email.get(row.champion_email) if row.champion_email else None
+        inv = existing.get(row.email)
+        if inv is None:
+            inv = Invitation(
+                email=row.email, name=row.name, organisation=row.organisation, job_title=row.job_title,
+                champion_id=champion_id, state=S.INVITED, link_selector=new_link_selector(), code=new_badge_code(),
+            )
+            db.session.add(inv)
+            existing[row.email] = inv
+            created += 1
+        else:
+            changed = False
+            for field, value in (("name", row.name), ("organisation", row.organisation), ("job_title", row.job_title)):
+                if getattr(inv, field) != value:
+                    setattr(inv, field, value)
+                    changed = True
+            if row.champion_email and inv.champion_id != champion_id:
+                inv.champion_id = champion_id
+                changed = True
+            updated += int(changed)
+    db.session.flush()
+    audit.record("invitations.imported", actor=actor, created=created, updated=updated)
+    return ImportOutcome(created=created, updated=updated)
+
+
+def revoke_invitation(invitation: Invitation, *, actor=None, now: datetime | None = None) -> Invitation:
+    """Withdraw an invitation: its link and badge stop working, and any place it held goes back."""
+    now = now or utcnow()
+    no_longer = "This invitation is no longer live, so there is nothing to revoke."
+    before = transitions.begin(invitation, allowed=LIVE_STATES,
+                               refusals={S.REVOKED: no_longer, S.HANDED_ON: no_longer}).value
+    give_up_place(invitation, now)
+    invitation.state = S.REVOKED
+    signals.person_left.send(invitation, now=now)
+    audit.record("invitation.revoked", actor=actor, invitation_id=invitation.id, before=before, after="revoked")
+    db.session.flush()
+    return invitation
+
+
+def get_invitation(invitation_id: int) -> Invitation:
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None:
+        raise NotFound("There is no such invitation.")
+    return invitation
