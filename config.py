@@ -82,6 +82,9 @@ class Config:
     SQL_ECHO = False
     # IMMEDIATE takes SQLite's write lock at BEGIN; the race tests' control sets DEFERRED to show why.
     SQLITE_BEGIN = "IMMEDIATE"
+    # Werkzeug's own default, slow on purpose (about half a second a hash here). Not read from the environment,
+    # and production refuses anything weaker (see production_problems).
+    PASSWORD_HASH_METHOD = "scrypt"
     PRODUCTION = False
 
 
@@ -97,6 +100,9 @@ class TestingConfig(Config):
     RATELIMIT_ENABLED = False  # the rate-limit tests turn it back on
     MAIL_BACKEND = "memory"
     BASE_URL = "http://localhost"
+    # One PBKDF2 round: tests create and sign in hundreds of users, and scrypt would cost them minutes.
+    # Checking a password reads the method from the stored hash, so either kind verifies anywhere.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
 
 
 class ProductionConfig(Config):
@@ -126,6 +132,8 @@ _PLACEHOLDER_WORDS = ("changeme", "change-me", "change_me", "secret", "password"
 _MIN_DISTINCT_CHARACTERS = 8
 _MIN_ESTIMATED_BITS = 80
 _NON_DELIVERING_MAIL_BACKENDS = ("console", "file", "memory")
+# Werkzeug's default scrypt cost (n=2^15, r=8, p=1): production hashes passwords at least this hard.
+_MIN_SCRYPT_COST = (2**15, 8, 1)
 
 
 def _estimated_bits(key: str) -> float:
@@ -170,9 +178,24 @@ def secret_key_problem(key: str | None, name: str = "SECRET_KEY") -> str | None:
     return None
 
 
+def password_hash_problem(method: str | None) -> str | None:
+    """Why this Werkzeug hash method is too cheap for staff passwords, or None when it is scrypt at full cost."""
+    name, *parameters = (method or "").split(":")
+    try:
+        cost = tuple(int(p) for p in parameters) or _MIN_SCRYPT_COST
+    except ValueError:
+        cost = ()
+    if name == "scrypt" and len(cost) == 3 and all(have >= need for have, need in zip(cost, _MIN_SCRYPT_COST)):
+        return None
+    return (f"PASSWORD_HASH_METHOD is {method!r}, cheaper than Werkzeug's default scrypt (n=32768, r=8, p=1), so "
+            "a copy of the database would give up staff passwords quickly. Production hashes with 'scrypt': "
+            "leave PASSWORD_HASH_METHOD as Config sets it.")
+
+
 def production_problems(config: Mapping) -> list[str]:
     """Every production setting that is unsafe, as sentences that say what to set instead."""
-    problems = [secret_key_problem(config.get("SECRET_KEY"))]
+    problems = [secret_key_problem(config.get("SECRET_KEY")),
+                password_hash_problem(config.get("PASSWORD_HASH_METHOD"))]
     for number, key in enumerate(config.get("SECRET_KEY_FALLBACKS") or (), start=1):
         problems.append(secret_key_problem(key, name=f"SECRET_KEY_FALLBACKS entry {number}"))
     storage = config.get("RATELIMIT_STORAGE_URI") or "memory://"

@@ -9,10 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from werkzeug.security import generate_password_hash
 
 from app import create_app
+from app.auth import services as auth_services
 from app.auth.models import Role
-from config import MAKE_A_KEY, ProductionConfig, TestingConfig, _DEV_SECRET
+from app.db import Base, db
+from config import MAKE_A_KEY, Config, DevelopmentConfig, ProductionConfig, TestingConfig, _DEV_SECRET
 from invitations import services
 from tests import factories as f
 
@@ -109,6 +112,38 @@ def test_a_delegates_page_still_opens_while_redis_is_down(tmp_path):
         token = services.token_for(f.invitation())
         assert app.test_client().get(f"/i/{token}").status_code == 200
         assert app.test_client().get(f"/i/{secrets.token_urlsafe(33)}").status_code == 404
+
+
+# --- password hashing --------------------------------------------------------------------------------------
+
+def test_only_the_testing_configuration_hashes_passwords_cheaply():
+    assert Config.PASSWORD_HASH_METHOD == DevelopmentConfig.PASSWORD_HASH_METHOD == "scrypt"
+    assert ProductionConfig.PASSWORD_HASH_METHOD == "scrypt"
+    assert TestingConfig.PASSWORD_HASH_METHOD == "pbkdf2:sha256:1"
+
+
+@pytest.mark.parametrize("method", ["pbkdf2:sha256:1", "pbkdf2:sha256", "pbkdf2", "scrypt:1024:8:1",
+                                    "scrypt:32768:1:1", "scrypt:32768", "scrypt:many:8:1", "", None])
+def test_production_refuses_a_password_hash_cheaper_than_scrypt(tmp_path, method):
+    message = refusal(tmp_path, PASSWORD_HASH_METHOD=method)
+    assert f"PASSWORD_HASH_METHOD is {method!r}, cheaper than Werkzeug's default scrypt" in message
+    assert "Production hashes with 'scrypt'" in message
+
+
+def test_production_hashes_staff_passwords_with_scrypt_and_still_checks_any_stored_hash(tmp_path):
+    for method in ("scrypt:32768:8:1", "scrypt:65536:8:2"):
+        ProductionConfig.check(production(tmp_path, PASSWORD_HASH_METHOD=method))
+    app = create_app(production(tmp_path))
+    with app.app_context():
+        Base.metadata.create_all(db.engine)
+        user = auth_services.create_user("olga@staff.example.org", name="Olga", role=Role.ORGANISER,
+                                         password="a-long-password")
+        assert user.password_hash.startswith("scrypt:32768:8:1$")
+        assert user.check_password("a-long-password") and not user.check_password("a-wrong-password")
+        # The method is read back from the stored hash, so a hash made by the tests' setting checks here too.
+        user.password_hash = generate_password_hash("a-long-password", method=TestingConfig.PASSWORD_HASH_METHOD)
+        assert user.password_hash.startswith("pbkdf2:sha256:1$") and user.check_password("a-long-password")
+        db.engine.dispose()
 
 
 # --- mail -------------------------------------------------------------------------------------------------
