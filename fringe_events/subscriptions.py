@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from app.db import db
 from fringe_events.models import Attendance, FringeSignup
-from fringe_events.services import release_signups, transfer_signups
+from fringe_events.signups import release_signups, transfer_signups
 from invitations import signals
 from invitations.models import Invitation
 from invitations.privacy import iso

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from app.db import db
-from fringe_events import services
+from fringe_events import services, signups
 from fringe_events.models import FringeEvent, FringeSignup, SignupState
 from invitations import services as invitation_services
 from invitations.models import Invitation
@@ -151,7 +151,7 @@ def _naive_take_place(event_id: int) -> bool:
 def test_control_without_the_guard_the_race_is_real(kind, tmp_path, monkeypatch):
     # On SQLite the guard is also BEGIN IMMEDIATE, so the control takes both away.
     app = make_app(kind, tmp_path, SQLITE_BEGIN="DEFERRED", PERSON_LOCK=False)
-    monkeypatch.setattr(services, "take_place", _naive_take_place)
+    monkeypatch.setattr(signups, "take_place", _naive_take_place)
     with app.app_context():
         f.summit()
         event = ff.event("Control", capacity=10)

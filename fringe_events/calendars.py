@@ -1,0 +1,140 @@
+"""Fringe events as calendar entries: public and personal .ics files, and Google / Outlook.com add links."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from urllib.parse import urlencode
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.calendar import CalendarEvent, build_calendar, fringe_uid
+from app.db import db
+from app.summit import services as summit_services
+from app.timefmt import span
+from app.urls import external_url
+from fringe_events.models import FringeEvent, FringeSignup, FringeStatus, SignupState
+from invitations.models import Invitation, InvitationState
+from invitations.services import personal_url, token_for
+
+
+def place_text(venue: str, address: str) -> str:
+    if address and venue and venue not in address:
+        return f"{venue}, {address}"
+    return address or venue
+
+
+
+def place_of(event) -> str:
+    """'Venue, address' without saying the venue twice."""
+    return place_text(event.venue, event.address)
+
+
+def event_url(invitation: Invitation, event: FringeEvent) -> str:
+    return external_url("fringe.event", token=token_for(invitation), slug=event.slug)
+
+
+def _description(event: FringeEvent) -> str:
+    parts = [event.description.strip()] if event.description.strip() else []
+    host = ", ".join(p for p in (event.host_lead, event.host_organisation) if p)
+    if host:
+        parts.append(f"Hosted by {host}.")
+    parts.append("A fringe event of The Lives we Lead: New Horizons, Suffolk's innovation summit.")
+    return "\n\n".join(parts)
+
+
+def fringe_calendar_event(event: FringeEvent, *, url: str = "", attendee: Invitation | None = None,
+                          cancelled: bool | None = None) -> CalendarEvent:
+    """One fringe event as a calendar entry: stable UID, SEQUENCE rising with every change of time, place or status."""
+    return CalendarEvent(
+        uid=fringe_uid(event.id), title=event.title, starts_at=event.starts_at, ends_at=event.ends_at,
+        location=place_of(event), description=_description(event), url=url, sequence=event.ics_sequence,
+        cancelled=event.status == FringeStatus.CANCELLED if cancelled is None else cancelled,
+        organizer_email=current_app.config["MAIL_FROM"], organizer_name=current_app.config["MAIL_FROM_NAME"],
+        attendee_email=attendee.email if attendee else "", attendee_name=attendee.name if attendee else "",
+    )
+
+
+def public_summit_calendar() -> bytes:
+    summit = summit_services.get_summit()
+    return build_calendar([summit_services.summit_calendar_event(summit, url=external_url("main.index"))],
+                          name=summit.name)
+
+
+def public_event_calendar(event: FringeEvent) -> bytes:
+    return build_calendar([fringe_calendar_event(event, url=external_url("main.index"))], name=event.title)
+
+
+def _my_signups(invitation_id: int) -> list[FringeSignup]:
+    return list(db.session.scalars(
+        select(FringeSignup).join(FringeEvent)
+        .where(FringeSignup.invitation_id == invitation_id, FringeSignup.state == SignupState.CONFIRMED)
+        .order_by(FringeEvent.starts_at, FringeEvent.id)
+    ))
+
+
+def personal_calendar_events(invitation: Invitation) -> list[CalendarEvent]:
+    """The summit once registered, then each confirmed sign-up (a cancelled event stays, as CANCELLED,
+    so a subscribed calendar strikes it out rather than silently dropping it)."""
+    events = []
+    summit = summit_services.find_summit()
+    if summit is not None and invitation.state == InvitationState.REGISTERED:
+        events.append(summit_services.summit_calendar_event(summit, url=personal_url(invitation)))
+    for signup in _my_signups(invitation.id):
+        events.append(fringe_calendar_event(signup.event, url=event_url(invitation, signup.event)))
+    return events
+
+
+def personal_calendar(invitation: Invitation) -> bytes:
+    return build_calendar(personal_calendar_events(invitation), method="PUBLISH", name="New Horizons")
+
+
+def _utc_stamp(value: datetime) -> str:
+    return value.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def google_calendar_url(item: CalendarEvent) -> str:
+    """Google Calendar's 'add event' page, filled in. No personal link goes to Google: description only."""
+    return "https://calendar.google.com/calendar/render?" + urlencode({
+        "action": "TEMPLATE", "text": item.title,
+        "dates": f"{_utc_stamp(item.starts_at)}/{_utc_stamp(item.ends_at)}", "ctz": "Europe/London",
+        "details": item.description, "location": item.location,
+    })
+
+
+def outlook_calendar_url(item: CalendarEvent) -> str:
+    """Outlook.com's 'new event' page, filled in (times in UTC, which it shows in the viewer's zone)."""
+    iso = "%Y-%m-%dT%H:%M:%SZ"
+    return "https://outlook.live.com/calendar/0/deeplink/compose?" + urlencode({
+        "path": "/calendar/action/compose", "rru": "addevent", "subject": item.title,
+        "startdt": item.starts_at.astimezone(timezone.utc).strftime(iso),
+        "enddt": item.ends_at.astimezone(timezone.utc).strftime(iso),
+        "body": item.description, "location": item.location,
+    })
+
+
+@dataclass(frozen=True)
+class AddLinks:
+    title: str
+    when: str
+    google: str
+    outlook: str
+
+
+def _add_links(item: CalendarEvent) -> AddLinks:
+    return AddLinks(title=item.title, when=span(item.starts_at, item.ends_at), google=google_calendar_url(item),
+                    outlook=outlook_calendar_url(item))
+
+
+def personal_calendar_links(invitation: Invitation) -> list[AddLinks]:
+    """An 'add to Google / Outlook.com' pair for each entry of the person's feed that is going ahead."""
+    return [_add_links(item) for item in personal_calendar_events(invitation) if not item.cancelled]
+
+
+def event_add_links(event: FringeEvent) -> AddLinks:
+    return _add_links(fringe_calendar_event(event))
+
+
+def webcal_url(url: str) -> str:
+    """The feed's address for subscribing: calendar apps open webcal:// links and keep polling them."""
+    return "webcal://" + url.split("://", 1)[1]
