@@ -53,7 +53,8 @@ run: demo
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop). Emails are written to instance/outbox/."
 	MAIL_BACKEND=file $(FLASK) mail worker > instance/mail-worker.log 2>&1 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	MAIL_BACKEND=file $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 1 --threads 4 --access-logfile - wsgi:app
+	MAIL_BACKEND=file $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 1 --threads 4 --access-logfile - \
+	  --logger-class app.logs.GunicornLogger wsgi:app
 
 ## Set everything up and run every test
 test: setup-dev

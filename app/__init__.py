@@ -1,9 +1,6 @@
 """The application factory: extensions, blueprints, error handlers, CLI."""
 from __future__ import annotations
 
-import logging
-import re
-
 from flask import Flask, abort, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
@@ -11,6 +8,7 @@ from werkzeug.exceptions import HTTPException
 from app.db import db, utcnow
 from app.errors import Conflict, DomainError
 from app.extensions import csrf, limiter, login_manager
+from app.logs import configure_logging, safe_path as _safe_path
 from config import Config, ProductionConfig, config_from_env
 
 
@@ -19,6 +17,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     app.config.from_object(config_from_env() if config is None or isinstance(config, dict) else config)
     if isinstance(config, dict):
         app.config.update(config)
+    configure_logging(app)
     if app.config.get("PRODUCTION"):
         ProductionConfig.check(app.config)
     register_extensions(app)
@@ -28,7 +27,6 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     register_security_headers(app)
     register_request_guards(app)
     register_commands(app)
-    _quiet_token_logging()
     return app
 
 
@@ -210,33 +208,3 @@ def register_commands(app: Flask) -> None:
     from app.cli import check_command
 
     summit_cli.add_command(check_command)
-
-
-_TOKEN_IN_PATH = re.compile(r"(/i/)[^/?\s\"]+")
-
-
-def _safe_path(path: str) -> str:
-    return _TOKEN_IN_PATH.sub(r"\1[token]", path)
-
-
-class _RedactTokens(logging.Filter):
-    """Personal links are bearer credentials: keep them out of every log line (the access log included)."""
-
-    @staticmethod
-    def _clean(value):
-        return _TOKEN_IN_PATH.sub(r"\1[token]", value) if isinstance(value, str) and "/i/" in value else value
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = self._clean(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(self._clean(a) for a in record.args)
-        elif isinstance(record.args, dict):  # gunicorn's access log passes its atoms as a mapping
-            record.args = {k: self._clean(v) for k, v in record.args.items()}
-        return True
-
-
-def _quiet_token_logging() -> None:
-    for name in ("werkzeug", "gunicorn.access", "gunicorn.error"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, _RedactTokens) for f in logger.filters):
-            logger.addFilter(_RedactTokens())

@@ -1,0 +1,10 @@
+"""tests/served_app.py with a page that logs what it is asked, for the logging tests under real gunicorn."""
+from flask import current_app, request
+
+from tests.served_app import app
+
+
+@app.get("/_test/note")
+def note():
+    current_app.logger.warning("note: %s", request.args.get("text", ""))
+    return "noted"
