@@ -8,7 +8,7 @@ from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from app.auth.models import User
-from app.dashboards.measures import LIVE, S, warmed_up
+from app.dashboards.measures import LIVE, S, warmed_up_query
 from app.db import db
 from app.timefmt import local
 from fringe_events.models import SUMMIT_EVENT_KEY, Attendance, FringeEvent
@@ -27,7 +27,7 @@ def _stamp(value: datetime | None) -> str:
 
 def delegates_rows():
     champion = aliased(User)
-    warmed = warmed_up()
+    warmed = warmed_up_query()
     rows = db.session.execute(
         select(Invitation.name, Invitation.email, Invitation.organisation, Invitation.job_title, Invitation.sector,
                func.coalesce(champion.name, ""), Registration.registered_at,

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, select
 
 from app.auth.models import Role, User
+from app.dashboards.measures import LIVE, S, share_of_target
 from app.db import db, utcnow
 from fringe_events.models import Attendance, FringeSignup, SignupState
 from invitations.chasing import CHASEABLE, NUDGE_MIN_DAYS, NUDGEABLE
@@ -36,7 +37,6 @@ GROUPS = (
      "They're coming. A fringe event beforehand is a good warm-up."),
     ("warmed_up", "Registered and warmed up", "Warmed up", "Coming, and already at a fringe event: nothing to do."),
 )
-from app.dashboards.measures import LIVE, S, share_of_target
 
 
 @dataclass

@@ -27,14 +27,14 @@ def percent(part: int, whole: int) -> int:
     return int(round(100 * part / whole)) if whole else 0
 
 
-def warmed_up():
+def warmed_up_query():
     """Invitation ids that attended at least one fringe event."""
     return (select(Attendance.invitation_id.label("invitation_id"))
             .where(Attendance.fringe_event_id.is_not(None))
             .group_by(Attendance.invitation_id).subquery("warmed"))
 
 
-def arrived():
+def arrived_query():
     """Invitation ids checked in at the summit (one row per person: a unique constraint)."""
     return (select(Attendance.invitation_id.label("invitation_id"), Attendance.checked_in_at.label("at"))
             .where(Attendance.event_key == SUMMIT_EVENT_KEY).subquery("arrived"))

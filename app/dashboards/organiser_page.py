@@ -14,10 +14,10 @@ from app.auth.models import Role, User
 from app.dashboards.measures import (
     LIVE,
     S,
-    arrived,
+    arrived_query,
     percent,
     share_of_target,
-    warmed_up,
+    warmed_up_query,
 )
 from app.db import db, utcnow
 from app.timefmt import local
@@ -39,7 +39,7 @@ FUNNEL = (
 
 def state_and_funnel() -> tuple[dict[InvitationState, int], dict[str, int]]:
     """Counts per state and the funnel, in one aggregate query."""
-    warmed, arrived = warmed_up(), arrived()
+    warmed, arrived = warmed_up_query(), arrived_query()
     registered = Invitation.state == S.REGISTERED
     columns = [func.count().filter(Invitation.state == state) for state in InvitationState]
     columns += [
@@ -141,7 +141,7 @@ def champions(target: int) -> list[ChampionRow]:
 
     A leader's own invitation is not one of their invitees (as on their page), though it counts among
     everyone invited when shares of the target are worked out."""
-    warmed = warmed_up()
+    warmed = warmed_up_query()
     champion = aliased(User)
     mine = or_(champion.id.is_(None), Invitation.email != champion.email)
     registered = and_(mine, Invitation.state == S.REGISTERED)

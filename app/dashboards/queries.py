@@ -21,10 +21,10 @@ from app.dashboards.leader_page import (  # noqa: F401
     leaders,
 )
 from app.dashboards.measures import (  # noqa: F401
-    arrived,
+    arrived_query,
     percent,
     share_of_target,
-    warmed_up,
+    warmed_up_query,
 )
 from app.dashboards.organiser_page import (  # noqa: F401
     FUNNEL,
