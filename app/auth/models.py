@@ -49,9 +49,6 @@ class User(UserMixin, Base):
     def is_active(self) -> bool:  # flask-login reads this
         return self.active
 
-    def has_role(self, *roles: Role) -> bool:
-        return self.role in roles
-
 
 class ApiToken(Base):
     __tablename__ = "api_token"

@@ -1,7 +1,6 @@
 """Where outbox messages go: SendGrid in production; memory, file or console in development and tests."""
 from __future__ import annotations
 
-import base64
 import json
 import socket
 import urllib.error
@@ -132,7 +131,3 @@ def _retry_after(headers) -> float | None:
         return float(value) if value is not None else None
     except (TypeError, ValueError):
         return None
-
-
-def decode_attachment(item: dict) -> bytes:
-    return base64.b64decode(item["content_b64"])
