@@ -17,7 +17,10 @@ _take_place = summit_services.take_place
 
 def _take_place_then_pause(summit_id: int) -> bool:
     taken = _take_place(summit_id)
-    Path(os.environ["FAULT_MARKER"]).write_text(str(os.getpid()))
+    marker = Path(os.environ["FAULT_MARKER"])
+    partial = marker.with_name(marker.name + ".partial")
+    partial.write_text(str(os.getpid()))
+    partial.replace(marker)  # the test sees the marker whole, or not at all (never empty, mid-write)
     time.sleep(PAUSE_SECONDS)
     return taken
 
