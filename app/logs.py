@@ -59,7 +59,7 @@ class RedactTokens(logging.Filter):
 
 def _request_id_of(record: logging.LogRecord) -> str:
     if record.name == _GUNICORN_ACCESS and isinstance(record.args, Mapping):
-        return record.args.get(_GUNICORN_RESPONSE_REQUEST_ID) or "-"
+        return str(record.args.get(_GUNICORN_RESPONSE_REQUEST_ID) or "-")
     return request_id() if has_request_context() else "-"
 
 
@@ -67,12 +67,12 @@ class LineFormatter(logging.Formatter):
     """`2026-10-01T09:30:00.123Z INFO app [request id] message`, in UTC; tokens are redacted from the whole
     line, a traceback included, whichever logger it came from."""
 
-    converter = time.gmtime
     default_time_format = "%Y-%m-%dT%H:%M:%S"
     default_msec_format = "%s.%03dZ"
 
     def __init__(self) -> None:
         super().__init__(FORMAT)
+        self.converter = time.gmtime
 
     def format(self, record: logging.LogRecord) -> str:
         record.request_id = _request_id_of(record)
@@ -83,7 +83,7 @@ class _StderrHandler(logging.StreamHandler):
     """Writes to sys.stderr as it is at each line: pytest and click's test runner put their own in its place."""
 
     @property
-    def stream(self):  # type: ignore[override]
+    def stream(self):
         return sys.stderr
 
     @stream.setter

@@ -21,7 +21,7 @@ STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
 
 
 def line(level: str, logger: str, request_id: str, message: str) -> re.Pattern:
-    return re.compile(rf"^{STAMP} {level} {re.escape(logger)} \[{re.escape(request_id)}\] {message}$", re.M)
+    return re.compile(rf"^{STAMP} {level} {re.escape(logger)} \[{re.escape(request_id)}\] {message}$", re.MULTILINE)
 
 
 def add_test_pages(app) -> None:
@@ -108,11 +108,12 @@ def test_the_level_setting_takes_effect(tmp_path, capsys):
 
 def test_the_level_comes_from_the_environment_through_config_and_a_wrong_one_is_named(tmp_path):
     read = subprocess.run([sys.executable, "-c", "from config import Config; print(Config.LOG_LEVEL)"],
-                          cwd=ROOT, env={**os.environ, "LOG_LEVEL": "warning"}, capture_output=True, text=True)
+                          cwd=ROOT, env={**os.environ, "LOG_LEVEL": "warning"}, capture_output=True, text=True,
+                          check=True)
     assert read.stdout.strip() == "WARNING"
     unset = {k: v for k, v in os.environ.items() if k != "LOG_LEVEL"}
     default = subprocess.run([sys.executable, "-c", "from config import Config; print(Config.LOG_LEVEL)"],
-                             cwd=ROOT, env=unset, capture_output=True, text=True)
+                             cwd=ROOT, env=unset, capture_output=True, text=True, check=True)
     assert default.stdout.strip() == "INFO"
 
     with pytest.raises(ValueError, match="LOG_LEVEL is 'LOUD'; set it to DEBUG, INFO, WARNING, ERROR or CRITICAL"):
