@@ -134,7 +134,7 @@ def register_errorhandlers(app: Flask) -> None:
             413: ("That file is too large", "Files can be up to 8 MB. Split it and try again."),
             429: ("Too many attempts", "Please wait a minute and try again."),
         }
-        title, message = titles.get(error.code, (error.name, error.description or ""))
+        title, message = titles.get(error.code or 500, (error.name, error.description or ""))
         if error.description and error.description != type(error).description:
             message = error.description  # a specific reason given with abort(): say it
         response = app.make_response(render(error.code or 500, title, message))

@@ -91,6 +91,7 @@ def backup_command(file: Path):
     try:
         target = sqlite3.connect(file)
         with target:
+            assert source.driver_connection is not None
             source.driver_connection.backup(target, pages=256)
         target.close()
     finally:

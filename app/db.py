@@ -7,7 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from flask import Flask, current_app
-from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
+from sqlalchemy import (
+    CursorResult,
+    DateTime,
+    Engine,
+    Enum,
+    MetaData,
+    Result,
+    create_engine,
+    event,
+)
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -35,6 +44,12 @@ def enum_column(cls) -> Enum:
         create_constraint=True,
         values_callable=lambda members: [m.value for m in members],
     )
+
+
+def changed(result: Result) -> int:
+    """How many rows an UPDATE or DELETE changed: 1 means a conditional write won, 0 that it lost."""
+    assert isinstance(result, CursorResult)
+    return result.rowcount
 
 
 def utcnow() -> datetime:

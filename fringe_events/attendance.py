@@ -11,9 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.db import db, utcnow
-from fringe_events.models import SUMMIT_EVENT_KEY, Attendance, CheckinMethod, FringeEvent
-from invitations.models import Invitation
 from app.summit.services import find_summit
+from fringe_events.models import (
+    SUMMIT_EVENT_KEY,
+    Attendance,
+    CheckinMethod,
+    FringeEvent,
+)
+from invitations.models import Invitation
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,12 @@ class EventRef:
     @property
     def is_summit(self) -> bool:
         return self.key == SUMMIT_EVENT_KEY
+
+    @property
+    def fringe(self) -> FringeEvent:
+        """The fringe event itself; only asked of a reference that is not the summit."""
+        assert self.fringe_event is not None, "the summit has no fringe event"
+        return self.fringe_event
 
 
 def resolve_event(name: str) -> EventRef | None:

@@ -103,7 +103,7 @@ def programme_for(invitation: Invitation, now: datetime | None = None) -> Progra
 
 def programme_item(invitation: Invitation, event: FringeEvent, now: datetime | None = None) -> ProgrammeItem:
     now = now or utcnow()
-    attended = db.session.scalar(select(func.count()).select_from(Attendance).where(
-        Attendance.invitation_id == invitation.id, Attendance.event_key == event.event_key)) > 0
+    attended = (db.session.scalar(select(func.count()).select_from(Attendance).where(
+        Attendance.invitation_id == invitation.id, Attendance.event_key == event.event_key)) or 0) > 0
     return ProgrammeItem(event=event, signed_up=is_signed_up(invitation.id, event.id), attended=attended,
                          started=event.starts_at <= now)

@@ -6,13 +6,20 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.auth.models import Role, User
 from app.db import db, utcnow
 from app.summit import services as summit_services
 from app.timefmt import LONDON
-from fringe_events.models import Attendance, CheckinMethod, FringeEvent, FringeSignup, FringeStatus, SignupState
+from fringe_events.models import (
+    Attendance,
+    CheckinMethod,
+    FringeEvent,
+    FringeSignup,
+    FringeStatus,
+    SignupState,
+)
 from invitations.models import LIVE_STATES, Invitation, InvitationState
 
 
@@ -179,7 +186,8 @@ def load_fringe_demo(seed: int = 2009, now: datetime | None = None) -> dict[str,
         if not people:
             continue
         # Registered delegates are the keenest; one small event is full, to show what that looks like.
-        wanted = spec.capacity if spec.slug == "high-demand-families" else min(spec.capacity or 60, rng.randint(12, 38))
+        capacity = spec.capacity or 60
+        wanted = capacity if spec.slug == "high-demand-families" else min(capacity, rng.randint(12, 38))
         pool = rng.sample(registered, min(len(registered), wanted * 2 // 3)) if registered else []
         pool += rng.sample(people, min(len(people), wanted))
         chosen = list(dict.fromkeys(pool))[:wanted]
@@ -201,7 +209,7 @@ def load_fringe_demo(seed: int = 2009, now: datetime | None = None) -> dict[str,
     confirmed = (select(func.count()).select_from(FringeSignup)
                  .where(FringeSignup.fringe_event_id == FringeEvent.id, FringeSignup.state == SignupState.CONFIRMED)
                  .scalar_subquery())
-    db.session.execute(FringeEvent.__table__.update().values(places_taken=confirmed))
+    db.session.execute(update(FringeEvent).values(places_taken=confirmed))
     db.session.expire_all()
     return {"fringe_events_created": created, "fringe_signups_added": signups, "fringe_attendance_added": attended}
 

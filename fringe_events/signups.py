@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.db import db, utcnow
+from app.db import changed, db, utcnow
 from app.errors import DomainError, InvalidState
 from fringe_events.models import FringeEvent, FringeSignup, FringeStatus, SignupState
 from fringe_events.notifications import tell_one
@@ -33,7 +33,7 @@ def take_place(event_id: int) -> bool:
         .values(places_taken=FringeEvent.places_taken + 1)
         .execution_options(synchronize_session="fetch")
     )
-    return result.rowcount == 1
+    return changed(result) == 1
 
 
 def release_place(event_id: int) -> None:
@@ -90,12 +90,12 @@ def sign_up(invitation: Invitation, event: FringeEvent, now: datetime | None = N
             raise InvalidState("That didn't go through. Please try again.")
     else:
         # Re-joining after cancelling reuses the row (one sign-up per person and event, invariant 2).
-        rejoined = db.session.execute(
+        rejoined = changed(db.session.execute(
             update(FringeSignup)
             .where(FringeSignup.id == existing.id, FringeSignup.state == SignupState.CANCELLED)
             .values(state=SignupState.CONFIRMED, cancelled_at=None, created_at=now)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        ))
         db.session.refresh(existing)
         if rejoined != 1:
             release_place(event.id)
@@ -116,12 +116,12 @@ def cancel_signup(invitation: Invitation, event: FringeEvent, now: datetime | No
         return False
     if event.starts_at <= now:
         raise InvalidState(f"{event.title} has already started, so the sign-up can't be cancelled now.")
-    cancelled = db.session.execute(
+    cancelled = changed(db.session.execute(
         update(FringeSignup)
         .where(FringeSignup.id == signup.id, FringeSignup.state == SignupState.CONFIRMED)
         .values(state=SignupState.CANCELLED, cancelled_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     db.session.refresh(signup)
     if cancelled != 1:
         return False
@@ -144,10 +144,10 @@ def release_signups(invitation_id: int, now: datetime | None = None) -> int:
                FringeEvent.starts_at > now)
     ).all()
     for signup_id, event_id in rows:
-        cancelled = db.session.execute(
+        cancelled = changed(db.session.execute(
             update(FringeSignup).where(FringeSignup.id == signup_id, FringeSignup.state == SignupState.CONFIRMED)
             .values(state=SignupState.CANCELLED, cancelled_at=now).execution_options(synchronize_session=False)
-        ).rowcount
+        ))
         if cancelled == 1:
             release_place(event_id)
     db.session.flush()
@@ -159,11 +159,11 @@ def transfer_signups(from_invitation_id: int, to_invitation_id: int, now: dateti
     move without ever being free."""
     now = now or utcnow()
     upcoming = select(FringeEvent.id).where(FringeEvent.starts_at > now).scalar_subquery()
-    moved = db.session.execute(
+    moved = changed(db.session.execute(
         update(FringeSignup)
         .where(FringeSignup.invitation_id == from_invitation_id, FringeSignup.state == SignupState.CONFIRMED,
                FringeSignup.fringe_event_id.in_(upcoming))
         .values(invitation_id=to_invitation_id).execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     db.session.flush()
     return moved

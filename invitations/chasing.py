@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select, update
 
 from app import audit
 from app.auth.models import Role, User
-from app.db import db, utcnow
+from app.db import changed, db, utcnow
 from app.errors import InvalidState, NotFound, ValidationFailed
 from app.mail.outbox import enqueue
 from app.summit import services as summit_services
@@ -192,7 +192,7 @@ def nudge(invitation: Invitation, leader: User, message: str, *, now: datetime |
     reason = nudge_refusal(invitation, leader, now)
     if reason:
         raise NudgeRefused(reason)
-    claimed = db.session.execute(
+    claimed = changed(db.session.execute(
         update(Invitation)
         .where(
             Invitation.id == invitation.id,
@@ -204,7 +204,7 @@ def nudge(invitation: Invitation, leader: User, message: str, *, now: datetime |
         )
         .values(last_nudged_at=now, last_contact_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     db.session.refresh(invitation)
     if claimed != 1:
         # Someone else got there first (another leader, or a second tap): say why, from what the row now holds.

@@ -45,7 +45,7 @@ def places_held() -> int:
                                   .where(Registration.state == RegistrationState.CONFIRMED))
     offers = db.session.scalar(select(func.count()).select_from(WaitlistEntry)
                                .where(WaitlistEntry.state == WaitlistState.OFFERED))
-    return confirmed + offers
+    return (confirmed or 0) + (offers or 0)
 
 
 def _mismatch(name: str, query) -> list[Finding]:

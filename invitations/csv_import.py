@@ -239,9 +239,9 @@ def _check_row(
     if not values["email"]:
         problems.append(RowError(line, "email", "An email address is required."))
     elif "email" not in too_long:
-        email, reason = _normalise_email(values["email"])
-        if reason is not None:
-            problems.append(RowError(line, "email", reason))
+        email, email_problem = _normalise_email(values["email"])
+        if email_problem is not None or email is None:
+            problems.append(RowError(line, "email", email_problem or "The email address isn't valid."))
         elif email in first_line_of:
             problems.append(
                 RowError(line, "email", f"'{values['email']}' is already listed on line {first_line_of[email]}.")
@@ -256,9 +256,9 @@ def _check_row(
 
     champion: str | None = None
     if values["champion_email"] and "champion_email" not in too_long:
-        champion, reason = champions.check(values["champion_email"])
-        if reason is not None:
-            problems.append(RowError(line, "champion_email", reason))
+        champion, champion_problem = champions.check(values["champion_email"])
+        if champion_problem is not None:
+            problems.append(RowError(line, "champion_email", champion_problem))
 
     if problems or email is None:
         return None, problems

@@ -4,7 +4,7 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.auth import services as auth_services
 from app.auth.models import Role
@@ -58,7 +58,7 @@ def load_demo(seed: int = 2009) -> dict[str, int]:
             inv.opened_at = invited_at + timedelta(hours=rng.randint(1, 72))
         if invitee.state == "registered":
             inv.state = InvitationState.REGISTERED
-            inv.responded_at = inv.opened_at + timedelta(minutes=rng.randint(2, 600))
+            inv.responded_at = (inv.opened_at or invited_at) + timedelta(minutes=rng.randint(2, 600))
             inv.registration = Registration(
                 state=RegistrationState.CONFIRMED, dietary=rng.choice(_DIETS), access_needs=rng.choice(_ACCESS),
                 consent_at=inv.responded_at, registered_at=inv.responded_at,
@@ -66,7 +66,7 @@ def load_demo(seed: int = 2009) -> dict[str, int]:
             registered += 1
         elif invitee.state == "declined":
             inv.state = InvitationState.DECLINED
-            inv.responded_at = inv.opened_at + timedelta(hours=rng.randint(1, 48))
+            inv.responded_at = (inv.opened_at or invited_at) + timedelta(hours=rng.randint(1, 48))
             inv.decline_reason = rng.choice(["", "Away that week.", "Council meeting the same day.", "Sending a colleague next year."])
         db.session.add(inv)
         new_invitations.append(inv)
@@ -81,7 +81,7 @@ def load_demo(seed: int = 2009) -> dict[str, int]:
     taken = db.session.scalar(
         select(func.count()).select_from(Invitation).where(Invitation.state.in_([InvitationState.REGISTERED, InvitationState.OFFERED]))
     )
-    db.session.execute(Summit.__table__.update().where(Summit.id == summit.id).values(places_taken=taken))
+    db.session.execute(update(Summit).where(Summit.id == summit.id).values(places_taken=taken))
     return {"invitations_created": created, "registered_added": registered, "users": len(users)}
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import update
 
-from app.db import db, utcnow
+from app.db import changed, db, utcnow
 from app.errors import InvalidState, OfferLapsed, RegistrationClosed, SummitFull
 from app.mail.outbox import enqueue
 from app.summit import services as summit_services
@@ -100,6 +100,8 @@ def update_details(invitation: Invitation, details: RegistrationDetails, now: da
     transitions.begin(invitation, allowed={S.REGISTERED},
                       refusals={s: only for s in (S.INVITED, S.WAITLISTED, S.OFFERED, S.DECLINED)})
     registration = invitation.registration
+    if registration is None:  # REGISTERED always has one; summit check names anyone who doesn't
+        raise InvalidState(only)
     invitation.name = details.name.strip()
     invitation.organisation = details.organisation.strip()
     invitation.job_title = details.job_title.strip()
@@ -185,13 +187,13 @@ def accept_offer(invitation: Invitation, details: RegistrationDetails, now: date
     entry = invitation.waitlist_entry
     if entry is None:
         raise InvalidState(no_offer)
-    accepted = db.session.execute(
+    accepted = changed(db.session.execute(
         update(WaitlistEntry)
         .where(WaitlistEntry.id == entry.id, WaitlistEntry.state == WaitlistState.OFFERED,
                WaitlistEntry.offer_expires_at > now)
         .values(state=WaitlistState.ACCEPTED)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     db.session.refresh(entry)
     if accepted != 1:
         expire_offers(now)

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
 
-from app.db import db, utcnow
+from app.db import changed, db, utcnow
 from app.mail.outbox import enqueue
 from app.summit import services as summit_services
 from app.summit.models import Summit
@@ -43,12 +43,12 @@ def give_up_place(invitation: Invitation, now: datetime) -> PlaceGivenUp:
         summit_services.release_place(summit.id)
         return PlaceGivenUp(released=True, offered_on=fill_from_waitlist(summit, now))
     elif invitation.state == S.OFFERED and invitation.waitlist_entry is not None:
-        rows = db.session.execute(
+        rows = changed(db.session.execute(
             update(WaitlistEntry)
             .where(WaitlistEntry.id == invitation.waitlist_entry.id, WaitlistEntry.state == WaitlistState.OFFERED)
             .values(state=WaitlistState.LEFT)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        ))
         db.session.refresh(invitation.waitlist_entry)
         if rows == 1:
             summit_services.release_place(summit.id)
@@ -69,7 +69,7 @@ def waitlist_position(invitation: Invitation) -> int | None:
                 (WaitlistEntry.joined_at == entry.joined_at) & (WaitlistEntry.id < entry.id)),
         )
     )
-    return ahead + 1
+    return (ahead or 0) + 1
 
 
 def fill_from_waitlist(summit: Summit, now: datetime) -> int:
@@ -91,12 +91,12 @@ def fill_from_waitlist(summit: Summit, now: datetime) -> int:
             continue
         if not summit_services.take_place(summit.id):
             return offers
-        claimed = db.session.execute(
+        claimed = changed(db.session.execute(
             update(WaitlistEntry)
             .where(WaitlistEntry.id == entry.id, WaitlistEntry.state == WaitlistState.WAITING)
             .values(state=WaitlistState.OFFERED, offered_at=now, offer_expires_at=hold_until)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        ))
         db.session.refresh(entry)
         if claimed != 1:
             # Someone else's transaction moved this entry first; give the place back and try the next.
@@ -135,13 +135,13 @@ def expire_offers(now: datetime | None = None) -> int:
     expired = 0
     for entry in lapsed:
         _lock_holder(entry)
-        rows = db.session.execute(
+        rows = changed(db.session.execute(
             update(WaitlistEntry)
             .where(WaitlistEntry.id == entry.id, WaitlistEntry.state == WaitlistState.OFFERED,
                    WaitlistEntry.offer_expires_at <= now)
             .values(state=WaitlistState.EXPIRED)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        ))
         db.session.refresh(entry)
         if rows != 1:
             continue

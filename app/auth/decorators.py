@@ -7,6 +7,7 @@ from flask import abort
 from flask_login import current_user
 
 from app.auth.models import Role
+from app.extensions import login_manager
 
 
 def roles_required(*roles: Role):
@@ -16,9 +17,7 @@ def roles_required(*roles: Role):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
-                from flask import current_app
-
-                return current_app.login_manager.unauthorized()
+                return login_manager.unauthorized()
             if current_user.role not in roles:
                 abort(403)
             return view(*args, **kwargs)

@@ -43,7 +43,7 @@ class User(UserMixin, Base):
         self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
     def check_password(self, password: str) -> bool:
-        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+        return bool(self.password_hash) and check_password_hash(self.password_hash or "", password)
 
     @property
     def is_active(self) -> bool:  # flask-login reads this

@@ -38,7 +38,7 @@ def http_error_json(error: HTTPException):
     db.session.rollback()
     messages = {429: "Too many requests from this scanner. Wait a moment and send it again.",
                 404: "No such API endpoint.", 405: "That method isn't allowed here."}
-    return json_error(error.code or 500, messages.get(error.code, error.description or error.name))
+    return json_error(error.code or 500, messages.get(error.code or 500, error.description or error.name))
 
 
 def unexpected_error_json(error: Exception):
@@ -123,9 +123,10 @@ def handle_scan(user: User):
     except NonceTaken:
         # The same scan arrived twice at once (a retry racing the original): answer as the first did.
         db.session.rollback()
-        answer = services.replay(user, scan.nonce)
-        if answer is None:
+        replayed = services.replay(user, scan.nonce)
+        if replayed is None:
             raise
+        answer = replayed
     return jsonify(answer)
 
 

@@ -28,10 +28,29 @@ from app.auth.models import User
 from app.checkin.models import ScanLog
 from app.db import db, utcnow
 from app.security import CODE_ALPHABET
-from fringe_events.attendance import EventRef, record_attendance, resolve_event, undo_attendance
-from fringe_events.models import SUMMIT_EVENT_KEY, Attendance, CheckinMethod, FringeEvent, FringeSignup, FringeStatus, SignupState
-from invitations.models import LIVE_STATES, Invitation, InvitationState, Registration, RegistrationState
 from app.summit.services import find_summit
+from fringe_events.attendance import (
+    EventRef,
+    record_attendance,
+    resolve_event,
+    undo_attendance,
+)
+from fringe_events.models import (
+    SUMMIT_EVENT_KEY,
+    Attendance,
+    CheckinMethod,
+    FringeEvent,
+    FringeSignup,
+    FringeStatus,
+    SignupState,
+)
+from invitations.models import (
+    LIVE_STATES,
+    Invitation,
+    InvitationState,
+    Registration,
+    RegistrationState,
+)
 
 OK = "ok"
 ALREADY = "already_checked_in"
@@ -92,6 +111,7 @@ def parse_scan(payload) -> Scan:
     if method not in SCAN_METHODS:
         raise MalformedScan(f"'method' must be one of {', '.join(SCAN_METHODS)}.")
     # Handheld scanners in caps-lock or a typed code in lower case still match: codes are upper case.
+    assert code is not None and event is not None  # required=True: _text raised if either was missing
     return Scan(code=code.upper(), event=event, nonce=nonce, method=method)
 
 
@@ -148,9 +168,9 @@ def usable_event(name: str) -> EventRef | None:
 
 
 def _signed_up(invitation_id: int, fringe_event_id: int) -> bool:
-    return db.session.scalar(select(func.count()).select_from(FringeSignup).where(
+    return (db.session.scalar(select(func.count()).select_from(FringeSignup).where(
         FringeSignup.invitation_id == invitation_id, FringeSignup.fringe_event_id == fringe_event_id,
-        FringeSignup.state == SignupState.CONFIRMED)) > 0
+        FringeSignup.state == SignupState.CONFIRMED)) or 0) > 0
 
 
 def _decide(user: User, scan: Scan, now: datetime) -> tuple[dict, Invitation | None, str]:
@@ -169,7 +189,7 @@ def _decide(user: User, scan: Scan, now: datetime) -> tuple[dict, Invitation | N
             return _answer(NOT_REGISTERED, invitation), invitation, event.key
         walk_in = False
     else:
-        walk_in = not _signed_up(invitation.id, event.fringe_event.id)
+        walk_in = not _signed_up(invitation.id, event.fringe.id)
     attendance, created = record_attendance(invitation, event, by=user, method=SCAN_METHODS[scan.method],
                                             walk_in=walk_in, now=now)
     return _answer(OK if created else ALREADY, invitation, attendance), invitation, event.key
@@ -265,14 +285,14 @@ def expected_query(event: EventRef):
         return (select(Invitation).join(Registration, Registration.invitation_id == Invitation.id)
                 .where(Invitation.state == InvitationState.REGISTERED, Registration.state == RegistrationState.CONFIRMED))
     return (select(Invitation).join(FringeSignup, FringeSignup.invitation_id == Invitation.id)
-            .where(FringeSignup.fringe_event_id == event.fringe_event.id, FringeSignup.state == SignupState.CONFIRMED,
+            .where(FringeSignup.fringe_event_id == event.fringe.id, FringeSignup.state == SignupState.CONFIRMED,
                    Invitation.state.in_(LIVE_STATES)))
 
 
 def counts(event: EventRef) -> dict:
     arrived = db.session.scalar(select(func.count()).select_from(Attendance).where(Attendance.event_key == event.key))
     expected = db.session.scalar(select(func.count()).select_from(expected_query(event).subquery()))
-    return {"event": event.key if event.is_summit else event.fringe_event.slug, "title": event.title,
+    return {"event": event.key if event.is_summit else event.fringe.slug, "title": event.title,
             "arrived": arrived, "expected": expected}
 
 
@@ -299,7 +319,7 @@ def search(event: EventRef, q: str, limit: int = 20) -> list[dict]:
             admissible = person.state == InvitationState.REGISTERED
             standing = "Registered" if admissible else person.state.label
         else:
-            signed = _signed_up(person.id, event.fringe_event.id)
+            signed = _signed_up(person.id, event.fringe.id)
             admissible, standing = True, "Signed up" if signed else "Not signed up (walk-in)"
         results.append({
             **person_of(person),

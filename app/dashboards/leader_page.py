@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from sqlalchemy import and_, func, or_, select
 
@@ -172,7 +173,8 @@ def _leader_rows(leader: User, now: datetime) -> list[Person]:
         .outerjoin(LeaderNote, LeaderNote.id == last_note)
         .where(or_(Invitation.champion_id == leader.id, Invitation.email == leader.email.lower()), LIVE)
     )
-    return [Person(*row, now=now) for row in db.session.execute(stmt)]
+    # One row per person, its columns in Person's field order (mypy can't follow a row spread into a dataclass).
+    return [Person(*cast(tuple[Any, ...], row), now=now) for row in db.session.execute(stmt)]  # type: ignore[misc]
 
 
 def leader_page(leader: User, *, target: int, now: datetime | None = None) -> LeaderPage:

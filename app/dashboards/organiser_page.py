@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
@@ -41,7 +42,7 @@ def state_and_funnel() -> tuple[dict[InvitationState, int], dict[str, int]]:
     """Counts per state and the funnel, in one aggregate query."""
     warmed, arrived = warmed_up_query(), arrived_query()
     registered = Invitation.state == S.REGISTERED
-    columns = [func.count().filter(Invitation.state == state) for state in InvitationState]
+    columns: list[Any] = [func.count().filter(Invitation.state == state) for state in InvitationState]
     columns += [
         func.count().filter(LIVE),
         func.count(Invitation.sent_at).filter(LIVE),
@@ -169,11 +170,13 @@ def champions(target: int) -> list[ChampionRow]:
         .outerjoin(notes, notes.c.leader_id == User.id)
         .where(User.role == Role.LEADER).order_by(User.name, User.id)
     ):
-        numbers = stats.get(user_id, [0, 0, 0, 0, 0])
-        rows.append(ChampionRow(user_id, name, organisation, *numbers, nudges=nudges or 0, notes=n_notes or 0,
-                                last_activity=last, share=share_of_target(target, numbers[0], live_total)))
+        invitees, opened, booked, warmed, chase_not = stats.get(user_id, [0, 0, 0, 0, 0])
+        rows.append(ChampionRow(user_id, name, organisation, invitees, opened, booked, warmed, chase_not,
+                                nudges=nudges or 0, notes=n_notes or 0, last_activity=last,
+                                share=share_of_target(target, invitees, live_total)))
     if None in stats:
-        rows.append(ChampionRow(None, "No champion", "", *stats[None]))
+        invitees, opened, booked, warmed, chase_not = stats[None]
+        rows.append(ChampionRow(None, "No champion", "", invitees, opened, booked, warmed, chase_not))
     return rows
 
 
@@ -223,7 +226,7 @@ class Bounce:
     name: str
     email: str
     organisation: str
-    bounced_at: datetime
+    bounced_at: datetime | None
     reason: str
     champion: str
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import select, update
 
-from app.db import db
+from app.calendar import CalendarEvent, summit_uid
+from app.db import changed, db
 from app.errors import NotFound, ValidationFailed
 from app.summit.models import Summit
-from app.calendar import CalendarEvent, summit_uid
-from flask import current_app
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -36,7 +36,7 @@ def take_place(summit_id: int) -> bool:
         # "fetch" keeps a Summit already loaded in this session in step with the row.
         .execution_options(synchronize_session="fetch")
     )
-    return result.rowcount == 1
+    return changed(result) == 1
 
 
 def release_place(summit_id: int) -> None:
