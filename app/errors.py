@@ -2,9 +2,11 @@
 
 
 class DomainError(Exception):
-    """A rule said no. `message` is shown to the person; `status` is the HTTP status to answer with."""
+    """A rule said no. `message` is shown to the person; `status` is the HTTP status to answer with.
+    `commit_anyway`: what the action changed before it said no must stand, so the caller commits, not rolls back."""
 
     status = 409
+    commit_anyway = False
 
     def __init__(self, message: str):
         super().__init__(message)
@@ -40,6 +42,8 @@ class InvalidState(DomainError):
 class OfferLapsed(InvalidState):
     """The offer ran out before it was accepted. Finding that out expired it and passed the place on:
     that part stands, so the caller commits rather than rolls back."""
+
+    commit_anyway = True
 
 
 class Conflict(InvalidState):
