@@ -1,4 +1,5 @@
-"""Secrets handed to people: personal-link tokens, badge codes and API tokens."""
+"""Secrets handed to people: personal-link tokens, badge codes and API tokens; and the headers that keep
+the pages behind a personal link private."""
 from __future__ import annotations
 
 import base64
@@ -7,7 +8,7 @@ import hmac
 import re
 import secrets
 
-from flask import current_app
+from flask import Response, current_app, request
 
 SELECTOR_BYTES = 16  # 128 bits from `secrets`
 _SELECTOR_LEN = 22   # base64url of 16 bytes, unpadded
@@ -63,3 +64,15 @@ def new_api_token() -> str:
 
 def hash_api_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def private_page(response: Response) -> Response:
+    """After-request hook for the blueprints that serve pages under a personal link (/i/<token>): such a page
+    is a credential's view, so it is never kept by a shared cache, never leaked as a referrer, never indexed.
+    A view marked `keeps_cache_control = True` keeps the Cache-Control it set (the badge's service worker)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if not getattr(view, "keeps_cache_control", False):
+        response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response

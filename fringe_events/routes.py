@@ -2,20 +2,22 @@
 and the public calendar files (/calendar/summit.ics, /calendar/fringe/<slug>.ics), which carry no personal data."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, url_for
 
-from app.db import db
-from app.errors import InvalidState
+from app.actions import run_action
 from app.extensions import personal_link_limit
+from app.security import private_page
 from fringe_events import services
 from fringe_events.forms import SignupForm
 from fringe_events.models import FringeEvent
-from invitations.routes import _live, _page
+from invitations.links import invitation_for_link
+from invitations.routes import page_context
 
 bp = Blueprint("fringe", __name__, url_prefix="/i")
 calendar_bp = Blueprint("calendar", __name__, url_prefix="/calendar")
 
 personal_link_limit()(bp)
+bp.after_request(private_page)
 
 ICS_TYPE = "text/calendar; charset=utf-8"
 
@@ -30,15 +32,6 @@ def _template_helpers(state) -> None:
         fringe_history=services.warm_up_history,
         webcal=services.webcal_url,
     )
-
-
-@bp.after_request
-def _private(response):
-    # A personal page or feed is a credential's view: never cached by shared caches, never leaked as a referrer.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
 
 
 def _event(slug: str) -> FringeEvent:
@@ -58,65 +51,51 @@ def _back(token: str, slug: str, back: str | None):
 
 @bp.get("/<token>/fringe")
 def programme(token: str):
-    invitation = _live(token)
+    invitation = invitation_for_link(token)
     return render_template("fringe_events/programme.html",
-                           **_page(invitation, token, programme=services.programme_for(invitation)))
+                           **page_context(invitation, token, programme=services.programme_for(invitation)))
 
 
 @bp.get("/<token>/fringe/<slug>")
 def event(token: str, slug: str):
-    invitation = _live(token)
+    invitation = invitation_for_link(token)
     fringe_event = _event(slug)
     item = services.programme_item(invitation, fringe_event)
     return render_template("fringe_events/event.html",
-                           **_page(invitation, token, item=item, links=services.event_add_links(fringe_event)))
+                           **page_context(invitation, token, item=item, links=services.event_add_links(fringe_event)))
 
 
 @bp.post("/<token>/fringe/<slug>/sign-up")
 def sign_up(token: str, slug: str):
-    invitation = _live(token)
+    invitation = invitation_for_link(token)
     fringe_event = _event(slug)
     form = SignupForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        services.sign_up(invitation, fringe_event)
-    except services.FringeFull as full:
-        db.session.rollback()
-        return render_template("fringe_events/full.html",
-                               **_page(invitation, token, event=fringe_event, message=full.message)), 409
-    except InvalidState as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return _back(token, slug, form.back.data)
-    db.session.commit()
-    flash(f"You're signed up for {fringe_event.title}. We've emailed you the details and a calendar entry.", "success")
+    signed_up = f"You're signed up for {fringe_event.title}. We've emailed you the details and a calendar entry."
+    done = run_action(lambda: services.sign_up(invitation, fringe_event), quiet=services.FringeFull, success=signed_up)
+    if isinstance(done.error, services.FringeFull):
+        context = page_context(invitation, token, event=fringe_event, message=done.error.message)
+        return render_template("fringe_events/full.html", **context), 409
     return _back(token, slug, form.back.data)
 
 
 @bp.post("/<token>/fringe/<slug>/cancel")
 def cancel(token: str, slug: str):
-    invitation = _live(token)
+    invitation = invitation_for_link(token)
     fringe_event = _event(slug)
     form = SignupForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        cancelled = services.cancel_signup(invitation, fringe_event)
-    except InvalidState as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return _back(token, slug, form.back.data)
-    db.session.commit()
-    if cancelled:
-        flash(f"You're no longer signed up for {fringe_event.title}. Your place has gone back for someone else.", "success")
+    given_back = f"You're no longer signed up for {fringe_event.title}. Your place has gone back for someone else."
+    run_action(lambda: services.cancel_signup(invitation, fringe_event), success=lambda cancelled: given_back if cancelled else None)
     return _back(token, slug, form.back.data)
 
 
 @bp.get("/<token>/calendar.ics")
 def calendar(token: str):
     """The personal feed: a stable URL that calendar apps can subscribe to."""
-    invitation = _live(token)
+    invitation = invitation_for_link(token)
     return Response(services.personal_calendar(invitation), content_type=ICS_TYPE,
                     headers={"Content-Disposition": 'attachment; filename="new-horizons.ics"'})
 

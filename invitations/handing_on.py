@@ -44,9 +44,9 @@ def hand_on(invitation: Invitation, colleague: Colleague, now: datetime | None =
     previous_state = transitions.begin(invitation, allowed=HANDABLE)
     email = normalise_email(colleague.email)
     if email == invitation.email:
-        raise ValidationFailed("That's your own email address: please give your colleague's.")
+        raise ValidationFailed("That's your own email address: please give your colleague's.", field="email")
     if find_by_email(email) is not None:
-        raise ValidationFailed(f"{email} has already been invited, so they have a link of their own.")
+        raise ValidationFailed(f"{email} has already been invited, so they have a link of their own.", field="email")
     summit = summit_services.get_summit()
     new = create_invitation(
         InviteeData(email=email, name=colleague.name, organisation=colleague.organisation,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import abort
 from sqlalchemy import select
 
 from app import audit
@@ -12,6 +13,7 @@ from app.urls import external_url
 from invitations import transitions
 from invitations.models import (
     Invitation,
+    InvitationState,
 )
 
 
@@ -20,6 +22,18 @@ def invitation_for_token(token: str) -> Invitation | None:
     if selector is None:
         return None
     return db.session.scalars(select(Invitation).where(Invitation.link_selector == selector)).first()
+
+
+def invitation_for_link(token: str, *, live: bool = True) -> Invitation:
+    """The invitation behind a link, for every page under /i/<token>: a 404 for an unknown or revoked link,
+    which says nothing about whether anyone else exists; and, when the page needs the link `live`, a 410
+    once it has been handed on to a colleague."""
+    invitation = invitation_for_token(token)
+    if invitation is None or invitation.state == InvitationState.REVOKED:
+        abort(404)
+    if live and invitation.state == InvitationState.HANDED_ON:
+        abort(410)
+    return invitation
 
 
 def token_for(invitation: Invitation) -> str:

@@ -22,6 +22,7 @@ from invitations.journey import (  # noqa: F401
     update_details,
 )
 from invitations.links import (  # noqa: F401
+    invitation_for_link,
     invitation_for_token,
     mark_opened,
     personal_url,

@@ -1,15 +1,27 @@
 """The delegate's badge (page, PNG, PDF, offline worker) and the organisers' badge printing and code reissue."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_login import current_user
 
+from app.actions import run_action
 from app.auth.decorators import organiser_required
 from app.badges import builders, services
 from app.badges.forms import PrintForm, ReissueForm, RoleForm
 from app.db import db
-from app.errors import InvalidState
 from app.extensions import personal_link_limit
+from app.security import private_page
 from app.summit.services import find_summit
 from invitations import services as invitation_services
 from invitations.models import Invitation
@@ -18,24 +30,16 @@ bp = Blueprint("badges", __name__)
 admin_bp = Blueprint("badge_admin", __name__, url_prefix="/organiser/badges")
 
 personal_link_limit()(bp)
-
-
-@bp.after_request
-def _private(response):
-    # As every personal page: never in a shared cache, never leaked as a referrer. (The service worker
-    # keeps its own copy of the badge page on the delegate's phone, which no-store does not prevent.)
-    if request.endpoint != "badges.service_worker":
-        response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
+# As every personal page: never in a shared cache, never leaked as a referrer. (The service worker keeps its
+# own copy of the badge page on the delegate's phone, which no-store does not prevent.)
+bp.after_request(private_page)
 
 
 def _holder(token: str) -> Invitation:
     """A live invitation behind the link, or 404: handed-on and revoked invitations have no badge."""
-    invitation = invitation_services.invitation_for_token(token)
+    invitation = invitation_services.invitation_for_link(token, live=False)
     if not services.has_badge(invitation):
-        abort(404)
+        abort(404)  # handed on: the badge went with the place, so this link has none (404, not 410)
     return invitation
 
 
@@ -71,6 +75,7 @@ def service_worker():
 
 
 service_worker.allowed_roles = None  # public, like the static files
+service_worker.keeps_cache_control = True  # no-cache, so the phone fetches a new worker when there is one
 
 
 # --- organisers ----------------------------------------------------------------------------------
@@ -130,15 +135,9 @@ def reissue_code(invitation_id: int):
     form = ReissueForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        services.reissue_code(invitation, actor=current_user)
-    except InvalidState as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return _back(form, invitation)
-    db.session.commit()
-    flash(f"{invitation.name} has a new badge code. Their old badge no longer works: print them a new one "
-          "(it is in “new or changed since the last print”), and their phone badge updates when they next open it.", "success")
+    run_action(lambda: services.reissue_code(invitation, actor=current_user), success=(
+        f"{invitation.name} has a new badge code. Their old badge no longer works: print them a new one "
+        "(it is in “new or changed since the last print”), and their phone badge updates when they next open it."))
     return _back(form, invitation)
 
 
