@@ -1,8 +1,36 @@
-"""Forms shared by every part of the app (the kernel's): one-button actions."""
+"""Forms and fields shared by every part of the app (the kernel's): one-button actions, London-time inputs."""
 from __future__ import annotations
 
+from datetime import timezone
+from typing import Any
+
 from flask_wtf import FlaskForm
+from wtforms import DateTimeLocalField
+
+from app.timefmt import LONDON, input_value
 
 
 class ConfirmForm(FlaskForm):
     """A form with only its CSRF token: for one-button actions."""
+
+
+class LondonDateTimeField(DateTimeLocalField):
+    """A `datetime-local` input in UK wall time (Europe/London, whatever the season), for a UTC column:
+    it shows a stored UTC datetime as London time, and gives back what was typed as an aware UTC datetime."""
+
+    data: Any  # an aware UTC datetime, or None (Any, as every other WTForms field's data)
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("format", "%Y-%m-%dT%H:%M")
+        super().__init__(label, validators, **kwargs)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        return input_value(self.data)
+
+    def process_formdata(self, valuelist) -> None:
+        super().process_formdata(valuelist)
+        wall_time = self.data  # naive, as typed
+        if wall_time is not None:
+            self.data = wall_time.replace(tzinfo=LONDON).astimezone(timezone.utc)

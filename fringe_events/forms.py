@@ -2,8 +2,23 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, HiddenField, IntegerField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms import (
+    HiddenField,
+    IntegerField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
+
+from app.forms import LondonDateTimeField
 
 OPTIONAL_LINE = [Optional(), Length(max=200, message="Keep this under 200 characters.")]
 
@@ -19,10 +34,8 @@ class EventForm(FlaskForm):
     venue = StringField("Venue", validators=[DataRequired(message="Enter the venue."), Length(max=200)])
     address = StringField("Address", validators=[Optional(), Length(max=400)],
                           description="With the postcode, so that maps and calendars find it.")
-    starts_at = DateTimeLocalField("Starts (UK time)", format="%Y-%m-%dT%H:%M",
-                                   validators=[InputRequired(message="Enter when the event starts.")])
-    ends_at = DateTimeLocalField("Ends (UK time)", format="%Y-%m-%dT%H:%M",
-                                 validators=[InputRequired(message="Enter when the event ends.")])
+    starts_at = LondonDateTimeField("Starts (UK time)", validators=[InputRequired(message="Enter when the event starts.")])
+    ends_at = LondonDateTimeField("Ends (UK time)", validators=[InputRequired(message="Enter when the event ends.")])
     capacity = IntegerField("Places", validators=[Optional(), NumberRange(min=0, max=10000, message="Enter a number from 0 to 10,000.")],
                             description="Leave blank for no limit.")
 

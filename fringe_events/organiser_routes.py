@@ -1,26 +1,19 @@
 """Organisers' screens for the fringe programme: events, changes, cancellations and attendance lists."""
 from __future__ import annotations
 
-from datetime import timezone
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from app.actions import run_action
 from app.auth.decorators import organiser_required
 from app.db import db
-from app.errors import DomainError
-from app.timefmt import LONDON, local
+from app.forms import ConfirmForm
 from fringe_events import services
 from fringe_events.forms import AttendanceForm, CancelEventForm, EventForm, PersonForm
 from fringe_events.models import FringeEvent
-from app.forms import ConfirmForm
 from invitations.services import get_invitation
 
 bp = Blueprint("fringe_organiser", __name__, url_prefix="/organiser/fringe")
-
-
-def _utc(value):
-    return value.replace(tzinfo=LONDON).astimezone(timezone.utc)
 
 
 def _data(form: EventForm) -> services.EventData:
@@ -28,18 +21,8 @@ def _data(form: EventForm) -> services.EventData:
         title=form.title.data or "", venue=form.venue.data or "", address=form.address.data or "",
         description=form.description.data or "", theme=form.theme.data or "",
         host_organisation=form.host_organisation.data or "", host_lead=form.host_lead.data or "",
-        starts_at=_utc(form.starts_at.data), ends_at=_utc(form.ends_at.data), capacity=form.capacity.data,
+        starts_at=form.starts_at.data, ends_at=form.ends_at.data, capacity=form.capacity.data,
     )
-
-
-def _field_for(form: EventForm, message: str):
-    if "capacity" in message:
-        return form.capacity
-    if "end" in message:
-        return form.ends_at
-    if "venue" in message:
-        return form.venue
-    return form.title
 
 
 def _changes_sentence(outcome: services.EventUpdate) -> str:
@@ -47,6 +30,14 @@ def _changes_sentence(outcome: services.EventUpdate) -> str:
     told = f"We've emailed the {outcome.notified} {'person' if outcome.notified == 1 else 'people'} signed up an updated calendar entry." \
         if outcome.notified else "Nobody is signed up yet, so nobody needed telling."
     return f"What changed: {moved}. {told}"
+
+
+def _added(event: FringeEvent) -> str:
+    return f"{event.title} is added to the programme. Invitees can sign up for it from their link."
+
+
+def _saved(outcome: services.EventUpdate) -> str:
+    return "Saved. " + (_changes_sentence(outcome) if outcome.changes else "The time and place are unchanged, so nobody was emailed.")
 
 
 @bp.get("/")
@@ -60,15 +51,9 @@ def index():
 def new_event():
     form = EventForm()
     if form.validate_on_submit():
-        try:
-            event = services.create_event(_data(form), actor=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            _field_for(form, error.message).errors.append(error.message)
-        else:
-            db.session.commit()
-            flash(f"{event.title} is added to the programme. Invitees can sign up for it from their link.", "success")
-            return redirect(url_for(".event", event_id=event.id))
+        done = run_action(lambda: services.create_event(_data(form), actor=current_user), form=form, success=_added)
+        if done.ok:
+            return redirect(url_for(".event", event_id=done.value.id))
     status = 422 if form.is_submitted() else 200
     return render_template("fringe_events/organiser_form.html", form=form, event=None), status
 
@@ -88,19 +73,10 @@ def event(event_id: int):
 def edit_event(event_id: int):
     fringe_event = services.get_event(event_id)
     form = EventForm(obj=fringe_event)
-    if not form.is_submitted():
-        form.starts_at.data = local(fringe_event.starts_at).replace(tzinfo=None)
-        form.ends_at.data = local(fringe_event.ends_at).replace(tzinfo=None)
     if form.validate_on_submit():
-        try:
-            outcome = services.update_event(fringe_event, _data(form), actor=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            _field_for(form, error.message).errors.append(error.message)
-        else:
-            db.session.commit()
-            flash("Saved. " + (_changes_sentence(outcome) if outcome.changes else "The time and place are unchanged, so nobody was emailed."),
-                  "success")
+        done = run_action(lambda: services.update_event(fringe_event, _data(form), actor=current_user), form=form,
+                          success=_saved)
+        if done.ok:
             return redirect(url_for(".event", event_id=fringe_event.id))
     status = 422 if form.is_submitted() else 200
     return render_template("fringe_events/organiser_form.html", form=form, event=fringe_event), status
@@ -112,14 +88,8 @@ def cancel_event(event_id: int):
     fringe_event = services.get_event(event_id)
     form = CancelEventForm()
     if form.validate_on_submit():
-        try:
-            outcome = services.cancel_event(fringe_event, reason=form.reason.data or "", actor=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(f"{fringe_event.title} is cancelled. " + _changes_sentence(outcome), "success")
+        run_action(lambda: services.cancel_event(fringe_event, reason=form.reason.data or "", actor=current_user),
+                   success=lambda outcome: f"{fringe_event.title} is cancelled. " + _changes_sentence(outcome))
         return redirect(url_for(".event", event_id=fringe_event.id))
     status = 422 if form.is_submitted() else 200
     return render_template("fringe_events/organiser_cancel.html", form=form, event=fringe_event), status
@@ -131,14 +101,8 @@ def reinstate_event(event_id: int):
     fringe_event = services.get_event(event_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        outcome = services.reinstate_event(fringe_event, actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(f"{fringe_event.title} is back on. " + _changes_sentence(outcome), "success")
+    run_action(lambda: services.reinstate_event(fringe_event, actor=current_user),
+               success=lambda outcome: f"{fringe_event.title} is back on. " + _changes_sentence(outcome))
     return redirect(url_for(".event", event_id=fringe_event.id))
 
 
@@ -163,15 +127,11 @@ def mark_attendance(event_id: int):
     form = AttendanceForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        recorded = services.mark_attended(fringe_event, form.attended.data or [], by=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    done = run_action(lambda: services.mark_attended(fringe_event, form.attended.data or [], by=current_user))
+    if not done.ok:
         return redirect(url_for(".attendance", event_id=event_id))
-    db.session.commit()
-    if recorded:
-        flash(f"{recorded} {'person' if recorded == 1 else 'people'} marked as attended.", "success")
+    if done.value:
+        flash(f"{done.value} {'person' if done.value == 1 else 'people'} marked as attended.", "success")
     else:
         flash("Nobody new was ticked, so nothing changed.", "info")
     return redirect(url_for(".attendance", event_id=event_id, q=request.args.get("q") or None))
@@ -193,6 +153,22 @@ def undo_attendance(event_id: int):
     return redirect(url_for(".attendance", event_id=event_id, q=request.args.get("q") or None))
 
 
+def _walked_in(person, attendance, created: bool) -> None:
+    if not created:
+        flash(f"{person.name} was already recorded as attending.", "info")
+    elif attendance.walk_in:
+        flash(f"{person.name} is recorded as a walk-in.", "success")
+    else:
+        flash(f"{person.name} was signed up, and is now marked as attended.", "success")
+
+
+def _walk_in_page(fringe_event: FringeEvent, form: PersonForm):
+    q = (request.args.get("q") or "").strip()
+    people = services.search_invitees(q)
+    return render_template("fringe_events/organiser_walk_in.html", event=fringe_event, form=form, q=q, people=people,
+                           attended=services.attended_ids(fringe_event, [p.id for p in people]))
+
+
 @bp.route("/<int:event_id>/walk-in", methods=["GET", "POST"])
 @organiser_required
 def walk_in(event_id: int):
@@ -200,23 +176,11 @@ def walk_in(event_id: int):
     form = PersonForm()
     if form.validate_on_submit():
         person = get_invitation(form.invitation_id.data)
-        try:
-            attendance, created = services.record_walk_in(fringe_event, person, by=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
+        done = run_action(lambda: services.record_walk_in(fringe_event, person, by=current_user))
+        if not done.ok:
             return redirect(url_for(".walk_in", event_id=event_id))
-        db.session.commit()
-        if not created:
-            flash(f"{person.name} was already recorded as attending.", "info")
-        elif attendance.walk_in:
-            flash(f"{person.name} is recorded as a walk-in.", "success")
-        else:
-            flash(f"{person.name} was signed up, and is now marked as attended.", "success")
+        _walked_in(person, *done.value)
         return redirect(url_for(".attendance", event_id=event_id))
     if form.is_submitted():
         abort(400)
-    q = (request.args.get("q") or "").strip()
-    people = services.search_invitees(q)
-    return render_template("fringe_events/organiser_walk_in.html", event=fringe_event, form=form, q=q, people=people,
-                           attended=services.attended_ids(fringe_event, [p.id for p in people]))
+    return _walk_in_page(fringe_event, form)

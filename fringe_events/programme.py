@@ -65,18 +65,18 @@ def _unique_slug(title: str) -> str:
 
 def _check(data: EventData, places_taken: int = 0) -> None:
     if not data.title.strip():
-        raise ValidationFailed("Give the event a title.")
+        raise ValidationFailed("Give the event a title.", field="title")
     if not data.venue.strip():
-        raise ValidationFailed("Give the event a venue.")
+        raise ValidationFailed("Give the event a venue.", field="venue")
     if data.ends_at <= data.starts_at:
-        raise ValidationFailed("The event must end after it starts.")
+        raise ValidationFailed("The event must end after it starts.", field="ends_at")
     if data.capacity is not None:
         if data.capacity < 0:
-            raise ValidationFailed("The capacity cannot be negative.")
+            raise ValidationFailed("The capacity cannot be negative.", field="capacity")
         if data.capacity < places_taken:
             raise ValidationFailed(
                 f"The capacity cannot go below the {places_taken} people already signed up. "
-                "Leave it blank for no limit."
+                "Leave it blank for no limit.", field="capacity"
             )
 
 

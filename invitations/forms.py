@@ -5,7 +5,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    DateTimeLocalField,
     EmailField,
     HiddenField,
     IntegerField,
@@ -21,6 +20,8 @@ from wtforms.validators import (
     NumberRange,
     Optional,
 )
+
+from app.forms import LondonDateTimeField
 
 NAME = [DataRequired(message="Enter your full name."), Length(max=200, message="Keep the name under 200 characters.")]
 ORG = [DataRequired(message="Enter your organisation."), Length(max=200, message="Keep the organisation under 200 characters.")]
@@ -84,14 +85,12 @@ class SummitForm(FlaskForm):
                             description="One or two sentences shown on every delegate's page.")
     venue = StringField("Venue", validators=[DataRequired(message="Enter the venue."), Length(max=200)])
     address = StringField("Address", validators=[DataRequired(message="Enter the venue's address."), Length(max=400)])
-    starts_at = DateTimeLocalField("Starts (UK time)", format="%Y-%m-%dT%H:%M",
-                                   validators=[InputRequired(message="Enter when the summit starts.")])
-    ends_at = DateTimeLocalField("Ends (UK time)", format="%Y-%m-%dT%H:%M",
-                                 validators=[InputRequired(message="Enter when the summit ends.")])
-    registration_opens_at = DateTimeLocalField("Registration opens (UK time)", format="%Y-%m-%dT%H:%M",
-                                               validators=[Optional()], description="Leave blank to open now.")
-    registration_closes_at = DateTimeLocalField("Registration closes (UK time)", format="%Y-%m-%dT%H:%M",
-                                                validators=[Optional()], description="Leave blank to keep it open until the day.")
+    starts_at = LondonDateTimeField("Starts (UK time)", validators=[InputRequired(message="Enter when the summit starts.")])
+    ends_at = LondonDateTimeField("Ends (UK time)", validators=[InputRequired(message="Enter when the summit ends.")])
+    registration_opens_at = LondonDateTimeField("Registration opens (UK time)", validators=[Optional()],
+                                                description="Leave blank to open now.")
+    registration_closes_at = LondonDateTimeField("Registration closes (UK time)", validators=[Optional()],
+                                                 description="Leave blank to keep it open until the day.")
     capacity = IntegerField("Capacity (hard cap)", validators=[InputRequired(message="Enter the capacity."),
                                                                NumberRange(min=0, max=100000, message="Enter a number from 0 to 100,000.")])
     target = IntegerField("Target", validators=[InputRequired(message="Enter the target."),

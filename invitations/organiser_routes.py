@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import timezone
 
 from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -19,16 +19,15 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from app import audit
+from app.actions import run_action
 from app.audit import AuditEvent
 from app.auth.decorators import organiser_required
 from app.auth.models import Role, User
 from app.csv_export import to_csv
 from app.db import db
-from app.errors import DomainError
 from app.forms import ConfirmForm
 from app.mail.models import OutboxMessage
 from app.summit import services as summit_services
-from app.timefmt import LONDON, input_value, local
 from invitations import dashboards, services
 from invitations.csv_import import parse_invitations_csv
 from invitations.forms import ImportConfirmForm, ImportForm, InvitationForm, SummitForm
@@ -123,15 +122,10 @@ def _invitee_data(form: InvitationForm) -> services.InviteeData:
 def new_invitation():
     form = _invitation_form()
     if form.validate_on_submit():
-        try:
-            invitation = services.create_invitation(_invitee_data(form), actor=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            form.email.errors.append(error.message)
-        else:
-            db.session.commit()
-            flash(f"{invitation.name} is invited. Their invitation has not been emailed yet.", "success")
-            return redirect(url_for(".invitation", invitation_id=invitation.id))
+        done = run_action(lambda: services.create_invitation(_invitee_data(form), actor=current_user), form=form,
+                          success=lambda new: f"{new.name} is invited. Their invitation has not been emailed yet.")
+        if done.ok:
+            return redirect(url_for(".invitation", invitation_id=done.value.id))
     status = 422 if form.is_submitted() else 200
     return render_template("organiser/invitation_form.html", form=form, invitation=None), status
 
@@ -156,14 +150,9 @@ def edit_invitation(invitation_id: int):
     inv = services.get_invitation(invitation_id)
     form = _invitation_form(inv)
     if form.validate_on_submit():
-        try:
-            services.update_invitation(inv, _invitee_data(form), actor=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            form.email.errors.append(error.message)
-        else:
-            db.session.commit()
-            flash("Saved.", "success")
+        done = run_action(lambda: services.update_invitation(inv, _invitee_data(form), actor=current_user), form=form,
+                          success="Saved.")
+        if done.ok:
             return redirect(url_for(".invitation", invitation_id=inv.id))
     status = 422 if form.is_submitted() else 200
     return render_template("organiser/invitation_form.html", form=form, invitation=inv), status
@@ -209,6 +198,22 @@ def _champion_map() -> dict[str, int]:
     return {u.email: u.id for u in _leaders()}
 
 
+def _already_invited(emails: list[str]) -> set[str]:
+    """Which of these addresses already have an invitation (the preview marks them as updates)."""
+    existing: set[str] = set()
+    for start in range(0, len(emails), 500):
+        existing.update(db.session.scalars(select(Invitation.email).where(Invitation.email.in_(emails[start:start + 500]))))
+    return existing
+
+
+def _posted_csv(form: ImportConfirmForm) -> bytes:
+    """The file the organiser previewed, carried back in the confirm form; a 400 if it isn't one."""
+    try:
+        return base64.b64decode(form.payload.data, validate=True)
+    except (binascii.Error, ValueError):
+        abort(400)
+
+
 @bp.route("/invitations/import", methods=["GET", "POST"])
 @organiser_required
 def import_invitations():
@@ -218,11 +223,7 @@ def import_invitations():
         return render_template("organiser/import.html", form=form, result=None), status
     data = form.file.data.read()
     result = parse_invitations_csv(data, _champion_map().keys())
-    existing = set()
-    if result.ok:
-        emails = [row.email for row in result.rows]
-        for start in range(0, len(emails), 500):
-            existing.update(db.session.scalars(select(Invitation.email).where(Invitation.email.in_(emails[start:start + 500]))))
+    existing = _already_invited([row.email for row in result.rows]) if result.ok else set()
     confirm = ImportConfirmForm(payload=base64.b64encode(data).decode())
     status = 200 if result.ok else 422
     return render_template("organiser/import.html", form=form, result=result, confirm=confirm, existing=existing,
@@ -235,12 +236,8 @@ def confirm_import():
     form = ImportConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        data = base64.b64decode(form.payload.data, validate=True)
-    except (binascii.Error, ValueError):
-        abort(400)
     champions = _champion_map()
-    result = parse_invitations_csv(data, champions.keys())
+    result = parse_invitations_csv(_posted_csv(form), champions.keys())
     if not result.ok:
         # Something changed since the preview (a champion removed, say): show the errors, import nothing.
         flash("The file no longer checks out, so nothing was imported. See the problems below.", "error")
@@ -251,42 +248,38 @@ def confirm_import():
     return redirect(url_for(".invitations"))
 
 
+def _change_summit(form: SummitForm) -> services.SummitChange:
+    outcome = services.change_summit(
+        name=form.name.data, tagline=form.tagline.data or "", venue=form.venue.data, address=form.address.data,
+        starts_at=form.starts_at.data, ends_at=form.ends_at.data,
+        registration_opens_at=form.registration_opens_at.data, registration_closes_at=form.registration_closes_at.data,
+        clear_opens=form.registration_opens_at.data is None, clear_closes=form.registration_closes_at.data is None,
+        capacity=form.capacity.data, target=form.target.data, offer_hold_hours=form.offer_hold_hours.data,
+    )
+    audit.record("summit.configured", actor=current_user, changes=outcome.changes, notified=outcome.notified)
+    return outcome
+
+
+def _summit_saved(outcome: services.SummitChange) -> str:
+    if not outcome.changes:
+        return "The summit's settings are saved."
+    changed = "".join(f" {label}: {before} → {after}." for label, before, after in outcome.changes)
+    told = (f" We've emailed the {outcome.notified} registered delegate{'s' if outcome.notified != 1 else ''} "
+            "an updated calendar entry." if outcome.notified else " Nobody is registered yet, so nobody needed telling.")
+    return f"The summit's settings are saved. What changed:{changed}{told}"
+
+
 @bp.route("/summit", methods=["GET", "POST"])
 @organiser_required
 def summit_settings():
     summit = summit_services.get_summit()
     form = SummitForm(obj=summit)
-    if not form.is_submitted():
-        for field in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at"):
-            value = getattr(summit, field)
-            getattr(form, field).data = local(value).replace(tzinfo=None) if value else None
     if form.validate_on_submit():
-        def utc(value):
-            return value.replace(tzinfo=LONDON).astimezone(timezone.utc) if value else None
-
-        try:
-            outcome = services.change_summit(
-                name=form.name.data, tagline=form.tagline.data or "", venue=form.venue.data, address=form.address.data,
-                starts_at=utc(form.starts_at.data), ends_at=utc(form.ends_at.data),
-                registration_opens_at=utc(form.registration_opens_at.data),
-                registration_closes_at=utc(form.registration_closes_at.data),
-                clear_opens=form.registration_opens_at.data is None, clear_closes=form.registration_closes_at.data is None,
-                capacity=form.capacity.data, target=form.target.data, offer_hold_hours=form.offer_hold_hours.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            field = getattr(error, "field", None)
-            (form[field] if field in form else form.name).errors.append(error.message)
-        else:
-            audit.record("summit.configured", actor=current_user, changes=outcome.changes, notified=outcome.notified)
-            db.session.commit()
-            changed = "".join(f" {label}: {before} → {after}." for label, before, after in outcome.changes)
-            told = (f" We've emailed the {outcome.notified} registered delegate{'s' if outcome.notified != 1 else ''} "
-                    "an updated calendar entry." if outcome.notified else " Nobody is registered yet, so nobody needed telling.")
-            flash("The summit's settings are saved." + (f" What changed:{changed}{told}" if outcome.changes else ""), "success")
+        done = run_action(lambda: _change_summit(form), form=form, success=_summit_saved)
+        if done.ok:
             return redirect(url_for(".summit_settings"))
     status = 422 if form.is_submitted() else 200
-    return render_template("organiser/summit.html", form=form, summit=summit, input_value=input_value), status
+    return render_template("organiser/summit.html", form=form, summit=summit), status
 
 
 @bp.get("/waiting-list")
@@ -315,8 +308,6 @@ def send_all():
 @bp.route("/reminders", methods=["GET", "POST"])
 @organiser_required
 def reminders():
-    from flask import current_app
-
     min_days = current_app.config["REMINDER_MIN_DAYS"]
     form = ConfirmForm()
     if form.validate_on_submit():

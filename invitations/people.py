@@ -44,7 +44,7 @@ def find_by_email(email: str) -> Invitation | None:
 def create_invitation(data: InviteeData, *, actor=None, substitute_for: Invitation | None = None) -> Invitation:
     email = normalise_email(data.email)
     if find_by_email(email) is not None:
-        raise ValidationFailed(f"{email} has already been invited; each person has one invitation.")
+        raise ValidationFailed(f"{email} has already been invited; each person has one invitation.", field="email")
     invitation = Invitation(
         email=email,
         name=data.name.strip(),
@@ -69,7 +69,7 @@ def update_invitation(invitation: Invitation, data: InviteeData, *, actor=None) 
     if email != invitation.email:
         other = find_by_email(email)
         if other is not None and other.id != invitation.id:
-            raise ValidationFailed(f"{email} already has an invitation of its own.")
+            raise ValidationFailed(f"{email} already has an invitation of its own.", field="email")
     before = {"email": invitation.email, "name": invitation.name, "organisation": invitation.organisation,
               "job_title": invitation.job_title, "champion_id": invitation.champion_id}
     if email != invitation.email:
