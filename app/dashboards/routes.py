@@ -19,6 +19,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from app.actions import run_action
 from app.auth.decorators import organiser_required, roles_required
 from app.auth.models import Role
 from app.csv_export import to_csv
@@ -72,14 +73,8 @@ def nudge(invitation_id: int):
     if request.method == "GET":
         form.message.data = chasing.default_nudge_message(invitation, current_user)
     elif form.validate_on_submit():
-        try:
-            chasing.nudge(invitation, current_user, form.message.data)
-        except chasing.NudgeRefused as refused:
-            db.session.rollback()
-            flash(refused.message, "error")
-            return redirect(url_for(".leader_home", _anchor=f"person-{invitation_id}"), 303)
-        db.session.commit()
-        flash(f"Your nudge to {invitation.name} is on its way. Any reply comes straight to you.", "success")
+        run_action(lambda: chasing.nudge(invitation, current_user, form.message.data), errors=chasing.NudgeRefused,
+                   success=f"Your nudge to {invitation.name} is on its way. Any reply comes straight to you.")
         return redirect(url_for(".leader_home", _anchor=f"person-{invitation_id}"), 303)
     status = 422 if form.is_submitted() else 200
     return render_template("dashboards/nudge.html", invitation=invitation, form=form, refusal=refusal,
@@ -152,6 +147,13 @@ def _invitations_list_url(target: str | None) -> str:
     return base + (f"?{parts.query}" if parts.query else "")
 
 
+def _assigned(changed: int, form: AssignChampionForm) -> str:
+    if form.champion_id.data:
+        who = dict(form.champion_id.choices).get(form.champion_id.data, "")
+        return f"{changed} invitation{'s' if changed != 1 else ''} now championed by {who}."
+    return f"{changed} invitation{'s' if changed != 1 else ''} no longer {'have' if changed != 1 else 'has'} a champion."
+
+
 @bp.post("/organiser/champions/assign")
 @organiser_required
 def assign_champion():
@@ -169,12 +171,32 @@ def assign_champion():
         return redirect(back, 303)
     changed = chasing.assign_champion(ids, form.champion_id.data or None, actor=current_user)
     db.session.commit()
-    who = dict(form.champion_id.choices).get(form.champion_id.data, "")
-    if form.champion_id.data:
-        flash(f"{changed} invitation{'s' if changed != 1 else ''} now championed by {who}.", "success")
-    else:
-        flash(f"{changed} invitation{'s' if changed != 1 else ''} no longer {'have' if changed != 1 else 'has'} a champion.", "success")
+    flash(_assigned(changed, form), "success")
     return redirect(back, 303)
+
+
+def _posted_mapping(organisations: list[tuple[str, int]], leaders) -> dict[str, int]:
+    """Each row of the form posts one organisation and one choice ("" leaves it as it is): the rows that
+    name an organisation on the page and a leader."""
+    known = {org for org, _ in organisations}
+    leader_ids = {u.id for u in leaders}
+    return {org: int(choice) for org, choice in zip(request.form.getlist("organisation"), request.form.getlist("leader_id"))
+            if org in known and choice.isdigit() and int(choice) in leader_ids}
+
+
+def _suggested_leaders(organisations: list[tuple[str, int]], leaders) -> dict[str, int | None]:
+    """For each organisation, the first leader who works there (its name matched ignoring case and outer spaces), if any."""
+    by_org: dict[str, int] = {}
+    for leader in leaders:
+        if leader.organisation:
+            by_org.setdefault(leader.organisation.strip().lower(), leader.id)
+    return {org: by_org.get(org.strip().lower()) for org, _ in organisations}
+
+
+def _mapped(applied: dict[str, int]) -> str:
+    total = sum(applied.values())
+    return (f"{total} invitation{'s' if total != 1 else ''} in {len(applied)} organisation"
+            f"{'s' if len(applied) != 1 else ''} now {'have' if total != 1 else 'has'} a champion.")
 
 
 @bp.route("/organiser/champions", methods=["GET", "POST"])
@@ -185,30 +207,18 @@ def champions():
     organisations = chasing.organisations_without_champion()
     leaders = queries.leaders()
     if form.validate_on_submit():
-        known = {org for org, _ in organisations}
-        leader_ids = {u.id for u in leaders}
-        # Each row of the form posts one organisation and one choice ("" leaves it as it is).
-        mapping = {org: int(choice) for org, choice in zip(request.form.getlist("organisation"),
-                                                          request.form.getlist("leader_id"))
-                   if org in known and choice.isdigit() and int(choice) in leader_ids}
+        mapping = _posted_mapping(organisations, leaders)
         if not mapping:
             flash("Choose a leader for at least one organisation.", "error")
             return redirect(url_for(".champions"), 303)
         applied = chasing.apply_organisation_mapping(mapping, actor=current_user)
         db.session.commit()
-        total = sum(applied.values())
-        flash(f"{total} invitation{'s' if total != 1 else ''} in {len(applied)} organisation"
-              f"{'s' if len(applied) != 1 else ''} now {'have' if total != 1 else 'has'} a champion.", "success")
+        flash(_mapped(applied), "success")
         return redirect(url_for(".champions"), 303)
     if form.is_submitted():
         abort(400)
-    by_org = {}
-    for leader in leaders:
-        if leader.organisation:
-            by_org.setdefault(leader.organisation.strip().lower(), leader.id)
-    suggestions = {org: by_org.get(org.strip().lower()) for org, _ in organisations}
     return render_template("dashboards/champions.html", form=form, organisations=organisations, leaders=leaders,
-                           suggestions=suggestions)
+                           suggestions=_suggested_leaders(organisations, leaders))
 
 
 # --- exports ---------------------------------------------------------------------------------
