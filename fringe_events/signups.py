@@ -87,7 +87,7 @@ def sign_up(invitation: Invitation, event: FringeEvent, now: datetime | None = N
             db.session.refresh(existing)
             if existing.state == SignupState.CONFIRMED:
                 return existing
-            raise InvalidState("That didn't go through. Please try again.")
+            raise InvalidState("That didn't go through. Please try again.") from None
     else:
         # Re-joining after cancelling reuses the row (one sign-up per person and event, invariant 2).
         rejoined = changed(db.session.execute(

@@ -62,7 +62,7 @@ def _when(value: str | None):
     try:
         return parse_local(value)
     except ValueError:
-        raise click.BadParameter(f"'{value}' is not a date and time; use e.g. 2026-10-14T09:30 (UK time).")
+        raise click.BadParameter(f"'{value}' is not a date and time; use e.g. 2026-10-14T09:30 (UK time).") from None
 
 
 @summit_cli.command("configure")
@@ -87,7 +87,7 @@ def configure(capacity, target, name, venue, address, starts, ends, opens, close
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
-        raise click.ClickException(error.message)
+        raise click.ClickException(error.message) from error
     click.echo(f"{summit.name}: capacity {summit.capacity}, target {summit.target}, {summit.places_taken} places taken.")
 
 
@@ -99,7 +99,7 @@ def status():
         db.session.commit()
         click.echo(json.dumps(dashboards.summit_status()))
     except DomainError as error:
-        raise click.ClickException(error.message)
+        raise click.ClickException(error.message) from error
 
 
 @summit_cli.command("expire-offers")
@@ -126,5 +126,5 @@ def anonymise(days):
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
-        raise click.ClickException(error.message)
+        raise click.ClickException(error.message) from error
     click.echo(f"Anonymised {count} invitation(s) untouched for {days} days or more.")

@@ -32,7 +32,7 @@ def create(email, role, name, organisation):
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
-        raise click.ClickException(error.message)
+        raise click.ClickException(error.message) from error
     click.echo(f"Created {user.role.value} {user.email}.")
 
 

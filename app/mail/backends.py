@@ -89,10 +89,10 @@ class SendGridBackend:
             body = _short(getattr(error, "body", b""))
             if status == 429 or status >= 500:
                 headers = getattr(error, "headers", None) or {}
-                raise TemporaryFailure(f"SendGrid answered {status}: {body}", _retry_after(headers))
-            raise PermanentFailure(f"SendGrid refused the message ({status}): {body}")
+                raise TemporaryFailure(f"SendGrid answered {status}: {body}", _retry_after(headers)) from error
+            raise PermanentFailure(f"SendGrid refused the message ({status}): {body}") from error
         except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as error:
-            raise TemporaryFailure(f"Could not reach SendGrid: {error}")
+            raise TemporaryFailure(f"Could not reach SendGrid: {error}") from error
         return response.headers.get("X-Message-Id", "") or f"sendgrid-{message.id}"
 
 

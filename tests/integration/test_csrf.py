@@ -9,7 +9,7 @@ from app.mail.models import OutboxMessage
 from invitations.models import Invitation, InvitationState, Registration
 from tests import factories as f
 from tests.factories import link, fresh
-from tests.conftest import csrf_from, make_app
+from tests.conftest import FreshSessionClient, csrf_from, make_app
 
 S = InvitationState
 REGISTRATION_FORM = {"name": "Ada Lovelace", "organisation": "Analytical Engines", "job_title": "",
@@ -24,8 +24,6 @@ def csrf_app(tmp_path):
         yield application
         db.engine.dispose()
 
-
-from tests.conftest import FreshSessionClient
 
 
 @pytest.fixture

@@ -172,7 +172,7 @@ def test_a_dead_workers_claim_is_picked_up_again(kind, tmp_path, standin):
     app = sendgrid_app(kind, tmp_path, standin, MAIL_CLAIM_LEASE_SECONDS=60)
     with app.app_context():
         f.summit()
-        for n in range(5):
+        for _ in range(5):
             services.send_invitation(f.invitation())
         db.session.commit()
         # Worker A claims the batch and dies before sending anything.

@@ -75,7 +75,7 @@ def summit_under_way(staff):
     db.session.add(event)
     db.session.commit()
     people = {}
-    for k, (name, org, sector, champion) in enumerate([
+    for name, org, sector, champion in ([
         ("Ada Lovelace", "Ipswich Borough Council", "Local government", lena),
         ("Grace Hopper", "Ipswich Borough Council", "Local government", lena),
         ("Alan Turing", "Suffolk PCT", "Health", mo),

@@ -34,7 +34,7 @@ def test_420_unique_lowercase_emails():
 
 def test_champions_are_leaders_with_balanced_load():
     invitees = generate_invitees()
-    leader_emails = {l.email for l in LEADERS}
+    leader_emails = {leader.email for leader in LEADERS}
     assert all(i.champion_email in leader_emails for i in invitees)
     load = Counter(i.champion_email for i in invitees)
     for email in leader_emails:
