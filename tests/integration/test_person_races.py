@@ -25,6 +25,7 @@ from app.auth.models import Role
 from app.db import Base, db, utcnow
 from app.mail.models import OutboxMessage
 from app.summit.models import Summit
+from app.timefmt import input_value
 from invitations import services
 from invitations.models import Invitation, WaitlistEntry
 from tests import factories as f
@@ -151,9 +152,8 @@ _colleagues = itertools.count(1)
 
 
 def _summit_form(summit: Summit, capacity: int) -> dict:
-    london = lambda value: value.astimezone(services.summit_services.LONDON).strftime("%Y-%m-%dT%H:%M")  # noqa: E731
     return {"name": summit.name, "tagline": summit.tagline, "venue": summit.venue, "address": summit.address,
-            "starts_at": london(summit.starts_at), "ends_at": london(summit.ends_at),
+            "starts_at": input_value(summit.starts_at), "ends_at": input_value(summit.ends_at),
             "registration_opens_at": "", "registration_closes_at": "", "capacity": capacity,
             "target": min(summit.target, capacity), "offer_hold_hours": summit.offer_hold_hours}
 
