@@ -76,7 +76,8 @@ def hand_on(invitation: Invitation, colleague: Colleague, now: datetime | None =
         "colleague_invited", to_email=new.email, to_name=new.name, invitation_id=new.id,
         subject=f"{invitation.name} has passed their New Horizons invitation to you",
         context={**context, "original": invitation, "had_place": new.state == S.REGISTERED,
-                 "offer_expires_at": new.waitlist_entry.offer_expires_at if new.state == S.OFFERED else None,
+                 "offer_expires_at": new.waitlist_entry.offer_expires_at
+                 if new.state == S.OFFERED and new.waitlist_entry is not None else None,
                  "waiting": new.state == S.WAITLISTED},
     )
     enqueue(

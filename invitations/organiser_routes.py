@@ -73,7 +73,7 @@ def _filtered_invitations():
 @organiser_required
 def invitations():
     query = _filtered_invitations()
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     rows = db.session.scalars(
         query.order_by(Invitation.name, Invitation.id).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)

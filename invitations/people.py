@@ -110,8 +110,8 @@ def import_invitees(rows, champions_by_email: dict[str, int], *, actor=None) -> 
     created = updated = 0
     for row in rows:
         champion_id = champions_by_email.get(row.champion_email) if row.champion_email else None
-        inv = existing.get(row.email)
-        if inv is None:
+        known = existing.get(row.email)
+        if known is None:
             inv = Invitation(
                 email=row.email, name=row.name, organisation=row.organisation, job_title=row.job_title,
                 champion_id=champion_id, state=S.INVITED, link_selector=new_link_selector(), code=new_badge_code(),
@@ -122,11 +122,11 @@ def import_invitees(rows, champions_by_email: dict[str, int], *, actor=None) -> 
         else:
             changed = False
             for field, value in (("name", row.name), ("organisation", row.organisation), ("job_title", row.job_title)):
-                if getattr(inv, field) != value:
-                    setattr(inv, field, value)
+                if getattr(known, field) != value:
+                    setattr(known, field, value)
                     changed = True
-            if row.champion_email and inv.champion_id != champion_id:
-                inv.champion_id = champion_id
+            if row.champion_email and known.champion_id != champion_id:
+                known.champion_id = champion_id
                 changed = True
             updated += int(changed)
     db.session.flush()

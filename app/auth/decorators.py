@@ -1,6 +1,7 @@
 """Every staff route names the roles that may use it."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
 
 from flask import abort
@@ -8,6 +9,11 @@ from flask_login import current_user
 
 from app.auth.models import Role
 from app.extensions import login_manager
+
+
+def mark(view: Callable, **marks: object) -> None:
+    """Set attributes on a view that tests and hooks read (allowed_roles, keeps_cache_control)."""
+    view.__dict__.update(marks)
 
 
 def roles_required(*roles: Role):

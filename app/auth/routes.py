@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth import services
+from app.auth.decorators import mark
 from app.auth.forms import SignInForm
 from app.auth.models import Role, User
 from app.db import db
@@ -65,4 +66,4 @@ def sign_out():
     return redirect(url_for("auth.sign_in"))
 
 
-sign_in.allowed_roles = None  # public
+mark(sign_in, allowed_roles=None)  # public

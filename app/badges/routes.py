@@ -16,7 +16,7 @@ from flask import (
 from flask_login import current_user
 
 from app.actions import run_action
-from app.auth.decorators import organiser_required
+from app.auth.decorators import mark, organiser_required
 from app.badges import builders, services
 from app.badges.forms import PrintForm, ReissueForm, RoleForm
 from app.db import db
@@ -69,13 +69,13 @@ def pdf(token: str):
 @bp.get("/badge-sw.js")
 def service_worker():
     """The badge page's offline copy. Served from the root so it may control /i/<token>/badge (its scope)."""
-    response = send_from_directory(current_app.static_folder, "js/badge-sw.js", mimetype="text/javascript", max_age=0)
+    response = send_from_directory(current_app.static_folder or "static", "js/badge-sw.js", mimetype="text/javascript", max_age=0)
     response.headers["Cache-Control"] = "no-cache"
     return response
 
 
-service_worker.allowed_roles = None  # public, like the static files
-service_worker.keeps_cache_control = True  # no-cache, so the phone fetches a new worker when there is one
+# Public, like the static files; no-cache, so the phone fetches a new worker when there is one.
+mark(service_worker, allowed_roles=None, keeps_cache_control=True)
 
 
 # --- organisers ----------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ pixels down, and an inner viewBox stretched to fit for the line.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from dataclasses import dataclass
 
 ROW = 46          # px per funnel stage: a label line and a bar
@@ -23,7 +25,7 @@ class Bar:
     bar_y: int
 
 
-def funnel_bars(stages: list[tuple[str, str]], values: dict[str, int]) -> tuple[list[Bar], int]:
+def funnel_bars(stages: Sequence[tuple[str, str]], values: dict[str, int]) -> tuple[list[Bar], int]:
     """Horizontal bars scaled to the first stage; returns the bars and the SVG's height in px."""
     base = values.get(stages[0][0], 0) if stages else 0
     bars = []
