@@ -1,4 +1,5 @@
 """Configuration classes: every read of the environment lives here."""
+
 import math
 import os
 from collections import Counter
@@ -14,9 +15,9 @@ _DEV_SECRET = "dev-only-not-secret"
 def normalise_database_url(url: str) -> str:
     # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants the driver named.
     if url.startswith("postgres://"):
-        url = "postgresql+psycopg://" + url[len("postgres://"):]
+        url = "postgresql+psycopg://" + url[len("postgres://") :]
     elif url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
 
 
@@ -120,15 +121,28 @@ class ProductionConfig(Config):
             config = {name: getattr(cls, name) for name in dir(cls) if name.isupper()}
         problems = production_problems(config)
         if problems:
-            raise RuntimeError("The app won't start in production until these settings are fixed:\n- "
-                               + "\n- ".join(problems))
+            raise RuntimeError(
+                "The app won't start in production until these settings are fixed:\n- " + "\n- ".join(problems)
+            )
 
 
 MAKE_A_KEY = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
 MIN_SECRET_KEY_LENGTH = 32
 # Words that mark a key someone typed or copied from an example rather than generated.
-_PLACEHOLDER_WORDS = ("changeme", "change-me", "change_me", "secret", "password", "passw0rd", "example",
-                      "placeholder", "replace", "insecure", "not-for-production", "dev-only")
+_PLACEHOLDER_WORDS = (
+    "changeme",
+    "change-me",
+    "change_me",
+    "secret",
+    "password",
+    "passw0rd",
+    "example",
+    "placeholder",
+    "replace",
+    "insecure",
+    "not-for-production",
+    "dev-only",
+)
 # A random key has far more: 32 hex characters have at least 8 different ones and about 90 bits or more by
 # the estimate below; `aaaa…` has 1 and 0 bits.
 _MIN_DISTINCT_CHARACTERS = 8
@@ -175,8 +189,10 @@ def secret_key_problem(key: str | None, name: str = "SECRET_KEY") -> str | None:
         return f"{name} is mostly runs of consecutive characters (like abcd or 1234), which are easy to guess; {advice}"
     distinct = len(set(key))
     if distinct < _MIN_DISTINCT_CHARACTERS or _estimated_bits(key) < _MIN_ESTIMATED_BITS:
-        return (f"{name} has too little variety to be random ({distinct} different characters, about "
-                f"{_estimated_bits(key):.0f} bits); {advice}")
+        return (
+            f"{name} has too little variety to be random ({distinct} different characters, about "
+            f"{_estimated_bits(key):.0f} bits); {advice}"
+        )
     return None
 
 
@@ -189,33 +205,42 @@ def password_hash_problem(method: str | None) -> str | None:
         cost = ()
     if name == "scrypt" and len(cost) == 3 and all(have >= need for have, need in zip(cost, _MIN_SCRYPT_COST)):
         return None
-    return (f"PASSWORD_HASH_METHOD is {method!r}, cheaper than Werkzeug's default scrypt (n=32768, r=8, p=1), so "
-            "a copy of the database would give up staff passwords quickly. Production hashes with 'scrypt': "
-            "leave PASSWORD_HASH_METHOD as Config sets it.")
+    return (
+        f"PASSWORD_HASH_METHOD is {method!r}, cheaper than Werkzeug's default scrypt (n=32768, r=8, p=1), so "
+        "a copy of the database would give up staff passwords quickly. Production hashes with 'scrypt': "
+        "leave PASSWORD_HASH_METHOD as Config sets it."
+    )
 
 
 def production_problems(config: Mapping) -> list[str]:
     """Every production setting that is unsafe, as sentences that say what to set instead."""
-    problems = [secret_key_problem(config.get("SECRET_KEY")),
-                password_hash_problem(config.get("PASSWORD_HASH_METHOD"))]
+    problems = [secret_key_problem(config.get("SECRET_KEY")), password_hash_problem(config.get("PASSWORD_HASH_METHOD"))]
     for number, key in enumerate(config.get("SECRET_KEY_FALLBACKS") or (), start=1):
         problems.append(secret_key_problem(key, name=f"SECRET_KEY_FALLBACKS entry {number}"))
     storage = config.get("RATELIMIT_STORAGE_URI") or "memory://"
-    if config.get("RATELIMIT_ENABLED") and storage.startswith("memory://") and not config.get("RATELIMIT_SINGLE_PROCESS"):
+    if (
+        config.get("RATELIMIT_ENABLED")
+        and storage.startswith("memory://")
+        and not config.get("RATELIMIT_SINGLE_PROCESS")
+    ):
         problems.append(
             "RATELIMIT_STORAGE_URI is memory://, which counts in each worker process on its own, so with 4 workers "
             "a limit of 10 sign-in attempts lets through 40. Set RATELIMIT_STORAGE_URI=redis://HOST:6379/0, a Redis "
             "shared by every worker and app server; or, if exactly one worker process serves the app "
-            "(gunicorn --workers 1, with --threads as you like), set RATELIMIT_SINGLE_PROCESS=1.")
+            "(gunicorn --workers 1, with --threads as you like), set RATELIMIT_SINGLE_PROCESS=1."
+        )
     backend = config.get("MAIL_BACKEND")
     if backend in _NON_DELIVERING_MAIL_BACKENDS and not config.get("MAIL_ALLOW_NON_DELIVERY"):
         problems.append(
             f"MAIL_BACKEND is {backend!r}, which delivers no email, so no delegate would get an invitation. "
             "Set MAIL_BACKEND=sendgrid and SENDGRID_API_KEY; or, if this server should really send nothing "
-            "(a rehearsal, say), set MAIL_ALLOW_NON_DELIVERY=1.")
+            "(a rehearsal, say), set MAIL_ALLOW_NON_DELIVERY=1."
+        )
     elif backend == "sendgrid" and not config.get("SENDGRID_API_KEY"):
-        problems.append("MAIL_BACKEND is sendgrid but SENDGRID_API_KEY is not set: set it to an API key with "
-                        "Mail Send permission from SendGrid's settings.")
+        problems.append(
+            "MAIL_BACKEND is sendgrid but SENDGRID_API_KEY is not set: set it to an API key with "
+            "Mail Send permission from SendGrid's settings."
+        )
     return [problem for problem in problems if problem]
 
 

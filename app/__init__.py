@@ -1,4 +1,5 @@
 """The application factory: extensions, blueprints, error handlers, CLI."""
+
 from __future__ import annotations
 
 from flask import Flask, abort, flash, jsonify, redirect, render_template, request, url_for
@@ -8,7 +9,8 @@ from werkzeug.exceptions import HTTPException
 from app.db import db, utcnow
 from app.errors import Conflict, DomainError
 from app.extensions import csrf, limiter, login_manager
-from app.logs import configure_logging, safe_path as _safe_path
+from app.logs import configure_logging
+from app.logs import safe_path as _safe_path
 from config import Config, ProductionConfig, config_from_env
 
 
@@ -45,9 +47,9 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from app.audit import bp as audit_bp
     from app.auth.routes import bp as auth_bp
     from app.dashboards.routes import bp as dashboards_bp
-    from app.audit import bp as audit_bp
     from app.mail.routes import bp as mail_bp
     from app.mail.webhook import bp as mail_webhook_bp
     from app.main import bp as main_bp
@@ -63,14 +65,17 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(mail_bp)
     app.register_blueprint(mail_webhook_bp)
     app.register_blueprint(audit_bp)
-    from app.badges.routes import admin_bp as badge_admin_bp, bp as badges_bp
+    from app.badges.routes import admin_bp as badge_admin_bp
+    from app.badges.routes import bp as badges_bp
     from app.checkin.api import bp as checkin_api_bp
-    from app.checkin.routes import bp as checkin_bp, door_bp as checkin_door_bp
+    from app.checkin.routes import bp as checkin_bp
+    from app.checkin.routes import door_bp as checkin_door_bp
 
     for blueprint in (badges_bp, badge_admin_bp, checkin_api_bp, checkin_bp, checkin_door_bp):
         app.register_blueprint(blueprint)
     from fringe_events.organiser_routes import bp as fringe_organiser_bp
-    from fringe_events.routes import bp as fringe_bp, calendar_bp
+    from fringe_events.routes import bp as fringe_bp
+    from fringe_events.routes import calendar_bp
 
     for blueprint in (fringe_bp, fringe_organiser_bp, calendar_bp):
         app.register_blueprint(blueprint)
@@ -117,8 +122,9 @@ def register_errorhandlers(app: Flask) -> None:
         # A unique or check constraint refused a second copy: the same thing was done a moment ago.
         db.session.rollback()
         app.logger.warning("Constraint refused a write on %s: %s", _safe_path(request.path), type(error.orig).__name__)
-        return conflict_answer("That was done a moment ago, perhaps in another tab, so nothing was saved twice. "
-                               "This is how it stands now.")
+        return conflict_answer(
+            "That was done a moment ago, perhaps in another tab, so nothing was saved twice. This is how it stands now."
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
@@ -127,8 +133,14 @@ def register_errorhandlers(app: Flask) -> None:
         db.session.rollback()
         titles = {
             400: ("Something in that request wasn't right", "Please go back, check what you entered and try again."),
-            403: ("You can't see this page", "Your account doesn't have access to it. If you think it should, ask an organiser."),
-            404: ("We can't find that page", "Check the address. If it came from an email, use the latest email we sent you."),
+            403: (
+                "You can't see this page",
+                "Your account doesn't have access to it. If you think it should, ask an organiser.",
+            ),
+            404: (
+                "We can't find that page",
+                "Check the address. If it came from an email, use the latest email we sent you.",
+            ),
             405: ("That action isn't available here", "Please go back and use the buttons on the page."),
             410: ("This invitation has been handed on", "The person it was passed to has a link of their own."),
             413: ("That file is too large", "Files can be up to 8 MB. Split it and try again."),
@@ -146,8 +158,11 @@ def register_errorhandlers(app: Flask) -> None:
     def unexpected(error: Exception):
         app.logger.exception("Unhandled error on %s", _safe_path(request.path))
         db.session.rollback()
-        return render(500, "Sorry, something went wrong on our side",
-                      "Nothing you entered has been saved. Please try again in a minute; if it keeps happening, contact the organisers.")
+        return render(
+            500,
+            "Sorry, something went wrong on our side",
+            "Nothing you entered has been saved. Please try again in a minute; if it keeps happening, contact the organisers.",
+        )
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -195,12 +210,20 @@ def register_security_headers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from app.auth.cli import users_cli
-    from app.cli import db_cli, demo_command
+    from app.cli import backup_command, db_cli, demo_command
     from app.mail.cli import mail_cli
-    from app.cli import backup_command
     from invitations.cli import invitations_cli, privacy_cli, summit_cli
 
-    for command in (db_cli, demo_command, backup_command, users_cli, mail_cli, invitations_cli, summit_cli, privacy_cli):
+    for command in (
+        db_cli,
+        demo_command,
+        backup_command,
+        users_cli,
+        mail_cli,
+        invitations_cli,
+        summit_cli,
+        privacy_cli,
+    ):
         app.cli.add_command(command)
     from fringe_events.cli import fringe_cli
 

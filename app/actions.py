@@ -1,5 +1,6 @@
 """Running a domain action from a view: one commit when it works; when a rule says no, a rollback and the
 rule's sentence shown where the person will look for it (beside the form field it names, else as a flash)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -31,9 +32,14 @@ class Outcome(Generic[T]):
         return cls(ok=False, value=cast(T, None), error=error, field=field)
 
 
-def run_action(action: Callable[[], T], *, form: FlaskForm | None = None,
-               success: str | Callable[[T], str | None] | None = None,
-               errors: ErrorTypes = DomainError, quiet: ErrorTypes = ()) -> Outcome[T]:
+def run_action(
+    action: Callable[[], T],
+    *,
+    form: FlaskForm | None = None,
+    success: str | Callable[[T], str | None] | None = None,
+    errors: ErrorTypes = DomainError,
+    quiet: ErrorTypes = (),
+) -> Outcome[T]:
     """Call `action`, then commit and flash `success` (a sentence, or a function of the result giving one).
 
     When it raises one of `errors`, roll back (or commit, when the error says its change must stand) and

@@ -1,4 +1,5 @@
 """The audit trail: who did what to whom, and when."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -21,7 +22,9 @@ class AuditEvent(Base):
     details: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
-def record(action: str, *, actor=None, actor_label: str = "", invitation_id: int | None = None, **details) -> AuditEvent:
+def record(
+    action: str, *, actor=None, actor_label: str = "", invitation_id: int | None = None, **details
+) -> AuditEvent:
     """Add an audit event to the current transaction (the caller commits)."""
     event = AuditEvent(
         action=action,
@@ -61,8 +64,15 @@ def audit_log():
             abort(400)
         query = query.where(AuditEvent.invitation_id == int(invitation))
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    events = db.session.scalars(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-                                .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    events = db.session.scalars(
+        query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all()
     actions = db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
-    return render_template("audit/log.html", events=events, actions=actions, args=request.args, page=page,
-                           has_more=len(events) == PAGE_SIZE)
+    return render_template(
+        "audit/log.html",
+        events=events,
+        actions=actions,
+        args=request.args,
+        page=page,
+        has_more=len(events) == PAGE_SIZE,
+    )

@@ -1,8 +1,9 @@
 """Pure calendar builders: events in, .ics bytes out (RFC 5545, Europe/London with its VTIMEZONE)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress, vText
@@ -14,9 +15,9 @@ UID_DOMAIN = "newhorizons.suffolk"
 
 @dataclass(frozen=True)
 class CalendarEvent:
-    uid: str                 # stable across edits, e.g. "summit@newhorizons.suffolk"
+    uid: str  # stable across edits, e.g. "summit@newhorizons.suffolk"
     title: str
-    starts_at: datetime      # aware (UTC in the database)
+    starts_at: datetime  # aware (UTC in the database)
     ends_at: datetime
     location: str
     description: str = ""
@@ -37,15 +38,16 @@ def fringe_uid(event_id: int) -> str:
     return f"fringe-{event_id}@{UID_DOMAIN}"
 
 
-def build_calendar(events: list[CalendarEvent], *, method: str = "PUBLISH", name: str = "",
-                   now: datetime | None = None) -> bytes:
+def build_calendar(
+    events: list[CalendarEvent], *, method: str = "PUBLISH", name: str = "", now: datetime | None = None
+) -> bytes:
     """A VCALENDAR with each event in London time and the VTIMEZONE that defines it.
 
     PUBLISH is for downloads and feeds; REQUEST is for email attachments, so that a calendar client
     updates the entry it already has (same UID, higher SEQUENCE) instead of adding a second one."""
     if method not in ("PUBLISH", "REQUEST", "CANCEL"):
         raise ValueError(f"unsupported METHOD {method!r}")
-    stamp = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    stamp = (now or datetime.now(UTC)).astimezone(UTC)
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -60,8 +62,9 @@ def build_calendar(events: list[CalendarEvent], *, method: str = "PUBLISH", name
         # Only the transitions around these events: a VTIMEZONE from 1970 is kilobytes of RDATEs.
         first = min(e.starts_at for e in events).astimezone(LONDON).date()
         last = max(e.ends_at for e in events).astimezone(LONDON).date()
-        calendar.add_missing_timezones(first_date=first.replace(year=first.year - 1),
-                                       last_date=last.replace(year=last.year + 1))
+        calendar.add_missing_timezones(
+            first_date=first.replace(year=first.year - 1), last_date=last.replace(year=last.year + 1)
+        )
     return calendar.to_ical()
 
 

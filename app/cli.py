@@ -1,4 +1,5 @@
 """`flask db upgrade` and `flask demo`."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,7 +27,7 @@ def upgrade_database(revision: str = "head") -> None:
 
     url = current_app.config["DATABASE_URL"]
     if url.startswith("sqlite:///"):
-        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(), revision)
 
 
@@ -49,7 +50,7 @@ def revision(message):
     """Write a new migration from the models (for developers)."""
     from alembic import command
 
-    import app.audit  # noqa: F401  (load every model)
+    import app.audit
     import app.checkin.models  # noqa: F401
     import fringe_events.models  # noqa: F401
     import invitations.models  # noqa: F401
@@ -59,15 +60,16 @@ def revision(message):
 
 @click.command("demo", help="Load the demo summit, leaders and invitees (safe to run again).")
 def demo_command():
-    from invitations.demo import DEMO_PASSWORD, demo_accounts, load_demo
-
     from fringe_events.demo import load_fringe_demo
+    from invitations.demo import DEMO_PASSWORD, demo_accounts, load_demo
 
     outcome = load_demo()
     fringe = load_fringe_demo()
     db.session.commit()
-    click.echo(f"Demo loaded: {outcome['invitations_created']} new invitations, {outcome['users']} staff accounts, "
-               f"{fringe['fringe_events_created']} new fringe events.")
+    click.echo(
+        f"Demo loaded: {outcome['invitations_created']} new invitations, {outcome['users']} staff accounts, "
+        f"{fringe['fringe_events_created']} new fringe events."
+    )
     click.echo(f"Sign in at {current_app.config['BASE_URL']}/sign-in with password {DEMO_PASSWORD!r} as:")
     for role, email in demo_accounts().items():
         click.echo(f"  {role:<10} {email}")
@@ -82,7 +84,7 @@ def backup_command(file: Path):
     if db.engine.dialect.name != "sqlite":
         raise click.ClickException(
             "This database is PostgreSQL: back it up with pg_dump (see the README), e.g. "
-            "pg_dump --format=custom --file=newhorizons.dump \"$DATABASE_URL\"."
+            'pg_dump --format=custom --file=newhorizons.dump "$DATABASE_URL".'
         )
     if file.exists():
         raise click.ClickException(f"{file} already exists; choose a new file name so no backup is overwritten.")
@@ -132,7 +134,9 @@ def check_command(repair: bool):
     findings = summit_findings() + fringe_findings()
     db.session.rollback()
     if not findings:
-        click.echo("summit check: every counter agrees with the rows, and nobody holds what their state says they don't.")
+        click.echo(
+            "summit check: every counter agrees with the rows, and nobody holds what their state says they don't."
+        )
         return
     headers = ("check", "expected", "found", "detail")
     rows = [(f.check, f.expected, f.found, f.detail) for f in findings]

@@ -1,4 +1,5 @@
 """CSV out: rows to bytes, with cells that a spreadsheet would run as formulas defused."""
+
 from __future__ import annotations
 
 import csv

@@ -1,10 +1,11 @@
 """Database wiring: the declarative Base, one engine per app, one session per request, SQLite pragmas."""
+
 from __future__ import annotations
 
 import random
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Flask, current_app
 from sqlalchemy import (
@@ -53,7 +54,7 @@ def changed(result: Result) -> int:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -67,12 +68,12 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column; attach a zone first")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
 
 
 SQLITE_BUSY_MS = 20  # SQLite's own wait, kept short: _on_begin does the waiting
@@ -81,7 +82,9 @@ SQLITE_LOCK_WAIT_SECONDS = 30
 
 def make_engine(url: str, echo: bool = False, sqlite_begin: str = "IMMEDIATE") -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_MS / 1000, "check_same_thread": False})
+        engine = create_engine(
+            url, echo=echo, connect_args={"timeout": SQLITE_BUSY_MS / 1000, "check_same_thread": False}
+        )
         _configure_sqlite(engine, sqlite_begin)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=10)
@@ -130,8 +133,11 @@ class Database:
     """Reach the current app's engine and request-scoped session as `db.engine` and `db.session`."""
 
     def init_app(self, app: Flask) -> None:
-        engine = make_engine(app.config["DATABASE_URL"], echo=app.config.get("SQL_ECHO", False),
-                             sqlite_begin=app.config.get("SQLITE_BEGIN", "IMMEDIATE"))
+        engine = make_engine(
+            app.config["DATABASE_URL"],
+            echo=app.config.get("SQL_ECHO", False),
+            sqlite_begin=app.config.get("SQLITE_BEGIN", "IMMEDIATE"),
+        )
         factory = sessionmaker(bind=engine, expire_on_commit=False)
         app.extensions["db"] = _State(engine=engine, session=scoped_session(factory))
 

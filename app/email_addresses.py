@@ -1,4 +1,5 @@
 """Which email addresses the app accepts: one rule for sign-in, staff accounts and the invitee import."""
+
 from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email

@@ -1,4 +1,5 @@
 """Flask extensions, created unbound and bound in create_app()."""
+
 from flask import current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -18,8 +19,9 @@ def failed_lookup(response) -> bool:
 def personal_link_limit():
     """One budget of failed look-ups per address across every page under /i/<token> (delegate pages,
     fringe pages, badges), so that spreading guesses over several pages buys an attacker nothing."""
-    return limiter.shared_limit(lambda: current_app.config["LINK_LOOKUP_RATE_LIMIT"], scope="personal-link",
-                                deduct_when=failed_lookup)
+    return limiter.shared_limit(
+        lambda: current_app.config["LINK_LOOKUP_RATE_LIMIT"], scope="personal-link", deduct_when=failed_lookup
+    )
 
 
-__all__ = ["csrf", "login_manager", "limiter", "failed_lookup", "personal_link_limit", "request"]
+__all__ = ["csrf", "failed_lookup", "limiter", "login_manager", "personal_link_limit", "request"]

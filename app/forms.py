@@ -1,7 +1,8 @@
 """Forms and fields shared by every part of the app (the kernel's): one-button actions, London-time inputs."""
+
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -33,4 +34,4 @@ class LondonDateTimeField(DateTimeLocalField):
         super().process_formdata(valuelist)
         wall_time = self.data  # naive, as typed
         if wall_time is not None:
-            self.data = wall_time.replace(tzinfo=LONDON).astimezone(timezone.utc)
+            self.data = wall_time.replace(tzinfo=LONDON).astimezone(UTC)

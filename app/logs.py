@@ -1,5 +1,6 @@
 """Logging, set up once per app: one line format with a request id, for the app's loggers and gunicorn's, with
 personal-link tokens kept out of every line."""
+
 from __future__ import annotations
 
 import logging

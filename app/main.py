@@ -1,4 +1,5 @@
 """Public pages (landing, privacy notice, health) and the staff home page."""
+
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, url_for
@@ -7,9 +8,9 @@ from sqlalchemy import text
 
 from app.auth.decorators import roles_required
 from app.auth.models import Role
+from app.dashboards.routes import render_leader_page
 from app.db import db
 from app.summit import services as summit_services
-from app.dashboards.routes import render_leader_page
 
 bp = Blueprint("main", __name__)
 

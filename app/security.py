@@ -1,5 +1,6 @@
 """Secrets handed to people: personal-link tokens, badge codes and API tokens; and the headers that keep
 the pages behind a personal link private."""
+
 from __future__ import annotations
 
 import base64
@@ -11,7 +12,7 @@ import secrets
 from flask import Response, current_app, request
 
 SELECTOR_BYTES = 16  # 128 bits from `secrets`
-_SELECTOR_LEN = 22   # base64url of 16 bytes, unpadded
+_SELECTOR_LEN = 22  # base64url of 16 bytes, unpadded
 _VERIFIER_LEN = 22
 
 # Crockford-style: no 0/O, 1/I/L or U, so a code read aloud or typed survives.

@@ -1,7 +1,8 @@
 """Dates and times as people in the UK read them, always in Europe/London (invariant 5)."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
@@ -9,7 +10,7 @@ LONDON = ZoneInfo("Europe/London")
 
 def local(value: datetime) -> datetime:
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(LONDON)
 
 
@@ -49,7 +50,7 @@ def span(start: datetime, end: datetime) -> str:
 def ago(value: datetime | None, now: datetime | None = None) -> str:
     if value is None:
         return "never"
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     days = (local(now).date() - local(value).date()).days
     if days <= 0:
         return "today"
@@ -64,7 +65,7 @@ def parse_local(text: str) -> datetime:
     parsed = datetime.fromisoformat(text)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=LONDON)
-    return parsed.astimezone(timezone.utc)
+    return parsed.astimezone(UTC)
 
 
 def input_value(value: datetime | None) -> str:

@@ -1,4 +1,5 @@
 """Absolute URLs for emails and the CLI, built from BASE_URL so they never depend on who asked."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit

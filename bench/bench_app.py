@@ -1,4 +1,5 @@
 """The app as the benchmarks serve it with gunicorn: testing settings on BENCH_DATABASE_URL."""
+
 import os
 
 from app import create_app

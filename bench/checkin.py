@@ -9,6 +9,7 @@ Prints one JSON object per case: throughput, p50/p95/p99 latency, and the answer
 one `ok` per delegate. PostgreSQL comes from --postgres-url, else BENCH_POSTGRES_URL (never DATABASE_URL: the benchmark wipes its schema);
 its public schema is wiped first, as in the other benchmarks. Figures only: nothing here passes or fails on time.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,16 +35,19 @@ def seed(url: str, delegates: int) -> tuple[list[str], str]:
     app = create_app(bench_config(url))
     with app.app_context():
         services.configure_summit(capacity=max(delegates, 350), target=300)
-        details = services.RegistrationDetails(name="Bench Delegate", organisation="Suffolk", job_title="Officer",
-                                               dietary="Vegetarian", access_needs="")
+        details = services.RegistrationDetails(
+            name="Bench Delegate", organisation="Suffolk", job_title="Officer", dietary="Vegetarian", access_needs=""
+        )
         codes = []
         for n in range(delegates):
-            inv = services.create_invitation(services.InviteeData(
-                email=f"door{n}@example.org", name=f"Door Delegate {n}", organisation="Suffolk"))
+            inv = services.create_invitation(
+                services.InviteeData(email=f"door{n}@example.org", name=f"Door Delegate {n}", organisation="Suffolk")
+            )
             services.register(inv, details)
             codes.append(inv.code)
-        steward = auth_services.create_user("steward@bench.example.org", name="Bench Steward", role=Role.STEWARD,
-                                            password=None)
+        steward = auth_services.create_user(
+            "steward@bench.example.org", name="Bench Steward", role=Role.STEWARD, password=None
+        )
         token = auth_services.issue_api_token(steward)
         db.session.commit()
         db.engine.dispose()
@@ -83,8 +87,10 @@ def attendance_count(url: str) -> int:
 
 def scan_jobs(codes: list[str], token: str, answers: Counter, lock: threading.Lock, seed_value: int) -> list:
     rng = random.Random(seed_value)
-    forged = [f"NH1-{''.join(rng.choice('23456789ABCDEFGHJKMNPQRSTVWXYZ') for _ in range(27))}"
-              for _ in range(int(len(codes) * FORGED_SHARE))]
+    forged = [
+        f"NH1-{''.join(rng.choice('23456789ABCDEFGHJKMNPQRSTVWXYZ') for _ in range(27))}"
+        for _ in range(int(len(codes) * FORGED_SHARE))
+    ]
     first, second = codes[:], codes[:]
     rng.shuffle(first)
     rng.shuffle(second)
@@ -93,7 +99,9 @@ def scan_jobs(codes: list[str], token: str, answers: Counter, lock: threading.Lo
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
     def job_for(code: str, n: int):
-        body = json.dumps({"code": code, "event": "summit", "nonce": f"bench-{seed_value}-{n}", "method": "camera"}).encode()
+        body = json.dumps(
+            {"code": code, "event": "summit", "nonce": f"bench-{seed_value}-{n}", "method": "camera"}
+        ).encode()
 
         def job(conn):
             conn.request("POST", "/api/v1/checkin", body=body, headers=headers)
@@ -122,16 +130,18 @@ def run(kind: str, postgres_url: str | None, clients: list[int]) -> list[dict]:
             load = run_load(server.url, jobs, concurrency, ok_statuses=(200,))
             summary = load.summary()
             summary.pop("statuses", None)
-            results.append({
-                "benchmark": "check-in API",
-                "database": "postgresql" if kind == "postgres" else "sqlite",
-                "gunicorn_workers": 4,
-                "concurrent_scanners": concurrency,
-                "delegates": len(codes),
-                **summary,
-                "answers": dict(sorted(answers.items())),
-                "exactly_one_ok_each": answers["ok"] == len(codes) and attendance_count(url) == len(codes),
-            })
+            results.append(
+                {
+                    "benchmark": "check-in API",
+                    "database": "postgresql" if kind == "postgres" else "sqlite",
+                    "gunicorn_workers": 4,
+                    "concurrent_scanners": concurrency,
+                    "delegates": len(codes),
+                    **summary,
+                    "answers": dict(sorted(answers.items())),
+                    "exactly_one_ok_each": answers["ok"] == len(codes) and attendance_count(url) == len(codes),
+                }
+            )
     return results
 
 
@@ -145,8 +155,15 @@ def main() -> None:
     kinds = ["sqlite", "postgres"] if args.database == "both" else [args.database]
     for kind in kinds:
         if kind == "postgres" and not args.postgres_url:
-            print(json.dumps({"benchmark": "check-in API", "database": "postgresql",
-                              "skipped": "give --postgres-url or BENCH_POSTGRES_URL"}))
+            print(
+                json.dumps(
+                    {
+                        "benchmark": "check-in API",
+                        "database": "postgresql",
+                        "skipped": "give --postgres-url or BENCH_POSTGRES_URL",
+                    }
+                )
+            )
             continue
         for result in run(kind, args.postgres_url, clients):
             print(json.dumps(result), flush=True)

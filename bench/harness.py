@@ -1,4 +1,5 @@
 """Shared pieces for the benchmarks: a gunicorn server on a fresh database, and a closed-loop load generator."""
+
 from __future__ import annotations
 
 import http.client
@@ -32,14 +33,13 @@ def fresh_database(kind: str, postgres_url: str | None) -> str:
     """A new empty database with the schema: a SQLite file, or a wiped PostgreSQL schema."""
     from sqlalchemy import text
 
+    import app.audit
+    import app.checkin.models
+    import fringe_events.models  # noqa: F401
+    import invitations.models  # noqa: F401
     from app import create_app
     from app.db import Base, db
     from config import normalise_database_url
-
-    import app.audit  # noqa: F401  (every model onto the metadata)
-    import app.checkin.models  # noqa: F401
-    import fringe_events.models  # noqa: F401
-    import invitations.models  # noqa: F401
 
     if kind == "sqlite":
         url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.sqlite3'}"
@@ -68,9 +68,27 @@ class Server:
         self.log_path = Path(tempfile.mkdtemp()) / "gunicorn.log"
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}",
-                 "--backlog", "2048", "--timeout", "120", "--log-level", "warning", "bench.bench_app:app"],
-                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "--workers",
+                    str(workers),
+                    "--bind",
+                    f"127.0.0.1:{self.port}",
+                    "--backlog",
+                    "2048",
+                    "--timeout",
+                    "120",
+                    "--log-level",
+                    "warning",
+                    "bench.bench_app:app",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
         try:
             wait_until_serving(self.url + "/ping", self.process, self.log_path)
         except BaseException:
@@ -108,8 +126,13 @@ class Result:
 
         rps = self.requests / self.seconds if self.seconds else 0.0
         out = {
-            "requests": self.requests, "errors": self.errors, "seconds": round(self.seconds, 3),
-            "throughput_rps": round(rps, 1), "p50_ms": pct(0.50), "p95_ms": pct(0.95), "p99_ms": pct(0.99),
+            "requests": self.requests,
+            "errors": self.errors,
+            "seconds": round(self.seconds, 3),
+            "throughput_rps": round(rps, 1),
+            "p50_ms": pct(0.50),
+            "p95_ms": pct(0.95),
+            "p99_ms": pct(0.99),
             "mean_ms": round(statistics.fmean(lat) * 1000, 2) if lat else 0.0,
             "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
         }

@@ -5,6 +5,7 @@
 Prints one JSON object. The stand-in answers at once, so this measures our side: claiming, building the
 payload with SendGrid's library, the HTTP round trip on loopback, and recording the outcome.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,16 +23,15 @@ def main() -> None:
     parser.add_argument("--database-url", default="", help="default: a fresh SQLite file")
     args = parser.parse_args()
 
+    import app.audit
+    import app.checkin.models  # noqa: F401
+    import fringe_events.models  # noqa: F401
     from app import create_app
     from app.db import Base, db
     from app.mail import delivery
     from config import TestingConfig, normalise_database_url
     from invitations import services
     from tests.sendgrid_standin import API_KEY, StandIn
-
-    import app.audit  # noqa: F401
-    import app.checkin.models  # noqa: F401
-    import fringe_events.models  # noqa: F401
 
     standin = StandIn().start()
     folder = Path(tempfile.mkdtemp())
@@ -47,8 +47,11 @@ def main() -> None:
         Base.metadata.create_all(db.engine)
         services.configure_summit()
         for n in range(args.messages):
-            services.send_invitation(services.create_invitation(
-                services.InviteeData(email=f"bench{n}@example.org", name=f"Bench {n}", organisation="Suffolk")))
+            services.send_invitation(
+                services.create_invitation(
+                    services.InviteeData(email=f"bench{n}@example.org", name=f"Bench {n}", organisation="Suffolk")
+                )
+            )
         db.session.commit()
         started = time.perf_counter()
         outcome = delivery.send_pending()

@@ -5,6 +5,7 @@
 Each client opens a personal link, registers, and joins the waiting list when told the summit is full.
 Prints JSON: throughput, latency percentiles, errors, and the final counts (exactly 350 registered).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +30,9 @@ def seed(url: str, invitees: int, capacity: int) -> list[str]:
         services.configure_summit(capacity=capacity, target=min(capacity, 300))
         tokens = []
         for n in range(invitees):
-            inv = services.create_invitation(services.InviteeData(
-                email=f"rush{n}@example.org", name=f"Rush {n}", organisation="Suffolk"))
+            inv = services.create_invitation(
+                services.InviteeData(email=f"rush{n}@example.org", name=f"Rush {n}", organisation="Suffolk")
+            )
             tokens.append(services.token_for(inv))
         db.session.commit()
         db.engine.dispose()
@@ -63,11 +65,13 @@ def register_job(token: str):
             follow.read()
             return follow.status
         return response.status
+
     return job
 
 
-def run(kind: str, postgres_url: str | None, invitees: int = 1000, capacity: int = 350, clients: int = 64,
-        workers: int = 4) -> dict:
+def run(
+    kind: str, postgres_url: str | None, invitees: int = 1000, capacity: int = 350, clients: int = 64, workers: int = 4
+) -> dict:
     url = fresh_database(kind, postgres_url)
     tokens = seed(url, invitees, capacity)
     random.Random(1).shuffle(tokens)
@@ -75,9 +79,15 @@ def run(kind: str, postgres_url: str | None, invitees: int = 1000, capacity: int
         result = run_load(server.url, [register_job(t) for t in tokens], clients)
     final = counts(url)
     summary = result.summary()
-    summary.update(database=kind, clients=clients, invitees=invitees, capacity=capacity,
-                   registered=final["registered"], waitlisted=final["waitlisted"],
-                   exact=final["registered"] == capacity and final["waitlisted"] == invitees - capacity)
+    summary.update(
+        database=kind,
+        clients=clients,
+        invitees=invitees,
+        capacity=capacity,
+        registered=final["registered"],
+        waitlisted=final["waitlisted"],
+        exact=final["registered"] == capacity and final["waitlisted"] == invitees - capacity,
+    )
     return summary
 
 

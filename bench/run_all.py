@@ -10,6 +10,7 @@
 Every result has throughput, p50/p95/p99 latency, errors and its ratio to the baseline at the same
 concurrency. The PostgreSQL database named is wiped first. Figures only: nothing passes or fails on time.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,11 +45,24 @@ def seed_dashboards(url: str, invitations: int = 10_000, leaders: int = 100) -> 
     with app.app_context():
         services.configure_summit(capacity=350, target=300)
         password_hash = generate_password_hash(PASSWORD)
-        db.session.execute(insert(User), [dict(email=f"leader{k}@bench.example.org", name=f"Leader {k:03d}", role="leader",
-                                               password_hash=password_hash, organisation=ORGANISATIONS[k % len(ORGANISATIONS)])
-                                          for k in range(leaders)]
-                           + [dict(email="organiser@bench.example.org", name="Organiser", role="organiser",
-                                   password_hash=password_hash)])
+        db.session.execute(
+            insert(User),
+            [
+                dict(
+                    email=f"leader{k}@bench.example.org",
+                    name=f"Leader {k:03d}",
+                    role="leader",
+                    password_hash=password_hash,
+                    organisation=ORGANISATIONS[k % len(ORGANISATIONS)],
+                )
+                for k in range(leaders)
+            ]
+            + [
+                dict(
+                    email="organiser@bench.example.org", name="Organiser", role="organiser", password_hash=password_hash
+                )
+            ],
+        )
         leader_ids = list(db.session.scalars(select(User.id).where(User.role == Role.LEADER).order_by(User.id)))
         db.session.commit()
         seed_invitations(invitations, leader_ids, realistic=True)
@@ -77,13 +91,22 @@ def dashboards(url: str, concurrency: int = 4, requests: int = 120) -> list[dict
     seed_dashboards(url)
     results = []
     with Server(url, workers=4) as server:
-        for label, email, path in (("leader page", "leader7@bench.example.org", "/leader"),
-                                   ("organisers' dashboard", "organiser@bench.example.org", "/organiser/")):
+        for label, email, path in (
+            ("leader page", "leader7@bench.example.org", "/leader"),
+            ("organisers' dashboard", "organiser@bench.example.org", "/organiser/"),
+        ):
             headers = {"Cookie": session_cookie(server.url, email, PASSWORD)}
             run_load(server.url, [("GET", path, None, headers)] * 8, concurrency)  # warm up
             result = run_load(server.url, [("GET", path, None, headers)] * requests, concurrency, ok_statuses=(200,))
-            results.append({"benchmark": f"dashboards: {label}", "invitations": 10_000, "leaders": 100,
-                            "concurrency": concurrency, **result.summary()})
+            results.append(
+                {
+                    "benchmark": f"dashboards: {label}",
+                    "invitations": 10_000,
+                    "leaders": 100,
+                    "concurrency": concurrency,
+                    **result.summary(),
+                }
+            )
     return results
 
 
@@ -127,8 +150,13 @@ def main() -> None:
             raise SystemExit("Give --postgres-url or BENCH_POSTGRES_URL (it is wiped), or --skip-postgres.")
         results += run_database("postgres", args.postgres_url)
     document = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-                    "gunicorn_workers": 4, "load_generator": "Python threads with keep-alive, same machine"},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "gunicorn_workers": 4,
+            "load_generator": "Python threads with keep-alive, same machine",
+        },
         "seconds": round(time.time() - started, 1),
         "results": results,
     }

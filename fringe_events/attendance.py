@@ -2,6 +2,7 @@
 
 Used by the check-in API (summit and fringe events) and by organisers ticking an attendance list.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from invitations.models import Invitation
 class EventRef:
     """The summit or one fringe event, as check-in sees it."""
 
-    key: str                       # "summit" or "fringe:<id>"
+    key: str  # "summit" or "fringe:<id>"
     title: str
     fringe_event: FringeEvent | None = None
 
@@ -57,8 +58,15 @@ def find_attendance(invitation_id: int, event_key: str) -> Attendance | None:
     ).first()
 
 
-def record_attendance(invitation: Invitation, event: EventRef, *, by=None, method: CheckinMethod = CheckinMethod.MANUAL,
-                      walk_in: bool = False, now: datetime | None = None) -> tuple[Attendance, bool]:
+def record_attendance(
+    invitation: Invitation,
+    event: EventRef,
+    *,
+    by=None,
+    method: CheckinMethod = CheckinMethod.MANUAL,
+    walk_in: bool = False,
+    now: datetime | None = None,
+) -> tuple[Attendance, bool]:
     """(attendance, True) if this call checked them in; (the existing attendance, False) if already in.
 
     The unique constraint decides: two doors scanning the same badge at once get one True between them."""
@@ -66,9 +74,13 @@ def record_attendance(invitation: Invitation, event: EventRef, *, by=None, metho
     if existing is not None:
         return existing, False
     attendance = Attendance(
-        invitation_id=invitation.id, event_key=event.key,
+        invitation_id=invitation.id,
+        event_key=event.key,
         fringe_event_id=event.fringe_event.id if event.fringe_event else None,
-        checked_in_at=now or utcnow(), checked_in_by_id=getattr(by, "id", None), method=method, walk_in=walk_in,
+        checked_in_at=now or utcnow(),
+        checked_in_by_id=getattr(by, "id", None),
+        method=method,
+        walk_in=walk_in,
     )
     try:
         with db.session.begin_nested():

@@ -1,4 +1,5 @@
 """Organisers' attendance lists for fringe events: tick many at once, search, walk-ins, undo."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -47,15 +48,24 @@ class AttendanceSheet:
 
 def _matches(q: str):
     like = f"%{q.strip().lower()}%"
-    return or_(func.lower(Invitation.name).like(like), Invitation.email.like(like),
-               func.lower(Invitation.organisation).like(like))
+    return or_(
+        func.lower(Invitation.name).like(like),
+        Invitation.email.like(like),
+        func.lower(Invitation.organisation).like(like),
+    )
 
 
 def attendance_sheet(event: FringeEvent, q: str = "") -> AttendanceSheet:
     """Everyone signed up (with a live invitation), and everyone who attended, signed up or not."""
-    signup_query = (select(Invitation).join(FringeSignup, FringeSignup.invitation_id == Invitation.id)
-                    .where(FringeSignup.fringe_event_id == event.id, FringeSignup.state == SignupState.CONFIRMED,
-                           Invitation.state.in_(LIVE_STATES)))
+    signup_query = (
+        select(Invitation)
+        .join(FringeSignup, FringeSignup.invitation_id == Invitation.id)
+        .where(
+            FringeSignup.fringe_event_id == event.id,
+            FringeSignup.state == SignupState.CONFIRMED,
+            Invitation.state.in_(LIVE_STATES),
+        )
+    )
     attendance_query = select(Attendance).join(Invitation).where(Attendance.event_key == event.event_key)
     all_signed = set(db.session.scalars(signup_query.with_only_columns(Invitation.id)))
     all_attended = list(db.session.scalars(attendance_query))
@@ -66,11 +76,17 @@ def attendance_sheet(event: FringeEvent, q: str = "") -> AttendanceSheet:
     attendances = {a.invitation_id: a for a in db.session.scalars(attendance_query)}
     for attendance in attendances.values():
         people.setdefault(attendance.invitation_id, attendance.invitation)
-    rows = [SheetRow(invitation=inv, signed_up=inv.id in all_signed, attendance=attendances.get(inv.id))
-            for inv in people.values()]
+    rows = [
+        SheetRow(invitation=inv, signed_up=inv.id in all_signed, attendance=attendances.get(inv.id))
+        for inv in people.values()
+    ]
     rows.sort(key=lambda r: (r.invitation.name.lower(), r.invitation.id))
-    return AttendanceSheet(rows=rows, signed_up=len(all_signed), attended=len(all_attended),
-                           walk_ins=sum(1 for a in all_attended if a.walk_in))
+    return AttendanceSheet(
+        rows=rows,
+        signed_up=len(all_signed),
+        attended=len(all_attended),
+        walk_ins=sum(1 for a in all_attended if a.walk_in),
+    )
 
 
 def _check_attendable(event: FringeEvent) -> None:
@@ -86,17 +102,28 @@ def mark_attended(event: FringeEvent, invitation_ids: list[int], *, by=None, now
     if not wanted:
         return 0
     signed = db.session.scalars(
-        select(Invitation).join(FringeSignup, FringeSignup.invitation_id == Invitation.id)
-        .where(FringeSignup.fringe_event_id == event.id, FringeSignup.state == SignupState.CONFIRMED,
-               Invitation.state.in_(LIVE_STATES), Invitation.id.in_(wanted))
+        select(Invitation)
+        .join(FringeSignup, FringeSignup.invitation_id == Invitation.id)
+        .where(
+            FringeSignup.fringe_event_id == event.id,
+            FringeSignup.state == SignupState.CONFIRMED,
+            Invitation.state.in_(LIVE_STATES),
+            Invitation.id.in_(wanted),
+        )
     ).all()
     recorded = 0
     for invitation in signed:
         _, created = record_attendance(invitation, event_ref(event), by=by, method=CheckinMethod.LIST, now=now)
         recorded += int(created)
         if created:
-            audit.record("fringe.attendance_marked", actor=by, invitation_id=invitation.id, event=event.slug,
-                         before="not attended", after="attended")
+            audit.record(
+                "fringe.attendance_marked",
+                actor=by,
+                invitation_id=invitation.id,
+                event=event.slug,
+                before="not attended",
+                after="attended",
+            )
     db.session.flush()
     return recorded
 
@@ -107,11 +134,18 @@ def record_walk_in(event: FringeEvent, invitation: Invitation, *, by=None, now: 
     if invitation.state not in LIVE_STATES:
         raise InvalidState(f"{invitation.name}'s invitation is no longer live, so they can't be recorded here.")
     walk_in = not is_signed_up(invitation.id, event.id)
-    attendance, created = record_attendance(invitation, event_ref(event), by=by, method=CheckinMethod.MANUAL,
-                                            walk_in=walk_in, now=now)
+    attendance, created = record_attendance(
+        invitation, event_ref(event), by=by, method=CheckinMethod.MANUAL, walk_in=walk_in, now=now
+    )
     if created:
-        audit.record("fringe.walk_in_recorded" if walk_in else "fringe.attendance_marked", actor=by,
-                     invitation_id=invitation.id, event=event.slug, before="not attended", after="attended")
+        audit.record(
+            "fringe.walk_in_recorded" if walk_in else "fringe.attendance_marked",
+            actor=by,
+            invitation_id=invitation.id,
+            event=event.slug,
+            before="not attended",
+            after="attended",
+        )
     db.session.flush()
     return attendance, created
 
@@ -119,8 +153,14 @@ def record_walk_in(event: FringeEvent, invitation: Invitation, *, by=None, now: 
 def undo(event: FringeEvent, invitation_id: int, *, by=None) -> bool:
     undone = undo_attendance(invitation_id, event.event_key)
     if undone:
-        audit.record("fringe.attendance_undone", actor=by, invitation_id=invitation_id, event=event.slug,
-                     before="attended", after="not attended")
+        audit.record(
+            "fringe.attendance_undone",
+            actor=by,
+            invitation_id=invitation_id,
+            event=event.slug,
+            before="attended",
+            after="not attended",
+        )
     return undone
 
 
@@ -128,14 +168,23 @@ def search_invitees(q: str, limit: int = 20) -> list[Invitation]:
     """Live invitees whose name, email or organisation matches: for recording a walk-in."""
     if len(q.strip()) < 2:
         return []
-    return list(db.session.scalars(
-        select(Invitation).where(Invitation.state.in_(LIVE_STATES), _matches(q))
-        .order_by(Invitation.name, Invitation.id).limit(limit)
-    ))
+    return list(
+        db.session.scalars(
+            select(Invitation)
+            .where(Invitation.state.in_(LIVE_STATES), _matches(q))
+            .order_by(Invitation.name, Invitation.id)
+            .limit(limit)
+        )
+    )
 
 
 def attended_ids(event: FringeEvent, invitation_ids: list[int]) -> set[int]:
     if not invitation_ids:
         return set()
-    return set(db.session.scalars(select(Attendance.invitation_id).where(
-        Attendance.event_key == event.event_key, Attendance.invitation_id.in_(invitation_ids))))
+    return set(
+        db.session.scalars(
+            select(Attendance.invitation_id).where(
+                Attendance.event_key == event.event_key, Attendance.invitation_id.in_(invitation_ids)
+            )
+        )
+    )

@@ -1,8 +1,9 @@
 """Fringe events as calendar entries: public and personal .ics files, and Google / Outlook.com add links."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from flask import current_app
@@ -24,7 +25,6 @@ def place_text(venue: str, address: str) -> str:
     return address or venue
 
 
-
 def place_of(event) -> str:
     """'Venue, address' without saying the venue twice."""
     return place_text(event.venue, event.address)
@@ -43,22 +43,32 @@ def _description(event: FringeEvent) -> str:
     return "\n\n".join(parts)
 
 
-def fringe_calendar_event(event: FringeEvent, *, url: str = "", attendee: Invitation | None = None,
-                          cancelled: bool | None = None) -> CalendarEvent:
+def fringe_calendar_event(
+    event: FringeEvent, *, url: str = "", attendee: Invitation | None = None, cancelled: bool | None = None
+) -> CalendarEvent:
     """One fringe event as a calendar entry: stable UID, SEQUENCE rising with every change of time, place or status."""
     return CalendarEvent(
-        uid=fringe_uid(event.id), title=event.title, starts_at=event.starts_at, ends_at=event.ends_at,
-        location=place_of(event), description=_description(event), url=url, sequence=event.ics_sequence,
+        uid=fringe_uid(event.id),
+        title=event.title,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        location=place_of(event),
+        description=_description(event),
+        url=url,
+        sequence=event.ics_sequence,
         cancelled=event.status == FringeStatus.CANCELLED if cancelled is None else cancelled,
-        organizer_email=current_app.config["MAIL_FROM"], organizer_name=current_app.config["MAIL_FROM_NAME"],
-        attendee_email=attendee.email if attendee else "", attendee_name=attendee.name if attendee else "",
+        organizer_email=current_app.config["MAIL_FROM"],
+        organizer_name=current_app.config["MAIL_FROM_NAME"],
+        attendee_email=attendee.email if attendee else "",
+        attendee_name=attendee.name if attendee else "",
     )
 
 
 def public_summit_calendar() -> bytes:
     summit = summit_services.get_summit()
-    return build_calendar([summit_services.summit_calendar_event(summit, url=external_url("main.index"))],
-                          name=summit.name)
+    return build_calendar(
+        [summit_services.summit_calendar_event(summit, url=external_url("main.index"))], name=summit.name
+    )
 
 
 def public_event_calendar(event: FringeEvent) -> bytes:
@@ -66,11 +76,14 @@ def public_event_calendar(event: FringeEvent) -> bytes:
 
 
 def _my_signups(invitation_id: int) -> list[FringeSignup]:
-    return list(db.session.scalars(
-        select(FringeSignup).join(FringeEvent)
-        .where(FringeSignup.invitation_id == invitation_id, FringeSignup.state == SignupState.CONFIRMED)
-        .order_by(FringeEvent.starts_at, FringeEvent.id)
-    ))
+    return list(
+        db.session.scalars(
+            select(FringeSignup)
+            .join(FringeEvent)
+            .where(FringeSignup.invitation_id == invitation_id, FringeSignup.state == SignupState.CONFIRMED)
+            .order_by(FringeEvent.starts_at, FringeEvent.id)
+        )
+    )
 
 
 def personal_calendar_events(invitation: Invitation) -> list[CalendarEvent]:
@@ -90,27 +103,37 @@ def personal_calendar(invitation: Invitation) -> bytes:
 
 
 def _utc_stamp(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def google_calendar_url(item: CalendarEvent) -> str:
     """Google Calendar's 'add event' page, filled in. No personal link goes to Google: description only."""
-    return "https://calendar.google.com/calendar/render?" + urlencode({
-        "action": "TEMPLATE", "text": item.title,
-        "dates": f"{_utc_stamp(item.starts_at)}/{_utc_stamp(item.ends_at)}", "ctz": "Europe/London",
-        "details": item.description, "location": item.location,
-    })
+    return "https://calendar.google.com/calendar/render?" + urlencode(
+        {
+            "action": "TEMPLATE",
+            "text": item.title,
+            "dates": f"{_utc_stamp(item.starts_at)}/{_utc_stamp(item.ends_at)}",
+            "ctz": "Europe/London",
+            "details": item.description,
+            "location": item.location,
+        }
+    )
 
 
 def outlook_calendar_url(item: CalendarEvent) -> str:
     """Outlook.com's 'new event' page, filled in (times in UTC, which it shows in the viewer's zone)."""
     iso = "%Y-%m-%dT%H:%M:%SZ"
-    return "https://outlook.live.com/calendar/0/deeplink/compose?" + urlencode({
-        "path": "/calendar/action/compose", "rru": "addevent", "subject": item.title,
-        "startdt": item.starts_at.astimezone(timezone.utc).strftime(iso),
-        "enddt": item.ends_at.astimezone(timezone.utc).strftime(iso),
-        "body": item.description, "location": item.location,
-    })
+    return "https://outlook.live.com/calendar/0/deeplink/compose?" + urlencode(
+        {
+            "path": "/calendar/action/compose",
+            "rru": "addevent",
+            "subject": item.title,
+            "startdt": item.starts_at.astimezone(UTC).strftime(iso),
+            "enddt": item.ends_at.astimezone(UTC).strftime(iso),
+            "body": item.description,
+            "location": item.location,
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -122,8 +145,12 @@ class AddLinks:
 
 
 def _add_links(item: CalendarEvent) -> AddLinks:
-    return AddLinks(title=item.title, when=span(item.starts_at, item.ends_at), google=google_calendar_url(item),
-                    outlook=outlook_calendar_url(item))
+    return AddLinks(
+        title=item.title,
+        when=span(item.starts_at, item.ends_at),
+        google=google_calendar_url(item),
+        outlook=outlook_calendar_url(item),
+    )
 
 
 def personal_calendar_links(invitation: Invitation) -> list[AddLinks]:

@@ -1,4 +1,5 @@
 """`flask fringe list|calendar`: the fringe programme from the command line."""
+
 from __future__ import annotations
 
 import csv
@@ -24,8 +25,18 @@ def list_events():
     writer.writerow(["slug", "starts_at", "title", "venue", "capacity", "signed_up", "attended", "status"])
     for summary in services.event_summaries():
         e = summary.event
-        writer.writerow([e.slug, e.starts_at.isoformat(), e.title, e.venue, "" if e.capacity is None else e.capacity,
-                         e.places_taken, summary.attended, e.status.value])
+        writer.writerow(
+            [
+                e.slug,
+                e.starts_at.isoformat(),
+                e.title,
+                e.venue,
+                "" if e.capacity is None else e.capacity,
+                e.places_taken,
+                summary.attended,
+                e.status.value,
+            ]
+        )
 
 
 @fringe_cli.command("calendar")

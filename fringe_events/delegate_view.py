@@ -1,4 +1,5 @@
 """What a delegate sees of the programme: each event with its places and what they can do."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -86,24 +87,43 @@ class Programme:
 def programme_for(invitation: Invitation, now: datetime | None = None) -> Programme:
     """Every upcoming event, plus past or cancelled ones this person signed up for or attended."""
     now = now or utcnow()
-    mine = {s.fringe_event_id for s in db.session.scalars(select(FringeSignup).where(
-        FringeSignup.invitation_id == invitation.id, FringeSignup.state == SignupState.CONFIRMED))}
-    attended = set(db.session.scalars(select(Attendance.fringe_event_id).where(
-        Attendance.invitation_id == invitation.id, Attendance.fringe_event_id.is_not(None))))
+    mine = {
+        s.fringe_event_id
+        for s in db.session.scalars(
+            select(FringeSignup).where(
+                FringeSignup.invitation_id == invitation.id, FringeSignup.state == SignupState.CONFIRMED
+            )
+        )
+    }
+    attended = set(
+        db.session.scalars(
+            select(Attendance.fringe_event_id).where(
+                Attendance.invitation_id == invitation.id, Attendance.fringe_event_id.is_not(None)
+            )
+        )
+    )
     items = []
     for event in all_events():
         started = event.starts_at <= now
         involved = event.id in mine or event.id in attended
         if (started or event.status == FringeStatus.CANCELLED) and not involved:
             continue
-        items.append(ProgrammeItem(event=event, signed_up=event.id in mine, attended=event.id in attended,
-                                   started=started))
+        items.append(
+            ProgrammeItem(event=event, signed_up=event.id in mine, attended=event.id in attended, started=started)
+        )
     return Programme(items)
 
 
 def programme_item(invitation: Invitation, event: FringeEvent, now: datetime | None = None) -> ProgrammeItem:
     now = now or utcnow()
-    attended = (db.session.scalar(select(func.count()).select_from(Attendance).where(
-        Attendance.invitation_id == invitation.id, Attendance.event_key == event.event_key)) or 0) > 0
-    return ProgrammeItem(event=event, signed_up=is_signed_up(invitation.id, event.id), attended=attended,
-                         started=event.starts_at <= now)
+    attended = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Attendance)
+            .where(Attendance.invitation_id == invitation.id, Attendance.event_key == event.event_key)
+        )
+        or 0
+    ) > 0
+    return ProgrammeItem(
+        event=event, signed_up=is_signed_up(invitation.id, event.id), attended=attended, started=event.starts_at <= now
+    )

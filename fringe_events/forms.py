@@ -1,4 +1,5 @@
 """Forms for fringe events: shape checks only; rules that need other rows (full, cancelled) live in services."""
+
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
@@ -25,24 +26,41 @@ OPTIONAL_LINE = [Optional(), Length(max=200, message="Keep this under 200 charac
 
 class EventForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired(message="Give the event a title."), Length(max=200)])
-    theme = StringField("Theme or enquiry", validators=OPTIONAL_LINE,
-                        description="The Lives we Lead enquiry or theme it belongs to, e.g. High demand families.")
-    description = TextAreaField("What it's about", validators=[Optional(), Length(max=4000)],
-                                description="Two or three sentences for delegates: what they'll do and why it matters.")
+    theme = StringField(
+        "Theme or enquiry",
+        validators=OPTIONAL_LINE,
+        description="The Lives we Lead enquiry or theme it belongs to, e.g. High demand families.",
+    )
+    description = TextAreaField(
+        "What it's about",
+        validators=[Optional(), Length(max=4000)],
+        description="Two or three sentences for delegates: what they'll do and why it matters.",
+    )
     host_organisation = StringField("Host organisation", validators=OPTIONAL_LINE)
     host_lead = StringField("Lead", validators=OPTIONAL_LINE, description="Who leads the session.")
     venue = StringField("Venue", validators=[DataRequired(message="Enter the venue."), Length(max=200)])
-    address = StringField("Address", validators=[Optional(), Length(max=400)],
-                          description="With the postcode, so that maps and calendars find it.")
-    starts_at = LondonDateTimeField("Starts (UK time)", validators=[InputRequired(message="Enter when the event starts.")])
+    address = StringField(
+        "Address",
+        validators=[Optional(), Length(max=400)],
+        description="With the postcode, so that maps and calendars find it.",
+    )
+    starts_at = LondonDateTimeField(
+        "Starts (UK time)", validators=[InputRequired(message="Enter when the event starts.")]
+    )
     ends_at = LondonDateTimeField("Ends (UK time)", validators=[InputRequired(message="Enter when the event ends.")])
-    capacity = IntegerField("Places", validators=[Optional(), NumberRange(min=0, max=10000, message="Enter a number from 0 to 10,000.")],
-                            description="Leave blank for no limit.")
+    capacity = IntegerField(
+        "Places",
+        validators=[Optional(), NumberRange(min=0, max=10000, message="Enter a number from 0 to 10,000.")],
+        description="Leave blank for no limit.",
+    )
 
 
 class CancelEventForm(FlaskForm):
-    reason = TextAreaField("Why is it cancelled? (optional)", validators=[Optional(), Length(max=1000)],
-                           description="We include this in the email to everyone signed up.")
+    reason = TextAreaField(
+        "Why is it cancelled? (optional)",
+        validators=[Optional(), Length(max=1000)],
+        description="We include this in the email to everyone signed up.",
+    )
 
 
 class SignupForm(FlaskForm):

@@ -1,4 +1,5 @@
 """The organisers' overview of the programme, and each person's warm-up history."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,13 +26,18 @@ class EventSummary:
 
 
 def event_summaries() -> list[EventSummary]:
-    counts = {row[0]: (row[1], row[2]) for row in db.session.execute(
-        select(Attendance.fringe_event_id, func.count(),
-               func.count().filter(Attendance.walk_in.is_(True)))
-        .where(Attendance.fringe_event_id.is_not(None)).group_by(Attendance.fringe_event_id)
-    )}
-    return [EventSummary(event=e, attended=counts.get(e.id, (0, 0))[0], walk_ins=counts.get(e.id, (0, 0))[1])
-            for e in all_events()]
+    counts = {
+        row[0]: (row[1], row[2])
+        for row in db.session.execute(
+            select(Attendance.fringe_event_id, func.count(), func.count().filter(Attendance.walk_in.is_(True)))
+            .where(Attendance.fringe_event_id.is_not(None))
+            .group_by(Attendance.fringe_event_id)
+        )
+    }
+    return [
+        EventSummary(event=e, attended=counts.get(e.id, (0, 0))[0], walk_ins=counts.get(e.id, (0, 0))[1])
+        for e in all_events()
+    ]
 
 
 @dataclass(frozen=True)
@@ -70,14 +76,25 @@ class WarmUpHistory:
 def warm_up_history(invitation_id: int, now: datetime | None = None) -> WarmUpHistory:
     """Every fringe event this person signed up for or attended, in date order."""
     now = now or utcnow()
-    signups = {s.fringe_event_id: s for s in db.session.scalars(
-        select(FringeSignup).where(FringeSignup.invitation_id == invitation_id))}
-    attendances = {a.fringe_event_id: a for a in db.session.scalars(
-        select(Attendance).where(Attendance.invitation_id == invitation_id, Attendance.fringe_event_id.is_not(None)))}
+    signups = {
+        s.fringe_event_id: s
+        for s in db.session.scalars(select(FringeSignup).where(FringeSignup.invitation_id == invitation_id))
+    }
+    attendances = {
+        a.fringe_event_id: a
+        for a in db.session.scalars(
+            select(Attendance).where(Attendance.invitation_id == invitation_id, Attendance.fringe_event_id.is_not(None))
+        )
+    }
     ids = set(signups) | set(attendances)
     if not ids:
         return WarmUpHistory([])
-    events = db.session.scalars(select(FringeEvent).where(FringeEvent.id.in_(ids))
-                                .order_by(FringeEvent.starts_at, FringeEvent.id))
-    return WarmUpHistory([HistoryRow(event=e, signup=signups.get(e.id), attendance=attendances.get(e.id),
-                                     started=e.starts_at <= now) for e in events])
+    events = db.session.scalars(
+        select(FringeEvent).where(FringeEvent.id.in_(ids)).order_by(FringeEvent.starts_at, FringeEvent.id)
+    )
+    return WarmUpHistory(
+        [
+            HistoryRow(event=e, signup=signups.get(e.id), attendance=attendances.get(e.id), started=e.starts_at <= now)
+            for e in events
+        ]
+    )

@@ -1,4 +1,5 @@
 """Fringe events, who signed up for them, and who attended what (the summit included)."""
+
 from __future__ import annotations
 
 import enum
@@ -77,8 +78,8 @@ class FringeSignup(Base):
 class CheckinMethod(enum.Enum):
     CAMERA = "camera"
     HANDHELD = "handheld"
-    MANUAL = "manual"    # name search at the door
-    LIST = "list"        # an organiser ticking the attendance list
+    MANUAL = "manual"  # name search at the door
+    LIST = "list"  # an organiser ticking the attendance list
 
 
 class Attendance(Base):

@@ -1,4 +1,5 @@
 """Telling people about fringe events: one person, or everyone signed up, with the calendar entry attached."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -13,27 +14,53 @@ from invitations.models import LIVE_STATES, Invitation
 from invitations.services import personal_url
 
 
-def tell_one(invitation: Invitation, event: FringeEvent, kind: str, subject: str, *, method: str,
-              changes: list[list[str]] | None = None, reason: str = "", cancelled: bool | None = None) -> None:
+def tell_one(
+    invitation: Invitation,
+    event: FringeEvent,
+    kind: str,
+    subject: str,
+    *,
+    method: str,
+    changes: list[list[str]] | None = None,
+    reason: str = "",
+    cancelled: bool | None = None,
+) -> None:
     link = event_url(invitation, event)
-    ics = build_calendar([fringe_calendar_event(event, url=link, attendee=invitation, cancelled=cancelled)],
-                         method=method)
+    ics = build_calendar(
+        [fringe_calendar_event(event, url=link, attendee=invitation, cancelled=cancelled)], method=method
+    )
     enqueue(
-        kind, to_email=invitation.email, to_name=invitation.name, invitation_id=invitation.id, subject=subject,
-        context={"invitation": invitation, "event": event, "summit": summit_services.find_summit(),
-                 "link": personal_url(invitation), "event_link": link, "place": place_of(event),
-                 "changes": changes or [], "reason": reason},
+        kind,
+        to_email=invitation.email,
+        to_name=invitation.name,
+        invitation_id=invitation.id,
+        subject=subject,
+        context={
+            "invitation": invitation,
+            "event": event,
+            "summit": summit_services.find_summit(),
+            "link": personal_url(invitation),
+            "event_link": link,
+            "place": place_of(event),
+            "changes": changes or [],
+            "reason": reason,
+        },
         attachments=[attachment(f"{event.slug}.ics", f"text/calendar; method={method}", ics)],
     )
 
 
-def tell_signed_up(event: FringeEvent, kind: str, subject: str, changes: list[list[str]], *, method: str,
-                    reason: str = "") -> int:
+def tell_signed_up(
+    event: FringeEvent, kind: str, subject: str, changes: list[list[str]], *, method: str, reason: str = ""
+) -> int:
     """Email everyone signed up (with a live invitation) the updated entry. Returns how many."""
     people = db.session.scalars(
-        select(Invitation).join(FringeSignup, FringeSignup.invitation_id == Invitation.id)
-        .where(FringeSignup.fringe_event_id == event.id, FringeSignup.state == SignupState.CONFIRMED,
-               Invitation.state.in_(LIVE_STATES))
+        select(Invitation)
+        .join(FringeSignup, FringeSignup.invitation_id == Invitation.id)
+        .where(
+            FringeSignup.fringe_event_id == event.id,
+            FringeSignup.state == SignupState.CONFIRMED,
+            Invitation.state.in_(LIVE_STATES),
+        )
         .order_by(Invitation.id)
     ).all()
     for invitation in people:

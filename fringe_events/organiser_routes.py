@@ -1,4 +1,5 @@
 """Organisers' screens for the fringe programme: events, changes, cancellations and attendance lists."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -18,17 +19,26 @@ bp = Blueprint("fringe_organiser", __name__, url_prefix="/organiser/fringe")
 
 def _data(form: EventForm) -> services.EventData:
     return services.EventData(
-        title=form.title.data or "", venue=form.venue.data or "", address=form.address.data or "",
-        description=form.description.data or "", theme=form.theme.data or "",
-        host_organisation=form.host_organisation.data or "", host_lead=form.host_lead.data or "",
-        starts_at=form.starts_at.data, ends_at=form.ends_at.data, capacity=form.capacity.data,
+        title=form.title.data or "",
+        venue=form.venue.data or "",
+        address=form.address.data or "",
+        description=form.description.data or "",
+        theme=form.theme.data or "",
+        host_organisation=form.host_organisation.data or "",
+        host_lead=form.host_lead.data or "",
+        starts_at=form.starts_at.data,
+        ends_at=form.ends_at.data,
+        capacity=form.capacity.data,
     )
 
 
 def _changes_sentence(outcome: services.EventUpdate) -> str:
     moved = "; ".join(f"{label}: {before} → {after}" for label, before, after in outcome.changes)
-    told = f"We've emailed the {outcome.notified} {'person' if outcome.notified == 1 else 'people'} signed up an updated calendar entry." \
-        if outcome.notified else "Nobody is signed up yet, so nobody needed telling."
+    told = (
+        f"We've emailed the {outcome.notified} {'person' if outcome.notified == 1 else 'people'} signed up an updated calendar entry."
+        if outcome.notified
+        else "Nobody is signed up yet, so nobody needed telling."
+    )
     return f"What changed: {moved}. {told}"
 
 
@@ -37,7 +47,9 @@ def _added(event: FringeEvent) -> str:
 
 
 def _saved(outcome: services.EventUpdate) -> str:
-    return "Saved. " + (_changes_sentence(outcome) if outcome.changes else "The time and place are unchanged, so nobody was emailed.")
+    return "Saved. " + (
+        _changes_sentence(outcome) if outcome.changes else "The time and place are unchanged, so nobody was emailed."
+    )
 
 
 @bp.get("/")
@@ -63,9 +75,14 @@ def new_event():
 def event(event_id: int):
     fringe_event = services.get_event(event_id)
     sheet = services.attendance_sheet(fringe_event)
-    return render_template("fringe_events/organiser_event.html", event=fringe_event, sheet=sheet,
-                           changes=services.event_changes(fringe_event.id), form=ConfirmForm(),
-                           place=services.place_of(fringe_event))
+    return render_template(
+        "fringe_events/organiser_event.html",
+        event=fringe_event,
+        sheet=sheet,
+        changes=services.event_changes(fringe_event.id),
+        form=ConfirmForm(),
+        place=services.place_of(fringe_event),
+    )
 
 
 @bp.route("/<int:event_id>/edit", methods=["GET", "POST"])
@@ -74,8 +91,9 @@ def edit_event(event_id: int):
     fringe_event = services.get_event(event_id)
     form = EventForm(obj=fringe_event)
     if form.validate_on_submit():
-        done = run_action(lambda: services.update_event(fringe_event, _data(form), actor=current_user), form=form,
-                          success=_saved)
+        done = run_action(
+            lambda: services.update_event(fringe_event, _data(form), actor=current_user), form=form, success=_saved
+        )
         if done.ok:
             return redirect(url_for(".event", event_id=fringe_event.id))
     status = 422 if form.is_submitted() else 200
@@ -88,8 +106,10 @@ def cancel_event(event_id: int):
     fringe_event = services.get_event(event_id)
     form = CancelEventForm()
     if form.validate_on_submit():
-        run_action(lambda: services.cancel_event(fringe_event, reason=form.reason.data or "", actor=current_user),
-                   success=lambda outcome: f"{fringe_event.title} is cancelled. " + _changes_sentence(outcome))
+        run_action(
+            lambda: services.cancel_event(fringe_event, reason=form.reason.data or "", actor=current_user),
+            success=lambda outcome: f"{fringe_event.title} is cancelled. " + _changes_sentence(outcome),
+        )
         return redirect(url_for(".event", event_id=fringe_event.id))
     status = 422 if form.is_submitted() else 200
     return render_template("fringe_events/organiser_cancel.html", form=form, event=fringe_event), status
@@ -101,17 +121,25 @@ def reinstate_event(event_id: int):
     fringe_event = services.get_event(event_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    run_action(lambda: services.reinstate_event(fringe_event, actor=current_user),
-               success=lambda outcome: f"{fringe_event.title} is back on. " + _changes_sentence(outcome))
+    run_action(
+        lambda: services.reinstate_event(fringe_event, actor=current_user),
+        success=lambda outcome: f"{fringe_event.title} is back on. " + _changes_sentence(outcome),
+    )
     return redirect(url_for(".event", event_id=fringe_event.id))
 
 
 # --- attendance ----------------------------------------------------------------------------------
 
+
 def _sheet_page(fringe_event: FringeEvent, form: AttendanceForm, status: int = 200):
     q = (request.args.get("q") or "").strip()
-    return render_template("fringe_events/organiser_attendance.html", event=fringe_event, form=form, q=q,
-                           sheet=services.attendance_sheet(fringe_event, q)), status
+    return render_template(
+        "fringe_events/organiser_attendance.html",
+        event=fringe_event,
+        form=form,
+        q=q,
+        sheet=services.attendance_sheet(fringe_event, q),
+    ), status
 
 
 @bp.get("/<int:event_id>/attendance")
@@ -165,8 +193,14 @@ def _walked_in(person, attendance, created: bool) -> None:
 def _walk_in_page(fringe_event: FringeEvent, form: PersonForm):
     q = (request.args.get("q") or "").strip()
     people = services.search_invitees(q)
-    return render_template("fringe_events/organiser_walk_in.html", event=fringe_event, form=form, q=q, people=people,
-                           attended=services.attended_ids(fringe_event, [p.id for p in people]))
+    return render_template(
+        "fringe_events/organiser_walk_in.html",
+        event=fringe_event,
+        form=form,
+        q=q,
+        people=people,
+        attended=services.attended_ids(fringe_event, [p.id for p in people]),
+    )
 
 
 @bp.route("/<int:event_id>/walk-in", methods=["GET", "POST"])

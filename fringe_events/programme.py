@@ -1,6 +1,7 @@
 """The fringe programme: events, their edits, cancellations and reinstatements, and what changed.
 
 Services flush but never commit; the caller commits once."""
+
 from __future__ import annotations
 
 import re
@@ -76,7 +77,8 @@ def _check(data: EventData, places_taken: int = 0) -> None:
         if data.capacity < places_taken:
             raise ValidationFailed(
                 f"The capacity cannot go below the {places_taken} people already signed up. "
-                "Leave it blank for no limit.", field="capacity"
+                "Leave it blank for no limit.",
+                field="capacity",
             )
 
 
@@ -87,8 +89,12 @@ def create_event(data: EventData, *, actor=None, slug: str | None = None) -> Fri
     _check(data)
     event = FringeEvent(
         slug=slug or _unique_slug(data.title),
-        starts_at=data.starts_at, ends_at=data.ends_at, capacity=data.capacity, places_taken=0,
-        status=FringeStatus.SCHEDULED, ics_sequence=0,
+        starts_at=data.starts_at,
+        ends_at=data.ends_at,
+        capacity=data.capacity,
+        places_taken=0,
+        status=FringeStatus.SCHEDULED,
+        ics_sequence=0,
         **{name: getattr(data, name).strip() for name in _TEXT_FIELDS},
     )
     db.session.add(event)
@@ -100,7 +106,7 @@ def create_event(data: EventData, *, actor=None, slug: str | None = None) -> Fri
 @dataclass(frozen=True)
 class EventUpdate:
     event: FringeEvent
-    changes: list[list[str]]   # [label, before, after], as people read them: what the emails and the page say
+    changes: list[list[str]]  # [label, before, after], as people read them: what the emails and the page say
     notified: int
 
 
@@ -109,8 +115,6 @@ def _lock(event: FringeEvent) -> FringeEvent:
     locked = db.session.scalars(select(FringeEvent).where(FringeEvent.id == event.id).with_for_update()).one()
     db.session.refresh(locked)
     return locked
-
-
 
 
 def _time_and_place(event) -> dict[str, tuple]:
@@ -123,8 +127,11 @@ def _describe(label: str, values: tuple) -> str:
 
 def describe_changes(before: dict[str, tuple], after: dict[str, tuple]) -> list[list[str]]:
     """What moved, in words: [["When", "Tuesday 6 October, 2pm–4pm", "Thursday 8 October, 2pm–4pm"], …]."""
-    return [[label, _describe(label, before[label]), _describe(label, after[label])]
-            for label in before if before[label] != after[label]]
+    return [
+        [label, _describe(label, before[label]), _describe(label, after[label])]
+        for label in before
+        if before[label] != after[label]
+    ]
 
 
 def update_event(event: FringeEvent, data: EventData, *, actor=None) -> EventUpdate:
@@ -150,8 +157,15 @@ def update_event(event: FringeEvent, data: EventData, *, actor=None) -> EventUpd
             notified = tell_signed_up(event, "fringe_changed", f"Changed: {event.title}", changes, method="REQUEST")
     db.session.flush()
     if edited:
-        audit.record("fringe.changed", actor=actor, event_id=event.id, title=event.title, changes=changes,
-                     edited=edited, notified=notified)
+        audit.record(
+            "fringe.changed",
+            actor=actor,
+            event_id=event.id,
+            title=event.title,
+            changes=changes,
+            edited=edited,
+            notified=notified,
+        )
     return EventUpdate(event, changes, notified)
 
 
@@ -167,10 +181,18 @@ def cancel_event(event: FringeEvent, *, reason: str = "", actor=None) -> EventUp
     # cancellation in iTIP (RFC 5546 §3.2.5): Outlook, Apple Calendar and Google Calendar act on it by
     # striking or removing the entry they hold. A REQUEST carrying STATUS:CANCELLED is read by several
     # of them as an ordinary update, which would leave the cancelled event standing in the diary.
-    notified = tell_signed_up(event, "fringe_cancelled", f"Cancelled: {event.title}", changes,
-                               method="CANCEL", reason=reason.strip())
-    audit.record("fringe.cancelled", actor=actor, event_id=event.id, title=event.title, changes=changes,
-                 reason=reason.strip()[:1000], notified=notified)
+    notified = tell_signed_up(
+        event, "fringe_cancelled", f"Cancelled: {event.title}", changes, method="CANCEL", reason=reason.strip()
+    )
+    audit.record(
+        "fringe.cancelled",
+        actor=actor,
+        event_id=event.id,
+        title=event.title,
+        changes=changes,
+        reason=reason.strip()[:1000],
+        notified=notified,
+    )
     return EventUpdate(event, changes, notified)
 
 
@@ -184,15 +206,19 @@ def reinstate_event(event: FringeEvent, *, actor=None) -> EventUpdate:
     db.session.flush()
     changes = [["Status", "Cancelled", "Going ahead"]]
     notified = tell_signed_up(event, "fringe_changed", f"Back on: {event.title}", changes, method="REQUEST")
-    audit.record("fringe.reinstated", actor=actor, event_id=event.id, title=event.title, changes=changes,
-                 notified=notified)
+    audit.record(
+        "fringe.reinstated", actor=actor, event_id=event.id, title=event.title, changes=changes, notified=notified
+    )
     return EventUpdate(event, changes, notified)
 
 
 def event_changes(event_id: int, limit: int = 20) -> list[AuditEvent]:
     """The event's recorded edits, newest first: what the organiser's event page shows."""
-    return list(db.session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.action.like("fringe.%"), AuditEvent.details["event_id"].as_integer() == event_id)
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)
-    ))
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action.like("fringe.%"), AuditEvent.details["event_id"].as_integer() == event_id)
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+            .limit(limit)
+        )
+    )

@@ -1,5 +1,6 @@
 """Delegates' fringe pages under their personal link (/i/<token>/fringe…, /i/<token>/calendar.ics)
 and the public calendar files (/calendar/summit.ics, /calendar/fringe/<slug>.ics), which carry no personal data."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, redirect, render_template, url_for
@@ -52,8 +53,9 @@ def _back(token: str, slug: str, back: str | None):
 @bp.get("/<token>/fringe")
 def programme(token: str):
     invitation = invitation_for_link(token)
-    return render_template("fringe_events/programme.html",
-                           **page_context(invitation, token, programme=services.programme_for(invitation)))
+    return render_template(
+        "fringe_events/programme.html", **page_context(invitation, token, programme=services.programme_for(invitation))
+    )
 
 
 @bp.get("/<token>/fringe/<slug>")
@@ -61,8 +63,10 @@ def event(token: str, slug: str):
     invitation = invitation_for_link(token)
     fringe_event = _event(slug)
     item = services.programme_item(invitation, fringe_event)
-    return render_template("fringe_events/event.html",
-                           **page_context(invitation, token, item=item, links=services.event_add_links(fringe_event)))
+    return render_template(
+        "fringe_events/event.html",
+        **page_context(invitation, token, item=item, links=services.event_add_links(fringe_event)),
+    )
 
 
 @bp.post("/<token>/fringe/<slug>/sign-up")
@@ -88,7 +92,10 @@ def cancel(token: str, slug: str):
     if not form.validate_on_submit():
         abort(400)
     given_back = f"You're no longer signed up for {fringe_event.title}. Your place has gone back for someone else."
-    run_action(lambda: services.cancel_signup(invitation, fringe_event), success=lambda cancelled: given_back if cancelled else None)
+    run_action(
+        lambda: services.cancel_signup(invitation, fringe_event),
+        success=lambda cancelled: given_back if cancelled else None,
+    )
     return _back(token, slug, form.back.data)
 
 
@@ -96,17 +103,25 @@ def cancel(token: str, slug: str):
 def calendar(token: str):
     """The personal feed: a stable URL that calendar apps can subscribe to."""
     invitation = invitation_for_link(token)
-    return Response(services.personal_calendar(invitation), content_type=ICS_TYPE,
-                    headers={"Content-Disposition": 'attachment; filename="new-horizons.ics"'})
+    return Response(
+        services.personal_calendar(invitation),
+        content_type=ICS_TYPE,
+        headers={"Content-Disposition": 'attachment; filename="new-horizons.ics"'},
+    )
 
 
 # --- public calendar files -------------------------------------------------------------------------
 
+
 def _public_ics(body: bytes, filename: str) -> Response:
-    return Response(body, content_type=ICS_TYPE, headers={
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        "Cache-Control": "public, max-age=300",  # nothing personal in it; short, so changes reach people soon
-    })
+    return Response(
+        body,
+        content_type=ICS_TYPE,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "public, max-age=300",  # nothing personal in it; short, so changes reach people soon
+        },
+    )
 
 
 @calendar_bp.get("/summit.ics")
@@ -117,4 +132,3 @@ def summit():
 @calendar_bp.get("/fringe/<slug>.ics")
 def fringe_event(slug: str):
     return _public_ics(services.public_event_calendar(_event(slug)), f"{slug}.ics")
-

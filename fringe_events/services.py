@@ -2,6 +2,7 @@
 of its purpose (programme, signups, calendars, delegate_view, attendance_lists, history, notifications)
 and is named here.
 """
+
 from __future__ import annotations
 
 from fringe_events.attendance_lists import (  # noqa: F401

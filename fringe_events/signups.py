@@ -2,6 +2,7 @@
 
 Every place taken or given back goes through take_place / release_place in the same transaction as the
 sign-up row it counts, after the person's transition has begun (invitations.transitions)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -28,8 +29,11 @@ def take_place(event_id: int) -> bool:
     transactions can never both see the last place free; no capacity means no limit."""
     result = db.session.execute(
         update(FringeEvent)
-        .where(FringeEvent.id == event_id, FringeEvent.status == FringeStatus.SCHEDULED,
-               or_(FringeEvent.capacity.is_(None), FringeEvent.places_taken < FringeEvent.capacity))
+        .where(
+            FringeEvent.id == event_id,
+            FringeEvent.status == FringeStatus.SCHEDULED,
+            or_(FringeEvent.capacity.is_(None), FringeEvent.places_taken < FringeEvent.capacity),
+        )
         .values(places_taken=FringeEvent.places_taken + 1)
         .execution_options(synchronize_session="fetch")
     )
@@ -46,8 +50,11 @@ def release_place(event_id: int) -> None:
 
 
 def find_signup(invitation_id: int, event_id: int) -> FringeSignup | None:
-    return db.session.scalars(select(FringeSignup).where(
-        FringeSignup.invitation_id == invitation_id, FringeSignup.fringe_event_id == event_id)).first()
+    return db.session.scalars(
+        select(FringeSignup).where(
+            FringeSignup.invitation_id == invitation_id, FringeSignup.fringe_event_id == event_id
+        )
+    ).first()
 
 
 def is_signed_up(invitation_id: int, event_id: int) -> bool:
@@ -73,8 +80,9 @@ def sign_up(invitation: Invitation, event: FringeEvent, now: datetime | None = N
             raise InvalidState(f"Sorry, {event.title} has just been cancelled, so it isn't taking sign-ups.")
         raise FringeFull(f"Sorry, {event.title} is full: all {event.capacity} places are taken.")
     if existing is None:
-        signup = FringeSignup(invitation_id=invitation.id, fringe_event_id=event.id,
-                              state=SignupState.CONFIRMED, created_at=now)
+        signup = FringeSignup(
+            invitation_id=invitation.id, fringe_event_id=event.id, state=SignupState.CONFIRMED, created_at=now
+        )
         try:
             with db.session.begin_nested():
                 db.session.add(signup)
@@ -90,12 +98,14 @@ def sign_up(invitation: Invitation, event: FringeEvent, now: datetime | None = N
             raise InvalidState("That didn't go through. Please try again.") from None
     else:
         # Re-joining after cancelling reuses the row (one sign-up per person and event, invariant 2).
-        rejoined = changed(db.session.execute(
-            update(FringeSignup)
-            .where(FringeSignup.id == existing.id, FringeSignup.state == SignupState.CANCELLED)
-            .values(state=SignupState.CONFIRMED, cancelled_at=None, created_at=now)
-            .execution_options(synchronize_session=False)
-        ))
+        rejoined = changed(
+            db.session.execute(
+                update(FringeSignup)
+                .where(FringeSignup.id == existing.id, FringeSignup.state == SignupState.CANCELLED)
+                .values(state=SignupState.CONFIRMED, cancelled_at=None, created_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        )
         db.session.refresh(existing)
         if rejoined != 1:
             release_place(event.id)
@@ -116,12 +126,14 @@ def cancel_signup(invitation: Invitation, event: FringeEvent, now: datetime | No
         return False
     if event.starts_at <= now:
         raise InvalidState(f"{event.title} has already started, so the sign-up can't be cancelled now.")
-    cancelled = changed(db.session.execute(
-        update(FringeSignup)
-        .where(FringeSignup.id == signup.id, FringeSignup.state == SignupState.CONFIRMED)
-        .values(state=SignupState.CANCELLED, cancelled_at=now)
-        .execution_options(synchronize_session=False)
-    ))
+    cancelled = changed(
+        db.session.execute(
+            update(FringeSignup)
+            .where(FringeSignup.id == signup.id, FringeSignup.state == SignupState.CONFIRMED)
+            .values(state=SignupState.CANCELLED, cancelled_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    )
     db.session.refresh(signup)
     if cancelled != 1:
         return False
@@ -129,8 +141,14 @@ def cancel_signup(invitation: Invitation, event: FringeEvent, now: datetime | No
     db.session.flush()
     if event.status == FringeStatus.SCHEDULED:
         # The person's own copy goes: CANCEL with the UID their calendar already holds.
-        tell_one(invitation, event, "fringe_signup_cancelled", f"Sign-up cancelled: {event.title}", method="CANCEL",
-                  cancelled=True)
+        tell_one(
+            invitation,
+            event,
+            "fringe_signup_cancelled",
+            f"Sign-up cancelled: {event.title}",
+            method="CANCEL",
+            cancelled=True,
+        )
     return True
 
 
@@ -139,15 +157,23 @@ def release_signups(invitation_id: int, now: datetime | None = None) -> int:
     the person is no longer on our list). Returns how many."""
     now = now or utcnow()
     rows = db.session.execute(
-        select(FringeSignup.id, FringeSignup.fringe_event_id).join(FringeEvent)
-        .where(FringeSignup.invitation_id == invitation_id, FringeSignup.state == SignupState.CONFIRMED,
-               FringeEvent.starts_at > now)
+        select(FringeSignup.id, FringeSignup.fringe_event_id)
+        .join(FringeEvent)
+        .where(
+            FringeSignup.invitation_id == invitation_id,
+            FringeSignup.state == SignupState.CONFIRMED,
+            FringeEvent.starts_at > now,
+        )
     ).all()
     for signup_id, event_id in rows:
-        cancelled = changed(db.session.execute(
-            update(FringeSignup).where(FringeSignup.id == signup_id, FringeSignup.state == SignupState.CONFIRMED)
-            .values(state=SignupState.CANCELLED, cancelled_at=now).execution_options(synchronize_session=False)
-        ))
+        cancelled = changed(
+            db.session.execute(
+                update(FringeSignup)
+                .where(FringeSignup.id == signup_id, FringeSignup.state == SignupState.CONFIRMED)
+                .values(state=SignupState.CANCELLED, cancelled_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        )
         if cancelled == 1:
             release_place(event_id)
     db.session.flush()
@@ -159,11 +185,17 @@ def transfer_signups(from_invitation_id: int, to_invitation_id: int, now: dateti
     move without ever being free."""
     now = now or utcnow()
     upcoming = select(FringeEvent.id).where(FringeEvent.starts_at > now).scalar_subquery()
-    moved = changed(db.session.execute(
-        update(FringeSignup)
-        .where(FringeSignup.invitation_id == from_invitation_id, FringeSignup.state == SignupState.CONFIRMED,
-               FringeSignup.fringe_event_id.in_(upcoming))
-        .values(invitation_id=to_invitation_id).execution_options(synchronize_session=False)
-    ))
+    moved = changed(
+        db.session.execute(
+            update(FringeSignup)
+            .where(
+                FringeSignup.invitation_id == from_invitation_id,
+                FringeSignup.state == SignupState.CONFIRMED,
+                FringeSignup.fringe_event_id.in_(upcoming),
+            )
+            .values(invitation_id=to_invitation_id)
+            .execution_options(synchronize_session=False)
+        )
+    )
     db.session.flush()
     return moved

@@ -1,4 +1,5 @@
 """The fringe programme's answers to the people domain's signals (connected once, by create_app)."""
+
 from __future__ import annotations
 
 from sqlalchemy import select

@@ -3,6 +3,7 @@
 Services flush but never commit; the caller commits once. Each action leaves a LeaderNote (what the leader
 said or did) and an audit event, so organisers see it in the invitee's history.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ class NudgeRefused(InvalidState):
 
 # --- whose invitee ---------------------------------------------------------------------------
 
+
 def is_own_invitation(invitation: Invitation, leader: User) -> bool:
     """A leader may also be an invitee: their own invitation is "You", never someone to chase."""
     return invitation.email == (leader.email or "").strip().lower()
@@ -54,6 +56,7 @@ def invitee_for_leader(leader: User, invitation_id: int) -> Invitation:
 
 
 # --- champions -------------------------------------------------------------------------------
+
 
 def get_leader(leader_id: int) -> User:
     leader = db.session.get(User, leader_id)
@@ -76,11 +79,16 @@ def assign_champion(invitation_ids: list[int], leader_id: int | None, *, actor=N
         raise ValidationFailed("Tick at least one invitation to give it a champion.")
     if leader_id is not None:
         get_leader(leader_id)
-    differs = (Invitation.champion_id.is_not(None) if leader_id is None
-               else or_(Invitation.champion_id.is_(None), Invitation.champion_id != leader_id))
+    differs = (
+        Invitation.champion_id.is_not(None)
+        if leader_id is None
+        else or_(Invitation.champion_id.is_(None), Invitation.champion_id != leader_id)
+    )
     changed: list[int] = []
     for start in range(0, len(ids), 500):
-        changed += db.session.scalars(select(Invitation.id).where(Invitation.id.in_(ids[start:start + 500]), differs)).all()
+        changed += db.session.scalars(
+            select(Invitation.id).where(Invitation.id.in_(ids[start : start + 500]), differs)
+        ).all()
     _set_champion(changed, leader_id, actor=actor, how="bulk")
     return len(changed)
 
@@ -113,18 +121,27 @@ def apply_organisation_mapping(mapping: dict[str, int], *, actor=None) -> dict[s
 
 def _set_champion(ids: list[int], leader_id: int | None, *, actor, how: str, **details) -> None:
     for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
+        chunk = ids[start : start + 500]
         db.session.execute(
-            update(Invitation).where(Invitation.id.in_(chunk)).values(champion_id=leader_id)
+            update(Invitation)
+            .where(Invitation.id.in_(chunk))
+            .values(champion_id=leader_id)
             .execution_options(synchronize_session="fetch")
         )
         for invitation_id in chunk:
-            audit.record("invitation.champion_assigned", actor=actor, invitation_id=invitation_id,
-                         champion_id=leader_id, how=how, **details)
+            audit.record(
+                "invitation.champion_assigned",
+                actor=actor,
+                invitation_id=invitation_id,
+                champion_id=leader_id,
+                how=how,
+                **details,
+            )
     db.session.flush()
 
 
 # --- nudges ----------------------------------------------------------------------------------
+
 
 def default_nudge_message(invitation: Invitation, leader: User) -> str:
     summit = summit_services.get_summit()
@@ -153,10 +170,11 @@ def nudge_refusal(invitation: Invitation, leader: User, now: datetime | None = N
     if is_own_invitation(invitation, leader):
         return "That's your own invitation, so there's nobody to nudge."
     if invitation.dont_chase:
-        return f"You marked {name} as not to be chased. Choose \"Chase again\" first if you've changed your mind."
+        return f'You marked {name} as not to be chased. Choose "Chase again" first if you\'ve changed your mind.'
     if invitation.bounced_at is not None:
-        return (f"Emails to {name} are bouncing, so a nudge wouldn't arrive. Please tell the organisers "
-                f"the right address.")
+        return (
+            f"Emails to {name} are bouncing, so a nudge wouldn't arrive. Please tell the organisers the right address."
+        )
     if invitation.state == S.REGISTERED:
         return f"{name} is already registered: no nudge needed."
     if invitation.state == S.WAITLISTED:
@@ -165,8 +183,10 @@ def nudge_refusal(invitation: Invitation, leader: User, now: datetime | None = N
         return f"{name}'s invitation is no longer live, so there's nobody to nudge."
     if invitation.last_nudged_at is not None and invitation.last_nudged_at > now - timedelta(days=NUDGE_MIN_DAYS):
         again = invitation.last_nudged_at + timedelta(days=NUDGE_MIN_DAYS)
-        return (f"{name} was nudged {ago(invitation.last_nudged_at, now)}. So that nobody is pestered, we send at most one "
-                f"nudge every {NUDGE_MIN_DAYS} days: you can nudge {name} again from {day(again)}.")
+        return (
+            f"{name} was nudged {ago(invitation.last_nudged_at, now)}. So that nobody is pestered, we send at most one "
+            f"nudge every {NUDGE_MIN_DAYS} days: you can nudge {name} again from {day(again)}."
+        )
     return None
 
 
@@ -192,30 +212,47 @@ def nudge(invitation: Invitation, leader: User, message: str, *, now: datetime |
     reason = nudge_refusal(invitation, leader, now)
     if reason:
         raise NudgeRefused(reason)
-    claimed = changed(db.session.execute(
-        update(Invitation)
-        .where(
-            Invitation.id == invitation.id,
-            Invitation.champion_id == leader.id,
-            or_(Invitation.last_nudged_at.is_(None), Invitation.last_nudged_at <= now - timedelta(days=NUDGE_MIN_DAYS)),
-            Invitation.dont_chase.is_(False),
-            Invitation.bounced_at.is_(None),
-            Invitation.state.in_(NUDGEABLE),
+    claimed = changed(
+        db.session.execute(
+            update(Invitation)
+            .where(
+                Invitation.id == invitation.id,
+                Invitation.champion_id == leader.id,
+                or_(
+                    Invitation.last_nudged_at.is_(None),
+                    Invitation.last_nudged_at <= now - timedelta(days=NUDGE_MIN_DAYS),
+                ),
+                Invitation.dont_chase.is_(False),
+                Invitation.bounced_at.is_(None),
+                Invitation.state.in_(NUDGEABLE),
+            )
+            .values(last_nudged_at=now, last_contact_at=now)
+            .execution_options(synchronize_session=False)
         )
-        .values(last_nudged_at=now, last_contact_at=now)
-        .execution_options(synchronize_session=False)
-    ))
+    )
     db.session.refresh(invitation)
     if claimed != 1:
         # Someone else got there first (another leader, or a second tap): say why, from what the row now holds.
-        raise NudgeRefused(nudge_refusal(invitation, leader, now)
-                           or f"{invitation.first_name} was nudged a moment ago, so we haven't sent another.")
+        raise NudgeRefused(
+            nudge_refusal(invitation, leader, now)
+            or f"{invitation.first_name} was nudged a moment ago, so we haven't sent another."
+        )
     summit = summit_services.get_summit()
     enqueue(
-        "leader_nudge", to_email=invitation.email, to_name=invitation.name, invitation_id=invitation.id,
-        reply_to=leader.email, subject=f"A message from {leader.name} about {summit.name}",
-        context={"leader_name": leader.name, "leader_organisation": leader.organisation, "message": message,
-                 "link": personal_url(invitation), "summit": summit, "invitation": invitation},
+        "leader_nudge",
+        to_email=invitation.email,
+        to_name=invitation.name,
+        invitation_id=invitation.id,
+        reply_to=leader.email,
+        subject=f"A message from {leader.name} about {summit.name}",
+        context={
+            "leader_name": leader.name,
+            "leader_organisation": leader.organisation,
+            "message": message,
+            "link": personal_url(invitation),
+            "summit": summit,
+            "invitation": invitation,
+        },
     )
     note = LeaderNote(invitation_id=invitation.id, leader_id=leader.id, kind=NoteKind.NUDGE, text=message, at=now)
     db.session.add(note)
@@ -226,6 +263,7 @@ def nudge(invitation: Invitation, leader: User, message: str, *, now: datetime |
 
 # --- notes and "don't chase" -----------------------------------------------------------------
 
+
 def add_note(invitation: Invitation, leader: User, text: str, *, now: datetime | None = None) -> LeaderNote:
     """A conversation noted ("phoned 3 Oct, will register"): it counts as contact."""
     now = now or utcnow()
@@ -233,7 +271,7 @@ def add_note(invitation: Invitation, leader: User, text: str, *, now: datetime |
         raise NotFound("That person isn't one of your invitees. Go back to your list and choose someone there.")
     text = (text or "").strip()
     if not text:
-        raise ValidationFailed("Write a few words about the conversation, such as \"phoned 3 Oct, will register\".")
+        raise ValidationFailed('Write a few words about the conversation, such as "phoned 3 Oct, will register".')
     if len(text) > MAX_NOTE:
         raise ValidationFailed(f"Please keep the note under {MAX_NOTE:,} characters.")
     note = LeaderNote(invitation_id=invitation.id, leader_id=leader.id, kind=NoteKind.NOTE, text=text, at=now)
@@ -244,8 +282,9 @@ def add_note(invitation: Invitation, leader: User, text: str, *, now: datetime |
     return note
 
 
-def set_dont_chase(invitation: Invitation, leader: User, dont_chase: bool, reason: str = "", *,
-                   now: datetime | None = None) -> LeaderNote:
+def set_dont_chase(
+    invitation: Invitation, leader: User, dont_chase: bool, reason: str = "", *, now: datetime | None = None
+) -> LeaderNote:
     """Mark someone as not to be chased (no nudges, shown last), or undo it."""
     now = now or utcnow()
     if invitation.champion_id != leader.id:
@@ -253,15 +292,21 @@ def set_dont_chase(invitation: Invitation, leader: User, dont_chase: bool, reaso
     if is_own_invitation(invitation, leader):
         raise InvalidState("That's your own invitation, so there's nobody to chase.")
     if invitation.dont_chase == dont_chase:
-        raise InvalidState(f"{invitation.first_name} is already marked {'not to be chased' if dont_chase else 'to be chased'}.")
+        raise InvalidState(
+            f"{invitation.first_name} is already marked {'not to be chased' if dont_chase else 'to be chased'}."
+        )
     if dont_chase and invitation.state not in CHASEABLE:
         raise InvalidState(f"{invitation.first_name} has nothing left to be chased for.")
     reason = (reason or "").strip()[:MAX_NOTE]
     invitation.dont_chase = dont_chase
-    note = LeaderNote(invitation_id=invitation.id, leader_id=leader.id,
-                      kind=NoteKind.DONT_CHASE if dont_chase else NoteKind.CHASE_AGAIN, text=reason, at=now)
+    note = LeaderNote(
+        invitation_id=invitation.id,
+        leader_id=leader.id,
+        kind=NoteKind.DONT_CHASE if dont_chase else NoteKind.CHASE_AGAIN,
+        text=reason,
+        at=now,
+    )
     db.session.add(note)
     audit.record("leader.dont_chase" if dont_chase else "leader.chase_again", actor=leader, invitation_id=invitation.id)
     db.session.flush()
     return note
-

@@ -1,4 +1,5 @@
 """`flask invitations import|links` and `flask summit configure|status|expire-offers`."""
+
 from __future__ import annotations
 
 import csv
@@ -47,7 +48,9 @@ def links(base_url: str):
     current_app.config["BASE_URL"] = base_url.rstrip("/")
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(["email", "url"])
-    for inv in db.session.scalars(select(Invitation).where(Invitation.state.in_(LIVE_STATES)).order_by(Invitation.email)):
+    for inv in db.session.scalars(
+        select(Invitation).where(Invitation.state.in_(LIVE_STATES)).order_by(Invitation.email)
+    ):
         writer.writerow([inv.email, services.personal_url(inv)])
 
 
@@ -80,15 +83,24 @@ def configure(capacity, target, name, venue, address, starts, ends, opens, close
     """Create or change the summit."""
     try:
         summit = services.configure_summit(
-            capacity=capacity, target=target, name=name, venue=venue, address=address,
-            starts_at=_when(starts), ends_at=_when(ends), registration_opens_at=_when(opens),
-            registration_closes_at=_when(closes), offer_hold_hours=hold_hours,
+            capacity=capacity,
+            target=target,
+            name=name,
+            venue=venue,
+            address=address,
+            starts_at=_when(starts),
+            ends_at=_when(ends),
+            registration_opens_at=_when(opens),
+            registration_closes_at=_when(closes),
+            offer_hold_hours=hold_hours,
         )
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
         raise click.ClickException(error.message) from error
-    click.echo(f"{summit.name}: capacity {summit.capacity}, target {summit.target}, {summit.places_taken} places taken.")
+    click.echo(
+        f"{summit.name}: capacity {summit.capacity}, target {summit.target}, {summit.places_taken} places taken."
+    )
 
 
 @summit_cli.command("status")
@@ -116,8 +128,12 @@ def privacy_cli():
 
 
 @privacy_cli.command("anonymise")
-@click.option("--older-than", "days", type=click.IntRange(min=0),
-              help="Days since an invitation last changed (default: PRIVACY_RETENTION_DAYS).")
+@click.option(
+    "--older-than",
+    "days",
+    type=click.IntRange(min=0),
+    help="Days since an invitation last changed (default: PRIVACY_RETENTION_DAYS).",
+)
 def anonymise(days):
     """Remove names, emails, needs and notes from invitations untouched for DAYS days; counts are kept."""
     days = current_app.config["PRIVACY_RETENTION_DAYS"] if days is None else days

@@ -1,5 +1,6 @@
 """`summit check` for the people domain: recompute the summit's places from the rows and find every
 person whose rows disagree with their state (invariant 1). Read-only; `repair_counter` mends drift."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ EXAMPLES = 5  # people named in each finding, the rest counted
 @dataclass(frozen=True)
 class Finding:
     """One inconsistency: what is wrong, what the rows say, and what the stored figure says."""
+
     check: str
     expected: str
     found: str
@@ -41,10 +43,12 @@ def who(rows) -> str:
 
 def places_held() -> int:
     """What the summit's counter should say: confirmed registrations plus offers still held."""
-    confirmed = db.session.scalar(select(func.count()).select_from(Registration)
-                                  .where(Registration.state == RegistrationState.CONFIRMED))
-    offers = db.session.scalar(select(func.count()).select_from(WaitlistEntry)
-                               .where(WaitlistEntry.state == WaitlistState.OFFERED))
+    confirmed = db.session.scalar(
+        select(func.count()).select_from(Registration).where(Registration.state == RegistrationState.CONFIRMED)
+    )
+    offers = db.session.scalar(
+        select(func.count()).select_from(WaitlistEntry).where(WaitlistEntry.state == WaitlistState.OFFERED)
+    )
     return (confirmed or 0) + (offers or 0)
 
 
@@ -61,45 +65,67 @@ def summit_findings(now: datetime | None = None) -> list[Finding]:
     findings: list[Finding] = []
     held = places_held()
     if summit.places_taken != held:
-        findings.append(Finding(
-            "summit places counter", f"{held} (registrations plus offers held)", str(summit.places_taken),
-            "the counter has drifted from the rows; --repair sets it from them" if held <= summit.capacity
-            else f"more places are held than the capacity of {summit.capacity}: raise the capacity first",
-            repairable=held <= summit.capacity))
+        findings.append(
+            Finding(
+                "summit places counter",
+                f"{held} (registrations plus offers held)",
+                str(summit.places_taken),
+                "the counter has drifted from the rows; --repair sets it from them"
+                if held <= summit.capacity
+                else f"more places are held than the capacity of {summit.capacity}: raise the capacity first",
+                repairable=held <= summit.capacity,
+            )
+        )
     person = select(Invitation.id, Invitation.email)
     confirmed = Registration.state == RegistrationState.CONFIRMED
     findings += _mismatch(  # a handed-on, revoked or cancelled person still holding a place
         "confirmed place held by someone not registered",
-        person.join(Registration).where(confirmed, Invitation.state != S.REGISTERED))
+        person.join(Registration).where(confirmed, Invitation.state != S.REGISTERED),
+    )
     findings += _mismatch(
         "registered with no confirmed place",
-        person.outerjoin(Registration).where(Invitation.state == S.REGISTERED,
-                                             (Registration.id.is_(None)) | ~confirmed))
+        person.outerjoin(Registration).where(
+            Invitation.state == S.REGISTERED, (Registration.id.is_(None)) | ~confirmed
+        ),
+    )
     offered = WaitlistEntry.state == WaitlistState.OFFERED
     findings += _mismatch(
         "offer held by someone not marked as offered",
-        person.join(WaitlistEntry).where(offered, Invitation.state != S.OFFERED))
+        person.join(WaitlistEntry).where(offered, Invitation.state != S.OFFERED),
+    )
     findings += _mismatch(
         "marked as offered with no offer held",
-        person.outerjoin(WaitlistEntry).where(Invitation.state == S.OFFERED,
-                                              (WaitlistEntry.id.is_(None)) | ~offered))
+        person.outerjoin(WaitlistEntry).where(Invitation.state == S.OFFERED, (WaitlistEntry.id.is_(None)) | ~offered),
+    )
     findings += _mismatch(
         "holding a place and an offer at once",
-        person.join(Registration).join(WaitlistEntry, WaitlistEntry.invitation_id == Invitation.id)
-        .where(confirmed, offered))
+        person.join(Registration)
+        .join(WaitlistEntry, WaitlistEntry.invitation_id == Invitation.id)
+        .where(confirmed, offered),
+    )
     findings += _mismatch(
         "waiting with no place in the queue",
-        person.outerjoin(WaitlistEntry).where(Invitation.state == S.WAITLISTED,
-                                              (WaitlistEntry.id.is_(None)) | (WaitlistEntry.state != WaitlistState.WAITING)))
+        person.outerjoin(WaitlistEntry).where(
+            Invitation.state == S.WAITLISTED,
+            (WaitlistEntry.id.is_(None)) | (WaitlistEntry.state != WaitlistState.WAITING),
+        ),
+    )
     findings += _mismatch(
         "offer past its time still counted",
-        person.join(WaitlistEntry).where(offered, WaitlistEntry.offer_expires_at <= now))
-    waiting = db.session.scalar(select(func.count()).select_from(WaitlistEntry)
-                                .where(WaitlistEntry.state == WaitlistState.WAITING))
+        person.join(WaitlistEntry).where(offered, WaitlistEntry.offer_expires_at <= now),
+    )
+    waiting = db.session.scalar(
+        select(func.count()).select_from(WaitlistEntry).where(WaitlistEntry.state == WaitlistState.WAITING)
+    )
     if waiting and summit.places_taken < summit.capacity:
-        findings.append(Finding("free places not offered to the waiting list", "0",
-                                str(min(summit.capacity - summit.places_taken, waiting)),
-                                f"{waiting} waiting; `summit configure` or a cancellation offers free places"))
+        findings.append(
+            Finding(
+                "free places not offered to the waiting list",
+                "0",
+                str(min(summit.capacity - summit.places_taken, waiting)),
+                f"{waiting} waiting; `summit configure` or a cancellation offers free places",
+            )
+        )
     return findings
 
 
@@ -113,7 +139,11 @@ def repair_counter(*, actor_label: str = "summit check --repair") -> int | None:
     if summit.places_taken == held or held > summit.capacity:
         return None
     before = summit.places_taken
-    db.session.execute(update(Summit).where(Summit.id == summit.id).values(places_taken=held)
-                       .execution_options(synchronize_session="fetch"))
+    db.session.execute(
+        update(Summit)
+        .where(Summit.id == summit.id)
+        .values(places_taken=held)
+        .execution_options(synchronize_session="fetch")
+    )
     audit.record("summit.counter_repaired", actor_label=actor_label, before=before, after=held)
     return before

@@ -108,7 +108,9 @@ def parse_invitations_csv(data: bytes | str, known_champions: Collection[str]) -
     try:
         first = next(records, None)
         if first is None:
-            return ParseResult([], [RowError(1, None, "The file is empty. Upload a CSV with a header row and one row per invitee.")])
+            return ParseResult(
+                [], [RowError(1, None, "The file is empty. Upload a CSV with a header row and one row per invitee.")]
+            )
         header_line, header = first
         positions = _check_header(header_line, header, errors)
         if positions is None:
@@ -131,7 +133,9 @@ def _decode(data: bytes | str) -> tuple[str, RowError | None]:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
         line = len(_LINE_BREAK.findall(data, 0, exc.start)) + 1
-        reason = f"The file contains characters that are not UTF-8 (byte {data[exc.start:exc.end]!r}). {_SAVE_AS_HINT}"
+        reason = (
+            f"The file contains characters that are not UTF-8 (byte {data[exc.start : exc.end]!r}). {_SAVE_AS_HINT}"
+        )
         return "", RowError(line, None, reason)
 
 
@@ -207,7 +211,9 @@ def _check_rows(
         if row is not None:
             rows.append(row)
     if data_rows == 0:
-        errors.add(RowError(1, None, "The file has a header but no invitees. Add one row per invitee below the header."))
+        errors.add(
+            RowError(1, None, "The file has a header but no invitees. Add one row per invitee below the header.")
+        )
     return rows
 
 

@@ -1,4 +1,5 @@
 """Read models for staff pages: aggregate queries, no N+1."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -17,13 +18,15 @@ def state_counts() -> dict[InvitationState, int]:
 
 
 def waiting_list() -> list[WaitlistEntry]:
-    return list(db.session.scalars(
-        select(WaitlistEntry)
-        .where(WaitlistEntry.state.in_([WaitlistState.WAITING, WaitlistState.OFFERED]))
-        .options(selectinload(WaitlistEntry.invitation))
-        # Offers first (they are the urgent ones), then the queue in order.
-        .order_by((WaitlistEntry.state == WaitlistState.OFFERED).desc(), WaitlistEntry.joined_at, WaitlistEntry.id)
-    ))
+    return list(
+        db.session.scalars(
+            select(WaitlistEntry)
+            .where(WaitlistEntry.state.in_([WaitlistState.WAITING, WaitlistState.OFFERED]))
+            .options(selectinload(WaitlistEntry.invitation))
+            # Offers first (they are the urgent ones), then the queue in order.
+            .order_by((WaitlistEntry.state == WaitlistState.OFFERED).desc(), WaitlistEntry.joined_at, WaitlistEntry.id)
+        )
+    )
 
 
 def summit_status() -> dict[str, int]:
@@ -37,7 +40,9 @@ def summit_status() -> dict[str, int]:
         "offers_held": counts[InvitationState.OFFERED],
         "waitlisted": counts[InvitationState.WAITLISTED],
         "declined": counts[InvitationState.DECLINED],
-        "invited": sum(n for state, n in counts.items() if state not in (InvitationState.REVOKED, InvitationState.HANDED_ON)),
+        "invited": sum(
+            n for state, n in counts.items() if state not in (InvitationState.REVOKED, InvitationState.HANDED_ON)
+        ),
         "places_taken": summit.places_taken,
         "places_left": summit.places_left,
     }

@@ -1,4 +1,5 @@
 """Loads the demo summit, staff and invitees (idempotent): what `make run` shows a new user."""
+
 from __future__ import annotations
 
 import random
@@ -23,7 +24,18 @@ from invitations.models import (
 
 DEMO_PASSWORD = "new-horizons-demo"
 _DIETS = ["", "", "", "", "Vegetarian", "Vegan", "Gluten free", "Halal", "No nuts, please (allergy)", "Dairy free"]
-_ACCESS = ["", "", "", "", "", "", "Step-free access", "Hearing loop", "A seat near the front, please", "Large-print materials"]
+_ACCESS = [
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "Step-free access",
+    "Hearing loop",
+    "A seat near the front, please",
+    "Large-print materials",
+]
 
 
 def load_demo(seed: int = 2009) -> dict[str, int]:
@@ -33,11 +45,19 @@ def load_demo(seed: int = 2009) -> dict[str, int]:
         summit_services.configure_summit()
 
     users = {}
-    for person, role in [(p, Role.ORGANISER) for p in ORGANISERS] + [(p, Role.LEADER) for p in LEADERS] + [(STEWARD, Role.STEWARD)]:
+    for person, role in (
+        [(p, Role.ORGANISER) for p in ORGANISERS] + [(p, Role.LEADER) for p in LEADERS] + [(STEWARD, Role.STEWARD)]
+    ):
         user = auth_services.find_user(person.email)
         if user is None:
-            user = auth_services.create_user(person.email, name=person.name, role=role, password=DEMO_PASSWORD,
-                                             organisation=person.organisation, job_title=person.job_title)
+            user = auth_services.create_user(
+                person.email,
+                name=person.name,
+                role=role,
+                password=DEMO_PASSWORD,
+                organisation=person.organisation,
+                job_title=person.job_title,
+            )
         users[person.email] = user
 
     known = set(db.session.scalars(select(Invitation.email)))
@@ -48,9 +68,16 @@ def load_demo(seed: int = 2009) -> dict[str, int]:
             continue
         invited_at = now - timedelta(days=rng.randint(8, 40), hours=rng.randint(0, 23))
         inv = Invitation(
-            email=invitee.email, name=invitee.name, organisation=invitee.organisation, job_title=invitee.job_title,
-            sector=invitee.sector, champion_id=users[invitee.champion_email].id, state=InvitationState.INVITED,
-            link_selector=new_link_selector(), code=new_badge_code(), created_at=invited_at,
+            email=invitee.email,
+            name=invitee.name,
+            organisation=invitee.organisation,
+            job_title=invitee.job_title,
+            sector=invitee.sector,
+            champion_id=users[invitee.champion_email].id,
+            state=InvitationState.INVITED,
+            link_selector=new_link_selector(),
+            code=new_badge_code(),
+            created_at=invited_at,
         )
         if invitee.state != "not_sent":
             inv.sent_at = invited_at
@@ -60,14 +87,19 @@ def load_demo(seed: int = 2009) -> dict[str, int]:
             inv.state = InvitationState.REGISTERED
             inv.responded_at = (inv.opened_at or invited_at) + timedelta(minutes=rng.randint(2, 600))
             inv.registration = Registration(
-                state=RegistrationState.CONFIRMED, dietary=rng.choice(_DIETS), access_needs=rng.choice(_ACCESS),
-                consent_at=inv.responded_at, registered_at=inv.responded_at,
+                state=RegistrationState.CONFIRMED,
+                dietary=rng.choice(_DIETS),
+                access_needs=rng.choice(_ACCESS),
+                consent_at=inv.responded_at,
+                registered_at=inv.responded_at,
             )
             registered += 1
         elif invitee.state == "declined":
             inv.state = InvitationState.DECLINED
             inv.responded_at = (inv.opened_at or invited_at) + timedelta(hours=rng.randint(1, 48))
-            inv.decline_reason = rng.choice(["", "Away that week.", "Council meeting the same day.", "Sending a colleague next year."])
+            inv.decline_reason = rng.choice(
+                ["", "Away that week.", "Council meeting the same day.", "Sending a colleague next year."]
+            )
         db.session.add(inv)
         new_invitations.append(inv)
         created += 1
@@ -79,7 +111,9 @@ def load_demo(seed: int = 2009) -> dict[str, int]:
             services.send_invitation(inv, now=inv.sent_at, summit=summit)
     # The counter must match what the rows say: recount rather than trust increments.
     taken = db.session.scalar(
-        select(func.count()).select_from(Invitation).where(Invitation.state.in_([InvitationState.REGISTERED, InvitationState.OFFERED]))
+        select(func.count())
+        .select_from(Invitation)
+        .where(Invitation.state.in_([InvitationState.REGISTERED, InvitationState.OFFERED]))
     )
     db.session.execute(update(Summit).where(Summit.id == summit.id).values(places_taken=taken))
     return {"invitations_created": created, "registered_added": registered, "users": len(users)}

@@ -1,4 +1,5 @@
 """Forms for delegates and organisers: shape checks only; rules that need other rows live in services."""
+
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
@@ -24,7 +25,10 @@ from wtforms.validators import (
 from app.forms import LondonDateTimeField
 
 NAME = [DataRequired(message="Enter your full name."), Length(max=200, message="Keep the name under 200 characters.")]
-ORG = [DataRequired(message="Enter your organisation."), Length(max=200, message="Keep the organisation under 200 characters.")]
+ORG = [
+    DataRequired(message="Enter your organisation."),
+    Length(max=200, message="Keep the organisation under 200 characters."),
+]
 TITLE = [Optional(), Length(max=200, message="Keep the job title under 200 characters.")]
 NEEDS = [Optional(), Length(max=1000, message="Please keep this under 1,000 characters.")]
 
@@ -33,10 +37,16 @@ class DetailsForm(FlaskForm):
     name = StringField("Full name", validators=NAME)
     organisation = StringField("Organisation", validators=ORG)
     job_title = StringField("Job title", validators=TITLE)
-    dietary = TextAreaField("Dietary requirements", validators=NEEDS,
-                            description="For example vegetarian, halal, or a nut allergy. Leave blank if none.")
-    access_needs = TextAreaField("Access needs", validators=NEEDS,
-                                 description="Anything that would help you take part: step-free access, a hearing loop, a seat near the front.")
+    dietary = TextAreaField(
+        "Dietary requirements",
+        validators=NEEDS,
+        description="For example vegetarian, halal, or a nut allergy. Leave blank if none.",
+    )
+    access_needs = TextAreaField(
+        "Access needs",
+        validators=NEEDS,
+        description="Anything that would help you take part: step-free access, a hearing loop, a seat near the front.",
+    )
 
 
 class RegistrationForm(DetailsForm):
@@ -47,32 +57,55 @@ class RegistrationForm(DetailsForm):
 
 
 class DeclineForm(FlaskForm):
-    reason = TextAreaField("Would you tell us why? (optional)", validators=NEEDS,
-                           description="It helps us plan. Your council's champion may see it.")
+    reason = TextAreaField(
+        "Would you tell us why? (optional)",
+        validators=NEEDS,
+        description="It helps us plan. Your council's champion may see it.",
+    )
 
 
 class ColleagueForm(FlaskForm):
-    name = StringField("Your colleague's full name", validators=[DataRequired(message="Enter your colleague's name."), Length(max=200)])
-    email = EmailField("Their work email", validators=[DataRequired(message="Enter your colleague's email address."),
-                                                      Email(message="Enter a valid email address, like name@council.gov.uk."),
-                                                      Length(max=254)])
-    organisation = StringField("Their organisation", validators=[DataRequired(message="Enter your colleague's organisation."), Length(max=200)])
+    name = StringField(
+        "Your colleague's full name", validators=[DataRequired(message="Enter your colleague's name."), Length(max=200)]
+    )
+    email = EmailField(
+        "Their work email",
+        validators=[
+            DataRequired(message="Enter your colleague's email address."),
+            Email(message="Enter a valid email address, like name@council.gov.uk."),
+            Length(max=254),
+        ],
+    )
+    organisation = StringField(
+        "Their organisation", validators=[DataRequired(message="Enter your colleague's organisation."), Length(max=200)]
+    )
     job_title = StringField("Their job title", validators=TITLE)
 
 
 class InvitationForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(message="Enter the invitee's email address."),
-                                           Email(message="Enter a valid email address."), Length(max=254)])
+    email = EmailField(
+        "Email",
+        validators=[
+            DataRequired(message="Enter the invitee's email address."),
+            Email(message="Enter a valid email address."),
+            Length(max=254),
+        ],
+    )
     name = StringField("Full name", validators=[DataRequired(message="Enter the invitee's name."), Length(max=200)])
-    organisation = StringField("Organisation", validators=[DataRequired(message="Enter the organisation."), Length(max=200)])
+    organisation = StringField(
+        "Organisation", validators=[DataRequired(message="Enter the organisation."), Length(max=200)]
+    )
     job_title = StringField("Job title", validators=TITLE)
     sector = StringField("Sector", validators=[Optional(), Length(max=100)])
     champion_id = SelectField("Champion (a leader)", coerce=int, validators=[Optional()])
 
 
 class ImportForm(FlaskForm):
-    file = FileField("CSV file", validators=[FileRequired(message="Choose a CSV file to upload.")],
-                     description="Columns: email, name, organisation, job_title, champion_email. Saved as CSV UTF-8.")
+    file = FileField(
+        "CSV file",
+        validators=[FileRequired(message="Choose a CSV file to upload.")],
+        description="Columns: email, name, organisation, job_title, champion_email. Saved as CSV UTF-8.",
+    )
 
 
 class ImportConfirmForm(FlaskForm):
@@ -81,20 +114,43 @@ class ImportConfirmForm(FlaskForm):
 
 class SummitForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(message="Enter the summit's name."), Length(max=200)])
-    tagline = TextAreaField("Why it matters", validators=[Optional(), Length(max=1000)],
-                            description="One or two sentences shown on every delegate's page.")
+    tagline = TextAreaField(
+        "Why it matters",
+        validators=[Optional(), Length(max=1000)],
+        description="One or two sentences shown on every delegate's page.",
+    )
     venue = StringField("Venue", validators=[DataRequired(message="Enter the venue."), Length(max=200)])
     address = StringField("Address", validators=[DataRequired(message="Enter the venue's address."), Length(max=400)])
-    starts_at = LondonDateTimeField("Starts (UK time)", validators=[InputRequired(message="Enter when the summit starts.")])
+    starts_at = LondonDateTimeField(
+        "Starts (UK time)", validators=[InputRequired(message="Enter when the summit starts.")]
+    )
     ends_at = LondonDateTimeField("Ends (UK time)", validators=[InputRequired(message="Enter when the summit ends.")])
-    registration_opens_at = LondonDateTimeField("Registration opens (UK time)", validators=[Optional()],
-                                                description="Leave blank to open now.")
-    registration_closes_at = LondonDateTimeField("Registration closes (UK time)", validators=[Optional()],
-                                                 description="Leave blank to keep it open until the day.")
-    capacity = IntegerField("Capacity (hard cap)", validators=[InputRequired(message="Enter the capacity."),
-                                                               NumberRange(min=0, max=100000, message="Enter a number from 0 to 100,000.")])
-    target = IntegerField("Target", validators=[InputRequired(message="Enter the target."),
-                                                NumberRange(min=0, max=100000, message="Enter a number from 0 to 100,000.")])
-    offer_hold_hours = IntegerField("Hold a waiting-list offer for (hours)",
-                                    validators=[InputRequired(message="Enter the hold time."),
-                                                NumberRange(min=1, max=336, message="Enter between 1 and 336 hours (14 days).")])
+    registration_opens_at = LondonDateTimeField(
+        "Registration opens (UK time)", validators=[Optional()], description="Leave blank to open now."
+    )
+    registration_closes_at = LondonDateTimeField(
+        "Registration closes (UK time)",
+        validators=[Optional()],
+        description="Leave blank to keep it open until the day.",
+    )
+    capacity = IntegerField(
+        "Capacity (hard cap)",
+        validators=[
+            InputRequired(message="Enter the capacity."),
+            NumberRange(min=0, max=100000, message="Enter a number from 0 to 100,000."),
+        ],
+    )
+    target = IntegerField(
+        "Target",
+        validators=[
+            InputRequired(message="Enter the target."),
+            NumberRange(min=0, max=100000, message="Enter a number from 0 to 100,000."),
+        ],
+    )
+    offer_hold_hours = IntegerField(
+        "Hold a waiting-list offer for (hours)",
+        validators=[
+            InputRequired(message="Enter the hold time."),
+            NumberRange(min=1, max=336, message="Enter between 1 and 336 hours (14 days)."),
+        ],
+    )

@@ -1,4 +1,5 @@
 """Sending a colleague instead: the place, offer or queue position passes straight across."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -49,8 +50,14 @@ def hand_on(invitation: Invitation, colleague: Colleague, now: datetime | None =
         raise ValidationFailed(f"{email} has already been invited, so they have a link of their own.", field="email")
     summit = summit_services.get_summit()
     new = create_invitation(
-        InviteeData(email=email, name=colleague.name, organisation=colleague.organisation,
-                    job_title=colleague.job_title, champion_id=invitation.champion_id, sector=invitation.sector),
+        InviteeData(
+            email=email,
+            name=colleague.name,
+            organisation=colleague.organisation,
+            job_title=colleague.job_title,
+            champion_id=invitation.champion_id,
+            sector=invitation.sector,
+        ),
         substitute_for=invitation,
     )
     transitions.adopt(new)
@@ -69,19 +76,35 @@ def hand_on(invitation: Invitation, colleague: Colleague, now: datetime | None =
     invitation.state = S.HANDED_ON
     invitation.responded_at = now
     db.session.flush()
-    audit.record("invitation.handed_on", actor_label=invitation.name, invitation_id=invitation.id,
-                 to_invitation=new.id, before=previous_state.value)
+    audit.record(
+        "invitation.handed_on",
+        actor_label=invitation.name,
+        invitation_id=invitation.id,
+        to_invitation=new.id,
+        before=previous_state.value,
+    )
     context = mail_context(new, summit)
     enqueue(
-        "colleague_invited", to_email=new.email, to_name=new.name, invitation_id=new.id,
+        "colleague_invited",
+        to_email=new.email,
+        to_name=new.name,
+        invitation_id=new.id,
         subject=f"{invitation.name} has passed their New Horizons invitation to you",
-        context={**context, "original": invitation, "had_place": new.state == S.REGISTERED,
-                 "offer_expires_at": new.waitlist_entry.offer_expires_at
-                 if new.state == S.OFFERED and new.waitlist_entry is not None else None,
-                 "waiting": new.state == S.WAITLISTED},
+        context={
+            **context,
+            "original": invitation,
+            "had_place": new.state == S.REGISTERED,
+            "offer_expires_at": new.waitlist_entry.offer_expires_at
+            if new.state == S.OFFERED and new.waitlist_entry is not None
+            else None,
+            "waiting": new.state == S.WAITLISTED,
+        },
     )
     enqueue(
-        "handed_on", to_email=invitation.email, to_name=invitation.name, invitation_id=invitation.id,
+        "handed_on",
+        to_email=invitation.email,
+        to_name=invitation.name,
+        invitation_id=invitation.id,
         subject=f"You've sent {new.name} to New Horizons in your place",
         context={**mail_context(invitation, summit), "colleague": new},
     )

@@ -2,6 +2,7 @@
 
 Each begins the person's transition (invitations.transitions) before anything moves; services flush but
 never commit."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -67,14 +68,21 @@ def _check_open(summit: Summit, now: datetime) -> None:
     if not summit.registration_open(now):
         if summit.registration_opens_at and now < summit.registration_opens_at:
             raise RegistrationClosed("Registration has not opened yet. Your link will work when it does.")
-        raise RegistrationClosed("Registration for the summit has closed. If you still hope to come, please contact the organisers.")
+        raise RegistrationClosed(
+            "Registration for the summit has closed. If you still hope to come, please contact the organisers."
+        )
 
 
 def register(invitation: Invitation, details: RegistrationDetails, now: datetime | None = None) -> Registration:
     """Take a place for the invitee, or raise SummitFull / RegistrationClosed / InvalidState."""
     now = now or utcnow()
-    state = transitions.begin(invitation, allowed=REGISTERABLE | {S.OFFERED}, refusals={
-        S.REGISTERED: f"You're already registered — {transitions.AGO} You can change your details on your page."})
+    state = transitions.begin(
+        invitation,
+        allowed=REGISTERABLE | {S.OFFERED},
+        refusals={
+            S.REGISTERED: f"You're already registered — {transitions.AGO} You can change your details on your page."
+        },
+    )
     if state == S.OFFERED:
         return accept_offer(invitation, details, now)
     summit = summit_services.get_summit()
@@ -97,8 +105,9 @@ def register(invitation: Invitation, details: RegistrationDetails, now: datetime
 def update_details(invitation: Invitation, details: RegistrationDetails, now: datetime | None = None) -> Registration:
     now = now or utcnow()
     only = "Only a registered delegate can change their details."
-    transitions.begin(invitation, allowed={S.REGISTERED},
-                      refusals={s: only for s in (S.INVITED, S.WAITLISTED, S.OFFERED, S.DECLINED)})
+    transitions.begin(
+        invitation, allowed={S.REGISTERED}, refusals={s: only for s in (S.INVITED, S.WAITLISTED, S.OFFERED, S.DECLINED)}
+    )
     registration = invitation.registration
     if registration is None:  # REGISTERED always has one; summit check names anyone who doesn't
         raise InvalidState(only)
@@ -112,7 +121,10 @@ def update_details(invitation: Invitation, details: RegistrationDetails, now: da
     db.session.flush()
     summit = summit_services.get_summit()
     enqueue(
-        "details_changed", to_email=invitation.email, to_name=invitation.name, invitation_id=invitation.id,
+        "details_changed",
+        to_email=invitation.email,
+        to_name=invitation.name,
+        invitation_id=invitation.id,
         subject="Your details for New Horizons have been updated",
         context=mail_context(invitation, summit),
     )
@@ -123,24 +135,34 @@ def cancel_registration(invitation: Invitation, now: datetime | None = None) -> 
     """Give the place back; the next person on the waiting list is offered it in this transaction."""
     now = now or utcnow()
     nothing = "You don't hold a place, so there is nothing to cancel."
-    transitions.begin(invitation, allowed={S.REGISTERED},
-                      refusals={s: nothing for s in (S.INVITED, S.WAITLISTED, S.OFFERED, S.DECLINED)})
+    transitions.begin(
+        invitation,
+        allowed={S.REGISTERED},
+        refusals={s: nothing for s in (S.INVITED, S.WAITLISTED, S.OFFERED, S.DECLINED)},
+    )
     summit = summit_services.get_summit()
     outcome = give_up_place(invitation, now)
     invitation.state = S.CANCELLED
     invitation.responded_at = now
     db.session.flush()
     enqueue(
-        "registration_cancelled", to_email=invitation.email, to_name=invitation.name, invitation_id=invitation.id,
-        subject="Your place at New Horizons is cancelled", context=mail_context(invitation, summit),
+        "registration_cancelled",
+        to_email=invitation.email,
+        to_name=invitation.name,
+        invitation_id=invitation.id,
+        subject="Your place at New Horizons is cancelled",
+        context=mail_context(invitation, summit),
     )
     return outcome
 
 
 def decline(invitation: Invitation, reason: str = "", now: datetime | None = None) -> None:
     now = now or utcnow()
-    transitions.begin(invitation, allowed={S.INVITED, S.DECLINED, S.CANCELLED, S.WAITLISTED, S.OFFERED},
-                      refusals={S.REGISTERED: "You're registered. To give your place back, use Cancel my place."})
+    transitions.begin(
+        invitation,
+        allowed={S.INVITED, S.DECLINED, S.CANCELLED, S.WAITLISTED, S.OFFERED},
+        refusals={S.REGISTERED: "You're registered. To give your place back, use Cancel my place."},
+    )
     give_up_place(invitation, now)
     invitation.state = S.DECLINED
     invitation.decline_reason = reason.strip()[:1000]
@@ -170,7 +192,10 @@ def join_waitlist(invitation: Invitation, now: datetime | None = None) -> Waitli
     invitation.responded_at = now
     db.session.flush()
     enqueue(
-        "waitlist_joined", to_email=invitation.email, to_name=invitation.name, invitation_id=invitation.id,
+        "waitlist_joined",
+        to_email=invitation.email,
+        to_name=invitation.name,
+        invitation_id=invitation.id,
         subject="You're on the waiting list for New Horizons",
         context={**mail_context(invitation, summit), "position": waitlist_position(invitation)},
     )
@@ -182,18 +207,26 @@ def accept_offer(invitation: Invitation, details: RegistrationDetails, now: date
     the conditional UPDATE makes acceptance and expiry mutually exclusive."""
     now = now or utcnow()
     no_offer = "There is no offer of a place waiting for you."
-    transitions.begin(invitation, allowed={S.OFFERED},
-                      refusals={S.INVITED: no_offer, S.WAITLISTED: no_offer, S.DECLINED: no_offer, S.CANCELLED: no_offer})
+    transitions.begin(
+        invitation,
+        allowed={S.OFFERED},
+        refusals={S.INVITED: no_offer, S.WAITLISTED: no_offer, S.DECLINED: no_offer, S.CANCELLED: no_offer},
+    )
     entry = invitation.waitlist_entry
     if entry is None:
         raise InvalidState(no_offer)
-    accepted = changed(db.session.execute(
-        update(WaitlistEntry)
-        .where(WaitlistEntry.id == entry.id, WaitlistEntry.state == WaitlistState.OFFERED,
-               WaitlistEntry.offer_expires_at > now)
-        .values(state=WaitlistState.ACCEPTED)
-        .execution_options(synchronize_session=False)
-    ))
+    accepted = changed(
+        db.session.execute(
+            update(WaitlistEntry)
+            .where(
+                WaitlistEntry.id == entry.id,
+                WaitlistEntry.state == WaitlistState.OFFERED,
+                WaitlistEntry.offer_expires_at > now,
+            )
+            .values(state=WaitlistState.ACCEPTED)
+            .execution_options(synchronize_session=False)
+        )
+    )
     db.session.refresh(entry)
     if accepted != 1:
         expire_offers(now)

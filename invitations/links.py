@@ -1,4 +1,5 @@
 """Personal links: the token behind /i/<token>, the URL that carries it, and replacing it."""
+
 from __future__ import annotations
 
 from datetime import datetime

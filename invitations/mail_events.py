@@ -1,4 +1,5 @@
 """What a provider's event means for an invitation: a bounce flags the address for organisers."""
+
 from __future__ import annotations
 
 from app.db import db

@@ -1,4 +1,5 @@
 """The people domain's email: invitations, confirmations, reminders, and what every message knows."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -32,14 +33,19 @@ def send_confirmation(invitation: Invitation, summit: Summit) -> None:
     link = personal_url(invitation)
     ics = build_calendar([summit_services.summit_calendar_event(summit, url=link)], method="REQUEST")
     enqueue(
-        "registration_confirmed", to_email=invitation.email, to_name=invitation.name, invitation_id=invitation.id,
-        subject="You're registered for New Horizons", context=mail_context(invitation, summit),
+        "registration_confirmed",
+        to_email=invitation.email,
+        to_name=invitation.name,
+        invitation_id=invitation.id,
+        subject="You're registered for New Horizons",
+        context=mail_context(invitation, summit),
         attachments=[attachment("new-horizons.ics", "text/calendar; method=REQUEST", ics)],
     )
 
 
-def send_invitation(invitation: Invitation, *, actor=None, now: datetime | None = None,
-                    summit: Summit | None = None) -> None:
+def send_invitation(
+    invitation: Invitation, *, actor=None, now: datetime | None = None, summit: Summit | None = None
+) -> None:
     now = now or utcnow()
     no_longer = "This invitation is no longer live, so it can't be sent."
     transitions.begin(invitation, allowed=LIVE_STATES, refusals={S.REVOKED: no_longer, S.HANDED_ON: no_longer})
@@ -47,10 +53,15 @@ def send_invitation(invitation: Invitation, *, actor=None, now: datetime | None 
     invitation.sent_at = now
     invitation.last_contact_at = now
     enqueue(
-        "invitation", to_email=invitation.email, to_name=invitation.name, invitation_id=invitation.id,
+        "invitation",
+        to_email=invitation.email,
+        to_name=invitation.name,
+        invitation_id=invitation.id,
         subject="Your invitation to The Lives we Lead: New Horizons",
-        context={**mail_context(invitation, summit),
-                 "decline_link": external_url("invitations.decline", token=token_for(invitation))},
+        context={
+            **mail_context(invitation, summit),
+            "decline_link": external_url("invitations.decline", token=token_for(invitation)),
+        },
     )
     audit.record("invitation.sent", actor=actor, invitation_id=invitation.id)
 
@@ -110,16 +121,22 @@ def send_reminders(group: str, *, min_days: int, actor=None, now: datetime | Non
     """Remind a group, skipping anyone reminded in the last `min_days` days. Returns how many were queued."""
     now = now or utcnow()
     summit = summit_services.get_summit()
-    query = reminder_query(group).where(
-        or_(Invitation.last_reminded_at.is_(None), ~_recently_reminded(min_days, now))
-    ).order_by(Invitation.id)
+    query = (
+        reminder_query(group)
+        .where(or_(Invitation.last_reminded_at.is_(None), ~_recently_reminded(min_days, now)))
+        .order_by(Invitation.id)
+    )
     invitations = db.session.scalars(query).all()
     for invitation in invitations:
         invitation.last_reminded_at = now
         invitation.last_contact_at = now
         enqueue(
-            "reminder", to_email=invitation.email, to_name=invitation.name, invitation_id=invitation.id,
-            subject="A reminder: your invitation to New Horizons", context=mail_context(invitation, summit),
+            "reminder",
+            to_email=invitation.email,
+            to_name=invitation.name,
+            invitation_id=invitation.id,
+            subject="A reminder: your invitation to New Horizons",
+            context=mail_context(invitation, summit),
         )
         audit.record("invitation.reminded", actor=actor, invitation_id=invitation.id, group=group)
     db.session.flush()

@@ -1,4 +1,5 @@
 """Invitations, registrations and the waiting list."""
+
 from __future__ import annotations
 
 import enum
@@ -12,13 +13,13 @@ from app.db import Base, UTCDateTime, enum_column, utcnow
 
 
 class InvitationState(enum.Enum):
-    INVITED = "invited"          # not answered yet
+    INVITED = "invited"  # not answered yet
     REGISTERED = "registered"
     WAITLISTED = "waitlisted"
-    OFFERED = "offered"          # holds a time-limited offer of a freed place
+    OFFERED = "offered"  # holds a time-limited offer of a freed place
     DECLINED = "declined"
-    CANCELLED = "cancelled"      # registered, then gave the place back
-    HANDED_ON = "handed_on"      # sent a colleague instead
+    CANCELLED = "cancelled"  # registered, then gave the place back
+    HANDED_ON = "handed_on"  # sent a colleague instead
     REVOKED = "revoked"
 
     @property
@@ -75,7 +76,9 @@ class Invitation(Base):
     job_title: Mapped[str] = mapped_column(String(200), default="")
     sector: Mapped[str] = mapped_column(String(100), default="")
     champion_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
-    state: Mapped[InvitationState] = mapped_column(enum_column(InvitationState), default=InvitationState.INVITED, index=True)
+    state: Mapped[InvitationState] = mapped_column(
+        enum_column(InvitationState), default=InvitationState.INVITED, index=True
+    )
     # The public half of the personal link; the other half is an HMAC of it under SECRET_KEY.
     link_selector: Mapped[str] = mapped_column(String(32), unique=True)
     # What the QR badge carries: opaque, unguessable, no look-alike characters.
@@ -120,7 +123,9 @@ class Registration(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     invitation_id: Mapped[int] = mapped_column(ForeignKey("invitation.id", ondelete="CASCADE"), unique=True)
-    state: Mapped[RegistrationState] = mapped_column(enum_column(RegistrationState), default=RegistrationState.CONFIRMED)
+    state: Mapped[RegistrationState] = mapped_column(
+        enum_column(RegistrationState), default=RegistrationState.CONFIRMED
+    )
     dietary: Mapped[str] = mapped_column(Text, default="")
     access_needs: Mapped[str] = mapped_column(Text, default="")
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

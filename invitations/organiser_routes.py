@@ -1,4 +1,5 @@
 """Organisers' screens for invitations, the summit settings and the waiting list."""
+
 from __future__ import annotations
 
 import base64
@@ -41,14 +42,18 @@ def _leaders() -> list[User]:
     return list(db.session.scalars(select(User).where(User.role == Role.LEADER).order_by(User.name)))
 
 
-
 def _filtered_invitations():
     query = select(Invitation)
     q = (request.args.get("q") or "").strip()
     if q:
         like = f"%{q.lower()}%"
-        query = query.where(or_(func.lower(Invitation.name).like(like), Invitation.email.like(like),
-                                func.lower(Invitation.organisation).like(like)))
+        query = query.where(
+            or_(
+                func.lower(Invitation.name).like(like),
+                Invitation.email.like(like),
+                func.lower(Invitation.organisation).like(like),
+            )
+        )
     state = request.args.get("state") or ""
     if state:
         try:
@@ -79,10 +84,19 @@ def invitations():
         query.order_by(Invitation.name, Invitation.id).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
     champions = {u.id: u for u in _leaders()}
-    organisations = db.session.scalars(select(Invitation.organisation).distinct().order_by(Invitation.organisation)).all()
+    organisations = db.session.scalars(
+        select(Invitation.organisation).distinct().order_by(Invitation.organisation)
+    ).all()
     return render_template(
-        "organiser/invitations.html", rows=rows, total=total, page=page, pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
-        champions=champions, organisations=organisations, states=list(InvitationState), args=request.args,
+        "organiser/invitations.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        champions=champions,
+        organisations=organisations,
+        states=list(InvitationState),
+        args=request.args,
     )
 
 
@@ -92,19 +106,44 @@ def export_invitations():
     rows = db.session.scalars(_filtered_invitations().order_by(Invitation.name, Invitation.id)).all()
     champions = {u.id: u.email for u in _leaders()}
     body = to_csv(
-        ["email", "name", "organisation", "job_title", "champion_email", "state", "sent_at", "opened_at", "responded_at"],
-        ([i.email, i.name, i.organisation, i.job_title, champions.get(i.champion_id, ""), i.state.value,
-          i.sent_at.isoformat() if i.sent_at else "", i.opened_at.isoformat() if i.opened_at else "",
-          i.responded_at.isoformat() if i.responded_at else ""] for i in rows),
+        [
+            "email",
+            "name",
+            "organisation",
+            "job_title",
+            "champion_email",
+            "state",
+            "sent_at",
+            "opened_at",
+            "responded_at",
+        ],
+        (
+            [
+                i.email,
+                i.name,
+                i.organisation,
+                i.job_title,
+                champions.get(i.champion_id, ""),
+                i.state.value,
+                i.sent_at.isoformat() if i.sent_at else "",
+                i.opened_at.isoformat() if i.opened_at else "",
+                i.responded_at.isoformat() if i.responded_at else "",
+            ]
+            for i in rows
+        ),
     )
-    return Response(body, mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=invitations.csv", "Cache-Control": "no-store"})
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=invitations.csv", "Cache-Control": "no-store"},
+    )
 
 
 def _invitation_form(invitation: Invitation | None = None) -> InvitationForm:
     form = InvitationForm(obj=invitation)
-    form.champion_id.choices = [(0, "No champion")] + [(u.id, f"{u.name} ({u.organisation})" if u.organisation else u.name)
-                                                       for u in _leaders()]
+    form.champion_id.choices = [(0, "No champion")] + [
+        (u.id, f"{u.name} ({u.organisation})" if u.organisation else u.name) for u in _leaders()
+    ]
     if invitation is not None and not form.is_submitted():
         form.champion_id.data = invitation.champion_id or 0
     return form
@@ -112,8 +151,12 @@ def _invitation_form(invitation: Invitation | None = None) -> InvitationForm:
 
 def _invitee_data(form: InvitationForm) -> services.InviteeData:
     return services.InviteeData(
-        email=form.email.data, name=form.name.data, organisation=form.organisation.data,
-        job_title=form.job_title.data or "", sector=form.sector.data or "", champion_id=form.champion_id.data or None,
+        email=form.email.data,
+        name=form.name.data,
+        organisation=form.organisation.data,
+        job_title=form.job_title.data or "",
+        sector=form.sector.data or "",
+        champion_id=form.champion_id.data or None,
     )
 
 
@@ -122,8 +165,11 @@ def _invitee_data(form: InvitationForm) -> services.InviteeData:
 def new_invitation():
     form = _invitation_form()
     if form.validate_on_submit():
-        done = run_action(lambda: services.create_invitation(_invitee_data(form), actor=current_user), form=form,
-                          success=lambda new: f"{new.name} is invited. Their invitation has not been emailed yet.")
+        done = run_action(
+            lambda: services.create_invitation(_invitee_data(form), actor=current_user),
+            form=form,
+            success=lambda new: f"{new.name} is invited. Their invitation has not been emailed yet.",
+        )
         if done.ok:
             return redirect(url_for(".invitation", invitation_id=done.value.id))
     status = 422 if form.is_submitted() else 200
@@ -140,8 +186,14 @@ def invitation(invitation_id: int):
     messages = db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.invitation_id == inv.id).order_by(OutboxMessage.id.desc()).limit(50)
     ).all()
-    return render_template("organiser/invitation.html", invitation=inv, history=history, form=ConfirmForm(), messages=messages,
-                           link=services.personal_url(inv))
+    return render_template(
+        "organiser/invitation.html",
+        invitation=inv,
+        history=history,
+        form=ConfirmForm(),
+        messages=messages,
+        link=services.personal_url(inv),
+    )
 
 
 @bp.route("/invitations/<int:invitation_id>/edit", methods=["GET", "POST"])
@@ -150,8 +202,11 @@ def edit_invitation(invitation_id: int):
     inv = services.get_invitation(invitation_id)
     form = _invitation_form(inv)
     if form.validate_on_submit():
-        done = run_action(lambda: services.update_invitation(inv, _invitee_data(form), actor=current_user), form=form,
-                          success="Saved.")
+        done = run_action(
+            lambda: services.update_invitation(inv, _invitee_data(form), actor=current_user),
+            form=form,
+            success="Saved.",
+        )
         if done.ok:
             return redirect(url_for(".invitation", invitation_id=inv.id))
     status = 422 if form.is_submitted() else 200
@@ -202,7 +257,9 @@ def _already_invited(emails: list[str]) -> set[str]:
     """Which of these addresses already have an invitation (the preview marks them as updates)."""
     existing: set[str] = set()
     for start in range(0, len(emails), 500):
-        existing.update(db.session.scalars(select(Invitation.email).where(Invitation.email.in_(emails[start:start + 500]))))
+        existing.update(
+            db.session.scalars(select(Invitation.email).where(Invitation.email.in_(emails[start : start + 500])))
+        )
     return existing
 
 
@@ -226,8 +283,14 @@ def import_invitations():
     existing = _already_invited([row.email for row in result.rows]) if result.ok else set()
     confirm = ImportConfirmForm(payload=base64.b64encode(data).decode())
     status = 200 if result.ok else 422
-    return render_template("organiser/import.html", form=form, result=result, confirm=confirm, existing=existing,
-                           filename=form.file.data.filename), status
+    return render_template(
+        "organiser/import.html",
+        form=form,
+        result=result,
+        confirm=confirm,
+        existing=existing,
+        filename=form.file.data.filename,
+    ), status
 
 
 @bp.post("/invitations/import/confirm")
@@ -241,7 +304,9 @@ def confirm_import():
     if not result.ok:
         # Something changed since the preview (a champion removed, say): show the errors, import nothing.
         flash("The file no longer checks out, so nothing was imported. See the problems below.", "error")
-        return render_template("organiser/import.html", form=ImportForm(), result=result, confirm=None, existing=set()), 422
+        return render_template(
+            "organiser/import.html", form=ImportForm(), result=result, confirm=None, existing=set()
+        ), 422
     outcome = services.import_invitees(result.rows, champions, actor=current_user)
     db.session.commit()
     flash(f"Imported: {outcome.created} new invitations, {outcome.updated} updated.", "success")
@@ -250,11 +315,19 @@ def confirm_import():
 
 def _change_summit(form: SummitForm) -> services.SummitChange:
     outcome = services.change_summit(
-        name=form.name.data, tagline=form.tagline.data or "", venue=form.venue.data, address=form.address.data,
-        starts_at=form.starts_at.data, ends_at=form.ends_at.data,
-        registration_opens_at=form.registration_opens_at.data, registration_closes_at=form.registration_closes_at.data,
-        clear_opens=form.registration_opens_at.data is None, clear_closes=form.registration_closes_at.data is None,
-        capacity=form.capacity.data, target=form.target.data, offer_hold_hours=form.offer_hold_hours.data,
+        name=form.name.data,
+        tagline=form.tagline.data or "",
+        venue=form.venue.data,
+        address=form.address.data,
+        starts_at=form.starts_at.data,
+        ends_at=form.ends_at.data,
+        registration_opens_at=form.registration_opens_at.data,
+        registration_closes_at=form.registration_closes_at.data,
+        clear_opens=form.registration_opens_at.data is None,
+        clear_closes=form.registration_closes_at.data is None,
+        capacity=form.capacity.data,
+        target=form.target.data,
+        offer_hold_hours=form.offer_hold_hours.data,
     )
     audit.record("summit.configured", actor=current_user, changes=outcome.changes, notified=outcome.notified)
     return outcome
@@ -264,8 +337,12 @@ def _summit_saved(outcome: services.SummitChange) -> str:
     if not outcome.changes:
         return "The summit's settings are saved."
     changed = "".join(f" {label}: {before} → {after}." for label, before, after in outcome.changes)
-    told = (f" We've emailed the {outcome.notified} registered delegate{'s' if outcome.notified != 1 else ''} "
-            "an updated calendar entry." if outcome.notified else " Nobody is registered yet, so nobody needed telling.")
+    told = (
+        f" We've emailed the {outcome.notified} registered delegate{'s' if outcome.notified != 1 else ''} "
+        "an updated calendar entry."
+        if outcome.notified
+        else " Nobody is registered yet, so nobody needed telling."
+    )
     return f"The summit's settings are saved. What changed:{changed}{told}"
 
 
@@ -287,8 +364,9 @@ def summit_settings():
 def waiting_list():
     services.expire_offers()
     db.session.commit()
-    return render_template("organiser/waiting_list.html", entries=dashboards.waiting_list(),
-                           summit=summit_services.get_summit())
+    return render_template(
+        "organiser/waiting_list.html", entries=dashboards.waiting_list(), summit=summit_services.get_summit()
+    )
 
 
 @bp.route("/invitations/send", methods=["GET", "POST"])
@@ -300,7 +378,10 @@ def send_all():
     if form.validate_on_submit():
         sent = services.send_all_unsent(actor=current_user)
         db.session.commit()
-        flash(f"{sent} invitation{'s are' if sent != 1 else ' is'} queued to send. Follow them on the Mail page.", "success")
+        flash(
+            f"{sent} invitation{'s are' if sent != 1 else ' is'} queued to send. Follow them on the Mail page.",
+            "success",
+        )
         return redirect(url_for(".dashboard"))
     return render_template("organiser/send_all.html", form=form, count=count)
 
@@ -319,5 +400,10 @@ def reminders():
         db.session.commit()
         flash(f"{sent} reminder{'s' if sent != 1 else ''} queued to send.", "success")
         return redirect(url_for(".reminders"))
-    return render_template("organiser/reminders.html", form=form, groups=services.REMINDER_GROUPS,
-                           counts=services.reminder_counts(min_days), min_days=min_days)
+    return render_template(
+        "organiser/reminders.html",
+        form=form,
+        groups=services.REMINDER_GROUPS,
+        counts=services.reminder_counts(min_days),
+        min_days=min_days,
+    )

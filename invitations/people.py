@@ -1,6 +1,7 @@
 """Invitees: creating, editing, importing and revoking them.
 
 Services flush but never commit; the caller commits once."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -70,8 +71,13 @@ def update_invitation(invitation: Invitation, data: InviteeData, *, actor=None) 
         other = find_by_email(email)
         if other is not None and other.id != invitation.id:
             raise ValidationFailed(f"{email} already has an invitation of its own.", field="email")
-    before = {"email": invitation.email, "name": invitation.name, "organisation": invitation.organisation,
-              "job_title": invitation.job_title, "champion_id": invitation.champion_id}
+    before = {
+        "email": invitation.email,
+        "name": invitation.name,
+        "organisation": invitation.organisation,
+        "job_title": invitation.job_title,
+        "champion_id": invitation.champion_id,
+    }
     if email != invitation.email:
         invitation.bounced_at = None  # a corrected address deserves a fresh start
         invitation.bounce_reason = ""
@@ -83,8 +89,13 @@ def update_invitation(invitation: Invitation, data: InviteeData, *, actor=None) 
     if data.sector:
         invitation.sector = data.sector.strip()
     db.session.flush()
-    after = {"email": invitation.email, "name": invitation.name, "organisation": invitation.organisation,
-             "job_title": invitation.job_title, "champion_id": invitation.champion_id}
+    after = {
+        "email": invitation.email,
+        "name": invitation.name,
+        "organisation": invitation.organisation,
+        "job_title": invitation.job_title,
+        "champion_id": invitation.champion_id,
+    }
     if before != after:
         audit.record("invitation.updated", actor=actor, invitation_id=invitation.id, before=before, after=after)
     return invitation
@@ -99,10 +110,11 @@ class ImportOutcome:
 def import_invitees(rows, champions_by_email: dict[str, int], *, actor=None) -> ImportOutcome:
     """Upsert parsed CSV rows (already validated as a whole). A known email is updated, never duplicated."""
     emails = [row.email for row in rows]
-    chunks = [emails[start:start + 500] for start in range(0, len(emails), 500)]
+    chunks = [emails[start : start + 500] for start in range(0, len(emails), 500)]
     # Hold the people being updated, then read them as they now are.
-    transitions.lock_many(id_ for chunk in chunks
-                          for id_ in db.session.scalars(select(Invitation.id).where(Invitation.email.in_(chunk))))
+    transitions.lock_many(
+        id_ for chunk in chunks for id_ in db.session.scalars(select(Invitation.id).where(Invitation.email.in_(chunk)))
+    )
     existing: dict[str, Invitation] = {}
     for chunk in chunks:
         for inv in db.session.scalars(select(Invitation).where(Invitation.email.in_(chunk))):
@@ -113,8 +125,14 @@ def import_invitees(rows, champions_by_email: dict[str, int], *, actor=None) -> 
         known = existing.get(row.email)
         if known is None:
             inv = Invitation(
-                email=row.email, name=row.name, organisation=row.organisation, job_title=row.job_title,
-                champion_id=champion_id, state=S.INVITED, link_selector=new_link_selector(), code=new_badge_code(),
+                email=row.email,
+                name=row.name,
+                organisation=row.organisation,
+                job_title=row.job_title,
+                champion_id=champion_id,
+                state=S.INVITED,
+                link_selector=new_link_selector(),
+                code=new_badge_code(),
             )
             db.session.add(inv)
             existing[row.email] = inv
@@ -138,8 +156,9 @@ def revoke_invitation(invitation: Invitation, *, actor=None, now: datetime | Non
     """Withdraw an invitation: its link and badge stop working, and any place it held goes back."""
     now = now or utcnow()
     no_longer = "This invitation is no longer live, so there is nothing to revoke."
-    before = transitions.begin(invitation, allowed=LIVE_STATES,
-                               refusals={S.REVOKED: no_longer, S.HANDED_ON: no_longer}).value
+    before = transitions.begin(
+        invitation, allowed=LIVE_STATES, refusals={S.REVOKED: no_longer, S.HANDED_ON: no_longer}
+    ).value
     give_up_place(invitation, now)
     invitation.state = S.REVOKED
     signals.person_left.send(invitation, now=now)

@@ -1,4 +1,5 @@
 """UK GDPR for delegates: a copy of their data, erasure on request, and anonymisation after the event."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -26,28 +27,43 @@ def export_personal_data(invitation: Invitation) -> dict:
     """Everything we hold about one person, as they would ask for it (a subject access request). The layers
     above add their own sections (fringe sign-ups, attendance) through `personal_data_requested`."""
     registration = invitation.registration
-    messages = db.session.scalars(select(OutboxMessage).where(OutboxMessage.invitation_id == invitation.id)
-                                  .order_by(OutboxMessage.id)).all()
-    notes = db.session.scalars(select(LeaderNote).where(LeaderNote.invitation_id == invitation.id)
-                               .order_by(LeaderNote.at)).all()
+    messages = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.invitation_id == invitation.id).order_by(OutboxMessage.id)
+    ).all()
+    notes = db.session.scalars(
+        select(LeaderNote).where(LeaderNote.invitation_id == invitation.id).order_by(LeaderNote.at)
+    ).all()
     data = {
         "about": "The personal data The Lives we Lead: New Horizons holds about you.",
         "exported_at": utcnow().isoformat(),
         "invitation": {
-            "email": invitation.email, "name": invitation.name, "organisation": invitation.organisation,
-            "job_title": invitation.job_title, "state": invitation.state.value,
+            "email": invitation.email,
+            "name": invitation.name,
+            "organisation": invitation.organisation,
+            "job_title": invitation.job_title,
+            "state": invitation.state.value,
             "champion": invitation.champion.name if invitation.champion else None,
-            "sent_at": iso(invitation.sent_at), "opened_at": iso(invitation.opened_at),
-            "responded_at": iso(invitation.responded_at), "decline_reason": invitation.decline_reason or None,
+            "sent_at": iso(invitation.sent_at),
+            "opened_at": iso(invitation.opened_at),
+            "responded_at": iso(invitation.responded_at),
+            "decline_reason": invitation.decline_reason or None,
             "in_place_of": invitation.substitute_for.name if invitation.substitute_for else None,
         },
-        "registration": None if registration is None else {
-            "state": registration.state.value, "dietary": registration.dietary, "access_needs": registration.access_needs,
-            "consent_at": iso(registration.consent_at), "registered_at": iso(registration.registered_at),
+        "registration": None
+        if registration is None
+        else {
+            "state": registration.state.value,
+            "dietary": registration.dietary,
+            "access_needs": registration.access_needs,
+            "consent_at": iso(registration.consent_at),
+            "registered_at": iso(registration.registered_at),
             "cancelled_at": iso(registration.cancelled_at),
         },
-        "waiting_list": None if invitation.waitlist_entry is None else {
-            "state": invitation.waitlist_entry.state.value, "joined_at": iso(invitation.waitlist_entry.joined_at),
+        "waiting_list": None
+        if invitation.waitlist_entry is None
+        else {
+            "state": invitation.waitlist_entry.state.value,
+            "joined_at": iso(invitation.waitlist_entry.joined_at),
             "offer_expires_at": iso(invitation.waitlist_entry.offer_expires_at),
         },
         "emails": [{"subject": m.subject, "written_at": iso(m.created_at), "status": m.status.value} for m in messages],
@@ -72,10 +88,15 @@ def _strip(invitation: Invitation, now: datetime) -> None:
     if invitation.registration is not None:
         invitation.registration.dietary = ""
         invitation.registration.access_needs = ""
-    db.session.execute(update(LeaderNote).where(LeaderNote.invitation_id == invitation.id).values(text="")
-                       .execution_options(synchronize_session=False))
     db.session.execute(
-        update(OutboxMessage).where(OutboxMessage.invitation_id == invitation.id)
+        update(LeaderNote)
+        .where(LeaderNote.invitation_id == invitation.id)
+        .values(text="")
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.invitation_id == invitation.id)
         .values(to_email=invitation.email, to_name="", body_text="(erased)", body_html="(erased)", attachments=[])
         .execution_options(synchronize_session=False)
     )

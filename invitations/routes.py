@@ -1,4 +1,5 @@
 """The delegate's pages, all under their personal link /i/<token>."""
+
 from __future__ import annotations
 
 from flask import (
@@ -54,20 +55,29 @@ def _details_form(form_class, invitation: Invitation):
 
 def _details(form) -> services.RegistrationDetails:
     return services.RegistrationDetails(
-        name=form.name.data or "", organisation=form.organisation.data or "", job_title=form.job_title.data or "",
-        dietary=form.dietary.data or "", access_needs=form.access_needs.data or "",
+        name=form.name.data or "",
+        organisation=form.organisation.data or "",
+        job_title=form.job_title.data or "",
+        dietary=form.dietary.data or "",
+        access_needs=form.access_needs.data or "",
     )
 
 
 def _colleague(form: ColleagueForm) -> services.Colleague:
-    return services.Colleague(name=form.name.data, email=form.email.data, organisation=form.organisation.data,
-                              job_title=form.job_title.data or "")
+    return services.Colleague(
+        name=form.name.data,
+        email=form.email.data,
+        organisation=form.organisation.data,
+        job_title=form.job_title.data or "",
+    )
 
 
 def _cancelled(outcome: services.PlaceGivenUp) -> str:
     if outcome.offered_on:
-        return ("Your place is cancelled and has been offered to the next person on the waiting list. "
-                "Thank you for freeing it.")
+        return (
+            "Your place is cancelled and has been offered to the next person on the waiting list. "
+            "Thank you for freeing it."
+        )
     return "Your place is cancelled, and it's free again for someone else. Thank you for letting us know."
 
 
@@ -94,8 +104,11 @@ def register(token: str):
     if not form.validate_on_submit():
         return _form_page("invitations/register.html", invitation, token, form)
     # A lapsed offer is flashed (its expiry stands); registration closed or a changed state, flashed too.
-    done = run_action(lambda: services.register(invitation, _details(form)), quiet=SummitFull,
-                      success="You're registered. We've emailed you a confirmation.")
+    done = run_action(
+        lambda: services.register(invitation, _details(form)),
+        quiet=SummitFull,
+        success="You're registered. We've emailed you a confirmation.",
+    )
     if isinstance(done.error, SummitFull):
         context = page_context(invitation, token, form=ConfirmForm(), message=done.error.message)
         return render_template("invitations/full.html", **context), 409
@@ -107,8 +120,10 @@ def join_waitlist(token: str):
     invitation = invitation_for_link(token)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    run_action(lambda: services.join_waitlist(invitation),
-               success="You're on the waiting list. We'll email you as soon as a place is free.")
+    run_action(
+        lambda: services.join_waitlist(invitation),
+        success="You're on the waiting list. We'll email you as soon as a place is free.",
+    )
     return redirect(url_for(".home", token=token))
 
 
@@ -120,8 +135,10 @@ def decline(token: str):
         return redirect(url_for(".cancel", token=token))
     if not form.validate_on_submit():
         return _form_page("invitations/decline.html", invitation, token, form)
-    run_action(lambda: services.decline(invitation, form.reason.data or ""),
-               success="Thank you for letting us know. If your plans change, this link will still let you register.")
+    run_action(
+        lambda: services.decline(invitation, form.reason.data or ""),
+        success="Thank you for letting us know. If your plans change, this link will still let you register.",
+    )
     return redirect(url_for(".home", token=token))
 
 
@@ -154,8 +171,11 @@ def colleague(token: str):
     invitation = invitation_for_link(token)
     form = ColleagueForm()
     if form.validate_on_submit():
-        done = run_action(lambda: services.hand_on(invitation, _colleague(form)), form=form,
-                          success=lambda new: f"Done. We've sent {new.name} their own link.")
+        done = run_action(
+            lambda: services.hand_on(invitation, _colleague(form)),
+            form=form,
+            success=lambda new: f"Done. We've sent {new.name} their own link.",
+        )
         if done.field is None:  # handed on, or refused with a sentence for the page as it stands
             return redirect(url_for(".home", token=token))
     return _form_page("invitations/colleague.html", invitation, token, form)

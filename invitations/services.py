@@ -4,6 +4,7 @@ of its purpose (links, people, journey, waitlist, handing_on, summit_changes, ma
 Services flush but never commit; the caller commits once. Every change of a person's state begins with
 invitations.transitions (one transition at a time per person).
 """
+
 from __future__ import annotations
 
 from invitations.handing_on import (  # noqa: F401

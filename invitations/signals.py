@@ -2,6 +2,7 @@
 
 Each is sent inside the transaction that made the change, so a receiver's writes commit or roll back with it.
 """
+
 from __future__ import annotations
 
 from blinker import Namespace

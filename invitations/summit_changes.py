@@ -1,5 +1,6 @@
 """Changing the summit: places a raised capacity frees go to the waiting list, and a new time or place
 is sent to every registered delegate as an updated calendar entry."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -32,7 +33,7 @@ def configure_summit(**settings) -> Summit:
 class SummitChange:
     summit: Summit
     changes: list[list[str]]  # [label, before, after] in words: [["When", "Wednesday 14 October, 9:30am–4:30pm", …]]
-    notified: int             # registered delegates emailed the updated calendar entry
+    notified: int  # registered delegates emailed the updated calendar entry
 
 
 def change_summit(**settings) -> SummitChange:
@@ -48,8 +49,11 @@ def change_summit(**settings) -> SummitChange:
     summit = summit_services.configure_summit(**settings)
     fill_from_waitlist(summit, utcnow())
     after = _summit_time_and_place(summit)
-    changes = [[label, before[label][1], after[label][1]] for label in after
-               if before is not None and before[label][0] != after[label][0]]
+    changes = [
+        [label, before[label][1], after[label][1]]
+        for label in after
+        if before is not None and before[label][0] != after[label][0]
+    ]
     notified = 0
     if changes:
         summit.ics_sequence += 1
@@ -61,20 +65,33 @@ def change_summit(**settings) -> SummitChange:
 def _summit_time_and_place(summit: Summit) -> dict[str, tuple]:
     """{label: (the values compared, the words shown)} for what calendar entries carry: time and place."""
     place = summit.address if summit.venue in summit.address else f"{summit.venue}, {summit.address}"
-    return {"When": ((summit.starts_at, summit.ends_at), span(summit.starts_at, summit.ends_at)),
-            "Where": ((summit.venue, summit.address), place)}
+    return {
+        "When": ((summit.starts_at, summit.ends_at), span(summit.starts_at, summit.ends_at)),
+        "Where": ((summit.venue, summit.address), place),
+    }
 
 
 def _send_summit_changed(summit: Summit, changes: list[list[str]]) -> int:
-    people = db.session.scalars(select(Invitation).where(Invitation.state == S.REGISTERED).order_by(Invitation.id)).all()
+    people = db.session.scalars(
+        select(Invitation).where(Invitation.state == S.REGISTERED).order_by(Invitation.id)
+    ).all()
     for invitation in people:
-        entry = replace(summit_services.summit_calendar_event(summit, url=personal_url(invitation)),
-                        attendee_email=invitation.email, attendee_name=invitation.name)
+        entry = replace(
+            summit_services.summit_calendar_event(summit, url=personal_url(invitation)),
+            attendee_email=invitation.email,
+            attendee_name=invitation.name,
+        )
         enqueue(
-            "summit_changed", to_email=invitation.email, to_name=invitation.name, invitation_id=invitation.id,
+            "summit_changed",
+            to_email=invitation.email,
+            to_name=invitation.name,
+            invitation_id=invitation.id,
             subject="A change to New Horizons: please update your diary",
             context={**mail_context(invitation, summit), "changes": changes},
-            attachments=[attachment("new-horizons.ics", "text/calendar; method=REQUEST",
-                                    build_calendar([entry], method="REQUEST"))],
+            attachments=[
+                attachment(
+                    "new-horizons.ics", "text/calendar; method=REQUEST", build_calendar([entry], method="REQUEST")
+                )
+            ],
         )
     return len(people)

@@ -16,6 +16,7 @@ in a circle (no deadlocks), and the capacity counter only moves after the person
 checked under the lock. `PERSON_LOCK = False` in the config removes the lock and the re-read: the race
 tests' control uses it to show that the race is real.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -102,9 +103,10 @@ def lock_many(invitation_ids: Iterable[int]) -> None:
         if _locks_rows(session):
             _lock_summit(session)
             for start in range(0, len(wanted), 500):
-                chunk = wanted[start:start + 500]
-                session.execute(select(Invitation.id).where(Invitation.id.in_(chunk))
-                                .order_by(Invitation.id).with_for_update())
+                chunk = wanted[start : start + 500]
+                session.execute(
+                    select(Invitation.id).where(Invitation.id.in_(chunk)).order_by(Invitation.id).with_for_update()
+                )
         session.expire_all()
     ids.update(wanted)
 
@@ -116,8 +118,9 @@ def adopt(invitation: Invitation) -> Invitation:
     return invitation
 
 
-def begin(invitation: Invitation, *, allowed: Iterable[InvitationState],
-          refusals: dict[InvitationState, str] | None = None) -> InvitationState:
+def begin(
+    invitation: Invitation, *, allowed: Iterable[InvitationState], refusals: dict[InvitationState, str] | None = None
+) -> InvitationState:
     """Lock the person, re-read them, and check they are in one of `allowed`. Returns the state found."""
     lock(invitation)
     state = invitation.state
@@ -132,11 +135,13 @@ def is_locked(invitation_id: int) -> bool:
 
 # --- the guard --------------------------------------------------------------------------------
 
+
 def _guard(target, owner_id) -> None:
     session = inspect(target).session
     if session is not None and owner_id is not None and owner_id not in session.info.get(_LOCKED, ()):
         raise UnlockedTransition(
-            f"invitation {owner_id}'s state was changed without invitations.transitions.begin() in this transaction")
+            f"invitation {owner_id}'s state was changed without invitations.transitions.begin() in this transaction"
+        )
 
 
 @event.listens_for(Invitation.state, "set", propagate=True)

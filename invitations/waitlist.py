@@ -2,6 +2,7 @@
 
 Every place taken or given back goes through app.summit.services.take_place / release_place in the
 same transaction, after the person's own transition has begun (invitations.transitions)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ S = InvitationState
 @dataclass(frozen=True)
 class PlaceGivenUp:
     """What became of a place a person gave back: offered on to someone waiting, or free again."""
+
     released: bool = False
     offered_on: int = 0
 
@@ -43,12 +45,14 @@ def give_up_place(invitation: Invitation, now: datetime) -> PlaceGivenUp:
         summit_services.release_place(summit.id)
         return PlaceGivenUp(released=True, offered_on=fill_from_waitlist(summit, now))
     elif invitation.state == S.OFFERED and invitation.waitlist_entry is not None:
-        rows = changed(db.session.execute(
-            update(WaitlistEntry)
-            .where(WaitlistEntry.id == invitation.waitlist_entry.id, WaitlistEntry.state == WaitlistState.OFFERED)
-            .values(state=WaitlistState.LEFT)
-            .execution_options(synchronize_session=False)
-        ))
+        rows = changed(
+            db.session.execute(
+                update(WaitlistEntry)
+                .where(WaitlistEntry.id == invitation.waitlist_entry.id, WaitlistEntry.state == WaitlistState.OFFERED)
+                .values(state=WaitlistState.LEFT)
+                .execution_options(synchronize_session=False)
+            )
+        )
         db.session.refresh(invitation.waitlist_entry)
         if rows == 1:
             summit_services.release_place(summit.id)
@@ -63,10 +67,14 @@ def waitlist_position(invitation: Invitation) -> int | None:
     if entry is None or entry.state != WaitlistState.WAITING:
         return None
     ahead = db.session.scalar(
-        select(func.count()).select_from(WaitlistEntry).where(
+        select(func.count())
+        .select_from(WaitlistEntry)
+        .where(
             WaitlistEntry.state == WaitlistState.WAITING,
-            or_(WaitlistEntry.joined_at < entry.joined_at,
-                (WaitlistEntry.joined_at == entry.joined_at) & (WaitlistEntry.id < entry.id)),
+            or_(
+                WaitlistEntry.joined_at < entry.joined_at,
+                (WaitlistEntry.joined_at == entry.joined_at) & (WaitlistEntry.id < entry.id),
+            ),
         )
     )
     return (ahead or 0) + 1
@@ -91,12 +99,14 @@ def fill_from_waitlist(summit: Summit, now: datetime) -> int:
             continue
         if not summit_services.take_place(summit.id):
             return offers
-        claimed = changed(db.session.execute(
-            update(WaitlistEntry)
-            .where(WaitlistEntry.id == entry.id, WaitlistEntry.state == WaitlistState.WAITING)
-            .values(state=WaitlistState.OFFERED, offered_at=now, offer_expires_at=hold_until)
-            .execution_options(synchronize_session=False)
-        ))
+        claimed = changed(
+            db.session.execute(
+                update(WaitlistEntry)
+                .where(WaitlistEntry.id == entry.id, WaitlistEntry.state == WaitlistState.WAITING)
+                .values(state=WaitlistState.OFFERED, offered_at=now, offer_expires_at=hold_until)
+                .execution_options(synchronize_session=False)
+            )
+        )
         db.session.refresh(entry)
         if claimed != 1:
             # Someone else's transaction moved this entry first; give the place back and try the next.
@@ -107,7 +117,10 @@ def fill_from_waitlist(summit: Summit, now: datetime) -> int:
         offers += 1
         db.session.flush()
         enqueue(
-            "place_offered", to_email=invitation.email, to_name=invitation.name, invitation_id=invitation.id,
+            "place_offered",
+            to_email=invitation.email,
+            to_name=invitation.name,
+            invitation_id=invitation.id,
             subject="A place at New Horizons is yours if you want it",
             context={**mail_context(invitation, summit), "expires_at": hold_until},
         )
@@ -135,13 +148,18 @@ def expire_offers(now: datetime | None = None) -> int:
     expired = 0
     for entry in lapsed:
         _lock_holder(entry)
-        rows = changed(db.session.execute(
-            update(WaitlistEntry)
-            .where(WaitlistEntry.id == entry.id, WaitlistEntry.state == WaitlistState.OFFERED,
-                   WaitlistEntry.offer_expires_at <= now)
-            .values(state=WaitlistState.EXPIRED)
-            .execution_options(synchronize_session=False)
-        ))
+        rows = changed(
+            db.session.execute(
+                update(WaitlistEntry)
+                .where(
+                    WaitlistEntry.id == entry.id,
+                    WaitlistEntry.state == WaitlistState.OFFERED,
+                    WaitlistEntry.offer_expires_at <= now,
+                )
+                .values(state=WaitlistState.EXPIRED)
+                .execution_options(synchronize_session=False)
+            )
+        )
         db.session.refresh(entry)
         if rows != 1:
             continue
@@ -151,8 +169,12 @@ def expire_offers(now: datetime | None = None) -> int:
         summit_services.release_place(summit.id)
         db.session.flush()
         enqueue(
-            "offer_expired", to_email=invitation.email, to_name=invitation.name, invitation_id=invitation.id,
-            subject="The place we offered you has passed on", context=mail_context(invitation, summit),
+            "offer_expired",
+            to_email=invitation.email,
+            to_name=invitation.name,
+            invitation_id=invitation.id,
+            subject="The place we offered you has passed on",
+            context=mail_context(invitation, summit),
         )
     fill_from_waitlist(summit, now)
     db.session.flush()

@@ -1,10 +1,11 @@
 """Alembic environment: runs against the app's engine (`flask --app wsgi db upgrade`)."""
+
 from alembic import context
 
-import app.audit  # noqa: F401  (every model registers itself on Base.metadata)
-import app.auth.models  # noqa: F401
-import app.checkin.models  # noqa: F401
-import app.mail.models  # noqa: F401
+import app.audit
+import app.auth.models
+import app.checkin.models
+import app.mail.models
 import app.summit.models  # noqa: F401
 import fringe_events.models  # noqa: F401
 import invitations.models  # noqa: F401

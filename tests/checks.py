@@ -1,4 +1,5 @@
 """`summit check` as a test's last word: every concurrency test ends by recomputing the counts from the rows."""
+
 from __future__ import annotations
 
 

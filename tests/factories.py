@@ -1,4 +1,5 @@
 """Factories: make the objects a test needs, flushed but not committed unless asked."""
+
 from __future__ import annotations
 
 import itertools
@@ -22,18 +23,24 @@ def summit(capacity: int = 350, target: int = 300, **settings):
 
 def user(role: Role = Role.ORGANISER, email: str | None = None, name: str | None = None):
     n = next(_counter)
-    created = auth_services.create_user(email or f"{role.value}{n}@staff.example.org", name=name or f"{role.label} {n}",
-                                        role=role, password=PASSWORD)
+    created = auth_services.create_user(
+        email or f"{role.value}{n}@staff.example.org", name=name or f"{role.label} {n}", role=role, password=PASSWORD
+    )
     db.session.commit()
     return created
 
 
 def invitation(email: str | None = None, name: str | None = None, champion=None, **fields) -> Invitation:
     n = next(_counter)
-    created = services.create_invitation(services.InviteeData(
-        email=email or f"person{n}@example.org", name=name or f"Person {n}", organisation=fields.pop("organisation", "Suffolk County Council"),
-        job_title=fields.pop("job_title", "Officer"), champion_id=champion.id if champion else None,
-    ))
+    created = services.create_invitation(
+        services.InviteeData(
+            email=email or f"person{n}@example.org",
+            name=name or f"Person {n}",
+            organisation=fields.pop("organisation", "Suffolk County Council"),
+            job_title=fields.pop("job_title", "Officer"),
+            champion_id=champion.id if champion else None,
+        )
+    )
     db.session.commit()
     return created
 

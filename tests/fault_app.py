@@ -4,6 +4,7 @@ After the place is taken and before the commit, the worker writes its pid to FAU
 so the test can kill it at the worst moment. The pause outlasts any wait for the kill, however loaded the
 machine (and stays under gunicorn's 120 s worker timeout, so only the test kills the worker).
 """
+
 import os
 import time
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Factories and helpers for the fringe tests: events, sign-ups, and reading what the outbox holds."""
+
 from __future__ import annotations
 
 import html as html_lib
@@ -9,25 +10,41 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from app.db import db, utcnow
-from tests.conftest import FreshSessionClient  # noqa: F401  (the fringe tests set it on their own apps)
-from tests.mail_helpers import delivered_attachment
 from app.mail.models import OutboxMessage
 from fringe_events import services
 from fringe_events.models import FringeEvent
 from invitations import services as invitation_services
 from invitations.models import Invitation
+from tests.conftest import FreshSessionClient  # noqa: F401  (the fringe tests set it on their own apps)
+from tests.mail_helpers import delivered_attachment
 
 _counter = itertools.count(1)
 
 
-def event(title: str | None = None, *, starts_at: datetime | None = None, hours: float = 2, capacity: int | None = None,
-          venue: str = "Endeavour House", address: str = "8 Russell Road, Ipswich IP1 2BX") -> FringeEvent:
+def event(
+    title: str | None = None,
+    *,
+    starts_at: datetime | None = None,
+    hours: float = 2,
+    capacity: int | None = None,
+    venue: str = "Endeavour House",
+    address: str = "8 Russell Road, Ipswich IP1 2BX",
+) -> FringeEvent:
     starts_at = starts_at or utcnow().replace(microsecond=0, second=0) + timedelta(days=10)
-    created = services.create_event(services.EventData(
-        title=title or f"Fringe event {next(_counter)}", venue=venue, address=address, starts_at=starts_at,
-        ends_at=starts_at + timedelta(hours=hours), capacity=capacity, description="What we'll do, and why it matters.",
-        theme="Social marketing enquiry", host_organisation="Suffolk PCT", host_lead="Julian Herbert",
-    ))
+    created = services.create_event(
+        services.EventData(
+            title=title or f"Fringe event {next(_counter)}",
+            venue=venue,
+            address=address,
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(hours=hours),
+            capacity=capacity,
+            description="What we'll do, and why it matters.",
+            theme="Social marketing enquiry",
+            host_organisation="Suffolk PCT",
+            host_lead="Julian Herbert",
+        )
+    )
     db.session.commit()
     return created
 
@@ -66,5 +83,3 @@ def messages(kind: str, to_email: str | None = None) -> list[OutboxMessage]:
 def ics_of(message: OutboxMessage) -> tuple[bytes, str]:
     """The message's one calendar attachment, as delivered, and its content type."""
     return delivered_attachment(message, ".ics")
-
-

@@ -1,4 +1,5 @@
 """Reading mail as its recipient gets it: the outbox row stores placeholders where personal links were."""
+
 from __future__ import annotations
 
 import base64

@@ -1,4 +1,5 @@
 """A stand-in for SendGrid's v3 mail-send API on 127.0.0.1: checks and records payloads, fails on demand."""
+
 from __future__ import annotations
 
 import json
@@ -26,7 +27,7 @@ class StandIn:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
-    def start(self) -> "StandIn":
+    def start(self) -> StandIn:
         self.thread.start()
         return self
 

@@ -4,6 +4,7 @@ Settings come as JSON in SERVED_APP_CONFIG, over TestingConfig. Every answer nam
 gave it (X-Worker-Pid), and /_test/hold keeps a worker busy for a moment, so a test can see its requests
 spread over every worker.
 """
+
 import json
 import os
 import time

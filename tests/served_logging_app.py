@@ -1,4 +1,5 @@
 """tests/served_app.py with a page that logs what it is asked, for the logging tests under real gunicorn."""
+
 from flask import current_app, request
 
 from tests.served_app import app

@@ -5,6 +5,7 @@ Start-up is waited for robustly: any connection error, timeout or non-200 answer
 generous deadline, so a busy machine makes the test slower, not red; a server that never answers fails
 with its own log.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -28,16 +29,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until_serving(url: str, process: subprocess.Popen, log_path: Path,
-                       deadline_seconds: float = START_DEADLINE_SECONDS, attempt_seconds: float = 10) -> None:
+def wait_until_serving(
+    url: str,
+    process: subprocess.Popen,
+    log_path: Path,
+    deadline_seconds: float = START_DEADLINE_SECONDS,
+    attempt_seconds: float = 10,
+) -> None:
     """Return once `url` answers 200. Connection errors, timeouts and other answers are retried until the
     deadline; a server that exits first, or still isn't answering then, fails with what it logged."""
     deadline = time.monotonic() + deadline_seconds
     last = "nothing yet"
     while True:
         if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode} before answering {url}:\n"
-                               f"{Path(log_path).read_text(errors='replace')}")
+            raise RuntimeError(
+                f"the server exited with {process.returncode} before answering {url}:\n"
+                f"{Path(log_path).read_text(errors='replace')}"
+            )
         try:
             with urllib.request.urlopen(url, timeout=attempt_seconds) as response:
                 if response.status == 200:
@@ -46,8 +54,10 @@ def wait_until_serving(url: str, process: subprocess.Popen, log_path: Path,
         except (OSError, http.client.HTTPException) as error:  # refused, reset, timed out, an error status
             last = repr(error)
         if time.monotonic() > deadline:
-            raise RuntimeError(f"{url} did not answer within {deadline_seconds:.0f} s (last: {last}); the server "
-                               f"logged:\n{Path(log_path).read_text(errors='replace')}")
+            raise RuntimeError(
+                f"{url} did not answer within {deadline_seconds:.0f} s (last: {last}); the server "
+                f"logged:\n{Path(log_path).read_text(errors='replace')}"
+            )
         time.sleep(0.25)
 
 
@@ -57,8 +67,16 @@ class ServedApp:
     `app` names another WSGI app built on tests/served_app.py (so it keeps /_test/hold), and `env` adds to
     the server's environment."""
 
-    def __init__(self, settings: dict, *, log_dir: Path, workers: int = 1, threads: int = 1,
-                 app: str = "tests.served_app:app", env: dict | None = None):
+    def __init__(
+        self,
+        settings: dict,
+        *,
+        log_dir: Path,
+        workers: int = 1,
+        threads: int = 1,
+        app: str = "tests.served_app:app",
+        env: dict | None = None,
+    ):
         self.settings, self.workers, self.threads = settings, workers, threads
         self.app, self.extra_env = app, env or {}
         self.port = free_port()
@@ -66,13 +84,28 @@ class ServedApp:
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> ServedApp:
-        env = {**os.environ, **self.extra_env, "SERVED_APP_CONFIG": json.dumps(self.settings),
-               "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, **self.extra_env, "SERVED_APP_CONFIG": json.dumps(self.settings), "PYTHONPATH": str(ROOT)}
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--workers", str(self.workers), "--threads", str(self.threads),
-                 "--timeout", "120", "--bind", f"127.0.0.1:{self.port}", self.app],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "--workers",
+                    str(self.workers),
+                    "--threads",
+                    str(self.threads),
+                    "--timeout",
+                    "120",
+                    "--bind",
+                    f"127.0.0.1:{self.port}",
+                    self.app,
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         try:
             self._wait_until_every_worker_answers()
         except BaseException:
@@ -126,6 +159,8 @@ class ServedApp:
                 if len(seen) >= self.workers:
                     return
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"only {len(seen)} of {self.workers} gunicorn workers answered within "
-                                       f"{START_DEADLINE_SECONDS} s:\n{self.log_path.read_text()}")
+                    raise RuntimeError(
+                        f"only {len(seen)} of {self.workers} gunicorn workers answered within "
+                        f"{START_DEADLINE_SECONDS} s:\n{self.log_path.read_text()}"
+                    )
                 time.sleep(0.25)

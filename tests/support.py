@@ -1,4 +1,5 @@
 """Shared markers for tests, and waiting that holds on a busy machine."""
+
 import threading
 import time
 

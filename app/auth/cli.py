@@ -1,4 +1,5 @@
 """`flask users create` and `flask users token`."""
+
 from __future__ import annotations
 
 import sys

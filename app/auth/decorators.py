@@ -1,4 +1,5 @@
 """Every staff route names the roles that may use it."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -1,4 +1,5 @@
 """The sign-in form."""
+
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
@@ -7,7 +8,8 @@ from app.email_addresses import EmailAddress
 
 
 class SignInForm(FlaskForm):
-    email = EmailField("Email address", validators=[DataRequired(message="Enter your email address."),
-                                                    EmailAddress(), Length(max=254)])
+    email = EmailField(
+        "Email address", validators=[DataRequired(message="Enter your email address."), EmailAddress(), Length(max=254)]
+    )
     password = PasswordField("Password", validators=[DataRequired(message="Enter your password."), Length(max=200)])
     remember = BooleanField("Keep me signed in on this device")

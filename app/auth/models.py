@@ -1,4 +1,5 @@
 """Staff accounts (organisers, leaders, stewards) and their hashed API tokens."""
+
 from __future__ import annotations
 
 import enum

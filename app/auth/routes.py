@@ -1,4 +1,5 @@
 """Sign-in and sign-out for staff."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit

@@ -1,4 +1,5 @@
 """Creating staff accounts and API tokens."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -20,8 +21,9 @@ def find_user(email: str) -> User | None:
     return db.session.scalars(select(User).where(User.email == address)).first()
 
 
-def create_user(email: str, *, name: str, role: Role, password: str | None, organisation: str = "",
-                job_title: str = "") -> User:
+def create_user(
+    email: str, *, name: str, role: Role, password: str | None, organisation: str = "", job_title: str = ""
+) -> User:
     try:
         email = normalise_address(email)
     except InvalidAddress as error:

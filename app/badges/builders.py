@@ -1,4 +1,5 @@
 """Pure builders: a badge's facts in, PNG or PDF bytes out. No request, no database."""
+
 from __future__ import annotations
 
 import base64
@@ -47,6 +48,7 @@ class Badge:
 
 
 # --- QR --------------------------------------------------------------------------------------
+
 
 def qr_matrix(code: str) -> list[list[bool]]:
     """The code's modules, quiet zone included. Level M: codes stay small (version 2 for our 31 characters)."""
@@ -122,13 +124,24 @@ def _fit(text: str, font: str, size: float, width: float, max_lines: int) -> tup
             return lines, scale
     lines = _wrap(text, font, size, width, 0.7)
     if len(lines) > max_lines:
-        lines = lines[:max_lines - 1] + [" ".join(lines[max_lines - 1:])]
+        lines = lines[: max_lines - 1] + [" ".join(lines[max_lines - 1 :])]
     widest = max(pdfmetrics.stringWidth(line, font, size) for line in lines)
     return lines, min(0.7, width / widest) if widest else 0.7
 
 
-def _text(c, x: float, y: float, lines: list[str], font: str, size: float, leading: float, scale: float = 1.0,
-          colour: str = "#1d1d1f", align: str = "left", width: float = 0.0) -> float:
+def _text(
+    c,
+    x: float,
+    y: float,
+    lines: list[str],
+    font: str,
+    size: float,
+    leading: float,
+    scale: float = 1.0,
+    colour: str = "#1d1d1f",
+    align: str = "left",
+    width: float = 0.0,
+) -> float:
     """Draw lines downwards from baseline y; returns the baseline below the last line."""
     c.setFillColor(colour)
     for line in lines:
@@ -136,7 +149,9 @@ def _text(c, x: float, y: float, lines: list[str], font: str, size: float, leadi
         text.setFont(font, size)
         text.setHorizScale(scale * 100)
         line_width = pdfmetrics.stringWidth(line, font, size) * scale
-        left = x + (width - line_width) / 2 if align == "center" else x + (width - line_width) if align == "right" else x
+        left = (
+            x + (width - line_width) / 2 if align == "center" else x + (width - line_width) if align == "right" else x
+        )
         text.setTextOrigin(left, y)
         text.textOut(line)
         c.drawText(text)
@@ -168,6 +183,7 @@ def _draw_qr(c, code: str, x: float, y: float, size: float) -> None:
 
 # --- one card --------------------------------------------------------------------------------
 
+
 def draw_card(c, badge: Badge, x: float, y: float, w: float, h: float) -> None:
     """One badge in the box (x, y, w, h), in points. Portrait boxes get the A6 layout, landscape the card one."""
     band, band_ink = badge.role_colours
@@ -186,7 +202,18 @@ def _draw_band(c, badge: Badge, x, y, w, h, band, band_ink, role_size, event_siz
     baseline = y + (h - role_size * 0.7) / 2
     _text(c, x + pad, baseline, [role], "Helvetica-Bold", role_size, 0, colour=band_ink)
     event = "NEW HORIZONS"
-    _text(c, x + pad, baseline, [event], "Helvetica-Bold", event_size, 0, colour=band_ink, align="right", width=w - 2 * pad)
+    _text(
+        c,
+        x + pad,
+        baseline,
+        [event],
+        "Helvetica-Bold",
+        event_size,
+        0,
+        colour=band_ink,
+        align="right",
+        width=w - 2 * pad,
+    )
 
 
 def _draw_portrait(c, badge, x, y, w, h, band, band_ink, name_font, org_font):
@@ -200,14 +227,27 @@ def _draw_portrait(c, badge, x, y, w, h, band, band_ink, name_font, org_font):
     baseline = _text(c, x + pad, baseline, lines, name_font, name_size, name_size * 1.08, scale)
     org_size = 14
     org_lines, org_scale = _fit(badge.organisation, org_font, org_size, inner, 2)
-    baseline = _text(c, x + pad, baseline - 2 * mm, org_lines, org_font, org_size, org_size * 1.25, org_scale, colour="#4a5056")
+    baseline = _text(
+        c, x + pad, baseline - 2 * mm, org_lines, org_font, org_size, org_size * 1.25, org_scale, colour="#4a5056"
+    )
     footer_size = 8
     # The QR centred in the room between the organisation and the footer, at most 48 mm.
     room_bottom, room_top = y + 6 * mm + footer_size, baseline + org_size * 0.5
     qr_size = min(48 * mm, room_top - room_bottom - 2 * mm)
     _draw_qr(c, badge.code, x + (w - qr_size) / 2, room_bottom + (room_top - room_bottom - qr_size) / 2, qr_size)
     footer = badge.footer or badge.event
-    _text(c, x + pad, y + 5 * mm, [footer], _font(False, footer), footer_size, 0, colour="#4a5056", align="center", width=inner)
+    _text(
+        c,
+        x + pad,
+        y + 5 * mm,
+        [footer],
+        _font(False, footer),
+        footer_size,
+        0,
+        colour="#4a5056",
+        align="center",
+        width=inner,
+    )
 
 
 def _draw_landscape(c, badge, x, y, w, h, band, band_ink, name_font, org_font):
@@ -227,10 +267,13 @@ def _draw_landscape(c, badge, x, y, w, h, band, band_ink, name_font, org_font):
     org_size = 10
     org_width = qr_x - (x + pad) - 1 * mm
     org_lines, org_scale = _fit(badge.organisation, org_font, org_size, org_width, 3)
-    _text(c, x + pad, top_of_rest - org_size, org_lines, org_font, org_size, org_size * 1.2, org_scale, colour="#4a5056")
+    _text(
+        c, x + pad, top_of_rest - org_size, org_lines, org_font, org_size, org_size * 1.2, org_scale, colour="#4a5056"
+    )
 
 
 # --- pages -----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Layout:
@@ -301,7 +344,7 @@ def badge_sheets_pdf(badges: list[Badge], layout_key: str = DEFAULT_LAYOUT) -> b
     buffer = io.BytesIO()
     c = _new_canvas(buffer, f"New Horizons badges ({layout.label})")
     page_w, page_h = A4
-    pages = [badges[i:i + layout.per_page] for i in range(0, len(badges), layout.per_page)] or [[]]
+    pages = [badges[i : i + layout.per_page] for i in range(0, len(badges), layout.per_page)] or [[]]
     for page in pages:
         _grid(c, layout, page, page_w, page_h)
         c.showPage()
@@ -324,8 +367,10 @@ def badge_pdf(badge: Badge) -> bytes:
     c.setLineWidth(0.3)
     c.rect(left, bottom, card_w, card_h, stroke=1, fill=0)
     _cut_marks(c, [left, left + card_w], [bottom, bottom + card_h], left, left + card_w, bottom, bottom + card_h)
-    note = ("Cut along the marks and slip the badge into a holder. Or simply show the QR code on your phone: "
-            "either works at the door.")
+    note = (
+        "Cut along the marks and slip the badge into a holder. Or simply show the QR code on your phone: "
+        "either works at the door."
+    )
     lines = _wrap(note, "Helvetica", 11, card_w + 20 * mm, 1.0)
     _text(c, left - 10 * mm, bottom - 15 * mm, lines, "Helvetica", 11, 14, colour="#1d1d1f")
     c.showPage()

@@ -1,4 +1,5 @@
 """Organisers' badge forms: which badges to print and how, a badge's role, and confirmations."""
+
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField
 from wtforms.fields.choices import SelectChoice
@@ -9,10 +10,18 @@ from app.badges.services import PRINT_FILTERS
 
 
 class PrintForm(FlaskForm):
-    which = RadioField("Which badges", choices=[SelectChoice(k, v) for k, v in PRINT_FILTERS.items()], default="new",
-                       validators=[DataRequired(message="Choose which badges to print.")])
-    layout = RadioField("Sheet layout", choices=[SelectChoice(k, v.label) for k, v in LAYOUTS.items()], default=DEFAULT_LAYOUT,
-                        validators=[DataRequired(message="Choose a sheet layout.")])
+    which = RadioField(
+        "Which badges",
+        choices=[SelectChoice(k, v) for k, v in PRINT_FILTERS.items()],
+        default="new",
+        validators=[DataRequired(message="Choose which badges to print.")],
+    )
+    layout = RadioField(
+        "Sheet layout",
+        choices=[SelectChoice(k, v.label) for k, v in LAYOUTS.items()],
+        default=DEFAULT_LAYOUT,
+        validators=[DataRequired(message="Choose a sheet layout.")],
+    )
 
 
 class ReissueForm(FlaskForm):

@@ -1,4 +1,5 @@
 """The delegate's badge (page, PNG, PDF, offline worker) and the organisers' badge printing and code reissue."""
+
 from __future__ import annotations
 
 from flask import (
@@ -47,9 +48,15 @@ def _holder(token: str) -> Invitation:
 def page(token: str):
     invitation = _holder(token)
     badge = services.badge_for(invitation)
-    return render_template("badges/badge.html", invitation=invitation, token=token, badge=badge,
-                           summit=find_summit(), has_place=services.has_summit_place(invitation),
-                           qr=builders.qr_data_uri(invitation.code, box_size=12))
+    return render_template(
+        "badges/badge.html",
+        invitation=invitation,
+        token=token,
+        badge=badge,
+        summit=find_summit(),
+        has_place=services.has_summit_place(invitation),
+        qr=builders.qr_data_uri(invitation.code, box_size=12),
+    )
 
 
 @bp.get("/i/<token>/badge.png")
@@ -62,14 +69,17 @@ def png(token: str):
 def pdf(token: str):
     invitation = _holder(token)
     body = builders.badge_pdf(services.badge_for(invitation))
-    return Response(body, mimetype="application/pdf",
-                    headers={"Content-Disposition": 'inline; filename="new-horizons-badge.pdf"'})
+    return Response(
+        body, mimetype="application/pdf", headers={"Content-Disposition": 'inline; filename="new-horizons-badge.pdf"'}
+    )
 
 
 @bp.get("/badge-sw.js")
 def service_worker():
     """The badge page's offline copy. Served from the root so it may control /i/<token>/badge (its scope)."""
-    response = send_from_directory(current_app.static_folder or "static", "js/badge-sw.js", mimetype="text/javascript", max_age=0)
+    response = send_from_directory(
+        current_app.static_folder or "static", "js/badge-sw.js", mimetype="text/javascript", max_age=0
+    )
     response.headers["Cache-Control"] = "no-cache"
     return response
 
@@ -79,6 +89,7 @@ mark(service_worker, allowed_roles=None, keeps_cache_control=True)
 
 
 # --- organisers ----------------------------------------------------------------------------------
+
 
 def _back(form, invitation: Invitation):
     if form.back.data == "invitation":
@@ -92,9 +103,17 @@ def index():
     people = services.registered_invitations()
     printed = services.printed_fingerprints()
     due = {inv.id for inv in people if printed.get(inv.id) != services.fingerprint(inv)}
-    return render_template("badges/organiser.html", form=PrintForm(), people=people, due=due, printed=printed,
-                           last=services.last_print(), reissue=ReissueForm(), layouts=builders.LAYOUTS,
-                           roles=builders.ROLES)
+    return render_template(
+        "badges/organiser.html",
+        form=PrintForm(),
+        people=people,
+        due=due,
+        printed=printed,
+        last=services.last_print(),
+        reissue=ReissueForm(),
+        layouts=builders.LAYOUTS,
+        roles=builders.ROLES,
+    )
 
 
 @admin_bp.post("/print")
@@ -111,8 +130,11 @@ def print_sheets():
     body = builders.badge_sheets_pdf([services.badge_for(inv) for inv in people], form.layout.data)
     services.record_print(people, which=form.which.data, layout=form.layout.data, actor=current_user)
     db.session.commit()
-    return Response(body, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="badges-{form.which.data}-{form.layout.data}.pdf"'})
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="badges-{form.which.data}-{form.layout.data}.pdf"'},
+    )
 
 
 @admin_bp.get("/preview.pdf")
@@ -125,7 +147,9 @@ def preview():
         abort(400)
     people = services.badges_to_print(which)
     body = builders.badge_sheets_pdf([services.badge_for(inv) for inv in people], layout)
-    return Response(body, mimetype="application/pdf", headers={"Content-Disposition": 'inline; filename="badges-preview.pdf"'})
+    return Response(
+        body, mimetype="application/pdf", headers={"Content-Disposition": 'inline; filename="badges-preview.pdf"'}
+    )
 
 
 @admin_bp.post("/<int:invitation_id>/reissue-code")
@@ -135,9 +159,13 @@ def reissue_code(invitation_id: int):
     form = ReissueForm()
     if not form.validate_on_submit():
         abort(400)
-    run_action(lambda: services.reissue_code(invitation, actor=current_user), success=(
-        f"{invitation.name} has a new badge code. Their old badge no longer works: print them a new one "
-        "(it is in “new or changed since the last print”), and their phone badge updates when they next open it."))
+    run_action(
+        lambda: services.reissue_code(invitation, actor=current_user),
+        success=(
+            f"{invitation.name} has a new badge code. Their old badge no longer works: print them a new one "
+            "(it is in “new or changed since the last print”), and their phone badge updates when they next open it."
+        ),
+    )
     return _back(form, invitation)
 
 

@@ -1,4 +1,5 @@
 """Badge rules: whose badge shows what, reissuing a code, and which badges are due for printing."""
+
 from __future__ import annotations
 
 import hashlib
@@ -38,8 +39,14 @@ def badge_for(invitation: Invitation) -> Badge:
     summit = find_summit()
     footer = f"{day(summit.starts_at)} · {summit.venue}" if summit else ""
     role = invitation.badge_role if invitation.badge_role in ROLES else "delegate"
-    return Badge(name=invitation.name, organisation=invitation.organisation, code=invitation.code, role=role,
-                 event=summit.name if summit else Badge.event, footer=footer)
+    return Badge(
+        name=invitation.name,
+        organisation=invitation.organisation,
+        code=invitation.code,
+        role=role,
+        event=summit.name if summit else Badge.event,
+        footer=footer,
+    )
 
 
 def reissue_code(invitation: Invitation, *, actor=None) -> Invitation:
@@ -57,13 +64,16 @@ def set_badge_role(invitation: Invitation, role: str, *, actor=None) -> Invitati
     if role not in ROLES:
         raise ValueError(role)
     if invitation.badge_role != role:
-        audit.record("badge.role_changed", actor=actor, invitation_id=invitation.id, before=invitation.badge_role, after=role)
+        audit.record(
+            "badge.role_changed", actor=actor, invitation_id=invitation.id, before=invitation.badge_role, after=role
+        )
         invitation.badge_role = role
         db.session.flush()
     return invitation
 
 
 # --- printing --------------------------------------------------------------------------------
+
 
 def fingerprint(invitation: Invitation) -> str:
     """What a printed badge shows, hashed: a new code, name, organisation or role means a reprint."""
@@ -93,19 +103,31 @@ def printed_fingerprints() -> dict[int, str]:
 
 def last_print() -> LastPrint | None:
     event = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.action == PRINT_ACTION).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(1)
+        select(AuditEvent)
+        .where(AuditEvent.action == PRINT_ACTION)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(1)
     ).first()
     if event is None:
         return None
     details = event.details or {}
-    return LastPrint(at=event.at, by=event.actor_label, count=int(details.get("count", 0)),
-                     filter=details.get("filter", ""), layout=details.get("layout", ""))
+    return LastPrint(
+        at=event.at,
+        by=event.actor_label,
+        count=int(details.get("count", 0)),
+        filter=details.get("filter", ""),
+        layout=details.get("layout", ""),
+    )
 
 
 def registered_invitations() -> list[Invitation]:
-    return list(db.session.scalars(
-        select(Invitation).where(Invitation.state == InvitationState.REGISTERED).order_by(Invitation.name, Invitation.id)
-    ))
+    return list(
+        db.session.scalars(
+            select(Invitation)
+            .where(Invitation.state == InvitationState.REGISTERED)
+            .order_by(Invitation.name, Invitation.id)
+        )
+    )
 
 
 def badges_to_print(which: str) -> list[Invitation]:
@@ -120,5 +142,11 @@ def badges_to_print(which: str) -> list[Invitation]:
 
 def record_print(invitations: list[Invitation], *, which: str, layout: str, actor=None) -> AuditEvent:
     """A print batch, kept in the audit log: what "new since the last print" is measured against."""
-    return audit.record(PRINT_ACTION, actor=actor, filter=which, layout=layout, count=len(invitations),
-                        printed={str(inv.id): fingerprint(inv) for inv in invitations})
+    return audit.record(
+        PRINT_ACTION,
+        actor=actor,
+        filter=which,
+        layout=layout,
+        count=len(invitations),
+        printed={str(inv.id): fingerprint(inv) for inv in invitations},
+    )

@@ -2,6 +2,7 @@
 
 The scanner page uses the same handlers through session-authenticated twins in routes.py.
 """
+
 from __future__ import annotations
 
 from functools import wraps
@@ -36,8 +37,11 @@ def json_error(status: int, message: str, **headers):
 def http_error_json(error: HTTPException):
     # Scanners read JSON: never the HTML error page. The limiter adds Retry-After after this.
     db.session.rollback()
-    messages = {429: "Too many requests from this scanner. Wait a moment and send it again.",
-                404: "No such API endpoint.", 405: "That method isn't allowed here."}
+    messages = {
+        429: "Too many requests from this scanner. Wait a moment and send it again.",
+        404: "No such API endpoint.",
+        405: "That method isn't allowed here.",
+    }
     return json_error(error.code or 500, messages.get(error.code or 500, error.description or error.name))
 
 
@@ -79,8 +83,12 @@ def door_limit():
 
 
 # A bad token is a failed look-up of a secret: those count per address, like failed personal links.
-bad_token_limit = limiter.shared_limit(lambda: current_app.config["LINK_LOOKUP_RATE_LIMIT"], scope="checkin-bad-token",
-                                       key_func=get_remote_address, deduct_when=lambda response: response.status_code == 401)
+bad_token_limit = limiter.shared_limit(
+    lambda: current_app.config["LINK_LOOKUP_RATE_LIMIT"],
+    scope="checkin-bad-token",
+    key_func=get_remote_address,
+    deduct_when=lambda response: response.status_code == 401,
+)
 
 
 def bearer_roles(*roles: Role):
@@ -111,6 +119,7 @@ def bearer_roles(*roles: Role):
 
 
 # --- the handlers, shared with the scanner page's session twins ---------------------------------
+
 
 def handle_scan(user: User):
     try:
@@ -173,6 +182,7 @@ def handle_counts(user: User):
 
 # --- the bearer-token routes ---------------------------------------------------------------------
 
+
 @bp.post("/checkin")
 @bad_token_limit
 @door_limit()
@@ -210,8 +220,10 @@ def counts():
 @door_limit()
 @bearer_roles(*DOOR_ROLES)
 def events():
-    result = [{"event": e.name, "title": e.title, "starts_at": e.starts_at.isoformat() if e.starts_at else None}
-              for e in services.door_events()]
+    result = [
+        {"event": e.name, "title": e.title, "starts_at": e.starts_at.isoformat() if e.starts_at else None}
+        for e in services.door_events()
+    ]
     db.session.commit()
     return jsonify({"events": result})
 
@@ -226,8 +238,20 @@ def scan_log():
     limit = min(max(request.args.get("limit", 100, type=int) or 100, 1), 1000)
     rows = services.scan_log_rows(event, limit)
     db.session.commit()
-    return jsonify({"scans": [{
-        "at": row.at.isoformat(), "event": row.event_key, "status": row.status, "method": row.method,
-        "code": row.code, "person": row.person or None, "organisation": row.organisation or None,
-        "steward": row.steward or None,
-    } for row in rows]})
+    return jsonify(
+        {
+            "scans": [
+                {
+                    "at": row.at.isoformat(),
+                    "event": row.event_key,
+                    "status": row.status,
+                    "method": row.method,
+                    "code": row.code,
+                    "person": row.person or None,
+                    "organisation": row.organisation or None,
+                    "steward": row.steward or None,
+                }
+                for row in rows
+            ]
+        }
+    )

@@ -1,4 +1,5 @@
 """The scan log: every scan, accepted or refused, kept for the organisers."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -4,6 +4,7 @@ Why twins: the page runs in a steward's signed-in browser, so it authenticates w
 CSRF token in a header (X-CSRFToken), instead of minting a long-lived bearer token on every page load that
 would then sit in the browser. The twins call exactly the handlers the bearer API uses.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -35,7 +36,12 @@ bp = Blueprint("checkin", __name__)
 # The page's JSON twins of the API live apart, so their errors (CSRF, 429, …) can be answered in JSON.
 door_bp = Blueprint("checkin_door", __name__, url_prefix="/checkin")
 
-QR_SCANNER_FILES = {"qr-scanner.min.js", "qr-scanner-worker.min.js", "qr-scanner.min.js.map", "qr-scanner-worker.min.js.map"}
+QR_SCANNER_FILES = {
+    "qr-scanner.min.js",
+    "qr-scanner-worker.min.js",
+    "qr-scanner.min.js.map",
+    "qr-scanner-worker.min.js.map",
+}
 
 
 def session_roles(*roles: Role):
@@ -69,14 +75,19 @@ door_bp.register_error_handler(Exception, api.unexpected_error_json)
 
 # --- the scanner page ----------------------------------------------------------------------------
 
+
 @bp.get("/checkin")
 @roles_required(*api.DOOR_ROLES)
 def scanner():
     events = services.door_events()
     wanted = request.args.get("event")
     current = wanted if any(e.name == wanted for e in events) else services.default_event(events)
-    return render_template("checkin/scanner.html", events=events, current=current,
-                           qr_scanner_url=url_for(".qr_scanner_file", filename="qr-scanner.min.js"))
+    return render_template(
+        "checkin/scanner.html",
+        events=events,
+        current=current,
+        qr_scanner_url=url_for(".qr_scanner_file", filename="qr-scanner.min.js"),
+    )
 
 
 @door_bp.post("/scan")
@@ -121,6 +132,7 @@ def qr_scanner_file(filename: str):
 
 # --- the organisers' overview ------------------------------------------------------------------
 
+
 def _overview_event():
     events = services.door_events()
     name = request.args.get("event") or services.default_event(events)
@@ -134,9 +146,11 @@ def arrival_buckets(times: list[datetime], minutes: int = 15) -> list[dict]:
     """Arrivals per quarter hour (London time), every bucket between the first and last shown, even empty ones."""
     if not times:
         return []
+
     def floor(value: datetime) -> datetime:
         value = local(value)
         return value.replace(minute=value.minute - value.minute % minutes, second=0, microsecond=0)
+
     counts: dict[datetime, int] = {}
     for t in times:
         counts[floor(t)] = counts.get(floor(t), 0) + 1
@@ -145,8 +159,14 @@ def arrival_buckets(times: list[datetime], minutes: int = 15) -> list[dict]:
     while at <= end:
         n = counts.get(at, 0)
         total += n
-        buckets.append({"start": at, "label": f"{clock(at)}–{clock(at + timedelta(minutes=minutes))}",
-                        "arrived": n, "total": total})
+        buckets.append(
+            {
+                "start": at,
+                "label": f"{clock(at)}–{clock(at + timedelta(minutes=minutes))}",
+                "arrived": n,
+                "total": total,
+            }
+        )
         at += timedelta(minutes=minutes)
     return buckets
 
@@ -160,9 +180,17 @@ def overview():
     statuses = services.status_counts(event.key)
     refused = sum(n for status, n in statuses.items() if status not in services.ADMITTED and status != services.UNDONE)
     return render_template(
-        "checkin/overview.html", events=events, current=name, event=event, figures=figures, buckets=buckets,
-        peak=max((b["arrived"] for b in buckets), default=0), statuses=statuses, refused=refused,
-        missing=services.not_arrived(event), log=services.scan_log_rows(event.key, limit=200),
+        "checkin/overview.html",
+        events=events,
+        current=name,
+        event=event,
+        figures=figures,
+        buckets=buckets,
+        peak=max((b["arrived"] for b in buckets), default=0),
+        statuses=statuses,
+        refused=refused,
+        missing=services.not_arrived(event),
+        log=services.scan_log_rows(event.key, limit=200),
         needs_of=services.needs_of,
     )
 
@@ -178,8 +206,19 @@ def scan_log_csv():
     rows = services.scan_log_rows(event_key)
     body = to_csv(
         ["time (UK)", "event", "status", "method", "code scanned", "name", "organisation", "steward"],
-        ([local(r.at).strftime("%Y-%m-%d %H:%M:%S"), r.event_key, r.status, r.method, r.code, r.person,
-          r.organisation, r.steward] for r in rows),
+        (
+            [
+                local(r.at).strftime("%Y-%m-%d %H:%M:%S"),
+                r.event_key,
+                r.status,
+                r.method,
+                r.code,
+                r.person,
+                r.organisation,
+                r.steward,
+            ]
+            for r in rows
+        ),
     )
     filename = f"scan-log-{name or 'all'}.csv".replace("/", "-")
     return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
@@ -189,11 +228,24 @@ def scan_log_csv():
 @organiser_required
 def not_arrived_csv():
     _, name, event = _overview_event()
-    body = to_csv(["name", "organisation", "email", "dietary", "access"],
-                  ([i.name, i.organisation, i.email,
-                    *(next((n["text"] for n in services.needs_of(i) if n["kind"] == kind), "") for kind in ("dietary", "access"))]
-                   for i in services.not_arrived(event)))
-    return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="not-arrived-{name}.csv"'})
+    body = to_csv(
+        ["name", "organisation", "email", "dietary", "access"],
+        (
+            [
+                i.name,
+                i.organisation,
+                i.email,
+                *(
+                    next((n["text"] for n in services.needs_of(i) if n["kind"] == kind), "")
+                    for kind in ("dietary", "access")
+                ),
+            ]
+            for i in services.not_arrived(event)
+        ),
+    )
+    return Response(
+        body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="not-arrived-{name}.csv"'}
+    )
 
 
 mark(qr_scanner_file, allowed_roles=None)  # public: a library's files

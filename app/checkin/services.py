@@ -13,12 +13,13 @@ Semantics (the contract is in DESIGN.md, "Check-in API"):
 - A nonce makes a retry safe: the same steward sending the same nonce gets the first answer replayed,
   and nothing is written twice. Every scan, accepted or refused, is written to the scan log.
 """
+
 from __future__ import annotations
 
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -63,9 +64,9 @@ STATUSES = (OK, ALREADY, INVALID, CANCELLED, NOT_REGISTERED, WRONG_EVENT)
 ADMITTED = (OK, ALREADY)
 
 SCAN_METHODS = {m.value: m for m in (CheckinMethod.CAMERA, CheckinMethod.HANDHELD, CheckinMethod.MANUAL)}
-MAX_CODE_CHARS = 512    # longer than any code; a scanner reading some other QR still gets "invalid", not 400
-MAX_NONCE_CHARS = 64    # scan_log.nonce
-MAX_EVENT_CHARS = 80    # fringe_event.slug
+MAX_CODE_CHARS = 512  # longer than any code; a scanner reading some other QR still gets "invalid", not 400
+MAX_NONCE_CHARS = 64  # scan_log.nonce
+MAX_EVENT_CHARS = 80  # fringe_event.slug
 MIN_SEARCH_CHARS = 3
 _CODE_SHAPE = re.compile(rf"NH[0-9]+-[{CODE_ALPHABET}]+")
 _NOTHING = {"", "none", "n/a", "na", "no", "nil", "-", "no thanks", "nothing"}
@@ -127,6 +128,7 @@ def find_by_code(code: str) -> Invitation | None:
 
 # --- the answer --------------------------------------------------------------------------------
 
+
 def _real(text: str | None) -> str:
     text = (text or "").strip()
     return "" if text.lower().strip(".") in _NOTHING else text[:280]
@@ -168,9 +170,18 @@ def usable_event(name: str) -> EventRef | None:
 
 
 def _signed_up(invitation_id: int, fringe_event_id: int) -> bool:
-    return (db.session.scalar(select(func.count()).select_from(FringeSignup).where(
-        FringeSignup.invitation_id == invitation_id, FringeSignup.fringe_event_id == fringe_event_id,
-        FringeSignup.state == SignupState.CONFIRMED)) or 0) > 0
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(FringeSignup)
+            .where(
+                FringeSignup.invitation_id == invitation_id,
+                FringeSignup.fringe_event_id == fringe_event_id,
+                FringeSignup.state == SignupState.CONFIRMED,
+            )
+        )
+        or 0
+    ) > 0
 
 
 def _decide(user: User, scan: Scan, now: datetime) -> tuple[dict, Invitation | None, str]:
@@ -184,25 +195,47 @@ def _decide(user: User, scan: Scan, now: datetime) -> tuple[dict, Invitation | N
         registration = invitation.registration
         if invitation.state == InvitationState.CANCELLED:
             return _answer(CANCELLED, invitation), invitation, event.key
-        if (invitation.state != InvitationState.REGISTERED or registration is None
-                or registration.state != RegistrationState.CONFIRMED):
+        if (
+            invitation.state != InvitationState.REGISTERED
+            or registration is None
+            or registration.state != RegistrationState.CONFIRMED
+        ):
             return _answer(NOT_REGISTERED, invitation), invitation, event.key
         walk_in = False
     else:
         walk_in = not _signed_up(invitation.id, event.fringe.id)
-    attendance, created = record_attendance(invitation, event, by=user, method=SCAN_METHODS[scan.method],
-                                            walk_in=walk_in, now=now)
+    attendance, created = record_attendance(
+        invitation, event, by=user, method=SCAN_METHODS[scan.method], walk_in=walk_in, now=now
+    )
     return _answer(OK if created else ALREADY, invitation, attendance), invitation, event.key
 
 
-def _log(user: User, scan: Scan, status: str, invitation: Invitation | None, event_key: str, response: dict,
-         *, method: str | None = None, nonce: str | None = None, now: datetime) -> ScanLog:
+def _log(
+    user: User,
+    scan: Scan,
+    status: str,
+    invitation: Invitation | None,
+    event_key: str,
+    response: dict,
+    *,
+    method: str | None = None,
+    nonce: str | None = None,
+    now: datetime,
+) -> ScanLog:
     body = json.dumps(response, separators=(",", ":"))
     if len(body) > 2000:  # the column's limit: keep the verdict, drop the detail
         body = json.dumps({**response, "person": None}, separators=(",", ":"))
-    entry = ScanLog(at=now, user_id=user.id, event_key=event_key[:40], code=scan.code[:80], status=status,
-                    invitation_id=invitation.id if invitation is not None else None,
-                    method=method or scan.method, nonce=nonce, response=body)
+    entry = ScanLog(
+        at=now,
+        user_id=user.id,
+        event_key=event_key[:40],
+        code=scan.code[:80],
+        status=status,
+        invitation_id=invitation.id if invitation is not None else None,
+        method=method or scan.method,
+        nonce=nonce,
+        response=body,
+    )
     db.session.add(entry)
     return entry
 
@@ -250,9 +283,10 @@ def undo(user: User, scan: Scan, now: datetime | None = None) -> dict:
 
 # --- the door's other needs: events, search, counts --------------------------------------------
 
+
 @dataclass(frozen=True)
 class DoorEvent:
-    name: str          # what the API calls it: "summit" or the slug
+    name: str  # what the API calls it: "summit" or the slug
     title: str
     starts_at: datetime | None
     ends_at: datetime | None
@@ -262,12 +296,21 @@ def door_events() -> list[DoorEvent]:
     """The summit and every scheduled fringe event, in date order."""
 
     summit = find_summit()
-    fringe = db.session.scalars(select(FringeEvent).where(FringeEvent.status == FringeStatus.SCHEDULED)
-                                .order_by(FringeEvent.starts_at, FringeEvent.id)).all()
+    fringe = db.session.scalars(
+        select(FringeEvent)
+        .where(FringeEvent.status == FringeStatus.SCHEDULED)
+        .order_by(FringeEvent.starts_at, FringeEvent.id)
+    ).all()
     events = [DoorEvent(e.slug, e.title, e.starts_at, e.ends_at) for e in fringe]
-    events.append(DoorEvent(SUMMIT_EVENT_KEY, summit.name if summit else "The summit",
-                            summit.starts_at if summit else None, summit.ends_at if summit else None))
-    return sorted(events, key=lambda e: (e.starts_at is None, e.starts_at or datetime.max.replace(tzinfo=timezone.utc)))
+    events.append(
+        DoorEvent(
+            SUMMIT_EVENT_KEY,
+            summit.name if summit else "The summit",
+            summit.starts_at if summit else None,
+            summit.ends_at if summit else None,
+        )
+    )
+    return sorted(events, key=lambda e: (e.starts_at is None, e.starts_at or datetime.max.replace(tzinfo=UTC)))
 
 
 def default_event(events: list[DoorEvent], now: datetime | None = None) -> str:
@@ -282,18 +325,31 @@ def default_event(events: list[DoorEvent], now: datetime | None = None) -> str:
 def expected_query(event: EventRef):
     """The people a door expects: confirmed registrations for the summit, confirmed sign-ups for a fringe event."""
     if event.is_summit:
-        return (select(Invitation).join(Registration, Registration.invitation_id == Invitation.id)
-                .where(Invitation.state == InvitationState.REGISTERED, Registration.state == RegistrationState.CONFIRMED))
-    return (select(Invitation).join(FringeSignup, FringeSignup.invitation_id == Invitation.id)
-            .where(FringeSignup.fringe_event_id == event.fringe.id, FringeSignup.state == SignupState.CONFIRMED,
-                   Invitation.state.in_(LIVE_STATES)))
+        return (
+            select(Invitation)
+            .join(Registration, Registration.invitation_id == Invitation.id)
+            .where(Invitation.state == InvitationState.REGISTERED, Registration.state == RegistrationState.CONFIRMED)
+        )
+    return (
+        select(Invitation)
+        .join(FringeSignup, FringeSignup.invitation_id == Invitation.id)
+        .where(
+            FringeSignup.fringe_event_id == event.fringe.id,
+            FringeSignup.state == SignupState.CONFIRMED,
+            Invitation.state.in_(LIVE_STATES),
+        )
+    )
 
 
 def counts(event: EventRef) -> dict:
     arrived = db.session.scalar(select(func.count()).select_from(Attendance).where(Attendance.event_key == event.key))
     expected = db.session.scalar(select(func.count()).select_from(expected_query(event).subquery()))
-    return {"event": event.key if event.is_summit else event.fringe.slug, "title": event.title,
-            "arrived": arrived, "expected": expected}
+    return {
+        "event": event.key if event.is_summit else event.fringe.slug,
+        "title": event.title,
+        "arrived": arrived,
+        "expected": expected,
+    }
 
 
 def _like(q: str) -> str:
@@ -307,11 +363,23 @@ def search(event: EventRef, q: str, limit: int = 20) -> list[dict]:
     if len(q) < MIN_SEARCH_CHARS:
         raise MalformedScan(f"Type at least {MIN_SEARCH_CHARS} letters of the name.")
     people = db.session.scalars(
-        select(Invitation).where(Invitation.state.in_(LIVE_STATES), func.lower(Invitation.name).like(_like(q), escape="\\"))
-        .order_by(Invitation.name, Invitation.id).limit(limit)
+        select(Invitation)
+        .where(Invitation.state.in_(LIVE_STATES), func.lower(Invitation.name).like(_like(q), escape="\\"))
+        .order_by(Invitation.name, Invitation.id)
+        .limit(limit)
     ).all()
-    arrived = {a.invitation_id: a for a in db.session.scalars(select(Attendance).where(
-        Attendance.event_key == event.key, Attendance.invitation_id.in_([p.id for p in people])))} if people else {}
+    arrived = (
+        {
+            a.invitation_id: a
+            for a in db.session.scalars(
+                select(Attendance).where(
+                    Attendance.event_key == event.key, Attendance.invitation_id.in_([p.id for p in people])
+                )
+            )
+        }
+        if people
+        else {}
+    )
     results = []
     for person in people:
         attendance = arrived.get(person.id)
@@ -321,19 +389,22 @@ def search(event: EventRef, q: str, limit: int = 20) -> list[dict]:
         else:
             signed = _signed_up(person.id, event.fringe.id)
             admissible, standing = True, "Signed up" if signed else "Not signed up (walk-in)"
-        results.append({
-            **person_of(person),
-            # The code lets the steward check them in through the same path as a scan. Stewards may
-            # admit people by hand anyway, so it gives them nothing they could not already do.
-            "code": person.code,
-            "standing": standing,
-            "admissible": admissible,
-            "checked_in_at": attendance.checked_in_at.isoformat() if attendance else None,
-        })
+        results.append(
+            {
+                **person_of(person),
+                # The code lets the steward check them in through the same path as a scan. Stewards may
+                # admit people by hand anyway, so it gives them nothing they could not already do.
+                "code": person.code,
+                "standing": standing,
+                "admissible": admissible,
+                "checked_in_at": attendance.checked_in_at.isoformat() if attendance else None,
+            }
+        )
     return results
 
 
 # --- the organisers' overview ------------------------------------------------------------------
+
 
 def scan_log_query(event_key: str | None = None):
     query = select(ScanLog).order_by(ScanLog.at.desc(), ScanLog.id.desc())
@@ -341,19 +412,28 @@ def scan_log_query(event_key: str | None = None):
 
 
 def arrivals(event: EventRef) -> list[datetime]:
-    return list(db.session.scalars(select(Attendance.checked_in_at).where(Attendance.event_key == event.key)
-                                   .order_by(Attendance.checked_in_at)))
+    return list(
+        db.session.scalars(
+            select(Attendance.checked_in_at).where(Attendance.event_key == event.key).order_by(Attendance.checked_in_at)
+        )
+    )
 
 
 def not_arrived(event: EventRef) -> list[Invitation]:
     here = select(Attendance.invitation_id).where(Attendance.event_key == event.key)
-    return list(db.session.scalars(expected_query(event).where(Invitation.id.not_in(here))
-                                   .order_by(Invitation.name, Invitation.id)))
+    return list(
+        db.session.scalars(
+            expected_query(event).where(Invitation.id.not_in(here)).order_by(Invitation.name, Invitation.id)
+        )
+    )
 
 
 def status_counts(event_key: str) -> dict[str, int]:
-    return dict(db.session.execute(select(ScanLog.status, func.count()).where(ScanLog.event_key == event_key)
-                                   .group_by(ScanLog.status)).all())
+    return dict(
+        db.session.execute(
+            select(ScanLog.status, func.count()).where(ScanLog.event_key == event_key).group_by(ScanLog.status)
+        ).all()
+    )
 
 
 @dataclass(frozen=True)
@@ -373,11 +453,34 @@ def scan_log_rows(event_key: str | None = None, limit: int | None = None) -> lis
     if limit:
         query = query.limit(limit)
     rows = db.session.scalars(query).all()
-    people = {i.id: i for i in db.session.scalars(select(Invitation).where(
-        Invitation.id.in_({r.invitation_id for r in rows if r.invitation_id})))} if rows else {}
-    stewards = {u.id: u.name for u in db.session.scalars(select(User).where(
-        User.id.in_({r.user_id for r in rows if r.user_id})))} if rows else {}
-    return [LogRow(at=r.at, event_key=r.event_key, status=r.status, method=r.method, code=r.code,
-                   person=people[r.invitation_id].name if r.invitation_id in people else "",
-                   organisation=people[r.invitation_id].organisation if r.invitation_id in people else "",
-                   steward=stewards.get(r.user_id, "")) for r in rows]
+    people = (
+        {
+            i.id: i
+            for i in db.session.scalars(
+                select(Invitation).where(Invitation.id.in_({r.invitation_id for r in rows if r.invitation_id}))
+            )
+        }
+        if rows
+        else {}
+    )
+    stewards = (
+        {
+            u.id: u.name
+            for u in db.session.scalars(select(User).where(User.id.in_({r.user_id for r in rows if r.user_id})))
+        }
+        if rows
+        else {}
+    )
+    return [
+        LogRow(
+            at=r.at,
+            event_key=r.event_key,
+            status=r.status,
+            method=r.method,
+            code=r.code,
+            person=people[r.invitation_id].name if r.invitation_id in people else "",
+            organisation=people[r.invitation_id].organisation if r.invitation_id in people else "",
+            steward=stewards.get(r.user_id, ""),
+        )
+        for r in rows
+    ]

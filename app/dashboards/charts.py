@@ -3,13 +3,13 @@
 The CSP allows no inline styles, so bars and lines are sized with SVG attributes: percentages across,
 pixels down, and an inner viewBox stretched to fit for the line.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
-
 from dataclasses import dataclass
 
-ROW = 46          # px per funnel stage: a label line and a bar
+ROW = 46  # px per funnel stage: a label line and a bar
 BAR_TOP = 24
 BAR_HEIGHT = 14
 
@@ -19,8 +19,8 @@ class Bar:
     key: str
     label: str
     value: int
-    percent: int        # of the first stage, for the table
-    width: float        # % of the chart's width
+    percent: int  # of the first stage, for the table
+    width: float  # % of the chart's width
     label_y: int
     bar_y: int
 
@@ -37,21 +37,21 @@ def funnel_bars(stages: Sequence[tuple[str, str]], values: dict[str, int]) -> tu
     return bars, len(stages) * ROW
 
 
-PLOT_TOP = 12        # px: where the plotting area starts in the outer SVG
-PLOT_HEIGHT = 160    # px: its height
-CHART_HEIGHT = 210   # px: the outer SVG, with room for the dates underneath
+PLOT_TOP = 12  # px: where the plotting area starts in the outer SVG
+PLOT_HEIGHT = 160  # px: its height
+CHART_HEIGHT = 210  # px: the outer SVG, with room for the dates underneath
 VIEW_W, VIEW_H = 1000, 400  # the inner viewBox, stretched to the plotting area
 
 
 @dataclass(frozen=True)
 class LineChart:
-    points: str              # for <polyline points=...> in the inner viewBox
-    target_y: float | None   # the target's height in the inner viewBox, None without a target
-    target_label_y: float    # px in the outer SVG, just above the target's rule
+    points: str  # for <polyline points=...> in the inner viewBox
+    target_y: float | None  # the target's height in the inner viewBox, None without a target
+    target_label_y: float  # px in the outer SVG, just above the target's rule
     y_max: int
     first: object
     last: object
-    single: bool             # one day only: draw a dot, not a line
+    single: bool  # one day only: draw a dot, not a line
     height: int = CHART_HEIGHT
     plot_top: int = PLOT_TOP
     plot_height: int = PLOT_HEIGHT
@@ -71,8 +71,15 @@ def line_chart(values: list[int], first, last, target: int | None = None) -> Lin
         points.append(f"{x:.1f},{VIEW_H - (value / y_max) * VIEW_H:.1f}")
     target_y = VIEW_H - (target / y_max) * VIEW_H if target else None
     label_y = PLOT_TOP + (target_y / VIEW_H) * PLOT_HEIGHT - 5 if target_y is not None else 0
-    return LineChart(points=" ".join(points), target_y=target_y, target_label_y=round(max(label_y, 11), 1),
-                     y_max=y_max, first=first, last=last, single=n == 1)
+    return LineChart(
+        points=" ".join(points),
+        target_y=target_y,
+        target_label_y=round(max(label_y, 11), 1),
+        y_max=y_max,
+        first=first,
+        last=last,
+        single=n == 1,
+    )
 
 
 def _nice_ceiling(value: int) -> int:

@@ -1,4 +1,5 @@
 """Forms for leaders' actions and organisers' champion assignment: shape checks only."""
+
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
@@ -10,16 +11,22 @@ from invitations.chasing import MAX_MESSAGE, MAX_NOTE
 
 class NudgeForm(FlaskForm):
     message = TextAreaField(
-        "Your message", validators=[DataRequired(message="Write a message to send: a line or two in your own words works best."),
-                                    Length(max=MAX_MESSAGE, message=f"Please keep the message under {MAX_MESSAGE:,} characters.")],
+        "Your message",
+        validators=[
+            DataRequired(message="Write a message to send: a line or two in your own words works best."),
+            Length(max=MAX_MESSAGE, message=f"Please keep the message under {MAX_MESSAGE:,} characters."),
+        ],
         description="Edit it as you like: a line or two in your own words works best.",
     )
 
 
 class NoteForm(FlaskForm):
     text = TextAreaField(
-        "What happened?", validators=[DataRequired(message="Write a few words, such as \u201cphoned 3 Oct, will register\u201d."),
-                                      Length(max=MAX_NOTE, message=f"Please keep the note under {MAX_NOTE:,} characters.")],
+        "What happened?",
+        validators=[
+            DataRequired(message="Write a few words, such as \u201cphoned 3 Oct, will register\u201d."),
+            Length(max=MAX_NOTE, message=f"Please keep the note under {MAX_NOTE:,} characters."),
+        ],
         description="For example \u201cphoned 3 Oct, will register\u201d. The organisers can see your notes.",
     )
 
@@ -30,6 +37,9 @@ class ActionForm(FlaskForm):
 
 class AssignChampionForm(FlaskForm):
     # "0" is a choice (no champion); an empty value is not, so nobody's champion is cleared by accident.
-    champion_id = SelectField("Champion for the ticked invitations", coerce=int,
-                              validators=[InputRequired(message="Choose a leader from the list.")])
+    champion_id = SelectField(
+        "Champion for the ticked invitations",
+        coerce=int,
+        validators=[InputRequired(message="Choose a leader from the list.")],
+    )
     return_to = HiddenField()

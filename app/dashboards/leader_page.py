@@ -1,6 +1,7 @@
 """The leader's page: their invitees in the order that helps, as one or two aggregate queries.
 
 Rules about who may be nudged live in invitations/chasing.py; this only reads."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -27,15 +28,31 @@ from invitations.models import (
 
 # (key, heading, short label for the jump list, what would help)
 GROUPS = (
-    ("not_opened", "Not opened yet", "Not opened",
-     "They haven't opened their invitation. A quick word from you may be all it takes."),
+    (
+        "not_opened",
+        "Not opened yet",
+        "Not opened",
+        "They haven't opened their invitation. A quick word from you may be all it takes.",
+    ),
     ("opened", "Opened, not registered", "Opened", "They've seen the invitation but haven't replied yet."),
-    ("declined", "Declined", "Declined",
-     "They've said they can't come. If you know them well, a word may change their mind."),
-    ("waiting", "On the waiting list", "Waiting",
-     "The summit is full for now; they'll be offered the next free place. Anyone offered a place should take it up soon."),
-    ("registered", "Registered, no fringe event yet", "No fringe event yet",
-     "They're coming. A fringe event beforehand is a good warm-up."),
+    (
+        "declined",
+        "Declined",
+        "Declined",
+        "They've said they can't come. If you know them well, a word may change their mind.",
+    ),
+    (
+        "waiting",
+        "On the waiting list",
+        "Waiting",
+        "The summit is full for now; they'll be offered the next free place. Anyone offered a place should take it up soon.",
+    ),
+    (
+        "registered",
+        "Registered, no fringe event yet",
+        "No fringe event yet",
+        "They're coming. A fringe event beforehand is a good warm-up.",
+    ),
     ("warmed_up", "Registered and warmed up", "Warmed up", "Coming, and already at a fringe event: nothing to do."),
 )
 
@@ -116,8 +133,9 @@ class Person:
 
     @property
     def can_nudge(self) -> bool:
-        return (self.state in NUDGEABLE and not self.dont_chase and self.bounced_at is None
-                and self.next_nudge_at is None)
+        return (
+            self.state in NUDGEABLE and not self.dont_chase and self.bounced_at is None and self.next_nudge_at is None
+        )
 
     @property
     def can_mark_dont_chase(self) -> bool:
@@ -150,25 +168,57 @@ class LeaderPage:
 
 
 def _leader_rows(leader: User, now: datetime) -> list[Person]:
-    signups = (select(func.count()).select_from(FringeSignup)
-               .where(FringeSignup.invitation_id == Invitation.id, FringeSignup.state == SignupState.CONFIRMED)
-               .correlate(Invitation).scalar_subquery())
-    attended = (select(func.count()).select_from(Attendance)
-                .where(Attendance.invitation_id == Invitation.id, Attendance.fringe_event_id.is_not(None))
-                .correlate(Invitation).scalar_subquery())
-    last_note = (select(LeaderNote.id)
-                 .where(LeaderNote.invitation_id == Invitation.id, LeaderNote.kind == NoteKind.NOTE)
-                 .order_by(LeaderNote.at.desc(), LeaderNote.id.desc()).limit(1)
-                 .correlate(Invitation).scalar_subquery())
+    signups = (
+        select(func.count())
+        .select_from(FringeSignup)
+        .where(FringeSignup.invitation_id == Invitation.id, FringeSignup.state == SignupState.CONFIRMED)
+        .correlate(Invitation)
+        .scalar_subquery()
+    )
+    attended = (
+        select(func.count())
+        .select_from(Attendance)
+        .where(Attendance.invitation_id == Invitation.id, Attendance.fringe_event_id.is_not(None))
+        .correlate(Invitation)
+        .scalar_subquery()
+    )
+    last_note = (
+        select(LeaderNote.id)
+        .where(LeaderNote.invitation_id == Invitation.id, LeaderNote.kind == NoteKind.NOTE)
+        .order_by(LeaderNote.at.desc(), LeaderNote.id.desc())
+        .limit(1)
+        .correlate(Invitation)
+        .scalar_subquery()
+    )
     stmt = (
-        select(Invitation.id, Invitation.name, Invitation.organisation, Invitation.email, Invitation.state,
-               Invitation.champion_id, Invitation.sent_at, Invitation.opened_at, Invitation.responded_at,
-               Invitation.created_at, Invitation.decline_reason, Invitation.last_contact_at, Invitation.last_nudged_at,
-               Invitation.dont_chase, Invitation.bounced_at, Invitation.bounce_reason, Registration.registered_at,
-               WaitlistEntry.offer_expires_at, signups.label("signups"), attended.label("attended"),
-               LeaderNote.text, LeaderNote.at)
-        .outerjoin(Registration, and_(Registration.invitation_id == Invitation.id,
-                                      Registration.state == RegistrationState.CONFIRMED))
+        select(
+            Invitation.id,
+            Invitation.name,
+            Invitation.organisation,
+            Invitation.email,
+            Invitation.state,
+            Invitation.champion_id,
+            Invitation.sent_at,
+            Invitation.opened_at,
+            Invitation.responded_at,
+            Invitation.created_at,
+            Invitation.decline_reason,
+            Invitation.last_contact_at,
+            Invitation.last_nudged_at,
+            Invitation.dont_chase,
+            Invitation.bounced_at,
+            Invitation.bounce_reason,
+            Registration.registered_at,
+            WaitlistEntry.offer_expires_at,
+            signups.label("signups"),
+            attended.label("attended"),
+            LeaderNote.text,
+            LeaderNote.at,
+        )
+        .outerjoin(
+            Registration,
+            and_(Registration.invitation_id == Invitation.id, Registration.state == RegistrationState.CONFIRMED),
+        )
         .outerjoin(WaitlistEntry, WaitlistEntry.invitation_id == Invitation.id)
         .outerjoin(LeaderNote, LeaderNote.id == last_note)
         .where(or_(Invitation.champion_id == leader.id, Invitation.email == leader.email.lower()), LIVE)
@@ -186,12 +236,23 @@ def leader_page(leader: User, *, target: int, now: datetime | None = None) -> Le
     by_group: dict[str, list[Person]] = defaultdict(list)
     for person in mine:
         by_group[person.group].append(person)
-    groups = [Group(key, title, short, hint, sorted(by_group[key], key=Person.urgency))
-              for key, title, short, hint in GROUPS if by_group.get(key)]
+    groups = [
+        Group(key, title, short, hint, sorted(by_group[key], key=Person.urgency))
+        for key, title, short, hint in GROUPS
+        if by_group.get(key)
+    ]
     live_total = db.session.scalar(select(func.count()).select_from(Invitation).where(LIVE)) or 0
     registered = sum(1 for p in mine if p.state == S.REGISTERED)
-    return LeaderPage(leader=leader, you=you, groups=groups, total=len(mine), registered=registered, target=target,
-                      live_total=live_total, share=share_of_target(target, len(mine), live_total))
+    return LeaderPage(
+        leader=leader,
+        you=you,
+        groups=groups,
+        total=len(mine),
+        registered=registered,
+        target=target,
+        live_total=live_total,
+        share=share_of_target(target, len(mine), live_total),
+    )
 
 
 def leaders() -> list[User]:
@@ -207,8 +268,12 @@ class HistoryEntry:
 
     @property
     def label(self) -> str:
-        return {NoteKind.NOTE: "Note", NoteKind.NUDGE: "Nudge sent", NoteKind.DONT_CHASE: "Marked don't chase",
-                NoteKind.CHASE_AGAIN: "Chase again"}[self.kind]
+        return {
+            NoteKind.NOTE: "Note",
+            NoteKind.NUDGE: "Nudge sent",
+            NoteKind.DONT_CHASE: "Marked don't chase",
+            NoteKind.CHASE_AGAIN: "Chase again",
+        }[self.kind]
 
 
 def leader_history(invitation_id: int, limit: int = 100) -> list[HistoryEntry]:
@@ -217,6 +282,7 @@ def leader_history(invitation_id: int, limit: int = 100) -> list[HistoryEntry]:
         select(LeaderNote.kind, LeaderNote.text, LeaderNote.at, func.coalesce(User.name, ""))
         .outerjoin(User, User.id == LeaderNote.leader_id)
         .where(LeaderNote.invitation_id == invitation_id)
-        .order_by(LeaderNote.at.desc(), LeaderNote.id.desc()).limit(limit)
+        .order_by(LeaderNote.at.desc(), LeaderNote.id.desc())
+        .limit(limit)
     ).all()
     return [HistoryEntry(kind=k, text=t or "", at=a, leader_name=n) for k, t, a, n in rows]

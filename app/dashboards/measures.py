@@ -1,4 +1,5 @@
 """Measures every dashboard shares: who counts as live, shares of a target, and who warmed up or arrived."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -29,12 +30,18 @@ def percent(part: int, whole: int) -> int:
 
 def warmed_up_query():
     """Invitation ids that attended at least one fringe event."""
-    return (select(Attendance.invitation_id.label("invitation_id"))
-            .where(Attendance.fringe_event_id.is_not(None))
-            .group_by(Attendance.invitation_id).subquery("warmed"))
+    return (
+        select(Attendance.invitation_id.label("invitation_id"))
+        .where(Attendance.fringe_event_id.is_not(None))
+        .group_by(Attendance.invitation_id)
+        .subquery("warmed")
+    )
 
 
 def arrived_query():
     """Invitation ids checked in at the summit (one row per person: a unique constraint)."""
-    return (select(Attendance.invitation_id.label("invitation_id"), Attendance.checked_in_at.label("at"))
-            .where(Attendance.event_key == SUMMIT_EVENT_KEY).subquery("arrived"))
+    return (
+        select(Attendance.invitation_id.label("invitation_id"), Attendance.checked_in_at.label("at"))
+        .where(Attendance.event_key == SUMMIT_EVENT_KEY)
+        .subquery("arrived")
+    )

@@ -1,6 +1,7 @@
 """The organisers' dashboard: figures, the funnel, registrations per day, breakdowns, champions, fringe
 attendance and bounces, each as aggregate queries whose count never depends on how many invitees there are
 (tests/integration/test_organiser_dashboard.py counts them)."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -33,8 +34,12 @@ from invitations.models import (
 )
 
 FUNNEL = (
-    ("invited", "Invited"), ("sent", "Sent"), ("opened", "Opened"), ("registered", "Registered"),
-    ("warmed_up", "Warmed up"), ("arrived", "Arrived"),
+    ("invited", "Invited"),
+    ("sent", "Sent"),
+    ("opened", "Opened"),
+    ("registered", "Registered"),
+    ("warmed_up", "Warmed up"),
+    ("arrived", "Arrived"),
 )
 
 
@@ -52,12 +57,13 @@ def state_and_funnel() -> tuple[dict[InvitationState, int], dict[str, int]]:
         func.count(arrived.c.invitation_id),
     ]
     row = db.session.execute(
-        select(*columns).select_from(Invitation)
+        select(*columns)
+        .select_from(Invitation)
         .outerjoin(warmed, warmed.c.invitation_id == Invitation.id)
         .outerjoin(arrived, arrived.c.invitation_id == Invitation.id)
     ).one()
-    states = dict(zip(InvitationState, row[:len(InvitationState)]))
-    funnel = dict(zip([key for key, _ in FUNNEL], row[len(InvitationState):]))
+    states = dict(zip(InvitationState, row[: len(InvitationState)]))
+    funnel = dict(zip([key for key, _ in FUNNEL], row[len(InvitationState) :]))
     return states, funnel
 
 
@@ -75,7 +81,8 @@ def registrations_per_day(now: datetime | None = None) -> list[Day]:
     time zone rules to turn UTC into a London date."""
     now = now or utcnow()
     stamps = db.session.scalars(
-        select(Registration.registered_at).join(Invitation, Invitation.id == Registration.invitation_id)
+        select(Registration.registered_at)
+        .join(Invitation, Invitation.id == Registration.invitation_id)
         .where(Registration.state == RegistrationState.CONFIRMED, Invitation.state == S.REGISTERED)
     ).all()
     if not stamps:
@@ -108,11 +115,16 @@ class Breakdown:
 def breakdown(column) -> list[Breakdown]:
     """Live invitations grouped by organisation or sector: invited, opened, registered, declined."""
     rows = db.session.execute(
-        select(column, func.count(),
-               func.count().filter(or_(Invitation.opened_at.is_not(None), Invitation.responded_at.is_not(None))),
-               func.count().filter(Invitation.state == S.REGISTERED),
-               func.count().filter(Invitation.state == S.DECLINED))
-        .where(LIVE).group_by(column).order_by(func.count().desc(), column)
+        select(
+            column,
+            func.count(),
+            func.count().filter(or_(Invitation.opened_at.is_not(None), Invitation.responded_at.is_not(None))),
+            func.count().filter(Invitation.state == S.REGISTERED),
+            func.count().filter(Invitation.state == S.DECLINED),
+        )
+        .where(LIVE)
+        .group_by(column)
+        .order_by(func.count().desc(), column)
     ).all()
     return [Breakdown(name or "", *numbers) for name, *numbers in rows]
 
@@ -148,32 +160,56 @@ def champions(target: int) -> list[ChampionRow]:
     registered = and_(mine, Invitation.state == S.REGISTERED)
     stats, live_total = {}, 0
     for champion_id, everyone, *numbers in db.session.execute(
-        select(Invitation.champion_id, func.count(), func.count().filter(mine),
-               func.count().filter(mine, or_(Invitation.opened_at.is_not(None), Invitation.responded_at.is_not(None))),
-               func.count().filter(registered),
-               func.count(warmed.c.invitation_id).filter(registered),
-               func.count().filter(mine, Invitation.dont_chase.is_(True)))
+        select(
+            Invitation.champion_id,
+            func.count(),
+            func.count().filter(mine),
+            func.count().filter(mine, or_(Invitation.opened_at.is_not(None), Invitation.responded_at.is_not(None))),
+            func.count().filter(registered),
+            func.count(warmed.c.invitation_id).filter(registered),
+            func.count().filter(mine, Invitation.dont_chase.is_(True)),
+        )
         .outerjoin(champion, champion.id == Invitation.champion_id)
         .outerjoin(warmed, warmed.c.invitation_id == Invitation.id)
-        .where(LIVE).group_by(Invitation.champion_id)
+        .where(LIVE)
+        .group_by(Invitation.champion_id)
     ):
         stats[champion_id] = numbers
         live_total += everyone
-    notes = (select(LeaderNote.leader_id.label("leader_id"),
-                    func.count().filter(LeaderNote.kind == NoteKind.NUDGE).label("nudges"),
-                    func.count().filter(LeaderNote.kind == NoteKind.NOTE).label("notes"),
-                    func.max(LeaderNote.at).label("last"))
-             .group_by(LeaderNote.leader_id).subquery("notes"))
+    notes = (
+        select(
+            LeaderNote.leader_id.label("leader_id"),
+            func.count().filter(LeaderNote.kind == NoteKind.NUDGE).label("nudges"),
+            func.count().filter(LeaderNote.kind == NoteKind.NOTE).label("notes"),
+            func.max(LeaderNote.at).label("last"),
+        )
+        .group_by(LeaderNote.leader_id)
+        .subquery("notes")
+    )
     rows = []
     for user_id, name, organisation, nudges, n_notes, last in db.session.execute(
         select(User.id, User.name, User.organisation, notes.c.nudges, notes.c.notes, notes.c.last)
         .outerjoin(notes, notes.c.leader_id == User.id)
-        .where(User.role == Role.LEADER).order_by(User.name, User.id)
+        .where(User.role == Role.LEADER)
+        .order_by(User.name, User.id)
     ):
         invitees, opened, booked, warmed, chase_not = stats.get(user_id, [0, 0, 0, 0, 0])
-        rows.append(ChampionRow(user_id, name, organisation, invitees, opened, booked, warmed, chase_not,
-                                nudges=nudges or 0, notes=n_notes or 0, last_activity=last,
-                                share=share_of_target(target, invitees, live_total)))
+        rows.append(
+            ChampionRow(
+                user_id,
+                name,
+                organisation,
+                invitees,
+                opened,
+                booked,
+                warmed,
+                chase_not,
+                nudges=nudges or 0,
+                notes=n_notes or 0,
+                last_activity=last,
+                share=share_of_target(target, invitees, live_total),
+            )
+        )
     if None in stats:
         invitees, opened, booked, warmed, chase_not = stats[None]
         rows.append(ChampionRow(None, "No champion", "", invitees, opened, booked, warmed, chase_not))
@@ -189,8 +225,8 @@ class FringeRow:
     capacity: int | None
     signups: int
     attended: int
-    registered: int          # attendees who now hold a summit place
-    registered_after: int    # ...and registered after they attended
+    registered: int  # attendees who now hold a summit place
+    registered_after: int  # ...and registered after they attended
 
     @property
     def registered_share(self) -> int:
@@ -199,16 +235,25 @@ class FringeRow:
 
 def fringe_attendance() -> list[FringeRow]:
     """Per fringe event: sign-ups, attendance, and how many attendees then registered for the summit."""
-    signups = (select(FringeSignup.fringe_event_id.label("event_id"), func.count().label("n"))
-               .where(FringeSignup.state == SignupState.CONFIRMED)
-               .group_by(FringeSignup.fringe_event_id).subquery("signups"))
+    signups = (
+        select(FringeSignup.fringe_event_id.label("event_id"), func.count().label("n"))
+        .where(FringeSignup.state == SignupState.CONFIRMED)
+        .group_by(FringeSignup.fringe_event_id)
+        .subquery("signups")
+    )
     registered = and_(Invitation.state == S.REGISTERED, Registration.state == RegistrationState.CONFIRMED)
     rows = db.session.execute(
-        select(FringeEvent.id, FringeEvent.title, FringeEvent.starts_at, FringeEvent.status, FringeEvent.capacity,
-               func.coalesce(func.max(signups.c.n), 0),
-               func.count(Attendance.id),
-               func.count(Attendance.id).filter(registered),
-               func.count(Attendance.id).filter(registered, Registration.registered_at >= Attendance.checked_in_at))
+        select(
+            FringeEvent.id,
+            FringeEvent.title,
+            FringeEvent.starts_at,
+            FringeEvent.status,
+            FringeEvent.capacity,
+            func.coalesce(func.max(signups.c.n), 0),
+            func.count(Attendance.id),
+            func.count(Attendance.id).filter(registered),
+            func.count(Attendance.id).filter(registered, Registration.registered_at >= Attendance.checked_in_at),
+        )
         .outerjoin(signups, signups.c.event_id == FringeEvent.id)
         .outerjoin(Attendance, Attendance.fringe_event_id == FringeEvent.id)
         .outerjoin(Invitation, Invitation.id == Attendance.invitation_id)
@@ -216,8 +261,10 @@ def fringe_attendance() -> list[FringeRow]:
         .group_by(FringeEvent.id, FringeEvent.title, FringeEvent.starts_at, FringeEvent.status, FringeEvent.capacity)
         .order_by(FringeEvent.starts_at, FringeEvent.id)
     ).all()
-    return [FringeRow(id_, title, starts, status.value == "cancelled", capacity, *numbers)
-            for id_, title, starts, status, capacity, *numbers in rows]
+    return [
+        FringeRow(id_, title, starts, status.value == "cancelled", capacity, *numbers)
+        for id_, title, starts, status, capacity, *numbers in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -235,11 +282,20 @@ def bounces(limit: int = 200) -> tuple[list[Bounce], int]:
     """Live invitations whose email bounced, newest first, and how many there are in all."""
     champion = aliased(User)
     rows = db.session.execute(
-        select(Invitation.id, Invitation.name, Invitation.email, Invitation.organisation, Invitation.bounced_at,
-               Invitation.bounce_reason, func.coalesce(champion.name, ""), func.count().over())
+        select(
+            Invitation.id,
+            Invitation.name,
+            Invitation.email,
+            Invitation.organisation,
+            Invitation.bounced_at,
+            Invitation.bounce_reason,
+            func.coalesce(champion.name, ""),
+            func.count().over(),
+        )
         .outerjoin(champion, champion.id == Invitation.champion_id)
         .where(Invitation.bounced_at.is_not(None), LIVE)
-        .order_by(Invitation.bounced_at.desc(), Invitation.id).limit(limit)
+        .order_by(Invitation.bounced_at.desc(), Invitation.id)
+        .limit(limit)
     ).all()
     return [Bounce(*row[:7]) for row in rows], (rows[0][7] if rows else 0)
 
@@ -274,7 +330,14 @@ def organiser_overview(summit, now: datetime | None = None) -> Overview:
     states, funnel = state_and_funnel()
     bounce_rows, bounce_total = bounces()
     return Overview(
-        summit=summit, states=states, funnel=funnel, days=registrations_per_day(now),
-        organisations=breakdown(Invitation.organisation), sectors=breakdown(Invitation.sector),
-        champions=champions(summit.target), fringe=fringe_attendance(), bounces=bounce_rows, bounce_total=bounce_total,
+        summit=summit,
+        states=states,
+        funnel=funnel,
+        days=registrations_per_day(now),
+        organisations=breakdown(Invitation.organisation),
+        sectors=breakdown(Invitation.sector),
+        champions=champions(summit.target),
+        fringe=fringe_attendance(),
+        bounces=bounce_rows,
+        bounce_total=bounce_total,
     )

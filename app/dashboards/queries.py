@@ -1,6 +1,7 @@
 """Read models for the leader's page, the organisers' dashboard and the exports, in one place: each lives
 in the module of its page (leader_page, organiser_page, exports, and the shared measures) and is named here.
 """
+
 from __future__ import annotations
 
 from app.dashboards.exports import (  # noqa: F401

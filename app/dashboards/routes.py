@@ -3,6 +3,7 @@
 A leader reaches only their own invitees: any route given another leader's invitee answers 404, exactly as
 for an invitation that doesn't exist, so the answer reveals nothing.
 """
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -49,11 +50,13 @@ def short_date(value) -> str:
 
 # --- the leader's page -----------------------------------------------------------------------
 
+
 def render_leader_page(leader, *, readonly: bool):
     summit = summit_services.get_summit()
     page = queries.leader_page(leader, target=summit.target)
-    return render_template("dashboards/leader.html", page=page, summit=summit, readonly=readonly,
-                           action_form=ActionForm(), now=utcnow())
+    return render_template(
+        "dashboards/leader.html", page=page, summit=summit, readonly=readonly, action_form=ActionForm(), now=utcnow()
+    )
 
 
 @bp.get("/leader")
@@ -73,12 +76,16 @@ def nudge(invitation_id: int):
     if request.method == "GET":
         form.message.data = chasing.default_nudge_message(invitation, current_user)
     elif form.validate_on_submit():
-        run_action(lambda: chasing.nudge(invitation, current_user, form.message.data), errors=chasing.NudgeRefused,
-                   success=f"Your nudge to {invitation.name} is on its way. Any reply comes straight to you.")
+        run_action(
+            lambda: chasing.nudge(invitation, current_user, form.message.data),
+            errors=chasing.NudgeRefused,
+            success=f"Your nudge to {invitation.name} is on its way. Any reply comes straight to you.",
+        )
         return redirect(url_for(".leader_home", _anchor=f"person-{invitation_id}"), 303)
     status = 422 if form.is_submitted() else 200
-    return render_template("dashboards/nudge.html", invitation=invitation, form=form, refusal=refusal,
-                           summit=summit_services.get_summit()), status
+    return render_template(
+        "dashboards/nudge.html", invitation=invitation, form=form, refusal=refusal, summit=summit_services.get_summit()
+    ), status
 
 
 @bp.route("/leader/invitees/<int:invitation_id>/note", methods=["GET", "POST"])
@@ -101,8 +108,12 @@ def _set_dont_chase(invitation_id: int, dont_chase: bool):
         abort(400)
     chasing.set_dont_chase(invitation, current_user, dont_chase)
     db.session.commit()
-    flash(f"{invitation.name} won't be chased: no nudges, and they move to the end of their group." if dont_chase
-          else f"{invitation.name} is back on your list to chase.", "success")
+    flash(
+        f"{invitation.name} won't be chased: no nudges, and they move to the end of their group."
+        if dont_chase
+        else f"{invitation.name} is back on your list to chase.",
+        "success",
+    )
     return redirect(url_for(".leader_home", _anchor=f"person-{invitation_id}"), 303)
 
 
@@ -120,6 +131,7 @@ def chase_again(invitation_id: int):
 
 # --- organisers: leaders and champions ---------------------------------------------------------
 
+
 @bp.get("/organiser/leaders")
 @organiser_required
 def leaders():
@@ -134,8 +146,9 @@ def leader_view(leader_id: int):
 
 
 def _leader_choices():
-    return [(0, "No champion")] + [(u.id, f"{u.name} ({u.organisation})" if u.organisation else u.name)
-                                   for u in queries.leaders()]
+    return [(0, "No champion")] + [
+        (u.id, f"{u.name} ({u.organisation})" if u.organisation else u.name) for u in queries.leaders()
+    ]
 
 
 def _invitations_list_url(target: str | None) -> str:
@@ -151,7 +164,9 @@ def _assigned(changed: int, form: AssignChampionForm) -> str:
     if form.champion_id.data:
         who = dict(form.champion_id.choices).get(form.champion_id.data, "")
         return f"{changed} invitation{'s' if changed != 1 else ''} now championed by {who}."
-    return f"{changed} invitation{'s' if changed != 1 else ''} no longer {'have' if changed != 1 else 'has'} a champion."
+    return (
+        f"{changed} invitation{'s' if changed != 1 else ''} no longer {'have' if changed != 1 else 'has'} a champion."
+    )
 
 
 @bp.post("/organiser/champions/assign")
@@ -180,8 +195,11 @@ def _posted_mapping(organisations: list[tuple[str, int]], leaders) -> dict[str, 
     name an organisation on the page and a leader."""
     known = {org for org, _ in organisations}
     leader_ids = {u.id for u in leaders}
-    return {org: int(choice) for org, choice in zip(request.form.getlist("organisation"), request.form.getlist("leader_id"))
-            if org in known and choice.isdigit() and int(choice) in leader_ids}
+    return {
+        org: int(choice)
+        for org, choice in zip(request.form.getlist("organisation"), request.form.getlist("leader_id"))
+        if org in known and choice.isdigit() and int(choice) in leader_ids
+    }
 
 
 def _suggested_leaders(organisations: list[tuple[str, int]], leaders) -> dict[str, int | None]:
@@ -195,8 +213,10 @@ def _suggested_leaders(organisations: list[tuple[str, int]], leaders) -> dict[st
 
 def _mapped(applied: dict[str, int]) -> str:
     total = sum(applied.values())
-    return (f"{total} invitation{'s' if total != 1 else ''} in {len(applied)} organisation"
-            f"{'s' if len(applied) != 1 else ''} now {'have' if total != 1 else 'has'} a champion.")
+    return (
+        f"{total} invitation{'s' if total != 1 else ''} in {len(applied)} organisation"
+        f"{'s' if len(applied) != 1 else ''} now {'have' if total != 1 else 'has'} a champion."
+    )
 
 
 @bp.route("/organiser/champions", methods=["GET", "POST"])
@@ -217,8 +237,13 @@ def champions():
         return redirect(url_for(".champions"), 303)
     if form.is_submitted():
         abort(400)
-    return render_template("dashboards/champions.html", form=form, organisations=organisations, leaders=leaders,
-                           suggestions=_suggested_leaders(organisations, leaders))
+    return render_template(
+        "dashboards/champions.html",
+        form=form,
+        organisations=organisations,
+        leaders=leaders,
+        suggestions=_suggested_leaders(organisations, leaders),
+    )
 
 
 # --- exports ---------------------------------------------------------------------------------
@@ -236,11 +261,15 @@ EXPORTS = {
 def export(name: str):
     filename, rows = EXPORTS[name]
     header, body = rows()
-    return Response(to_csv(header, body), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename={filename}", "Cache-Control": "no-store"})
+    return Response(
+        to_csv(header, body),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={filename}", "Cache-Control": "no-store"},
+    )
 
 
 # --- the organisers' dashboard: organiser.dashboard, the first page of the organisers' screens ------
+
 
 @organiser_bp.get("/", endpoint="dashboard")
 @organiser_required
@@ -255,7 +284,19 @@ def render_organiser_dashboard(summit):
     overview = queries.organiser_overview(summit)
     bars, funnel_height = charts.funnel_bars(queries.FUNNEL, overview.funnel)
     days = overview.days
-    line = charts.line_chart([d.total for d in days], days[0].day if days else None, days[-1].day if days else None,
-                             target=summit.target) if days else None
-    return render_template("organiser/dashboard.html", summit=summit, o=overview, bars=bars, funnel_height=funnel_height,
-                           line=line, busy_days=[d for d in days if d.new])
+    line = (
+        charts.line_chart(
+            [d.total for d in days], days[0].day if days else None, days[-1].day if days else None, target=summit.target
+        )
+        if days
+        else None
+    )
+    return render_template(
+        "organiser/dashboard.html",
+        summit=summit,
+        o=overview,
+        bars=bars,
+        funnel_height=funnel_height,
+        line=line,
+        busy_days=[d for d in days if d.new],
+    )

@@ -1,8 +1,8 @@
 """Where outbox messages go: SendGrid in production; memory, file or console in development and tests."""
+
 from __future__ import annotations
 
 import json
-import socket
 import urllib.error
 from pathlib import Path
 
@@ -45,7 +45,9 @@ class FileBackend:
 
 class ConsoleBackend:
     def send(self, message: OutgoingMessage) -> str:
-        print(f"--- email {message.id} ({message.kind}) to {message.to_email}: {message.subject}\n{message.body_text}\n")
+        print(
+            f"--- email {message.id} ({message.kind}) to {message.to_email}: {message.subject}\n{message.body_text}\n"
+        )
         return f"console-{message.id}"
 
 
@@ -61,19 +63,38 @@ class SendGridBackend:
 
     def build(self, message: OutgoingMessage):
         from sendgrid.helpers.mail import (
-            Attachment, Category, Content, CustomArg, Disposition, FileContent, FileName, FileType, From, Mail,
-            ReplyTo, To,
+            Attachment,
+            Category,
+            Content,
+            CustomArg,
+            Disposition,
+            FileContent,
+            FileName,
+            FileType,
+            From,
+            Mail,
+            ReplyTo,
+            To,
         )
 
-        mail = Mail(from_email=From(self.from_email, self.from_name), to_emails=To(message.to_email, message.to_name or None),
-                    subject=message.subject)
+        mail = Mail(
+            from_email=From(self.from_email, self.from_name),
+            to_emails=To(message.to_email, message.to_name or None),
+            subject=message.subject,
+        )
         mail.add_content(Content("text/plain", message.body_text))
         mail.add_content(Content("text/html", message.body_html))
         if message.reply_to:
             mail.reply_to = ReplyTo(message.reply_to)
         for item in message.attachments or []:
-            mail.add_attachment(Attachment(FileContent(item["content_b64"]), FileName(item["filename"]),
-                                           FileType(item["content_type"]), Disposition("attachment")))
+            mail.add_attachment(
+                Attachment(
+                    FileContent(item["content_b64"]),
+                    FileName(item["filename"]),
+                    FileType(item["content_type"]),
+                    Disposition("attachment"),
+                )
+            )
         # Carried back on every webhook event, so events find their message without guessing.
         mail.add_custom_arg(CustomArg("outbox_id", str(message.id)))
         mail.add_category(Category(message.kind))
@@ -91,7 +112,7 @@ class SendGridBackend:
                 headers = getattr(error, "headers", None) or {}
                 raise TemporaryFailure(f"SendGrid answered {status}: {body}", _retry_after(headers)) from error
             raise PermanentFailure(f"SendGrid refused the message ({status}): {body}") from error
-        except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as error:
+        except (TimeoutError, urllib.error.URLError, ConnectionError, OSError) as error:
             raise TemporaryFailure(f"Could not reach SendGrid: {error}") from error
         return response.headers.get("X-Message-Id", "") or f"sendgrid-{message.id}"
 
@@ -100,8 +121,13 @@ def backend_from_config():
     config = current_app.config
     name = config["MAIL_BACKEND"]
     if name == "sendgrid":
-        return SendGridBackend(config["SENDGRID_API_KEY"], config["SENDGRID_HOST"], config["MAIL_FROM"],
-                               config["MAIL_FROM_NAME"], config["SENDGRID_TIMEOUT"])
+        return SendGridBackend(
+            config["SENDGRID_API_KEY"],
+            config["SENDGRID_HOST"],
+            config["MAIL_FROM"],
+            config["MAIL_FROM_NAME"],
+            config["SENDGRID_TIMEOUT"],
+        )
     if name == "memory":
         return MemoryBackend()
     if name == "file":
@@ -113,8 +139,13 @@ def backend_from_config():
 
 def _summary(message: OutgoingMessage) -> dict:
     return {
-        "id": message.id, "kind": message.kind, "to": message.to_email, "to_name": message.to_name,
-        "reply_to": message.reply_to, "subject": message.subject, "text": message.body_text,
+        "id": message.id,
+        "kind": message.kind,
+        "to": message.to_email,
+        "to_name": message.to_name,
+        "reply_to": message.reply_to,
+        "subject": message.subject,
+        "text": message.body_text,
         "attachments": [a["filename"] for a in message.attachments or []],
     }
 

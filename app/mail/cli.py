@@ -1,4 +1,5 @@
 """`flask mail send-pending` and `flask mail worker`."""
+
 from __future__ import annotations
 
 import signal

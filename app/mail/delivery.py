@@ -3,6 +3,7 @@
 A claim is a lease: a message left in `sending` by a worker that died is claimed again once the lease
 has run out. On PostgreSQL several workers claim with FOR UPDATE SKIP LOCKED and never share a message.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,7 +27,7 @@ class Outcome:
     failed: int = 0
     retry: int = 0
 
-    def add(self, other: "Outcome") -> None:
+    def add(self, other: Outcome) -> None:
         self.sent += other.sent
         self.failed += other.failed
         self.retry += other.retry
@@ -41,10 +42,12 @@ def claim_batch(worker_id: str, limit: int, now: datetime | None = None) -> list
     lease = timedelta(seconds=current_app.config["MAIL_CLAIM_LEASE_SECONDS"])
     query = (
         select(OutboxMessage.id)
-        .where(or_(
-            and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now),
-            and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_at < now - lease),
-        ))
+        .where(
+            or_(
+                and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now),
+                and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_at < now - lease),
+            )
+        )
         .order_by(OutboxMessage.id)
         .limit(limit)
     )
@@ -53,7 +56,8 @@ def claim_batch(worker_id: str, limit: int, now: datetime | None = None) -> list
     ids = list(db.session.scalars(query))
     if ids:
         db.session.execute(
-            update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
             .values(status=OutboxStatus.SENDING, claimed_at=now, claimed_by=worker_id)
             .execution_options(synchronize_session="fetch")
         )
@@ -101,11 +105,13 @@ def deliver(message_id: int, worker_id: str, backend) -> Outcome:
 
 def _temporary(error: TemporaryFailure, attempt: int) -> tuple[Outcome, dict]:
     if attempt >= current_app.config["MAIL_MAX_ATTEMPTS"]:
-        return Outcome(failed=1), dict(status=OutboxStatus.FAILED,
-                                       last_error=f"Gave up after {attempt} attempts. Last: {error}"[:2000])
+        return Outcome(failed=1), dict(
+            status=OutboxStatus.FAILED, last_error=f"Gave up after {attempt} attempts. Last: {error}"[:2000]
+        )
     wait = backoff_seconds(attempt, error.retry_after)
-    return Outcome(retry=1), dict(status=OutboxStatus.PENDING, last_error=str(error)[:2000],
-                                  next_attempt_at=utcnow() + timedelta(seconds=wait))
+    return Outcome(retry=1), dict(
+        status=OutboxStatus.PENDING, last_error=str(error)[:2000], next_attempt_at=utcnow() + timedelta(seconds=wait)
+    )
 
 
 def send_pending(limit: int = 100, worker_id: str | None = None, backend=None) -> Outcome:

@@ -4,12 +4,13 @@ A personal link's token is a bearer credential, and a database dump must not yie
 Security model). So the outbox stores `{{link-token:SELECTOR}}` where the token was: the selector is
 stored on the invitation anyway, and only SECRET_KEY turns it back into the token, in memory, at delivery.
 """
+
 from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from icalendar.parser import Contentline
 
@@ -50,7 +51,7 @@ def conceal(text: str) -> str:
 def _conceal_run(run: str, length: int) -> str:
     kept, start, i = [], 0, 0
     while i + length <= len(run):
-        selector = selector_from_token(run[i:i + length])
+        selector = selector_from_token(run[i : i + length])
         if selector is None:
             i += 1
             continue
@@ -77,8 +78,13 @@ def conceal_attachments(attachments: list[dict]) -> list[dict]:
 def expanded(message) -> OutgoingMessage:
     """The stored message as it is sent: a copy with every placeholder back to its link, never written back."""
     return OutgoingMessage(
-        id=message.id, kind=message.kind, to_email=message.to_email, to_name=message.to_name,
-        reply_to=message.reply_to, subject=message.subject, body_text=reveal(message.body_text),
+        id=message.id,
+        kind=message.kind,
+        to_email=message.to_email,
+        to_name=message.to_name,
+        reply_to=message.reply_to,
+        subject=message.subject,
+        body_text=reveal(message.body_text),
         body_html=reveal(message.body_html),
         attachments=[_change_attachment(item, reveal) for item in message.attachments or []],
     )

@@ -1,4 +1,5 @@
 """The outbox: every email, written in the transaction of the change it reports."""
+
 from __future__ import annotations
 
 import enum
@@ -31,9 +32,7 @@ class OutboxMessage(Base):
     # [{"filename", "content_type", "content_b64"}]
     attachments: Mapped[list] = mapped_column(JSON, default=list)
     invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitation.id", ondelete="SET NULL"), index=True)
-    status: Mapped[OutboxStatus] = mapped_column(
-        enum_column(OutboxStatus), default=OutboxStatus.PENDING, index=True
-    )
+    status: Mapped[OutboxStatus] = mapped_column(enum_column(OutboxStatus), default=OutboxStatus.PENDING, index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -1,4 +1,5 @@
 """Writing messages to the outbox, inside the caller's transaction (invariant 4)."""
+
 from __future__ import annotations
 
 import base64

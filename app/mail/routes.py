@@ -1,4 +1,5 @@
 """The organisers' mail page: every message, its status and provider events, a preview, and retry."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -8,9 +9,9 @@ from sqlalchemy import func, select
 from app import audit
 from app.auth.decorators import organiser_required
 from app.db import db
+from app.forms import ConfirmForm
 from app.mail import delivery, links
 from app.mail.models import OutboxMessage, OutboxStatus, ProviderEvent
-from app.forms import ConfirmForm
 
 bp = Blueprint("mail", __name__, url_prefix="/organiser/mail")
 PAGE_SIZE = 50
@@ -27,17 +28,28 @@ def outbox():
         except ValueError:
             abort(400)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    messages = db.session.scalars(query.order_by(OutboxMessage.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    messages = db.session.scalars(
+        query.order_by(OutboxMessage.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all()
     counts = dict(db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
     # The latest provider event per message on this page, in one query.
     ids = [m.id for m in messages]
     latest = {}
     if ids:
-        for event in db.session.scalars(select(ProviderEvent).where(ProviderEvent.message_id.in_(ids))
-                                        .order_by(ProviderEvent.occurred_at)):
+        for event in db.session.scalars(
+            select(ProviderEvent).where(ProviderEvent.message_id.in_(ids)).order_by(ProviderEvent.occurred_at)
+        ):
             latest[event.message_id] = event
-    return render_template("mail/outbox.html", messages=messages, counts=counts, status=status, latest=latest,
-                           statuses=list(OutboxStatus), page=page, has_more=len(messages) == PAGE_SIZE)
+    return render_template(
+        "mail/outbox.html",
+        messages=messages,
+        counts=counts,
+        status=status,
+        latest=latest,
+        statuses=list(OutboxStatus),
+        page=page,
+        has_more=len(messages) == PAGE_SIZE,
+    )
 
 
 def _message(message_id: int) -> OutboxMessage:
@@ -51,10 +63,17 @@ def _message(message_id: int) -> OutboxMessage:
 @organiser_required
 def message(message_id: int):
     msg = _message(message_id)
-    events = db.session.scalars(select(ProviderEvent).where(ProviderEvent.message_id == msg.id)
-                                .order_by(ProviderEvent.occurred_at)).all()
-    return render_template("mail/message.html", message=msg, events=events, form=ConfirmForm(),
-                           text=links.masked(msg.body_text), mask=links.MASK)
+    events = db.session.scalars(
+        select(ProviderEvent).where(ProviderEvent.message_id == msg.id).order_by(ProviderEvent.occurred_at)
+    ).all()
+    return render_template(
+        "mail/message.html",
+        message=msg,
+        events=events,
+        form=ConfirmForm(),
+        text=links.masked(msg.body_text),
+        mask=links.MASK,
+    )
 
 
 @bp.get("/<int:message_id>/preview")
@@ -63,7 +82,9 @@ def preview(message_id: int):
     """The HTML as the recipient sees it, in a sandboxed frame: no scripts, nothing fetched, links masked."""
     msg = _message(message_id)
     response = Response(links.masked(msg.body_html), mimetype="text/html")
-    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox"
+    )
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response
 

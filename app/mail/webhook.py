@@ -1,8 +1,9 @@
 """SendGrid's signed event webhook: delivered, open, click, bounce, dropped and spam reports."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Blueprint, abort, current_app, request
 from sqlalchemy import select
@@ -16,8 +17,20 @@ bp = Blueprint("mail_webhook", __name__)
 
 SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
-KNOWN_EVENTS = {"processed", "delivered", "deferred", "open", "click", "bounce", "dropped", "spamreport",
-                "unsubscribe", "group_unsubscribe", "group_resubscribe", "blocked"}
+KNOWN_EVENTS = {
+    "processed",
+    "delivered",
+    "deferred",
+    "open",
+    "click",
+    "bounce",
+    "dropped",
+    "spamreport",
+    "unsubscribe",
+    "group_unsubscribe",
+    "group_resubscribe",
+    "blocked",
+}
 
 
 def verify(payload: str, signature: str, timestamp: str) -> bool:
@@ -75,15 +88,20 @@ def record_event(item: dict) -> bool:
         return False
     message = _message_for(item)
     try:
-        occurred = datetime.fromtimestamp(int(item.get("timestamp", 0)), tz=timezone.utc)
+        occurred = datetime.fromtimestamp(int(item.get("timestamp", 0)), tz=UTC)
     except (TypeError, ValueError, OverflowError):
-        occurred = datetime.now(timezone.utc)
+        occurred = datetime.now(UTC)
     event_name = str(item["event"])[:40]
     event = ProviderEvent(
-        sg_event_id=sg_event_id, event=event_name if event_name in KNOWN_EVENTS else f"other:{event_name}"[:40],
-        message_id=message.id if message else None, invitation_id=message.invitation_id if message else None,
-        reason=str(item.get("reason") or item.get("response") or "")[:1000], occurred_at=occurred,
-        payload={k: v for k, v in item.items() if k in ("event", "email", "timestamp", "reason", "status", "type", "url")},
+        sg_event_id=sg_event_id,
+        event=event_name if event_name in KNOWN_EVENTS else f"other:{event_name}"[:40],
+        message_id=message.id if message else None,
+        invitation_id=message.invitation_id if message else None,
+        reason=str(item.get("reason") or item.get("response") or "")[:1000],
+        occurred_at=occurred,
+        payload={
+            k: v for k, v in item.items() if k in ("event", "email", "timestamp", "reason", "status", "type", "url")
+        },
     )
     try:
         with db.session.begin_nested():  # a concurrent copy of the same event loses quietly

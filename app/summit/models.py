@@ -1,4 +1,5 @@
 """The summit: one row holding the event's facts and the capacity counter."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,7 +1,8 @@
 """The summit's settings and the capacity gate (invariant 1)."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -18,7 +19,9 @@ LONDON = ZoneInfo("Europe/London")
 def get_summit() -> Summit:
     summit = db.session.scalars(select(Summit).order_by(Summit.id).limit(1)).first()
     if summit is None:
-        raise NotFound("The summit has not been set up yet. An organiser can set it up with `flask --app wsgi summit configure`.")
+        raise NotFound(
+            "The summit has not been set up yet. An organiser can set it up with `flask --app wsgi summit configure`."
+        )
     return summit
 
 
@@ -50,12 +53,12 @@ def release_place(summit_id: int) -> None:
 
 def default_summit_times(now: datetime | None = None) -> tuple[datetime, datetime]:
     """The next 14 October, 9:30am to 4:30pm London time."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     year = now.astimezone(LONDON).year
     day = datetime(year, 10, 14, 9, 30, tzinfo=LONDON)
-    if day.astimezone(timezone.utc) <= now:
+    if day.astimezone(UTC) <= now:
         day = day.replace(year=year + 1)
-    return day.astimezone(timezone.utc), day.replace(hour=16, minute=30).astimezone(timezone.utc)
+    return day.astimezone(UTC), day.replace(hour=16, minute=30).astimezone(UTC)
 
 
 DEFAULT_NAME = "The Lives we Lead: New Horizons"
@@ -121,11 +124,17 @@ def configure_summit(
         summit.registration_opens_at = registration_opens_at
     if registration_closes_at is not None or clear_closes:
         summit.registration_closes_at = registration_closes_at
-    if summit.registration_opens_at and summit.registration_closes_at and summit.registration_closes_at <= summit.registration_opens_at:
+    if (
+        summit.registration_opens_at
+        and summit.registration_closes_at
+        and summit.registration_closes_at <= summit.registration_opens_at
+    ):
         raise ValidationFailed("Registration must close after it opens.", field="registration_closes_at")
     if offer_hold_hours is not None:
         if offer_hold_hours < 1 or offer_hold_hours > 24 * 14:
-            raise ValidationFailed("The offer hold time must be between 1 hour and 14 days (336 hours).", field="offer_hold_hours")
+            raise ValidationFailed(
+                "The offer hold time must be between 1 hour and 14 days (336 hours).", field="offer_hold_hours"
+            )
         summit.offer_hold_hours = offer_hold_hours
     if target is not None:
         if target < 0:
@@ -137,7 +146,8 @@ def configure_summit(
         if capacity < summit.places_taken:
             raise ValidationFailed(
                 f"The capacity cannot go below the {summit.places_taken} places already taken "
-                "(registrations plus open waiting-list offers).", field="capacity"
+                "(registrations plus open waiting-list offers).",
+                field="capacity",
             )
         summit.capacity = capacity
     db.session.flush()
@@ -151,8 +161,14 @@ def hold_until(summit: Summit, now: datetime) -> datetime:
 def summit_calendar_event(summit: Summit, url: str = ""):
     """The summit as a calendar entry: one stable UID, SEQUENCE rising with every change of time or place."""
     return CalendarEvent(
-        uid=summit_uid(), title=summit.name, starts_at=summit.starts_at, ends_at=summit.ends_at,
+        uid=summit_uid(),
+        title=summit.name,
+        starts_at=summit.starts_at,
+        ends_at=summit.ends_at,
         location=f"{summit.venue}, {summit.address}" if summit.venue not in summit.address else summit.address,
-        description=summit.tagline, url=url, sequence=summit.ics_sequence,
-        organizer_email=current_app.config["MAIL_FROM"], organizer_name=current_app.config["MAIL_FROM_NAME"],
+        description=summit.tagline,
+        url=url,
+        sequence=summit.ics_sequence,
+        organizer_email=current_app.config["MAIL_FROM"],
+        organizer_name=current_app.config["MAIL_FROM_NAME"],
     )

@@ -1,4 +1,5 @@
 """Browser fixtures: the app served for real on a free port, and headless Chromium at phone size."""
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,14 @@ from tests.conftest import make_app
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
 CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 PHONE = dict(viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True)
 SHOTS = Path(os.environ.get("E2E_SHOTS_DIR", "/tmp/shots"))

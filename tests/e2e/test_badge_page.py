@@ -1,4 +1,5 @@
 """The delegate's phone badge at 360px: readable, the QR decodes from the screen, and it opens with the network off."""
+
 from __future__ import annotations
 
 import io
@@ -41,7 +42,10 @@ def test_the_badge_page_shows_offline_once_loaded(live_server, page, shot):
     expect(page.get_by_role("heading", level=1)).to_have_text("Grace Hopper")
     assert decode_screen(page.get_by_role("img", name="Check-in QR code for Grace Hopper")) == [code]
     assert page.evaluate("getComputedStyle(document.body).fontFamily")  # the stylesheet came from the saved copy
-    assert page.evaluate("getComputedStyle(document.querySelector('.phone-badge__band')).backgroundColor") == "rgb(11, 85, 99)"
+    assert (
+        page.evaluate("getComputedStyle(document.querySelector('.phone-badge__band')).backgroundColor")
+        == "rgb(11, 85, 99)"
+    )
     shot(page, "badge-02-offline")
     page.context.set_offline(False)
 
@@ -50,6 +54,9 @@ def test_without_a_summit_place_the_badge_says_it_is_for_fringe_events(live_serv
     page.goto(live_server.link("ada", "badge"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Ada Lovelace")
     expect(page.locator("#fringe-only")).to_contain_text("this badge is for the fringe events only")
-    assert page.locator("#fringe-only").bounding_box()["y"] < page.get_by_role("img", name="Check-in QR code for Ada Lovelace").bounding_box()["y"]
+    assert (
+        page.locator("#fringe-only").bounding_box()["y"]
+        < page.get_by_role("img", name="Check-in QR code for Ada Lovelace").bounding_box()["y"]
+    )
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     shot(page, "badge-03-fringe-only")

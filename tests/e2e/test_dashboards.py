@@ -1,4 +1,5 @@
 """The leader's page and the organisers' dashboard in a real browser at phone size (and the dashboard wide)."""
+
 from __future__ import annotations
 
 import re
@@ -32,8 +33,13 @@ def seed(live_server) -> dict[str, int]:
         lena = f.user(role=Role.LEADER, name="Lena Leader", email=LEADER_EMAIL)
         lena.organisation = "Babergh District Council"
         f.user(role=Role.ORGANISER, name="Olive Organiser", email=ORGANISER_EMAIL)
-        event = FringeEvent(slug="digital", title="Digital by default", venue="Ipswich Town Hall",
-                            starts_at=utcnow() - timedelta(days=4), ends_at=utcnow() - timedelta(days=4, hours=-2))
+        event = FringeEvent(
+            slug="digital",
+            title="Digital by default",
+            venue="Ipswich Town Hall",
+            starts_at=utcnow() - timedelta(days=4),
+            ends_at=utcnow() - timedelta(days=4, hours=-2),
+        )
         db.session.add(event)
         now = utcnow()
         ids = {}
@@ -44,14 +50,19 @@ def seed(live_server) -> dict[str, int]:
         ids["ada"] = live_server.delegates["ada"].id
         people = [
             ("Katherine Johnson", dict(days=9, opened=True)),
-            ("Dorothy Vaughan", dict(days=15, opened=True, state=S.DECLINED, reason="Chairing a council meeting that day.")),
+            (
+                "Dorothy Vaughan",
+                dict(days=15, opened=True, state=S.DECLINED, reason="Chairing a council meeting that day."),
+            ),
             ("Mary Jackson", dict(days=20, opened=True, state=S.REGISTERED)),
             ("Hedy Lamarr", dict(days=18, opened=True, state=S.REGISTERED, warm=True)),
             ("Annie Easley", dict(days=6, bounced=True)),
             ("Lena Leader", dict(days=10, opened=True, state=S.REGISTERED, email=LEADER_EMAIL)),
         ]
         for name, spec in people:
-            inv = f.invitation(name=name, champion=lena, organisation="Babergh District Council", email=spec.get("email"))
+            inv = f.invitation(
+                name=name, champion=lena, organisation="Babergh District Council", email=spec.get("email")
+            )
             services.send_invitation(inv, now=now - timedelta(days=spec["days"]))
             if spec.get("opened"):
                 inv.opened_at = now - timedelta(days=spec["days"] - 1)
@@ -63,12 +74,23 @@ def seed(live_server) -> dict[str, int]:
             if state == S.DECLINED:
                 inv.decline_reason = spec["reason"]
             if state == S.REGISTERED:
-                db.session.add(Registration(invitation=inv, state=RegistrationState.CONFIRMED,
-                                            registered_at=now - timedelta(days=spec["days"] - 2)))
+                db.session.add(
+                    Registration(
+                        invitation=inv,
+                        state=RegistrationState.CONFIRMED,
+                        registered_at=now - timedelta(days=spec["days"] - 2),
+                    )
+                )
             db.session.flush()
             if spec.get("warm"):
-                db.session.add(Attendance(invitation_id=inv.id, event_key=event.event_key, fringe_event_id=event.id,
-                                          checked_in_at=now - timedelta(days=4)))
+                db.session.add(
+                    Attendance(
+                        invitation_id=inv.id,
+                        event_key=event.event_key,
+                        fringe_event_id=event.id,
+                        checked_in_at=now - timedelta(days=4),
+                    )
+                )
             ids[name.split()[0].lower()] = inv.id
         db.session.commit()
         return ids
@@ -90,8 +112,13 @@ def test_a_leader_sees_their_groups_and_sends_a_nudge(live_server, page, shot):
     groups = page.locator(".group__title")
     expect(groups).to_have_count(5)
     titles = [re.sub(r"\s*\d+$", "", t.strip()) for t in groups.all_inner_texts()]
-    assert titles == ["Not opened yet", "Opened, not registered", "Declined", "Registered, no fringe event yet",
-                      "Registered and warmed up"]
+    assert titles == [
+        "Not opened yet",
+        "Opened, not registered",
+        "Declined",
+        "Registered, no fringe event yet",
+        "Registered and warmed up",
+    ]
     not_opened = page.locator("#group-not_opened .person__name").all_inner_texts()
     assert not_opened == ["Annie Easley", "Ada Lovelace", "Grace Hopper"]  # the bounced address first
     expect(page.locator("#group-not_opened")).to_contain_text("Email bounced: wrong address?")
@@ -137,13 +164,22 @@ def test_an_organiser_opens_the_dashboard(live_server, page, browser, shot):
     expect(funnel).to_contain_text("Invited")
     expect(page.get_by_role("img", name="Registrations per day")).to_be_visible()
     expect(page.get_by_role("table", name=re.compile("Conversion per leader"))).to_contain_text("Lena Leader")
-    expect(page.get_by_role("table", name=re.compile("Attendance at each fringe event"))).to_contain_text("Digital by default")
+    expect(page.get_by_role("table", name=re.compile("Attendance at each fringe event"))).to_contain_text(
+        "Digital by default"
+    )
     expect(page.get_by_role("heading", name=re.compile("Bounced emails"))).to_contain_text("(1)")
     fits_the_screen(page)
     shot(page, "dash-03-organiser-360")
 
-    wide = browser.new_context(**{**PHONE, "viewport": {"width": 1280, "height": 900}, "is_mobile": False,
-                                  "has_touch": False, "device_scale_factor": 1})
+    wide = browser.new_context(
+        **{
+            **PHONE,
+            "viewport": {"width": 1280, "height": 900},
+            "is_mobile": False,
+            "has_touch": False,
+            "device_scale_factor": 1,
+        }
+    )
     try:
         desk = wide.new_page()
         sign_in(desk, live_server.url, ORGANISER_EMAIL)

@@ -1,4 +1,5 @@
 """A delegate's journey in a real browser at phone width: register, decline, and the keyboard path."""
+
 from __future__ import annotations
 
 import re
@@ -63,8 +64,12 @@ def test_delegate_registers_from_their_link(live_server, page, shot):
     with live_server.app.app_context():
         assert load(ada.id).state == S.INVITED
         assert db.session.scalar(select(func.count()).select_from(Registration)) == 0
-        assert db.session.scalar(select(func.count()).select_from(OutboxMessage)
-                                 .where(OutboxMessage.kind == "registration_confirmed")) == 0
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.kind == "registration_confirmed")
+            )
+            == 0
+        )
 
     consent.check()
     page.get_by_role("button", name="Register for my place").click()

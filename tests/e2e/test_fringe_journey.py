@@ -1,5 +1,6 @@
 """A delegate's fringe journey in a real browser at phone width: sign up for two events, cancel one, and
 download a calendar that holds exactly the summit and the one event still booked."""
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,11 @@ from tests import factories as f
 from tests import fringe_factories as ff
 from tests.calendar_check import parse_both
 
-TITLES = ("Social marketing: changing what people do", "High demand families: one family, many agencies",
-          "Suffolk Apprenticeships: opening doors")
+TITLES = (
+    "Social marketing: changing what people do",
+    "High demand families: one family, many agencies",
+    "Suffolk Apprenticeships: opening doors",
+)
 
 
 def fits_the_screen(page) -> None:
@@ -32,8 +36,10 @@ def test_delegate_signs_up_for_two_fringe_events_cancels_one_and_downloads_their
         services.register(db.session.get(Invitation, ada.id), f.details(name=ada.name))
         db.session.commit()
         soon = utcnow().replace(hour=13, minute=0, second=0, microsecond=0) + timedelta(days=12)
-        events = {title: ff.event(title, starts_at=soon + timedelta(days=7 * i), capacity=30 if i == 1 else None)
-                  for i, title in enumerate(TITLES)}
+        events = {
+            title: ff.event(title, starts_at=soon + timedelta(days=7 * i), capacity=30 if i == 1 else None)
+            for i, title in enumerate(TITLES)
+        }
         ids = {title: e.id for title, e in events.items()}
 
     # From the personal page to the programme.
@@ -89,8 +95,10 @@ def test_delegate_signs_up_for_two_fringe_events_cancels_one_and_downloads_their
         assert all(e.status == "CONFIRMED" for e in parsed.entries)
 
     with live_server.app.app_context():
-        rows = {s.fringe_event_id: s.state for s in db.session.scalars(
-            select(FringeSignup).where(FringeSignup.invitation_id == ada.id))}
+        rows = {
+            s.fringe_event_id: s.state
+            for s in db.session.scalars(select(FringeSignup).where(FringeSignup.invitation_id == ada.id))
+        }
         assert rows == {ids[TITLES[0]]: SignupState.CONFIRMED, ids[TITLES[1]]: SignupState.CANCELLED}
         taken = {e.id: e.places_taken for e in db.session.scalars(select(FringeEvent))}
         assert taken == {ids[TITLES[0]]: 1, ids[TITLES[1]]: 0, ids[TITLES[2]]: 0}

@@ -3,6 +3,7 @@
 Shows: green with the name, then amber on a second scan after the debounce; the handheld-scanner path;
 name search; and the offline path (scan while offline, pending 1, back online, synced, counted once).
 """
+
 from __future__ import annotations
 
 import re
@@ -57,10 +58,13 @@ def camera(browser, tmp_path_factory):
     code = new_badge_code()
     video = tmp_path_factory.mktemp("camera") / "badge.y4m"
     write_y4m(video, badge_frame(code))
-    args = CHROMIUM_ARGS + ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-                            f"--use-file-for-fake-video-capture={video}",
-                            # A name that is not localhost, so the page is not a secure context (as plain http at a venue).
-                            "--host-resolver-rules=MAP door.test 127.0.0.1"]
+    args = CHROMIUM_ARGS + [
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+        # A name that is not localhost, so the page is not a secure context (as plain http at a venue).
+        "--host-resolver-rules=MAP door.test 127.0.0.1",
+    ]
     # A second browser from the session's Playwright (two Playwright instances can't run in one thread).
     filming = browser.browser_type.launch(executable_path=_browser_or_skip(), headless=True, args=args)
     yield filming, code
@@ -73,7 +77,9 @@ class Door:
 
     def attendances(self) -> int:
         with self.app.app_context():
-            return db.session.scalar(select(func.count()).select_from(Attendance).where(Attendance.invitation_id == self.ada_id))
+            return db.session.scalar(
+                select(func.count()).select_from(Attendance).where(Attendance.invitation_id == self.ada_id)
+            )
 
     def methods(self) -> list[str]:
         with self.app.app_context():

@@ -1,4 +1,5 @@
 """Staff sign-in, roles on every organiser route, safe redirects, rate limits, secrets at rest."""
+
 from __future__ import annotations
 
 import hashlib
@@ -27,6 +28,7 @@ def signed_in(client) -> bool:
 
 
 # --- signing in and out --------------------------------------------------------------------------
+
 
 def test_sign_in_with_the_right_password_lands_on_the_dashboard(app, client):
     f.summit()
@@ -71,6 +73,7 @@ def test_sign_out_is_post_only(app, client):
 
 # --- roles on every organiser route ----------------------------------------------------------------
 
+
 def organiser_requests(app, invitation_id: int) -> list[tuple[str, str, str]]:
     """(endpoint, method, url) for every organiser route, using its real method (GET where it has one)."""
     found = []
@@ -94,9 +97,17 @@ def call(client, method: str, url: str):
 def test_the_organiser_routes_are_enumerated(app):
     f.summit()
     endpoints = {endpoint for endpoint, _, _ in organiser_requests(app, 1)}
-    assert {"organiser.dashboard", "organiser.invitations", "organiser.new_invitation", "organiser.revoke_invitation",
-            "organiser.import_invitations", "organiser.confirm_import", "organiser.summit_settings",
-            "organiser.waiting_list", "organiser.export_invitations"} <= endpoints
+    assert {
+        "organiser.dashboard",
+        "organiser.invitations",
+        "organiser.new_invitation",
+        "organiser.revoke_invitation",
+        "organiser.import_invitations",
+        "organiser.confirm_import",
+        "organiser.summit_settings",
+        "organiser.waiting_list",
+        "organiser.export_invitations",
+    } <= endpoints
 
 
 def test_anonymous_visitors_are_sent_to_sign_in_from_every_organiser_route(app, client):
@@ -145,15 +156,28 @@ def test_leaders_and_stewards_reach_the_staff_home(app, client):
 
 # --- where `next` may send you ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("target", [
-    "//evil.example", "https://evil.example", "/\\evil.example", "\\\\evil.example", "///evil.example",
-    "http:evil.example", "javascript:alert(1)", " //evil.example", "\t//evil.example", "/%2F/evil.example",
-])
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example",
+        "https://evil.example",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "///evil.example",
+        "http:evil.example",
+        "javascript:alert(1)",
+        " //evil.example",
+        "\t//evil.example",
+        "/%2F/evil.example",
+    ],
+)
 def test_next_cannot_redirect_off_site(app, client, target):
     f.summit()
     organiser = f.user()
-    response = client.post("/sign-in", query_string={"next": target},
-                           data={"email": organiser.email, "password": f.PASSWORD})
+    response = client.post(
+        "/sign-in", query_string={"next": target}, data={"email": organiser.email, "password": f.PASSWORD}
+    )
     assert response.status_code == 302
     location = response.headers["Location"]
     parts = urlsplit(location)
@@ -167,17 +191,24 @@ def test_next_cannot_redirect_off_site(app, client, target):
 def test_next_on_this_site_is_honoured(app, client):
     f.summit()
     organiser = f.user()
-    response = client.post("/sign-in?next=/organiser/waiting-list",
-                           data={"email": organiser.email, "password": f.PASSWORD})
+    response = client.post(
+        "/sign-in?next=/organiser/waiting-list", data={"email": organiser.email, "password": f.PASSWORD}
+    )
     assert response.status_code == 302 and urlsplit(response.headers["Location"]).path == "/organiser/waiting-list"
 
 
 # --- rate limits -----------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def limited_app(tmp_path):
-    application = make_app("sqlite", tmp_path, RATELIMIT_ENABLED=True, SIGNIN_RATE_LIMIT="3 per minute",
-                           LINK_LOOKUP_RATE_LIMIT="5 per minute")
+    application = make_app(
+        "sqlite",
+        tmp_path,
+        RATELIMIT_ENABLED=True,
+        SIGNIN_RATE_LIMIT="3 per minute",
+        LINK_LOOKUP_RATE_LIMIT="5 per minute",
+    )
     application.test_client_class = FreshSessionClient
     with application.app_context():
         yield application
@@ -234,6 +265,7 @@ def test_a_delegates_valid_link_alone_is_never_limited(limited_app):
 
 
 # --- secrets at rest ---------------------------------------------------------------------------------
+
 
 def test_passwords_are_stored_hashed(app):
     user = f.user()

@@ -1,4 +1,5 @@
 """Badges through the app: the delegate's QR, badge page and PDF, and the organisers' printing and code reissue."""
+
 from __future__ import annotations
 
 import html
@@ -28,8 +29,10 @@ def decoded_png(data: bytes) -> list[str]:
 
 def decoded_pdf(data: bytes) -> list[list[str]]:
     document = pdfium.PdfDocument(data)
-    return [sorted(r.text for r in zxingcpp.read_barcodes(document[i].render(scale=200 / 72).to_pil()))
-            for i in range(len(document))]
+    return [
+        sorted(r.text for r in zxingcpp.read_barcodes(document[i].render(scale=200 / 72).to_pil()))
+        for i in range(len(document))
+    ]
 
 
 def page_text(response) -> str:
@@ -37,6 +40,7 @@ def page_text(response) -> str:
 
 
 # --- the delegate's badge ----------------------------------------------------------------------------
+
 
 def test_a_registered_delegate_gets_the_qr_the_badge_page_and_the_pdf(app, client):
     f.summit()
@@ -107,6 +111,7 @@ def test_the_service_worker_is_served_from_the_root(app, client):
 
 # --- organisers: printing ---------------------------------------------------------------------------
 
+
 def organiser(client):
     user = f.user(role=Role.ORGANISER, name="Olive Organiser")
     f.sign_in(client, user)
@@ -143,7 +148,9 @@ def test_batch_print_all_then_only_new_or_changed(app, client):
 
     preview = client.get("/organiser/badges/preview.pdf?which=all&layout=a6-2x2")
     assert preview.status_code == 200 and len(decoded_pdf(preview.data)) == 1
-    assert db.session.query(AuditEvent).filter(AuditEvent.action == "badges.printed").count() == 2  # a preview records nothing
+    assert (
+        db.session.query(AuditEvent).filter(AuditEvent.action == "badges.printed").count() == 2
+    )  # a preview records nothing
     assert client.get("/organiser/badges/preview.pdf?which=everyone&layout=a6-2x2").status_code == 400
 
 

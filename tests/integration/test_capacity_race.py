@@ -3,6 +3,7 @@
 Each worker thread has its own app context, session and connection, against a real SQLite file or
 PostgreSQL server. A control run with the guard removed shows the race is real.
 """
+
 from __future__ import annotations
 
 import random
@@ -32,8 +33,10 @@ REGISTRANTS = 3 * CAPACITY
 
 
 def _bulk_invitations(count: int) -> list[int]:
-    rows = [services.InviteeData(email=f"racer{i}@example.org", name=f"Racer {i}", organisation="Suffolk")
-            for i in range(count)]
+    rows = [
+        services.InviteeData(email=f"racer{i}@example.org", name=f"Racer {i}", organisation="Suffolk")
+        for i in range(count)
+    ]
     ids = [services.create_invitation(row).id for row in rows]
     db.session.commit()
     return ids
@@ -50,14 +53,14 @@ def _register_or_wait(app, invitation_id: int, start: StartLine) -> str:
             return "registered"
         except SummitFull:
             db.session.rollback()
-        except Exception as error:  # noqa: BLE001  (the test counts every kind of failure)
+        except Exception as error:
             db.session.rollback()
             return f"error: {type(error).__name__}: {error}"
         try:
             services.join_waitlist(inv)
             db.session.commit()
             return "waitlisted"
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             db.session.rollback()
             return f"error: {type(error).__name__}: {error}"
 
@@ -88,22 +91,29 @@ def test_race_grants_exactly_capacity_and_waitlists_the_rest(app):
     errors = [o for o in outcomes if o.startswith("error")]
     db.session.expire_all()
     kind = db.engine.dialect.name
-    print(f"\n[{kind}] {REGISTRANTS} registrants, {WORKERS} threads, {CAPACITY} places: {counts} "
-          f"in {elapsed:.2f}s = {REGISTRANTS / elapsed:.0f} attempts/s")
+    print(
+        f"\n[{kind}] {REGISTRANTS} registrants, {WORKERS} threads, {CAPACITY} places: {counts} "
+        f"in {elapsed:.2f}s = {REGISTRANTS / elapsed:.0f} attempts/s"
+    )
     assert errors == []
     assert counts["registered"] == CAPACITY
     assert counts["waitlisted"] == REGISTRANTS - CAPACITY
     assert confirmed_registrations() == CAPACITY
     assert db.session.scalar(select(Summit.places_taken)) == CAPACITY
-    assert db.session.scalar(select(func.count()).select_from(Invitation).where(
-        Invitation.state == InvitationState.WAITLISTED)) == REGISTRANTS - CAPACITY
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(Invitation).where(Invitation.state == InvitationState.WAITLISTED)
+        )
+        == REGISTRANTS - CAPACITY
+    )
     assert_summit_check_clean(app)
 
 
 def _naive_take_place(summit_id: int) -> bool:
     """Indico-style check-then-write: read the count, decide, write the new value."""
     taken, capacity = db.session.execute(
-        select(Summit.places_taken, Summit.capacity).where(Summit.id == summit_id)).one()
+        select(Summit.places_taken, Summit.capacity).where(Summit.id == summit_id)
+    ).one()
     if taken >= capacity:
         return False
     time.sleep(0.002)  # the gap between check and write that a busy server has anyway
@@ -122,8 +132,10 @@ def test_control_without_the_guard_the_race_is_real(kind, tmp_path, monkeypatch)
         counts, _, outcomes = run_race(app, registrants=120)
         db.session.expire_all()
         overbooked = confirmed_registrations() - 20
-        print(f"\n[{kind} control] {counts}; confirmed beyond capacity: {overbooked}; "
-              f"sample error: {next((o for o in outcomes if o.startswith('error')), None)}")
+        print(
+            f"\n[{kind} control] {counts}; confirmed beyond capacity: {overbooked}; "
+            f"sample error: {next((o for o in outcomes if o.startswith('error')), None)}"
+        )
         # Without the guard, either places are oversold (lost updates) or registrations fail outright.
         assert overbooked > 0 or counts["error"] > 0
         db.engine.dispose()
@@ -157,7 +169,7 @@ def test_offer_path_race_never_exceeds_capacity_or_loses_a_place(app):
                 services.cancel_registration(db.session.get(Invitation, invitation_id))
                 db.session.commit()
                 note("cancelled")
-            except Exception as error:  # noqa: BLE001
+            except Exception as error:
                 db.session.rollback()
                 note(f"cancel error {type(error).__name__}: {error}")
 
@@ -165,7 +177,9 @@ def test_offer_path_race_never_exceeds_capacity_or_loses_a_place(app):
         rng = random.Random(seed)
         with app.app_context():
             while not stop.is_set():
-                offered = db.session.scalars(select(Invitation.id).where(Invitation.state == InvitationState.OFFERED)).all()
+                offered = db.session.scalars(
+                    select(Invitation.id).where(Invitation.state == InvitationState.OFFERED)
+                ).all()
                 db.session.commit()
                 if not offered:
                     time.sleep(0.005)
@@ -178,7 +192,7 @@ def test_offer_path_race_never_exceeds_capacity_or_loses_a_place(app):
                 except InvalidState:
                     db.session.rollback()
                     note("lost accept race")
-                except Exception as error:  # noqa: BLE001
+                except Exception as error:
                     db.session.rollback()
                     note(f"accept error {type(error).__name__}: {error}")
 
@@ -190,7 +204,7 @@ def test_offer_path_race_never_exceeds_capacity_or_loses_a_place(app):
                     services.expire_offers(utcnow() + timedelta(hours=49))
                     db.session.commit()
                     note("expiry sweep")
-                except Exception as error:  # noqa: BLE001
+                except Exception as error:
                     db.session.rollback()
                     note(f"expire error {type(error).__name__}: {error}")
 
@@ -203,7 +217,7 @@ def test_offer_path_race_never_exceeds_capacity_or_loses_a_place(app):
             except SummitFull:
                 db.session.rollback()
                 note("outsider refused")
-            except Exception as error:  # noqa: BLE001
+            except Exception as error:
                 db.session.rollback()
                 note(f"outsider error {type(error).__name__}: {error}")
 
@@ -216,8 +230,9 @@ def test_offer_path_race_never_exceeds_capacity_or_loses_a_place(app):
         deadline = time.monotonic() + PATIENCE_SECONDS
         with app.app_context():
             while time.monotonic() < deadline:
-                still_offered = db.session.scalar(select(func.count()).select_from(Invitation).where(
-                    Invitation.state == InvitationState.OFFERED))
+                still_offered = db.session.scalar(
+                    select(func.count()).select_from(Invitation).where(Invitation.state == InvitationState.OFFERED)
+                )
                 db.session.commit()
                 if still_offered == 0:
                     break
@@ -232,9 +247,15 @@ def test_offer_path_race_never_exceeds_capacity_or_loses_a_place(app):
     assert errors == {}
     assert results["cancelled"] == capacity
     assert results["outsider registered"] == 0  # freed places go to the queue, not to whoever asks first
-    registered = db.session.scalar(select(func.count()).select_from(Invitation).where(Invitation.state == InvitationState.REGISTERED))
-    offered = db.session.scalar(select(func.count()).select_from(Invitation).where(Invitation.state == InvitationState.OFFERED))
-    still_waiting = db.session.scalar(select(func.count()).select_from(Invitation).where(Invitation.state == InvitationState.WAITLISTED))
+    registered = db.session.scalar(
+        select(func.count()).select_from(Invitation).where(Invitation.state == InvitationState.REGISTERED)
+    )
+    offered = db.session.scalar(
+        select(func.count()).select_from(Invitation).where(Invitation.state == InvitationState.OFFERED)
+    )
+    still_waiting = db.session.scalar(
+        select(func.count()).select_from(Invitation).where(Invitation.state == InvitationState.WAITLISTED)
+    )
     taken = db.session.scalar(select(Summit.places_taken))
     assert taken == registered + offered == confirmed_registrations() + offered
     assert taken <= capacity
@@ -244,7 +265,11 @@ def test_offer_path_race_never_exceeds_capacity_or_loses_a_place(app):
 
 
 def _bulk_invitations_named(prefix: str, count: int) -> list[int]:
-    ids = [services.create_invitation(services.InviteeData(email=f"{prefix}{i}@example.org", name=f"{prefix} {i}",
-                                                           organisation="Suffolk")).id for i in range(count)]
+    ids = [
+        services.create_invitation(
+            services.InviteeData(email=f"{prefix}{i}@example.org", name=f"{prefix} {i}", organisation="Suffolk")
+        ).id
+        for i in range(count)
+    ]
     db.session.commit()
     return ids

@@ -1,4 +1,5 @@
 """The check-in API (DESIGN.md, "Check-in API"): every status, retries, refusals, the scan log, and the race at two doors."""
+
 from __future__ import annotations
 
 import html
@@ -7,7 +8,7 @@ import re
 import threading
 import time
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import func, select, text
@@ -29,6 +30,7 @@ KEYS = {"status", "person", "checked_in_at", "checked_in_by"}
 
 # --- helpers ---------------------------------------------------------------------------------------
 
+
 def token_for(user) -> str:
     token = auth_services.issue_api_token(user)
     db.session.commit()
@@ -45,8 +47,14 @@ def scan(client, token, code, event="summit", **extra):
 
 
 def fringe(slug: str = "warm-up", status: FringeStatus = FringeStatus.SCHEDULED) -> FringeEvent:
-    event = FringeEvent(slug=slug, title=slug.replace("-", " ").title(), venue="Ipswich Library",
-                        starts_at=utcnow() + timedelta(hours=1), ends_at=utcnow() + timedelta(hours=3), status=status)
+    event = FringeEvent(
+        slug=slug,
+        title=slug.replace("-", " ").title(),
+        venue="Ipswich Library",
+        starts_at=utcnow() + timedelta(hours=1),
+        ends_at=utcnow() + timedelta(hours=3),
+        status=status,
+    )
     db.session.add(event)
     db.session.commit()
     return event
@@ -75,6 +83,7 @@ def door(app):
 
 # --- the statuses ----------------------------------------------------------------------------------
 
+
 def test_a_registered_delegate_is_checked_in_then_already_in(app, client, door):
     ada = f.registered(name="Ada Lovelace")
     ada.registration.dietary = "Vegan, no nuts"
@@ -88,7 +97,10 @@ def test_a_registered_delegate_is_checked_in_then_already_in(app, client, door):
     assert body["status"] == "ok"
     assert body["person"]["name"] == "Ada Lovelace"
     assert body["person"]["organisation"] == "Suffolk County Council"
-    assert {n["kind"]: n["text"] for n in body["person"]["needs"]} == {"dietary": "Vegan, no nuts", "access": "Step-free access"}
+    assert {n["kind"]: n["text"] for n in body["person"]["needs"]} == {
+        "dietary": "Vegan, no nuts",
+        "access": "Step-free access",
+    }
     assert body["checked_in_by"] == "Sam Steward"
     assert body["checked_in_at"].endswith("+00:00")
 
@@ -113,15 +125,18 @@ def test_a_code_is_read_whatever_its_case_and_surrounding_whitespace(app, client
     assert scan(client, door, f"  {ada.code.lower()}\r\n").get_json()["status"] == "ok"
 
 
-@pytest.mark.parametrize("make_code", [
-    pytest.param(lambda real: "NH1-" + "".join(reversed(real[4:])), id="forged-right-shape"),
-    pytest.param(lambda real: real[:-1], id="truncated-by-one"),
-    pytest.param(lambda real: real[:12], id="truncated-half"),
-    pytest.param(lambda real: real + "A", id="one-too-long"),
-    pytest.param(lambda real: "https://example.org/?" + real, id="some-other-qr"),
-    pytest.param(lambda real: "NH1-" + "0" * 27, id="look-alike-characters"),
-    pytest.param(lambda real: "x" * 500, id="long-garbage"),
-])
+@pytest.mark.parametrize(
+    "make_code",
+    [
+        pytest.param(lambda real: "NH1-" + "".join(reversed(real[4:])), id="forged-right-shape"),
+        pytest.param(lambda real: real[:-1], id="truncated-by-one"),
+        pytest.param(lambda real: real[:12], id="truncated-half"),
+        pytest.param(lambda real: real + "A", id="one-too-long"),
+        pytest.param(lambda real: "https://example.org/?" + real, id="some-other-qr"),
+        pytest.param(lambda real: "NH1-" + "0" * 27, id="look-alike-characters"),
+        pytest.param(lambda real: "x" * 500, id="long-garbage"),
+    ],
+)
 def test_forged_truncated_and_foreign_codes_are_invalid_and_logged(app, client, door, make_code):
     ada = f.registered()
     code = make_code(ada.code)
@@ -162,14 +177,19 @@ def test_an_invitee_without_a_place_is_not_registered_for_the_summit(app, client
 
 def test_handed_on_and_revoked_codes_stop_working_altogether(app, client, door):
     ada = f.registered(name="Ada Lovelace")
-    colleague = services.hand_on(ada, services.Colleague(name="Bob Colleague", email="bob@example.org",
-                                                        organisation="Suffolk"))
+    colleague = services.hand_on(
+        ada, services.Colleague(name="Bob Colleague", email="bob@example.org", organisation="Suffolk")
+    )
     grace = f.registered(name="Grace Hopper")
     services.revoke_invitation(grace)
     db.session.commit()
     for code in (ada.code, grace.code):
-        assert scan(client, door, code).get_json() == {"status": "invalid", "person": None,
-                                                       "checked_in_at": None, "checked_in_by": None}
+        assert scan(client, door, code).get_json() == {
+            "status": "invalid",
+            "person": None,
+            "checked_in_at": None,
+            "checked_in_by": None,
+        }
         assert scan(client, door, code, event="warm-up").get_json()["status"] in ("invalid", "wrong_event")
     fringe("warm-up")
     for code in (ada.code, grace.code):
@@ -237,6 +257,7 @@ def test_checkin_records_the_method(app, client, door):
 
 # --- retries ---------------------------------------------------------------------------------------
 
+
 def test_a_retry_with_the_same_nonce_replays_the_first_answer_and_writes_once(app, client, door):
     ada = f.registered()
     first = scan(client, door, ada.code, nonce="phone-1-scan-0001").get_json()
@@ -253,8 +274,9 @@ def test_a_retry_with_the_same_nonce_replays_the_first_answer_and_writes_once(ap
 def test_a_nonce_is_replayed_even_after_things_change(app, client, door):
     ada = f.registered()
     first = scan(client, door, ada.code, nonce="n-1").get_json()
-    client.post("/api/v1/checkin/undo", json={"code": ada.code, "event": "summit"},
-                headers={"Authorization": f"Bearer {door}"})
+    client.post(
+        "/api/v1/checkin/undo", json={"code": ada.code, "event": "summit"}, headers={"Authorization": f"Bearer {door}"}
+    )
     assert attendances(ada.id) == 0
     assert scan(client, door, ada.code, nonce="n-1").get_json() == first
     assert attendances(ada.id) == 0  # the replay wrote nothing
@@ -276,23 +298,32 @@ def test_a_refusal_is_replayed_too(app, client, door):
 
 # --- malformed requests and tokens ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("body", [
-    pytest.param(b"not json", id="not-json"),
-    pytest.param(b"[]", id="a-list"),
-    pytest.param(b"{}", id="empty"),
-    pytest.param(json.dumps({"event": "summit"}).encode(), id="no-code"),
-    pytest.param(json.dumps({"code": "NH1-ABC"}).encode(), id="no-event"),
-    pytest.param(json.dumps({"code": 12345, "event": "summit"}).encode(), id="code-not-a-string"),
-    pytest.param(json.dumps({"code": "   ", "event": "summit"}).encode(), id="blank-code"),
-    pytest.param(json.dumps({"code": "NH1-ABC", "event": ["summit"]}).encode(), id="event-not-a-string"),
-    pytest.param(json.dumps({"code": "NH1-ABC", "event": "summit", "nonce": "n" * 65}).encode(), id="nonce-too-long"),
-    pytest.param(json.dumps({"code": "NH1-ABC", "event": "summit", "nonce": 7}).encode(), id="nonce-not-a-string"),
-    pytest.param(json.dumps({"code": "x" * 513, "event": "summit"}).encode(), id="code-absurdly-long"),
-    pytest.param(json.dumps({"code": "NH1-ABC", "event": "summit", "method": "telepathy"}).encode(), id="unknown-method"),
-])
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b"not json", id="not-json"),
+        pytest.param(b"[]", id="a-list"),
+        pytest.param(b"{}", id="empty"),
+        pytest.param(json.dumps({"event": "summit"}).encode(), id="no-code"),
+        pytest.param(json.dumps({"code": "NH1-ABC"}).encode(), id="no-event"),
+        pytest.param(json.dumps({"code": 12345, "event": "summit"}).encode(), id="code-not-a-string"),
+        pytest.param(json.dumps({"code": "   ", "event": "summit"}).encode(), id="blank-code"),
+        pytest.param(json.dumps({"code": "NH1-ABC", "event": ["summit"]}).encode(), id="event-not-a-string"),
+        pytest.param(
+            json.dumps({"code": "NH1-ABC", "event": "summit", "nonce": "n" * 65}).encode(), id="nonce-too-long"
+        ),
+        pytest.param(json.dumps({"code": "NH1-ABC", "event": "summit", "nonce": 7}).encode(), id="nonce-not-a-string"),
+        pytest.param(json.dumps({"code": "x" * 513, "event": "summit"}).encode(), id="code-absurdly-long"),
+        pytest.param(
+            json.dumps({"code": "NH1-ABC", "event": "summit", "method": "telepathy"}).encode(), id="unknown-method"
+        ),
+    ],
+)
 def test_a_malformed_body_is_a_400_in_json_and_logs_nothing(app, client, door, body):
-    response = client.post("/api/v1/checkin", data=body, content_type="application/json",
-                           headers={"Authorization": f"Bearer {door}"})
+    response = client.post(
+        "/api/v1/checkin", data=body, content_type="application/json", headers={"Authorization": f"Bearer {door}"}
+    )
     assert response.status_code == 400
     assert response.is_json and response.get_json()["error"]
     assert log_statuses() == []
@@ -308,11 +339,15 @@ def test_a_missing_token_is_401(app, client):
     assert attendances() == 0 and log_statuses() == []
 
 
-@pytest.mark.parametrize("header", ["Bearer nhs_not-a-real-token", "Bearer ", "Basic dXNlcjpwYXNz", "nhs_token-without-scheme"])
+@pytest.mark.parametrize(
+    "header", ["Bearer nhs_not-a-real-token", "Bearer ", "Basic dXNlcjpwYXNz", "nhs_token-without-scheme"]
+)
 def test_a_bad_token_is_401(app, client, header):
     f.summit()
     ada = f.registered()
-    response = client.post("/api/v1/checkin", json={"code": ada.code, "event": "summit"}, headers={"Authorization": header})
+    response = client.post(
+        "/api/v1/checkin", json={"code": ada.code, "event": "summit"}, headers={"Authorization": header}
+    )
     assert response.status_code == 401 and response.is_json
     assert attendances() == 0 and log_statuses() == []
 
@@ -347,7 +382,9 @@ def test_a_stewards_token_is_refused_on_an_organiser_only_route(app, client, doo
     refused = client.get("/api/v1/checkin/scan-log", headers={"Authorization": f"Bearer {door}"})
     assert refused.status_code == 403 and refused.is_json
     organiser_token = token_for(f.user(role=Role.ORGANISER))
-    allowed = client.get("/api/v1/checkin/scan-log?event=summit", headers={"Authorization": f"Bearer {organiser_token}"})
+    allowed = client.get(
+        "/api/v1/checkin/scan-log?event=summit", headers={"Authorization": f"Bearer {organiser_token}"}
+    )
     assert allowed.status_code == 200
     assert [row["status"] for row in allowed.get_json()["scans"]] == ["invalid"]
 
@@ -356,14 +393,25 @@ def test_a_stewards_session_is_refused_on_organiser_only_pages(app, client):
     f.summit()
     f.sign_in(client, f.user(role=Role.STEWARD))
     ada = f.registered()
-    for url in ("/organiser/checkin", "/organiser/checkin/scan-log.csv", "/organiser/badges",
-                "/organiser/badges/preview.pdf", "/organiser/checkin/not-arrived.csv"):
+    for url in (
+        "/organiser/checkin",
+        "/organiser/checkin/scan-log.csv",
+        "/organiser/badges",
+        "/organiser/badges/preview.pdf",
+        "/organiser/checkin/not-arrived.csv",
+    ):
         response = client.get(url)
         assert response.status_code == 403, url
         assert "You can't see this page" in html.unescape(response.get_data(as_text=True))
     code = ada.code
-    for url in (f"/organiser/badges/{ada.id}/reissue-code", f"/organiser/badges/{ada.id}/role", "/organiser/badges/print"):
-        assert client.post(url, data={"badge_role": "speaker", "which": "all", "layout": "cards-2x4"}).status_code == 403, url
+    for url in (
+        f"/organiser/badges/{ada.id}/reissue-code",
+        f"/organiser/badges/{ada.id}/role",
+        "/organiser/badges/print",
+    ):
+        assert (
+            client.post(url, data={"badge_role": "speaker", "which": "all", "layout": "cards-2x4"}).status_code == 403
+        ), url
     db.session.expire_all()
     assert db.session.get(Invitation, ada.id).code == code
     # The scanner page is theirs.
@@ -379,6 +427,7 @@ def test_the_api_takes_no_cookies(app, client):
 
 
 # --- every scan is logged ------------------------------------------------------------------------------
+
 
 def test_every_scan_accepted_or_refused_is_in_the_scan_log(app, client, door):
     ada = f.registered(name="Ada Lovelace")
@@ -402,6 +451,7 @@ def test_every_scan_accepted_or_refused_is_in_the_scan_log(app, client, door):
 
 # --- undo, search, counts ---------------------------------------------------------------------------------
 
+
 def api(client, token, method, url, **kwargs):
     return client.open(url, method=method, headers={"Authorization": f"Bearer {token}"}, **kwargs)
 
@@ -417,7 +467,12 @@ def test_undo_takes_back_a_mistaken_check_in(app, client, door):
     assert again["status"] == "not_checked_in"
     assert scan(client, door, ada.code).get_json()["status"] == "ok"
     assert log_statuses() == ["ok", "undone", "ok"]
-    assert api(client, door, "POST", "/api/v1/checkin/undo", json={"code": "NH1-X", "event": "summit"}).get_json()["status"] == "invalid"
+    assert (
+        api(client, door, "POST", "/api/v1/checkin/undo", json={"code": "NH1-X", "event": "summit"}).get_json()[
+            "status"
+        ]
+        == "invalid"
+    )
     assert api(client, door, "POST", "/api/v1/checkin/undo", json={"code": ada.code}).status_code == 400
 
 
@@ -445,7 +500,11 @@ def test_counts_are_arrived_over_expected(app, client, door):
     people = [f.registered() for _ in range(3)]
     f.invitation()
     assert api(client, door, "GET", "/api/v1/checkin/counts?event=summit").get_json() == {
-        "event": "summit", "title": "The Lives we Lead: New Horizons", "arrived": 0, "expected": 3}
+        "event": "summit",
+        "title": "The Lives we Lead: New Horizons",
+        "arrived": 0,
+        "expected": 3,
+    }
     scan(client, door, people[0].code)
     scan(client, door, people[1].code)
     counts = api(client, door, "GET", "/api/v1/checkin/counts?event=summit").get_json()
@@ -462,6 +521,7 @@ def test_events_lists_the_summit_and_scheduled_fringe_events(app, client, door):
 
 # --- the scanner page's session twins ---------------------------------------------------------------------
 
+
 def test_the_scanner_page_and_its_twins_use_the_session_and_a_csrf_token(tmp_path):
     from tests.conftest import csrf_from
 
@@ -472,23 +532,30 @@ def test_the_scanner_page_and_its_twins_use_the_session_and_a_csrf_token(tmp_pat
         ada = f.registered(name="Ada Lovelace")
         client = app.test_client()
         page = client.get("/sign-in")
-        client.post("/sign-in", data={"email": steward.email, "password": f.PASSWORD,
-                                      "csrf_token": csrf_from(page.get_data(as_text=True))})
+        client.post(
+            "/sign-in",
+            data={"email": steward.email, "password": f.PASSWORD, "csrf_token": csrf_from(page.get_data(as_text=True))},
+        )
         page = client.get("/checkin")
         assert page.status_code == 200
         html = page.get_data(as_text=True)
-        assert 'script-src' not in html and "<script type=\"module\" src=\"/static/js/scanner.js\"></script>" in html
+        assert "script-src" not in html and '<script type="module" src="/static/js/scanner.js"></script>' in html
         token = html.split('name="csrf-token" content="')[1].split('"')[0]
         refused = client.post("/checkin/scan", json={"code": ada.code, "event": "summit"})
         assert refused.status_code == 400 and refused.is_json and "Reload" in refused.get_json()["error"]
         assert attendances() == 0
-        accepted = client.post("/checkin/scan", json={"code": ada.code, "event": "summit", "nonce": "a"},
-                               headers={"X-CSRFToken": token})
+        accepted = client.post(
+            "/checkin/scan", json={"code": ada.code, "event": "summit", "nonce": "a"}, headers={"X-CSRFToken": token}
+        )
         assert accepted.status_code == 200 and accepted.get_json()["status"] == "ok"
         assert client.get("/checkin/counts?event=summit").get_json()["arrived"] == 1
         assert client.get("/checkin/search?event=summit&q=love").get_json()["results"][0]["name"] == "Ada Lovelace"
-        assert client.post("/checkin/undo", json={"code": ada.code, "event": "summit"},
-                           headers={"X-CSRFToken": token}).get_json()["status"] == "undone"
+        assert (
+            client.post(
+                "/checkin/undo", json={"code": ada.code, "event": "summit"}, headers={"X-CSRFToken": token}
+            ).get_json()["status"]
+            == "undone"
+        )
         # The bearer API needs no CSRF token even with CSRF on.
         bearer = token_for(steward)
         assert scan(app.test_client(), bearer, ada.code).get_json()["status"] == "ok"
@@ -527,6 +594,7 @@ def test_the_scanner_page_keeps_the_content_security_policy(app, client):
 
 # --- the organisers' overview -------------------------------------------------------------------------------
 
+
 def test_the_overview_shows_arrivals_who_is_missing_and_every_scan(app, client, door):
     ada = f.registered(name="Ada Lovelace")
     f.registered(name="Grace Hopper")
@@ -545,17 +613,22 @@ def test_the_overview_shows_arrivals_who_is_missing_and_every_scan(app, client, 
 
 
 def test_arrival_buckets_cover_every_quarter_hour():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from app.checkin.routes import arrival_buckets
 
-    t0 = datetime(2026, 10, 14, 8, 31, tzinfo=timezone.utc)  # 9:31am in London
+    t0 = datetime(2026, 10, 14, 8, 31, tzinfo=UTC)  # 9:31am in London
     buckets = arrival_buckets([t0, t0 + timedelta(minutes=3), t0 + timedelta(minutes=50)])
     assert [(b["label"], b["arrived"], b["total"]) for b in buckets] == [
-        ("9:30am–9:45am", 2, 2), ("9:45am–10am", 0, 2), ("10am–10:15am", 0, 2), ("10:15am–10:30am", 1, 3)]
+        ("9:30am–9:45am", 2, 2),
+        ("9:45am–10am", 0, 2),
+        ("10am–10:15am", 0, 2),
+        ("10:15am–10:30am", 1, 3),
+    ]
 
 
 # --- rate limit -----------------------------------------------------------------------------------------------
+
 
 def test_the_api_is_rate_limited_per_token_with_retry_after(tmp_path):
     app = make_app("sqlite", tmp_path, RATELIMIT_ENABLED=True, CHECKIN_RATE_LIMIT="3 per minute")
@@ -588,8 +661,9 @@ def test_the_scanner_page_twins_are_limited_per_steward_and_answer_json(tmp_path
         client = app.test_client()
         f.sign_in(client, f.user(role=Role.STEWARD))
         ada = f.registered()
-        assert [client.post("/checkin/scan", json={"code": ada.code, "event": "summit"}).status_code
-                for _ in range(2)] == [200, 200]
+        assert [
+            client.post("/checkin/scan", json={"code": ada.code, "event": "summit"}).status_code for _ in range(2)
+        ] == [200, 200]
         limited = client.post("/checkin/scan", json={"code": ada.code, "event": "summit"})
         assert limited.status_code == 429 and limited.is_json and "Retry-After" in limited.headers
         db.engine.dispose()
@@ -726,4 +800,3 @@ def test_control_without_the_unique_constraint_the_race_is_real(kind, tmp_path, 
         # Without the guard, a badge gets in twice, or the doors fail outright.
         assert oks > len(people) or errors > 0
         db.engine.dispose()
-

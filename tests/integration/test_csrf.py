@@ -1,4 +1,5 @@
 """With CSRF on (as in production), a state-changing POST without its token is refused and writes nothing."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,12 +9,18 @@ from app.db import db
 from app.mail.models import OutboxMessage
 from invitations.models import Invitation, InvitationState, Registration
 from tests import factories as f
-from tests.factories import link, fresh
 from tests.conftest import FreshSessionClient, csrf_from, make_app
+from tests.factories import fresh, link
 
 S = InvitationState
-REGISTRATION_FORM = {"name": "Ada Lovelace", "organisation": "Analytical Engines", "job_title": "",
-                     "dietary": "", "access_needs": "", "consent": "y"}
+REGISTRATION_FORM = {
+    "name": "Ada Lovelace",
+    "organisation": "Analytical Engines",
+    "job_title": "",
+    "dietary": "",
+    "access_needs": "",
+    "consent": "y",
+}
 
 
 @pytest.fixture
@@ -25,13 +32,10 @@ def csrf_app(tmp_path):
         db.engine.dispose()
 
 
-
 @pytest.fixture
 def client(csrf_app):
     csrf_app.test_client_class = FreshSessionClient
     return csrf_app.test_client()
-
-
 
 
 def count(model) -> int:
@@ -86,7 +90,9 @@ def test_other_delegate_posts_need_the_token_too(csrf_app, client):
     late = f.invitation()
     assert_refused(client.post(link(late, "waiting-list")))
     assert_refused(client.post(link(holder, "cancel")))
-    assert_refused(client.post(link(holder, "colleague"), data={"name": "S", "email": "s@example.org", "organisation": "X"}))
+    assert_refused(
+        client.post(link(holder, "colleague"), data={"name": "S", "email": "s@example.org", "organisation": "X"})
+    )
     assert fresh(late).state == S.INVITED and fresh(holder).state == S.REGISTERED
     assert count(Invitation) == 2
 
@@ -109,8 +115,12 @@ def test_organiser_post_without_the_csrf_token_is_refused_and_with_it_succeeds(c
     inv = f.invitation()
 
     assert_refused(client.post(f"/organiser/invitations/{inv.id}/revoke"))
-    assert_refused(client.post("/organiser/invitations/new", data={
-        "email": "new@example.org", "name": "New Person", "organisation": "X", "champion_id": "0"}))
+    assert_refused(
+        client.post(
+            "/organiser/invitations/new",
+            data={"email": "new@example.org", "name": "New Person", "organisation": "X", "champion_id": "0"},
+        )
+    )
     assert fresh(inv).state == S.INVITED and count(Invitation) == 1
 
     token = csrf_from(client.get(f"/organiser/invitations/{inv.id}").get_data(as_text=True))

@@ -1,4 +1,5 @@
 """The delegate's journey over HTTP, under the personal link /i/<token>: every page, every link state."""
+
 from __future__ import annotations
 
 import html as html_lib
@@ -17,7 +18,7 @@ from app.timefmt import day_year
 from invitations import services
 from invitations.models import Invitation, InvitationState, Registration, RegistrationState
 from tests import factories as f
-from tests.factories import link, fresh
+from tests.factories import fresh, link
 from tests.support import both_databases
 
 S = InvitationState
@@ -33,11 +34,6 @@ REGISTRATION_FORM = {
 NOT_FOUND_TITLE = "We can't find that page"
 
 
-
-
-
-
-
 def places_taken() -> int:
     return db.session.scalar(select(Summit.places_taken))
 
@@ -47,8 +43,11 @@ def count(model) -> int:
 
 
 def mail_kinds(invitation: Invitation) -> list[str]:
-    return list(db.session.scalars(select(OutboxMessage.kind).where(OutboxMessage.invitation_id == invitation.id)
-                                   .order_by(OutboxMessage.id)))
+    return list(
+        db.session.scalars(
+            select(OutboxMessage.kind).where(OutboxMessage.invitation_id == invitation.id).order_by(OutboxMessage.id)
+        )
+    )
 
 
 def text(response) -> str:
@@ -57,6 +56,7 @@ def text(response) -> str:
 
 
 # --- the welcome page ------------------------------------------------------------------------------
+
 
 def test_first_visit_records_opened_and_the_welcome_page_names_person_summit_venue_and_date(app, client):
     summit = f.summit()
@@ -82,6 +82,7 @@ def test_first_visit_records_opened_and_the_welcome_page_names_person_summit_ven
 
 
 # --- registering ------------------------------------------------------------------------------------
+
 
 @both_databases
 def test_register_over_http_takes_a_place_and_writes_the_confirmation(app, client):
@@ -134,6 +135,7 @@ def test_register_with_an_over_long_name_is_refused(app, client):
 
 # --- declining --------------------------------------------------------------------------------------
 
+
 def test_declining_needs_a_post_so_a_mail_scanner_following_the_link_changes_nothing(app, client):
     f.summit()
     inv = f.invitation()
@@ -142,7 +144,7 @@ def test_declining_needs_a_post_so_a_mail_scanner_following_the_link_changes_not
 
     assert page.status_code == 200
     html = text(page)
-    assert "<form method=\"post\"" in html and "Tell the organisers I can't come" in html
+    assert '<form method="post"' in html and "Tell the organisers I can't come" in html
     inv = fresh(inv)
     assert inv.state == S.INVITED and inv.responded_at is None and inv.decline_reason == ""
 
@@ -156,6 +158,7 @@ def test_declining_needs_a_post_so_a_mail_scanner_following_the_link_changes_not
 
 
 # --- a full summit ----------------------------------------------------------------------------------
+
 
 @both_databases
 def test_full_summit_offers_the_waiting_list_and_refuses_to_register(app, client):
@@ -254,15 +257,23 @@ def test_a_place_freed_by_a_lapsed_offer_shows_as_free_on_the_page_that_expired_
 
 # --- once registered: change, cancel, hand on ------------------------------------------------------
 
+
 def test_changing_details_saves_them_and_tells_the_delegate(app, client):
     f.summit()
     inv = f.registered()
     page = client.get(link(inv, "details"))
     assert page.status_code == 200 and "Change my details" in text(page)
 
-    response = client.post(link(inv, "details"), data={
-        "name": "Grace Hopper", "organisation": "Navy", "job_title": "Rear Admiral",
-        "dietary": "No nuts", "access_needs": "Hearing loop"})
+    response = client.post(
+        link(inv, "details"),
+        data={
+            "name": "Grace Hopper",
+            "organisation": "Navy",
+            "job_title": "Rear Admiral",
+            "dietary": "No nuts",
+            "access_needs": "Hearing loop",
+        },
+    )
 
     assert response.status_code == 302
     inv = fresh(inv)
@@ -312,8 +323,10 @@ def test_sending_a_colleague_moves_the_place_and_retires_the_original_link(app, 
     page = client.get(link(original, "colleague"))
     assert page.status_code == 200 and "Your place passes straight to your colleague" in text(page)
 
-    response = client.post(link(original, "colleague"), data={
-        "name": "Sam Deputy", "email": "Sam.Deputy@Example.org", "organisation": "Ipswich Borough Council"})
+    response = client.post(
+        link(original, "colleague"),
+        data={"name": "Sam Deputy", "email": "Sam.Deputy@Example.org", "organisation": "Ipswich Borough Council"},
+    )
 
     assert response.status_code == 302
     original = fresh(original)
@@ -344,13 +357,15 @@ def test_sending_a_colleague_to_someone_already_invited_is_refused(app, client):
     f.summit()
     inv = f.invitation()
     f.invitation(email="taken@example.org")
-    response = client.post(link(inv, "colleague"), data={
-        "name": "T", "email": "TAKEN@example.org", "organisation": "X"})
+    response = client.post(
+        link(inv, "colleague"), data={"name": "T", "email": "TAKEN@example.org", "organisation": "X"}
+    )
     assert response.status_code == 422 and "already been invited" in text(response)
     assert fresh(inv).state == S.INVITED and count(Invitation) == 2
 
 
 # --- every state a link can be in -------------------------------------------------------------------
+
 
 def wrong_tokens(inv: Invitation) -> dict[str, str]:
     token = services.token_for(inv)
@@ -429,6 +444,7 @@ def test_registration_not_yet_open_says_when_and_does_not_register(app, client):
 
 # --- headers, logs and what URLs carry -------------------------------------------------------------
 
+
 def test_personal_pages_are_never_cached_or_leaked_as_referrers(app, client):
     f.summit()
     inv = f.invitation()
@@ -469,8 +485,15 @@ def test_the_token_never_reaches_the_logs(app, client, caplog):
     # The access log (werkzeug's request line) is redacted by a filter on its logger.
     werkzeug_logger = logging.getLogger("werkzeug")
     for path in (f"/i/{token}", f"/i/{token}/register", f"/i/{token}?utm=x"):
-        record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '%s - - [%s] %s %s %s',
-                                   ("127.0.0.1", "01/Oct/2026 09:30:00", f'"GET {path} HTTP/1.1"', "200", "-"), None)
+        record = logging.LogRecord(
+            "werkzeug",
+            logging.INFO,
+            __file__,
+            1,
+            "%s - - [%s] %s %s %s",
+            ("127.0.0.1", "01/Oct/2026 09:30:00", f'"GET {path} HTTP/1.1"', "200", "-"),
+            None,
+        )
         werkzeug_logger.filter(record)
         message = record.getMessage()
         assert token not in message and token[:22] not in message

@@ -1,4 +1,5 @@
 """Every message kind renders in both versions, names its recipient, carries the link, and is signed."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,8 +10,19 @@ from invitations import services
 from tests import factories as f
 from tests.mail_helpers import delivered
 
-KINDS = ["invitation", "reminder", "registration_confirmed", "details_changed", "registration_cancelled",
-         "waitlist_joined", "place_offered", "offer_expired", "colleague_invited", "handed_on", "leader_nudge"]
+KINDS = [
+    "invitation",
+    "reminder",
+    "registration_confirmed",
+    "details_changed",
+    "registration_cancelled",
+    "waitlist_joined",
+    "place_offered",
+    "offer_expired",
+    "colleague_invited",
+    "handed_on",
+    "leader_nudge",
+]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -19,12 +31,23 @@ def test_every_kind_renders_text_and_html_with_the_link(app, kind):
     inv = f.invitation(name="Ada Lovelace")
     colleague = f.invitation(name="Grace Hopper")
     link = services.personal_url(inv)
-    context = dict(invitation=inv, summit=summit, link=link, decline_link=link + "/decline", position=3,
-                   expires_at=utcnow(), original=inv, had_place=True, colleague=colleague,
-                   leader_name="Andrew Good", leader_organisation="Mid Suffolk District Council",
-                   message="Hope you can come.\nIt matters.")
-    message = delivered(enqueue(kind, to_email=inv.email, to_name=inv.name, subject=f"Subject for {kind}",
-                                context=context))
+    context = dict(
+        invitation=inv,
+        summit=summit,
+        link=link,
+        decline_link=link + "/decline",
+        position=3,
+        expires_at=utcnow(),
+        original=inv,
+        had_place=True,
+        colleague=colleague,
+        leader_name="Andrew Good",
+        leader_organisation="Mid Suffolk District Council",
+        message="Hope you can come.\nIt matters.",
+    )
+    message = delivered(
+        enqueue(kind, to_email=inv.email, to_name=inv.name, subject=f"Subject for {kind}", context=context)
+    )
     for body in (message.body_text, message.body_html):
         assert "Ada" in body or "Grace" in body
         assert link in body or (kind == "handed_on" and "Grace Hopper" in body)
@@ -36,8 +59,18 @@ def test_every_kind_renders_text_and_html_with_the_link(app, kind):
 def test_nudge_escapes_the_leaders_text(app):
     summit = f.summit()
     inv = f.invitation()
-    message = enqueue("leader_nudge", to_email=inv.email, subject="A word", context=dict(
-        invitation=inv, summit=summit, link="http://x/i/t", leader_name="L", leader_organisation="O",
-        message="<script>alert(1)</script>"))
+    message = enqueue(
+        "leader_nudge",
+        to_email=inv.email,
+        subject="A word",
+        context=dict(
+            invitation=inv,
+            summit=summit,
+            link="http://x/i/t",
+            leader_name="L",
+            leader_organisation="O",
+            message="<script>alert(1)</script>",
+        ),
+    )
     assert "<script>alert(1)</script>" not in message.body_html
     assert "&lt;script&gt;" in message.body_html

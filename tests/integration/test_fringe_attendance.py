@@ -1,5 +1,6 @@
 """Attendance at fringe events: the organiser's list with bulk ticks and a search, walk-ins, undo, the scanner's
 records on the same list, each person's warm-up history, and the demo's programme."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -38,8 +39,14 @@ def organiser(app, client):
 def held(organiser):
     """An event that took place yesterday, with three people signed up."""
     event = ff.event("Intergenerational support", starts_at=utcnow().replace(microsecond=0) - timedelta(days=1))
-    people = [f.invitation(name=n, organisation=o) for n, o in (("Ada Lovelace", "Analytical Engines"),
-                                                                   ("Grace Hopper", "Navy"), ("Alan Turing", "Bletchley Park"))]
+    people = [
+        f.invitation(name=n, organisation=o)
+        for n, o in (
+            ("Ada Lovelace", "Analytical Engines"),
+            ("Grace Hopper", "Navy"),
+            ("Alan Turing", "Bletchley Park"),
+        )
+    ]
     for person in people:
         # Sign-ups closed when it started: put them in as they were beforehand.
         db.session.add(FringeSignup(invitation_id=person.id, fringe_event_id=event.id, state=SignupState.CONFIRMED))
@@ -50,7 +57,10 @@ def held(organiser):
 
 def attended(event: FringeEvent) -> dict[int, Attendance]:
     db.session.expire_all()
-    return {a.invitation_id: a for a in db.session.scalars(select(Attendance).where(Attendance.event_key == event.event_key))}
+    return {
+        a.invitation_id: a
+        for a in db.session.scalars(select(Attendance).where(Attendance.event_key == event.event_key))
+    }
 
 
 def test_bulk_ticks_mark_the_ticked_people_as_attended(client, organiser, held):
@@ -63,13 +73,16 @@ def test_bulk_ticks_mark_the_ticked_people_as_attended(client, organiser, held):
     assert all(p.name in words for p in (ada, grace, alan)) and "Not Signed Up" not in words
     assert f'name="attended" value="{ada.id}"' in ff.text(page)
 
-    response = client.post(f"/organiser/fringe/{event.id}/attendance",
-                           data={"attended": [str(ada.id), str(alan.id), str(stranger.id)]})
+    response = client.post(
+        f"/organiser/fringe/{event.id}/attendance", data={"attended": [str(ada.id), str(alan.id), str(stranger.id)]}
+    )
 
     assert response.status_code == 302
     rows = attended(event)
     assert set(rows) == {ada.id, alan.id}  # the stranger isn't on the list: they'd be a walk-in
-    assert all(r.method == CheckinMethod.LIST and not r.walk_in and r.checked_in_by_id == organiser.id for r in rows.values())
+    assert all(
+        r.method == CheckinMethod.LIST and not r.walk_in and r.checked_in_by_id == organiser.id for r in rows.values()
+    )
     page = plain(client.get(f"/organiser/fringe/{event.id}/attendance"))
     assert "2 people marked as attended" in page
     assert "3 signed up 2 attended 0 walk-ins" in page
@@ -99,7 +112,9 @@ def test_a_walk_in_is_found_by_search_and_recorded(client, organiser, held):
     assert "Type at least two letters" in results
     results = client.get(f"/organiser/fringe/{event.id}/walk-in", query_string={"q": "wanda"})
     assert "Wanda Walker" in plain(results) and "Wendy Revoked" not in plain(results)
-    assert "Wendy Revoked" not in plain(client.get(f"/organiser/fringe/{event.id}/walk-in", query_string={"q": "wendy"}))
+    assert "Wendy Revoked" not in plain(
+        client.get(f"/organiser/fringe/{event.id}/walk-in", query_string={"q": "wendy"})
+    )
 
     response = client.post(f"/organiser/fringe/{event.id}/walk-in", data={"invitation_id": str(walker.id)})
     assert response.status_code == 302
@@ -126,15 +141,22 @@ def test_undo_removes_a_mistaken_tick(client, organiser, held):
 
     assert response.status_code == 302
     assert set(attended(event)) == {ada.id}
-    assert "Grace Hopper is no longer marked as attending" in plain(client.get(f"/organiser/fringe/{event.id}/attendance"))
+    assert "Grace Hopper is no longer marked as attending" in plain(
+        client.get(f"/organiser/fringe/{event.id}/attendance")
+    )
     # Both the ticks and the undo are in the audit log, with who, before and after.
     from app.audit import AuditEvent
 
-    trail = db.session.scalars(select(AuditEvent).where(AuditEvent.invitation_id == grace.id)
-                               .where(AuditEvent.action.like("fringe.attendance%")).order_by(AuditEvent.id)).all()
+    trail = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.invitation_id == grace.id)
+        .where(AuditEvent.action.like("fringe.attendance%"))
+        .order_by(AuditEvent.id)
+    ).all()
     assert [(e.action, e.details["before"], e.details["after"]) for e in trail] == [
         ("fringe.attendance_marked", "not attended", "attended"),
-        ("fringe.attendance_undone", "attended", "not attended")]
+        ("fringe.attendance_undone", "attended", "not attended"),
+    ]
     assert all(e.actor_id == organiser.id for e in trail)
 
 
@@ -187,21 +209,40 @@ def test_the_organisers_programme_page_counts_sign_ups_and_attendance(client, or
 
 
 def test_organisers_create_an_event_with_a_form(client, organiser):
-    response = client.post("/organiser/fringe/new", data={
-        "title": "Ten green social enterprises", "theme": "Social enterprise enquiry", "description": "Meet them.",
-        "host_organisation": "BT Adastral Park", "host_lead": "Andrew Bacon", "venue": "OrbisEnergy",
-        "address": "Wilde Street, Lowestoft NR32 1XH", "starts_at": "2027-09-23T10:00", "ends_at": "2027-09-23T13:00",
-        "capacity": "40"})
+    response = client.post(
+        "/organiser/fringe/new",
+        data={
+            "title": "Ten green social enterprises",
+            "theme": "Social enterprise enquiry",
+            "description": "Meet them.",
+            "host_organisation": "BT Adastral Park",
+            "host_lead": "Andrew Bacon",
+            "venue": "OrbisEnergy",
+            "address": "Wilde Street, Lowestoft NR32 1XH",
+            "starts_at": "2027-09-23T10:00",
+            "ends_at": "2027-09-23T13:00",
+            "capacity": "40",
+        },
+    )
     assert response.status_code == 302
     event = db.session.scalars(select(FringeEvent)).one()
     assert event.slug == "ten-green-social-enterprises" and event.capacity == 40
     assert event.starts_at.isoformat() == "2027-09-23T09:00:00+00:00"  # 10am BST
-    bad = client.post("/organiser/fringe/new", data={"title": "Backwards", "venue": "X", "starts_at": "2027-09-23T10:00",
-                                                      "ends_at": "2027-09-23T09:00"})
+    bad = client.post(
+        "/organiser/fringe/new",
+        data={"title": "Backwards", "venue": "X", "starts_at": "2027-09-23T10:00", "ends_at": "2027-09-23T09:00"},
+    )
     assert bad.status_code == 422 and "The event must end after it starts." in plain(bad)
-    lower = client.post(f"/organiser/fringe/{event.id}/edit", data={"title": event.title, "venue": event.venue,
-                                                                   "starts_at": "2027-09-23T10:00", "ends_at": "2027-09-23T13:00",
-                                                                   "capacity": "-1"})
+    lower = client.post(
+        f"/organiser/fringe/{event.id}/edit",
+        data={
+            "title": event.title,
+            "venue": event.venue,
+            "starts_at": "2027-09-23T10:00",
+            "ends_at": "2027-09-23T13:00",
+            "capacity": "-1",
+        },
+    )
     assert lower.status_code == 422
     assert count(FringeEvent) == 1
 
@@ -211,8 +252,9 @@ def test_the_capacity_cannot_go_below_the_people_signed_up(app):
     event = ff.event("Small", capacity=3)
     for _ in range(2):
         ff.signed_up(f.invitation(), event)
-    data = services.EventData(title=event.title, venue=event.venue, starts_at=event.starts_at, ends_at=event.ends_at,
-                              capacity=1)
+    data = services.EventData(
+        title=event.title, venue=event.venue, starts_at=event.starts_at, ends_at=event.ends_at, capacity=1
+    )
     with pytest.raises(ValidationFailed, match="2 people already signed up"):
         services.update_event(event, data)
     db.session.rollback()
@@ -235,14 +277,17 @@ def test_the_demo_loads_twelve_events_with_sign_ups_and_warmed_up_delegates(app,
     past = [e for e in events if e.starts_at < now]
     assert past and len(past) < 12
     for event in events:  # the counters agree with the rows
-        assert event.places_taken == count(FringeSignup, FringeSignup.fringe_event_id == event.id,
-                                           FringeSignup.state == SignupState.CONFIRMED)
+        assert event.places_taken == count(
+            FringeSignup, FringeSignup.fringe_event_id == event.id, FringeSignup.state == SignupState.CONFIRMED
+        )
         assert event.capacity is None or event.places_taken <= event.capacity
     assert count(Attendance, Attendance.walk_in.is_(True)) > 0
     assert all(count(Attendance, Attendance.fringe_event_id == e.id) == 0 for e in events if e.starts_at > now)
     warmed_up = db.session.scalar(
-        select(func.count(func.distinct(Attendance.invitation_id))).join(Invitation)
-        .where(Invitation.state == InvitationState.REGISTERED, Attendance.fringe_event_id.is_not(None)))
+        select(func.count(func.distinct(Attendance.invitation_id)))
+        .join(Invitation)
+        .where(Invitation.state == InvitationState.REGISTERED, Attendance.fringe_event_id.is_not(None))
+    )
     assert warmed_up > 10
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0 and "0 new fringe events" in again.output

@@ -1,8 +1,9 @@
 """Calendar files as served and as emailed, each read back with two parsers: the personal feed, the public files,
 the clocks going back, and changes of time, place and status that tell everyone affected."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -21,8 +22,6 @@ from tests.fringe_factories import link, plain
 from tests.mail_helpers import delivered
 from tests.support import both_databases
 from tests.unit.test_calendar import end_of_bst
-
-UTC = timezone.utc
 
 
 @pytest.fixture
@@ -47,10 +46,18 @@ def feed(client, invitation):
 
 def edit_form(event: FringeEvent, **overrides) -> dict:
     """The edit form as the organiser's browser sends it, with the event's current values."""
-    data = {"title": event.title, "theme": event.theme, "description": event.description,
-            "host_organisation": event.host_organisation, "host_lead": event.host_lead, "venue": event.venue,
-            "address": event.address, "starts_at": input_value(event.starts_at), "ends_at": input_value(event.ends_at),
-            "capacity": "" if event.capacity is None else str(event.capacity)}
+    data = {
+        "title": event.title,
+        "theme": event.theme,
+        "description": event.description,
+        "host_organisation": event.host_organisation,
+        "host_lead": event.host_lead,
+        "venue": event.venue,
+        "address": event.address,
+        "starts_at": input_value(event.starts_at),
+        "ends_at": input_value(event.ends_at),
+        "capacity": "" if event.capacity is None else str(event.capacity),
+    }
     data.update(overrides)
     return data
 
@@ -99,8 +106,9 @@ def test_events_either_side_of_the_clocks_going_back_are_served_at_the_right_ins
     for event in (before, after):
         ff.signed_up(ada, event)
 
-    files = [feed(client, ada)[1]] + [parse_both(client.get(f"/calendar/fringe/{e.slug}.ics").get_data())
-                                      for e in (before, after)]
+    files = [feed(client, ada)[1]] + [
+        parse_both(client.get(f"/calendar/fringe/{e.slug}.ics").get_data()) for e in (before, after)
+    ]
     files += [parse_both(ff.ics_of(m)[0]) for m in ff.messages("fringe_signed_up")]
 
     for parsed in files:
@@ -124,19 +132,25 @@ def test_the_public_summit_file(app, client):
 @both_databases
 def test_changing_a_fringe_events_time_emails_each_person_signed_up_once_with_the_same_uid(app, client, organiser):
     talk = ff.event("Social marketing", capacity=10)
-    ada, grace, quitter, revoked = (f.invitation(name=n) for n in ("Ada Lovelace", "Grace Hopper", "Quentin Quit", "Rita Revoked"))
+    ada, grace, quitter, revoked = (
+        f.invitation(name=n) for n in ("Ada Lovelace", "Grace Hopper", "Quentin Quit", "Rita Revoked")
+    )
     for person in (ada, grace, quitter, revoked):
         ff.signed_up(person, talk)
     services.cancel_signup(quitter, talk)
     invitation_services.revoke_invitation(revoked)
     db.session.commit()
-    first_sequence = {m.to_email: parse_both(ff.ics_of(m)[0]).entries[0].sequence for m in ff.messages("fringe_signed_up")}
+    first_sequence = {
+        m.to_email: parse_both(ff.ics_of(m)[0]).entries[0].sequence for m in ff.messages("fringe_signed_up")
+    }
     before_feed = feed(client, ada)[1].by_uid()[fringe_uid(talk.id)]
 
     was = span(talk.starts_at, talk.ends_at)
     moved = talk.starts_at + timedelta(days=2, hours=1)
-    response = client.post(f"/organiser/fringe/{talk.id}/edit", data=edit_form(
-        talk, starts_at=input_value(moved), ends_at=input_value(moved + timedelta(hours=2))))
+    response = client.post(
+        f"/organiser/fringe/{talk.id}/edit",
+        data=edit_form(talk, starts_at=input_value(moved), ends_at=input_value(moved + timedelta(hours=2))),
+    )
 
     assert response.status_code == 302
     changed = ff.messages("fringe_changed")
@@ -176,8 +190,10 @@ def test_moving_the_place_tells_people_what_moved(app, client, organiser):
     talk = ff.event("Democracy")
     ada = f.invitation(name="Ada Lovelace")
     ff.signed_up(ada, talk)
-    response = client.post(f"/organiser/fringe/{talk.id}/edit",
-                           data=edit_form(talk, venue="Ipswich Town Hall", address="Cornhill, Ipswich IP1 1DH"))
+    response = client.post(
+        f"/organiser/fringe/{talk.id}/edit",
+        data=edit_form(talk, venue="Ipswich Town Hall", address="Cornhill, Ipswich IP1 1DH"),
+    )
     assert response.status_code == 302
     [message] = ff.messages("fringe_changed")
     assert "Where: now Ipswich Town Hall, Cornhill, Ipswich IP1 1DH" in message.body_text
@@ -224,11 +240,19 @@ def test_changing_the_summits_time_emails_every_registered_delegate(app, client,
     new_start = summit.starts_at + timedelta(days=1)
     before = parse_both(ff.ics_of(ff.messages("registration_confirmed", ada.email)[0])[0]).entries[0]
 
-    data = {"name": summit.name, "tagline": summit.tagline, "venue": summit.venue, "address": summit.address,
-            "starts_at": input_value(summit.starts_at + timedelta(days=1)),
-            "ends_at": input_value(summit.ends_at + timedelta(days=1)),
-            "registration_opens_at": "", "registration_closes_at": "", "capacity": "350", "target": "300",
-            "offer_hold_hours": "48"}
+    data = {
+        "name": summit.name,
+        "tagline": summit.tagline,
+        "venue": summit.venue,
+        "address": summit.address,
+        "starts_at": input_value(summit.starts_at + timedelta(days=1)),
+        "ends_at": input_value(summit.ends_at + timedelta(days=1)),
+        "registration_opens_at": "",
+        "registration_closes_at": "",
+        "capacity": "350",
+        "target": "300",
+        "offer_hold_hours": "48",
+    }
     response = client.post("/organiser/summit", data=data)
 
     assert response.status_code == 302
@@ -256,8 +280,16 @@ def test_every_fringe_email_renders_in_both_versions_with_its_link(app):
     ada = f.invitation(name="Ada Lovelace")
     talk = ff.event("Apprenticeships")
     ff.signed_up(ada, talk)
-    services.update_event(talk, services.EventData(title=talk.title, venue="The Apex", address="Charter Square, Bury St Edmunds IP33 3FD",
-                                                   starts_at=talk.starts_at, ends_at=talk.ends_at))
+    services.update_event(
+        talk,
+        services.EventData(
+            title=talk.title,
+            venue="The Apex",
+            address="Charter Square, Bury St Edmunds IP33 3FD",
+            starts_at=talk.starts_at,
+            ends_at=talk.ends_at,
+        ),
+    )
     services.cancel_event(talk, reason="Sorry.")
     services.reinstate_event(talk)
     db.session.commit()

@@ -1,4 +1,5 @@
 """Fringe places follow the invitation: revoked or erased gives them back; a colleague sent instead inherits them."""
+
 from __future__ import annotations
 
 from app.db import db

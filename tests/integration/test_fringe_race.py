@@ -3,6 +3,7 @@
 Each worker thread has its own app context, session and connection, against a real SQLite file or PostgreSQL
 server. A control run with the guard removed shows the race is real.
 """
+
 from __future__ import annotations
 
 import random
@@ -30,8 +31,14 @@ PEOPLE = 3 * CAPACITY
 
 
 def _invitees(count: int) -> list[int]:
-    ids = [invitation_services.create_invitation(invitation_services.InviteeData(
-        email=f"fringe-racer{i}@example.org", name=f"Racer {i}", organisation="Suffolk")).id for i in range(count)]
+    ids = [
+        invitation_services.create_invitation(
+            invitation_services.InviteeData(
+                email=f"fringe-racer{i}@example.org", name=f"Racer {i}", organisation="Suffolk"
+            )
+        ).id
+        for i in range(count)
+    ]
     db.session.commit()
     return ids
 
@@ -49,7 +56,7 @@ def _sign_up(app, invitation_id: int, event_id: int, start: StartLine) -> str:
         except services.FringeFull:
             db.session.rollback()
             return "full"
-        except Exception as error:  # noqa: BLE001  (the test counts every kind of failure)
+        except Exception as error:
             db.session.rollback()
             return f"error: {type(error).__name__}: {error}"
 
@@ -68,8 +75,11 @@ def run_race(app, event_id: int, people: int = PEOPLE, workers: int = WORKERS):
 
 
 def confirmed(event_id: int) -> int:
-    return db.session.scalar(select(func.count()).select_from(FringeSignup).where(
-        FringeSignup.fringe_event_id == event_id, FringeSignup.state == SignupState.CONFIRMED))
+    return db.session.scalar(
+        select(func.count())
+        .select_from(FringeSignup)
+        .where(FringeSignup.fringe_event_id == event_id, FringeSignup.state == SignupState.CONFIRMED)
+    )
 
 
 @both_databases
@@ -78,8 +88,10 @@ def test_race_signs_up_exactly_capacity_and_turns_the_rest_away(app):
     event = ff.event("High demand families", capacity=CAPACITY)
     counts, elapsed, outcomes = run_race(app, event.id)
     db.session.expire_all()
-    print(f"\n[{db.engine.dialect.name}] {PEOPLE} people, {WORKERS} threads, {CAPACITY} places: {counts} "
-          f"in {elapsed:.2f}s")
+    print(
+        f"\n[{db.engine.dialect.name}] {PEOPLE} people, {WORKERS} threads, {CAPACITY} places: {counts} "
+        f"in {elapsed:.2f}s"
+    )
     assert [o for o in outcomes if o.startswith("error")] == []
     assert counts["signed up"] == CAPACITY and counts["full"] == PEOPLE - CAPACITY
     assert confirmed(event.id) == CAPACITY
@@ -110,7 +122,7 @@ def test_cancellations_racing_sign_ups_give_every_place_back_exactly_once(app):
                 try:
                     results.append(services.cancel_signup(invitation, fringe_event))
                     db.session.commit()
-                except Exception as error:  # noqa: BLE001
+                except Exception as error:
                     db.session.rollback()
                     return f"error: {type(error).__name__}: {error}"
             return "cancelled" if results == [True, False] else f"error: {results}"
@@ -130,8 +142,14 @@ def test_cancellations_racing_sign_ups_give_every_place_back_exactly_once(app):
 
 
 def _invitees_named(prefix: str, count: int) -> list[int]:
-    ids = [invitation_services.create_invitation(invitation_services.InviteeData(
-        email=f"{prefix}{i}@example.org", name=f"{prefix} {i}", organisation="Suffolk")).id for i in range(count)]
+    ids = [
+        invitation_services.create_invitation(
+            invitation_services.InviteeData(
+                email=f"{prefix}{i}@example.org", name=f"{prefix} {i}", organisation="Suffolk"
+            )
+        ).id
+        for i in range(count)
+    ]
     db.session.commit()
     return ids
 
@@ -139,7 +157,8 @@ def _invitees_named(prefix: str, count: int) -> list[int]:
 def _naive_take_place(event_id: int) -> bool:
     """Check-then-write: read the count, decide, write the new value (what the conditional UPDATE prevents)."""
     taken, capacity = db.session.execute(
-        select(FringeEvent.places_taken, FringeEvent.capacity).where(FringeEvent.id == event_id)).one()
+        select(FringeEvent.places_taken, FringeEvent.capacity).where(FringeEvent.id == event_id)
+    ).one()
     if capacity is not None and taken >= capacity:
         return False
     time.sleep(0.002)  # the gap between check and write that a busy server has anyway
@@ -158,8 +177,10 @@ def test_control_without_the_guard_the_race_is_real(kind, tmp_path, monkeypatch)
         counts, _, outcomes = run_race(app, event.id, people=60)
         db.session.expire_all()
         overbooked = confirmed(event.id) - 10
-        print(f"\n[{kind} control] {counts}; signed up beyond capacity: {overbooked}; "
-              f"sample error: {next((o for o in outcomes if o.startswith('error')), None)}")
+        print(
+            f"\n[{kind} control] {counts}; signed up beyond capacity: {overbooked}; "
+            f"sample error: {next((o for o in outcomes if o.startswith('error')), None)}"
+        )
         # Without the guard, either places are oversold (lost updates) or sign-ups fail outright.
         assert overbooked > 0 or counts["error"] > 0
         db.engine.dispose()

@@ -1,5 +1,6 @@
 """Signing up for fringe events over HTTP, with CSRF on as in production: sign up, cancel, a full event,
 a cancelled event, links that are no longer live, and who may use the organisers' fringe screens."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -8,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from app.auth.models import Role
-from app.db import db, utcnow
 from app.calendar import fringe_uid
+from app.db import db, utcnow
 from app.errors import InvalidState
 from fringe_events import services
 from fringe_events.models import FringeEvent, FringeSignup, SignupState
@@ -83,7 +84,9 @@ def test_a_delegate_signs_up_and_cancels_from_their_link(client):
     post_form(client, link(ada, "fringe"), link(ada, f"fringe/{talk.slug}/sign-up"), back="programme")
     assert signups(talk) == 1 and places_taken(talk) == 1 and len(ff.messages("fringe_signed_up")) == 1
 
-    response = post_form(client, link(ada, f"fringe/{talk.slug}"), link(ada, f"fringe/{talk.slug}/cancel"), back="event")
+    response = post_form(
+        client, link(ada, f"fringe/{talk.slug}"), link(ada, f"fringe/{talk.slug}/cancel"), back="event"
+    )
     assert response.status_code == 302 and response.headers["Location"].endswith(link(ada, f"fringe/{talk.slug}"))
     assert signups(talk) == 0 and signups(talk, SignupState.CANCELLED) == 1 and places_taken(talk) == 0
     [goodbye] = ff.messages("fringe_signup_cancelled", ada.email)
@@ -113,7 +116,10 @@ def test_the_registered_page_shows_the_programme_and_the_calendar(client):
     assert "https://outlook.live.com/calendar/0/deeplink/compose?" in html
     # The add links tell Google and Microsoft what and when, never the personal link.
     assert invitation_services.token_for(ada) not in "".join(
-        part for part in html.split('"') if part.startswith("https://calendar.google") or part.startswith("https://outlook"))
+        part
+        for part in html.split('"')
+        if part.startswith("https://calendar.google") or part.startswith("https://outlook")
+    )
 
 
 def test_a_full_event_says_so_and_takes_nobody_else(client):
@@ -122,10 +128,12 @@ def test_a_full_event_says_so_and_takes_nobody_else(client):
     small = ff.event("High demand families", capacity=1)
     before = client.get(link(ada, f"fringe/{small.slug}"))  # Ada opens the page while a place is left…
     assert "1 place left" in plain(before)
-    ff.signed_up(first, small)                                # …and someone else takes it first.
+    ff.signed_up(first, small)  # …and someone else takes it first.
 
-    response = client.post(link(ada, f"fringe/{small.slug}/sign-up"),
-                           data={"csrf_token": csrf_from(before.get_data(as_text=True)), "back": "event"})
+    response = client.post(
+        link(ada, f"fringe/{small.slug}/sign-up"),
+        data={"csrf_token": csrf_from(before.get_data(as_text=True)), "back": "event"},
+    )
 
     assert response.status_code == 409
     assert "This event is full" in plain(response) and "all 1 places are taken" in plain(response)
@@ -146,8 +154,10 @@ def test_a_cancelled_event_refuses_sign_ups(client):
     services.cancel_event(talk)
     db.session.commit()
 
-    response = client.post(link(ada, f"fringe/{talk.slug}/sign-up"),
-                           data={"csrf_token": csrf_from(page.get_data(as_text=True)), "back": "event"})
+    response = client.post(
+        link(ada, f"fringe/{talk.slug}/sign-up"),
+        data={"csrf_token": csrf_from(page.get_data(as_text=True)), "back": "event"},
+    )
 
     assert response.status_code == 302
     assert "has been cancelled" in plain(client.get(link(ada, f"fringe/{talk.slug}")))
@@ -166,10 +176,13 @@ def test_revoked_and_handed_on_links_cannot_sign_up(client):
     f.summit()
     revoked, handed, other = f.invitation(name="Rita Revoked"), f.invitation(name="Hal Handed"), f.invitation()
     talk = ff.event("SLIC open studio")
-    token_pages = {who: client.get(link(who, f"fringe/{talk.slug}")).get_data(as_text=True) for who in (revoked, handed)}
+    token_pages = {
+        who: client.get(link(who, f"fringe/{talk.slug}")).get_data(as_text=True) for who in (revoked, handed)
+    }
     invitation_services.revoke_invitation(revoked)
-    invitation_services.hand_on(handed, invitation_services.Colleague(name="Colleague", email="colleague@example.org",
-                                                                      organisation="Suffolk"))
+    invitation_services.hand_on(
+        handed, invitation_services.Colleague(name="Colleague", email="colleague@example.org", organisation="Suffolk")
+    )
     db.session.commit()
 
     for who, status in ((revoked, 404), (handed, 410)):
@@ -196,11 +209,24 @@ def test_an_unknown_event_or_token_is_a_404(client):
     assert client.get("/i/not-a-real-token/calendar.ics").status_code == 404
 
 
-ORGANISER_PAGES = ["/organiser/fringe/", "/organiser/fringe/new", "/organiser/fringe/{id}", "/organiser/fringe/{id}/edit",
-                   "/organiser/fringe/{id}/cancel", "/organiser/fringe/{id}/attendance", "/organiser/fringe/{id}/walk-in"]
-ORGANISER_POSTS = ["/organiser/fringe/new", "/organiser/fringe/{id}/edit", "/organiser/fringe/{id}/cancel",
-                   "/organiser/fringe/{id}/reinstate", "/organiser/fringe/{id}/attendance",
-                   "/organiser/fringe/{id}/attendance/undo", "/organiser/fringe/{id}/walk-in"]
+ORGANISER_PAGES = [
+    "/organiser/fringe/",
+    "/organiser/fringe/new",
+    "/organiser/fringe/{id}",
+    "/organiser/fringe/{id}/edit",
+    "/organiser/fringe/{id}/cancel",
+    "/organiser/fringe/{id}/attendance",
+    "/organiser/fringe/{id}/walk-in",
+]
+ORGANISER_POSTS = [
+    "/organiser/fringe/new",
+    "/organiser/fringe/{id}/edit",
+    "/organiser/fringe/{id}/cancel",
+    "/organiser/fringe/{id}/reinstate",
+    "/organiser/fringe/{id}/attendance",
+    "/organiser/fringe/{id}/attendance/undo",
+    "/organiser/fringe/{id}/walk-in",
+]
 
 
 @pytest.mark.parametrize("role", [None, Role.LEADER, Role.STEWARD])

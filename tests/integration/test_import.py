@@ -1,4 +1,5 @@
 """Importing invitees from CSV, through the CLI and the organiser's upload page: all rows or none."""
+
 from __future__ import annotations
 
 import html as html_lib
@@ -16,9 +17,6 @@ from tests import factories as f
 
 HEADER = "email,name,organisation,job_title,champion_email"
 LEADER_EMAIL = "leader@staff.example.org"
-
-
-
 
 
 def count_invitations() -> int:
@@ -47,6 +45,7 @@ def leader(app):
 
 # --- through the CLI ---------------------------------------------------------------------------------
 
+
 def cli_import(runner, tmp_path, content: bytes, name: str = "invitees.csv"):
     path = tmp_path / name
     path.write_bytes(content)
@@ -67,7 +66,9 @@ BAD_FILES = {
         ["Line 4, column email:", "is already listed on line 2"],
     ),
     "unknown champion": (
-        csv_bytes(HEADER, f"a@example.org,Ann,Org,Officer,{LEADER_EMAIL}", "b@example.org,Bob,Org,,nobody@staff.example.org"),
+        csv_bytes(
+            HEADER, f"a@example.org,Ann,Org,Officer,{LEADER_EMAIL}", "b@example.org,Bob,Org,,nobody@staff.example.org"
+        ),
         ["Line 3, column champion_email:", "Unknown champion 'nobody@staff.example.org'"],
     ),
     "empty file": (b"", ["Line 1:", "The file is empty"]),
@@ -105,17 +106,23 @@ def test_cli_import_with_one_bad_row_among_good_ones_imports_none_of_them(app, r
 
 
 def test_cli_import_creates_invitations_with_their_champion(app, runner, tmp_path, leader):
-    result = cli_import(runner, tmp_path, csv_bytes(
-        HEADER,
-        f"Ann.Example@Example.org,Ann Example,Suffolk County Council,Officer,{LEADER_EMAIL.upper()}",
-        '"bob@example.org","Bob ""Bobby"" Smith","Ipswich, Borough Council",,',
-    ))
+    result = cli_import(
+        runner,
+        tmp_path,
+        csv_bytes(
+            HEADER,
+            f"Ann.Example@Example.org,Ann Example,Suffolk County Council,Officer,{LEADER_EMAIL.upper()}",
+            '"bob@example.org","Bob ""Bobby"" Smith","Ipswich, Borough Council",,',
+        ),
+    )
     assert result.exit_code == 0, result.output
     assert "2 new, 0 updated" in result.output
     ann = by_email("ann.example@example.org")
     assert ann.name == "Ann Example" and ann.champion_id == leader.id and ann.state.value == "invited"
     bob = by_email("bob@example.org")
-    assert bob.name == 'Bob "Bobby" Smith' and bob.organisation == "Ipswich, Borough Council" and bob.champion_id is None
+    assert (
+        bob.name == 'Bob "Bobby" Smith' and bob.organisation == "Ipswich, Borough Council" and bob.champion_id is None
+    )
     assert ann.link_selector != bob.link_selector and ann.code != bob.code
 
 
@@ -128,8 +135,9 @@ def test_cli_import_accepts_a_byte_order_mark(app, runner, tmp_path, leader):
 
 
 def test_cli_import_accepts_windows_line_endings(app, runner, tmp_path, leader):
-    content = csv_bytes(HEADER, "a@example.org,Ann,Org,Officer,", f"b@example.org,Bob,Org,Head,{LEADER_EMAIL}",
-                        newline="\r\n")
+    content = csv_bytes(
+        HEADER, "a@example.org,Ann,Org,Officer,", f"b@example.org,Bob,Org,Head,{LEADER_EMAIL}", newline="\r\n"
+    )
     assert b"\r\n" in content
     result = cli_import(runner, tmp_path, content)
     assert result.exit_code == 0, result.output
@@ -140,8 +148,10 @@ def test_cli_import_accepts_windows_line_endings(app, runner, tmp_path, leader):
 
 
 def test_cli_import_of_ten_thousand_rows(app, runner, tmp_path, leader):
-    rows = [f"person{i:05d}@example.org,Person {i},Organisation {i % 40},Officer,"
-            + (LEADER_EMAIL if i % 3 == 0 else "") for i in range(10_000)]
+    rows = [
+        f"person{i:05d}@example.org,Person {i},Organisation {i % 40},Officer," + (LEADER_EMAIL if i % 3 == 0 else "")
+        for i in range(10_000)
+    ]
     content = csv_bytes(HEADER, *rows)
 
     started = time.perf_counter()
@@ -152,7 +162,10 @@ def test_cli_import_of_ten_thousand_rows(app, runner, tmp_path, leader):
     assert result.exit_code == 0, result.output
     assert "10000 new, 0 updated" in result.output
     assert count_invitations() == 10_000
-    assert db.session.scalar(select(func.count()).select_from(Invitation).where(Invitation.champion_id == leader.id)) == 3334
+    assert (
+        db.session.scalar(select(func.count()).select_from(Invitation).where(Invitation.champion_id == leader.id))
+        == 3334
+    )
     assert db.session.scalar(select(func.count(func.distinct(Invitation.link_selector)))) == 10_000
 
 
@@ -161,8 +174,13 @@ def test_cli_reimport_updates_a_known_email_case_insensitively_and_never_duplica
     original = by_email("ann@example.org")
     original_id, original_selector = original.id, original.link_selector
 
-    result = cli_import(runner, tmp_path, csv_bytes(
-        HEADER, f"ANN@Example.ORG,Ann New,New Org,Director,{LEADER_EMAIL}", "new@example.org,New Person,Org,,"))
+    result = cli_import(
+        runner,
+        tmp_path,
+        csv_bytes(
+            HEADER, f"ANN@Example.ORG,Ann New,New Org,Director,{LEADER_EMAIL}", "new@example.org,New Person,Org,,"
+        ),
+    )
 
     assert result.exit_code == 0, result.output
     assert "1 new, 1 updated" in result.output
@@ -179,9 +197,13 @@ def test_cli_reimport_updates_a_known_email_case_insensitively_and_never_duplica
 
 # --- through the organiser's upload page -------------------------------------------------------------
 
+
 def upload(client, content: bytes, filename: str = "invitees.csv"):
-    return client.post("/organiser/invitations/import", data={"file": (io.BytesIO(content), filename)},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/organiser/invitations/import",
+        data={"file": (io.BytesIO(content), filename)},
+        content_type="multipart/form-data",
+    )
 
 
 def payload_from(page: str) -> str:
@@ -196,9 +218,15 @@ def test_upload_shows_a_preview_with_new_and_update_counts_and_writes_nothing(ap
     f.invitation(email="known@example.org", name="Known Old")
     before = count_invitations()
 
-    preview = upload(client, csv_bytes(
-        HEADER, "KNOWN@example.org,Known New,Org,,", f"a@example.org,Ann,Org,Officer,{LEADER_EMAIL}",
-        "b@example.org,Bob,Org,,"))
+    preview = upload(
+        client,
+        csv_bytes(
+            HEADER,
+            "KNOWN@example.org,Known New,Org,,",
+            f"a@example.org,Ann,Org,Officer,{LEADER_EMAIL}",
+            "b@example.org,Bob,Org,,",
+        ),
+    )
 
     assert preview.status_code == 200
     page = text(preview)
@@ -236,8 +264,9 @@ def test_upload_of_a_bad_file_names_the_problem_and_imports_nothing(app, client,
 
 def test_upload_accepts_bom_and_windows_line_endings(app, client, leader):
     f.sign_in(client, f.user())
-    content = "\ufeff".encode() + csv_bytes(HEADER, "a@example.org,Ann,Org,Officer,", "b@example.org,Bob,Org,Head,",
-                                            newline="\r\n")
+    content = "\ufeff".encode() + csv_bytes(
+        HEADER, "a@example.org,Ann,Org,Officer,", "b@example.org,Bob,Org,Head,", newline="\r\n"
+    )
     preview = upload(client, content)
     assert preview.status_code == 200
     confirmed = client.post("/organiser/invitations/import/confirm", data={"payload": payload_from(text(preview))})

@@ -1,5 +1,6 @@
 """The leader's page and a leader's actions: groups and order, nudges (Reply-To, the 3-day rule, races),
 notes and "don't chase" in the organisers' history, and access: only one's own invitees, never a steward."""
+
 from __future__ import annotations
 
 import html as html_lib
@@ -38,8 +39,6 @@ from tests.support import PATIENCE_SECONDS, both_databases, join_all
 S = InvitationState
 
 
-
-
 @pytest.fixture
 def client(app):
     return app.test_client()
@@ -68,11 +67,23 @@ def days_ago(days: float):
     return utcnow() - timedelta(days=days)
 
 
-def invitee(leader, name: str, *, state: S = S.INVITED, sent_days: float | None = 10, opened_days: float | None = None,
-            contact_days: float | None = None, **fields) -> Invitation:
+def invitee(
+    leader,
+    name: str,
+    *,
+    state: S = S.INVITED,
+    sent_days: float | None = 10,
+    opened_days: float | None = None,
+    contact_days: float | None = None,
+    **fields,
+) -> Invitation:
     """An invitation championed by `leader`, with its timestamps set as if time had passed."""
-    inv = f.invitation(name=name, champion=leader, organisation=fields.pop("organisation", "Babergh District Council"),
-                       email=fields.pop("email", None))
+    inv = f.invitation(
+        name=name,
+        champion=leader,
+        organisation=fields.pop("organisation", "Babergh District Council"),
+        email=fields.pop("email", None),
+    )
     inv.sent_at = days_ago(sent_days) if sent_days is not None else None
     inv.opened_at = days_ago(opened_days) if opened_days is not None else None
     inv.last_contact_at = days_ago(contact_days) if contact_days is not None else inv.sent_at
@@ -83,23 +94,34 @@ def invitee(leader, name: str, *, state: S = S.INVITED, sent_days: float | None 
     if state == S.REGISTERED:
         db.session.add(Registration(invitation=inv, state=RegistrationState.CONFIRMED, registered_at=days_ago(3)))
     if state in (S.WAITLISTED, S.OFFERED):
-        db.session.add(WaitlistEntry(invitation=inv, state=WaitlistState.OFFERED if state == S.OFFERED else WaitlistState.WAITING,
-                                     offer_expires_at=utcnow() + timedelta(hours=20) if state == S.OFFERED else None))
+        db.session.add(
+            WaitlistEntry(
+                invitation=inv,
+                state=WaitlistState.OFFERED if state == S.OFFERED else WaitlistState.WAITING,
+                offer_expires_at=utcnow() + timedelta(hours=20) if state == S.OFFERED else None,
+            )
+        )
     db.session.commit()
     return inv
 
 
 def fringe_event(slug: str = "warm-up") -> FringeEvent:
-    event = FringeEvent(slug=slug, title=f"Fringe {slug}", venue="Ipswich Town Hall", starts_at=days_ago(5),
-                        ends_at=days_ago(5) + timedelta(hours=2))
+    event = FringeEvent(
+        slug=slug,
+        title=f"Fringe {slug}",
+        venue="Ipswich Town Hall",
+        starts_at=days_ago(5),
+        ends_at=days_ago(5) + timedelta(hours=2),
+    )
     db.session.add(event)
     db.session.commit()
     return event
 
 
 def attend(inv: Invitation, event: FringeEvent) -> None:
-    db.session.add(Attendance(invitation_id=inv.id, event_key=event.event_key, fringe_event_id=event.id,
-                              checked_in_at=days_ago(4)))
+    db.session.add(
+        Attendance(invitation_id=inv.id, event_key=event.event_key, fringe_event_id=event.id, checked_in_at=days_ago(4))
+    )
     db.session.commit()
 
 
@@ -117,6 +139,7 @@ def people(app):
 
 # --- groups and ordering ----------------------------------------------------------------------
 
+
 @pytest.fixture
 def lenas_invitees(people):
     lena, mo = people["lena"], people["mo"]
@@ -124,12 +147,16 @@ def lenas_invitees(people):
     made = {
         "recent": invitee(lena, "Nora Recent", sent_days=2),
         "old": invitee(lena, "Olga Old", sent_days=12),
-        "bounced": invitee(lena, "Bea Bounced", sent_days=5, bounced_at=days_ago(4), bounce_reason="mailbox unavailable"),
+        "bounced": invitee(
+            lena, "Bea Bounced", sent_days=5, bounced_at=days_ago(4), bounce_reason="mailbox unavailable"
+        ),
         "resting": invitee(lena, "Rex Resting", sent_days=30, dont_chase=True),
         "unsent": invitee(lena, "Uma Unsent", sent_days=None, created_at=days_ago(40)),  # unsent: after the sent
         "opened_long": invitee(lena, "Otto Opened", sent_days=15, opened_days=14),
         "opened_new": invitee(lena, "Pia Peeked", sent_days=9, opened_days=1, contact_days=1),
-        "declined": invitee(lena, "Dan Declined", state=S.DECLINED, opened_days=6, decline_reason="Council meeting that day."),
+        "declined": invitee(
+            lena, "Dan Declined", state=S.DECLINED, opened_days=6, decline_reason="Council meeting that day."
+        ),
         "waiting": invitee(lena, "Wyn Waiting", state=S.WAITLISTED, opened_days=6),
         "offered": invitee(lena, "Ola Offered", state=S.OFFERED, opened_days=6),
         "registered": invitee(lena, "Reg Registered", state=S.REGISTERED, opened_days=7),
@@ -154,7 +181,7 @@ def test_the_read_model_groups_in_the_order_that_helps_and_puts_the_most_urgent_
     assert names["not_opened"] == ["Bea Bounced", "Olga Old", "Nora Recent", "Uma Unsent", "Rex Resting"]
     assert names["opened"] == ["Otto Opened", "Pia Peeked"]
     assert names["declined"] == ["Dan Declined"]
-    assert names["waiting"] == ["Ola Offered", "Wyn Waiting"]       # an offer is time-limited: it comes first
+    assert names["waiting"] == ["Ola Offered", "Wyn Waiting"]  # an offer is time-limited: it comes first
     assert names["registered"] == ["Reg Registered", "Sig Signedup"]  # not even signed up to a fringe event: first
     assert names["warmed_up"] == ["Wanda Warm"]
     # Their own invitation is "You", not someone to chase; revoked, handed-on and others' invitees don't appear.
@@ -172,8 +199,14 @@ def test_the_leader_page_shows_the_headline_groups_people_and_share(client, peop
     words = plain(response)
     assert "3 of your 13 invitees are registered" in words
     assert re.search(r'<progress class="meter" max="13" value="3"', body)
-    headings = ["Not opened yet", "Opened, not registered", "Declined", "On the waiting list",
-                "Registered, no fringe event yet", "Registered and warmed up"]
+    headings = [
+        "Not opened yet",
+        "Opened, not registered",
+        "Declined",
+        "On the waiting list",
+        "Registered, no fringe event yet",
+        "Registered and warmed up",
+    ]
     positions = [body.index(f'-heading" class="group__title">{h}') for h in headings]
     assert positions == sorted(positions)
     for name in ["Bea Bounced", "Olga Old", "Nora Recent"]:
@@ -184,7 +217,7 @@ def test_the_leader_page_shows_the_headline_groups_people_and_share(client, peop
     assert "last contact yesterday" in words
     assert "Their reason: “Council meeting that day.”" in body
     assert "Not chasing" in body and "Chase again" in body
-    assert "You <span class=\"pill pill--ok\">Registered</span>" in body
+    assert 'You <span class="pill pill--ok">Registered</span>' in body
     assert "Mona Mos" not in body and "Rita Revoked" not in body
     # The page ends with the leader's progress against their share of the target.
     live = count(Invitation, Invitation.state.not_in([S.REVOKED, S.HANDED_ON]))
@@ -192,10 +225,12 @@ def test_the_leader_page_shows_the_headline_groups_people_and_share(client, peop
     assert f"so your share is {share} places" in words
     assert body.index("share of the target") > body.index("Wanda Warm")
     # Nudge buttons only where a nudge is possible.
-    nudges = set(re.findall(r'/leader/invitees/(\d+)/nudge', body))
-    expected = {lenas_invitees[k].id for k in ("recent", "old", "unsent", "opened_long", "opened_new", "declined", "offered")}
+    nudges = set(re.findall(r"/leader/invitees/(\d+)/nudge", body))
+    expected = {
+        lenas_invitees[k].id for k in ("recent", "old", "unsent", "opened_long", "opened_new", "declined", "offered")
+    }
     assert nudges == {str(i) for i in expected}
-    notes = set(re.findall(r'/leader/invitees/(\d+)/note', body))
+    notes = set(re.findall(r"/leader/invitees/(\d+)/note", body))
     assert str(lenas_invitees["warm"].id) in notes and str(lenas_invitees["self"].id) not in notes
 
 
@@ -214,6 +249,7 @@ def test_signing_in_as_a_leader_lands_on_their_page_and_staff_shows_it_too(clien
 
 
 # --- nudges -----------------------------------------------------------------------------------
+
 
 def test_a_nudge_reaches_the_outbox_with_reply_to_the_leader_and_the_edited_text(client, people):
     lena = people["lena"]
@@ -275,17 +311,21 @@ def test_the_three_day_rule_holds_across_leaders(client, people):
     inv.last_nudged_at = utcnow() - timedelta(days=3, minutes=1)
     db.session.commit()
     assert client.post(f"/leader/invitees/{inv.id}/nudge", data={"message": "From Mo"}).status_code == 303
-    replies = db.session.scalars(select(OutboxMessage.reply_to).where(OutboxMessage.kind == "leader_nudge")
-                                 .order_by(OutboxMessage.id)).all()
+    replies = db.session.scalars(
+        select(OutboxMessage.reply_to).where(OutboxMessage.kind == "leader_nudge").order_by(OutboxMessage.id)
+    ).all()
     assert replies == ["lena@council.example.org", mo.email]
 
 
-@pytest.mark.parametrize("setup, reason", [
-    (dict(dont_chase=True), "not to be chased"),
-    (dict(bounced_at=days_ago(1)), "bouncing"),
-    (dict(state=S.REGISTERED), "already registered"),
-    (dict(state=S.WAITLISTED), "waiting list"),
-])
+@pytest.mark.parametrize(
+    "setup, reason",
+    [
+        (dict(dont_chase=True), "not to be chased"),
+        (dict(bounced_at=days_ago(1)), "bouncing"),
+        (dict(state=S.REGISTERED), "already registered"),
+        (dict(state=S.WAITLISTED), "waiting list"),
+    ],
+)
 def test_no_nudge_for_dont_chase_bounced_registered_or_waiting(client, people, setup, reason):
     lena = people["lena"]
     inv = invitee(lena, "Nora Recent", sent_days=4, **setup)
@@ -308,8 +348,14 @@ def test_an_empty_nudge_is_refused_with_the_field_named(client, people):
     assert count(OutboxMessage) == 0
 
 
-def _nudge_in_thread(app, invitation_id: int, leader_id: int, start: threading.Barrier, results: list,
-                     looked: threading.Barrier | None = None):
+def _nudge_in_thread(
+    app,
+    invitation_id: int,
+    leader_id: int,
+    start: threading.Barrier,
+    results: list,
+    looked: threading.Barrier | None = None,
+):
     with app.app_context():
         from app.auth.models import User
 
@@ -327,7 +373,7 @@ def _nudge_in_thread(app, invitation_id: int, leader_id: int, start: threading.B
         except chasing.NudgeRefused:
             db.session.rollback()
             results.append("refused")
-        except Exception as error:  # noqa: BLE001  (the test counts every kind of failure)
+        except Exception as error:
             db.session.rollback()
             results.append(f"error: {type(error).__name__}: {error}")
 
@@ -343,17 +389,30 @@ def _naive_nudge(inv: Invitation, leader, looked: threading.Barrier) -> None:
     # before either writes, however the machine schedules them.
     looked.wait(timeout=PATIENCE_SECONDS)
     inv.last_nudged_at = utcnow()
-    enqueue("leader_nudge", to_email=inv.email, subject="x", invitation_id=inv.id, reply_to=leader.email,
-            context={"leader_name": leader.name, "leader_organisation": "", "message": "m", "link": "http://x",
-                     "summit": summit_services.get_summit()})
+    enqueue(
+        "leader_nudge",
+        to_email=inv.email,
+        subject="x",
+        invitation_id=inv.id,
+        reply_to=leader.email,
+        context={
+            "leader_name": leader.name,
+            "leader_organisation": "",
+            "message": "m",
+            "link": "http://x",
+            "summit": summit_services.get_summit(),
+        },
+    )
     db.session.flush()
 
 
 def _race(app, inv_id: int, leader_id: int, naive=False) -> list[str]:
     results: list[str] = []
     start, looked = threading.Barrier(2), threading.Barrier(2) if naive else None
-    threads = [threading.Thread(target=_nudge_in_thread, args=(app, inv_id, leader_id, start, results, looked))
-               for _ in range(2)]
+    threads = [
+        threading.Thread(target=_nudge_in_thread, args=(app, inv_id, leader_id, start, results, looked))
+        for _ in range(2)
+    ]
     for thread in threads:
         thread.start()
     join_all(threads)
@@ -392,6 +451,7 @@ def test_control_without_the_conditional_update_both_nudges_go_out(kind, tmp_pat
 
 # --- notes and don't chase, in the organisers' history ------------------------------------------
 
+
 def test_note_and_dont_chase_appear_in_the_organisers_history(app, people):
     lena, olive = people["lena"], people["olive"]
     inv = invitee(lena, "Nora Recent")
@@ -400,7 +460,10 @@ def test_note_and_dont_chase_appear_in_the_organisers_history(app, people):
     f.sign_in(organiser_client, olive)
 
     assert "What happened?" in text(leader_client.get(f"/leader/invitees/{inv.id}/note"))
-    assert leader_client.post(f"/leader/invitees/{inv.id}/note", data={"text": "phoned 3 Oct, will register"}).status_code == 303
+    assert (
+        leader_client.post(f"/leader/invitees/{inv.id}/note", data={"text": "phoned 3 Oct, will register"}).status_code
+        == 303
+    )
     assert leader_client.post(f"/leader/invitees/{inv.id}/dont-chase").status_code == 303
     db.session.expire_all()
     assert fresh(inv.id).dont_chase is True and fresh(inv.id).last_contact_at > days_ago(0.01)
@@ -418,7 +481,9 @@ def test_note_and_dont_chase_appear_in_the_organisers_history(app, people):
     assert fresh(inv.id).dont_chase is False
     history = text(organiser_client.get(f"/organiser/invitations/{inv.id}"))
     assert "Chase again</strong> by Lena Leader" in history
-    kinds = db.session.scalars(select(LeaderNote.kind).where(LeaderNote.invitation_id == inv.id).order_by(LeaderNote.id)).all()
+    kinds = db.session.scalars(
+        select(LeaderNote.kind).where(LeaderNote.invitation_id == inv.id).order_by(LeaderNote.id)
+    ).all()
     assert kinds == [NoteKind.NOTE, NoteKind.DONT_CHASE, NoteKind.CHASE_AGAIN]
 
 
@@ -431,6 +496,7 @@ def test_an_empty_note_is_refused(client, people):
 
 
 # --- access -----------------------------------------------------------------------------------
+
 
 def leader_routes(app) -> list[tuple[str, list[str], str]]:
     """(endpoint, methods, url template) for every route under /leader/ that takes an invitation."""
@@ -446,7 +512,11 @@ def test_every_leader_route_refuses_another_leaders_invitee(app, people):
     theirs = invitee(lena, "Nora Recent")
     routes = leader_routes(app)
     assert {endpoint for endpoint, _, _ in routes} == {
-        "dashboards.nudge", "dashboards.note", "dashboards.dont_chase", "dashboards.chase_again"}
+        "dashboards.nudge",
+        "dashboards.note",
+        "dashboards.dont_chase",
+        "dashboards.chase_again",
+    }
     client = app.test_client()
     f.sign_in(client, mo)
     # Also a known invitee whose champion is nobody, and one that doesn't exist: all answer alike.
@@ -485,8 +555,14 @@ def test_the_organiser_sees_any_leaders_page_but_cannot_act_as_a_leader(app, peo
 def test_leaders_cannot_open_the_organiser_views(app, people):
     client = app.test_client()
     f.sign_in(client, people["lena"])
-    for url in ["/organiser/", "/organiser/leaders", f"/organiser/leaders/{people['lena'].id}", "/organiser/champions",
-                "/organiser/exports/delegates.csv", "/organiser/exports/follow-up.csv"]:
+    for url in [
+        "/organiser/",
+        "/organiser/leaders",
+        f"/organiser/leaders/{people['lena'].id}",
+        "/organiser/champions",
+        "/organiser/exports/delegates.csv",
+        "/organiser/exports/follow-up.csv",
+    ]:
         assert client.get(url).status_code == 403, url
     assert client.post("/organiser/champions/assign", data={"champion_id": people["lena"].id}).status_code == 403
 
@@ -530,14 +606,19 @@ def test_anonymous_visitors_are_sent_to_sign_in(app, people):
 def test_services_refuse_another_leaders_invitee_too(people):
     inv = invitee(people["lena"], "Nora Recent")
     mo = people["mo"]
-    for action in (lambda: chasing.nudge(inv, mo, "hi"), lambda: chasing.add_note(inv, mo, "hi"),
-                   lambda: chasing.set_dont_chase(inv, mo, True), lambda: chasing.invitee_for_leader(mo, inv.id)):
+    for action in (
+        lambda: chasing.nudge(inv, mo, "hi"),
+        lambda: chasing.add_note(inv, mo, "hi"),
+        lambda: chasing.set_dont_chase(inv, mo, True),
+        lambda: chasing.invitee_for_leader(mo, inv.id),
+    ):
         with pytest.raises(NotFound):
             action()
     db.session.rollback()
 
 
 # --- CSRF stays on for leaders' actions -----------------------------------------------------------
+
 
 def test_leader_posts_without_a_csrf_token_are_refused(tmp_path):
     app = make_app("sqlite", tmp_path, WTF_CSRF_ENABLED=True)
@@ -553,7 +634,9 @@ def test_leader_posts_without_a_csrf_token_are_refused(tmp_path):
         assert count(OutboxMessage) == 0 and count(LeaderNote) == 0
         # With the token from the page, the nudge goes.
         form = client.get(f"/leader/invitees/{inv.id}/nudge").get_data(as_text=True)
-        response = client.post(f"/leader/invitees/{inv.id}/nudge", data={"message": "hi", "csrf_token": csrf_from(form)})
+        response = client.post(
+            f"/leader/invitees/{inv.id}/nudge", data={"message": "hi", "csrf_token": csrf_from(form)}
+        )
         assert response.status_code == 303
         assert count(OutboxMessage, OutboxMessage.kind == "leader_nudge") == 1
         db.engine.dispose()

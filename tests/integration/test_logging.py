@@ -1,5 +1,6 @@
 """Logging as configured once in app/logs.py: one line format with the request id, LOG_LEVEL obeyed, and no
 personal-link token in any line, in the app and under real gunicorn."""
+
 from __future__ import annotations
 
 import http.client
@@ -27,8 +28,9 @@ def line(level: str, logger: str, request_id: str, message: str) -> re.Pattern:
 def add_test_pages(app) -> None:
     @app.get("/_test/note")
     def note():
-        current_app.logger.log(logging.getLevelName(request.args.get("level", "WARNING")),
-                               "note: %s", request.args.get("text", ""))
+        current_app.logger.log(
+            logging.getLevelName(request.args.get("level", "WARNING")), "note: %s", request.args.get("text", "")
+        )
         return "noted"
 
     @app.get("/_test/echo-path")
@@ -100,20 +102,33 @@ def test_the_level_setting_takes_effect(tmp_path, capsys):
         with app.app_context():
             db.engine.dispose()
 
-    assert written == {"DEBUG": ["DEBUG", "INFO", "WARNING", "ERROR"],
-                       "WARNING": ["WARNING", "ERROR"],
-                       "info": ["INFO", "WARNING", "ERROR"]}
+    assert written == {
+        "DEBUG": ["DEBUG", "INFO", "WARNING", "ERROR"],
+        "WARNING": ["WARNING", "ERROR"],
+        "info": ["INFO", "WARNING", "ERROR"],
+    }
     assert logging.getLogger("gunicorn.error").level == logging.INFO  # gunicorn's follows the last app's setting
 
 
 def test_the_level_comes_from_the_environment_through_config_and_a_wrong_one_is_named(tmp_path):
-    read = subprocess.run([sys.executable, "-c", "from config import Config; print(Config.LOG_LEVEL)"],
-                          cwd=ROOT, env={**os.environ, "LOG_LEVEL": "warning"}, capture_output=True, text=True,
-                          check=True)
+    read = subprocess.run(
+        [sys.executable, "-c", "from config import Config; print(Config.LOG_LEVEL)"],
+        cwd=ROOT,
+        env={**os.environ, "LOG_LEVEL": "warning"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert read.stdout.strip() == "WARNING"
     unset = {k: v for k, v in os.environ.items() if k != "LOG_LEVEL"}
-    default = subprocess.run([sys.executable, "-c", "from config import Config; print(Config.LOG_LEVEL)"],
-                             cwd=ROOT, env=unset, capture_output=True, text=True, check=True)
+    default = subprocess.run(
+        [sys.executable, "-c", "from config import Config; print(Config.LOG_LEVEL)"],
+        cwd=ROOT,
+        env=unset,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert default.stdout.strip() == "INFO"
 
     with pytest.raises(ValueError, match="LOG_LEVEL is 'LOUD'; set it to DEBUG, INFO, WARNING, ERROR or CRITICAL"):
@@ -126,8 +141,12 @@ def test_gunicorn_logs_in_the_same_format_with_the_request_id_and_no_token(tmp_p
     with schema.app_context():
         db.engine.dispose()
     settings = {"DATABASE_URL": schema.config["DATABASE_URL"], "LOG_LEVEL": "INFO"}
-    server = ServedApp(settings, log_dir=tmp_path, app="tests.served_logging_app:app",
-                       env={"GUNICORN_CMD_ARGS": "--access-logfile - --logger-class app.logs.GunicornLogger"})
+    server = ServedApp(
+        settings,
+        log_dir=tmp_path,
+        app="tests.served_logging_app:app",
+        env={"GUNICORN_CMD_ARGS": "--access-logfile - --logger-class app.logs.GunicornLogger"},
+    )
     with server:
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
         try:
@@ -145,12 +164,19 @@ def test_gunicorn_logs_in_the_same_format_with_the_request_id_and_no_token(tmp_p
     assert missing.status == 404
     generated = missing.getheader("X-Request-ID")
     assert line("WARNING", "app", "gun-1", re.escape("note: /i/[token]/details")).search(log), log
-    assert line("INFO", "gunicorn.access", "gun-1",
-                r'127\.0\.0\.1 - - \[.+\] "GET /_test/note\?text=/i/\[token\]/details HTTP/1\.1" 200 .*').search(log), log
+    assert line(
+        "INFO",
+        "gunicorn.access",
+        "gun-1",
+        r'127\.0\.0\.1 - - \[.+\] "GET /_test/note\?text=/i/\[token\]/details HTTP/1\.1" 200 .*',
+    ).search(log), log
     assert line("INFO", "gunicorn.access", generated, r'.*"GET /i/\[token\] HTTP/1\.1" 404 .*').search(log), log
     # gunicorn's own lines, the master's from its first one, are in the format too: every line is.
     assert line("INFO", "gunicorn.error", "-", r"Starting gunicorn .*").search(log), log
     assert line("INFO", "gunicorn.error", "-", r"Worker exiting \(pid: \d+\)").search(log), log
-    assert all(re.match(rf"{STAMP} (DEBUG|INFO|WARNING|ERROR|CRITICAL) \S+ \[\S+\] ", text)
-               for text in log.splitlines() if text), log
+    assert all(
+        re.match(rf"{STAMP} (DEBUG|INFO|WARNING|ERROR|CRITICAL) \S+ \[\S+\] ", text)
+        for text in log.splitlines()
+        if text
+    ), log
     assert token not in log

@@ -1,4 +1,5 @@
 """Email through SendGrid's own library against a stand-in server: delivery, retries, failures, workers, webhook."""
+
 from __future__ import annotations
 
 import base64
@@ -37,8 +38,14 @@ def standin():
 def sendgrid_app(kind, tmp_path, standin, **overrides):
     # The stand-in answers in milliseconds, but a loaded machine can take seconds: a client timeout here
     # would retry a message the stand-in had already accepted, and send it twice.
-    settings = dict(MAIL_BACKEND="sendgrid", SENDGRID_HOST=standin.url, SENDGRID_API_KEY=API_KEY,
-                    MAIL_RETRY_BASE_SECONDS=0.001, MAIL_RETRY_MAX_SECONDS=0.01, SENDGRID_TIMEOUT=PATIENCE_SECONDS)
+    settings = dict(
+        MAIL_BACKEND="sendgrid",
+        SENDGRID_HOST=standin.url,
+        SENDGRID_API_KEY=API_KEY,
+        MAIL_RETRY_BASE_SECONDS=0.001,
+        MAIL_RETRY_MAX_SECONDS=0.01,
+        SENDGRID_TIMEOUT=PATIENCE_SECONDS,
+    )
     settings.update(overrides)
     return make_app(kind, tmp_path, **settings)
 
@@ -49,8 +56,11 @@ def drain(max_seconds: float = PATIENCE_SECONDS) -> delivery.Outcome:
     deadline = time.monotonic() + max_seconds
     while time.monotonic() < deadline:
         total.add(delivery.send_pending())
-        left = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING])))
+        left = db.session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]))
+        )
         db.session.commit()
         if not left:
             break
@@ -103,7 +113,9 @@ def test_flaky_provider_loses_nothing_and_duplicates_are_counted(tmp_path, stand
         outcome = drain()
         received = standin.outbox_ids()
         duplicates = sum(count - 1 for count in received.values())
-        print(f"\nflaky provider: {outcome}; requests {standin.requests}, distinct delivered {len(received)}, duplicates {duplicates}")
+        print(
+            f"\nflaky provider: {outcome}; requests {standin.requests}, distinct delivered {len(received)}, duplicates {duplicates}"
+        )
         assert statuses() == {"sent": 40}
         assert len(received) == 40
         assert duplicates == 0
@@ -193,7 +205,9 @@ def test_two_workers_never_send_one_message_twice(kind, tmp_path, standin):
     app = sendgrid_app(kind, tmp_path, standin)
     with app.app_context():
         f.summit()
-        invitations = [services.InviteeData(email=f"w{n}@example.org", name=f"W {n}", organisation="X") for n in range(200)]
+        invitations = [
+            services.InviteeData(email=f"w{n}@example.org", name=f"W {n}", organisation="X") for n in range(200)
+        ]
         for data in invitations:
             services.send_invitation(services.create_invitation(data))
         db.session.commit()
@@ -225,9 +239,17 @@ def test_registration_succeeds_while_email_is_down(tmp_path, standin):
         inv = f.invitation()
         client = app.test_client()
         token = services.token_for(inv)
-        response = client.post(f"/i/{token}/register", data={"name": "Grace Hopper", "organisation": "Suffolk",
-                                                              "job_title": "", "dietary": "", "access_needs": "",
-                                                              "consent": "y"})
+        response = client.post(
+            f"/i/{token}/register",
+            data={
+                "name": "Grace Hopper",
+                "organisation": "Suffolk",
+                "job_title": "",
+                "dietary": "",
+                "access_needs": "",
+                "consent": "y",
+            },
+        )
         assert response.status_code == 302
         assert delivery.send_pending().retry == 1
         db.session.expire_all()
@@ -243,10 +265,13 @@ def test_registration_succeeds_while_email_is_down(tmp_path, standin):
 
 # --- the event webhook ---------------------------------------------------------------------------
 
+
 @pytest.fixture
 def keypair():
     private = ec.generate_private_key(ec.SECP256R1())
-    public_der = private.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    public_der = private.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     return private, base64.b64encode(public_der).decode()
 
 
@@ -255,9 +280,15 @@ def signed_post(client, private, events, timestamp="1700000000", tamper=False):
     signature = base64.b64encode(private.sign((timestamp + body).encode(), ec.ECDSA(hashes.SHA256()))).decode()
     if tamper:
         body = body.replace("bounce", "delivered")
-    return client.post("/webhooks/sendgrid", data=body, content_type="application/json",
-                       headers={"X-Twilio-Email-Event-Webhook-Signature": signature,
-                                "X-Twilio-Email-Event-Webhook-Timestamp": timestamp})
+    return client.post(
+        "/webhooks/sendgrid",
+        data=body,
+        content_type="application/json",
+        headers={
+            "X-Twilio-Email-Event-Webhook-Signature": signature,
+            "X-Twilio-Email-Event-Webhook-Timestamp": timestamp,
+        },
+    )
 
 
 @pytest.fixture
@@ -274,16 +305,24 @@ def webhook_app(tmp_path, keypair):
 
 
 def event(message, name="bounce", event_id="ev-1", **extra):
-    return {"email": message.to_email, "event": name, "sg_event_id": event_id, "timestamp": 1700000100,
-            "sg_message_id": f"{message.provider_id}.filter0001", "outbox_id": str(message.id), **extra}
+    return {
+        "email": message.to_email,
+        "event": name,
+        "sg_event_id": event_id,
+        "timestamp": 1700000100,
+        "sg_message_id": f"{message.provider_id}.filter0001",
+        "outbox_id": str(message.id),
+        **extra,
+    }
 
 
 def test_webhook_records_a_signed_bounce_and_flags_the_address(webhook_app, keypair):
     app, inv, message = webhook_app
     private, _ = keypair
     client = app.test_client()
-    response = signed_post(client, private, [event(message, reason="550 mailbox unavailable"),
-                                             event(message, "open", "ev-2")])
+    response = signed_post(
+        client, private, [event(message, reason="550 mailbox unavailable"), event(message, "open", "ev-2")]
+    )
     assert response.status_code == 200 and response.get_json() == {"recorded": 2, "duplicates": 0}
     db.session.expire_all()
     assert db.session.get(Invitation, inv.id).bounced_at is not None
@@ -320,8 +359,13 @@ def test_webhook_is_idempotent_on_replay(webhook_app, keypair):
 def test_webhook_accepts_an_event_for_an_unknown_message(webhook_app, keypair):
     app, _, _ = webhook_app
     private, _ = keypair
-    unknown = {"email": "nobody@example.org", "event": "delivered", "sg_event_id": "ev-x", "timestamp": 1700000000,
-               "sg_message_id": "not-ours.filter1"}
+    unknown = {
+        "email": "nobody@example.org",
+        "event": "delivered",
+        "sg_event_id": "ev-x",
+        "timestamp": 1700000000,
+        "sg_message_id": "not-ours.filter1",
+    }
     response = signed_post(app.test_client(), private, [unknown])
     assert response.status_code == 200
     recorded = db.session.scalars(select(ProviderEvent)).one()
@@ -336,6 +380,7 @@ def test_webhook_without_a_configured_key_refuses_everything(tmp_path, keypair):
 
 
 # --- organiser sending ----------------------------------------------------------------------------
+
 
 def test_send_all_shows_the_count_then_queues_each_invitation(app, client):
     f.summit()

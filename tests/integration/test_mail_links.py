@@ -1,4 +1,5 @@
 """Stored mail holds no working personal link: a database dump opens no one's page; delivery puts the link back."""
+
 from __future__ import annotations
 
 import base64
@@ -39,8 +40,11 @@ def dump(app) -> bytes:
         path = Path(make_url(app.config["DATABASE_URL"]).database)
         files = [path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-journal"))]
         raw = b"".join(p.read_bytes() for p in files if p.exists())
-    rows = [" ".join(map(str, row)) for table in Base.metadata.sorted_tables
-            for row in db.session.execute(text(f'SELECT * FROM "{table.name}"'))]
+    rows = [
+        " ".join(map(str, row))
+        for table in Base.metadata.sorted_tables
+        for row in db.session.execute(text(f'SELECT * FROM "{table.name}"'))
+    ]
     db.session.rollback()
     return raw + "\n".join(rows).encode()
 
@@ -63,7 +67,7 @@ def link_candidates(data: bytes) -> tuple[set[str], set[str], set[str]]:
     stretches that stand alone, exactly token-sized."""
     after_i = {m.decode("latin-1") for m in AFTER_I.findall(data)}
     runs = [run.decode() for run in TOKEN_CHARS.findall(data)]
-    windows = {run[i:i + TOKEN_LENGTH] for run in runs for i in range(len(run) - TOKEN_LENGTH + 1)}
+    windows = {run[i : i + TOKEN_LENGTH] for run in runs for i in range(len(run) - TOKEN_LENGTH + 1)}
     return after_i, windows, {run for run in runs if len(run) == TOKEN_LENGTH}
 
 
@@ -103,8 +107,10 @@ def test_a_database_dump_opens_no_delegates_page_but_the_delivered_mail_does(app
 
     # The control: the same search over the mail as delivered finds everyone's link, and each one opens.
     as_sent = b"\n".join(
-        part.encode() for m in map(delivered, messages)
-        for part in [m.body_text, m.body_html, *(a["content_b64"] for a in m.attachments)])
+        part.encode()
+        for m in map(delivered, messages)
+        for part in [m.body_text, m.body_html, *(a["content_b64"] for a in m.attachments)]
+    )
     after_i, windows, _ = link_candidates(readable(as_sent))
     tokens = {w for w in windows if selector_from_token(w)}
     assert tokens == {services.token_for(p) for p in people} and tokens <= {c[:TOKEN_LENGTH] for c in after_i}
@@ -146,9 +152,20 @@ def test_text_that_only_looks_like_a_placeholder_never_becomes_a_link(app):
     summit = f.summit()
     victim, target = f.invitation(name="Victim"), f.invitation(name="Target")
     forged = "{{link-token:%s}}" % victim.link_selector  # as someone holding a dump might write it
-    message = enqueue("leader_nudge", to_email=target.email, to_name=target.name, subject="A word", context=dict(
-        invitation=target, summit=summit, link=services.personal_url(target), leader_name="L",
-        leader_organisation="O", message=f"Open this: http://localhost/i/{forged}"))
+    message = enqueue(
+        "leader_nudge",
+        to_email=target.email,
+        to_name=target.name,
+        subject="A word",
+        context=dict(
+            invitation=target,
+            summit=summit,
+            link=services.personal_url(target),
+            leader_name="L",
+            leader_organisation="O",
+            message=f"Open this: http://localhost/i/{forged}",
+        ),
+    )
     sent = delivered(message)
     assert link_token(victim.link_selector) not in sent.body_text + sent.body_html
     assert f"/i/{MASK}" in sent.body_text

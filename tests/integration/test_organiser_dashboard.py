@@ -1,12 +1,13 @@
 """The organisers' dashboard, champion assignment and the CSV exports; and the query count of both
 dashboards, which must not grow with the number of invitees."""
+
 from __future__ import annotations
 
 import csv
 import html as html_lib
 import io
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -24,8 +25,6 @@ from tests import factories as f
 from tests.support import both_databases
 
 S = InvitationState
-
-
 
 
 def text(response) -> str:
@@ -67,21 +66,28 @@ def register(inv: Invitation, **needs) -> Invitation:
 
 # --- the dashboard ------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def summit_under_way(staff):
     lena, mo = staff["lena"], staff["mo"]
-    event = FringeEvent(slug="digital", title="Digital by default", venue="Ipswich Town Hall",
-                        starts_at=utcnow() - timedelta(days=6), ends_at=utcnow() - timedelta(days=6, hours=-2), capacity=40)
+    event = FringeEvent(
+        slug="digital",
+        title="Digital by default",
+        venue="Ipswich Town Hall",
+        starts_at=utcnow() - timedelta(days=6),
+        ends_at=utcnow() - timedelta(days=6, hours=-2),
+        capacity=40,
+    )
     db.session.add(event)
     db.session.commit()
     people = {}
-    for name, org, sector, champion in ([
+    for name, org, sector, champion in [
         ("Ada Lovelace", "Ipswich Borough Council", "Local government", lena),
         ("Grace Hopper", "Ipswich Borough Council", "Local government", lena),
         ("Alan Turing", "Suffolk PCT", "Health", mo),
         ("Mary Somerville", "Suffolk PCT", "Health", None),
         ("Charles Babbage", "Suffolk Police", "Police", lena),
-    ]):
+    ]:
         inv = f.invitation(name=name, organisation=org, champion=champion)
         inv.sector = sector
         services.send_invitation(inv)
@@ -97,8 +103,11 @@ def summit_under_way(staff):
     # Ada came to the fringe event first and registered after; Mary came but hasn't registered.
     for key, when in (("ada", utcnow() - timedelta(days=6)), ("mary", utcnow() - timedelta(days=6))):
         db.session.add(FringeSignup(invitation_id=people[key].id, fringe_event_id=event.id))
-        db.session.add(Attendance(invitation_id=people[key].id, event_key=event.event_key, fringe_event_id=event.id,
-                                  checked_in_at=when))
+        db.session.add(
+            Attendance(
+                invitation_id=people[key].id, event_key=event.event_key, fringe_event_id=event.id, checked_in_at=when
+            )
+        )
     db.session.add(Attendance(invitation_id=people["grace"].id, event_key="summit", checked_in_at=utcnow()))
     db.session.commit()
     chasing.add_note(people["charles"], lena, "emailed his PA")
@@ -110,12 +119,24 @@ def test_the_dashboard_shows_figures_funnel_chart_and_tables(organiser_client, s
     response = organiser_client.get("/organiser/")
     assert response.status_code == 200
     body, words = text(response), plain(response)
-    for figure, label in (("2", "registered"), ("0", "offers held"), ("350", "capacity"), ("300", "target"),
-                          ("0", "on the waiting list")):
+    for figure, label in (
+        ("2", "registered"),
+        ("0", "offers held"),
+        ("350", "capacity"),
+        ("300", "target"),
+        ("0", "on the waiting list"),
+    ):
         assert re.search(rf'tile__figure">{figure}</span><span class="tile__label">{label}<', body), label
     # The funnel as bars (SVG, sized by attributes: no inline styles under the CSP) and in a table.
     assert 'class="chart chart--funnel"' in body and "style=" not in body
-    for stage, people in (("Invited", 5), ("Sent", 5), ("Opened", 3), ("Registered", 2), ("Warmed up", 1), ("Arrived", 1)):
+    for stage, people in (
+        ("Invited", 5),
+        ("Sent", 5),
+        ("Opened", 3),
+        ("Registered", 2),
+        ("Warmed up", 1),
+        ("Arrived", 1),
+    ):
         assert f"{stage} {people}" in words, stage
     assert re.search(r'<rect class="chart__bar chart__bar--registered" x="0" y="\d+" width="40.0%"', body)
     # Registrations per day: a line and its numbers.
@@ -125,7 +146,9 @@ def test_the_dashboard_shows_figures_funnel_chart_and_tables(organiser_client, s
     assert "Ipswich Borough Council 2 2 2 0 100%" in words
     assert "Health 2 1 0 1 0%" in words
     assert "Lena Leader Invitees" not in words
-    assert re.search(r"Lena Leader 3 2 2 67% 180 1 0 1 today", words), words[words.index("Conversion per leader"):][:600]
+    assert re.search(r"Lena Leader 3 2 2 67% 180 1 0 1 today", words), words[words.index("Conversion per leader") :][
+        :600
+    ]
     assert "No champion 1 0 0 0% — 0 — — —" in words
     assert re.search(r"Digital by default \w+ \d+ \w+ 2 / 40 2 1 50% 1", words)
     assert "Charles Babbage" in body and "550 No such user" in body and "Bounced emails (1)" in words
@@ -149,6 +172,7 @@ def test_chart_geometry_is_pure_and_scaled():
 
 
 # --- the number of queries does not grow with the number of invitees ---------------------------------
+
 
 def count_statements(client, url: str) -> int:
     seen = []
@@ -176,10 +200,18 @@ def test_queries_per_page_do_not_grow_with_invitees(app):
     f.sign_in(organiser_client, olive)
 
     seed_invitations(10, [lena.id])
-    small = {"leader": count_statements(leader_client, "/leader"), "dashboard": count_statements(organiser_client, "/organiser/")}
+    small = {
+        "leader": count_statements(leader_client, "/leader"),
+        "dashboard": count_statements(organiser_client, "/organiser/"),
+    }
     seed_invitations(990, [lena.id], start=10)
-    assert db.session.scalar(select(func.count()).select_from(Invitation).where(Invitation.champion_id == lena.id)) == 1000
-    large = {"leader": count_statements(leader_client, "/leader"), "dashboard": count_statements(organiser_client, "/organiser/")}
+    assert (
+        db.session.scalar(select(func.count()).select_from(Invitation).where(Invitation.champion_id == lena.id)) == 1000
+    )
+    large = {
+        "leader": count_statements(leader_client, "/leader"),
+        "dashboard": count_statements(organiser_client, "/organiser/"),
+    }
     print(f"\n[{db.engine.dialect.name}] statements with 10 invitees: {small}; with 1,000: {large}")
     assert small == large
     assert small["leader"] <= 6 and small["dashboard"] <= 15
@@ -190,22 +222,32 @@ def test_queries_per_page_do_not_grow_with_invitees(app):
 
 # --- champions: in bulk, and by organisation ------------------------------------------------------
 
+
 def test_organisers_tick_invitations_and_choose_a_leader(app, organiser_client, staff):
     lena = staff["lena"]
     picked = [f.invitation(name=f"Picked {k}") for k in range(3)]
     left = f.invitation(name="Left Alone", champion=staff["mo"])
     page = text(organiser_client.get("/organiser/invitations?state=invited"))
     assert 'form="bulk-champion"' in page and 'id="bulk-champion"' in page
-    response = organiser_client.post("/organiser/champions/assign", data={
-        "invitation_id": [str(p.id) for p in picked], "champion_id": str(lena.id),
-        "return_to": "/organiser/invitations?state=invited"})
+    response = organiser_client.post(
+        "/organiser/champions/assign",
+        data={
+            "invitation_id": [str(p.id) for p in picked],
+            "champion_id": str(lena.id),
+            "return_to": "/organiser/invitations?state=invited",
+        },
+    )
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/organiser/invitations?state=invited")
     db.session.expire_all()
     assert {db.session.get(Invitation, p.id).champion_id for p in picked} == {lena.id}
     assert db.session.get(Invitation, left.id).champion_id == staff["mo"].id
-    assert db.session.scalar(select(func.count()).select_from(AuditEvent)
-                             .where(AuditEvent.action == "invitation.champion_assigned")) == 3
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "invitation.champion_assigned")
+        )
+        == 3
+    )
     assert "3 invitations now championed by Lena Leader" in text(organiser_client.get("/organiser/invitations"))
     # Nothing ticked, or no leader chosen: a sentence, and nothing changes.
     organiser_client.post("/organiser/champions/assign", data={"champion_id": str(lena.id)})
@@ -214,8 +256,14 @@ def test_organisers_tick_invitations_and_choose_a_leader(app, organiser_client, 
     assert "Choose a leader" in text(organiser_client.get("/organiser/invitations"))
     assert db.session.get(Invitation, left.id).champion_id == staff["mo"].id
     # The way back never leaves the invitations list.
-    response = organiser_client.post("/organiser/champions/assign", data={
-        "invitation_id": [str(left.id)], "champion_id": "0", "return_to": "https://evil.example/organiser/invitations"})
+    response = organiser_client.post(
+        "/organiser/champions/assign",
+        data={
+            "invitation_id": [str(left.id)],
+            "champion_id": "0",
+            "return_to": "https://evil.example/organiser/invitations",
+        },
+    )
     assert urlsplit(response.headers["Location"]).netloc in ("", "localhost")
     db.session.expire_all()
     assert db.session.get(Invitation, left.id).champion_id is None  # "No champion" clears it
@@ -231,8 +279,10 @@ def test_an_organisation_mapping_fills_only_missing_champions(app, organiser_cli
     page = text(organiser_client.get("/organiser/champions"))
     assert "Babergh District Council" in page and "Suffolk PCT" in page
     assert re.search(rf'<option value="{lena.id}" selected>Lena Leader', page)  # suggested: she works there
-    response = organiser_client.post("/organiser/champions", data={
-        "organisation": ["Babergh District Council", "Suffolk PCT"], "leader_id": [str(lena.id), ""]})
+    response = organiser_client.post(
+        "/organiser/champions",
+        data={"organisation": ["Babergh District Council", "Suffolk PCT"], "leader_id": [str(lena.id), ""]},
+    )
     assert response.status_code == 303
     db.session.expire_all()
     assert [db.session.get(Invitation, i.id).champion_id for i in loose] == [lena.id, lena.id]
@@ -244,16 +294,25 @@ def test_an_organisation_mapping_fills_only_missing_champions(app, organiser_cli
 def test_the_leaders_list_links_every_leaders_page(organiser_client, staff, summit_under_way):
     body = text(organiser_client.get("/organiser/leaders"))
     assert f'/organiser/leaders/{staff["lena"].id}"' in body and f'/organiser/leaders/{staff["mo"].id}"' in body
-    page = plain(organiser_client.get(f'/organiser/leaders/{staff["lena"].id}'))
+    page = plain(organiser_client.get(f"/organiser/leaders/{staff['lena'].id}"))
     assert "2 of their 3 invitees are registered" in page
 
 
 # --- exports ---------------------------------------------------------------------------------------
 
+
 def test_delegates_export(organiser_client, summit_under_way):
     rows = rows_of(organiser_client.get("/organiser/exports/delegates.csv"))
-    assert rows[0] == ["name", "email", "organisation", "job_title", "sector", "champion", "registered_at",
-                       "attended_a_fringe_event"]
+    assert rows[0] == [
+        "name",
+        "email",
+        "organisation",
+        "job_title",
+        "sector",
+        "champion",
+        "registered_at",
+        "attended_a_fringe_event",
+    ]
     assert [r[0] for r in rows[1:]] == ["Ada Lovelace", "Grace Hopper"]
     ada = rows[1]
     assert ada[1] == summit_under_way["ada"].email and ada[5] == "Lena Leader" and ada[7] == "yes"
@@ -263,23 +322,48 @@ def test_delegates_export(organiser_client, summit_under_way):
 def test_needs_export_has_names_and_needs_but_no_contact_details(organiser_client, summit_under_way):
     response = organiser_client.get("/organiser/exports/needs.csv")
     rows = rows_of(response)
-    assert rows == [["name", "organisation", "dietary", "access"],
-                    ["Ada Lovelace", "Ipswich Borough Council", "Vegan", ""],
-                    ["Grace Hopper", "Ipswich Borough Council", "", "Step-free access"]]
+    assert rows == [
+        ["name", "organisation", "dietary", "access"],
+        ["Ada Lovelace", "Ipswich Borough Council", "Vegan", ""],
+        ["Grace Hopper", "Ipswich Borough Council", "", "Step-free access"],
+    ]
     assert "@" not in response.get_data(as_text=True)
 
 
 def test_attendance_export(organiser_client, summit_under_way):
     rows = rows_of(organiser_client.get("/organiser/exports/attendance.csv"))
-    assert rows[0] == ["event", "event_title", "name", "organisation", "checked_in_at", "method", "walk_in", "checked_in_by"]
-    assert [(r[1], r[2]) for r in rows[1:]] == [("Digital by default", "Ada Lovelace"),
-                                                ("Digital by default", "Mary Somerville"), ("The summit", "Grace Hopper")]
+    assert rows[0] == [
+        "event",
+        "event_title",
+        "name",
+        "organisation",
+        "checked_in_at",
+        "method",
+        "walk_in",
+        "checked_in_by",
+    ]
+    assert [(r[1], r[2]) for r in rows[1:]] == [
+        ("Digital by default", "Ada Lovelace"),
+        ("Digital by default", "Mary Somerville"),
+        ("The summit", "Grace Hopper"),
+    ]
 
 
 def test_leaders_follow_up_export(organiser_client, staff, summit_under_way):
     rows = rows_of(organiser_client.get("/organiser/exports/follow-up.csv"))
-    assert rows[0] == ["leader", "leader_email", "invitee", "invitee_email", "organisation", "state", "invited_at",
-                       "last_contact_at", "last_nudged_at", "dont_chase", "notes"]
+    assert rows[0] == [
+        "leader",
+        "leader_email",
+        "invitee",
+        "invitee_email",
+        "organisation",
+        "state",
+        "invited_at",
+        "last_contact_at",
+        "last_nudged_at",
+        "dont_chase",
+        "notes",
+    ]
     by_invitee = {r[2]: r for r in rows[1:]}
     assert set(by_invitee) == {"Ada Lovelace", "Grace Hopper", "Charles Babbage", "Alan Turing"}  # Mary has no champion
     charles = by_invitee["Charles Babbage"]
@@ -289,7 +373,9 @@ def test_leaders_follow_up_export(organiser_client, staff, summit_under_way):
 
 
 def test_exports_defuse_spreadsheet_formulas(organiser_client, staff):
-    evil = f.invitation(name='=HYPERLINK("http://evil.example","Click")', organisation="+Evil Org", champion=staff["lena"])
+    evil = f.invitation(
+        name='=HYPERLINK("http://evil.example","Click")', organisation="+Evil Org", champion=staff["lena"]
+    )
     register(evil, dietary="@SUM(1+1)", access_needs="-2+3")
     evil = db.session.get(Invitation, evil.id)
     evil.name = '=HYPERLINK("http://evil.example","Click")'  # registering took the name from the form
@@ -312,11 +398,11 @@ def test_a_registration_in_the_past_counts_on_its_london_day(app, staff):
     # 11:30pm UTC on a summer evening is already the next day in London.
     inv = register(f.invitation(name="Late Registrant"))
     reg = db.session.scalars(select(Registration).where(Registration.invitation_id == inv.id)).one()
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    reg.registered_at = datetime(2026, 7, 1, 23, 30, tzinfo=timezone.utc)
+    reg.registered_at = datetime(2026, 7, 1, 23, 30, tzinfo=UTC)
     db.session.commit()
-    days = queries.registrations_per_day(now=datetime(2026, 7, 3, 12, 0, tzinfo=timezone.utc))
+    days = queries.registrations_per_day(now=datetime(2026, 7, 3, 12, 0, tzinfo=UTC))
     assert [(d.day.isoformat(), d.new, d.total) for d in days] == [("2026-07-02", 1, 1), ("2026-07-03", 0, 1)]
 
 

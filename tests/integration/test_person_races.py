@@ -7,13 +7,13 @@ transactions) shows that the race is real: the same pairs then break.
 
 RACE_TRIES (default 2) sets how many times each pair is fired on each start state.
 """
+
 from __future__ import annotations
 
 import http.client
 import itertools
 import os
 import threading
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -39,6 +39,7 @@ KEEP = {"user", "api_token"}
 
 
 # --- talking to the server -------------------------------------------------------------------
+
 
 @dataclass
 class Answer:
@@ -66,7 +67,7 @@ class Shot:
             response = self.connection.getresponse()
             response.read()
             return Answer(response.status, response.getheader("Location") or "")
-        except Exception as error:  # noqa: BLE001  (a dropped connection is an answer to count too)
+        except Exception as error:
             return Answer(0, error=f"{type(error).__name__}: {error}")
         finally:
             self.connection.close()
@@ -74,8 +75,12 @@ class Shot:
 
 def sign_in_cookie(port: int, email: str) -> str:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    connection.request("POST", "/sign-in", body=urlencode({"email": email, "password": f.PASSWORD}).encode(),
-                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+    connection.request(
+        "POST",
+        "/sign-in",
+        body=urlencode({"email": email, "password": f.PASSWORD}).encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     response = connection.getresponse()
     response.read()
     assert response.status == 302, response.status
@@ -85,6 +90,7 @@ def sign_in_cookie(port: int, email: str) -> str:
 
 
 # --- the people a pair acts on ---------------------------------------------------------------
+
 
 @dataclass
 class World:
@@ -130,8 +136,11 @@ def build(start: str) -> World:
             services.cancel_registration(second)  # offered to the subject, first in line
             db.session.commit()
         if start == "offer_lapsed":
-            db.session.execute(update(WaitlistEntry).where(WaitlistEntry.invitation_id == subject.id)
-                               .values(offer_expires_at=utcnow() - timedelta(minutes=1)))
+            db.session.execute(
+                update(WaitlistEntry)
+                .where(WaitlistEntry.invitation_id == subject.id)
+                .values(offer_expires_at=utcnow() - timedelta(minutes=1))
+            )
             db.session.commit()
     if subject is None:  # invited, invited_full
         subject = f.invitation(name="Sam Subject")
@@ -146,16 +155,31 @@ def build(start: str) -> World:
 
 # --- the actions ------------------------------------------------------------------------------
 
-REGISTER = {"name": "Sam Subject", "organisation": "Suffolk", "job_title": "Officer", "dietary": "",
-            "access_needs": "", "consent": "y"}
+REGISTER = {
+    "name": "Sam Subject",
+    "organisation": "Suffolk",
+    "job_title": "Officer",
+    "dietary": "",
+    "access_needs": "",
+    "consent": "y",
+}
 _colleagues = itertools.count(1)
 
 
 def _summit_form(summit: Summit, capacity: int) -> dict:
-    return {"name": summit.name, "tagline": summit.tagline, "venue": summit.venue, "address": summit.address,
-            "starts_at": input_value(summit.starts_at), "ends_at": input_value(summit.ends_at),
-            "registration_opens_at": "", "registration_closes_at": "", "capacity": capacity,
-            "target": min(summit.target, capacity), "offer_hold_hours": summit.offer_hold_hours}
+    return {
+        "name": summit.name,
+        "tagline": summit.tagline,
+        "venue": summit.venue,
+        "address": summit.address,
+        "starts_at": input_value(summit.starts_at),
+        "ends_at": input_value(summit.ends_at),
+        "registration_opens_at": "",
+        "registration_closes_at": "",
+        "capacity": capacity,
+        "target": min(summit.target, capacity),
+        "offer_hold_hours": summit.offer_hold_hours,
+    }
 
 
 def _capacity(w: World) -> tuple:
@@ -165,9 +189,19 @@ def _capacity(w: World) -> tuple:
 
 
 def _edit(w: World) -> tuple:
-    return "POST", f"/organiser/invitations/{w.subject.id}/edit", {
-        "email": w.subject.email, "name": "Samantha Subject", "organisation": "East Suffolk Council",
-        "job_title": "Director", "sector": "", "champion_id": "0"}, True
+    return (
+        "POST",
+        f"/organiser/invitations/{w.subject.id}/edit",
+        {
+            "email": w.subject.email,
+            "name": "Samantha Subject",
+            "organisation": "East Suffolk Council",
+            "job_title": "Director",
+            "sector": "",
+            "champion_id": "0",
+        },
+        True,
+    )
 
 
 @dataclass(frozen=True)
@@ -184,15 +218,31 @@ ACTIONS = {
     "leave_waitlist": Action(("waitlisted",), lambda w: ("POST", f"/i/{w.token}/decline", {"reason": ""}, False)),
     "accept_offer": Action(("offered", "offer_lapsed"), lambda w: ("POST", f"/i/{w.token}/register", REGISTER, False)),
     "cancel": Action(("registered",), lambda w: ("POST", f"/i/{w.token}/cancel", {}, False)),
-    "colleague": Action(("registered", "offered", "invited"), lambda w: ("POST", f"/i/{w.token}/colleague", {
-        "name": "Cole League", "email": f"colleague{next(_colleagues)}@example.org", "organisation": "Suffolk",
-        "job_title": ""}, False)),
+    "colleague": Action(
+        ("registered", "offered", "invited"),
+        lambda w: (
+            "POST",
+            f"/i/{w.token}/colleague",
+            {
+                "name": "Cole League",
+                "email": f"colleague{next(_colleagues)}@example.org",
+                "organisation": "Suffolk",
+                "job_title": "",
+            },
+            False,
+        ),
+    ),
     "erase": Action(("registered", "offered"), lambda w: ("POST", f"/i/{w.token}/erase", {}, False)),
     "edit": Action(("registered",), _edit),
-    "revoke": Action(("registered", "offered"), lambda w: ("POST", f"/organiser/invitations/{w.subject.id}/revoke", {}, True)),
+    "revoke": Action(
+        ("registered", "offered"), lambda w: ("POST", f"/organiser/invitations/{w.subject.id}/revoke", {}, True)
+    ),
     "capacity": Action(("invited", "waitlisted", "offered"), _capacity),
-    "resend": Action(("invited",), lambda w: ("POST", f"/organiser/invitations/{w.subject.id}/send", {}, True),
-                     repeats=frozenset({"invitation"})),
+    "resend": Action(
+        ("invited",),
+        lambda w: ("POST", f"/organiser/invitations/{w.subject.id}/send", {}, True),
+        repeats=frozenset({"invitation"}),
+    ),
     "expiry": Action(("offer_lapsed",), lambda w: ("GET", "/organiser/waiting-list", None, True)),
 }
 PAIRS = list(itertools.combinations_with_replacement(sorted(ACTIONS), 2))
@@ -204,6 +254,7 @@ def starts_for(a: str, b: str) -> list[str]:
 
 
 # --- one round --------------------------------------------------------------------------------
+
 
 def run_pair(app, server: ServedApp, cookie: str, a: str, b: str, start: str) -> list[str]:
     """Fire a and b at once on a person in `start`; return what broke (empty when nothing did)."""
@@ -219,8 +270,11 @@ def run_pair(app, server: ServedApp, cookie: str, a: str, b: str, start: str) ->
     for thread in threads:
         thread.start()
     join_all(threads)
-    broke = [f"{name} answered {answer.status} {answer.error}" for name, answer in zip((a, b), answers)
-             if answer.status == 0 or answer.status >= 500]
+    broke = [
+        f"{name} answered {answer.status} {answer.error}"
+        for name, answer in zip((a, b), answers)
+        if answer.status == 0 or answer.status >= 500
+    ]
     check = app.test_cli_runner().invoke(args=["summit", "check"])
     if check.exit_code != 0:
         broke.append("summit check: " + " | ".join(check.output.strip().splitlines()[2:]))
@@ -228,7 +282,8 @@ def run_pair(app, server: ServedApp, cookie: str, a: str, b: str, start: str) ->
         repeats = ACTIONS[a].repeats if a == b else frozenset()
         doubled = db.session.execute(
             select(OutboxMessage.invitation_id, OutboxMessage.kind, func.count())
-            .group_by(OutboxMessage.invitation_id, OutboxMessage.kind).having(func.count() > 1)
+            .group_by(OutboxMessage.invitation_id, OutboxMessage.kind)
+            .having(func.count() > 1)
         ).all()
         broke += [f"email {kind} written {n} times" for _id, kind, n in doubled if kind not in repeats]
         db.session.rollback()
@@ -267,8 +322,16 @@ def test_every_pair_of_actions_on_one_person_keeps_every_count(kind, tmp_path):
 
 
 # The pairs that broke on PostgreSQL before the person lock (and a few more).
-CONTROL_PAIRS = [("cancel", "cancel"), ("cancel", "colleague"), ("cancel", "erase"), ("colleague", "register"),
-                 ("erase", "register"), ("register", "register"), ("accept_offer", "expiry"), ("decline", "revoke")]
+CONTROL_PAIRS = [
+    ("cancel", "cancel"),
+    ("cancel", "colleague"),
+    ("cancel", "erase"),
+    ("colleague", "register"),
+    ("erase", "register"),
+    ("register", "register"),
+    ("accept_offer", "expiry"),
+    ("decline", "revoke"),
+]
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])

@@ -1,4 +1,5 @@
 """Privacy (data copy, erasure, anonymisation), backups, the audit page, and request hygiene."""
+
 from __future__ import annotations
 
 import json
@@ -57,8 +58,12 @@ def test_erasure_on_request_frees_the_place_and_removes_personal_data(app, clien
     assert db.session.get(Invitation, waiting.id).state == InvitationState.OFFERED  # the place moved on
     assert db.session.scalar(select(Summit.places_taken)) == 1
     assert client.get(f"/i/{token}").status_code == 404  # the old link is dead
-    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "privacy.erased_on_request")) == 1
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "privacy.erased_on_request")
+        )
+        == 1
+    )
 
 
 def test_anonymise_after_the_event_keeps_the_counts(app, runner):
@@ -107,11 +112,15 @@ def test_the_audit_page_lists_and_filters_actions(app, client):
     f.summit()
     organiser = f.user(name="Olive Organiser")
     f.sign_in(client, organiser)
-    client.post("/organiser/invitations/new", data={"email": "new@example.org", "name": "New Person",
-                                                    "organisation": "Babergh", "champion_id": "0"})
+    client.post(
+        "/organiser/invitations/new",
+        data={"email": "new@example.org", "name": "New Person", "organisation": "Babergh", "champion_id": "0"},
+    )
     inv = db.session.scalars(select(Invitation)).one()
-    client.post(f"/organiser/invitations/{inv.id}/edit", data={"email": "new@example.org", "name": "Renamed Person",
-                                                               "organisation": "Babergh", "champion_id": "0"})
+    client.post(
+        f"/organiser/invitations/{inv.id}/edit",
+        data={"email": "new@example.org", "name": "Renamed Person", "organisation": "Babergh", "champion_id": "0"},
+    )
     page = client.get("/organiser/audit/?action=invitation.updated").get_data(as_text=True)
     assert "Olive Organiser" in page and "Renamed Person" in page and "New Person" in page  # before and after
     assert "invitation.created" not in page.split("<tbody>")[1]
@@ -154,8 +163,13 @@ def test_production_sets_hsts_and_secure_cookies(tmp_path):
     from config import ProductionConfig
 
     config = {k: getattr(ProductionConfig, k) for k in dir(ProductionConfig) if k.isupper()}
-    config.update(SECRET_KEY=secrets.token_urlsafe(48), DATABASE_URL=f"sqlite:///{tmp_path / 'p.sqlite3'}",
-                  RATELIMIT_SINGLE_PROCESS=True, MAIL_BACKEND="sendgrid", SENDGRID_API_KEY="SG.test-key")
+    config.update(
+        SECRET_KEY=secrets.token_urlsafe(48),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'p.sqlite3'}",
+        RATELIMIT_SINGLE_PROCESS=True,
+        MAIL_BACKEND="sendgrid",
+        SENDGRID_API_KEY="SG.test-key",
+    )
     app = create_app(config)
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
     response = app.test_client().get("/privacy")

@@ -1,5 +1,6 @@
 """Production refuses to start on unsafe settings (weak keys, per-process rate limits, mail that goes nowhere),
 each refusal saying what to set; and SECRET_KEY_FALLBACKS keeps emailed links working across a key rotation."""
+
 from __future__ import annotations
 
 import os
@@ -15,7 +16,7 @@ from app import create_app
 from app.auth import services as auth_services
 from app.auth.models import Role
 from app.db import Base, db
-from config import MAKE_A_KEY, Config, DevelopmentConfig, ProductionConfig, TestingConfig, _DEV_SECRET
+from config import _DEV_SECRET, MAKE_A_KEY, Config, DevelopmentConfig, ProductionConfig, TestingConfig
 from invitations import services
 from tests import factories as f
 
@@ -25,9 +26,14 @@ ROOT = Path(__file__).resolve().parents[2]
 def production(tmp_path, **overrides) -> dict:
     """ProductionConfig's settings made safe (a generated key, SendGrid, one worker process), then `overrides`."""
     config = {k: getattr(ProductionConfig, k) for k in dir(ProductionConfig) if k.isupper()}
-    config.update(SECRET_KEY=secrets.token_urlsafe(48), SECRET_KEY_FALLBACKS=[],
-                  DATABASE_URL=f"sqlite:///{tmp_path / 'p.sqlite3'}", MAIL_BACKEND="sendgrid",
-                  SENDGRID_API_KEY="SG.test-key", RATELIMIT_SINGLE_PROCESS=True)
+    config.update(
+        SECRET_KEY=secrets.token_urlsafe(48),
+        SECRET_KEY_FALLBACKS=[],
+        DATABASE_URL=f"sqlite:///{tmp_path / 'p.sqlite3'}",
+        MAIL_BACKEND="sendgrid",
+        SENDGRID_API_KEY="SG.test-key",
+        RATELIMIT_SINGLE_PROCESS=True,
+    )
     config.update(overrides)
     return config
 
@@ -45,22 +51,26 @@ def test_safe_production_settings_start(tmp_path):
 
 # --- SECRET_KEY ----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("key, reason", [
-    ("", "is not set"),
-    (_DEV_SECRET, "is the development key"),
-    (TestingConfig.SECRET_KEY, "is the development key"),
-    ("short-but-not-default", "is only 21 characters long"),
-    ("a" * 32, "is a short pattern repeated"),
-    ("k" * 48, "is a short pattern repeated"),
-    ("Summit2026!" * 4, "is a short pattern repeated"),
-    ("changemechangemechangemechangeme", "contains the placeholder word 'changeme'"),
-    ("our-summit-secret-key-for-new-horizons", "contains the placeholder word 'secret'"),
-    ("Password-Password-Summit-2026-Adastral", "contains the placeholder word 'password'"),
-    ("https://newhorizons.example.org/signing-key", "contains the placeholder word 'example'"),
-    ("abcdefghijklmnopqrstuvwxyz0123456789", "is mostly runs of consecutive characters"),
-    ("a" * 30 + "bcdefghijklm", "has too little variety"),
-    ("xqxqxqxqxqxqxqxqxqxqxqxqxqxqxqzzzzzzzzzz", "has too little variety"),
-])
+
+@pytest.mark.parametrize(
+    "key, reason",
+    [
+        ("", "is not set"),
+        (_DEV_SECRET, "is the development key"),
+        (TestingConfig.SECRET_KEY, "is the development key"),
+        ("short-but-not-default", "is only 21 characters long"),
+        ("a" * 32, "is a short pattern repeated"),
+        ("k" * 48, "is a short pattern repeated"),
+        ("Summit2026!" * 4, "is a short pattern repeated"),
+        ("changemechangemechangemechangeme", "contains the placeholder word 'changeme'"),
+        ("our-summit-secret-key-for-new-horizons", "contains the placeholder word 'secret'"),
+        ("Password-Password-Summit-2026-Adastral", "contains the placeholder word 'password'"),
+        ("https://newhorizons.example.org/signing-key", "contains the placeholder word 'example'"),
+        ("abcdefghijklmnopqrstuvwxyz0123456789", "is mostly runs of consecutive characters"),
+        ("a" * 30 + "bcdefghijklm", "has too little variety"),
+        ("xqxqxqxqxqxqxqxqxqxqxqxqxqxqxqzzzzzzzzzz", "has too little variety"),
+    ],
+)
 def test_production_refuses_a_weak_secret_key_and_says_how_to_make_one(tmp_path, key, reason):
     message = refusal(tmp_path, SECRET_KEY=key)
     assert f"SECRET_KEY {reason}" in message
@@ -68,8 +78,15 @@ def test_production_refuses_a_weak_secret_key_and_says_how_to_make_one(tmp_path,
     assert key == "" or key not in message  # the key itself is never printed
 
 
-@pytest.mark.parametrize("make_key", [lambda: secrets.token_urlsafe(48), lambda: secrets.token_urlsafe(24),
-                                      lambda: secrets.token_hex(16), lambda: secrets.token_hex(32)])
+@pytest.mark.parametrize(
+    "make_key",
+    [
+        lambda: secrets.token_urlsafe(48),
+        lambda: secrets.token_urlsafe(24),
+        lambda: secrets.token_hex(16),
+        lambda: secrets.token_hex(32),
+    ],
+)
 def test_generated_keys_are_accepted(tmp_path, make_key):
     for _ in range(200):  # a random key must never be refused as "too little variety"
         ProductionConfig.check(production(tmp_path, SECRET_KEY=make_key()))
@@ -91,6 +108,7 @@ def test_the_production_config_class_itself_is_checked(monkeypatch):
 
 
 # --- rate limits -----------------------------------------------------------------------------------------
+
 
 def test_production_refuses_the_per_process_rate_limit_store_unless_one_process_serves(tmp_path):
     message = refusal(tmp_path, RATELIMIT_STORAGE_URI="memory://", RATELIMIT_SINGLE_PROCESS=False)
@@ -116,14 +134,27 @@ def test_a_delegates_page_still_opens_while_redis_is_down(tmp_path):
 
 # --- password hashing --------------------------------------------------------------------------------------
 
+
 def test_only_the_testing_configuration_hashes_passwords_cheaply():
     assert Config.PASSWORD_HASH_METHOD == DevelopmentConfig.PASSWORD_HASH_METHOD == "scrypt"
     assert ProductionConfig.PASSWORD_HASH_METHOD == "scrypt"
     assert TestingConfig.PASSWORD_HASH_METHOD == "pbkdf2:sha256:1"
 
 
-@pytest.mark.parametrize("method", ["pbkdf2:sha256:1", "pbkdf2:sha256", "pbkdf2", "scrypt:1024:8:1",
-                                    "scrypt:32768:1:1", "scrypt:32768", "scrypt:many:8:1", "", None])
+@pytest.mark.parametrize(
+    "method",
+    [
+        "pbkdf2:sha256:1",
+        "pbkdf2:sha256",
+        "pbkdf2",
+        "scrypt:1024:8:1",
+        "scrypt:32768:1:1",
+        "scrypt:32768",
+        "scrypt:many:8:1",
+        "",
+        None,
+    ],
+)
 def test_production_refuses_a_password_hash_cheaper_than_scrypt(tmp_path, method):
     message = refusal(tmp_path, PASSWORD_HASH_METHOD=method)
     assert f"PASSWORD_HASH_METHOD is {method!r}, cheaper than Werkzeug's default scrypt" in message
@@ -136,8 +167,9 @@ def test_production_hashes_staff_passwords_with_scrypt_and_still_checks_any_stor
     app = create_app(production(tmp_path))
     with app.app_context():
         Base.metadata.create_all(db.engine)
-        user = auth_services.create_user("olga@staff.example.org", name="Olga", role=Role.ORGANISER,
-                                         password="a-long-password")
+        user = auth_services.create_user(
+            "olga@staff.example.org", name="Olga", role=Role.ORGANISER, password="a-long-password"
+        )
         assert user.password_hash.startswith("scrypt:32768:8:1$")
         assert user.check_password("a-long-password") and not user.check_password("a-wrong-password")
         # The method is read back from the stored hash, so a hash made by the tests' setting checks here too.
@@ -147,6 +179,7 @@ def test_production_hashes_staff_passwords_with_scrypt_and_still_checks_any_stor
 
 
 # --- mail -------------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("backend", ["console", "file", "memory"])
 def test_production_refuses_a_mail_backend_that_delivers_nothing(tmp_path, backend):
@@ -167,13 +200,23 @@ def test_every_problem_is_named_at_once(tmp_path):
 
 # --- the same, from the environment, as an operator starts it ---------------------------------------------
 
+
 def start_from_environment(**env) -> subprocess.CompletedProcess:
     """Import wsgi (what gunicorn and `flask --app wsgi` do) with APP_ENV=production and these variables."""
-    clean = {k: v for k, v in os.environ.items()
-             if not k.startswith(("SECRET_KEY", "RATELIMIT_", "MAIL_", "SENDGRID_", "APP_ENV"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SECRET_KEY", "RATELIMIT_", "MAIL_", "SENDGRID_", "APP_ENV"))
+    }
     script = "import wsgi; c = wsgi.app.config; print(c['PRODUCTION'], len(c['SECRET_KEY_FALLBACKS']), c['RATELIMIT_STORAGE_URI'])"
-    return subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                          env={**clean, "APP_ENV": "production", "PYTHONPATH": str(ROOT), **env})
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**clean, "APP_ENV": "production", "PYTHONPATH": str(ROOT), **env},
+    )
 
 
 def test_the_environment_an_operator_sets_is_checked(tmp_path):
@@ -186,13 +229,17 @@ def test_the_environment_an_operator_sets_is_checked(tmp_path):
     good = start_from_environment(
         SECRET_KEY=secrets.token_urlsafe(48),
         SECRET_KEY_FALLBACKS=f"{secrets.token_urlsafe(48)}, {secrets.token_urlsafe(48)}",
-        RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/15", MAIL_BACKEND="sendgrid", SENDGRID_API_KEY="SG.key",
-        DATABASE_URL=database)
+        RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/15",
+        MAIL_BACKEND="sendgrid",
+        SENDGRID_API_KEY="SG.key",
+        DATABASE_URL=database,
+    )
     assert good.returncode == 0, good.stderr
     assert good.stdout.split() == ["True", "2", "redis://127.0.0.1:6379/15"]
 
 
 # --- rotating SECRET_KEY ------------------------------------------------------------------------------------
+
 
 def test_a_link_minted_under_the_old_key_opens_while_that_key_is_a_fallback(app, client):
     f.summit()

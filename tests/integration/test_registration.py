@@ -1,4 +1,5 @@
 """The delegate's journey through services: register, full, waiting list, offers, cancelling, handing on."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -24,8 +25,11 @@ def places_taken() -> int:
 
 
 def mail_kinds(invitation) -> list[str]:
-    return list(db.session.scalars(select(OutboxMessage.kind).where(OutboxMessage.invitation_id == invitation.id)
-                                   .order_by(OutboxMessage.id)))
+    return list(
+        db.session.scalars(
+            select(OutboxMessage.kind).where(OutboxMessage.invitation_id == invitation.id).order_by(OutboxMessage.id)
+        )
+    )
 
 
 @both_databases
@@ -195,8 +199,10 @@ def test_handing_on_a_registered_place_moves_it_without_the_waiting_list(app):
     waiting = f.invitation()
     services.join_waitlist(waiting)
     db.session.commit()
-    colleague = services.hand_on(original, services.Colleague(name="Sam Deputy", email="Sam.Deputy@Example.org",
-                                                              organisation="Ipswich Borough Council"))
+    colleague = services.hand_on(
+        original,
+        services.Colleague(name="Sam Deputy", email="Sam.Deputy@Example.org", organisation="Ipswich Borough Council"),
+    )
     db.session.commit()
     db.session.expire_all()
     assert original.state == S.HANDED_ON
@@ -257,7 +263,9 @@ def test_database_refuses_a_second_invitation_for_an_email(app):
 
     f.summit()
     f.invitation(email="one@example.org")
-    db.session.add(Invitation(email="one@example.org", name="Dup", organisation="X", link_selector="x" * 22, code="NH1-DUP"))
+    db.session.add(
+        Invitation(email="one@example.org", name="Dup", organisation="X", link_selector="x" * 22, code="NH1-DUP")
+    )
     with pytest.raises(IntegrityError):
         db.session.flush()
     db.session.rollback()

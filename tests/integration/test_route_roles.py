@@ -3,6 +3,7 @@
 The table below is the access policy. A route added to the app without an entry here fails the test, so
 nobody can add a page without deciding who may use it.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -28,21 +29,43 @@ DOOR = {"anonymous": "signin", "delegate": "signin", "steward": "allow", "leader
 DOOR_JSON = {**DOOR, "anonymous": "unauthorised", "delegate": "unauthorised"}
 STAFF = {"anonymous": "signin", "delegate": "signin", "steward": "allow", "leader": "allow", "organiser": "allow"}
 # A personal link: only its token opens it (the others here hold no token and get the same 404 as a wrong one).
-LINK = {"anonymous": "notfound", "delegate": "allow", "steward": "notfound", "leader": "notfound", "organiser": "notfound"}
+LINK = {
+    "anonymous": "notfound",
+    "delegate": "allow",
+    "steward": "notfound",
+    "leader": "notfound",
+    "organiser": "notfound",
+}
 # The bearer-token API: no token is 401; a leader's token is 403.
-API_DOOR = {"anonymous": "unauthorised", "delegate": "unauthorised", "steward": "allow", "leader": "deny", "organiser": "allow"}
+API_DOOR = {
+    "anonymous": "unauthorised",
+    "delegate": "unauthorised",
+    "steward": "allow",
+    "leader": "deny",
+    "organiser": "allow",
+}
 API_ORGANISER = {**API_DOOR, "steward": "deny"}
 SIGNED = {r: "deny" for r in ROLES}  # SendGrid's webhook: only a valid signature gets in
 
 POLICY: dict[str, dict[str, str]] = {
-    "static": PUBLIC, "main.index": PUBLIC, "main.privacy": PUBLIC, "main.healthz": PUBLIC, "main.ping": PUBLIC,
-    "auth.sign_in": PUBLIC, "calendar.summit": PUBLIC, "calendar.fringe_event": PUBLIC,
-    "badges.service_worker": PUBLIC, "checkin.qr_scanner_file": PUBLIC,
+    "static": PUBLIC,
+    "main.index": PUBLIC,
+    "main.privacy": PUBLIC,
+    "main.healthz": PUBLIC,
+    "main.ping": PUBLIC,
+    "auth.sign_in": PUBLIC,
+    "calendar.summit": PUBLIC,
+    "calendar.fringe_event": PUBLIC,
+    "badges.service_worker": PUBLIC,
+    "checkin.qr_scanner_file": PUBLIC,
     "mail_webhook.sendgrid_events": SIGNED,
-    "auth.sign_out": STAFF, "main.staff_home": STAFF,
+    "auth.sign_out": STAFF,
+    "main.staff_home": STAFF,
     "dashboards.leader_home": LEADER_PAGE,
     **{f"dashboards.{name}": LEADER for name in ("nudge", "note", "dont_chase", "chase_again")},
-    **{f"dashboards.{name}": ORGANISER for name in ("leaders", "leader_view", "assign_champion", "champions", "export")},
+    **{
+        f"dashboards.{name}": ORGANISER for name in ("leaders", "leader_view", "assign_champion", "champions", "export")
+    },
     "checkin.scanner": DOOR,
     **{f"checkin_door.{name}": DOOR_JSON for name in ("scan", "undo", "search", "counts")},
     **{f"checkin.{name}": ORGANISER for name in ("overview", "not_arrived_csv", "scan_log_csv")},
@@ -70,8 +93,10 @@ def all_endpoints() -> list[tuple[str, str, frozenset]]:
 
     config = {k: getattr(TestingConfig, k) for k in dir(TestingConfig) if k.isupper()}
     application = create_app(config)
-    return sorted((rule.endpoint, rule.rule, frozenset(rule.methods - {"HEAD", "OPTIONS"}))
-                  for rule in application.url_map.iter_rules())
+    return sorted(
+        (rule.endpoint, rule.rule, frozenset(rule.methods - {"HEAD", "OPTIONS"}))
+        for rule in application.url_map.iter_rules()
+    )
 
 
 ENDPOINTS = all_endpoints()
@@ -91,19 +116,42 @@ def _seed():
     inv = f.registered(champion=leader, name="Delegate Person")
     other = f.invitation(champion=leader)
     services.send_invitation(other)
-    event = fringe_services.create_event(fringe_services.EventData(
-        title="Warm-up", venue="Endeavour House", address="Ipswich", starts_at=utcnow() + timedelta(days=5),
-        ends_at=utcnow() + timedelta(days=5, hours=2), capacity=None, description="", theme="", host_organisation="",
-        host_lead=""))
+    event = fringe_services.create_event(
+        fringe_services.EventData(
+            title="Warm-up",
+            venue="Endeavour House",
+            address="Ipswich",
+            starts_at=utcnow() + timedelta(days=5),
+            ends_at=utcnow() + timedelta(days=5, hours=2),
+            capacity=None,
+            description="",
+            theme="",
+            host_organisation="",
+            host_lead="",
+        )
+    )
     db.session.commit()
-    tokens = {role: auth_services.issue_api_token(user) for role, user in
-              (("steward", steward), ("leader", leader), ("organiser", organiser))}
+    tokens = {
+        role: auth_services.issue_api_token(user)
+        for role, user in (("steward", steward), ("leader", leader), ("organiser", organiser))
+    }
     db.session.commit()
     message = db.session.query(OutboxMessage).first()
-    return dict(summit=summit, users={"organiser": organiser, "steward": steward, "leader": leader}, tokens=tokens,
-                values={"token": services.token_for(inv), "invitation_id": other.id, "event_id": event.id,
-                        "slug": event.slug, "message_id": message.id, "leader_id": leader.id, "name": "delegates",
-                        "filename": "qr-scanner.min.js"})
+    return dict(
+        summit=summit,
+        users={"organiser": organiser, "steward": steward, "leader": leader},
+        tokens=tokens,
+        values={
+            "token": services.token_for(inv),
+            "invitation_id": other.id,
+            "event_id": event.id,
+            "slug": event.slug,
+            "message_id": message.id,
+            "leader_id": leader.id,
+            "name": "delegates",
+            "filename": "qr-scanner.min.js",
+        },
+    )
 
 
 def _url(rule: str, values: dict, role: str) -> str:

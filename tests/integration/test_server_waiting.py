@@ -1,4 +1,5 @@
 """Waiting for a server to start: slow, silent or dying servers are told apart, never mistaken for each other."""
+
 from __future__ import annotations
 
 import socket
@@ -19,7 +20,8 @@ def python(code: str, log_path) -> subprocess.Popen:
 
 def test_a_server_that_is_slow_to_listen_is_waited_for(tmp_path):
     port = free_port()
-    server = python(f"""
+    server = python(
+        f"""
         import time
         from http.server import BaseHTTPRequestHandler, HTTPServer
         time.sleep(2)  # booting: connections are refused meanwhile
@@ -27,7 +29,9 @@ def test_a_server_that_is_slow_to_listen_is_waited_for(tmp_path):
             def do_GET(self):
                 self.send_response(200); self.end_headers(); self.wfile.write(b"ok")
         HTTPServer(("127.0.0.1", {port}), Ok).serve_forever()
-    """, tmp_path / "slow.log")
+    """,
+        tmp_path / "slow.log",
+    )
     try:
         wait_until_serving(f"http://127.0.0.1:{port}/", server, tmp_path / "slow.log")
         assert server.poll() is None
@@ -68,8 +72,9 @@ def test_a_server_that_accepts_but_answers_late_is_waited_for_not_timed_out(tmp_
 
 
 def test_a_server_that_dies_fails_at_once_with_what_it_logged(tmp_path):
-    server = python("import sys; print('cannot bind: address in use', file=sys.stderr); sys.exit(3)",
-                    tmp_path / "dead.log")
+    server = python(
+        "import sys; print('cannot bind: address in use', file=sys.stderr); sys.exit(3)", tmp_path / "dead.log"
+    )
     with pytest.raises(RuntimeError, match=r"exited with 3(.|\n)*cannot bind: address in use"):
         wait_until_serving(f"http://127.0.0.1:{free_port()}/", server, tmp_path / "dead.log")
 

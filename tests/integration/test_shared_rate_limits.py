@@ -1,5 +1,6 @@
 """Rate limits hold across gunicorn workers when the counters live in Redis; the per-process memory:// store
 holds with one worker process (threads are fine) and, the control, does not with several."""
+
 from __future__ import annotations
 
 import os
@@ -50,10 +51,14 @@ def served_settings(tmp_path, storage_uri: str, prefix: str) -> tuple[dict, str]
         organiser_email = f.user().email
         db.engine.dispose()
     # The amounts are the defaults; the window is stretched so a slow machine can't start a new one mid-test.
-    return {"DATABASE_URL": app.config["DATABASE_URL"], "RATELIMIT_ENABLED": True,
-            "RATELIMIT_STORAGE_URI": storage_uri, "RATELIMIT_KEY_PREFIX": prefix,
-            "SIGNIN_RATE_LIMIT": f"{SIGNIN_LIMIT} per 10 minutes",
-            "LINK_LOOKUP_RATE_LIMIT": f"{LINK_LIMIT} per 10 minutes"}, organiser_email
+    return {
+        "DATABASE_URL": app.config["DATABASE_URL"],
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": storage_uri,
+        "RATELIMIT_KEY_PREFIX": prefix,
+        "SIGNIN_RATE_LIMIT": f"{SIGNIN_LIMIT} per 10 minutes",
+        "LINK_LOOKUP_RATE_LIMIT": f"{LINK_LIMIT} per 10 minutes",
+    }, organiser_email
 
 
 def wrong_sign_ins(server: ServedApp, email: str) -> tuple[Counter, set]:
@@ -68,6 +73,7 @@ def bad_link_lookups(server: ServedApp) -> tuple[Counter, set]:
     """ATTEMPTS look-ups of links that don't exist. The first few go 4 at a time, to reach every worker; the
     rest one at a time, because a miss is counted after its answer: look-ups in flight together at the limit
     each see room for one more (a small overshoot, bounded by the requests in flight)."""
+
     def lookup(_):
         return server.get(f"/i/{secrets.token_urlsafe(33)}")
 
@@ -111,7 +117,9 @@ def test_control_with_memory_four_workers_each_count_alone(tmp_path):
         lookups, _ = bad_link_lookups(server)
 
     assert len(sign_in_workers) >= 2
-    print(f"memory:// with 4 workers: {sign_ins[401]} of {ATTEMPTS} wrong passwords answered 401 (limit {SIGNIN_LIMIT}), "
-          f"{lookups[404]} of {ATTEMPTS} bad links 404 (limit {LINK_LIMIT})")
+    print(
+        f"memory:// with 4 workers: {sign_ins[401]} of {ATTEMPTS} wrong passwords answered 401 (limit {SIGNIN_LIMIT}), "
+        f"{lookups[404]} of {ATTEMPTS} bad links 404 (limit {LINK_LIMIT})"
+    )
     assert sign_ins[401] > SIGNIN_LIMIT
     assert lookups[404] > LINK_LIMIT

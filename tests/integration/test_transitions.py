@@ -1,6 +1,7 @@
 """One transition at a time per person: the guard that makes the lock impossible to forget, the sentence a
 lost race gets, `summit check` finding planted drift and `--repair` mending it, and the smaller defects
 found on the same attack run (erasure as a fact, a handed-on offer's email, true cancellation messages)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -34,6 +35,7 @@ def flashed_after(client, response) -> str:
 
 # --- the guard ---------------------------------------------------------------------------------
 
+
 def test_a_state_changed_without_the_lock_is_refused(app):
     f.summit()
     inv = f.invitation()
@@ -57,10 +59,15 @@ def test_begin_rereads_the_person_and_refuses_a_stale_start(app):
     inv = f.registered()
     # Another transaction cancels while this session still holds the old object.
     behind = {"synchronize_session": False}
-    db.session.execute(update(Invitation).where(Invitation.id == inv.id).values(state=S.CANCELLED)
-                       .execution_options(**behind))
-    db.session.execute(update(Registration).where(Registration.invitation_id == inv.id)
-                       .values(state=RegistrationState.CANCELLED).execution_options(**behind))
+    db.session.execute(
+        update(Invitation).where(Invitation.id == inv.id).values(state=S.CANCELLED).execution_options(**behind)
+    )
+    db.session.execute(
+        update(Registration)
+        .where(Registration.invitation_id == inv.id)
+        .values(state=RegistrationState.CANCELLED)
+        .execution_options(**behind)
+    )
     db.session.execute(update(Summit).values(places_taken=0).execution_options(**behind))
     db.session.commit()
     assert inv.state == S.REGISTERED  # what this session last read
@@ -72,12 +79,15 @@ def test_begin_rereads_the_person_and_refuses_a_stale_start(app):
 
 # --- a lost race is a sentence -------------------------------------------------------------------
 
+
 def test_cancelling_twice_says_it_was_already_done(app, client):
     f.summit()
     inv = f.registered()
     assert client.post(f.link(inv, "cancel")).status_code == 302
     again = client.post(f.link(inv, "cancel"))  # the second tab
-    assert "You've already cancelled your place — this was done a moment ago, perhaps in another tab." in flashed_after(client, again)
+    assert "You've already cancelled your place — this was done a moment ago, perhaps in another tab." in flashed_after(
+        client, again
+    )
     assert db.session.scalar(select(Summit.places_taken)) == 0
     kinds = db.session.scalars(select(OutboxMessage.kind).where(OutboxMessage.invitation_id == inv.id)).all()
     assert kinds.count("registration_cancelled") == 1
@@ -86,8 +96,14 @@ def test_cancelling_twice_says_it_was_already_done(app, client):
 def test_registering_in_a_second_tab_says_already_registered(app, client):
     f.summit()
     inv = f.invitation()
-    body = {"name": "Ada Lovelace", "organisation": "Suffolk", "job_title": "", "dietary": "", "access_needs": "",
-            "consent": "y"}
+    body = {
+        "name": "Ada Lovelace",
+        "organisation": "Suffolk",
+        "job_title": "",
+        "dietary": "",
+        "access_needs": "",
+        "consent": "y",
+    }
     assert client.post(f.link(inv, "register"), data=body).status_code == 302
     again = client.post(f.link(inv, "register"), data=body)
     assert "You're already registered — this was done a moment ago" in flashed_after(client, again)
@@ -100,9 +116,17 @@ def test_a_constraint_refusing_a_second_copy_is_a_409_sentence_not_a_500(app, cl
     f.invitation(email="twice@example.org")
     # As if a second organiser's check ran before the first one's insert committed.
     monkeypatch.setattr(people, "find_by_email", lambda email: None)
-    response = client.post("/organiser/invitations/new", data={
-        "email": "twice@example.org", "name": "Tw Ice", "organisation": "Suffolk", "job_title": "", "sector": "",
-        "champion_id": "0"})
+    response = client.post(
+        "/organiser/invitations/new",
+        data={
+            "email": "twice@example.org",
+            "name": "Tw Ice",
+            "organisation": "Suffolk",
+            "job_title": "",
+            "sector": "",
+            "champion_id": "0",
+        },
+    )
     assert response.status_code == 409
     assert "That was done a moment ago, perhaps in another tab, so nothing was saved twice." in plain(response)
 
@@ -119,13 +143,15 @@ def test_the_api_answers_a_conflict_with_409_json(app, client, monkeypatch):
         raise Conflict("That check-in was undone a moment ago at another door.")
 
     monkeypatch.setattr(api.services, "undo", lost)
-    response = client.post("/api/v1/checkin/undo", json={"code": "NH1-X", "event": "summit"},
-                           headers={"Authorization": f"Bearer {token}"})
+    response = client.post(
+        "/api/v1/checkin/undo", json={"code": "NH1-X", "event": "summit"}, headers={"Authorization": f"Bearer {token}"}
+    )
     assert response.status_code == 409
     assert response.get_json() == {"error": "That check-in was undone a moment ago at another door."}
 
 
 # --- summit check --------------------------------------------------------------------------------
+
 
 @both_databases
 def test_summit_check_finds_planted_drift_and_repair_mends_it(app, runner):
@@ -172,8 +198,11 @@ def test_summit_check_names_people_whose_rows_disagree_with_their_state(app, run
     # A revoked person still holding their place, and an offer past its time.
     db.session.execute(update(Invitation).where(Invitation.id == holder.id).values(state=S.REVOKED))
     db.session.execute(update(Invitation).where(Invitation.id == waiting.id).values(state=S.OFFERED))
-    db.session.execute(update(WaitlistEntry).where(WaitlistEntry.invitation_id == waiting.id)
-                       .values(state="offered", offer_expires_at=utcnow() - timedelta(hours=1)))
+    db.session.execute(
+        update(WaitlistEntry)
+        .where(WaitlistEntry.invitation_id == waiting.id)
+        .values(state="offered", offer_expires_at=utcnow() - timedelta(hours=1))
+    )
     db.session.commit()
     result = runner.invoke(args=["summit", "check"])
     assert result.exit_code == 1
@@ -183,6 +212,7 @@ def test_summit_check_names_people_whose_rows_disagree_with_their_state(app, run
 
 
 # --- smaller defects ---------------------------------------------------------------------------
+
 
 def test_a_delegate_named_erased_can_still_erase_and_is_anonymised(app, client):
     f.summit(starts_at=utcnow() - timedelta(days=200), ends_at=utcnow() - timedelta(days=199))
@@ -211,11 +241,13 @@ def test_a_colleague_handed_an_offer_is_told_it_is_held_and_until_when(app):
     db.session.commit()
     assert f.fresh(offered).state == S.OFFERED
     expires = f.fresh(offered).waitlist_entry.offer_expires_at
-    new = services.hand_on(f.fresh(offered), services.Colleague(name="Cole League", email="cole@example.org",
-                                                                organisation="Suffolk"))
+    new = services.hand_on(
+        f.fresh(offered), services.Colleague(name="Cole League", email="cole@example.org", organisation="Suffolk")
+    )
     db.session.commit()
-    message = db.session.scalars(select(OutboxMessage).where(OutboxMessage.invitation_id == new.id,
-                                                             OutboxMessage.kind == "colleague_invited")).one()
+    message = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.invitation_id == new.id, OutboxMessage.kind == "colleague_invited")
+    ).one()
     body = delivered(message).body_text
     assert "A PLACE HELD FOR YOU" in body and "that offer is now yours" in body
     from app.timefmt import when
@@ -248,11 +280,20 @@ def test_an_offer_found_lapsed_when_accepting_stays_expired(app, client):
     db.session.commit()
     services.cancel_registration(first)
     db.session.commit()
-    db.session.execute(update(WaitlistEntry).where(WaitlistEntry.invitation_id == offered.id)
-                       .values(offer_expires_at=utcnow() - timedelta(minutes=1)))
+    db.session.execute(
+        update(WaitlistEntry)
+        .where(WaitlistEntry.invitation_id == offered.id)
+        .values(offer_expires_at=utcnow() - timedelta(minutes=1))
+    )
     db.session.commit()
-    body = {"name": "Late Comer", "organisation": "Suffolk", "job_title": "", "dietary": "", "access_needs": "",
-            "consent": "y"}
+    body = {
+        "name": "Late Comer",
+        "organisation": "Suffolk",
+        "job_title": "",
+        "dietary": "",
+        "access_needs": "",
+        "consent": "y",
+    }
     response = client.post(f.link(offered, "register"), data=body)
     assert "this offer has expired" in plain(client.get(response.headers["Location"]))
     assert f.fresh(offered).state == S.INVITED

@@ -1,4 +1,5 @@
 """Badge codes and the pure badge builders: every QR is read back by a real decoder (zxing-cpp)."""
+
 from __future__ import annotations
 
 import io
@@ -9,7 +10,18 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from app.badges.builders import LAYOUTS, MIN_NAME_PT, QUIET_ZONE, ROLES, Badge, badge_pdf, badge_sheets_pdf, qr_data_uri, qr_matrix, qr_png
+from app.badges.builders import (
+    LAYOUTS,
+    MIN_NAME_PT,
+    QUIET_ZONE,
+    ROLES,
+    Badge,
+    badge_pdf,
+    badge_sheets_pdf,
+    qr_data_uri,
+    qr_matrix,
+    qr_png,
+)
 from app.security import CODE_ALPHABET, CODE_PREFIX, new_badge_code
 
 LOOK_ALIKES = set("0O1IL")
@@ -26,14 +38,31 @@ def rasterise(pdf: bytes, dpi: int = 200) -> list[Image.Image]:
 
 def people(n: int) -> list[Badge]:
     roles = list(ROLES)
-    names = ["Ada Lovelace", "Professor Dame Alexandra Montgomery-Smythe", "Łukasz Dvořák", "Bo Li", "Grace Hopper",
-             "Siân O'Connor-Whitfield", "Zoë Adeyemi", "Tom Ng", "Kate Sheppard"]
-    return [Badge(name=names[i % len(names)], organisation="Suffolk County Council Adult and Community Services",
-                  code=new_badge_code(), role=roles[i % len(roles)], footer="Wednesday 14 October · Adastral Park")
-            for i in range(n)]
+    names = [
+        "Ada Lovelace",
+        "Professor Dame Alexandra Montgomery-Smythe",
+        "Łukasz Dvořák",
+        "Bo Li",
+        "Grace Hopper",
+        "Siân O'Connor-Whitfield",
+        "Zoë Adeyemi",
+        "Tom Ng",
+        "Kate Sheppard",
+    ]
+    return [
+        Badge(
+            name=names[i % len(names)],
+            organisation="Suffolk County Council Adult and Community Services",
+            code=new_badge_code(),
+            role=roles[i % len(roles)],
+            footer="Wednesday 14 October · Adastral Park",
+        )
+        for i in range(n)
+    ]
 
 
 # --- codes -----------------------------------------------------------------------------------------
+
 
 def test_codes_are_prefixed_short_unambiguous_and_unique():
     codes = {new_badge_code() for _ in range(2000)}
@@ -41,7 +70,7 @@ def test_codes_are_prefixed_short_unambiguous_and_unique():
     for code in codes:
         assert code.startswith(CODE_PREFIX + "-")
         assert len(code) <= 40
-        body = code[len(CODE_PREFIX) + 1:]
+        body = code[len(CODE_PREFIX) + 1 :]
         assert set(body) <= set(CODE_ALPHABET)
         assert not set(body) & LOOK_ALIKES
     assert not set(CODE_ALPHABET) & LOOK_ALIKES
@@ -57,6 +86,7 @@ def test_a_code_carries_at_least_128_bits():
 
 
 # --- the PNG ---------------------------------------------------------------------------------------
+
 
 def test_png_decodes_back_to_the_code_with_its_quiet_zone():
     code = new_badge_code()
@@ -89,6 +119,7 @@ def test_data_uri_is_the_same_png():
 
 
 # --- the PDFs --------------------------------------------------------------------------------------
+
 
 def test_single_badge_pdf_decodes_and_shows_the_name_large():
     badge = people(1)[0]

@@ -1,15 +1,14 @@
 """The pure .ics builder, read back with two independent parsers: zones either side of the end of BST,
 stable UIDs and rising SEQUENCEs, cancellation, methods and the properties every entry carries."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from app.calendar import CalendarEvent, build_calendar, fringe_uid, summit_uid
 from tests.calendar_check import parse_both
-
-UTC = timezone.utc
 
 
 def end_of_bst(year: int) -> date:
@@ -19,10 +18,17 @@ def end_of_bst(year: int) -> date:
 
 
 def entry(uid: str, starts_at: datetime, hours: float = 2, **extra) -> CalendarEvent:
-    values = dict(uid=uid, title="Social marketing: changing behaviour", starts_at=starts_at,
-                  ends_at=starts_at + timedelta(hours=hours), location="Endeavour House, 8 Russell Road, Ipswich IP1 2BX",
-                  description="A fringe event.", url="https://newhorizons.example.org/", organizer_email="org@example.org",
-                  organizer_name="New Horizons organisers")
+    values = dict(
+        uid=uid,
+        title="Social marketing: changing behaviour",
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=hours),
+        location="Endeavour House, 8 Russell Road, Ipswich IP1 2BX",
+        description="A fringe event.",
+        url="https://newhorizons.example.org/",
+        organizer_email="org@example.org",
+        organizer_name="New Horizons organisers",
+    )
     values.update(extra)
     return CalendarEvent(**values)
 
@@ -41,8 +47,8 @@ def test_events_either_side_of_the_end_of_bst_keep_their_instants_and_wall_clock
     first, second = parsed[fringe_uid(1)], parsed[fringe_uid(2)]
     assert first.starts_utc == before and first.ends_utc == before + timedelta(hours=2)
     assert second.starts_utc == after and second.ends_utc == after + timedelta(hours=2)
-    assert first.local_start == datetime(change.year, change.month, change.day - 2, 10, 0)   # BST, UTC+1
-    assert second.local_start == datetime(after.year, after.month, after.day, 10, 0)         # GMT, UTC+0
+    assert first.local_start == datetime(change.year, change.month, change.day - 2, 10, 0)  # BST, UTC+1
+    assert second.local_start == datetime(after.year, after.month, after.day, 10, 0)  # GMT, UTC+0
     assert b"DTSTART;TZID=Europe/London:" in body
 
 
@@ -74,8 +80,11 @@ def test_a_cancelled_event_says_so():
 def test_method_and_every_property_an_entry_needs(method):
     starts = datetime(2026, 10, 14, 8, 30, tzinfo=UTC)
     stamp = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
-    body = build_calendar([entry(summit_uid(), starts, attendee_email="ada@example.org", attendee_name="Ada Lovelace")],
-                          method=method, now=stamp)
+    body = build_calendar(
+        [entry(summit_uid(), starts, attendee_email="ada@example.org", attendee_name="Ada Lovelace")],
+        method=method,
+        now=stamp,
+    )
     parsed = parse_both(body)
     one = parsed.entries[0]
     assert parsed.method == method

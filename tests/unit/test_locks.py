@@ -1,4 +1,5 @@
 """The hashed locks that make installs from agree with the requirement files people edit."""
+
 from __future__ import annotations
 
 import re
@@ -53,8 +54,11 @@ LOCKS = [("requirements.txt", "requirements.lock"), ("requirements-dev.txt", "re
 def test_every_direct_pin_is_in_the_lock_at_the_same_version(source, lock):
     wanted = direct_pins(ROOT / source)
     have = locked(ROOT / lock)
-    stale = {name: (version, have.get(name, ("missing",))[0]) for name, version in wanted.items()
-             if have.get(name, (None,))[0] != version}
+    stale = {
+        name: (version, have.get(name, ("missing",))[0])
+        for name, version in wanted.items()
+        if have.get(name, (None,))[0] != version
+    }
     assert not stale, f"{source} and {lock} disagree (wanted, locked): {stale}; run `make lock`"
 
 
@@ -71,8 +75,9 @@ def test_every_locked_package_carries_hashes_and_the_tree_is_locked_whole(source
 def test_the_dev_lock_holds_the_runtime_packages_at_the_runtime_versions():
     runtime = locked(ROOT / "requirements.lock")
     dev = locked(ROOT / "requirements-dev.lock")
-    assert {name: version for name, (version, _) in runtime.items()} == \
-           {name: dev[name][0] for name in runtime if name in dev}
+    assert {name: version for name, (version, _) in runtime.items()} == {
+        name: dev[name][0] for name in runtime if name in dev
+    }
     assert runtime.keys() <= dev.keys()
     # The platform wheels this machine needs come with the extras that pull them in.
     assert {"psycopg-binary", "pillow", "zxing-cpp", "pypdfium2"} <= dev.keys()
