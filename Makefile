@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup setup-dev db demo bench clean lock
+.PHONY: run test lint setup setup-dev db demo bench clean lock
 BENCH_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/newhorizons_bench
 
 $(BIN)/activate:
@@ -56,8 +56,15 @@ run: demo
 	MAIL_BACKEND=file $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 1 --threads 4 --access-logfile - \
 	  --logger-class app.logs.GunicornLogger wsgi:app
 
-## Set everything up and run every test
-test: setup-dev
+## The habits: lint and format (ruff.toml), types (mypy.ini) and the layers (.importlinter)
+lint: setup-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+## Set everything up, check the habits and run every test
+test: lint
 	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 clean:
