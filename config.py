@@ -244,11 +244,7 @@ def production_problems(config: Mapping) -> list[str]:
     return [problem for problem in problems if problem]
 
 
-CONFIGS = {
-    "development": DevelopmentConfig,
-    "testing": TestingConfig,
-    "production": ProductionConfig,
-}
+CONFIGS = {"development": DevelopmentConfig, "testing": TestingConfig, "production": ProductionConfig}
 
 
 def config_from_env() -> type[Config]:

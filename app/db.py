@@ -8,16 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import Flask, current_app
-from sqlalchemy import (
-    CursorResult,
-    DateTime,
-    Engine,
-    Enum,
-    MetaData,
-    Result,
-    create_engine,
-    event,
-)
+from sqlalchemy import CursorResult, DateTime, Engine, Enum, MetaData, Result, create_engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator

@@ -36,14 +36,7 @@ class DemoOrganisation:
     job_titles: tuple[str, ...] = ()
 
 
-SECTORS = (
-    "Local government",
-    "Police and fire",
-    "Health",
-    "Voluntary and community",
-    "Business",
-    "Education",
-)
+SECTORS = ("Local government", "Police and fire", "Health", "Voluntary and community", "Business", "Education")
 
 INVITEE_STATES = ("not_sent", "sent", "opened", "registered", "declined", "waitlisted")
 SUMMIT_CAPACITY = 350

@@ -13,12 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.db import db, utcnow
 from app.summit.services import find_summit
-from fringe_events.models import (
-    SUMMIT_EVENT_KEY,
-    Attendance,
-    CheckinMethod,
-    FringeEvent,
-)
+from fringe_events.models import SUMMIT_EVENT_KEY, Attendance, CheckinMethod, FringeEvent
 from invitations.models import Invitation
 
 

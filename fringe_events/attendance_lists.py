@@ -11,14 +11,7 @@ from app import audit
 from app.db import db
 from app.errors import InvalidState
 from fringe_events.attendance import EventRef, record_attendance, undo_attendance
-from fringe_events.models import (
-    Attendance,
-    CheckinMethod,
-    FringeEvent,
-    FringeSignup,
-    FringeStatus,
-    SignupState,
-)
+from fringe_events.models import Attendance, CheckinMethod, FringeEvent, FringeSignup, FringeStatus, SignupState
 from fringe_events.signups import is_signed_up
 from invitations.models import LIVE_STATES, Invitation
 

@@ -13,14 +13,7 @@ from app.auth.models import Role, User
 from app.db import db, utcnow
 from app.summit import services as summit_services
 from app.timefmt import LONDON
-from fringe_events.models import (
-    Attendance,
-    CheckinMethod,
-    FringeEvent,
-    FringeSignup,
-    FringeStatus,
-    SignupState,
-)
+from fringe_events.models import Attendance, CheckinMethod, FringeEvent, FringeSignup, FringeStatus, SignupState
 from invitations.models import LIVE_STATES, Invitation, InvitationState
 
 

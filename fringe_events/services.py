@@ -32,23 +32,9 @@ from fringe_events.calendars import (  # noqa: F401
     public_summit_calendar,
     webcal_url,
 )
-from fringe_events.delegate_view import (  # noqa: F401
-    Programme,
-    ProgrammeItem,
-    programme_for,
-    programme_item,
-)
-from fringe_events.history import (  # noqa: F401
-    EventSummary,
-    HistoryRow,
-    WarmUpHistory,
-    event_summaries,
-    warm_up_history,
-)
-from fringe_events.notifications import (  # noqa: F401
-    tell_one,
-    tell_signed_up,
-)
+from fringe_events.delegate_view import Programme, ProgrammeItem, programme_for, programme_item  # noqa: F401
+from fringe_events.history import EventSummary, HistoryRow, WarmUpHistory, event_summaries, warm_up_history  # noqa: F401
+from fringe_events.notifications import tell_one, tell_signed_up  # noqa: F401
 from fringe_events.programme import (  # noqa: F401
     EventData,
     EventUpdate,

@@ -15,12 +15,7 @@ from app.security import new_badge_code, new_link_selector
 from app.summit import services as summit_services
 from app.summit.models import Summit
 from invitations import services
-from invitations.models import (
-    Invitation,
-    InvitationState,
-    Registration,
-    RegistrationState,
-)
+from invitations.models import Invitation, InvitationState, Registration, RegistrationState
 
 DEMO_PASSWORD = "new-horizons-demo"
 _DIETS = ["", "", "", "", "Vegetarian", "Vegan", "Gluten free", "Halal", "No nuts, please (allergy)", "Dairy free"]

@@ -12,18 +12,8 @@ from app.mail.outbox import enqueue
 from app.summit import services as summit_services
 from invitations import signals, transitions
 from invitations.mailing import mail_context
-from invitations.models import (
-    Invitation,
-    InvitationState,
-    Registration,
-    RegistrationState,
-)
-from invitations.people import (
-    InviteeData,
-    create_invitation,
-    find_by_email,
-    normalise_email,
-)
+from invitations.models import Invitation, InvitationState, Registration, RegistrationState
+from invitations.people import InviteeData, create_invitation, find_by_email, normalise_email
 
 S = InvitationState
 

@@ -25,12 +25,7 @@ from invitations.models import (
     WaitlistEntry,
     WaitlistState,
 )
-from invitations.waitlist import (
-    PlaceGivenUp,
-    expire_offers,
-    give_up_place,
-    waitlist_position,
-)
+from invitations.waitlist import PlaceGivenUp, expire_offers, give_up_place, waitlist_position
 
 S = InvitationState
 

@@ -12,10 +12,7 @@ from app.db import db, utcnow
 from app.security import link_token, new_link_selector, selector_from_token
 from app.urls import external_url
 from invitations import transitions
-from invitations.models import (
-    Invitation,
-    InvitationState,
-)
+from invitations.models import Invitation, InvitationState
 
 
 def invitation_for_token(token: str) -> Invitation | None:

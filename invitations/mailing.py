@@ -16,11 +16,7 @@ from app.summit.models import Summit
 from app.urls import external_url
 from invitations import transitions
 from invitations.links import personal_url, token_for
-from invitations.models import (
-    LIVE_STATES,
-    Invitation,
-    InvitationState,
-)
+from invitations.models import LIVE_STATES, Invitation, InvitationState
 
 S = InvitationState
 

@@ -14,11 +14,7 @@ from app.db import db, utcnow
 from app.errors import NotFound, ValidationFailed
 from app.security import new_badge_code, new_link_selector
 from invitations import signals, transitions
-from invitations.models import (
-    LIVE_STATES,
-    Invitation,
-    InvitationState,
-)
+from invitations.models import LIVE_STATES, Invitation, InvitationState
 from invitations.waitlist import give_up_place
 
 S = InvitationState

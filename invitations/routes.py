@@ -2,15 +2,7 @@
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    abort,
-    flash,
-    jsonify,
-    redirect,
-    render_template,
-    url_for,
-)
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
 
 from app.actions import run_action
 from app.db import db

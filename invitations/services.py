@@ -7,11 +7,7 @@ invitations.transitions (one transition at a time per person).
 
 from __future__ import annotations
 
-from invitations.handing_on import (  # noqa: F401
-    HANDABLE,
-    Colleague,
-    hand_on,
-)
+from invitations.handing_on import HANDABLE, Colleague, hand_on  # noqa: F401
 from invitations.journey import (  # noqa: F401
     REGISTERABLE,
     RegistrationDetails,
@@ -52,15 +48,5 @@ from invitations.people import (  # noqa: F401
     revoke_invitation,
     update_invitation,
 )
-from invitations.summit_changes import (  # noqa: F401
-    SummitChange,
-    change_summit,
-    configure_summit,
-)
-from invitations.waitlist import (  # noqa: F401
-    PlaceGivenUp,
-    expire_offers,
-    fill_from_waitlist,
-    give_up_place,
-    waitlist_position,
-)
+from invitations.summit_changes import SummitChange, change_summit, configure_summit  # noqa: F401
+from invitations.waitlist import PlaceGivenUp, expire_offers, fill_from_waitlist, give_up_place, waitlist_position  # noqa: F401

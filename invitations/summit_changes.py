@@ -15,10 +15,7 @@ from app.summit.models import Summit
 from app.timefmt import span
 from invitations.links import personal_url
 from invitations.mailing import mail_context
-from invitations.models import (
-    Invitation,
-    InvitationState,
-)
+from invitations.models import Invitation, InvitationState
 from invitations.waitlist import fill_from_waitlist
 
 S = InvitationState

@@ -16,13 +16,7 @@ from app.summit import services as summit_services
 from app.summit.models import Summit
 from invitations import transitions
 from invitations.mailing import mail_context
-from invitations.models import (
-    Invitation,
-    InvitationState,
-    RegistrationState,
-    WaitlistEntry,
-    WaitlistState,
-)
+from invitations.models import Invitation, InvitationState, RegistrationState, WaitlistEntry, WaitlistState
 
 S = InvitationState
 

@@ -20,10 +20,7 @@ from invitations.models import LIVE_STATES, Invitation, InvitationState
 
 PRINT_ACTION = "badges.printed"
 REISSUE_ACTION = "badge.code_reissued"
-PRINT_FILTERS = {
-    "all": "Everyone registered",
-    "new": "New or changed since the last print",
-}
+PRINT_FILTERS = {"all": "Everyone registered", "new": "New or changed since the last print"}
 
 
 def has_badge(invitation: Invitation | None) -> bool:

@@ -30,12 +30,7 @@ from app.checkin.models import ScanLog
 from app.db import db, utcnow
 from app.security import CODE_ALPHABET
 from app.summit.services import find_summit
-from fringe_events.attendance import (
-    EventRef,
-    record_attendance,
-    resolve_event,
-    undo_attendance,
-)
+from fringe_events.attendance import EventRef, record_attendance, resolve_event, undo_attendance
 from fringe_events.models import (
     SUMMIT_EVENT_KEY,
     Attendance,
@@ -45,13 +40,7 @@ from fringe_events.models import (
     FringeStatus,
     SignupState,
 )
-from invitations.models import (
-    LIVE_STATES,
-    Invitation,
-    InvitationState,
-    Registration,
-    RegistrationState,
-)
+from invitations.models import LIVE_STATES, Invitation, InvitationState, Registration, RegistrationState
 
 OK = "ok"
 ALREADY = "already_checked_in"

@@ -13,13 +13,7 @@ from app.dashboards.measures import LIVE, S, warmed_up_query
 from app.db import db
 from app.timefmt import local
 from fringe_events.models import SUMMIT_EVENT_KEY, Attendance, FringeEvent
-from invitations.models import (
-    Invitation,
-    LeaderNote,
-    NoteKind,
-    Registration,
-    RegistrationState,
-)
+from invitations.models import Invitation, LeaderNote, NoteKind, Registration, RegistrationState
 
 
 def _stamp(value: datetime | None) -> str:

@@ -6,10 +6,7 @@ from sqlalchemy import select
 
 from fringe_events.models import SUMMIT_EVENT_KEY, Attendance
 from invitations.chasing import GONE
-from invitations.models import (
-    Invitation,
-    InvitationState,
-)
+from invitations.models import Invitation, InvitationState
 
 S = InvitationState
 

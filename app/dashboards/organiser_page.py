@@ -13,25 +13,11 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from app.auth.models import Role, User
-from app.dashboards.measures import (
-    LIVE,
-    S,
-    arrived_query,
-    percent,
-    share_of_target,
-    warmed_up_query,
-)
+from app.dashboards.measures import LIVE, S, arrived_query, percent, share_of_target, warmed_up_query
 from app.db import db, utcnow
 from app.timefmt import local
 from fringe_events.models import Attendance, FringeEvent, FringeSignup, SignupState
-from invitations.models import (
-    Invitation,
-    InvitationState,
-    LeaderNote,
-    NoteKind,
-    Registration,
-    RegistrationState,
-)
+from invitations.models import Invitation, InvitationState, LeaderNote, NoteKind, Registration, RegistrationState
 
 FUNNEL = (
     ("invited", "Invited"),

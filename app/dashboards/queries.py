@@ -4,13 +4,7 @@ in the module of its page (leader_page, organiser_page, exports, and the shared 
 
 from __future__ import annotations
 
-from app.dashboards.exports import (  # noqa: F401
-    NOTE_WORDS,
-    attendance_rows,
-    delegates_rows,
-    follow_up_rows,
-    needs_rows,
-)
+from app.dashboards.exports import NOTE_WORDS, attendance_rows, delegates_rows, follow_up_rows, needs_rows  # noqa: F401
 from app.dashboards.leader_page import (  # noqa: F401
     GROUPS,
     Group,
@@ -21,12 +15,7 @@ from app.dashboards.leader_page import (  # noqa: F401
     leader_page,
     leaders,
 )
-from app.dashboards.measures import (  # noqa: F401
-    arrived_query,
-    percent,
-    share_of_target,
-    warmed_up_query,
-)
+from app.dashboards.measures import arrived_query, percent, share_of_target, warmed_up_query  # noqa: F401
 from app.dashboards.organiser_page import (  # noqa: F401
     FUNNEL,
     Bounce,

@@ -73,10 +73,7 @@ BAD_FILES = {
     ),
     "empty file": (b"", ["Line 1:", "The file is empty"]),
     "header only": (csv_bytes(HEADER), ["Line 1:", "no invitees"]),
-    "missing name": (
-        csv_bytes(HEADER, "a@example.org,,Org,Officer,"),
-        ["Line 2, column name:", "A name is required"],
-    ),
+    "missing name": (csv_bytes(HEADER, "a@example.org,,Org,Officer,"), ["Line 2, column name:", "A name is required"]),
 }
 
 

@@ -1,12 +1,6 @@
 import time
 
-from invitations.csv_import import (
-    MAX_ERRORS,
-    MAX_ROWS,
-    InviteeRow,
-    RowError,
-    parse_invitations_csv,
-)
+from invitations.csv_import import MAX_ERRORS, MAX_ROWS, InviteeRow, RowError, parse_invitations_csv
 
 HEADER = "email,name,organisation,job_title,champion_email"
 CHAMPIONS = {"lead@summit.org"}
@@ -88,11 +82,7 @@ def test_blank_lines_are_skipped_and_line_numbers_stay_physical():
 def test_missing_columns_one_error_each():
     result = parse("email,name\nx@example.com,X\n")
     assert not result.ok
-    assert [(e.line, e.column) for e in result.errors] == [
-        (1, "organisation"),
-        (1, "job_title"),
-        (1, "champion_email"),
-    ]
+    assert [(e.line, e.column) for e in result.errors] == [(1, "organisation"), (1, "job_title"), (1, "champion_email")]
     assert "'organisation' is missing" in result.errors[0].reason
     assert result.rows == []
 
