@@ -1,42 +1,125 @@
-"""Fixtures: an app on SQLite (always) or PostgreSQL (when TEST_POSTGRES_URL is set), client, runner, login helpers."""
+"""Fixtures: an app on SQLite (always) or PostgreSQL, client, runner, login helpers.
+
+PostgreSQL tests run on TEST_POSTGRES_URL when it is set; otherwise, when a PostgreSQL server answers at
+127.0.0.1:5432 as user postgres, on a database this run makes for itself and drops at its end.
+"""
+
 from __future__ import annotations
 
 import os
 import re
+from typing import NoReturn
 
 import pytest
 from flask import g, has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
+# Every model module, so that Base.metadata holds every table.
+import app.audit
+import app.checkin.models
+import app.mail.models
+import fringe_events.models  # noqa: F401
+import invitations.models  # noqa: F401
 from app import create_app
 from app.db import Base, db
 from app.mail import backends as mail_backends
 from config import TestingConfig, normalise_database_url
 
-import app.audit  # noqa: F401  (load every model onto Base.metadata)
-import app.checkin.models  # noqa: F401
-import app.mail.models  # noqa: F401
-import fringe_events.models  # noqa: F401
-import invitations.models  # noqa: F401
-
-PG_URL = os.environ.get("TEST_POSTGRES_URL")
+PG_URL = os.environ.get("TEST_POSTGRES_URL")  # with none set, postgres_url_or_skip() puts the throwaway database here
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432"
+THROWAWAY_DATABASE = f"newhorizons_test_{os.getpid()}"
+_throwaway: dict[str, str] = {}  # "url" once made, or "problem": why it couldn't be
+_reachable: set[str] = set()
+
+pytest_plugins = ["tests.skip_summary"]
+
+
+def _first_line(error: Exception) -> str:
+    """The error's first line, without SQLAlchemy's "(psycopg.OperationalError) " in front."""
+    line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return re.sub(r"^\([\w.]+\) ", "", line)
+
+
+def _server_engine():
+    return create_engine(
+        normalise_database_url(f"{LOCAL_POSTGRES}/postgres"),
+        isolation_level="AUTOCOMMIT",
+        connect_args={"connect_timeout": 10},
+    )
+
+
+def _throwaway_database_url() -> str | None:
+    """This run's own database on the local server, made on first use (pytest_sessionfinish drops it)."""
+    if not _throwaway:
+        engine = _server_engine()
+        try:
+            with engine.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{THROWAWAY_DATABASE}"'))
+                connection.execute(text(f'CREATE DATABASE "{THROWAWAY_DATABASE}"'))
+        except Exception as error:
+            _throwaway["problem"] = _first_line(error)
+        else:
+            _throwaway["url"] = f"{LOCAL_POSTGRES}/{THROWAWAY_DATABASE}"
+        finally:
+            engine.dispose()
+    return _throwaway.get("url")
+
+
+def pytest_sessionfinish(session):
+    if "url" in _throwaway:
+        _drop_throwaway_database()
+
+
+def _drop_throwaway_database() -> None:
+    from tests.skip_summary import NOTES  # the plugin named in pytest_plugins, imported by pytest first
+
+    engine = _server_engine()
+    try:
+        with engine.connect() as connection:  # FORCE: a connection a test left open must not keep it alive
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{THROWAWAY_DATABASE}" WITH (FORCE)'))
+        NOTES.append(
+            f"PostgreSQL tests ran on {THROWAWAY_DATABASE}, a database made for this run on "
+            "127.0.0.1:5432 and dropped at its end (TEST_POSTGRES_URL was not set)."
+        )
+    except Exception as error:
+        NOTES.append(
+            f"PostgreSQL tests ran on {THROWAWAY_DATABASE} on 127.0.0.1:5432, which could not be "
+            f"dropped ({_first_line(error)}): drop it with `psql -h 127.0.0.1 -U postgres -c "
+            f"'DROP DATABASE {THROWAWAY_DATABASE}'`."
+        )
+    finally:
+        engine.dispose()
+
+
+def _postgres_unavailable(message: str) -> NoReturn:
+    if REQUIRE_POSTGRES:
+        pytest.fail(f"REQUIRE_POSTGRES=1 but {message}")
+    pytest.skip(message)
 
 
 def postgres_url_or_skip() -> str:
+    global PG_URL
     if not PG_URL:
-        if REQUIRE_POSTGRES:
-            pytest.fail("REQUIRE_POSTGRES=1 but TEST_POSTGRES_URL is not set")
-        pytest.skip("PostgreSQL tests need TEST_POSTGRES_URL")
+        PG_URL = _throwaway_database_url()
+        if not PG_URL:
+            _postgres_unavailable(
+                "PostgreSQL is not answering at 127.0.0.1:5432 as user postgres and TEST_POSTGRES_URL is not set "
+                f"({_throwaway['problem']})"
+            )
     url = normalise_database_url(PG_URL)
-    try:
-        with create_engine(url).connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except Exception as error:  # noqa: BLE001  (any failure to connect means the same thing here)
-        if REQUIRE_POSTGRES:
-            pytest.fail(f"REQUIRE_POSTGRES=1 but PostgreSQL is unreachable: {error}")
-        pytest.skip(f"PostgreSQL unreachable: {error}")
+    if url not in _reachable:
+        engine = create_engine(url)
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as error:
+            shown = make_url(url).render_as_string(hide_password=True)
+            _postgres_unavailable(f"PostgreSQL unreachable at {shown}: {_first_line(error)}")
+        finally:
+            engine.dispose()
+        _reachable.add(url)
     return url
 
 
