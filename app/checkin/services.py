@@ -49,7 +49,6 @@ CANCELLED = "cancelled"
 NOT_REGISTERED = "not_registered"
 WRONG_EVENT = "wrong_event"
 UNDONE = "undone"
-STATUSES = (OK, ALREADY, INVALID, CANCELLED, NOT_REGISTERED, WRONG_EVENT)
 ADMITTED = (OK, ALREADY)
 
 SCAN_METHODS = {m.value: m for m in (CheckinMethod.CAMERA, CheckinMethod.HANDHELD, CheckinMethod.MANUAL)}

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 ROW = 46  # px per funnel stage: a label line and a bar
 BAR_TOP = 24
-BAR_HEIGHT = 14
 
 
 @dataclass(frozen=True)
