@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
@@ -19,6 +20,7 @@ from flask.testing import FlaskClient
 from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
 from sqlalchemy import create_engine, make_url, text
+from werkzeug.routing import Rule
 
 # Every model module, so that Base.metadata holds every table.
 import app.audit
@@ -154,6 +156,38 @@ class SharedTemplateCache(BytecodeCache):
 
 
 TEMPLATE_CACHE = SharedTemplateCache()
+
+# Every app the tests make compiles the same URL rules into the same builder functions, and that is most of
+# create_app's time. A builder is made from the rule's text, parts and defaults alone (Rule._compile_builder in
+# werkzeug/routing/rules.py) and is bound to its rule afterwards, so apps share them here.
+# tests/unit/test_shared_url_builders.py checks each shared one is the code Werkzeug would compile afresh.
+compile_url_builder_afresh = Rule._compile_builder
+_url_builders: dict[tuple, Callable] = {}
+
+
+def url_builder_key(rule: Rule, append_unknown: bool) -> tuple:
+    defaults = rule.defaults or {}
+    folded = tuple(
+        rule._converters[name].to_url(defaults[name]) for dynamic, name in rule._trace if dynamic and name in defaults
+    )
+    return (
+        rule.rule,
+        tuple(rule._trace),
+        repr(sorted(defaults.items(), key=lambda item: item[0])),
+        folded,
+        append_unknown,
+    )
+
+
+def _shared_url_builder(rule: Rule, append_unknown: bool = True) -> Callable:
+    key = url_builder_key(rule, append_unknown)
+    if key not in _url_builders:
+        _url_builders[key] = compile_url_builder_afresh(rule, append_unknown)
+    return _url_builders[key]
+
+
+Rule._compile_builder = _shared_url_builder
+
 _empty_sqlite: list[Path] = []  # a database file with every table made and no rows, made once
 
 
