@@ -6,7 +6,9 @@ nobody can add a page without deciding who may use it.
 
 from __future__ import annotations
 
+import shutil
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -180,13 +182,25 @@ def classify(response, api: bool) -> str:
     return "allow"
 
 
-@pytest.mark.parametrize("endpoint,rule,methods", ENDPOINTS, ids=[e[0] for e in ENDPOINTS])
-def test_route_answers_each_role_as_the_policy_says(endpoint, rule, methods, tmp_path):
-    policy = policy_for(endpoint)
-    assert policy is not None, f"{endpoint} has no policy"
-    app = make_app("sqlite", tmp_path)
+@pytest.fixture(scope="module")
+def seeded_database(tmp_path_factory) -> tuple[Path, dict]:
+    """The seeded database file, made once; each route's test runs on a copy of its own."""
+    folder = tmp_path_factory.mktemp("seeded")
+    app = make_app("sqlite", folder)
     with app.app_context():
         seeded = _seed()
+    with app.app_context():  # after the seeding session has let go of its connection
+        db.engine.dispose()  # the file is whole once its last connection closes
+    return folder / "test.sqlite3", seeded
+
+
+@pytest.mark.parametrize("endpoint,rule,methods", ENDPOINTS, ids=[e[0] for e in ENDPOINTS])
+def test_route_answers_each_role_as_the_policy_says(endpoint, rule, methods, tmp_path, seeded_database):
+    policy = policy_for(endpoint)
+    assert policy is not None, f"{endpoint} has no policy"
+    seeded_file, seeded = seeded_database
+    shutil.copyfile(seeded_file, tmp_path / "test.sqlite3")
+    app = make_app("sqlite", tmp_path)  # on the copy, which already has every table and the seeded rows
     # Each request below runs in its own app context, as in production (no session or user carried over).
     method = "GET" if "GET" in methods else sorted(methods)[0]
     api = endpoint.startswith("checkin_api.")
