@@ -16,7 +16,7 @@ from app.mail.outbox import enqueue
 from app.summit import services as summit_services
 from app.summit.models import Summit
 from invitations import transitions
-from invitations.mailing import mail_context, send_confirmation
+from invitations.mailing import mail_context, send_confirmation, tell
 from invitations.models import (
     Invitation,
     InvitationState,
@@ -115,14 +115,7 @@ def update_details(invitation: Invitation, details: RegistrationDetails, now: da
         registration.consent_at = now
     db.session.flush()
     summit = summit_services.get_summit()
-    enqueue(
-        "details_changed",
-        to_email=invitation.email,
-        to_name=invitation.name,
-        invitation_id=invitation.id,
-        subject="Your details for New Horizons have been updated",
-        context=mail_context(invitation, summit),
-    )
+    tell(invitation, "details_changed", "Your details for New Horizons have been updated", summit)
     return registration
 
 
@@ -140,14 +133,7 @@ def cancel_registration(invitation: Invitation, now: datetime | None = None) -> 
     invitation.state = S.CANCELLED
     invitation.responded_at = now
     db.session.flush()
-    enqueue(
-        "registration_cancelled",
-        to_email=invitation.email,
-        to_name=invitation.name,
-        invitation_id=invitation.id,
-        subject="Your place at New Horizons is cancelled",
-        context=mail_context(invitation, summit),
-    )
+    tell(invitation, "registration_cancelled", "Your place at New Horizons is cancelled", summit)
     return outcome
 
 

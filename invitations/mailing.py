@@ -25,6 +25,18 @@ def mail_context(invitation: Invitation, summit: Summit) -> dict:
     return {"invitation": invitation, "summit": summit, "link": personal_url(invitation)}
 
 
+def tell(invitation: Invitation, kind: str, subject: str, summit: Summit) -> None:
+    """Write one email about this person's invitation to the outbox, in the caller's transaction."""
+    enqueue(
+        kind,
+        to_email=invitation.email,
+        to_name=invitation.name,
+        invitation_id=invitation.id,
+        subject=subject,
+        context=mail_context(invitation, summit),
+    )
+
+
 def send_confirmation(invitation: Invitation, summit: Summit) -> None:
     link = personal_url(invitation)
     ics = build_calendar([summit_services.summit_calendar_event(summit, url=link)], method="REQUEST")

@@ -15,7 +15,7 @@ from app.mail.outbox import enqueue
 from app.summit import services as summit_services
 from app.summit.models import Summit
 from invitations import transitions
-from invitations.mailing import mail_context
+from invitations.mailing import mail_context, tell
 from invitations.models import Invitation, InvitationState, RegistrationState, WaitlistEntry, WaitlistState
 
 S = InvitationState
@@ -162,14 +162,7 @@ def expire_offers(now: datetime | None = None) -> int:
         invitation.state = S.INVITED
         summit_services.release_place(summit.id)
         db.session.flush()
-        enqueue(
-            "offer_expired",
-            to_email=invitation.email,
-            to_name=invitation.name,
-            invitation_id=invitation.id,
-            subject="The place we offered you has passed on",
-            context=mail_context(invitation, summit),
-        )
+        tell(invitation, "offer_expired", "The place we offered you has passed on", summit)
     fill_from_waitlist(summit, now)
     db.session.flush()
     return expired
