@@ -59,11 +59,16 @@ class Config:
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     # The operator's word that one worker process serves the app, so the per-process memory:// store is the real limit.
     RATELIMIT_SINGLE_PROCESS = _env_flag("RATELIMIT_SINGLE_PROCESS")
-    RATELIMIT_HEADERS_ENABLED = True
+    # No X-RateLimit-* headers: each would cost the store a second read per request. A 429 says Retry-After.
+    RATELIMIT_HEADERS_ENABLED = False
     SIGNIN_RATE_LIMIT = os.environ.get("SIGNIN_RATE_LIMIT", "10 per minute")
     LINK_LOOKUP_RATE_LIMIT = os.environ.get("LINK_LOOKUP_RATE_LIMIT", "20 per minute")
     # Per scanner (API token or signed-in steward): a door does a scan every few seconds; offline syncs come in bursts.
     CHECKIN_RATE_LIMIT = os.environ.get("CHECKIN_RATE_LIMIT", "300 per minute")
+    # A scanner's API token is looked up once and then trusted for this long: a revoked token (or a deactivated
+    # account) stops working within it. Its last_used_at is written at most this often.
+    API_TOKEN_CACHE_SECONDS = float(os.environ.get("API_TOKEN_CACHE_SECONDS", "5"))
+    API_TOKEN_LAST_USED_SECONDS = float(os.environ.get("API_TOKEN_LAST_USED_SECONDS", "300"))
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "console")
     # Production refuses a backend that delivers nothing (console, file, memory) unless this says it is meant.
     MAIL_ALLOW_NON_DELIVERY = _env_flag("MAIL_ALLOW_NON_DELIVERY")

@@ -8,7 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.db import db, utcnow
 from app.errors import Conflict, DomainError
-from app.extensions import csrf, limiter, login_manager
+from app.extensions import csrf, limiter, login_manager, retry_after_seconds
 from app.logs import configure_logging
 from app.logs import safe_path as _safe_path
 from config import Config, ProductionConfig, config_from_env
@@ -150,8 +150,8 @@ def register_errorhandlers(app: Flask) -> None:
         if error.description and error.description != type(error).description:
             message = error.description  # a specific reason given with abort(): say it
         response = app.make_response(render(error.code or 500, title, message))
-        if error.code == 429 and error.response is not None and "Retry-After" in error.response.headers:
-            response.headers["Retry-After"] = error.response.headers["Retry-After"]
+        if error.code == 429:
+            response.headers["Retry-After"] = str(retry_after_seconds())
         return response
 
     @app.errorhandler(Exception)

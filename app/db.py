@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 
 from flask import Flask, current_app
 from sqlalchemy import CursorResult, DateTime, Engine, Enum, MetaData, Result, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -42,6 +44,14 @@ def changed(result: Result) -> int:
     """How many rows an UPDATE or DELETE changed: 1 means a conditional write won, 0 that it lost."""
     assert isinstance(result, CursorResult)
     return result.rowcount
+
+
+def insert_or_nothing(entity):
+    """`INSERT … ON CONFLICT DO NOTHING` on SQLite and PostgreSQL alike: add `.values(…)` and `.returning(…)`;
+    no row comes back when a unique constraint already holds the row, and nothing is written."""
+    dialect = current_app.extensions["db"].engine.dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return insert(entity).on_conflict_do_nothing()
 
 
 def utcnow() -> datetime:

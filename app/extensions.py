@@ -1,5 +1,7 @@
 """Flask extensions, created unbound and bound in create_app()."""
 
+import time
+
 from flask import current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -8,7 +10,16 @@ from flask_wtf.csrf import CSRFProtect
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
+import app.limiter_storage  # noqa: E402, F401  (memory:// without a thread per request)
+
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def retry_after_seconds() -> int:
+    """For a 429's Retry-After: seconds until the limit this request broke lets it through again. Only a refusal
+    asks (RATELIMIT_HEADERS_ENABLED is off, so an allowed request costs the store one hit and no second read)."""
+    broken = limiter.current_limit
+    return max(1, int(broken.reset_at - time.time())) if broken is not None else 60
 
 
 def failed_lookup(response) -> bool:
@@ -24,4 +35,4 @@ def personal_link_limit():
     )
 
 
-__all__ = ["csrf", "failed_lookup", "limiter", "login_manager", "personal_link_limit", "request"]
+__all__ = ["csrf", "failed_lookup", "limiter", "login_manager", "personal_link_limit", "request", "retry_after_seconds"]

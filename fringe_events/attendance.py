@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from app.db import db, utcnow
+from app.db import db, insert_or_nothing, utcnow
 from app.summit.services import find_summit
 from fringe_events.models import SUMMIT_EVENT_KEY, Attendance, CheckinMethod, FringeEvent
 from invitations.models import Invitation
@@ -53,6 +52,29 @@ def find_attendance(invitation_id: int, event_key: str) -> Attendance | None:
     ).first()
 
 
+def claim_attendance(
+    invitation_id: int, event: EventRef, *, by_id: int | None, method: CheckinMethod, walk_in: bool, now: datetime
+) -> bool:
+    """Write this person's attendance at this event unless it is there already: True if this call wrote it.
+
+    One `INSERT … ON CONFLICT DO NOTHING`: the unique constraint decides, so two doors scanning the same badge
+    at once get one True between them (invariant 2), with no savepoint and no error to catch."""
+    written = db.session.execute(
+        insert_or_nothing(Attendance)
+        .values(
+            invitation_id=invitation_id,
+            event_key=event.key,
+            fringe_event_id=event.fringe_event.id if event.fringe_event else None,
+            checked_in_at=now,
+            checked_in_by_id=by_id,
+            method=method,
+            walk_in=walk_in,
+        )
+        .returning(Attendance.id)
+    ).first()
+    return written is not None
+
+
 def record_attendance(
     invitation: Invitation,
     event: EventRef,
@@ -62,30 +84,16 @@ def record_attendance(
     walk_in: bool = False,
     now: datetime | None = None,
 ) -> tuple[Attendance, bool]:
-    """(attendance, True) if this call checked them in; (the existing attendance, False) if already in.
-
-    The unique constraint decides: two doors scanning the same badge at once get one True between them."""
+    """(attendance, True) if this call checked them in; (the existing attendance, False) if already in."""
     existing = find_attendance(invitation.id, event.key)
     if existing is not None:
         return existing, False
-    attendance = Attendance(
-        invitation_id=invitation.id,
-        event_key=event.key,
-        fringe_event_id=event.fringe_event.id if event.fringe_event else None,
-        checked_in_at=now or utcnow(),
-        checked_in_by_id=getattr(by, "id", None),
-        method=method,
-        walk_in=walk_in,
+    created = claim_attendance(
+        invitation.id, event, by_id=getattr(by, "id", None), method=method, walk_in=walk_in, now=now or utcnow()
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(attendance)
-    except IntegrityError:
-        existing = find_attendance(invitation.id, event.key)
-        if existing is None:  # not a duplicate after all: let the real error surface
-            raise
-        return existing, False
-    return attendance, True
+    attendance = find_attendance(invitation.id, event.key)
+    assert attendance is not None  # written now, or by whoever beat us to it
+    return attendance, created
 
 
 def undo_attendance(invitation_id: int, event_key: str) -> bool:

@@ -1,10 +1,11 @@
-"""`flask users create` and `flask users token`."""
+"""`flask users create`, `flask users token` and `flask users revoke-tokens`."""
 
 from __future__ import annotations
 
 import sys
 
 import click
+from flask import current_app
 
 from app.auth import services
 from app.auth.models import Role
@@ -37,13 +38,31 @@ def create(email, role, name, organisation):
     click.echo(f"Created {user.role.value} {user.email}.")
 
 
+def _account(email: str):
+    user = services.find_user(email)
+    if user is None:
+        raise click.ClickException(f"There is no account for {email}.")
+    return user
+
+
 @users_cli.command("token")
 @click.argument("email")
 def token(email):
     """Print a new API token for a staff account (for scanners)."""
-    user = services.find_user(email)
-    if user is None:
-        raise click.ClickException(f"There is no account for {email}.")
-    value = services.issue_api_token(user)
+    value = services.issue_api_token(_account(email))
     db.session.commit()
     click.echo(value)
+
+
+@users_cli.command("revoke-tokens")
+@click.argument("email")
+def revoke_tokens(email):
+    """Revoke every API token of a staff account (a lost or stolen scanner). They stop working within seconds."""
+    user = _account(email)
+    revoked = services.revoke_api_tokens(user)
+    db.session.commit()
+    seconds = current_app.config["API_TOKEN_CACHE_SECONDS"]
+    click.echo(
+        f"Revoked {revoked} API token{'s' if revoked != 1 else ''} of {user.email}; scanners using "
+        f"{'them' if revoked != 1 else 'it'} are refused within {seconds:g} seconds."
+    )

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import delete, select, update
 
 from app.auth.models import ApiToken, Role, User
 from app.db import db, utcnow
@@ -49,12 +54,68 @@ def issue_api_token(user: User) -> str:
     return token
 
 
-def user_for_api_token(token: str) -> User | None:
-    row = db.session.scalars(select(ApiToken).where(ApiToken.token_hash == hash_api_token(token))).first()
-    if row is None or not row.user.active:
-        return None
-    row.last_used_at = utcnow()
-    return row.user
+@dataclass(frozen=True)
+class ApiCaller:
+    """Whom a working API token speaks for: all the check-in API needs to know, and cheap to keep."""
+
+    id: int
+    name: str
+    role: Role
+    token_id: int
+
+
+@dataclass
+class _Known:
+    caller: ApiCaller
+    checked_at: float  # time.monotonic() when the database last said this token works
+    last_used_at: datetime | None  # as the database has it, so that writing it again can wait
+
+
+def _known_tokens() -> dict[str, _Known]:
+    return current_app.extensions.setdefault("api_token_cache", {})
+
+
+def is_trusted_api_token(token: str) -> bool:
+    """True if this process checked the token a moment ago (within API_TOKEN_CACHE_SECONDS) and it worked."""
+    entry = _known_tokens().get(hash_api_token(token))
+    return entry is not None and time.monotonic() - entry.checked_at < current_app.config["API_TOKEN_CACHE_SECONDS"]
+
+
+def caller_for_api_token(token: str) -> ApiCaller | None:
+    """The caller a token belongs to, or None. A working token is remembered for API_TOKEN_CACHE_SECONDS, so a
+    scanner's requests cost no look-up; a token revoked (or its account deactivated) stops working within that
+    time. `last_used_at` is written at most once every API_TOKEN_LAST_USED_SECONDS."""
+    token_hash = hash_api_token(token)
+    known = _known_tokens()
+    entry = known.get(token_hash)
+    clock = time.monotonic()
+    if entry is None or clock - entry.checked_at >= current_app.config["API_TOKEN_CACHE_SECONDS"]:
+        row = db.session.execute(
+            select(ApiToken.id, ApiToken.last_used_at, User.id, User.name, User.role)
+            .join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.token_hash == token_hash, User.active.is_(True))
+        ).first()
+        if row is None:
+            known.pop(token_hash, None)
+            return None
+        token_id, last_used_at, user_id, name, role = row
+        entry = _Known(ApiCaller(user_id, name, role, token_id), clock, last_used_at)
+        known[token_hash] = entry
+    now = utcnow()
+    resolution = timedelta(seconds=current_app.config["API_TOKEN_LAST_USED_SECONDS"])
+    if entry.last_used_at is None or now - entry.last_used_at >= resolution:
+        db.session.execute(update(ApiToken).where(ApiToken.id == entry.caller.token_id).values(last_used_at=now))
+        entry.last_used_at = now
+    return entry.caller
+
+
+def revoke_api_tokens(user: User) -> int:
+    """Delete every API token of this account; they stop working here at once and elsewhere within seconds."""
+    hashes = list(db.session.scalars(select(ApiToken.token_hash).where(ApiToken.user_id == user.id)))
+    db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    for token_hash in hashes:
+        _known_tokens().pop(token_hash, None)
+    return len(hashes)
 
 
 def authenticate(email: str, password: str) -> User | None:

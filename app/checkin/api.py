@@ -13,12 +13,12 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from app.auth.models import Role, User
-from app.auth.services import user_for_api_token
+from app.auth.services import ApiCaller, caller_for_api_token, is_trusted_api_token
 from app.checkin import services
 from app.checkin.services import MalformedScan, NonceTaken
 from app.db import db
 from app.errors import Conflict
-from app.extensions import csrf, limiter
+from app.extensions import csrf, limiter, retry_after_seconds
 from app.security import hash_api_token
 
 bp = Blueprint("checkin_api", __name__, url_prefix="/api/v1")
@@ -35,14 +35,15 @@ def json_error(status: int, message: str, **headers):
 
 
 def http_error_json(error: HTTPException):
-    # Scanners read JSON: never the HTML error page. The limiter adds Retry-After after this.
+    # Scanners read JSON: never the HTML error page.
     db.session.rollback()
     messages = {
         429: "Too many requests from this scanner. Wait a moment and send it again.",
         404: "No such API endpoint.",
         405: "That method isn't allowed here.",
     }
-    return json_error(error.code or 500, messages.get(error.code or 500, error.description or error.name))
+    headers = {"Retry-After": str(retry_after_seconds())} if error.code == 429 else {}
+    return json_error(error.code or 500, messages.get(error.code or 500, error.description or error.name), **headers)
 
 
 def unexpected_error_json(error: Exception):
@@ -66,11 +67,16 @@ bp.register_error_handler(IntegrityError, conflict_json)
 bp.register_error_handler(Exception, unexpected_error_json)
 
 
+def bearer_token() -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
 def client_key() -> str:
     """Rate limits count per scanner: the API token's hash, else the signed-in user, else the address."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return "token:" + hash_api_token(token.strip())
+    token = bearer_token()
+    if token:
+        return "token:" + hash_api_token(token)
     from flask_login import current_user
 
     if current_user.is_authenticated:
@@ -82,12 +88,20 @@ def door_limit():
     return limiter.shared_limit(lambda: current_app.config["CHECKIN_RATE_LIMIT"], scope="checkin", key_func=client_key)
 
 
-# A bad token is a failed look-up of a secret: those count per address, like failed personal links.
+def _trusted_token() -> bool:
+    token = bearer_token()
+    return token is not None and is_trusted_api_token(token)
+
+
+# A bad token is a failed look-up of a secret: those count per address, like failed personal links. A token
+# this process checked a moment ago is not a guess, so a working scanner's requests skip this limit: each
+# costs the limiter one check (its own), not two.
 bad_token_limit = limiter.shared_limit(
     lambda: current_app.config["LINK_LOOKUP_RATE_LIMIT"],
     scope="checkin-bad-token",
     key_func=get_remote_address,
     deduct_when=lambda response: response.status_code == 401,
+    exempt_when=_trusted_token,
 )
 
 
@@ -99,11 +113,11 @@ def bearer_roles(*roles: Role):
 
         @wraps(view)
         def wrapped(*args, **kwargs):
-            scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+            token = bearer_token()
             challenge = {"WWW-Authenticate": 'Bearer realm="check-in"'}
-            if scheme.lower() != "bearer" or not token.strip():
+            if not token:
                 return json_error(401, "Send an API token: 'Authorization: Bearer <token>'.", **challenge)
-            user = user_for_api_token(token.strip())
+            user = caller_for_api_token(token)
             if user is None:
                 db.session.rollback()
                 return json_error(401, "That API token doesn't work. Ask an organiser for a new one.", **challenge)
@@ -121,7 +135,7 @@ def bearer_roles(*roles: Role):
 # --- the handlers, shared with the scanner page's session twins ---------------------------------
 
 
-def handle_scan(user: User):
+def handle_scan(user: User | ApiCaller):
     try:
         scan = services.parse_scan(request.get_json(force=True, silent=True))
     except MalformedScan as error:
@@ -130,7 +144,7 @@ def handle_scan(user: User):
         answer = services.check_in(user, scan)
         db.session.commit()
     except NonceTaken:
-        # The same scan arrived twice at once (a retry racing the original): answer as the first did.
+        # This nonce was answered before (a retry, perhaps racing its original): answer as the first time.
         db.session.rollback()
         replayed = services.replay(user, scan.nonce)
         if replayed is None:
@@ -139,7 +153,7 @@ def handle_scan(user: User):
     return jsonify(answer)
 
 
-def handle_undo(user: User):
+def handle_undo(user: User | ApiCaller):
     try:
         scan = services.parse_scan(request.get_json(force=True, silent=True))
     except MalformedScan as error:
@@ -159,7 +173,7 @@ def _event_or_error():
     return event, None
 
 
-def handle_search(user: User):
+def handle_search(user: User | ApiCaller):
     event, error = _event_or_error()
     if error:
         return error
@@ -171,7 +185,7 @@ def handle_search(user: User):
     return jsonify({"event": request.args["event"], "results": results})
 
 
-def handle_counts(user: User):
+def handle_counts(user: User | ApiCaller):
     event, error = _event_or_error()
     if error:
         return error

@@ -20,17 +20,18 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import aliased
 
 from app import audit
 from app.auth.models import User
 from app.checkin.models import ScanLog
-from app.db import db, utcnow
+from app.db import db, insert_or_nothing, utcnow
 from app.security import CODE_ALPHABET
 from app.summit.services import find_summit
-from fringe_events.attendance import EventRef, record_attendance, resolve_event, undo_attendance
+from fringe_events.attendance import EventRef, claim_attendance, find_attendance, resolve_event, undo_attendance
 from fringe_events.models import (
     SUMMIT_EVENT_KEY,
     Attendance,
@@ -58,6 +59,19 @@ MAX_EVENT_CHARS = 80  # fringe_event.slug
 MIN_SEARCH_CHARS = 3
 _CODE_SHAPE = re.compile(rf"NH[0-9]+-[{CODE_ALPHABET}]+")
 _NOTHING = {"", "none", "n/a", "na", "no", "nil", "-", "no thanks", "nothing"}
+
+
+SUMMIT_REF = EventRef(key=SUMMIT_EVENT_KEY, title="The summit")
+
+
+class DoorUser(Protocol):
+    """Who is scanning: a staff account, or the API caller a token stands for."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
 
 
 class MalformedScan(ValueError):
@@ -122,31 +136,35 @@ def _real(text: str | None) -> str:
     return "" if text.lower().strip(".") in _NOTHING else text[:280]
 
 
-def needs_of(invitation: Invitation) -> list[dict]:
-    """Dietary and access needs, as the door should see them (from the registration, if they made one)."""
-    registration = invitation.registration
-    if registration is None or registration.state == RegistrationState.TRANSFERRED:
+def _needs(registration_state, dietary: str | None, access_needs: str | None) -> list[dict]:
+    if registration_state is None or registration_state == RegistrationState.TRANSFERRED:
         return []
     needs = []
-    if _real(registration.dietary):
-        needs.append({"kind": "dietary", "label": "Dietary", "text": _real(registration.dietary)})
-    if _real(registration.access_needs):
-        needs.append({"kind": "access", "label": "Access", "text": _real(registration.access_needs)})
+    if _real(dietary):
+        needs.append({"kind": "dietary", "label": "Dietary", "text": _real(dietary)})
+    if _real(access_needs):
+        needs.append({"kind": "access", "label": "Access", "text": _real(access_needs)})
     return needs
 
 
+def needs_of(invitation: Invitation) -> list[dict]:
+    """Dietary and access needs, as the door should see them (from the registration, if they made one)."""
+    registration = invitation.registration
+    if registration is None:
+        return []
+    return _needs(registration.state, registration.dietary, registration.access_needs)
+
+
+def _person(name: str, organisation: str, needs: list[dict]) -> dict:
+    return {"name": name[:200], "organisation": organisation[:200], "needs": needs}
+
+
 def person_of(invitation: Invitation) -> dict:
-    return {"name": invitation.name[:200], "organisation": invitation.organisation[:200], "needs": needs_of(invitation)}
+    return _person(invitation.name, invitation.organisation, needs_of(invitation))
 
 
-def _answer(status: str, invitation: Invitation | None = None, attendance: Attendance | None = None) -> dict:
-    by = attendance.checked_in_by if attendance is not None else None
-    return {
-        "status": status,
-        "person": person_of(invitation) if invitation is not None else None,
-        "checked_in_at": attendance.checked_in_at.isoformat() if attendance is not None else None,
-        "checked_in_by": by.name if by is not None else None,
-    }
+def _answer(status: str, person: dict | None = None, at: datetime | None = None, by: str | None = None) -> dict:
+    return {"status": status, "person": person, "checked_in_at": at.isoformat() if at else None, "checked_in_by": by}
 
 
 def usable_event(name: str) -> EventRef | None:
@@ -155,6 +173,11 @@ def usable_event(name: str) -> EventRef | None:
     if event is None or (event.fringe_event is not None and event.fringe_event.status == FringeStatus.CANCELLED):
         return None
     return event
+
+
+def _door_event(name: str) -> EventRef | None:
+    # The summit needs no look-up to be checked in to (its title is not part of the answer).
+    return SUMMIT_REF if name == SUMMIT_EVENT_KEY else usable_event(name)
 
 
 def _signed_up(invitation_id: int, fringe_event_id: int) -> bool:
@@ -172,63 +195,108 @@ def _signed_up(invitation_id: int, fringe_event_id: int) -> bool:
     ) > 0
 
 
-def _decide(user: User, scan: Scan, now: datetime) -> tuple[dict, Invitation | None, str]:
-    event = usable_event(scan.event)
+def _look_up(code: str, event: EventRef):
+    """One statement: the invitation with this code, its registration, its attendance at this event and who
+    checked them in, and (for a fringe event) whether they signed up. None if no invitation has the code."""
+    checker = aliased(User)
+    query = (
+        select(
+            Invitation.id,
+            Invitation.state,
+            Invitation.name,
+            Invitation.organisation,
+            Registration.state.label("registration_state"),
+            Registration.dietary,
+            Registration.access_needs,
+            Attendance.checked_in_at,
+            checker.name.label("checked_in_by"),
+        )
+        .outerjoin(Registration, Registration.invitation_id == Invitation.id)
+        .outerjoin(Attendance, and_(Attendance.invitation_id == Invitation.id, Attendance.event_key == event.key))
+        .outerjoin(checker, checker.id == Attendance.checked_in_by_id)
+        .where(Invitation.code == code)
+    )
+    if not event.is_summit:
+        signed_up = (
+            exists()
+            .where(
+                FringeSignup.invitation_id == Invitation.id,
+                FringeSignup.fringe_event_id == event.fringe.id,
+                FringeSignup.state == SignupState.CONFIRMED,
+            )
+            .label("signed_up")
+        )
+        query = query.add_columns(signed_up)
+    return db.session.execute(query).first()
+
+
+def _decide(user: DoorUser, scan: Scan, now: datetime) -> tuple[dict, int | None, str]:
+    """The answer, the invitation it is about (if any) and the event's key; writes the attendance if admitted."""
+    event = _door_event(scan.event)
     if event is None:
         return _answer(WRONG_EVENT), None, scan.event
-    invitation = find_by_code(scan.code)
-    if invitation is None or invitation.state not in LIVE_STATES:
-        return _answer(INVALID), invitation, event.key
+    found = _look_up(scan.code, event) if looks_like_code(scan.code) else None
+    if found is None:
+        return _answer(INVALID), None, event.key
+    if found.state not in LIVE_STATES:
+        return _answer(INVALID), found.id, event.key
+    person = _person(
+        found.name, found.organisation, _needs(found.registration_state, found.dietary, found.access_needs)
+    )
     if event.is_summit:
-        registration = invitation.registration
-        if invitation.state == InvitationState.CANCELLED:
-            return _answer(CANCELLED, invitation), invitation, event.key
-        if (
-            invitation.state != InvitationState.REGISTERED
-            or registration is None
-            or registration.state != RegistrationState.CONFIRMED
-        ):
-            return _answer(NOT_REGISTERED, invitation), invitation, event.key
+        if found.state == InvitationState.CANCELLED:
+            return _answer(CANCELLED, person), found.id, event.key
+        if found.state != InvitationState.REGISTERED or found.registration_state != RegistrationState.CONFIRMED:
+            return _answer(NOT_REGISTERED, person), found.id, event.key
         walk_in = False
     else:
-        walk_in = not _signed_up(invitation.id, event.fringe.id)
-    attendance, created = record_attendance(
-        invitation, event, by=user, method=SCAN_METHODS[scan.method], walk_in=walk_in, now=now
-    )
-    return _answer(OK if created else ALREADY, invitation, attendance), invitation, event.key
+        walk_in = not found.signed_up
+    if found.checked_in_at is not None:
+        return _answer(ALREADY, person, found.checked_in_at, found.checked_in_by), found.id, event.key
+    if claim_attendance(found.id, event, by_id=user.id, method=SCAN_METHODS[scan.method], walk_in=walk_in, now=now):
+        return _answer(OK, person, now, user.name), found.id, event.key
+    # Another door checked them in between our look and our write: answer as that door's check-in stands.
+    earlier = find_attendance(found.id, event.key)
+    assert earlier is not None  # the insert did nothing only because this row exists
+    by = db.session.get(User, earlier.checked_in_by_id) if earlier.checked_in_by_id else None
+    return _answer(ALREADY, person, earlier.checked_in_at, by.name if by else None), found.id, event.key
 
 
 def _log(
-    user: User,
+    user: DoorUser,
     scan: Scan,
     status: str,
-    invitation: Invitation | None,
+    invitation_id: int | None,
     event_key: str,
     response: dict,
     *,
     method: str | None = None,
     nonce: str | None = None,
     now: datetime,
-) -> ScanLog:
+) -> bool:
+    """Write one scan-log row. False if this steward's nonce is already in the log (nothing is written then)."""
     body = json.dumps(response, separators=(",", ":"))
     if len(body) > 2000:  # the column's limit: keep the verdict, drop the detail
         body = json.dumps({**response, "person": None}, separators=(",", ":"))
-    entry = ScanLog(
-        at=now,
-        user_id=user.id,
-        event_key=event_key[:40],
-        code=scan.code[:80],
-        status=status,
-        invitation_id=invitation.id if invitation is not None else None,
-        method=method or scan.method,
-        nonce=nonce,
-        response=body,
-    )
-    db.session.add(entry)
-    return entry
+    written = db.session.execute(
+        insert_or_nothing(ScanLog)
+        .values(
+            at=now,
+            user_id=user.id,
+            event_key=event_key[:40],
+            code=scan.code[:80],
+            status=status,
+            invitation_id=invitation_id,
+            method=method or scan.method,
+            nonce=nonce,
+            response=body,
+        )
+        .returning(ScanLog.id)
+    ).first()
+    return written is not None
 
 
-def replay(user: User, nonce: str | None) -> dict | None:
+def replay(user: DoorUser, nonce: str | None) -> dict | None:
     """The answer already given to this steward's scan with this nonce, if there was one."""
     if not nonce:
         return None
@@ -236,22 +304,19 @@ def replay(user: User, nonce: str | None) -> dict | None:
     return json.loads(body) if body else None
 
 
-def check_in(user: User, scan: Scan, now: datetime | None = None) -> dict:
-    """Answer one scan and log it. Flushes, never commits. Raises NonceTaken if a twin request won."""
+def check_in(user: DoorUser, scan: Scan, now: datetime | None = None) -> dict:
+    """Answer one scan and log it, in about three statements. Never commits.
+
+    Raises NonceTaken when this steward's nonce is already in the scan log (a retry, or its twin racing it):
+    the caller rolls back whatever this call wrote and replays the first answer."""
     now = now or utcnow()
-    previous = replay(user, scan.nonce)
-    if previous is not None:
-        return previous
-    answer, invitation, event_key = _decide(user, scan, now)
-    try:
-        with db.session.begin_nested():
-            _log(user, scan, answer["status"], invitation, event_key, answer, nonce=scan.nonce, now=now)
-    except IntegrityError:
-        raise NonceTaken(scan.nonce) from None
+    answer, invitation_id, event_key = _decide(user, scan, now)
+    if not _log(user, scan, answer["status"], invitation_id, event_key, answer, nonce=scan.nonce, now=now):
+        raise NonceTaken(scan.nonce)
     return answer
 
 
-def undo(user: User, scan: Scan, now: datetime | None = None) -> dict:
+def undo(user: DoorUser, scan: Scan, now: datetime | None = None) -> dict:
     """Take back a mistaken check-in. Answers {"status": "undone" | "not_checked_in" | "invalid" | "wrong_event", …}."""
     now = now or utcnow()
     event = usable_event(scan.event)
@@ -263,7 +328,7 @@ def undo(user: User, scan: Scan, now: datetime | None = None) -> dict:
     removed = undo_attendance(invitation.id, event.key)
     answer = {"status": UNDONE if removed else "not_checked_in", "person": person_of(invitation)}
     if removed:
-        _log(user, scan, UNDONE, invitation, event.key, answer, method="undo", now=now)
+        _log(user, scan, UNDONE, invitation.id, event.key, answer, method="undo", now=now)
         audit.record("checkin.undone", actor=user, invitation_id=invitation.id, event=event.key)
     db.session.flush()
     return answer

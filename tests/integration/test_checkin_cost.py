@@ -1,0 +1,194 @@
+"""What one check-in costs (issue: near the floor): statements per scan, the token cache, the limiter's work.
+
+The counts are asserted so they can't creep back; the figures they buy are in bench/RESULTS.md."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import delete, func, select, text
+
+from app.auth import services as auth_services
+from app.auth.models import ApiToken, Role
+from app.db import db
+from tests import factories as f
+from tests.conftest import make_app
+from tests.integration.test_checkin_api import fringe, scan, steward_token
+from tests.statements import statements
+from tests.support import both_databases
+
+FRAMING = {"BEGIN", "BEGIN IMMEDIATE", "COMMIT"}
+
+
+def sql(seen: list[str]) -> list[str]:
+    """The statements that do work: BEGIN and COMMIT left out, each shown by its first words."""
+    return [" ".join(s.split()[:3]) for s in seen if s not in FRAMING]
+
+
+@both_databases
+def test_a_first_check_in_is_three_statements_and_a_repeat_two(app, client):
+    f.summit()
+    token = steward_token()
+    ada, bob = f.registered(name="Ada"), f.registered(name="Bob")
+    codes = ada.code, bob.code
+    assert scan(client, token, codes[1]).get_json()["status"] == "ok"  # the token is known from now on
+
+    with statements() as first:
+        assert scan(client, token, codes[0], nonce="n-1").get_json()["status"] == "ok"
+    with statements() as repeat:
+        assert scan(client, token, codes[0], nonce="n-2").get_json()["status"] == "already_checked_in"
+    with statements() as forged:
+        assert scan(client, token, "https://example.org/not-a-badge").get_json()["status"] == "invalid"
+
+    # One joined SELECT (invitation, registration, attendance, who checked them in), then the attendance
+    # as INSERT … ON CONFLICT DO NOTHING RETURNING, then the scan log: no token look-up, no savepoints.
+    assert sql(first) == ["SELECT invitation.id, invitation.state,", "INSERT INTO attendance", "INSERT INTO scan_log"]
+    assert sql(repeat) == ["SELECT invitation.id, invitation.state,", "INSERT INTO scan_log"]
+    assert sql(forged) == ["INSERT INTO scan_log"]  # not the shape of a code: nothing to look up
+    assert not [s for s in first + repeat if "SAVEPOINT" in s or "api_token" in s]
+
+
+@both_databases
+def test_a_fringe_check_in_adds_only_the_event(app, client):
+    f.summit()
+    event = fringe()
+    token = steward_token()
+    ada = f.registered(name="Ada")
+    code, slug = ada.code, event.slug
+    scan(client, token, "NH1-WARM", event=slug)
+    with statements() as seen:
+        body = scan(client, token, code, event=slug).get_json()
+    assert body["status"] == "ok"
+    assert sql(seen) == [
+        "SELECT fringe_event.id, fringe_event.slug,",
+        "SELECT invitation.id, invitation.state,",
+        "INSERT INTO attendance",
+        "INSERT INTO scan_log",
+    ]
+
+
+def test_a_deleted_token_stops_working_within_the_cache_time(tmp_path):
+    app = make_app("sqlite", tmp_path, API_TOKEN_CACHE_SECONDS=0.5)
+    with app.app_context():
+        f.summit()
+        client = app.test_client()
+        token = steward_token()
+        code = f.registered().code
+        assert scan(client, token, code).status_code == 200
+        # Another process (the CLI on another machine) deletes the token: this one still trusts it briefly...
+        with db.engine.begin() as connection:
+            connection.execute(delete(ApiToken))
+        assert scan(client, token, code).status_code == 200
+        time.sleep(0.6)
+        # ...and then asks the database again.
+        refused = scan(client, token, code)
+        assert refused.status_code == 401
+        db.engine.dispose()
+
+
+def test_a_deactivated_account_stops_working_within_the_cache_time(tmp_path):
+    app = make_app("sqlite", tmp_path, API_TOKEN_CACHE_SECONDS=0.5)
+    with app.app_context():
+        f.summit()
+        client = app.test_client()
+        sam = f.user(role=Role.STEWARD)
+        token = auth_services.issue_api_token(sam)
+        db.session.commit()
+        assert scan(client, token, f.registered().code).status_code == 200
+        with db.engine.begin() as connection:
+            connection.execute(text("UPDATE user SET active = 0"))
+        time.sleep(0.6)
+        assert scan(client, token, "NH1-X").status_code == 401
+        db.engine.dispose()
+
+
+def test_revoking_tokens_with_the_cli_refuses_them_in_this_process_at_once(app, client, runner):
+    f.summit()
+    sam = f.user(role=Role.STEWARD, email="sam@example.org")
+    token = auth_services.issue_api_token(sam)
+    db.session.commit()
+    assert scan(client, token, "NH1-X").status_code == 200
+    result = runner.invoke(args=["users", "revoke-tokens", "sam@example.org"])
+    assert result.exit_code == 0, result.output
+    assert "Revoked 1 API token of sam@example.org" in result.output
+    assert scan(client, token, "NH1-X").status_code == 401
+    assert runner.invoke(args=["users", "revoke-tokens", "nobody@example.org"]).exit_code == 1
+
+
+def test_last_used_is_written_once_then_not_again_for_minutes(app, client):
+    f.summit()
+    token = steward_token()
+    with statements() as seen:
+        for n in range(5):
+            scan(client, token, f"NH{n}-X")
+    updates = [s for s in seen if s.startswith("UPDATE api_token")]
+    assert len(updates) == 1
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).where(ApiToken.last_used_at.is_not(None))) == 1
+
+
+def test_last_used_is_written_again_once_its_time_is_up(tmp_path):
+    app = make_app("sqlite", tmp_path, API_TOKEN_LAST_USED_SECONDS=0)
+    with app.app_context():
+        f.summit()
+        client = app.test_client()
+        token = steward_token()
+        with statements() as seen:
+            for n in range(3):
+                scan(client, token, f"NH{n}-X")
+        assert len([s for s in seen if s.startswith("UPDATE api_token")]) == 3
+        db.engine.dispose()
+
+
+# --- the limiter ------------------------------------------------------------------------------------------
+
+LIMITER_CALLS = ("hit", "test", "get_window_stats", "clear")  # each is a trip to the store
+
+
+@pytest.fixture
+def limited_app(tmp_path):
+    app = make_app("sqlite", tmp_path, RATELIMIT_ENABLED=True)
+    with app.app_context():
+        from app.extensions import limiter
+
+        limiter.reset()
+        yield app, limiter
+        db.engine.dispose()
+
+
+def test_a_check_in_costs_the_limiter_one_call_and_starts_no_thread(limited_app, monkeypatch):
+    app, limiter = limited_app
+    f.summit()
+    token = steward_token()
+    client = app.test_client()
+    scan(client, token, "NH1-X")  # the token is known from now on
+    assert type(limiter.storage).__name__ == "InProcessStorage"
+    strategy = limiter.limiter
+    calls: list[str] = []
+    for name in LIMITER_CALLS:
+        real = getattr(strategy, name)
+        monkeypatch.setattr(
+            strategy, name, lambda *a, _real=real, _name=name, **k: calls.append(_name) or _real(*a, **k)
+        )
+    started: list[str] = []
+    real_start = threading.Thread.start
+    monkeypatch.setattr(threading.Thread, "start", lambda self: started.append(self.name) or real_start(self))
+
+    for n in range(20):
+        assert scan(client, token, f"NH{n}-X").status_code == 200
+    assert calls == ["hit"] * 20  # the door limit's hit: no test of the bad-token limit, no header read
+    assert started == []
+
+
+def test_an_unknown_token_is_still_counted_against_its_address(limited_app, monkeypatch):
+    app, limiter = limited_app
+    app.config["LINK_LOOKUP_RATE_LIMIT"] = "2 per minute"
+    f.summit()
+    client = app.test_client()
+    good = steward_token()
+    assert [scan(client, f"guess-{n}", "NH1-X").status_code for n in range(3)] == [401, 401, 429]
+    # A guess can't be told from a real token the process hasn't seen, so a real one waits out the limit too
+    # if it comes from an address that has just been guessing; once known, it is exempt.
+    assert scan(client, good, "NH1-X").status_code == 429
