@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import random
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import CursorResult, DateTime, Engine, Enum, MetaData, Result, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -109,19 +110,49 @@ def _configure_sqlite(engine: Engine, begin: str) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
+        # A request that only reads takes no write lock (WAL lets it read beside a writer); everything else
+        # takes the write lock up front, so what it decides on can't change under it.
+        mode = "DEFERRED" if begin == "DEFERRED" or reading_request() else "IMMEDIATE"
+        connection.info["sqlite_begin"] = mode
+        if mode == "DEFERRED":
+            connection.exec_driver_sql("BEGIN DEFERRED")  # takes no lock: nothing to wait for
+            return
         # SQLite's own busy handler backs off to 100 ms naps, so under contention the lock sits idle
         # while waiters sleep. Polling briefly ourselves hands it over in about a millisecond.
         deadline = time.monotonic() + SQLITE_LOCK_WAIT_SECONDS
         nap = 0.0005
         while True:
             try:
-                connection.exec_driver_sql(f"BEGIN {begin}")
+                connection.exec_driver_sql(f"BEGIN {mode}")
                 return
             except OperationalError as error:
                 if "locked" not in str(error) or time.monotonic() > deadline:
                     raise
                 time.sleep(nap * (0.5 + random.random()))
                 nap = min(nap * 1.5, 0.004)
+
+    if begin == "IMMEDIATE":
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _no_write_in_a_read(connection, cursor, statement, parameters, context, executemany):
+            if connection.info.get("sqlite_begin") == "DEFERRED" and _WRITES.match(statement):
+                raise WriteInReadOnlyRequest(
+                    f"{statement.split()[0]} in a request that only reads: call db.will_write() before the "
+                    "first change, so that the write lock is taken and what the change depends on is read again"
+                )
+
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+
+
+class WriteInReadOnlyRequest(RuntimeError):
+    """A request that only reads (GET) tried to write without saying so first (db.will_write())."""
+
+
+def reading_request() -> bool:
+    """True in a GET (or HEAD) request that hasn't said it will write: on SQLite its transactions are deferred."""
+    return has_request_context() and request.method in _SAFE_METHODS and not g.get("_will_write", False)
 
 
 @dataclass
@@ -142,6 +173,15 @@ class Database:
         factory = sessionmaker(bind=engine, expire_on_commit=False)
         app.extensions["db"] = _State(engine=engine, session=scoped_session(factory))
 
+        @app.teardown_request
+        def _end_a_read(exc):
+            # A reading request's deferred transaction ends with it. (Each request's own app context ends it
+            # anyway; where requests share one, as in the tests, it must not carry on into a write.)
+            session = app.extensions["db"].session()
+            unchanged = not (session.new or session.dirty or session.deleted)
+            if session.in_transaction() and unchanged and session.connection().info.get("sqlite_begin") == "DEFERRED":
+                session.rollback()
+
         # Roll back whatever a failed request left open, then hand the connection back.
         @app.teardown_appcontext
         def _remove_session(exc):
@@ -161,6 +201,20 @@ class Database:
     @property
     def session(self) -> Session:
         return self._state.session()
+
+    def will_write(self) -> None:
+        """Say that this request is about to change something. Outside a GET it changes nothing. In a GET on
+        SQLite the transaction so far only read, without the write lock: it is ended (every object read is
+        expired) and the next statement begins one that takes the lock, so what the change depends on is read
+        again under it. Call it before the first change, never after."""
+        if not reading_request():
+            return
+        g._will_write = True
+        session = self.session
+        if session.new or session.dirty or session.deleted:
+            raise WriteInReadOnlyRequest("db.will_write() must come before the first change, not after it")
+        if self.engine.dialect.name == "sqlite" and session.in_transaction():
+            session.rollback()
 
     def create_all(self) -> None:
         Base.metadata.create_all(self.engine)

@@ -44,7 +44,9 @@ def personal_url(invitation: Invitation) -> str:
 
 def mark_opened(invitation: Invitation, now: datetime | None = None) -> None:
     if invitation.opened_at is None:
-        invitation.opened_at = now or utcnow()
+        db.will_write()  # the first opening is written; on SQLite it re-reads the invitation under the lock
+        if invitation.opened_at is None:
+            invitation.opened_at = now or utcnow()
 
 
 def reissue_link(invitation: Invitation, actor=None) -> Invitation:

@@ -71,6 +71,7 @@ def _lock_summit(session: Session) -> None:
 
 def lock(invitation: Invitation) -> Invitation:
     """Hold this person (and the summit) until the transaction ends, and re-read them as they now are."""
+    db.will_write()  # in a GET on SQLite: the lock is the write lock, so take it now
     session = db.session
     ids = _locked(session)
     if invitation.id in ids:
@@ -93,6 +94,7 @@ def lock(invitation: Invitation) -> Invitation:
 
 def lock_many(invitation_ids: Iterable[int]) -> None:
     """Hold many people at once (bulk sends, imports), in id order; read them again after this."""
+    db.will_write()
     session = db.session
     ids = _locked(session)
     wanted = sorted(set(invitation_ids) - ids)

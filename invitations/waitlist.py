@@ -133,11 +133,13 @@ def _lock_holder(entry: WaitlistEntry) -> None:
 def expire_offers(now: datetime | None = None) -> int:
     """Expire lapsed offers and pass each place on. Idempotent: safe to run from anywhere, any time."""
     now = now or utcnow()
-    lapsed = db.session.scalars(
-        select(WaitlistEntry).where(WaitlistEntry.state == WaitlistState.OFFERED, WaitlistEntry.offer_expires_at <= now)
-    ).all()
-    if not lapsed:
-        return 0
+    lapsed_query = select(WaitlistEntry).where(
+        WaitlistEntry.state == WaitlistState.OFFERED, WaitlistEntry.offer_expires_at <= now
+    )
+    if db.session.scalar(select(lapsed_query.exists())) is not True:
+        return 0  # the usual answer, and a page that only reads stays a read
+    db.will_write()
+    lapsed = db.session.scalars(lapsed_query).all()
     summit = summit_services.get_summit()
     expired = 0
     for entry in lapsed:

@@ -104,6 +104,7 @@ def caller_for_api_token(token: str) -> ApiCaller | None:
     now = utcnow()
     resolution = timedelta(seconds=current_app.config["API_TOKEN_LAST_USED_SECONDS"])
     if entry.last_used_at is None or now - entry.last_used_at >= resolution:
+        db.will_write()
         db.session.execute(update(ApiToken).where(ApiToken.id == entry.caller.token_id).values(last_used_at=now))
         entry.last_used_at = now
     return entry.caller

@@ -178,7 +178,8 @@ def count_statements(client, url: str) -> int:
     seen = []
 
     def listener(conn, cursor, statement, *args):
-        seen.append(statement)
+        if not statement.startswith("BEGIN"):  # whether the page opens its own transaction depends on the test
+            seen.append(statement)
 
     client.get(url)  # warm: the first request may load what later ones have cached
     event.listen(db.engine, "before_cursor_execute", listener)
