@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from app.calendar import build_calendar
 from app.db import db
-from app.mail.outbox import attachment, enqueue
+from app.mail.compose import attachment_builder, built_attachment
+from app.mail.outbox import enqueue
 from app.summit import services as summit_services
 from fringe_events.calendars import event_url, fringe_calendar_event, place_of
 from fringe_events.models import FringeEvent, FringeSignup, SignupState
@@ -26,9 +27,6 @@ def tell_one(
     cancelled: bool | None = None,
 ) -> None:
     link = event_url(invitation, event)
-    ics = build_calendar(
-        [fringe_calendar_event(event, url=link, attendee=invitation, cancelled=cancelled)], method=method
-    )
     enqueue(
         kind,
         to_email=invitation.email,
@@ -45,7 +43,26 @@ def tell_one(
             "changes": changes or [],
             "reason": reason,
         },
-        attachments=[attachment(f"{event.slug}.ics", f"text/calendar; method={method}", ics)],
+        attachments=[
+            built_attachment(
+                f"{event.slug}.ics",
+                f"text/calendar; method={method}",
+                "fringe_ics",
+                event=event,
+                url=link,
+                attendee=invitation,
+                cancelled=cancelled,
+                method=method,
+            )
+        ],
+    )
+
+
+@attachment_builder("fringe_ics")
+def fringe_ics(event: FringeEvent, url: str, attendee: Invitation, cancelled: bool | None, method: str) -> bytes:
+    """One fringe event's calendar entry for one person, built by the worker when it writes the message."""
+    return build_calendar(
+        [fringe_calendar_event(event, url=url, attendee=attendee, cancelled=cancelled)], method=method
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
@@ -10,7 +11,8 @@ from app import audit
 from app.calendar import build_calendar
 from app.db import db, utcnow
 from app.errors import ValidationFailed
-from app.mail.outbox import attachment, enqueue
+from app.mail.compose import attachment_builder, built_attachment
+from app.mail.outbox import enqueue
 from app.summit import services as summit_services
 from app.summit.models import Summit
 from app.urls import external_url
@@ -37,9 +39,28 @@ def tell(invitation: Invitation, kind: str, subject: str, summit: Summit) -> Non
     )
 
 
+@attachment_builder("summit_ics")
+def summit_ics(summit: Summit, url: str, attendee: Invitation | None = None) -> bytes:
+    """The summit's calendar entry (method REQUEST), with the person's own link, and them as its attendee."""
+    entry = summit_services.summit_calendar_event(summit, url=url)
+    if attendee is not None:
+        entry = replace(entry, attendee_email=attendee.email, attendee_name=attendee.name)
+    return build_calendar([entry], method="REQUEST")
+
+
+def summit_ics_attachment(summit: Summit, invitation: Invitation, *, attendee: bool = False) -> dict:
+    """The summit's calendar entry for this person, built by the worker when it writes the message."""
+    return built_attachment(
+        "new-horizons.ics",
+        "text/calendar; method=REQUEST",
+        "summit_ics",
+        summit=summit,
+        url=personal_url(invitation),
+        attendee=invitation if attendee else None,
+    )
+
+
 def send_confirmation(invitation: Invitation, summit: Summit) -> None:
-    link = personal_url(invitation)
-    ics = build_calendar([summit_services.summit_calendar_event(summit, url=link)], method="REQUEST")
     enqueue(
         "registration_confirmed",
         to_email=invitation.email,
@@ -47,7 +68,7 @@ def send_confirmation(invitation: Invitation, summit: Summit) -> None:
         invitation_id=invitation.id,
         subject="You're registered for New Horizons",
         context=mail_context(invitation, summit),
-        attachments=[attachment("new-horizons.ics", "text/calendar; method=REQUEST", ics)],
+        attachments=[summit_ics_attachment(summit, invitation)],
     )
 
 

@@ -97,7 +97,14 @@ def _strip(invitation: Invitation, now: datetime) -> None:
     db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.invitation_id == invitation.id)
-        .values(to_email=invitation.email, to_name="", body_text="(erased)", body_html="(erased)", attachments=[])
+        .values(
+            to_email=invitation.email,
+            to_name="",
+            params=None,
+            body_text="(erased)",
+            body_html="(erased)",
+            attachments=[],
+        )
         .execution_options(synchronize_session=False)
     )
 

@@ -3,18 +3,16 @@ is sent to every registered delegate as an updated calendar entry."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from app.calendar import build_calendar
 from app.db import db, utcnow
-from app.mail.outbox import attachment, enqueue
+from app.mail.outbox import enqueue
 from app.summit import services as summit_services
 from app.summit.models import Summit
 from app.timefmt import span
-from invitations.links import personal_url
-from invitations.mailing import mail_context
+from invitations.mailing import mail_context, summit_ics_attachment
 from invitations.models import Invitation, InvitationState
 from invitations.waitlist import fill_from_waitlist
 
@@ -73,11 +71,6 @@ def _send_summit_changed(summit: Summit, changes: list[list[str]]) -> int:
         select(Invitation).where(Invitation.state == S.REGISTERED).order_by(Invitation.id)
     ).all()
     for invitation in people:
-        entry = replace(
-            summit_services.summit_calendar_event(summit, url=personal_url(invitation)),
-            attendee_email=invitation.email,
-            attendee_name=invitation.name,
-        )
         enqueue(
             "summit_changed",
             to_email=invitation.email,
@@ -85,10 +78,6 @@ def _send_summit_changed(summit: Summit, changes: list[list[str]]) -> int:
             invitation_id=invitation.id,
             subject="A change to New Horizons: please update your diary",
             context={**mail_context(invitation, summit), "changes": changes},
-            attachments=[
-                attachment(
-                    "new-horizons.ics", "text/calendar; method=REQUEST", build_calendar([entry], method="REQUEST")
-                )
-            ],
+            attachments=[summit_ics_attachment(summit, invitation, attendee=True)],
         )
     return len(people)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import base64
 
-from app.mail.links import OutgoingMessage, expanded
+from app.mail.compose import as_sent
+from app.mail.links import OutgoingMessage
 from app.mail.models import OutboxMessage
 
 
 def delivered(message: OutboxMessage) -> OutgoingMessage:
-    """The message as delivery hands it to the backend: working links in, the row untouched."""
-    return expanded(message)
+    """The message as delivery hands it to the backend (written now if the worker hasn't yet): working links
+    in, the row untouched."""
+    return as_sent(message)
 
 
 def delivered_attachment(message: OutboxMessage, suffix: str) -> tuple[bytes, str]:

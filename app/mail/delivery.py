@@ -17,7 +17,7 @@ from sqlalchemy import and_, or_, select, update
 
 from app.db import db, utcnow
 from app.mail.backends import PermanentFailure, TemporaryFailure, backend_from_config
-from app.mail.links import expanded
+from app.mail.compose import CannotCompose, as_sent, write_down
 from app.mail.models import OutboxMessage, OutboxStatus
 
 
@@ -79,10 +79,17 @@ def deliver(message_id: int, worker_id: str, backend) -> Outcome:
         db.session.commit()
         return Outcome()
     attempt = message.attempts + 1
+    try:
+        write_down(message)  # the first attempt writes the message; a retry sends what that one wrote
+    except CannotCompose as error:
+        message.status, message.attempts, message.claimed_at = OutboxStatus.FAILED, attempt, None
+        message.last_error = f"Not sent: {error}."
+        db.session.commit()
+        return Outcome(failed=1)
     # End the transaction before the network call: SQLite's write lock must not wait on SendGrid.
     db.session.commit()
     # The working links go back in only here, in memory: the row keeps its placeholders.
-    outgoing = expanded(message)
+    outgoing = as_sent(message)
     try:
         provider_id = backend.send(outgoing)
     except TemporaryFailure as error:

@@ -75,8 +75,8 @@ def conceal_attachments(attachments: list[dict]) -> list[dict]:
     return [_change_attachment(item, conceal) for item in attachments]
 
 
-def expanded(message) -> OutgoingMessage:
-    """The stored message as it is sent: a copy with every placeholder back to its link, never written back."""
+def expanded(message, body_text: str, body_html: str, attachments: list[dict]) -> OutgoingMessage:
+    """The message as it is sent: a copy with every placeholder back to its link, never written back."""
     return OutgoingMessage(
         id=message.id,
         kind=message.kind,
@@ -84,9 +84,9 @@ def expanded(message) -> OutgoingMessage:
         to_name=message.to_name,
         reply_to=message.reply_to,
         subject=message.subject,
-        body_text=reveal(message.body_text),
-        body_html=reveal(message.body_html),
-        attachments=[_change_attachment(item, reveal) for item in message.attachments or []],
+        body_text=reveal(body_text),
+        body_html=reveal(body_html),
+        attachments=[_change_attachment(item, reveal) for item in attachments],
     )
 
 

@@ -27,9 +27,12 @@ class OutboxMessage(Base):
     to_name: Mapped[str] = mapped_column(String(200), default="")
     reply_to: Mapped[str | None] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(300))
-    body_text: Mapped[str] = mapped_column(Text)
-    body_html: Mapped[str] = mapped_column(Text)
-    # [{"filename", "content_type", "content_b64"}]
+    # What the worker writes the message from (app.mail.compose): the template context as references.
+    params: Mapped[dict | None] = mapped_column(JSON)
+    # Written by the worker before the first attempt to send (None until then), links concealed.
+    body_text: Mapped[str | None] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    # [{"filename", "content_type", "content_b64"}], or {"build", "arguments"} until the worker builds it
     attachments: Mapped[list] = mapped_column(JSON, default=list)
     invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitation.id", ondelete="SET NULL"), index=True)
     status: Mapped[OutboxStatus] = mapped_column(enum_column(OutboxStatus), default=OutboxStatus.PENDING, index=True)

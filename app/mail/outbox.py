@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import base64
 
-from flask import current_app, render_template
-
 from app.db import db
-from app.mail.links import conceal, conceal_attachments
+from app.mail.compose import encode
+from app.mail.links import conceal_attachments
 from app.mail.models import OutboxMessage
 
 
@@ -26,19 +25,19 @@ def enqueue(
     reply_to: str | None = None,
     attachments: list[dict] | None = None,
 ) -> OutboxMessage:
-    """Render `emails/<kind>.txt` and `.html` and add the message to the session; the caller commits.
+    """Add a message to the session, to be written from `emails/<kind>.txt` and `.html` by the worker; the
+    caller commits. `context` may hold rows, datetimes and plain data (app.mail.compose stores them as
+    references); `attachments` are made ones (attachment()) or ones to build at delivery (built_attachment()).
 
     The row holds no working personal link: each token is stored as a placeholder (see app.mail.links)."""
-    context = {"to_name": to_name, "signature": current_app.config["MAIL_FROM_NAME"], **context}
     message = OutboxMessage(
         kind=kind,
         to_email=to_email,
         to_name=to_name,
         reply_to=reply_to,
         subject=subject,
-        body_text=conceal(render_template(f"emails/{kind}.txt", subject=subject, **context)),
-        body_html=conceal(render_template(f"emails/{kind}.html", subject=subject, **context)),
-        attachments=conceal_attachments(attachments or []),
+        params=encode(context),
+        attachments=[item if "build" in item else conceal_attachments([item])[0] for item in attachments or []],
         invitation_id=invitation_id,
     )
     db.session.add(message)

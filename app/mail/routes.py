@@ -11,6 +11,7 @@ from app.auth.decorators import organiser_required
 from app.db import db
 from app.forms import ConfirmForm
 from app.mail import delivery, links
+from app.mail.compose import CannotCompose, Composed, compose
 from app.mail.models import OutboxMessage, OutboxStatus, ProviderEvent
 
 bp = Blueprint("mail", __name__, url_prefix="/organiser/mail")
@@ -59,6 +60,16 @@ def _message(message_id: int) -> OutboxMessage:
     return message
 
 
+def _written(msg: OutboxMessage) -> Composed:
+    """What the message says (written now, in memory, if the worker hasn't written it yet)."""
+    try:
+        return compose(msg)
+    except CannotCompose as error:
+        return Composed(
+            f"This message can't be written: {error}.", f"<p>This message can't be written: {error}.</p>", []
+        )
+
+
 @bp.get("/<int:message_id>")
 @organiser_required
 def message(message_id: int):
@@ -71,7 +82,7 @@ def message(message_id: int):
         message=msg,
         events=events,
         form=ConfirmForm(),
-        text=links.masked(msg.body_text),
+        text=links.masked(_written(msg).body_text),
         mask=links.MASK,
     )
 
@@ -81,7 +92,7 @@ def message(message_id: int):
 def preview(message_id: int):
     """The HTML as the recipient sees it, in a sandboxed frame: no scripts, nothing fetched, links masked."""
     msg = _message(message_id)
-    response = Response(links.masked(msg.body_html), mimetype="text/html")
+    response = Response(links.masked(_written(msg).body_html), mimetype="text/html")
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox"
     )

@@ -72,5 +72,6 @@ def test_nudge_escapes_the_leaders_text(app):
             message="<script>alert(1)</script>",
         ),
     )
-    assert "<script>alert(1)</script>" not in message.body_html
-    assert "&lt;script&gt;" in message.body_html
+    html = delivered(message).body_html
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;" in html

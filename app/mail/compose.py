@@ -1,0 +1,148 @@
+"""Mail written by the worker: a request stores a message's kind and what it refers to; delivery renders it.
+
+A request that changes something writes its email to the outbox in the same transaction (invariant 4),
+but rendering two templates and a calendar file is most of what a registration costs. So the outbox row
+holds the template's context as references (`{"$row": "Invitation", "id": 7}` for a database row, tagged
+datetimes, plain JSON for the rest) and named attachment builders; the worker renders text, HTML and
+attachments just before the first attempt to send, and keeps the result (links concealed, see
+app.mail.links), so a retry sends exactly what the first attempt did and the organisers see it.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from flask import current_app, render_template
+from sqlalchemy import inspect
+
+from app.db import Base, db
+from app.mail.links import OutgoingMessage, conceal, conceal_attachments, expanded, reveal
+
+# name -> function(**arguments) -> the attachment's bytes; each domain registers its own
+ATTACHMENT_BUILDERS: dict[str, Callable[..., bytes]] = {}
+
+
+class CannotCompose(Exception):
+    """A message can't be written any more: something it refers to is gone (it fails with this reason)."""
+
+
+def attachment_builder(name: str):
+    """Register `function(**arguments) -> bytes` as the attachment builder called `name`."""
+
+    def register(function: Callable[..., bytes]):
+        ATTACHMENT_BUILDERS[name] = function
+        return function
+
+    return register
+
+
+def built_attachment(filename: str, content_type: str, builder: str, **arguments) -> dict:
+    """An attachment the worker builds at delivery with the registered `builder`, from these arguments."""
+    if builder not in ATTACHMENT_BUILDERS:
+        raise KeyError(f"no attachment builder called {builder!r}")
+    return {"filename": filename, "content_type": content_type, "build": builder, "arguments": encode(arguments)}
+
+
+# --- the context, as references -------------------------------------------------------------------------
+
+
+def encode(value: Any) -> Any:
+    """A template context made storable: rows by class and id, datetimes tagged, personal links concealed."""
+    if isinstance(value, Base):
+        state = inspect(value)
+        if state.identity is None:  # added in this transaction and not yet flushed: give it its id
+            db.session.flush()
+        assert state.identity is not None and len(state.identity) == 1
+        return {"$row": type(value).__name__, "id": state.identity[0]}
+    if isinstance(value, datetime):
+        return {"$at": value.isoformat()}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, dict):
+        return {str(k): encode(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [encode(v) for v in value]
+    if isinstance(value, str):
+        return conceal(value)
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    raise TypeError(f"a mail context can't hold a {type(value).__name__}: pass a row, a datetime or plain data")
+
+
+def _row_classes() -> dict[str, type]:
+    return {mapper.class_.__name__: mapper.class_ for mapper in Base.registry.mappers}
+
+
+def decode(value: Any, classes: dict[str, type] | None = None) -> Any:
+    classes = classes if classes is not None else _row_classes()
+    if isinstance(value, dict):
+        if "$row" in value:
+            row = db.session.get(classes[value["$row"]], value["id"])
+            if row is None:
+                what = re.sub(r"(?<!^)(?=[A-Z])", " ", value["$row"]).lower()  # FringeEvent: "fringe event"
+                raise CannotCompose(f"the {what} it was about no longer exists")
+            return row
+        if "$at" in value:
+            return datetime.fromisoformat(value["$at"])
+        if "$date" in value:
+            return date.fromisoformat(value["$date"])
+        return {k: decode(v, classes) for k, v in value.items()}
+    if isinstance(value, list):
+        return [decode(v, classes) for v in value]
+    if isinstance(value, str):
+        return reveal(value)  # in memory only: what is stored again is concealed afresh
+    return value
+
+
+# --- writing the message ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Composed:
+    body_text: str
+    body_html: str
+    attachments: list[dict]  # each {"filename", "content_type", "content_b64"}, links concealed
+
+
+def compose(message) -> Composed:
+    """The message's text, HTML and attachments: as stored if it has been written, else written now."""
+    if message.body_text is not None:
+        return Composed(message.body_text, message.body_html or "", list(message.attachments or []))
+    classes = _row_classes()
+    context = decode(message.params or {}, classes)
+    context = {"to_name": message.to_name, "signature": current_app.config["MAIL_FROM_NAME"], **context}
+    text = render_template(f"emails/{message.kind}.txt", subject=message.subject, **context)
+    html = render_template(f"emails/{message.kind}.html", subject=message.subject, **context)
+    attachments = [_build(item, classes) for item in message.attachments or []]
+    return Composed(conceal(text), conceal(html), conceal_attachments(attachments))
+
+
+def _build(item: dict, classes: dict[str, type]) -> dict:
+    if "build" not in item:
+        return item  # made when the message was queued
+    content = ATTACHMENT_BUILDERS[item["build"]](**decode(item["arguments"], classes))
+    return {
+        "filename": item["filename"],
+        "content_type": item["content_type"],
+        "content_b64": base64.b64encode(content).decode(),
+    }
+
+
+def write_down(message) -> None:
+    """Render a queued message and keep the result on its row (the caller commits)."""
+    if message.body_text is None:
+        composed = compose(message)
+        message.body_text, message.body_html = composed.body_text, composed.body_html
+        message.attachments = composed.attachments
+
+
+def as_sent(message) -> OutgoingMessage:
+    """The message as the recipient gets it (written now if the worker hasn't yet), with working links, in
+    memory only: the row is not changed."""
+    composed = compose(message)
+    return expanded(message, composed.body_text, composed.body_html, composed.attachments)
