@@ -7,9 +7,10 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import CursorResult, DateTime, Engine, Enum, MetaData, Result, create_engine, event
+from sqlalchemy import CursorResult, DateTime, Engine, Enum, FromClause, MetaData, Result, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
@@ -53,6 +54,23 @@ def insert_or_nothing(entity):
     dialect = current_app.extensions["db"].engine.dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     return insert(entity).on_conflict_do_nothing()
+
+
+_PREPARED_INSERTS: dict[tuple[str, str], Any] = {}  # (dialect, table) -> statement
+
+
+def insert_returning_id(table: FromClause, values: dict) -> int | None:
+    """One `INSERT … ON CONFLICT DO NOTHING RETURNING id` on the session's connection, the statement built
+    once per table and dialect (for hot paths): the new row's id, or None if a unique constraint already
+    held the row. `values` name the table's columns."""
+    dialect = current_app.extensions["db"].engine.dialect.name
+    key = (dialect, table.description)
+    statement = _PREPARED_INSERTS.get(key)
+    if statement is None:
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert(table).on_conflict_do_nothing().returning(table.c.id)  # type: ignore[arg-type]
+        _PREPARED_INSERTS[key] = statement
+    return db.session.connection().execute(statement, values).scalar()
 
 
 def utcnow() -> datetime:

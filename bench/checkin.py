@@ -19,7 +19,7 @@ import random
 import threading
 from collections import Counter
 
-from bench.harness import Server, bench_config, fresh_database, run_load
+from bench.harness import Server, bench_config, fresh_database
 
 DELEGATES = 350
 FORGED_SHARE = 0.1
@@ -121,20 +121,18 @@ def run(kind: str, postgres_url: str | None, clients: list[int]) -> list[dict]:
     url = fresh_database(kind, postgres_url)
     codes, token = seed(url, DELEGATES)
     results = []
-    # CHECKIN_RATE_LIMIT is off here (bench settings turn rate limits off): we measure the server, not the limiter.
-    with Server(url, workers=4) as server:
+    with Server(url) as server:
         for concurrency in clients:
             reset(url)
             answers: Counter = Counter()
             jobs = scan_jobs(codes, token, answers, threading.Lock(), seed_value=concurrency)
-            load = run_load(server.url, jobs, concurrency, ok_statuses=(200,))
-            summary = load.summary()
+            summary = server.measure(jobs, concurrency, ok_statuses=(200,))
             summary.pop("statuses", None)
             results.append(
                 {
                     "benchmark": "check-in API",
                     "database": "postgresql" if kind == "postgres" else "sqlite",
-                    "gunicorn_workers": 4,
+                    "gunicorn_workers": server.workers,
                     "concurrent_scanners": concurrency,
                     "delegates": len(codes),
                     **summary,

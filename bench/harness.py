@@ -21,12 +21,24 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def bench_config(database_url: str) -> dict:
-    """Testing settings (no CSRF, no rate limits, mail to memory) on the given database."""
+    """Testing settings (no CSRF, mail to memory) on the given database, with the rate limiter on as in
+    production (its in-process store; limits far above what the load reaches), so its cost is measured too."""
     from config import TestingConfig
 
     config = {k: getattr(TestingConfig, k) for k in dir(TestingConfig) if k.isupper()}
-    config.update(DATABASE_URL=database_url, TESTING=False)
+    config.update(
+        DATABASE_URL=database_url,
+        TESTING=False,
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI="memory://",
+        CHECKIN_RATE_LIMIT="1000000 per minute",
+        SIGNIN_RATE_LIMIT="1000000 per minute",
+        LINK_LOOKUP_RATE_LIMIT="1000000 per minute",
+    )
     return config
+
+
+WORKERS = 2  # gunicorn sync workers, the same for every server a run measures (2 cores here)
 
 
 def fresh_database(kind: str, postgres_url: str | None) -> str:
@@ -59,9 +71,10 @@ def fresh_database(kind: str, postgres_url: str | None) -> str:
 
 
 class Server:
-    """gunicorn running bench/bench_app.py against DATABASE_URL, with N sync workers."""
+    """gunicorn running bench/bench_app.py (or `app`, e.g. the floor) against DATABASE_URL, with N sync workers."""
 
-    def __init__(self, database_url: str, workers: int = 4):
+    def __init__(self, database_url: str, workers: int = WORKERS, app: str = "bench.bench_app:app"):
+        self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "BENCH_DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)}
@@ -82,7 +95,7 @@ class Server:
                     "120",
                     "--log-level",
                     "warning",
-                    "bench.bench_app:app",
+                    app,
                 ],
                 cwd=ROOT,
                 env=env,
@@ -94,6 +107,28 @@ class Server:
         except BaseException:
             self.stop()
             raise
+
+    def worker_cpu_seconds(self) -> float:
+        """User + system CPU time used so far by the server's worker processes (Linux /proc)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        total = 0
+        for pid in children:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except FileNotFoundError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+        return total / ticks
+
+    def measure(self, jobs: list, concurrency: int, ok_statuses=(200, 302)) -> dict:
+        """Run the jobs and sum them up, with the workers' CPU per request."""
+        before = self.worker_cpu_seconds()
+        result = run_load(self.url, jobs, concurrency, ok_statuses=ok_statuses)
+        cpu = self.worker_cpu_seconds() - before
+        summary = result.summary()
+        summary["server_cpu_ms_per_request"] = round(cpu * 1000 / max(result.requests, 1), 2)
+        return summary
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -13,7 +13,7 @@ import json
 import os
 import random
 
-from bench.harness import Server, fresh_database, run_load
+from bench.harness import WORKERS, Server, fresh_database
 
 FORM = b"name=Bench+Person&organisation=Suffolk&job_title=Officer&dietary=&access_needs=&consent=y"
 HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -70,15 +70,20 @@ def register_job(token: str):
 
 
 def run(
-    kind: str, postgres_url: str | None, invitees: int = 1000, capacity: int = 350, clients: int = 64, workers: int = 4
+    kind: str,
+    postgres_url: str | None,
+    invitees: int = 1000,
+    capacity: int = 350,
+    clients: int = 64,
+    workers: int = WORKERS,
 ) -> dict:
     url = fresh_database(kind, postgres_url)
     tokens = seed(url, invitees, capacity)
     random.Random(1).shuffle(tokens)
     with Server(url, workers=workers) as server:
-        result = run_load(server.url, [register_job(t) for t in tokens], clients)
+        summary = server.measure([register_job(t) for t in tokens], clients)
     final = counts(url)
-    summary = result.summary()
+    summary.pop("statuses", None)
     summary.update(
         database=kind,
         clients=clients,
@@ -86,7 +91,7 @@ def run(
         capacity=capacity,
         registered=final["registered"],
         waitlisted=final["waitlisted"],
-        exact=final["registered"] == capacity and final["waitlisted"] == invitees - capacity,
+        correct=final["registered"] == capacity and final["waitlisted"] == invitees - capacity,
     )
     return summary
 

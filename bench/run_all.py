@@ -1,14 +1,22 @@
-"""`make bench`: every benchmark against gunicorn (4 workers), on SQLite and PostgreSQL, as one JSON document.
+"""`make bench`: the product beside the floor of its own stack, on SQLite and PostgreSQL, in one run.
 
-    .venv/bin/python -m bench.run_all [--postgres-url URL] [--skip-postgres]
+    .venv/bin/python -m bench.run_all [--postgres-url URL] [--skip-postgres] [--rounds 3]
 
-(a) baseline: GET /ping, a constant answer with no database: the ceiling of this stack on this machine;
-(b) check-in rush: 350 badges, each scanned twice, plus 10% forged codes, from 8 and 32 scanners;
-(c) registration rush: 1,000 invitees chase 350 places from 64 clients (one "request" is one delegate's
-    journey: open the link, register, and join the waiting list if told the summit is full);
-(d) dashboards: the leader's page and the organisers' dashboard with 10,000 invitations and 100 leaders.
-Every result has throughput, p50/p95/p99 latency, errors and its ratio to the baseline at the same
-concurrency. The PostgreSQL database named is wiped first. Figures only: nothing passes or fails on time.
+Every server is gunicorn with the same sync workers (bench.harness.WORKERS), every load comes from the same
+closed-loop client (Python threads with keep-alive connections, on the same machine). In each round, at each
+concurrency, it measures:
+
+- the constant route: `GET /ping` of bench/floor_app.py, a constant JSON answer (the ceiling);
+- the floor: `POST /floor/checkin` of the same tiny app, one `INSERT … ON CONFLICT DO NOTHING` through the
+  driver (the least a check-in can cost);
+- the product's check-in API: 350 registered delegates, every badge scanned twice plus 10% forged codes.
+
+Then the registration rush (1,000 invitees chase 350 places: open the link, register, join the waiting list
+if full) and the two dashboards at 10,000 invitations. Each figure is reported as a ratio of the constant
+route and of the floor measured in the same run at the same concurrency, with the server's CPU per request
+(its workers' user + system time ÷ requests), which is steadier than a rate on a shared machine. Rounds are
+interleaved and medians reported. JSON on stdout; a Markdown table on stderr. Figures only: nothing passes
+or fails on time. The PostgreSQL database named is wiped first.
 """
 
 from __future__ import annotations
@@ -17,150 +25,141 @@ import argparse
 import json
 import os
 import platform
+import random
+import statistics
+import sys
+import threading
 import time
-import urllib.parse
+from collections import Counter
 
 from bench import checkin, registration_rush
-from bench.harness import Server, bench_config, fresh_database, run_load
+from bench.harness import WORKERS, Server, fresh_database
+
+CONCURRENCIES = (8, 32, 64)
+CHECKIN_CONCURRENCIES = (8, 32)
+FLOOR_REQUESTS = 1500
+FIGURES = ("throughput_rps", "p50_ms", "p95_ms", "p99_ms", "server_cpu_ms_per_request")
 
 
-def baseline(url: str, concurrency: int, requests: int = 3000) -> dict:
-    with Server(url, workers=4) as server:
-        run_load(server.url, [("GET", "/ping", None, None)] * 200, concurrency)  # warm up
-        result = run_load(server.url, [("GET", "/ping", None, None)] * requests, concurrency, ok_statuses=(200,))
-    return {"benchmark": "baseline GET /ping", "concurrency": concurrency, **result.summary()}
+def median_of(rounds: list[dict]) -> dict:
+    out = dict(rounds[-1])
+    for key in FIGURES:
+        out[key] = round(statistics.median(r[key] for r in rounds), 2)
+    out["errors"] = sum(r["errors"] for r in rounds)
+    out["requests"] = sum(r["requests"] for r in rounds)
+    out["rounds"] = len(rounds)
+    out.pop("statuses", None)
+    out.pop("seconds", None)
+    out.pop("mean_ms", None)
+    return out
 
 
-def seed_dashboards(url: str, invitations: int = 10_000, leaders: int = 100) -> None:
-    from sqlalchemy import insert, select
-    from werkzeug.security import generate_password_hash
-
-    from app import create_app
-    from app.auth.models import Role, User
-    from app.db import db
-    from bench.dashboards import ORGANISATIONS, PASSWORD, seed_invitations
-    from invitations import services
-
-    app = create_app(bench_config(url))
-    with app.app_context():
-        services.configure_summit(capacity=350, target=300)
-        password_hash = generate_password_hash(PASSWORD)
-        db.session.execute(
-            insert(User),
-            [
-                dict(
-                    email=f"leader{k}@bench.example.org",
-                    name=f"Leader {k:03d}",
-                    role="leader",
-                    password_hash=password_hash,
-                    organisation=ORGANISATIONS[k % len(ORGANISATIONS)],
-                )
-                for k in range(leaders)
-            ]
-            + [
-                dict(
-                    email="organiser@bench.example.org", name="Organiser", role="organiser", password_hash=password_hash
-                )
-            ],
-        )
-        leader_ids = list(db.session.scalars(select(User.id).where(User.role == Role.LEADER).order_by(User.id)))
-        db.session.commit()
-        seed_invitations(invitations, leader_ids, realistic=True)
-        db.engine.dispose()
+def floor_jobs(tag: str, n: int) -> list:
+    headers = {"Content-Type": "application/json"}
+    return [
+        ("POST", "/floor/checkin", json.dumps({"code": f"{tag}-{k}", "event": "summit"}).encode(), headers)
+        for k in range(n)
+    ]
 
 
-def session_cookie(base_url: str, email: str, password: str) -> str:
-    import http.client
-
-    parts = urllib.parse.urlsplit(base_url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
-    body = urllib.parse.urlencode({"email": email, "password": password}).encode()
-    conn.request("POST", "/sign-in", body=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
-    response = conn.getresponse()
-    response.read()
-    cookie = response.getheader("Set-Cookie", "")
-    conn.close()
-    if response.status != 302 or not cookie:
-        raise RuntimeError(f"could not sign in as {email}: {response.status}")
-    return cookie.split(";", 1)[0]
-
-
-def dashboards(url: str, concurrency: int = 4, requests: int = 120) -> list[dict]:
-    from bench.dashboards import PASSWORD
-
-    seed_dashboards(url)
-    results = []
-    with Server(url, workers=4) as server:
-        for label, email, path in (
-            ("leader page", "leader7@bench.example.org", "/leader"),
-            ("organisers' dashboard", "organiser@bench.example.org", "/organiser/"),
-        ):
-            headers = {"Cookie": session_cookie(server.url, email, PASSWORD)}
-            run_load(server.url, [("GET", path, None, headers)] * 8, concurrency)  # warm up
-            result = run_load(server.url, [("GET", path, None, headers)] * requests, concurrency, ok_statuses=(200,))
-            results.append(
-                {
-                    "benchmark": f"dashboards: {label}",
-                    "invitations": 10_000,
-                    "leaders": 100,
-                    "concurrency": concurrency,
-                    **result.summary(),
-                }
+def ratios(result: dict, references: dict[str, dict]) -> dict:
+    for name, ref in references.items():
+        result[f"ratio_to_{name}"] = round(result["throughput_rps"] / ref["throughput_rps"], 3)
+        if ref["server_cpu_ms_per_request"]:
+            result[f"cpu_times_{name}"] = round(
+                result["server_cpu_ms_per_request"] / ref["server_cpu_ms_per_request"], 1
             )
-    return results
-
-
-def with_ratio(result: dict, baselines: dict[int, float], concurrency: int) -> dict:
-    base = baselines.get(concurrency)
-    if base:
-        result["ratio_to_baseline"] = round(result["throughput_rps"] / base, 3)
-        result["baseline_concurrency"] = concurrency
     return result
 
 
-def run_database(kind: str, postgres_url: str | None) -> list[dict]:
+def run_database(kind: str, postgres_url: str | None, rounds: int) -> list[dict]:
     label = "postgresql" if kind == "postgres" else "sqlite"
-    out = []
     url = fresh_database(kind, postgres_url)
-    baselines = {}
-    for concurrency in (4, 8, 32, 64):
-        result = baseline(url, concurrency)
-        baselines[concurrency] = result["throughput_rps"]
-        out.append({"database": label, **result})
-    for result in checkin.run(kind, postgres_url, [8, 32]):
-        out.append(with_ratio(result, baselines, result["concurrent_scanners"]))
-    rush = registration_rush.run(kind, postgres_url, clients=64)
-    rush["benchmark"] = "registration rush (journeys)"
-    rush["database"] = label
-    out.append(with_ratio(rush, baselines, 64))
+    codes, token = checkin.seed(url, checkin.DELEGATES)
+    collected: dict[tuple[str, int], list[dict]] = {}
+    answers_ok = True
+    with Server(url, app="bench.floor_app:app") as floor, Server(url) as product:
+        for warm in (floor, product):  # first requests import and connect: not part of any figure
+            warm.measure([("GET", "/ping", None, None)] * 100, 4)
+        for r in range(rounds):
+            for c in CONCURRENCIES:
+                ping = floor.measure([("GET", "/ping", None, None)] * FLOOR_REQUESTS, c, ok_statuses=(200,))
+                collected.setdefault(("constant", c), []).append(ping)
+                insert = floor.measure(floor_jobs(f"r{r}c{c}", FLOOR_REQUESTS), c, ok_statuses=(200,))
+                collected.setdefault(("floor", c), []).append(insert)
+            for c in CHECKIN_CONCURRENCIES:
+                checkin.reset(url)
+                answers: Counter = Counter()
+                jobs = checkin.scan_jobs(codes, token, answers, threading.Lock(), seed_value=1000 * r + c)
+                scans = product.measure(jobs, c, ok_statuses=(200,))
+                answers_ok &= answers["ok"] == len(codes) and checkin.attendance_count(url) == len(codes)
+                collected.setdefault(("check-in", c), []).append(scans)
+
+    def reference(c: int) -> dict[str, dict]:
+        return {"constant": median_of(collected[("constant", c)]), "floor": median_of(collected[("floor", c)])}
+
+    out = []
+    for c in CONCURRENCIES:
+        for name, title in (("constant", "constant route GET /ping"), ("floor", "floor: one INSERT … ON CONFLICT")):
+            out.append({"database": label, "benchmark": title, "concurrency": c, **median_of(collected[(name, c)])})
+    for c in CHECKIN_CONCURRENCIES:
+        result = {"database": label, "benchmark": "check-in API", "concurrency": c}
+        result.update(median_of(collected[("check-in", c)]), correct=answers_ok)
+        out.append(ratios(result, reference(c)))
+
+    rush = registration_rush.run(kind, postgres_url, clients=64, workers=WORKERS)
+    rush_result = {"database": label, "benchmark": "registration rush (journeys)", "concurrency": 64, **rush}
+    out.append(ratios(rush_result, reference(64)))
+
+    from bench.run_dashboards import dashboards
+
     for result in dashboards(fresh_database(kind, postgres_url)):
-        out.append(with_ratio({"database": label, **result}, baselines, result["concurrency"]))
+        out.append({"database": label, **result})
     return out
+
+
+def markdown(results: list[dict]) -> str:
+    head = (
+        "| database | benchmark | clients | req/s | p50 ms | p99 ms | server CPU ms/req | × constant | × floor "
+        "| CPU × floor | errors | correct |\n|---|---|---|---|---|---|---|---|---|---|---|---|"
+    )
+    rows = [head]
+    for r in results:
+        rows.append(
+            f"| {r['database']} | {r['benchmark']} | {r['concurrency']} | {r['throughput_rps']} | {r['p50_ms']} "
+            f"| {r['p99_ms']} | {r['server_cpu_ms_per_request']} | {r.get('ratio_to_constant', '—')} "
+            f"| {r.get('ratio_to_floor', '—')} | {r.get('cpu_times_floor', '—')} | {r['errors']} "
+            f"| {({True: 'yes', False: 'NO'}).get(r.get('correct'), '—')} |"
+        )
+    return "\n".join(rows)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL"))
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    random.seed(1)
     started = time.time()
-    results = run_database("sqlite", None)
+    results = run_database("sqlite", None, args.rounds)
     if not args.skip_postgres:
         if not args.postgres_url:
             raise SystemExit("Give --postgres-url or BENCH_POSTGRES_URL (it is wiped), or --skip-postgres.")
-        results += run_database("postgres", args.postgres_url)
+        results += run_database("postgres", args.postgres_url, args.rounds)
     document = {
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
-            "gunicorn_workers": 4,
+            "gunicorn_sync_workers": WORKERS,
             "load_generator": "Python threads with keep-alive, same machine",
         },
         "seconds": round(time.time() - started, 1),
         "results": results,
     }
     print(json.dumps(document, indent=2))
+    print(markdown(results), file=sys.stderr)
 
 
 if __name__ == "__main__":

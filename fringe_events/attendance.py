@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from app.db import db, insert_or_nothing, utcnow
+from app.db import db, insert_returning_id, utcnow
 from app.summit.services import find_summit
 from fringe_events.models import SUMMIT_EVENT_KEY, Attendance, CheckinMethod, FringeEvent
 from invitations.models import Invitation
@@ -59,9 +59,9 @@ def claim_attendance(
 
     One `INSERT … ON CONFLICT DO NOTHING`: the unique constraint decides, so two doors scanning the same badge
     at once get one True between them (invariant 2), with no savepoint and no error to catch."""
-    written = db.session.execute(
-        insert_or_nothing(Attendance)
-        .values(
+    written = insert_returning_id(
+        Attendance.__table__,
+        dict(
             invitation_id=invitation_id,
             event_key=event.key,
             fringe_event_id=event.fringe_event.id if event.fringe_event else None,
@@ -69,9 +69,8 @@ def claim_attendance(
             checked_in_by_id=by_id,
             method=method,
             walk_in=walk_in,
-        )
-        .returning(Attendance.id)
-    ).first()
+        ),
+    )
     return written is not None
 
 

@@ -22,13 +22,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from sqlalchemy import and_, exists, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, bindparam, exists, func, select
 
 from app import audit
 from app.auth.models import User
 from app.checkin.models import ScanLog
-from app.db import db, insert_or_nothing, utcnow
+from app.db import db, insert_returning_id, utcnow
 from app.security import CODE_ALPHABET
 from app.summit.services import find_summit
 from fringe_events.attendance import EventRef, claim_attendance, find_attendance, resolve_event, undo_attendance
@@ -195,39 +194,49 @@ def _signed_up(invitation_id: int, fringe_event_id: int) -> bool:
     ) > 0
 
 
-def _look_up(code: str, event: EventRef):
-    """One statement: the invitation with this code, its registration, its attendance at this event and who
-    checked them in, and (for a fringe event) whether they signed up. None if no invitation has the code."""
-    checker = aliased(User)
-    query = (
-        select(
-            Invitation.id,
-            Invitation.state,
-            Invitation.name,
-            Invitation.organisation,
-            Registration.state.label("registration_state"),
-            Registration.dietary,
-            Registration.access_needs,
-            Attendance.checked_in_at,
-            checker.name.label("checked_in_by"),
+def _look_up_statement(fringe: bool):
+    """Built once: the invitation with a code, its registration, its attendance at an event and who checked
+    them in, and (for a fringe event) whether they signed up, in Core terms (no ORM objects to build)."""
+    invitation, registration, attendance = Invitation.__table__, Registration.__table__, Attendance.__table__
+    checker, signup = User.__table__.alias("checker"), FringeSignup.__table__
+    columns = [
+        invitation.c.id,
+        invitation.c.state,
+        invitation.c.name,
+        invitation.c.organisation,
+        registration.c.state.label("registration_state"),
+        registration.c.dietary,
+        registration.c.access_needs,
+        attendance.c.checked_in_at,
+        checker.c.name.label("checked_in_by"),
+    ]
+    if fringe:
+        signed_up = exists().where(
+            signup.c.invitation_id == invitation.c.id,
+            signup.c.fringe_event_id == bindparam("fringe_event_id"),
+            signup.c.state == SignupState.CONFIRMED,
         )
-        .outerjoin(Registration, Registration.invitation_id == Invitation.id)
-        .outerjoin(Attendance, and_(Attendance.invitation_id == Invitation.id, Attendance.event_key == event.key))
-        .outerjoin(checker, checker.id == Attendance.checked_in_by_id)
-        .where(Invitation.code == code)
+        columns.append(signed_up.label("signed_up"))
+    joined = (
+        invitation.outerjoin(registration, registration.c.invitation_id == invitation.c.id)
+        .outerjoin(
+            attendance,
+            and_(attendance.c.invitation_id == invitation.c.id, attendance.c.event_key == bindparam("event_key")),
+        )
+        .outerjoin(checker, checker.c.id == attendance.c.checked_in_by_id)
     )
+    return select(*columns).select_from(joined).where(invitation.c.code == bindparam("code"))
+
+
+_LOOK_UP = {fringe: _look_up_statement(fringe) for fringe in (False, True)}
+
+
+def _look_up(code: str, event: EventRef):
+    """One statement (see _look_up_statement); None if no invitation has the code."""
+    values: dict[str, object] = {"code": code, "event_key": event.key}
     if not event.is_summit:
-        signed_up = (
-            exists()
-            .where(
-                FringeSignup.invitation_id == Invitation.id,
-                FringeSignup.fringe_event_id == event.fringe.id,
-                FringeSignup.state == SignupState.CONFIRMED,
-            )
-            .label("signed_up")
-        )
-        query = query.add_columns(signed_up)
-    return db.session.execute(query).first()
+        values["fringe_event_id"] = event.fringe.id
+    return db.session.connection().execute(_LOOK_UP[not event.is_summit], values).first()
 
 
 def _decide(user: DoorUser, scan: Scan, now: datetime) -> tuple[dict, int | None, str]:
@@ -278,9 +287,9 @@ def _log(
     body = json.dumps(response, separators=(",", ":"))
     if len(body) > 2000:  # the column's limit: keep the verdict, drop the detail
         body = json.dumps({**response, "person": None}, separators=(",", ":"))
-    written = db.session.execute(
-        insert_or_nothing(ScanLog)
-        .values(
+    written = insert_returning_id(
+        ScanLog.__table__,
+        dict(
             at=now,
             user_id=user.id,
             event_key=event_key[:40],
@@ -290,9 +299,8 @@ def _log(
             method=method or scan.method,
             nonce=nonce,
             response=body,
-        )
-        .returning(ScanLog.id)
-    ).first()
+        ),
+    )
     return written is not None
 
 
