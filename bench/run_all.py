@@ -108,7 +108,7 @@ def run_database(kind: str, postgres_url: str | None, rounds: int) -> list[dict]
         out.append(ratios(result, reference(c)))
 
     rush = registration_rush.run(kind, postgres_url, clients=64, workers=WORKERS)
-    rush_result = {"database": label, "benchmark": "registration rush (journeys)", "concurrency": 64, **rush}
+    rush_result = {**rush, "database": label, "benchmark": "registration rush (journeys)", "concurrency": 64}
     out.append(ratios(rush_result, reference(64)))
 
     from bench.run_dashboards import dashboards

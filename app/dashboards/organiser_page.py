@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, distinct, func, or_, select
 from sqlalchemy.orm import aliased
 
 from app.auth.models import Role, User
-from app.dashboards.measures import LIVE, S, arrived_query, percent, share_of_target, warmed_up_query
+from app.dashboards.measures import LIVE, S, percent, share_of_target, warmed_up_query
 from app.db import db, utcnow
 from app.timefmt import local
-from fringe_events.models import Attendance, FringeEvent, FringeSignup, SignupState
+from fringe_events.models import SUMMIT_EVENT_KEY, Attendance, FringeEvent, FringeSignup, SignupState
 from invitations.models import Invitation, InvitationState, LeaderNote, NoteKind, Registration, RegistrationState
 
 FUNNEL = (
@@ -30,8 +30,9 @@ FUNNEL = (
 
 
 def state_and_funnel() -> tuple[dict[InvitationState, int], dict[str, int]]:
-    """Counts per state and the funnel, in one aggregate query."""
-    warmed, arrived = warmed_up_query(), arrived_query()
+    """Counts per state and the funnel: one aggregate over the invitations, one over the attendance (joining
+    the attendance to every invitation made SQLite build both sides again for each page: 19 ms of 47 at
+    10,000 invitations)."""
     registered = Invitation.state == S.REGISTERED
     columns: list[Any] = [func.count().filter(Invitation.state == state) for state in InvitationState]
     columns += [
@@ -39,17 +40,16 @@ def state_and_funnel() -> tuple[dict[InvitationState, int], dict[str, int]]:
         func.count(Invitation.sent_at).filter(LIVE),
         func.count().filter(LIVE, or_(Invitation.opened_at.is_not(None), Invitation.responded_at.is_not(None))),
         func.count().filter(registered),
-        func.count(warmed.c.invitation_id).filter(registered),
-        func.count(arrived.c.invitation_id),
     ]
-    row = db.session.execute(
-        select(*columns)
-        .select_from(Invitation)
-        .outerjoin(warmed, warmed.c.invitation_id == Invitation.id)
-        .outerjoin(arrived, arrived.c.invitation_id == Invitation.id)
+    row = db.session.execute(select(*columns).select_from(Invitation)).one()
+    warmed, arrived = db.session.execute(
+        select(
+            func.count(distinct(Attendance.invitation_id)).filter(Attendance.fringe_event_id.is_not(None), registered),
+            func.count().filter(Attendance.event_key == SUMMIT_EVENT_KEY),
+        ).join(Invitation, Invitation.id == Attendance.invitation_id)
     ).one()
     states = dict(zip(InvitationState, row[: len(InvitationState)]))
-    funnel = dict(zip([key for key, _ in FUNNEL], row[len(InvitationState) :]))
+    funnel = dict(zip([key for key, _ in FUNNEL], [*row[len(InvitationState) :], warmed, arrived]))
     return states, funnel
 
 
