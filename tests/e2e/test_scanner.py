@@ -71,9 +71,33 @@ def camera(browser, tmp_path_factory):
     filming.close()
 
 
+class Hang:
+    """WSGI middleware: while held, the scanner's calls to the server (/checkin/…) hang, as a server does
+    that has stopped answering while the wifi is fine. Released, they carry on (late, as they would)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.released = threading.Event()
+        self.released.set()
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/checkin/") and not path.startswith("/checkin/vendor/"):
+            self.released.wait(timeout=60)
+        return self.app(environ, start_response)
+
+
 class Door:
-    def __init__(self, url: str, app, code: str, ada_id: int, steward_email: str):
+    def __init__(self, url: str, app, code: str, ada_id: int, steward_email: str, others: list[str], gate: Hang):
         self.url, self.app, self.code, self.ada_id, self.steward_email = url, app, code, ada_id, steward_email
+        self.others = others  # the other delegates' codes
+        self.gate = gate
+
+    def hang(self) -> None:
+        self.gate.released.clear()
+
+    def recover(self) -> None:
+        self.gate.released.set()
 
     def attendances(self) -> int:
         with self.app.app_context():
@@ -103,14 +127,15 @@ def door(tmp_path, camera):
         ada.code = code
         ada.registration.dietary = "Vegan"
         ada.registration.access_needs = "Step-free access"
-        for i in range(3):
-            f.registered(name=f"Other Delegate {i}")
+        others = [f.registered(name=f"Other Delegate {i}").code for i in range(3)]
         db.session.commit()
         ada_id, email = ada.id, steward.email
-    http = make_server("127.0.0.1", 0, app, threaded=True)
+    gate = Hang(app)
+    http = make_server("127.0.0.1", 0, gate, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
-    yield Door(f"http://127.0.0.1:{http.server_port}", app, code, ada_id, email)
+    yield Door(f"http://127.0.0.1:{http.server_port}", app, code, ada_id, email, others, gate)
+    gate.released.set()
     http.shutdown()
     thread.join(timeout=5)
     with app.app_context():
@@ -293,3 +318,56 @@ def test_a_signed_out_steward_cannot_reach_the_scanner(camera, door):
     page.goto(f"{door.url}/checkin")
     expect(page).to_have_url(re.compile(r"/sign-in"))
     context.close()
+
+
+# Times, in the page, from the Enter that ends a scan to the big answer showing its word.
+ANSWER_TIMER = """
+window.__answers = [];
+let pressed = null;
+document.addEventListener("keydown", (e) => { if (e.key === "Enter") pressed = performance.now(); }, true);
+new MutationObserver(() => {
+  const box = document.getElementById("result");
+  if (!box.hidden && pressed !== null) {
+    window.__answers.push({ word: document.getElementById("result-word").textContent, ms: performance.now() - pressed });
+    pressed = null;
+  }
+}).observe(document.getElementById("result"), { attributes: true, childList: true, subtree: true, characterData: true });
+"""
+
+
+def test_a_server_that_stops_answering_is_offline_within_1_5_s_and_the_queue_syncs_when_it_answers(phone, door):
+    page = phone
+    expect(page.locator("#expected")).to_have_text("4")
+    expect(page.locator("#network")).to_have_text("Online")
+    page.evaluate(ANSWER_TIMER)
+    door.hang()  # the wifi is fine; the server takes the requests and never answers
+    field = page.get_by_label("Handheld scanner or typed code")
+    result = page.locator("#result")
+
+    field.fill(door.code)
+    field.press("Enter")
+    expect(result).to_contain_text("Saved offline")
+    expect(result).to_contain_text("The server isn't answering")
+    expect(page.locator("#network")).to_have_text("Server not answering — saving scans")
+    expect(page.locator("#pending")).to_have_text("1")
+    shot(page, "10-server-silent")
+
+    # The next badge doesn't wait for the silent server at all.
+    page.get_by_role("button", name="Next").click()
+    field.fill(door.others[0])
+    field.press("Enter")
+    expect(page.locator("#pending")).to_have_text("2")
+    answers = page.evaluate("window.__answers")
+    assert [a["word"] for a in answers] == ["Saved offline", "Saved offline"]
+    assert all(a["ms"] < 1500 for a in answers), answers
+    assert answers[1]["ms"] < 300, answers  # queued at once while the server is known to be silent
+    assert door.attendances() == 0  # held at the server's door, not yet handled
+
+    # The server answers again: nobody touches the phone, and the queue syncs.
+    door.recover()
+    expect(page.locator("#pending")).to_have_text("0")
+    expect(page.locator("#network")).to_have_text("Online")
+    expect(page.locator("#recent")).to_contain_text("Checked in (synced)")
+    expect(page.locator("#arrived")).to_have_text("2")
+    assert door.attendances() == 1
+    assert door.log().count("ok") == 2

@@ -18,7 +18,10 @@ const DEBOUNCE_MS = 3000;      // the same code read again within this is the sa
 const RESULT_MS = 2500;        // how long the big answer covers the lower half
 const COUNTS_EVERY_MS = 10000;
 const SYNC_EVERY_MS = 5000;
-const REQUEST_TIMEOUT_MS = 8000;
+// A scan is answered or queued within 1.5 s: a server that has not answered by then is treated as offline.
+const SCAN_TIMEOUT_MS = 1200;
+const BACKGROUND_TIMEOUT_MS = 5000;  // syncing and counts: nobody is waiting at the door for these
+const RETRY_MS = [1000, 2000, 4000, 8000, 15000];  // backoff while the server is not answering
 const QUEUE_KEY = "nh-checkin-queue-v1";
 
 const eventPicker = $("event");
@@ -27,7 +30,6 @@ let lastReads = new Map();     // "event|code" -> time of the last read handled
 let lastAdmitted = null;       // {code, event, name, queued, nonce} for Undo
 let resultTimer = null;
 let syncing = false;
-let retryNotBefore = 0;
 
 // --- small helpers ------------------------------------------------------------------------------
 
@@ -65,9 +67,10 @@ function icon(name) {
   return svg;
 }
 
-async function request(method, url, body) {
+// Rejects (a network error, or the timeout's AbortError) when there is no answer in time.
+async function request(method, url, body, timeout = BACKGROUND_TIMEOUT_MS) {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
+  const timer = setTimeout(() => controller.abort(), timeout);
   try {
     const response = await fetch(url, {
       method,
@@ -230,23 +233,25 @@ async function submitCode(raw, method, { force = false } = {}) {
   if (!force && now - (lastReads.get(key) || 0) < DEBOUNCE_MS) return;  // the same badge, still in view
   lastReads.set(key, now);
   const scan = { code, event, method, nonce: newNonce(), at: new Date().toISOString(), user: config.user };
-  if (!navigator.onLine) {
-    enqueue(scan);
+  if (!serverReachable()) {
+    enqueue(scan);  // offline, or the server has stopped answering: don't keep the door waiting
     return;
   }
   let reply;
   try {
-    reply = await request("POST", config.scanUrl, { code, event, method, nonce: scan.nonce });
+    reply = await request("POST", config.scanUrl, { code, event, method, nonce: scan.nonce }, SCAN_TIMEOUT_MS);
   } catch (_) {
-    enqueue(scan);  // network gone mid-request: the nonce makes sending it again safe
+    // No answer in time (or the network went mid-request). The server may still have it: the nonce makes
+    // sending it again safe, and the sync gets the first answer back.
+    linkDown(navigator.onLine ? "silent" : "offline");
+    enqueue(scan);
     return;
   }
   if (reply.status === 200 && reply.data) {
-    setNetwork(true);
+    linkUp();
     answered(scan, reply.data);
-    syncSoon();
   } else if (reply.status === 429 || reply.status >= 500 || reply.data === null) {
-    retryNotBefore = Date.now() + (reply.retryAfter || 5) * 1000;
+    linkDown(reply.status === 429 ? "busy" : "broken", reply.retryAfter);
     enqueue(scan);
   } else if (reply.status === 401 || reply.status === 403) {
     enqueue(scan);
@@ -254,6 +259,61 @@ async function submitCode(raw, method, { force = false } = {}) {
   } else {
     showResult({ tone: "error", word: "Not sent", detail: (reply.data && reply.data.error) || "The server refused that scan." });
   }
+}
+
+// --- the link to the server ---------------------------------------------------------------------------
+// What the bar says is what the page last saw: the browser offline, the server silent (requests timing
+// out), busy (429) or failing (5xx). While it is down, scans go straight to the queue and the page
+// retries in the background with growing pauses, then syncs by itself once the server answers.
+
+const LINK_WORDS = {
+  online: "Online",
+  offline: "Offline — saving scans",
+  silent: "Server not answering — saving scans",
+  busy: "Server busy — saving scans",
+  broken: "Server error — saving scans",
+};
+const link = { state: navigator.onLine ? "online" : "offline", failures: 0, retryAt: 0 };
+let retryTimer = null;
+
+function serverReachable() {
+  return navigator.onLine && link.state === "online";
+}
+
+function linkUp({ counted = false } = {}) {
+  const wasDown = link.state !== "online";
+  link.state = "online";
+  link.failures = 0;
+  link.retryAt = 0;
+  clearTimeout(retryTimer);
+  showLink();
+  if (wasDown && !counted) refreshCounts();
+  if (mine(loadQueue()).length) syncSoon();
+}
+
+function linkDown(state, retryAfterSeconds = 0) {
+  link.state = state;
+  link.failures += 1;
+  const pause = RETRY_MS[Math.min(link.failures - 1, RETRY_MS.length - 1)];
+  const jitter = Math.random() * 0.2 * pause;  // several phones at one door don't all retry at once
+  link.retryAt = Date.now() + Math.max(pause + jitter, retryAfterSeconds * 1000);
+  showLink();
+  clearTimeout(retryTimer);
+  if (state !== "offline") retryTimer = setTimeout(probe, link.retryAt - Date.now());
+}
+
+async function probe() {
+  // Is the server answering again? The first queued scan is the question, else the counts.
+  if (!navigator.onLine) return;
+  if (mine(loadQueue()).length) await sync({ probing: true });
+  else await refreshCounts({ probing: true });
+}
+
+function showLink() {
+  const label = $("network");
+  label.textContent = LINK_WORDS[navigator.onLine ? link.state : "offline"];
+  label.classList.toggle("scanner__net--offline", !serverReachable());
+  root.dataset.link = navigator.onLine ? link.state : "offline";
 }
 
 // --- the offline queue ------------------------------------------------------------------------------
@@ -272,7 +332,7 @@ function mine(queue) {
 }
 
 function enqueue(scan) {
-  setNetwork(navigator.onLine && Date.now() >= retryNotBefore);
+  showLink();
   const queue = loadQueue();
   const twin = queue.find((item) => item.code === scan.code && item.event === scan.event);
   if (twin) {
@@ -282,8 +342,9 @@ function enqueue(scan) {
   queue.push(scan);
   saveQueue(queue);
   lastAdmitted = { code: scan.code, event: scan.event, queued: true, nonce: scan.nonce };
+  const why = navigator.onLine ? "The server isn't answering" : "No network";
   showResult({ tone: "queued", word: "Saved offline", undo: true,
-               detail: "No network: let them in if the badge looks right. It is checked when the network is back." });
+               detail: `${why}: let them in if the badge looks right. It is checked when the server answers again.` });
   addRecent({ tone: "queued", word: "Queued", name: "", code: scan.code, event: scan.event });
 }
 
@@ -304,8 +365,9 @@ function syncSoon(delay = 0) {
   syncTimer = setTimeout(sync, delay);
 }
 
-async function sync() {
-  if (syncing || !navigator.onLine || Date.now() < retryNotBefore) return;
+async function sync({ probing = false } = {}) {
+  if (syncing || !navigator.onLine) return;
+  if (!probing && link.state !== "online") return;  // the retry timer asks when it is time
   const queue = mine(loadQueue());
   if (!queue.length) return;
   syncing = true;
@@ -316,18 +378,18 @@ async function sync() {
       try {
         reply = await request("POST", config.scanUrl, { code: scan.code, event: scan.event, method: scan.method, nonce: scan.nonce });
       } catch (_) {
-        setNetwork(false);
-        break;  // still offline: try again later
+        linkDown(navigator.onLine ? "silent" : "offline");
+        break;  // still no answer: the retry timer tries again later
       }
       if (reply.status === 429 || reply.status >= 500 || reply.data === null) {
-        retryNotBefore = Date.now() + (reply.retryAfter || 5) * 1000;
+        linkDown(reply.status === 429 ? "busy" : "broken", reply.retryAfter);
         break;
       }
       if (reply.status === 401 || reply.status === 403) {
         signedOut(reply.data && reply.data.error);
         break;
       }
-      setNetwork(true);
+      if (link.state !== "online") { link.state = "online"; link.failures = 0; showLink(); }
       saveQueue(loadQueue().filter((item) => item.nonce !== scan.nonce));
       if (reply.status === 200) {
         synced += 1;
@@ -339,23 +401,20 @@ async function sync() {
   } finally {
     syncing = false;
   }
-  if (synced) $("sync-status").textContent = `Synced ${synced} saved scan${synced === 1 ? "" : "s"} at ${timeOf(new Date().toISOString())}.`;
+  if (synced) {
+    $("sync-status").textContent = `Synced ${synced} saved scan${synced === 1 ? "" : "s"} at ${timeOf(new Date().toISOString())}.`;
+    if (link.state === "online") linkUp();  // the counts, and anything queued meanwhile
+  }
   showPending();
-}
-
-function setNetwork(online) {
-  const label = $("network");
-  label.textContent = online ? "Online" : "Offline: saving scans";
-  label.classList.toggle("scanner__net--offline", !online);
 }
 
 function signedOut(message) {
   $("sync-status").textContent = `${message || "You're signed out."} Scans are kept on this phone: sign in again and they will sync.`;
 }
 
-window.addEventListener("online", () => { setNetwork(true); retryNotBefore = 0; syncSoon(); refreshCounts(); });
-window.addEventListener("offline", () => setNetwork(false));
-setInterval(() => { if (mine(loadQueue()).length) sync(); }, SYNC_EVERY_MS);
+window.addEventListener("online", () => { linkUp(); });
+window.addEventListener("offline", () => { link.state = "offline"; showLink(); });
+setInterval(() => { if (serverReachable() && mine(loadQueue()).length) sync(); }, SYNC_EVERY_MS);
 
 // --- undo ------------------------------------------------------------------------------------------
 
@@ -390,15 +449,29 @@ $("result-close").addEventListener("click", hideResult);
 
 // --- counts ----------------------------------------------------------------------------------------
 
-async function refreshCounts() {
-  if (!navigator.onLine) return;
+let counting = false;
+async function refreshCounts({ probing = false } = {}) {
+  // While the server is down only the retry timer asks (probing), so requests don't pile up on it.
+  if (!navigator.onLine || counting || (!probing && link.state !== "online")) return;
+  counting = true;
+  let reply;
   try {
-    const reply = await request("GET", `${config.countsUrl}?event=${encodeURIComponent(currentEvent())}`);
-    if (reply.status === 200 && reply.data) {
-      $("arrived").textContent = reply.data.arrived;
-      $("expected").textContent = reply.data.expected;
-    }
-  } catch (_) { /* offline: keep the last figures */ }
+    reply = await request("GET", `${config.countsUrl}?event=${encodeURIComponent(currentEvent())}`);
+  } catch (_) {
+    linkDown(navigator.onLine ? "silent" : "offline");  // keep the last figures
+    return;
+  } finally {
+    counting = false;
+  }
+  if (reply.status === 200 && reply.data) {
+    $("arrived").textContent = reply.data.arrived;
+    $("expected").textContent = reply.data.expected;
+    linkUp({ counted: true });
+  } else if (reply.status === 429 || reply.status >= 500) {
+    linkDown(reply.status === 429 ? "busy" : "broken", reply.retryAfter);
+  } else if (probing) {
+    linkUp({ counted: true });  // it answered (a refusal is still an answer)
+  }
 }
 setInterval(refreshCounts, COUNTS_EVERY_MS);
 eventPicker.addEventListener("change", () => {
@@ -648,7 +721,7 @@ document.addEventListener("visibilitychange", () => {
 // --- start ---------------------------------------------------------------------------------------------------
 
 if (!window.isSecureContext) cameraProblem("https");
-setNetwork(navigator.onLine);
+showLink();
 showPending();
 refreshCounts();
 syncSoon(500);
