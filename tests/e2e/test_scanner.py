@@ -371,3 +371,93 @@ def test_a_server_that_stops_answering_is_offline_within_1_5_s_and_the_queue_syn
     expect(page.locator("#arrived")).to_have_text("2")
     assert door.attendances() == 1
     assert door.log().count("ok") == 2
+
+
+# --- handheld scanners: whatever they end a code with, whatever they put in front, wherever the focus is ---
+
+
+def names_checked_in(door) -> list[str]:
+    with door.app.app_context():
+        from invitations.models import Invitation
+
+        return sorted(
+            db.session.scalars(select(Invitation.name).join(Attendance, Attendance.invitation_id == Invitation.id))
+        )
+
+
+def test_a_scanner_that_ends_codes_with_tab_checks_in_each_badge_on_its_own(phone, door):
+    page = phone
+    result = page.locator("#result")
+    page.keyboard.type(door.code, delay=5)
+    page.keyboard.press("Tab")
+    expect(result).to_have_class(re.compile(r"\bresult--ok\b"))
+    expect(result).to_contain_text("Ada Lovelace")
+    assert names_checked_in(door) == ["Ada Lovelace"]
+    page.keyboard.type(door.others[0], delay=5)
+    page.keyboard.press("Tab")
+    expect(result).to_contain_text("Other Delegate 0")
+    assert names_checked_in(door) == ["Ada Lovelace", "Other Delegate 0"]
+    assert door.methods() == ["handheld", "handheld"]
+
+
+def test_a_scanner_that_sends_the_aim_identifier_first_is_read_as_the_code(phone, door):
+    page = phone
+    page.keyboard.type("]Q1" + door.code, delay=5)
+    page.keyboard.press("Enter")
+    result = page.locator("#result")
+    expect(result).to_have_class(re.compile(r"\bresult--ok\b"))
+    expect(result).to_contain_text("Ada Lovelace")
+    assert door.log() == ["ok"]
+
+
+def test_a_scanner_that_ends_codes_with_a_pause_and_its_own_suffix(phone, door):
+    page = phone
+    page.get_by_text("Handheld scanner settings", exact=True).click()
+    page.get_by_label("Characters after each code").fill("#END")
+    page.get_by_role("button", name="Save scanner settings").click()
+    expect(page.locator("#scanner-settings-status")).to_have_text("Saved on this device.")
+    page.locator("#scanner-settings summary").click()
+    page.locator("#status-bar").click()  # the focus out of the settings, as a steward putting the phone down
+    page.keyboard.type(door.code + "#END", delay=5)  # and then nothing: the pause ends the code
+    result = page.locator("#result")
+    expect(result).to_have_class(re.compile(r"\bresult--ok\b"))
+    expect(result).to_contain_text("Ada Lovelace")
+    assert door.log() == ["ok"]
+    page.reload()  # the setting is kept on the device
+    expect(page.locator("#scanner[data-ready=true]")).to_be_attached()
+    expect(page.get_by_label("Characters after each code")).to_have_value("#END")
+
+
+def test_a_badge_scanned_into_the_name_search_is_checked_in_as_a_code(phone, door):
+    page = phone
+    page.get_by_text("Find someone by name", exact=True).click()
+    search = page.get_by_label("Name", exact=True)
+    search.focus()
+    page.keyboard.type(door.code, delay=5)
+    page.keyboard.press("Enter")
+    result = page.locator("#result")
+    expect(result).to_have_class(re.compile(r"\bresult--ok\b"))
+    expect(result).to_contain_text("Ada Lovelace")
+    expect(search).to_have_value("")
+    expect(page.locator("#search-hint")).not_to_contain_text("Nobody invited")
+    assert door.log() == ["ok"]
+    assert door.methods() == ["handheld"]
+
+    # Typed by a person, a name is still a name: slow keys are never taken for a scan.
+    page.get_by_role("button", name="Next").click()
+    search.focus()
+    page.keyboard.type("Other Del", delay=120)
+    expect(page.locator("#search-results")).to_contain_text("Other Delegate 0")
+    assert door.log() == ["ok"]
+
+
+def test_two_codes_arriving_together_are_two_scans_each_shown(phone, door):
+    page = phone
+    page.keyboard.type(f"{door.code}\n{door.others[0]}\n", delay=5)
+    result = page.locator("#result")
+    expect(result).to_contain_text("Other Delegate 0")
+    expect(result).to_contain_text("Ada Lovelace")  # the first is still in sight, under the second
+    expect(page.locator("#result-also")).to_contain_text("Checked in")
+    expect(page.locator("#recent li")).to_have_count(2)
+    shot(page, "11-two-at-once")
+    assert names_checked_in(door) == ["Ada Lovelace", "Other Delegate 0"]

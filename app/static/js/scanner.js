@@ -2,6 +2,8 @@
 // name search, a big coloured answer with sound and vibration, undo, live counts, and an offline queue
 // that syncs when the network is back (the server settles duplicates: every scan carries a nonce).
 
+import { KeyWedge, codesIn, loadSettings, looksLikeCode, saveSettings } from "./scanner-input.js";
+
 const root = document.getElementById("scanner");
 const $ = (id) => document.getElementById(id);
 const config = {
@@ -16,6 +18,7 @@ const config = {
 
 const DEBOUNCE_MS = 3000;      // the same code read again within this is the same scan
 const RESULT_MS = 2500;        // how long the big answer covers the lower half
+const TOGETHER_MS = 2000;      // answers this close together are shown together (two badges at once)
 const COUNTS_EVERY_MS = 10000;
 const SYNC_EVERY_MS = 5000;
 // A scan is answered or queued within 1.5 s: a server that has not answered by then is treated as offline.
@@ -162,7 +165,21 @@ function renderNeeds(list, needs) {
   }
 }
 
-function showResult({ tone, word, name = "", org = "", detail = "", needs = [], undo = false }) {
+// Scans answered close together (two badges at once, or a scanner that sent two codes) are all shown:
+// the newest in full, the ones before it in a list under it, each with its word and name.
+let together = [];
+let shownAt = 0;
+
+function showResult({ tone, word, name = "", org = "", detail = "", needs = [], undo = false, scan = false }) {
+  const now = Date.now();
+  together = scan && !resultBox.hidden && now - shownAt < TOGETHER_MS ? together : [];
+  const earlier = together.slice().reverse();
+  if (scan) together.push({ tone, word, name });
+  shownAt = now;
+  $("result-also").replaceChildren(...earlier.map((item) => el("li", { class: "result__also-item" },
+    el("span", { class: `pill pill--${item.tone === "queued" ? "info" : item.tone}`, text: item.word }), " ",
+    el("strong", { text: item.name || "Badge" }))));
+  $("result-also").hidden = !earlier.length;
   resultBox.className = `result result--${tone}`;
   $("result-word").textContent = word;
   $("result-name").textContent = name;
@@ -203,7 +220,7 @@ function answered(scan, answer, { synced = false } = {}) {
   const undo = answer.status === "ok";
   if (undo) lastAdmitted = { code: scan.code, event: scan.event, name: person.name };
   if (!synced) {
-    showResult({ ...shown, name: person.name || "", org: person.organisation || "", needs: person.needs, undo });
+    showResult({ ...shown, name: person.name || "", org: person.organisation || "", needs: person.needs, undo, scan: true });
   }
   addRecent({ tone: shown.tone, word: synced ? `${shown.word} (synced)` : shown.word, name: person.name,
               detail: shown.tone === "warning" ? shown.detail : "", code: scan.code, event: scan.event, undo });
@@ -336,14 +353,14 @@ function enqueue(scan) {
   const queue = loadQueue();
   const twin = queue.find((item) => item.code === scan.code && item.event === scan.event);
   if (twin) {
-    showResult({ tone: "queued", word: "Already saved", detail: "This badge is already waiting to sync." });
+    showResult({ tone: "queued", word: "Already saved", detail: "This badge is already waiting to sync.", scan: true });
     return;
   }
   queue.push(scan);
   saveQueue(queue);
   lastAdmitted = { code: scan.code, event: scan.event, queued: true, nonce: scan.nonce };
   const why = navigator.onLine ? "The server isn't answering" : "No network";
-  showResult({ tone: "queued", word: "Saved offline", undo: true,
+  showResult({ tone: "queued", word: "Saved offline", undo: true, scan: true,
                detail: `${why}: let them in if the badge looks right. It is checked when the server answers again.` });
   addRecent({ tone: "queued", word: "Queued", name: "", code: scan.code, event: scan.event });
 }
@@ -483,6 +500,8 @@ eventPicker.addEventListener("change", () => {
   const url = new URL(location.href);
   url.searchParams.set("event", currentEvent());
   history.replaceState(null, "", url);
+  eventPicker.blur();  // a scanner typing into the menu would pick another event by its letters
+  focusHandheld();
 });
 
 // --- handheld scanners -------------------------------------------------------------------------------
@@ -493,28 +512,46 @@ function focusHandheld() {
   if (!matchMedia("(pointer: coarse)").matches) handheld.focus({ preventScroll: true });
 }
 
+let scannerSettings = loadSettings();
+
+// Every code in what was typed or scanned (AIM identifiers and the scanner's prefix and suffix taken off),
+// each checked in as a scan of its own.
+function submitTyped(text, method = "handheld") {
+  const codes = codesIn(text, scannerSettings);
+  for (const code of codes) submitCode(code, method);
+  return codes.length;
+}
+
 $("handheld-form").addEventListener("submit", (event) => {
   event.preventDefault();
-  const code = handheld.value;
+  const text = handheld.value;
   handheld.value = "";
-  submitCode(code, "handheld", { force: false });
+  submitTyped(text);
 });
 
-// A Bluetooth scanner paired with a phone types wherever the focus is: catch a fast burst ending in Enter.
-let burst = "";
-let burstAt = 0;
-document.addEventListener("keydown", (event) => {
-  const target = event.target;
-  if (target instanceof HTMLInputElement || target instanceof HTMLSelectElement || target instanceof HTMLTextAreaElement) return;
-  const now = Date.now();
-  if (now - burstAt > 100) burst = "";
-  burstAt = now;
-  if (event.key === "Enter" && burst.length >= 8) {
-    submitCode(burst, "handheld");
-    burst = "";
-  } else if (event.key.length === 1) {
-    burst += event.key;
-  }
+// A handheld scanner types wherever the focus is (this box, the name search, or nowhere): its fast bursts
+// are picked out on the whole page, ended by Enter, Tab or a pause.
+const wedge = new KeyWedge({
+  ignore: (element) => Boolean(element && element.closest && element.closest("[data-not-scans]")),
+  onScan: (text, { target }) => {
+    if (target === search) {
+      clearTimeout(searchTimer);  // it was a badge, not a name
+      runSearch();
+    }
+    submitTyped(text);
+  },
+});
+document.addEventListener("keydown", (event) => wedge.keydown(event), true);
+
+// The scanner's own prefix and suffix, kept on this device.
+const settingsForm = $("scanner-settings-form");
+settingsForm.elements.prefix.value = scannerSettings.prefix;
+settingsForm.elements.suffix.value = scannerSettings.suffix;
+settingsForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  saveSettings({ prefix: settingsForm.elements.prefix.value, suffix: settingsForm.elements.suffix.value });
+  scannerSettings = loadSettings();
+  $("scanner-settings-status").textContent = "Saved on this device.";
 });
 
 // --- name search -----------------------------------------------------------------------------------------
@@ -529,6 +566,15 @@ search.addEventListener("input", () => {
 async function runSearch() {
   const q = search.value.trim();
   const list = $("search-results");
+  const codes = codesIn(q, scannerSettings);
+  if (codes.length && codes.every(looksLikeCode)) {
+    // A badge code in the name box (typed, pasted, or a scanner too slow to tell apart): it is a scan.
+    search.value = "";
+    list.replaceChildren();
+    $("search-hint").textContent = "That was a badge code: checked in as a scan.";
+    for (const code of codes) submitCode(code, "handheld");
+    return;
+  }
   if (q.length < 3) {
     list.replaceChildren();
     $("search-hint").textContent = "Type at least 3 letters.";
