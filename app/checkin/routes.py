@@ -72,7 +72,8 @@ door_bp.register_error_handler(Exception, api.unexpected_error_json)
 def scanner():
     events = services.door_events()
     wanted = request.args.get("event")
-    current = wanted if any(e.name == wanted for e in events) else services.default_event(events)
+    # The event asked for, else the one on now or next today; with nothing today, the steward chooses.
+    current = wanted if any(e.name == wanted for e in events) else services.today_event(events)
     return render_template(
         "checkin/scanner.html",
         events=events,

@@ -585,6 +585,31 @@ def test_the_scanner_page_offers_the_events_and_serves_qr_scanner_from_node_modu
     assert client.get("/checkin/vendor/qr-scanner/../../package-lock.json").status_code == 404
 
 
+def selected_event(html_text: str) -> str:
+    match = re.search(r'<option value="([^"]*)" selected', html_text)
+    assert match, "no event selected"
+    return match.group(1)
+
+
+def test_the_scanner_opens_on_the_event_on_now_and_asks_when_nothing_is_today(app, client):
+    f.summit()  # months away
+    later = fringe("next-week")
+    later.starts_at, later.ends_at = utcnow() + timedelta(days=7), utcnow() + timedelta(days=7, hours=2)
+    db.session.commit()
+    f.sign_in(client, f.user(role=Role.STEWARD))
+    page = client.get("/checkin").get_data(as_text=True)
+    assert selected_event(page) == ""  # "Choose the event…": not next week's event as a walk-in door
+    on_now = fringe("on-now")
+    on_now.starts_at = utcnow() - timedelta(minutes=30)
+    db.session.commit()
+    page = client.get("/checkin").get_data(as_text=True)
+    assert selected_event(page) == "on-now"
+    # Each option carries its title, dates and London days, so the page shows them and knows "today".
+    assert 'data-title="On Now"' in page and "data-first-day=" in page and "data-when=" in page
+    assert selected_event(client.get("/checkin?event=next-week").get_data(as_text=True)) == "next-week"
+    assert selected_event(client.get("/checkin?event=no-such-event").get_data(as_text=True)) == "on-now"
+
+
 def test_the_scanner_page_keeps_the_content_security_policy(app, client):
     f.summit()
     f.sign_in(client, f.user(role=Role.STEWARD))

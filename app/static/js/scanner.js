@@ -16,7 +16,8 @@ const config = {
   csrf: document.querySelector('meta[name="csrf-token"]').content,
 };
 
-const DEBOUNCE_MS = 3000;      // the same code read again within this is the same scan
+const DEBOUNCE_MS = 3000;      // a handheld scanner sending the same code again within this: the same scan
+const IN_VIEW_MS = 10000;      // a badge the camera keeps seeing is answered once, until another code or this long unseen
 const RESULT_MS = 2500;        // how long the big answer covers the lower half
 const TOGETHER_MS = 2000;      // answers this close together are shown together (two badges at once)
 const COUNTS_EVERY_MS = 10000;
@@ -30,6 +31,7 @@ const QUEUE_KEY = "nh-checkin-queue-v1";
 const eventPicker = $("event");
 const resultBox = $("result");
 let lastReads = new Map();     // "event|code" -> time of the last read handled
+let inView = { key: null, seenAt: 0 };  // the last code answered, and when the camera last saw it
 let lastAdmitted = null;       // {code, event, name, queued, nonce} for Undo
 let resultTimer = null;
 let syncing = false;
@@ -241,14 +243,108 @@ function currentEvent() {
   return eventPicker.value;
 }
 
+// --- the event: the one on now or next today (London), its name and date always in sight ---------------
+
+const CONFIRMED_KEY = "nh-checkin-confirmed-events-v1";  // events not on today that the steward said yes to
+
+function londonDay(date = new Date()) {
+  return new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/London", year: "numeric", month: "2-digit", day: "2-digit" }).format(date);
+}
+
+function eventOptions() {
+  return Array.from(eventPicker.options).filter((option) => option.value);
+}
+
+function isToday(option, now = new Date()) {
+  const today = londonDay(now);
+  return Boolean(option && option.dataset.firstDay && option.dataset.firstDay <= today && today <= option.dataset.lastDay);
+}
+
+// The same rule as the server's (checkin.services.today_event): on now, else next to start today, else none.
+// Worked out here too because a page saved for offline use may be opened on a later day.
+function todayEvent(now = new Date()) {
+  const today = eventOptions().filter((option) => isToday(option, now));
+  const starts = (option) => new Date(option.dataset.starts);
+  const onNow = today.filter((option) => starts(option) <= now && now <= new Date(option.dataset.ends));
+  if (onNow.length) return onNow.reduce((a, b) => (starts(b) > starts(a) ? b : a)).value;
+  const later = today.filter((option) => starts(option) > now);
+  if (later.length) return later.reduce((a, b) => (starts(b) < starts(a) ? b : a)).value;
+  return "";
+}
+
+function showEvent() {
+  const option = eventPicker.selectedOptions[0];
+  const chosen = Boolean(option && option.value);
+  $("event-title").textContent = chosen ? option.dataset.title : "No event chosen";
+  $("event-when").textContent = chosen ? (option.dataset.when || "") : "";
+  $("event-not-today").hidden = !chosen || isToday(option);
+  $("event-choose").hidden = chosen;
+  root.dataset.event = chosen ? option.value : "";
+}
+
+function confirmedEvents() {
+  try { return JSON.parse(sessionStorage.getItem(CONFIRMED_KEY) || "{}"); } catch (_) { return {}; }
+}
+
+let held = null;  // the scan waiting for the steward to say the event is right
+function askAboutEvent(raw, method, options) {
+  if (held) return;  // already asking
+  held = { raw, method, options };
+  const option = eventPicker.selectedOptions[0];
+  $("event-confirm-text").textContent =
+    `${option.dataset.title} is on ${option.dataset.when || "another day"}, not today. Check people in to it?`;
+  $("event-confirm").hidden = false;
+  $("event-confirm-yes").focus();
+}
+
+$("event-confirm-yes").addEventListener("click", () => {
+  const confirmed = confirmedEvents();
+  confirmed[currentEvent()] = londonDay();
+  sessionStorage.setItem(CONFIRMED_KEY, JSON.stringify(confirmed));
+  $("event-confirm").hidden = true;
+  const scan = held;
+  held = null;
+  if (scan) submitCode(scan.raw, scan.method, { ...scan.options, force: true });
+});
+$("event-confirm-no").addEventListener("click", () => {
+  held = null;
+  $("event-confirm").hidden = true;
+  eventPicker.focus();
+});
+
+function eventChecked(raw, method, options) {
+  // True when a scan may go ahead for the chosen event; otherwise asks, and the scan waits or is dropped.
+  const option = eventPicker.selectedOptions[0];
+  if (!option || !option.value) {
+    showResult({ tone: "error", word: "Choose the event first", detail: "Pick the event at the top, then scan again." });
+    return false;
+  }
+  if (isToday(option) || confirmedEvents()[option.value] === londonDay()) return true;
+  askAboutEvent(raw, method, options);
+  return false;
+}
+
 async function submitCode(raw, method, { force = false } = {}) {
   const code = String(raw || "").trim().toUpperCase();
   if (!code) return;
   const event = currentEvent();
   const key = `${event}|${code}`;
   const now = Date.now();
-  if (!force && now - (lastReads.get(key) || 0) < DEBOUNCE_MS) return;  // the same badge, still in view
+  if (method === "camera" && !force) {
+    // A badge left in view is answered once: again only after another code, or once it has been out of
+    // sight for a while (the camera reads it many times a second).
+    const still = inView.key === key && now - inView.seenAt < IN_VIEW_MS;
+    if (inView.key === key) inView.seenAt = now;
+    if (still) return;
+  } else if (!force && now - (lastReads.get(key) || 0) < DEBOUNCE_MS) {
+    return;  // a scanner that sent the same code twice
+  }
+  if (!eventChecked(raw, method, { force })) {
+    inView = { key, seenAt: now };  // asked once, not once a frame
+    return;
+  }
   lastReads.set(key, now);
+  inView = { key, seenAt: now };
   const scan = { code, event, method, nonce: newNonce(), at: new Date().toISOString(), user: config.user };
   if (!serverReachable()) {
     enqueue(scan);  // offline, or the server has stopped answering: don't keep the door waiting
@@ -454,6 +550,7 @@ async function undoCheckin(target) {
     showResult({ tone: "queued", word: "Check-in undone", name: target.name || "", detail: "They are no longer counted as arrived." });
     addRecent({ tone: "queued", word: "Undone", name: target.name, code: target.code, event: target.event });
     lastReads.delete(`${target.event}|${target.code}`);
+    inView = { key: null, seenAt: 0 };
     refreshCounts();
   } else {
     showResult({ tone: "error", word: "Nothing to undo", detail: "They weren't checked in to this event." });
@@ -469,7 +566,7 @@ $("result-close").addEventListener("click", hideResult);
 let counting = false;
 async function refreshCounts({ probing = false } = {}) {
   // While the server is down only the retry timer asks (probing), so requests don't pile up on it.
-  if (!navigator.onLine || counting || (!probing && link.state !== "online")) return;
+  if (!navigator.onLine || counting || (!probing && (link.state !== "online" || !currentEvent()))) return;
   counting = true;
   let reply;
   try {
@@ -493,6 +590,10 @@ async function refreshCounts({ probing = false } = {}) {
 setInterval(refreshCounts, COUNTS_EVERY_MS);
 eventPicker.addEventListener("change", () => {
   lastReads = new Map();
+  inView = { key: null, seenAt: 0 };
+  held = null;
+  $("event-confirm").hidden = true;
+  showEvent();
   lastAdmitted = null;
   $("arrived").textContent = "–";
   $("expected").textContent = "–";
@@ -767,6 +868,12 @@ document.addEventListener("visibilitychange", () => {
 // --- start ---------------------------------------------------------------------------------------------------
 
 if (!window.isSecureContext) cameraProblem("https");
+{
+  // The event named in the address, else the one on now or next today (again here: the page may be a copy).
+  const wanted = new URL(location.href).searchParams.get("event");
+  eventPicker.value = wanted && eventOptions().some((option) => option.value === wanted) ? wanted : todayEvent();
+  showEvent();
+}
 showLink();
 showPending();
 refreshCounts();
