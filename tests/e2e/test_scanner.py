@@ -570,3 +570,64 @@ def test_with_nothing_on_today_the_scanner_asks_and_another_days_event_is_confir
     expect(confirm).to_be_hidden()
     assert door.log() == ["ok", "ok"]
     page.context.close()
+
+
+# --- conflicts after a sync stay in sight ------------------------------------------------------------------
+
+
+def test_ten_offline_scans_sync_and_each_conflict_stays_listed_with_the_name_until_dismissed(phone, door):
+    from app.checkin import services as checkin_services
+
+    with door.app.app_context():
+        guests = [f.registered(name=f"Guest {i}").code for i in range(6)]
+        grace = f.registered(name="Grace Hopper")
+        grace.organisation = "Navy Computing"
+        lucy = f.user(role=Role.STEWARD, name="Lucy Other-Door")
+        db.session.commit()
+        # Grace came in at the other door while this phone was offline.
+        checkin_services.check_in(lucy, checkin_services.Scan(code=grace.code, event="summit", method="handheld"))
+        db.session.commit()
+        invited = f.invitation(name="Ivor Invited").code  # invited, never registered
+        grace_code = grace.code
+    codes = [door.code, *door.others, *guests[:4], grace_code, invited]
+    assert len(codes) == 10
+
+    page = phone
+    page.context.set_offline(True)
+    expect(page.locator("#network")).to_contain_text("Offline")
+    for n, code in enumerate(codes, start=1):
+        page.keyboard.type(code + "\n", delay=5)
+        expect(page.locator("#pending")).to_have_text(str(n))
+    expect(page.locator("#recent")).to_contain_text("Queued")
+
+    page.context.set_offline(False)
+    expect(page.locator("#pending")).to_have_text("0")
+    expect(page.locator("#sync-status")).to_contain_text("Synced 10 saved scans")
+    recent = page.locator("#recent")
+    expect(recent.locator("li")).to_have_count(8)
+    expect(recent).not_to_contain_text("Queued")  # each queued row became its outcome
+    problems = page.locator("#problem-list li")
+    expect(problems).to_have_count(2)
+    expect(problems.nth(0)).to_contain_text("Grace Hopper")
+    expect(problems.nth(0)).to_contain_text("Navy Computing")
+    expect(problems.nth(0)).to_contain_text(
+        re.compile(r"Already checked in at \d{1,2}:\d\d[ap]m by Lucy Other-Door at another door")
+    )
+    expect(problems.nth(1)).to_contain_text("Ivor Invited")
+    expect(problems.nth(1)).to_contain_text("Not registered")
+    if page.locator("#result").is_visible():
+        page.get_by_role("button", name="Next").click()
+    shot(page, "15-problems-after-sync")
+    fits_the_screen(page)
+
+    # They stay until the steward dismisses them, through a reload too.
+    page.reload()
+    expect(page.locator("#scanner[data-ready=true]")).to_be_attached()
+    expect(problems).to_have_count(2)
+    page.get_by_role("button", name="Dismiss: Grace Hopper").click()
+    expect(problems).to_have_count(1)
+    page.reload()
+    expect(page.locator("#scanner[data-ready=true]")).to_be_attached()
+    expect(problems).to_have_count(1)
+    expect(problems.first).to_contain_text("Ivor Invited")
+    assert door.log().count("ok") == 9  # the eight let in here, and Grace at the other door

@@ -13,6 +13,7 @@ const config = {
   countsUrl: root.dataset.countsUrl,
   qrScannerUrl: root.dataset.qrScannerUrl,
   user: root.dataset.user,
+  userName: root.dataset.userName,
   csrf: document.querySelector('meta[name="csrf-token"]').content,
 };
 
@@ -172,15 +173,19 @@ function renderNeeds(list, needs) {
 let together = [];
 let shownAt = 0;
 
-function showResult({ tone, word, name = "", org = "", detail = "", needs = [], undo = false, scan = false }) {
+const ALSO_ROWS = 3;
+
+function showResult({ tone, word, name = "", org = "", detail = "", needs = [], undo = false, scan = false, code = "" }) {
   const now = Date.now();
   together = scan && !resultBox.hidden && now - shownAt < TOGETHER_MS ? together : [];
   const earlier = together.slice().reverse();
-  if (scan) together.push({ tone, word, name });
+  if (scan) together.push({ tone, word, name: name || (code ? `Badge …${code.slice(-4)}` : "Badge") });
   shownAt = now;
-  $("result-also").replaceChildren(...earlier.map((item) => el("li", { class: "result__also-item" },
+  const rows = earlier.slice(0, ALSO_ROWS).map((item) => el("li", { class: "result__also-item" },
     el("span", { class: `pill pill--${item.tone === "queued" ? "info" : item.tone}`, text: item.word }), " ",
-    el("strong", { text: item.name || "Badge" }))));
+    el("strong", { text: item.name })));
+  if (earlier.length > ALSO_ROWS) rows.push(el("li", { class: "small", text: `and ${earlier.length - ALSO_ROWS} more: see Last scans` }));
+  $("result-also").replaceChildren(...rows);
   $("result-also").hidden = !earlier.length;
   resultBox.className = `result result--${tone}`;
   $("result-word").textContent = word;
@@ -201,19 +206,28 @@ function hideResult() {
   if (document.activeElement === document.body || resultBox.contains(document.activeElement)) focusHandheld();
 }
 
-function addRecent({ tone, word, name, detail, code, event, undo }) {
+const RECENT_ROWS = 8;
+
+// A row in "Last scans". A saved scan's row has its nonce as id, and its outcome takes its place on sync.
+function addRecent({ tone, word, name, detail, code, event, undo, id = "" }) {
   const item = el("li", { class: `recent recent--${tone}` },
     el("span", { class: `pill pill--${tone === "queued" ? "info" : tone}`, text: word }), " ",
     el("strong", { text: name || `Badge …${code.slice(-4)}` }),
     detail ? el("span", { class: "small", text: ` ${detail}` }) : null);
+  if (id) item.dataset.id = id;
   if (undo) {
     const button = el("button", { type: "button", class: "link-button", text: "Undo" });
     button.addEventListener("click", () => undoCheckin({ code, event, name }));
     item.append(" ", button);
   }
   const list = $("recent");
-  list.prepend(item);
-  while (list.children.length > 8) list.lastChild.remove();
+  const queued = id ? Array.from(list.children).find((row) => row.dataset.id === id) : null;
+  if (queued) {
+    queued.replaceWith(item);
+  } else if (tone === "queued" || !id) {
+    list.prepend(item);
+  }  // else: a synced scan whose queued row has already scrolled off; its problem, if any, is listed below
+  while (list.children.length > RECENT_ROWS) list.lastChild.remove();
 }
 
 function answered(scan, answer, { synced = false } = {}) {
@@ -225,16 +239,56 @@ function answered(scan, answer, { synced = false } = {}) {
     showResult({ ...shown, name: person.name || "", org: person.organisation || "", needs: person.needs, undo, scan: true });
   }
   addRecent({ tone: shown.tone, word: synced ? `${shown.word} (synced)` : shown.word, name: person.name,
-              detail: shown.tone === "warning" ? shown.detail : "", code: scan.code, event: scan.event, undo });
-  if (synced && shown.tone === "error") addProblem(scan, shown, person);
+              detail: shown.tone === "warning" ? shown.detail : "", code: scan.code, event: scan.event, undo,
+              id: synced ? scan.nonce : "" });
+  // Offline the door was told "let them in": any other answer is a problem to follow up.
+  if (synced && answer.status !== "ok") addProblem(scan, { ...shown, detail: syncedDetail(answer, shown) }, person);
   refreshCounts();
 }
 
+function syncedDetail(answer, shown) {
+  if (answer.status !== "already_checked_in") return shown.detail;
+  const by = answer.checked_in_by;
+  const who = !by ? "" : by === config.userName ? " by you" : ` by ${by} at another door`;
+  return `at ${timeOf(answer.checked_in_at)}${who}`;
+}
+
+// --- problems after a sync: kept on this device until the steward dismisses each one ----------------------
+
+const PROBLEMS_KEY = "nh-checkin-problems-v1";
+
+function loadProblems() {
+  try { return JSON.parse(localStorage.getItem(PROBLEMS_KEY) || "[]"); } catch (_) { return []; }
+}
+
+function saveProblems(problems) {
+  localStorage.setItem(PROBLEMS_KEY, JSON.stringify(problems));
+  showProblems();
+}
+
 function addProblem(scan, shown, person) {
-  $("problems").hidden = false;
-  $("problem-list").append(el("li", {},
-    el("strong", { text: `${shown.word}: ` }), person.name || `badge …${scan.code.slice(-4)}`,
-    ` (scanned ${timeOf(scan.at)})`));
+  const problems = loadProblems().filter((problem) => problem.id !== scan.nonce);
+  problems.push({
+    id: scan.nonce, user: config.user, event: scan.event, code: scan.code || "", scannedAt: scan.at,
+    word: shown.word, detail: shown.detail || "", name: person.name || scan.name || "", organisation: person.organisation || "",
+  });
+  saveProblems(problems);
+}
+
+function showProblems() {
+  const problems = loadProblems().filter((problem) => problem.user === config.user);
+  $("problems").hidden = !problems.length;
+  $("problem-list").replaceChildren(...problems.map((problem) => {
+    const dismiss = el("button", { type: "button", class: "button button--secondary problem__dismiss", text: "Dismiss" });
+    const who = problem.name || `Badge …${problem.code.slice(-4)}`;
+    dismiss.setAttribute("aria-label", `Dismiss: ${who}`);
+    dismiss.addEventListener("click", () => saveProblems(loadProblems().filter((item) => item.id !== problem.id)));
+    return el("li", { class: "problem" },
+      el("p", {}, el("strong", { text: who }), problem.organisation ? el("span", { class: "small", text: `, ${problem.organisation}` }) : null),
+      el("p", {}, el("span", { class: "pill pill--error", text: problem.word }), problem.detail ? ` ${problem.detail}` : ""),
+      el("p", { class: "small", text: `Let in while offline at ${timeOf(problem.scannedAt)}.` }),
+      dismiss);
+  }));
 }
 
 // --- scanning ---------------------------------------------------------------------------------------
@@ -449,16 +503,16 @@ function enqueue(scan) {
   const queue = loadQueue();
   const twin = queue.find((item) => item.code === scan.code && item.event === scan.event);
   if (twin) {
-    showResult({ tone: "queued", word: "Already saved", detail: "This badge is already waiting to sync.", scan: true });
+    showResult({ tone: "queued", word: "Already saved", detail: "This badge is already waiting to sync.", scan: true, code: scan.code });
     return;
   }
   queue.push(scan);
   saveQueue(queue);
   lastAdmitted = { code: scan.code, event: scan.event, queued: true, nonce: scan.nonce };
   const why = navigator.onLine ? "The server isn't answering" : "No network";
-  showResult({ tone: "queued", word: "Saved offline", undo: true, scan: true,
+  showResult({ tone: "queued", word: "Saved offline", undo: true, scan: true, code: scan.code, name: scan.name || "",
                detail: `${why}: let them in if the badge looks right. It is checked when the server answers again.` });
-  addRecent({ tone: "queued", word: "Queued", name: "", code: scan.code, event: scan.event });
+  addRecent({ tone: "queued", word: "Queued", name: scan.name || "", code: scan.code, event: scan.event, id: scan.nonce });
 }
 
 function showPending() {
@@ -508,7 +562,7 @@ async function sync({ probing = false } = {}) {
         synced += 1;
         answered(scan, reply.data, { synced: true });
       } else {
-        addProblem(scan, { word: "Not accepted" }, {});
+        addProblem(scan, { word: "Not accepted", detail: (reply.data && reply.data.error) || "" }, {});
       }
     }
   } finally {
@@ -876,6 +930,11 @@ if (!window.isSecureContext) cameraProblem("https");
 }
 showLink();
 showPending();
+showProblems();
+// The scans still waiting, as rows that their outcomes will replace.
+for (const scan of mine(loadQueue()).slice(-RECENT_ROWS)) {
+  addRecent({ tone: "queued", word: "Queued", name: scan.name || "", code: scan.code || "", event: scan.event, id: scan.nonce });
+}
 refreshCounts();
 syncSoon(500);
 focusHandheld();
