@@ -121,9 +121,13 @@ def bearer_roles(*roles: Role):
 # --- the handlers, shared with the scanner page's session twins ---------------------------------
 
 
-def handle_scan(user: User):
+def handle_scan(user: User, *, by_ref: bool = False):
+    payload = request.get_json(force=True, silent=True)
+    if by_ref and isinstance(payload, dict) and "code" not in payload and "ref" in payload:
+        # The scanner page checking in someone found by name offline: the expected list has no codes.
+        payload = {**payload, "code": services.code_for_ref(payload["ref"]), "method": "manual"}
     try:
-        scan = services.parse_scan(request.get_json(force=True, silent=True))
+        scan = services.parse_scan(payload)
     except MalformedScan as error:
         return json_error(400, str(error))
     try:
@@ -149,7 +153,7 @@ def handle_undo(user: User):
     return jsonify(answer)
 
 
-def _event_or_error():
+def event_or_error():
     name = (request.args.get("event") or "").strip()
     if not name:
         return None, json_error(400, "Say which event: ?event=summit or a fringe event's slug.")
@@ -160,7 +164,7 @@ def _event_or_error():
 
 
 def handle_search(user: User):
-    event, error = _event_or_error()
+    event, error = event_or_error()
     if error:
         return error
     try:
@@ -172,7 +176,7 @@ def handle_search(user: User):
 
 
 def handle_counts(user: User):
-    event, error = _event_or_error()
+    event, error = event_or_error()
     if error:
         return error
     result = services.counts(event)

@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.auth.decorators import mark, organiser_required, roles_required
 from app.auth.models import Role
-from app.checkin import api, services
+from app.checkin import api, offline, services
 from app.csv_export import to_csv
 from app.db import db
 from app.timefmt import clock, local
@@ -82,11 +82,17 @@ def scanner():
     )
 
 
+@bp.get("/checkin-sw.js")
+def service_worker():
+    """The scanner's offline copy. Served from the root so that its scope can be /checkin, the page itself."""
+    return Response(offline.worker_script(), mimetype="text/javascript", headers={"Cache-Control": "no-cache"})
+
+
 @door_bp.post("/scan")
 @api.door_limit()
 @session_roles(*api.DOOR_ROLES)
 def scan():
-    return api.handle_scan(current_user)
+    return api.handle_scan(current_user, by_ref=True)
 
 
 @door_bp.post("/undo")
@@ -101,6 +107,26 @@ def undo():
 @session_roles(*api.DOOR_ROLES)
 def search():
     return api.handle_search(current_user)
+
+
+@door_bp.get("/expected")
+@api.door_limit()
+@session_roles(*api.DOOR_ROLES)
+def expected():
+    """The event's expected list for the name search offline: names and organisations only, no codes."""
+    event, error = api.event_or_error()
+    if error:
+        return error
+    people = services.expected_people(event)
+    db.session.commit()
+    return {"event": request.args["event"], "people": people}
+
+
+@door_bp.after_request
+def _not_kept(response):
+    # Names, needs and codes: never kept by the browser's or anyone's HTTP cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @door_bp.get("/counts")
@@ -241,3 +267,4 @@ def not_arrived_csv():
 
 
 mark(qr_scanner_file, allowed_roles=None)  # public: a library's files
+mark(service_worker, allowed_roles=None)  # public, like the static files it lists

@@ -355,6 +355,22 @@ def expected_query(event: EventRef):
     )
 
 
+def expected_people(event: EventRef) -> list[dict]:
+    """The event's expected list for the door's name search offline: a reference, the name and the
+    organisation, nothing else (no codes: a phone that is lost must not carry everyone's badge)."""
+    people = db.session.scalars(expected_query(event).order_by(Invitation.name, Invitation.id)).all()
+    return [{"ref": f"p{p.id}", "name": p.name[:200], "organisation": p.organisation[:200]} for p in people]
+
+
+def code_for_ref(ref) -> str:
+    """The code of the person behind an expected-list reference, or something no code looks like."""
+    if isinstance(ref, str) and re.fullmatch(r"p[0-9]{1,18}", ref):
+        invitation = db.session.get(Invitation, int(ref[1:]))
+        if invitation is not None and invitation.code:
+            return invitation.code
+    return "REF-UNKNOWN"
+
+
 def counts(event: EventRef) -> dict:
     arrived = db.session.scalar(select(func.count()).select_from(Attendance).where(Attendance.event_key == event.key))
     expected = db.session.scalar(select(func.count()).select_from(expected_query(event).subquery()))

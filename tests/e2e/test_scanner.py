@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
@@ -631,3 +632,65 @@ def test_ten_offline_scans_sync_and_each_conflict_stays_listed_with_the_name_unt
     expect(problems).to_have_count(1)
     expect(problems.first).to_contain_text("Ivor Invited")
     assert door.log().count("ok") == 9  # the eight let in here, and Grace at the other door
+
+
+# --- offline first: the page itself survives a reload without a network ---------------------------------------
+
+
+def stored(page, key: str):
+    return page.evaluate(f"localStorage.getItem({key!r})")
+
+
+def test_reloaded_offline_the_scanner_comes_back_with_its_queue_and_finds_names_then_syncs(phone, door):
+    page = phone
+    expect(page.locator("#scanner[data-offline-ready=true]")).to_be_attached()  # the worker has saved the page
+    page.wait_for_function("() => (localStorage.getItem('nh-expected-v1') || '').includes('Other Delegate 1')")
+    expected = stored(page, "nh-expected-v1")
+    assert door.code not in expected and "Vegan" not in expected  # names and organisations, no codes or needs
+
+    page.context.set_offline(True)
+    page.keyboard.type(door.code + "\n", delay=5)
+    expect(page.locator("#pending")).to_have_text("1")
+
+    page.reload()  # no network at all: the saved page, its scripts and styles
+    expect(page.locator("#scanner[data-ready=true]")).to_be_attached()
+    expect(page.locator("#network")).to_have_text("Offline — saving scans")
+    expect(page.locator("#pending")).to_have_text("1")
+    expect(page.locator("#recent")).to_contain_text("Queued")
+    expect(page.locator("#event-title")).to_have_text("The Lives we Lead: New Horizons")
+    expect(page.locator("#scanner[data-library=ready]")).to_be_attached()  # the camera's decoder came from the copy
+    shot(page, "16-reloaded-offline")
+
+    # A scan is saved …
+    page.keyboard.type(door.others[0] + "\n", delay=5)
+    expect(page.locator("#pending")).to_have_text("2")
+    # … and the name search works over the expected list kept on the phone.
+    page.get_by_role("button", name="Next").click()
+    page.get_by_text("Find someone by name", exact=True).click()
+    page.get_by_label("Name", exact=True).fill("other delegate 1")
+    expect(page.locator("#search-hint")).to_contain_text("Offline: searching the list saved on this phone")
+    expect(page.locator("#search-results")).to_contain_text("Other Delegate 1")
+    page.get_by_role("button", name="Check in Other Delegate 1").click()
+    expect(page.locator("#result")).to_contain_text("Saved offline")
+    expect(page.locator("#result")).to_contain_text("Other Delegate 1")
+    expect(page.locator("#pending")).to_have_text("3")
+    assert door.log() == []
+
+    page.context.set_offline(False)
+    expect(page.locator("#pending")).to_have_text("0")
+    expect(page.locator("#sync-status")).to_contain_text("Synced 3 saved scans")
+    expect(page.locator("#problems")).to_be_hidden()
+    assert names_checked_in(door) == ["Ada Lovelace", "Other Delegate 0", "Other Delegate 1"]
+    assert sorted(door.methods()) == ["handheld", "handheld", "manual"]
+
+    # Signing out forgets the list of people, and the saved copy of the page.
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.locator("html[data-device-forgotten=true]")).to_be_attached()
+    assert stored(page, "nh-expected-v1") is None
+    page.wait_for_function("async () => !(await caches.has('nh-scanner-page'))")
+    page.context.set_offline(True)
+    with pytest.raises(PlaywrightError):  # offline now, there is no saved scanner page to open
+        page.goto(f"{door.url}/checkin")
+    page.context.set_offline(False)
+    page.goto(f"{door.url}/checkin")
+    expect(page).to_have_url(re.compile(r"/sign-in"))

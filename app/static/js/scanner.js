@@ -11,6 +11,7 @@ const config = {
   undoUrl: root.dataset.undoUrl,
   searchUrl: root.dataset.searchUrl,
   countsUrl: root.dataset.countsUrl,
+  expectedUrl: root.dataset.expectedUrl,
   qrScannerUrl: root.dataset.qrScannerUrl,
   user: root.dataset.user,
   userName: root.dataset.userName,
@@ -28,6 +29,8 @@ const SCAN_TIMEOUT_MS = 1200;
 const BACKGROUND_TIMEOUT_MS = 5000;  // syncing and counts: nobody is waiting at the door for these
 const RETRY_MS = [1000, 2000, 4000, 8000, 15000];  // backoff while the server is not answering
 const QUEUE_KEY = "nh-checkin-queue-v1";
+const EXPECTED_KEY = "nh-expected-v1";  // the expected lists for the name search offline (cleared on sign-out)
+const EXPECTED_EVERY_MS = 5 * 60 * 1000;
 
 const eventPicker = $("event");
 const resultBox = $("result");
@@ -341,9 +344,9 @@ function confirmedEvents() {
 }
 
 let held = null;  // the scan waiting for the steward to say the event is right
-function askAboutEvent(raw, method, options) {
+function askAboutEvent(retry) {
   if (held) return;  // already asking
-  held = { raw, method, options };
+  held = retry;
   const option = eventPicker.selectedOptions[0];
   $("event-confirm-text").textContent =
     `${option.dataset.title} is on ${option.dataset.when || "another day"}, not today. Check people in to it?`;
@@ -356,9 +359,9 @@ $("event-confirm-yes").addEventListener("click", () => {
   confirmed[currentEvent()] = londonDay();
   sessionStorage.setItem(CONFIRMED_KEY, JSON.stringify(confirmed));
   $("event-confirm").hidden = true;
-  const scan = held;
+  const retry = held;
   held = null;
-  if (scan) submitCode(scan.raw, scan.method, { ...scan.options, force: true });
+  if (retry) retry();
 });
 $("event-confirm-no").addEventListener("click", () => {
   held = null;
@@ -366,15 +369,15 @@ $("event-confirm-no").addEventListener("click", () => {
   eventPicker.focus();
 });
 
-function eventChecked(raw, method, options) {
-  // True when a scan may go ahead for the chosen event; otherwise asks, and the scan waits or is dropped.
+function eventChecked(retry) {
+  // True when a scan may go ahead for the chosen event; otherwise asks, and retry() runs on a yes.
   const option = eventPicker.selectedOptions[0];
   if (!option || !option.value) {
     showResult({ tone: "error", word: "Choose the event first", detail: "Pick the event at the top, then scan again." });
     return false;
   }
   if (isToday(option) || confirmedEvents()[option.value] === londonDay()) return true;
-  askAboutEvent(raw, method, options);
+  askAboutEvent(retry);
   return false;
 }
 
@@ -393,7 +396,7 @@ async function submitCode(raw, method, { force = false } = {}) {
   } else if (!force && now - (lastReads.get(key) || 0) < DEBOUNCE_MS) {
     return;  // a scanner that sent the same code twice
   }
-  if (!eventChecked(raw, method, { force })) {
+  if (!eventChecked(() => submitCode(raw, method, { force: true }))) {
     inView = { key, seenAt: now };  // asked once, not once a frame
     return;
   }
@@ -455,6 +458,7 @@ function linkUp({ counted = false } = {}) {
   clearTimeout(retryTimer);
   showLink();
   if (wasDown && !counted) refreshCounts();
+  if (wasDown) refreshExpected();
   if (mine(loadQueue()).length) syncSoon();
 }
 
@@ -501,7 +505,7 @@ function mine(queue) {
 function enqueue(scan) {
   showLink();
   const queue = loadQueue();
-  const twin = queue.find((item) => item.code === scan.code && item.event === scan.event);
+  const twin = queue.find((item) => (item.ref || item.code) === (scan.ref || scan.code) && item.event === scan.event);
   if (twin) {
     showResult({ tone: "queued", word: "Already saved", detail: "This badge is already waiting to sync.", scan: true, code: scan.code });
     return;
@@ -543,7 +547,9 @@ async function sync({ probing = false } = {}) {
     for (const scan of queue) {
       let reply;
       try {
-        reply = await request("POST", config.scanUrl, { code: scan.code, event: scan.event, method: scan.method, nonce: scan.nonce });
+        const body = scan.ref ? { ref: scan.ref, event: scan.event, nonce: scan.nonce }  // found by name offline
+          : { code: scan.code, event: scan.event, method: scan.method, nonce: scan.nonce };
+        reply = await request("POST", config.scanUrl, body);
       } catch (_) {
         linkDown(navigator.onLine ? "silent" : "offline");
         break;  // still no answer: the retry timer tries again later
@@ -576,6 +582,7 @@ async function sync({ probing = false } = {}) {
 }
 
 function signedOut(message) {
+  forgetExpected();  // the expected list is kept only while the steward is signed in
   $("sync-status").textContent = `${message || "You're signed out."} Scans are kept on this phone: sign in again and they will sync.`;
 }
 
@@ -652,6 +659,7 @@ eventPicker.addEventListener("change", () => {
   $("arrived").textContent = "–";
   $("expected").textContent = "–";
   refreshCounts();
+  refreshExpected();
   const url = new URL(location.href);
   url.searchParams.set("event", currentEvent());
   history.replaceState(null, "", url);
@@ -735,15 +743,16 @@ async function runSearch() {
     $("search-hint").textContent = "Type at least 3 letters.";
     return;
   }
-  if (!navigator.onLine) {
-    $("search-hint").textContent = "Name search needs the network. Scan the badge or type its code instead.";
+  if (!serverReachable()) {
+    searchExpected(q);
     return;
   }
   let reply;
   try {
-    reply = await request("GET", `${config.searchUrl}?event=${encodeURIComponent(currentEvent())}&q=${encodeURIComponent(q)}`);
+    reply = await request("GET", `${config.searchUrl}?event=${encodeURIComponent(currentEvent())}&q=${encodeURIComponent(q)}`, undefined, SCAN_TIMEOUT_MS);
   } catch (_) {
-    $("search-hint").textContent = "Name search needs the network. Scan the badge or type its code instead.";
+    linkDown(navigator.onLine ? "silent" : "offline");
+    searchExpected(q);
     return;
   }
   if (search.value.trim() !== q) return;  // they kept typing
@@ -771,6 +780,85 @@ async function runSearch() {
     }
     return item;
   }));
+}
+
+// --- the expected list, for the name search offline ----------------------------------------------------
+// Names and organisations only (no codes, no needs), per event, for the signed-in steward; forgotten on
+// a 401 and on the sign-in page (signed-out.js), so it is on the device only while they are signed in.
+
+function loadExpected() {
+  try {
+    const saved = JSON.parse(localStorage.getItem(EXPECTED_KEY) || "null");
+    return saved && saved.user === config.user ? saved : { user: config.user, lists: {} };
+  } catch (_) {
+    return { user: config.user, lists: {} };
+  }
+}
+
+function forgetExpected() {
+  localStorage.removeItem(EXPECTED_KEY);
+}
+
+async function refreshExpected() {
+  const event = currentEvent();
+  if (!event || !serverReachable()) return;
+  let reply;
+  try {
+    reply = await request("GET", `${config.expectedUrl}?event=${encodeURIComponent(event)}`);
+  } catch (_) {
+    return;  // the counts and scans notice a silent server; this list just waits for next time
+  }
+  if (reply.status === 200 && reply.data && Array.isArray(reply.data.people)) {
+    const saved = loadExpected();
+    saved.lists[event] = { fetchedAt: new Date().toISOString(), people: reply.data.people };
+    localStorage.setItem(EXPECTED_KEY, JSON.stringify(saved));
+  } else if (reply.status === 401 || reply.status === 403) {
+    forgetExpected();
+  }
+}
+setInterval(refreshExpected, EXPECTED_EVERY_MS);
+
+function folded(text) {
+  return String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+}
+
+function searchExpected(q) {
+  const list = $("search-results");
+  const saved = loadExpected().lists[currentEvent()];
+  if (!saved) {
+    list.replaceChildren();
+    $("search-hint").textContent = "Name search needs the network here: this phone has no list for this event. Scan the badge or type its code.";
+    return;
+  }
+  const wanted = folded(q);
+  const found = saved.people.filter((person) => folded(person.name).includes(wanted)).slice(0, 20);
+  $("search-hint").textContent = `Offline: searching the list saved on this phone at ${timeOf(saved.fetchedAt)}. `
+    + (found.length ? `${found.length} match${found.length === 1 ? "" : "es"}.` : "Nobody expected by that name.");
+  list.replaceChildren(...found.map((person) => {
+    const button = el("button", { type: "button", class: "button button--secondary", text: "Check in" });
+    button.setAttribute("aria-label", `Check in ${person.name}`);
+    button.addEventListener("click", () => {
+      const save = () => enqueue({ code: "", ref: person.ref, name: person.name, event: currentEvent(), method: "manual",
+                                   nonce: newNonce(), at: new Date().toISOString(), user: config.user });
+      if (eventChecked(save)) save();
+    });
+    return el("li", { class: "search-result" },
+      el("span", { class: "search-result__who" }, el("strong", { text: person.name }), el("span", { class: "small muted", text: person.organisation })),
+      el("span", { class: "pill pill--info", text: "Expected" }), button);
+  }));
+}
+
+// --- offline first: a service worker keeps the page and its files (scanner-sw.js) ----------------------
+
+async function keepOffline() {
+  if (!("serviceWorker" in navigator) || !window.isSecureContext) return;
+  try {
+    await navigator.serviceWorker.register(root.dataset.swUrl, { scope: root.dataset.swScope });
+    await navigator.serviceWorker.ready;
+    root.dataset.offlineReady = "true";
+  } catch (_) {
+    // Private browsing and some browsers refuse: the page still works, and saves scans, while it stays open.
+  }
 }
 
 // --- the camera ----------------------------------------------------------------------------------------
@@ -931,6 +1019,8 @@ if (!window.isSecureContext) cameraProblem("https");
 showLink();
 showPending();
 showProblems();
+refreshExpected();
+keepOffline();
 // The scans still waiting, as rows that their outcomes will replace.
 for (const scan of mine(loadQueue()).slice(-RECENT_ROWS)) {
   addRecent({ tone: "queued", word: "Queued", name: scan.name || "", code: scan.code || "", event: scan.event, id: scan.nonce });
