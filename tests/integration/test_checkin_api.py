@@ -522,20 +522,26 @@ def test_events_lists_the_summit_and_scheduled_fringe_events(app, client, door):
 # --- the scanner page's session twins ---------------------------------------------------------------------
 
 
-def test_the_scanner_page_and_its_twins_use_the_session_and_a_csrf_token(tmp_path):
+def signed_in_with_csrf(app, user):
+    """A client signed in through the real form, CSRF token and all."""
     from tests.conftest import csrf_from
 
+    client = app.test_client()
+    page = client.get("/sign-in")
+    client.post(
+        "/sign-in",
+        data={"email": user.email, "password": f.PASSWORD, "csrf_token": csrf_from(page.get_data(as_text=True))},
+    )
+    return client
+
+
+def test_the_scanner_page_and_its_twins_use_the_session_and_a_csrf_token(tmp_path):
     app = make_app("sqlite", tmp_path, WTF_CSRF_ENABLED=True)
     with app.app_context():
         f.summit()
         steward = f.user(role=Role.STEWARD)
         ada = f.registered(name="Ada Lovelace")
-        client = app.test_client()
-        page = client.get("/sign-in")
-        client.post(
-            "/sign-in",
-            data={"email": steward.email, "password": f.PASSWORD, "csrf_token": csrf_from(page.get_data(as_text=True))},
-        )
+        client = signed_in_with_csrf(app, steward)
         page = client.get("/checkin")
         assert page.status_code == 200
         html = page.get_data(as_text=True)
@@ -610,19 +616,12 @@ def test_the_expected_list_for_offline_search_is_names_and_organisations_for_doo
 
 
 def test_someone_found_by_name_offline_is_checked_in_by_reference_when_the_scan_syncs(tmp_path):
-    from tests.conftest import csrf_from
-
     app = make_app("sqlite", tmp_path, WTF_CSRF_ENABLED=True)
     with app.app_context():
         f.summit()
         steward = f.user(role=Role.STEWARD)
         ada = f.registered(name="Ada Lovelace")
-        client = app.test_client()
-        page = client.get("/sign-in")
-        client.post(
-            "/sign-in",
-            data={"email": steward.email, "password": f.PASSWORD, "csrf_token": csrf_from(page.get_data(as_text=True))},
-        )
+        client = signed_in_with_csrf(app, steward)
         token = client.get("/checkin").get_data(as_text=True).split('name="csrf-token" content="')[1].split('"')[0]
         ref = client.get("/checkin/expected?event=summit").get_json()["people"][0]["ref"]
 
