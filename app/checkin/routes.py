@@ -11,7 +11,17 @@ from datetime import datetime, timedelta
 from functools import wraps
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, send_from_directory, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -57,7 +67,12 @@ def session_roles(*roles: Role):
 @door_bp.errorhandler(CSRFError)
 def _csrf_error(error):
     db.session.rollback()
-    return api.json_error(400, "This page has expired. Reload it to carry on (saved scans are kept).")
+    # "reload": the page keeps the scan in its queue (a page saved for offline use may hold an old token).
+    response = jsonify(
+        {"error": "This page has expired. Reload it to carry on (saved scans are kept).", "reload": True}
+    )
+    response.status_code = 400
+    return response
 
 
 door_bp.register_error_handler(HTTPException, api.http_error_json)

@@ -694,3 +694,32 @@ def test_reloaded_offline_the_scanner_comes_back_with_its_queue_and_finds_names_
     page.context.set_offline(False)
     page.goto(f"{door.url}/checkin")
     expect(page).to_have_url(re.compile(r"/sign-in"))
+
+
+# The page's CSRF token replaced before the script reads it, as on a page kept from an older session.
+STALE_TOKEN = """
+if (!sessionStorage.getItem("fresh-token")) {
+  new MutationObserver((_, watching) => {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    if (meta) { meta.content = "stale"; watching.disconnect(); }
+  }).observe(document, { childList: true, subtree: true });
+}
+"""
+
+
+def test_a_page_with_an_out_of_date_token_keeps_its_scans_until_it_is_reloaded(phone, door):
+    page = phone
+    page.add_init_script(STALE_TOKEN)
+    page.reload()
+    expect(page.locator("#scanner[data-ready=true]")).to_be_attached()
+    page.keyboard.type(door.code + "\n", delay=5)
+    expect(page.locator("#result")).to_contain_text("Saved offline")
+    expect(page.locator("#result")).to_contain_text("This page needs reloading")
+    expect(page.locator("#pending")).to_have_text("1")
+    expect(page.locator("#sync-status")).to_contain_text("Reload it to send the saved scans")
+    assert door.log() == []
+    page.evaluate("sessionStorage.setItem('fresh-token', '1')")
+    page.reload()
+    expect(page.locator("#pending")).to_have_text("0")
+    expect(page.locator("#problems")).to_be_hidden()
+    assert door.log() == ["ok"]

@@ -549,6 +549,7 @@ def test_the_scanner_page_and_its_twins_use_the_session_and_a_csrf_token(tmp_pat
         token = html.split('name="csrf-token" content="')[1].split('"')[0]
         refused = client.post("/checkin/scan", json={"code": ada.code, "event": "summit"})
         assert refused.status_code == 400 and refused.is_json and "Reload" in refused.get_json()["error"]
+        assert refused.get_json()["reload"] is True  # the page keeps the scan queued instead of dropping it
         assert attendances() == 0
         accepted = client.post(
             "/checkin/scan", json={"code": ada.code, "event": "summit", "nonce": "a"}, headers={"X-CSRFToken": token}

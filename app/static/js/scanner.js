@@ -426,6 +426,9 @@ async function submitCode(raw, method, { force = false } = {}) {
   } else if (reply.status === 401 || reply.status === 403) {
     enqueue(scan);
     signedOut(reply.data && reply.data.error);
+  } else if (reply.data && reply.data.reload) {
+    enqueue(scan, "This page needs reloading");  // its token is out of date: keep the scan, ask for a reload
+    pageExpired(reply.data.error);
   } else {
     showResult({ tone: "error", word: "Not sent", detail: (reply.data && reply.data.error) || "The server refused that scan." });
   }
@@ -502,7 +505,7 @@ function mine(queue) {
   return queue.filter((item) => item.user === config.user);
 }
 
-function enqueue(scan) {
+function enqueue(scan, why = navigator.onLine ? "The server isn't answering" : "No network") {
   showLink();
   const queue = loadQueue();
   const twin = queue.find((item) => (item.ref || item.code) === (scan.ref || scan.code) && item.event === scan.event);
@@ -513,7 +516,6 @@ function enqueue(scan) {
   queue.push(scan);
   saveQueue(queue);
   lastAdmitted = { code: scan.code, event: scan.event, queued: true, nonce: scan.nonce };
-  const why = navigator.onLine ? "The server isn't answering" : "No network";
   showResult({ tone: "queued", word: "Saved offline", undo: true, scan: true, code: scan.code, name: scan.name || "",
                detail: `${why}: let them in if the badge looks right. It is checked when the server answers again.` });
   addRecent({ tone: "queued", word: "Queued", name: scan.name || "", code: scan.code, event: scan.event, id: scan.nonce });
@@ -562,6 +564,10 @@ async function sync({ probing = false } = {}) {
         signedOut(reply.data && reply.data.error);
         break;
       }
+      if (reply.data && reply.data.reload) {
+        pageExpired(reply.data.error);
+        break;  // kept: they sync once the page is reloaded
+      }
       if (link.state !== "online") { link.state = "online"; link.failures = 0; showLink(); }
       saveQueue(loadQueue().filter((item) => item.nonce !== scan.nonce));
       if (reply.status === 200) {
@@ -579,6 +585,10 @@ async function sync({ probing = false } = {}) {
     if (link.state === "online") linkUp();  // the counts, and anything queued meanwhile
   }
   showPending();
+}
+
+function pageExpired(message) {
+  $("sync-status").textContent = `${message || "This page has expired."} Reload it to send the saved scans.`;
 }
 
 function signedOut(message) {
