@@ -29,6 +29,8 @@ def home_for(user: User) -> str:
         return url_for("organiser.dashboard")
     if user.role == Role.LEADER:
         return url_for("dashboards.leader_home")
+    if user.role == Role.STEWARD:
+        return url_for("checkin.scanner")  # a steward signs in at the door: straight to the scanner
     return url_for("main.staff_home")
 
 

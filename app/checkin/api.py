@@ -135,9 +135,13 @@ def bearer_roles(*roles: Role):
 # --- the handlers, shared with the scanner page's session twins ---------------------------------
 
 
-def handle_scan(user: User | ApiCaller):
+def handle_scan(user: User | ApiCaller, *, by_ref: bool = False):
+    payload = request.get_json(force=True, silent=True)
+    if by_ref and isinstance(payload, dict) and "code" not in payload and "ref" in payload:
+        # The scanner page checking in someone found by name offline: the expected list has no codes.
+        payload = {**payload, "code": services.code_for_ref(payload["ref"]), "method": "manual"}
     try:
-        scan = services.parse_scan(request.get_json(force=True, silent=True))
+        scan = services.parse_scan(payload)
     except MalformedScan as error:
         return json_error(400, str(error))
     try:
@@ -163,7 +167,7 @@ def handle_undo(user: User | ApiCaller):
     return jsonify(answer)
 
 
-def _event_or_error():
+def event_or_error():
     name = (request.args.get("event") or "").strip()
     if not name:
         return None, json_error(400, "Say which event: ?event=summit or a fringe event's slug.")
@@ -174,7 +178,7 @@ def _event_or_error():
 
 
 def handle_search(user: User | ApiCaller):
-    event, error = _event_or_error()
+    event, error = event_or_error()
     if error:
         return error
     try:
@@ -186,7 +190,7 @@ def handle_search(user: User | ApiCaller):
 
 
 def handle_counts(user: User | ApiCaller):
-    event, error = _event_or_error()
+    event, error = event_or_error()
     if error:
         return error
     result = services.counts(event)

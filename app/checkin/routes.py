@@ -11,14 +11,24 @@ from datetime import datetime, timedelta
 from functools import wraps
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, send_from_directory, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.auth.decorators import mark, organiser_required, roles_required
 from app.auth.models import Role
-from app.checkin import api, services
+from app.checkin import api, offline, services
 from app.csv_export import to_csv
 from app.db import db
 from app.timefmt import clock, local
@@ -57,7 +67,12 @@ def session_roles(*roles: Role):
 @door_bp.errorhandler(CSRFError)
 def _csrf_error(error):
     db.session.rollback()
-    return api.json_error(400, "This page has expired. Reload it to carry on (saved scans are kept).")
+    # "reload": the page keeps the scan in its queue (a page saved for offline use may hold an old token).
+    response = jsonify(
+        {"error": "This page has expired. Reload it to carry on (saved scans are kept).", "reload": True}
+    )
+    response.status_code = 400
+    return response
 
 
 door_bp.register_error_handler(HTTPException, api.http_error_json)
@@ -72,7 +87,8 @@ door_bp.register_error_handler(Exception, api.unexpected_error_json)
 def scanner():
     events = services.door_events()
     wanted = request.args.get("event")
-    current = wanted if any(e.name == wanted for e in events) else services.default_event(events)
+    # The event asked for, else the one on now or next today; with nothing today, the steward chooses.
+    current = wanted if any(e.name == wanted for e in events) else services.today_event(events)
     return render_template(
         "checkin/scanner.html",
         events=events,
@@ -81,11 +97,17 @@ def scanner():
     )
 
 
+@bp.get("/checkin-sw.js")
+def service_worker():
+    """The scanner's offline copy. Served from the root so that its scope can be /checkin, the page itself."""
+    return Response(offline.worker_script(), mimetype="text/javascript", headers={"Cache-Control": "no-cache"})
+
+
 @door_bp.post("/scan")
 @api.door_limit()
 @session_roles(*api.DOOR_ROLES)
 def scan():
-    return api.handle_scan(current_user)
+    return api.handle_scan(current_user, by_ref=True)
 
 
 @door_bp.post("/undo")
@@ -100,6 +122,26 @@ def undo():
 @session_roles(*api.DOOR_ROLES)
 def search():
     return api.handle_search(current_user)
+
+
+@door_bp.get("/expected")
+@api.door_limit()
+@session_roles(*api.DOOR_ROLES)
+def expected():
+    """The event's expected list for the name search offline: names and organisations only, no codes."""
+    event, error = api.event_or_error()
+    if error:
+        return error
+    people = services.expected_people(event)
+    db.session.commit()
+    return {"event": request.args["event"], "people": people}
+
+
+@door_bp.after_request
+def _not_kept(response):
+    # Names, needs and codes: never kept by the browser's or anyone's HTTP cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @door_bp.get("/counts")
@@ -240,3 +282,4 @@ def not_arrived_csv():
 
 
 mark(qr_scanner_file, allowed_roles=None)  # public: a library's files
+mark(service_worker, allowed_roles=None)  # public, like the static files it lists

@@ -30,6 +30,7 @@ from app.checkin.models import ScanLog
 from app.db import db, insert_returning_id, utcnow
 from app.security import CODE_ALPHABET
 from app.summit.services import find_summit
+from app.timefmt import local
 from fringe_events.attendance import EventRef, claim_attendance, find_attendance, resolve_event, undo_attendance
 from fringe_events.models import (
     SUMMIT_EVENT_KEY,
@@ -374,9 +375,34 @@ def door_events() -> list[DoorEvent]:
     return sorted(events, key=lambda e: (e.starts_at is None, e.starts_at or datetime.max.replace(tzinfo=UTC)))
 
 
-def default_event(events: list[DoorEvent], now: datetime | None = None) -> str:
-    """The event on today, or the next one; the summit if nothing is left."""
+def is_today(event: DoorEvent, now: datetime | None = None) -> bool:
+    """Whether the event runs on today's date in London (a summit over several days, on each of them)."""
+    if event.starts_at is None or event.ends_at is None:
+        return False
+    today = local(now or utcnow()).date()
+    return local(event.starts_at).date() <= today <= local(event.ends_at).date()
+
+
+def today_event(events: list[DoorEvent], now: datetime | None = None) -> str | None:
+    """The event the door is most likely at: the one on now (the latest to start, if two overlap), else the
+    next to start today (London dates). None when nothing is on or still to come today: the steward chooses."""
     now = now or utcnow()
+    today = [e for e in events if is_today(e, now)]
+    on_now = [e for e in today if e.starts_at is not None and e.ends_at is not None and e.starts_at <= now <= e.ends_at]
+    if on_now:
+        return max(on_now, key=lambda e: e.starts_at or now).name
+    later = [e for e in today if e.starts_at is not None and e.starts_at > now]
+    if later:
+        return min(later, key=lambda e: e.starts_at or now).name
+    return None
+
+
+def default_event(events: list[DoorEvent], now: datetime | None = None) -> str:
+    """For the organisers' overview: the event on today, else the next one; the summit if nothing is left."""
+    now = now or utcnow()
+    chosen = today_event(events, now)
+    if chosen is not None:
+        return chosen
     for event in events:
         if event.ends_at is not None and event.ends_at >= now:
             return event.name
@@ -400,6 +426,22 @@ def expected_query(event: EventRef):
             Invitation.state.in_(LIVE_STATES),
         )
     )
+
+
+def expected_people(event: EventRef) -> list[dict]:
+    """The event's expected list for the door's name search offline: a reference, the name and the
+    organisation, nothing else (no codes: a phone that is lost must not carry everyone's badge)."""
+    people = db.session.scalars(expected_query(event).order_by(Invitation.name, Invitation.id)).all()
+    return [{"ref": f"p{p.id}", "name": p.name[:200], "organisation": p.organisation[:200]} for p in people]
+
+
+def code_for_ref(ref) -> str:
+    """The code of the person behind an expected-list reference, or something no code looks like."""
+    if isinstance(ref, str) and re.fullmatch(r"p[0-9]{1,18}", ref):
+        invitation = db.session.get(Invitation, int(ref[1:]))
+        if invitation is not None and invitation.code:
+            return invitation.code
+    return "REF-UNKNOWN"
 
 
 def counts(event: EventRef) -> dict:

@@ -146,6 +146,15 @@ def test_organisers_may_use_every_organiser_route(app, client):
         assert response.status_code == (200 if method == "GET" else 405), endpoint
 
 
+def test_a_steward_signing_in_lands_on_the_scanner(app, client):
+    f.summit()
+    steward = f.user(role=Role.STEWARD)
+    response = client.post("/sign-in", data={"email": steward.email, "password": f.PASSWORD})
+    assert response.status_code == 302 and urlsplit(response.headers["Location"]).path == "/checkin"
+    assert client.get("/sign-in").headers["Location"] == "/checkin"  # signed in already: the scanner again
+    assert client.get("/checkin").status_code == 200
+
+
 def test_leaders_and_stewards_reach_the_staff_home(app, client):
     f.summit()
     for role in (Role.LEADER, Role.STEWARD):

@@ -522,20 +522,26 @@ def test_events_lists_the_summit_and_scheduled_fringe_events(app, client, door):
 # --- the scanner page's session twins ---------------------------------------------------------------------
 
 
-def test_the_scanner_page_and_its_twins_use_the_session_and_a_csrf_token(tmp_path):
+def signed_in_with_csrf(app, user):
+    """A client signed in through the real form, CSRF token and all."""
     from tests.conftest import csrf_from
 
+    client = app.test_client()
+    page = client.get("/sign-in")
+    client.post(
+        "/sign-in",
+        data={"email": user.email, "password": f.PASSWORD, "csrf_token": csrf_from(page.get_data(as_text=True))},
+    )
+    return client
+
+
+def test_the_scanner_page_and_its_twins_use_the_session_and_a_csrf_token(tmp_path):
     app = make_app("sqlite", tmp_path, WTF_CSRF_ENABLED=True)
     with app.app_context():
         f.summit()
         steward = f.user(role=Role.STEWARD)
         ada = f.registered(name="Ada Lovelace")
-        client = app.test_client()
-        page = client.get("/sign-in")
-        client.post(
-            "/sign-in",
-            data={"email": steward.email, "password": f.PASSWORD, "csrf_token": csrf_from(page.get_data(as_text=True))},
-        )
+        client = signed_in_with_csrf(app, steward)
         page = client.get("/checkin")
         assert page.status_code == 200
         html = page.get_data(as_text=True)
@@ -543,6 +549,7 @@ def test_the_scanner_page_and_its_twins_use_the_session_and_a_csrf_token(tmp_pat
         token = html.split('name="csrf-token" content="')[1].split('"')[0]
         refused = client.post("/checkin/scan", json={"code": ada.code, "event": "summit"})
         assert refused.status_code == 400 and refused.is_json and "Reload" in refused.get_json()["error"]
+        assert refused.get_json()["reload"] is True  # the page keeps the scan queued instead of dropping it
         assert attendances() == 0
         accepted = client.post(
             "/checkin/scan", json={"code": ada.code, "event": "summit", "nonce": "a"}, headers={"X-CSRFToken": token}
@@ -583,6 +590,119 @@ def test_the_scanner_page_offers_the_events_and_serves_qr_scanner_from_node_modu
     assert client.get("/checkin/vendor/qr-scanner/qr-scanner-worker.min.js").status_code == 200
     assert client.get("/checkin/vendor/qr-scanner/package.json").status_code == 404
     assert client.get("/checkin/vendor/qr-scanner/../../package-lock.json").status_code == 404
+
+
+def test_the_expected_list_for_offline_search_is_names_and_organisations_for_door_staff_only(app, client):
+    f.summit()
+    ada = f.registered(name="Ada Lovelace")
+    ada.organisation = "Analytical Engines"
+    ada.registration.dietary = "Vegan"
+    f.invitation(name="Ivor Invited")  # invited, not registered: not expected at the summit
+    db.session.commit()
+    assert client.get("/checkin/expected?event=summit").status_code == 401
+    f.sign_in(client, f.user(role=Role.LEADER))
+    assert client.get("/checkin/expected?event=summit").status_code == 403
+    client.post("/sign-out")
+    f.sign_in(client, f.user(role=Role.STEWARD))
+    response = client.get("/checkin/expected?event=summit")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"  # personal data: in no HTTP cache
+    people = response.get_json()["people"]
+    assert people == [{"ref": f"p{ada.id}", "name": "Ada Lovelace", "organisation": "Analytical Engines"}]
+    assert ada.code not in response.get_data(as_text=True) and "Vegan" not in response.get_data(as_text=True)
+    assert client.get("/checkin/expected?event=nowhere").status_code == 404
+    assert client.get("/checkin/expected").status_code == 400
+    # Every answer of the scanner's twins is no-store, not only this one.
+    assert client.get("/checkin/search?event=summit&q=ada").headers["Cache-Control"] == "no-store"
+
+
+def test_someone_found_by_name_offline_is_checked_in_by_reference_when_the_scan_syncs(tmp_path):
+    app = make_app("sqlite", tmp_path, WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        f.summit()
+        steward = f.user(role=Role.STEWARD)
+        ada = f.registered(name="Ada Lovelace")
+        client = signed_in_with_csrf(app, steward)
+        token = client.get("/checkin").get_data(as_text=True).split('name="csrf-token" content="')[1].split('"')[0]
+        ref = client.get("/checkin/expected?event=summit").get_json()["people"][0]["ref"]
+
+        def send(body):
+            return client.post("/checkin/scan", json=body, headers={"X-CSRFToken": token}).get_json()
+
+        answer = send({"ref": ref, "event": "summit", "nonce": "n1"})
+        assert answer["status"] == "ok" and answer["person"]["name"] == "Ada Lovelace"
+        assert send({"ref": ref, "event": "summit", "nonce": "n1"}) == answer  # a retry: the same answer
+        assert send({"ref": ref, "event": "summit", "nonce": "n2"})["status"] == "already_checked_in"
+        assert send({"ref": "p999999", "event": "summit"}) == {
+            "status": "invalid",
+            "person": None,
+            "checked_in_at": None,
+            "checked_in_by": None,
+        }
+        assert send({"ref": "../1", "event": "summit"})["status"] == "invalid"
+        assert attendances(ada.id) == 1
+        methods = list(db.session.scalars(select(ScanLog.method).order_by(ScanLog.id)))
+        assert methods == ["manual"] * 4  # five sent, the replay wrote nothing
+        # The bearer API takes codes only: a reference there is a malformed body.
+        bearer = token_for(steward)
+        refused = app.test_client().post(
+            "/api/v1/checkin", json={"ref": ref, "event": "summit"}, headers={"Authorization": f"Bearer {bearer}"}
+        )
+        assert refused.status_code == 400
+        db.engine.dispose()
+
+
+def test_the_scanner_service_worker_lists_the_pages_files_and_changes_version_with_them(app, client):
+    response = client.get("/checkin-sw.js")
+    assert response.status_code == 200 and response.mimetype == "text/javascript"
+    assert response.headers["Cache-Control"] == "no-cache"
+    first_line, rest = response.get_data(as_text=True).split("\n", 1)
+    settings = json.loads(first_line.removeprefix("self.SCANNER_OFFLINE = ").removesuffix(";"))
+    assert settings["page"] == "/checkin"
+    assert {"/static/js/scanner.js", "/static/js/scanner-input.js", "/static/css/scanner.css"} <= set(settings["files"])
+    assert "/checkin/vendor/qr-scanner/qr-scanner.min.js" in settings["files"]
+    assert 'addEventListener("fetch"' in rest
+    for path in settings["files"]:
+        assert client.get(path).status_code == 200, path  # every file listed is served
+    # Touch a listed file: the version changes, so phones fetch the files again.
+    from pathlib import Path
+
+    css = Path(app.static_folder) / "css" / "scanner.css"
+    original = css.read_bytes()
+    try:
+        css.write_bytes(original + b"\n/* changed */\n")
+        changed = client.get("/checkin-sw.js").get_data(as_text=True).split("\n", 1)[0]
+        assert (
+            json.loads(changed.removeprefix("self.SCANNER_OFFLINE = ").removesuffix(";"))["version"]
+            != settings["version"]
+        )
+    finally:
+        css.write_bytes(original)
+
+
+def selected_event(html_text: str) -> str:
+    match = re.search(r'<option value="([^"]*)" selected', html_text)
+    assert match, "no event selected"
+    return match.group(1)
+
+
+def test_the_scanner_opens_on_the_event_on_now_and_asks_when_nothing_is_today(app, client):
+    f.summit()  # months away
+    later = fringe("next-week")
+    later.starts_at, later.ends_at = utcnow() + timedelta(days=7), utcnow() + timedelta(days=7, hours=2)
+    db.session.commit()
+    f.sign_in(client, f.user(role=Role.STEWARD))
+    page = client.get("/checkin").get_data(as_text=True)
+    assert selected_event(page) == ""  # "Choose the event…": not next week's event as a walk-in door
+    on_now = fringe("on-now")
+    on_now.starts_at = utcnow() - timedelta(minutes=30)
+    db.session.commit()
+    page = client.get("/checkin").get_data(as_text=True)
+    assert selected_event(page) == "on-now"
+    # Each option carries its title, dates and London days, so the page shows them and knows "today".
+    assert 'data-title="On Now"' in page and "data-first-day=" in page and "data-when=" in page
+    assert selected_event(client.get("/checkin?event=next-week").get_data(as_text=True)) == "next-week"
+    assert selected_event(client.get("/checkin?event=no-such-event").get_data(as_text=True)) == "on-now"
 
 
 def test_the_scanner_page_keeps_the_content_security_policy(app, client):

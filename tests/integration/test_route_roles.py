@@ -60,6 +60,7 @@ POLICY: dict[str, dict[str, str]] = {
     "calendar.fringe_event": PUBLIC,
     "badges.service_worker": PUBLIC,
     "checkin.qr_scanner_file": PUBLIC,
+    "checkin.service_worker": PUBLIC,
     "mail_webhook.sendgrid_events": SIGNED,
     "auth.sign_out": STAFF,
     "main.staff_home": STAFF,
@@ -69,7 +70,7 @@ POLICY: dict[str, dict[str, str]] = {
         f"dashboards.{name}": ORGANISER for name in ("leaders", "leader_view", "assign_champion", "champions", "export")
     },
     "checkin.scanner": DOOR,
-    **{f"checkin_door.{name}": DOOR_JSON for name in ("scan", "undo", "search", "counts")},
+    **{f"checkin_door.{name}": DOOR_JSON for name in ("scan", "undo", "search", "counts", "expected")},
     **{f"checkin.{name}": ORGANISER for name in ("overview", "not_arrived_csv", "scan_log_csv")},
     **{f"checkin_api.{name}": API_DOOR for name in ("checkin", "undo", "search", "counts", "events")},
     "checkin_api.scan_log": API_ORGANISER,

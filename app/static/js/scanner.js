@@ -2,6 +2,8 @@
 // name search, a big coloured answer with sound and vibration, undo, live counts, and an offline queue
 // that syncs when the network is back (the server settles duplicates: every scan carries a nonce).
 
+import { KeyWedge, codesIn, loadSettings, looksLikeCode, saveSettings } from "./scanner-input.js";
+
 const root = document.getElementById("scanner");
 const $ = (id) => document.getElementById(id);
 const config = {
@@ -9,25 +11,34 @@ const config = {
   undoUrl: root.dataset.undoUrl,
   searchUrl: root.dataset.searchUrl,
   countsUrl: root.dataset.countsUrl,
+  expectedUrl: root.dataset.expectedUrl,
   qrScannerUrl: root.dataset.qrScannerUrl,
   user: root.dataset.user,
+  userName: root.dataset.userName,
   csrf: document.querySelector('meta[name="csrf-token"]').content,
 };
 
-const DEBOUNCE_MS = 3000;      // the same code read again within this is the same scan
+const DEBOUNCE_MS = 3000;      // a handheld scanner sending the same code again within this: the same scan
+const IN_VIEW_MS = 10000;      // a badge the camera keeps seeing is answered once, until another code or this long unseen
 const RESULT_MS = 2500;        // how long the big answer covers the lower half
+const TOGETHER_MS = 2000;      // answers this close together are shown together (two badges at once)
 const COUNTS_EVERY_MS = 10000;
 const SYNC_EVERY_MS = 5000;
-const REQUEST_TIMEOUT_MS = 8000;
+// A scan is answered or queued within 1.5 s: a server that has not answered by then is treated as offline.
+const SCAN_TIMEOUT_MS = 1200;
+const BACKGROUND_TIMEOUT_MS = 5000;  // syncing and counts: nobody is waiting at the door for these
+const RETRY_MS = [1000, 2000, 4000, 8000, 15000];  // backoff while the server is not answering
 const QUEUE_KEY = "nh-checkin-queue-v1";
+const EXPECTED_KEY = "nh-expected-v1";  // the expected lists for the name search offline (cleared on sign-out)
+const EXPECTED_EVERY_MS = 5 * 60 * 1000;
 
 const eventPicker = $("event");
 const resultBox = $("result");
 let lastReads = new Map();     // "event|code" -> time of the last read handled
+let inView = { key: null, seenAt: 0 };  // the last code answered, and when the camera last saw it
 let lastAdmitted = null;       // {code, event, name, queued, nonce} for Undo
 let resultTimer = null;
 let syncing = false;
-let retryNotBefore = 0;
 
 // --- small helpers ------------------------------------------------------------------------------
 
@@ -65,9 +76,10 @@ function icon(name) {
   return svg;
 }
 
-async function request(method, url, body) {
+// Rejects (a network error, or the timeout's AbortError) when there is no answer in time.
+async function request(method, url, body, timeout = BACKGROUND_TIMEOUT_MS) {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
+  const timer = setTimeout(() => controller.abort(), timeout);
   try {
     const response = await fetch(url, {
       method,
@@ -159,7 +171,25 @@ function renderNeeds(list, needs) {
   }
 }
 
-function showResult({ tone, word, name = "", org = "", detail = "", needs = [], undo = false }) {
+// Scans answered close together (two badges at once, or a scanner that sent two codes) are all shown:
+// the newest in full, the ones before it in a list under it, each with its word and name.
+let together = [];
+let shownAt = 0;
+
+const ALSO_ROWS = 3;
+
+function showResult({ tone, word, name = "", org = "", detail = "", needs = [], undo = false, scan = false, code = "" }) {
+  const now = Date.now();
+  together = scan && !resultBox.hidden && now - shownAt < TOGETHER_MS ? together : [];
+  const earlier = together.slice().reverse();
+  if (scan) together.push({ tone, word, name: name || (code ? `Badge …${code.slice(-4)}` : "Badge") });
+  shownAt = now;
+  const rows = earlier.slice(0, ALSO_ROWS).map((item) => el("li", { class: "result__also-item" },
+    el("span", { class: `pill pill--${item.tone === "queued" ? "info" : item.tone}`, text: item.word }), " ",
+    el("strong", { text: item.name })));
+  if (earlier.length > ALSO_ROWS) rows.push(el("li", { class: "small", text: `and ${earlier.length - ALSO_ROWS} more: see Last scans` }));
+  $("result-also").replaceChildren(...rows);
+  $("result-also").hidden = !earlier.length;
   resultBox.className = `result result--${tone}`;
   $("result-word").textContent = word;
   $("result-name").textContent = name;
@@ -179,19 +209,28 @@ function hideResult() {
   if (document.activeElement === document.body || resultBox.contains(document.activeElement)) focusHandheld();
 }
 
-function addRecent({ tone, word, name, detail, code, event, undo }) {
+const RECENT_ROWS = 8;
+
+// A row in "Last scans". A saved scan's row has its nonce as id, and its outcome takes its place on sync.
+function addRecent({ tone, word, name, detail, code, event, undo, id = "" }) {
   const item = el("li", { class: `recent recent--${tone}` },
     el("span", { class: `pill pill--${tone === "queued" ? "info" : tone}`, text: word }), " ",
     el("strong", { text: name || `Badge …${code.slice(-4)}` }),
     detail ? el("span", { class: "small", text: ` ${detail}` }) : null);
+  if (id) item.dataset.id = id;
   if (undo) {
     const button = el("button", { type: "button", class: "link-button", text: "Undo" });
     button.addEventListener("click", () => undoCheckin({ code, event, name }));
     item.append(" ", button);
   }
   const list = $("recent");
-  list.prepend(item);
-  while (list.children.length > 8) list.lastChild.remove();
+  const queued = id ? Array.from(list.children).find((row) => row.dataset.id === id) : null;
+  if (queued) {
+    queued.replaceWith(item);
+  } else if (tone === "queued" || !id) {
+    list.prepend(item);
+  }  // else: a synced scan whose queued row has already scrolled off; its problem, if any, is listed below
+  while (list.children.length > RECENT_ROWS) list.lastChild.remove();
 }
 
 function answered(scan, answer, { synced = false } = {}) {
@@ -200,19 +239,59 @@ function answered(scan, answer, { synced = false } = {}) {
   const undo = answer.status === "ok";
   if (undo) lastAdmitted = { code: scan.code, event: scan.event, name: person.name };
   if (!synced) {
-    showResult({ ...shown, name: person.name || "", org: person.organisation || "", needs: person.needs, undo });
+    showResult({ ...shown, name: person.name || "", org: person.organisation || "", needs: person.needs, undo, scan: true });
   }
   addRecent({ tone: shown.tone, word: synced ? `${shown.word} (synced)` : shown.word, name: person.name,
-              detail: shown.tone === "warning" ? shown.detail : "", code: scan.code, event: scan.event, undo });
-  if (synced && shown.tone === "error") addProblem(scan, shown, person);
+              detail: shown.tone === "warning" ? shown.detail : "", code: scan.code, event: scan.event, undo,
+              id: synced ? scan.nonce : "" });
+  // Offline the door was told "let them in": any other answer is a problem to follow up.
+  if (synced && answer.status !== "ok") addProblem(scan, { ...shown, detail: syncedDetail(answer, shown) }, person);
   refreshCounts();
 }
 
+function syncedDetail(answer, shown) {
+  if (answer.status !== "already_checked_in") return shown.detail;
+  const by = answer.checked_in_by;
+  const who = !by ? "" : by === config.userName ? " by you" : ` by ${by} at another door`;
+  return `at ${timeOf(answer.checked_in_at)}${who}`;
+}
+
+// --- problems after a sync: kept on this device until the steward dismisses each one ----------------------
+
+const PROBLEMS_KEY = "nh-checkin-problems-v1";
+
+function loadProblems() {
+  try { return JSON.parse(localStorage.getItem(PROBLEMS_KEY) || "[]"); } catch (_) { return []; }
+}
+
+function saveProblems(problems) {
+  localStorage.setItem(PROBLEMS_KEY, JSON.stringify(problems));
+  showProblems();
+}
+
 function addProblem(scan, shown, person) {
-  $("problems").hidden = false;
-  $("problem-list").append(el("li", {},
-    el("strong", { text: `${shown.word}: ` }), person.name || `badge …${scan.code.slice(-4)}`,
-    ` (scanned ${timeOf(scan.at)})`));
+  const problems = loadProblems().filter((problem) => problem.id !== scan.nonce);
+  problems.push({
+    id: scan.nonce, user: config.user, event: scan.event, code: scan.code || "", scannedAt: scan.at,
+    word: shown.word, detail: shown.detail || "", name: person.name || scan.name || "", organisation: person.organisation || "",
+  });
+  saveProblems(problems);
+}
+
+function showProblems() {
+  const problems = loadProblems().filter((problem) => problem.user === config.user);
+  $("problems").hidden = !problems.length;
+  $("problem-list").replaceChildren(...problems.map((problem) => {
+    const dismiss = el("button", { type: "button", class: "button button--secondary problem__dismiss", text: "Dismiss" });
+    const who = problem.name || `Badge …${problem.code.slice(-4)}`;
+    dismiss.setAttribute("aria-label", `Dismiss: ${who}`);
+    dismiss.addEventListener("click", () => saveProblems(loadProblems().filter((item) => item.id !== problem.id)));
+    return el("li", { class: "problem" },
+      el("p", {}, el("strong", { text: who }), problem.organisation ? el("span", { class: "small", text: `, ${problem.organisation}` }) : null),
+      el("p", {}, el("span", { class: "pill pill--error", text: problem.word }), problem.detail ? ` ${problem.detail}` : ""),
+      el("p", { class: "small", text: `Let in while offline at ${timeOf(problem.scannedAt)}.` }),
+      dismiss);
+  }));
 }
 
 // --- scanning ---------------------------------------------------------------------------------------
@@ -221,39 +300,194 @@ function currentEvent() {
   return eventPicker.value;
 }
 
+// --- the event: the one on now or next today (London), its name and date always in sight ---------------
+
+const CONFIRMED_KEY = "nh-checkin-confirmed-events-v1";  // events not on today that the steward said yes to
+
+function londonDay(date = new Date()) {
+  return new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/London", year: "numeric", month: "2-digit", day: "2-digit" }).format(date);
+}
+
+function eventOptions() {
+  return Array.from(eventPicker.options).filter((option) => option.value);
+}
+
+function isToday(option, now = new Date()) {
+  const today = londonDay(now);
+  return Boolean(option && option.dataset.firstDay && option.dataset.firstDay <= today && today <= option.dataset.lastDay);
+}
+
+// The same rule as the server's (checkin.services.today_event): on now, else next to start today, else none.
+// Worked out here too because a page saved for offline use may be opened on a later day.
+function todayEvent(now = new Date()) {
+  const today = eventOptions().filter((option) => isToday(option, now));
+  const starts = (option) => new Date(option.dataset.starts);
+  const onNow = today.filter((option) => starts(option) <= now && now <= new Date(option.dataset.ends));
+  if (onNow.length) return onNow.reduce((a, b) => (starts(b) > starts(a) ? b : a)).value;
+  const later = today.filter((option) => starts(option) > now);
+  if (later.length) return later.reduce((a, b) => (starts(b) < starts(a) ? b : a)).value;
+  return "";
+}
+
+function showEvent() {
+  const option = eventPicker.selectedOptions[0];
+  const chosen = Boolean(option && option.value);
+  $("event-title").textContent = chosen ? option.dataset.title : "No event chosen";
+  $("event-when").textContent = chosen ? (option.dataset.when || "") : "";
+  $("event-not-today").hidden = !chosen || isToday(option);
+  $("event-choose").hidden = chosen;
+  root.dataset.event = chosen ? option.value : "";
+}
+
+function confirmedEvents() {
+  try { return JSON.parse(sessionStorage.getItem(CONFIRMED_KEY) || "{}"); } catch (_) { return {}; }
+}
+
+let held = null;  // the scan waiting for the steward to say the event is right
+function askAboutEvent(retry) {
+  if (held) return;  // already asking
+  held = retry;
+  const option = eventPicker.selectedOptions[0];
+  $("event-confirm-text").textContent =
+    `${option.dataset.title} is on ${option.dataset.when || "another day"}, not today. Check people in to it?`;
+  $("event-confirm").hidden = false;
+  $("event-confirm-yes").focus();
+}
+
+$("event-confirm-yes").addEventListener("click", () => {
+  const confirmed = confirmedEvents();
+  confirmed[currentEvent()] = londonDay();
+  sessionStorage.setItem(CONFIRMED_KEY, JSON.stringify(confirmed));
+  $("event-confirm").hidden = true;
+  const retry = held;
+  held = null;
+  if (retry) retry();
+});
+$("event-confirm-no").addEventListener("click", () => {
+  held = null;
+  $("event-confirm").hidden = true;
+  eventPicker.focus();
+});
+
+function eventChecked(retry) {
+  // True when a scan may go ahead for the chosen event; otherwise asks, and retry() runs on a yes.
+  const option = eventPicker.selectedOptions[0];
+  if (!option || !option.value) {
+    showResult({ tone: "error", word: "Choose the event first", detail: "Pick the event at the top, then scan again." });
+    return false;
+  }
+  if (isToday(option) || confirmedEvents()[option.value] === londonDay()) return true;
+  askAboutEvent(retry);
+  return false;
+}
+
 async function submitCode(raw, method, { force = false } = {}) {
   const code = String(raw || "").trim().toUpperCase();
   if (!code) return;
   const event = currentEvent();
   const key = `${event}|${code}`;
   const now = Date.now();
-  if (!force && now - (lastReads.get(key) || 0) < DEBOUNCE_MS) return;  // the same badge, still in view
+  if (method === "camera" && !force) {
+    // A badge left in view is answered once: again only after another code, or once it has been out of
+    // sight for a while (the camera reads it many times a second).
+    const still = inView.key === key && now - inView.seenAt < IN_VIEW_MS;
+    if (inView.key === key) inView.seenAt = now;
+    if (still) return;
+  } else if (!force && now - (lastReads.get(key) || 0) < DEBOUNCE_MS) {
+    return;  // a scanner that sent the same code twice
+  }
+  if (!eventChecked(() => submitCode(raw, method, { force: true }))) {
+    inView = { key, seenAt: now };  // asked once, not once a frame
+    return;
+  }
   lastReads.set(key, now);
+  inView = { key, seenAt: now };
   const scan = { code, event, method, nonce: newNonce(), at: new Date().toISOString(), user: config.user };
-  if (!navigator.onLine) {
-    enqueue(scan);
+  if (!serverReachable()) {
+    enqueue(scan);  // offline, or the server has stopped answering: don't keep the door waiting
     return;
   }
   let reply;
   try {
-    reply = await request("POST", config.scanUrl, { code, event, method, nonce: scan.nonce });
+    reply = await request("POST", config.scanUrl, { code, event, method, nonce: scan.nonce }, SCAN_TIMEOUT_MS);
   } catch (_) {
-    enqueue(scan);  // network gone mid-request: the nonce makes sending it again safe
+    // No answer in time (or the network went mid-request). The server may still have it: the nonce makes
+    // sending it again safe, and the sync gets the first answer back.
+    linkDown(navigator.onLine ? "silent" : "offline");
+    enqueue(scan);
     return;
   }
   if (reply.status === 200 && reply.data) {
-    setNetwork(true);
+    linkUp();
     answered(scan, reply.data);
-    syncSoon();
   } else if (reply.status === 429 || reply.status >= 500 || reply.data === null) {
-    retryNotBefore = Date.now() + (reply.retryAfter || 5) * 1000;
+    linkDown(reply.status === 429 ? "busy" : "broken", reply.retryAfter);
     enqueue(scan);
   } else if (reply.status === 401 || reply.status === 403) {
     enqueue(scan);
     signedOut(reply.data && reply.data.error);
+  } else if (reply.data && reply.data.reload) {
+    enqueue(scan, "This page needs reloading");  // its token is out of date: keep the scan, ask for a reload
+    pageExpired(reply.data.error);
   } else {
     showResult({ tone: "error", word: "Not sent", detail: (reply.data && reply.data.error) || "The server refused that scan." });
   }
+}
+
+// --- the link to the server ---------------------------------------------------------------------------
+// What the bar says is what the page last saw: the browser offline, the server silent (requests timing
+// out), busy (429) or failing (5xx). While it is down, scans go straight to the queue and the page
+// retries in the background with growing pauses, then syncs by itself once the server answers.
+
+const LINK_WORDS = {
+  online: "Online",
+  offline: "Offline — saving scans",
+  silent: "Server not answering — saving scans",
+  busy: "Server busy — saving scans",
+  broken: "Server error — saving scans",
+};
+const link = { state: navigator.onLine ? "online" : "offline", failures: 0, retryAt: 0 };
+let retryTimer = null;
+
+function serverReachable() {
+  return navigator.onLine && link.state === "online";
+}
+
+function linkUp({ counted = false } = {}) {
+  const wasDown = link.state !== "online";
+  link.state = "online";
+  link.failures = 0;
+  link.retryAt = 0;
+  clearTimeout(retryTimer);
+  showLink();
+  if (wasDown && !counted) refreshCounts();
+  if (wasDown) refreshExpected();
+  if (mine(loadQueue()).length) syncSoon();
+}
+
+function linkDown(state, retryAfterSeconds = 0) {
+  link.state = state;
+  link.failures += 1;
+  const pause = RETRY_MS[Math.min(link.failures - 1, RETRY_MS.length - 1)];
+  const jitter = Math.random() * 0.2 * pause;  // several phones at one door don't all retry at once
+  link.retryAt = Date.now() + Math.max(pause + jitter, retryAfterSeconds * 1000);
+  showLink();
+  clearTimeout(retryTimer);
+  if (state !== "offline") retryTimer = setTimeout(probe, link.retryAt - Date.now());
+}
+
+async function probe() {
+  // Is the server answering again? The first queued scan is the question, else the counts.
+  if (!navigator.onLine) return;
+  if (mine(loadQueue()).length) await sync({ probing: true });
+  else await refreshCounts({ probing: true });
+}
+
+function showLink() {
+  const label = $("network");
+  label.textContent = LINK_WORDS[navigator.onLine ? link.state : "offline"];
+  label.classList.toggle("scanner__net--offline", !serverReachable());
+  root.dataset.link = navigator.onLine ? link.state : "offline";
 }
 
 // --- the offline queue ------------------------------------------------------------------------------
@@ -271,20 +505,20 @@ function mine(queue) {
   return queue.filter((item) => item.user === config.user);
 }
 
-function enqueue(scan) {
-  setNetwork(navigator.onLine && Date.now() >= retryNotBefore);
+function enqueue(scan, why = navigator.onLine ? "The server isn't answering" : "No network") {
+  showLink();
   const queue = loadQueue();
-  const twin = queue.find((item) => item.code === scan.code && item.event === scan.event);
+  const twin = queue.find((item) => (item.ref || item.code) === (scan.ref || scan.code) && item.event === scan.event);
   if (twin) {
-    showResult({ tone: "queued", word: "Already saved", detail: "This badge is already waiting to sync." });
+    showResult({ tone: "queued", word: "Already saved", detail: "This badge is already waiting to sync.", scan: true, code: scan.code });
     return;
   }
   queue.push(scan);
   saveQueue(queue);
   lastAdmitted = { code: scan.code, event: scan.event, queued: true, nonce: scan.nonce };
-  showResult({ tone: "queued", word: "Saved offline", undo: true,
-               detail: "No network: let them in if the badge looks right. It is checked when the network is back." });
-  addRecent({ tone: "queued", word: "Queued", name: "", code: scan.code, event: scan.event });
+  showResult({ tone: "queued", word: "Saved offline", undo: true, scan: true, code: scan.code, name: scan.name || "",
+               detail: `${why}: let them in if the badge looks right. It is checked when the server answers again.` });
+  addRecent({ tone: "queued", word: "Queued", name: scan.name || "", code: scan.code, event: scan.event, id: scan.nonce });
 }
 
 function showPending() {
@@ -304,8 +538,9 @@ function syncSoon(delay = 0) {
   syncTimer = setTimeout(sync, delay);
 }
 
-async function sync() {
-  if (syncing || !navigator.onLine || Date.now() < retryNotBefore) return;
+async function sync({ probing = false } = {}) {
+  if (syncing || !navigator.onLine) return;
+  if (!probing && link.state !== "online") return;  // the retry timer asks when it is time
   const queue = mine(loadQueue());
   if (!queue.length) return;
   syncing = true;
@@ -314,48 +549,56 @@ async function sync() {
     for (const scan of queue) {
       let reply;
       try {
-        reply = await request("POST", config.scanUrl, { code: scan.code, event: scan.event, method: scan.method, nonce: scan.nonce });
+        const body = scan.ref ? { ref: scan.ref, event: scan.event, nonce: scan.nonce }  // found by name offline
+          : { code: scan.code, event: scan.event, method: scan.method, nonce: scan.nonce };
+        reply = await request("POST", config.scanUrl, body);
       } catch (_) {
-        setNetwork(false);
-        break;  // still offline: try again later
+        linkDown(navigator.onLine ? "silent" : "offline");
+        break;  // still no answer: the retry timer tries again later
       }
       if (reply.status === 429 || reply.status >= 500 || reply.data === null) {
-        retryNotBefore = Date.now() + (reply.retryAfter || 5) * 1000;
+        linkDown(reply.status === 429 ? "busy" : "broken", reply.retryAfter);
         break;
       }
       if (reply.status === 401 || reply.status === 403) {
         signedOut(reply.data && reply.data.error);
         break;
       }
-      setNetwork(true);
+      if (reply.data && reply.data.reload) {
+        pageExpired(reply.data.error);
+        break;  // kept: they sync once the page is reloaded
+      }
+      if (link.state !== "online") { link.state = "online"; link.failures = 0; showLink(); }
       saveQueue(loadQueue().filter((item) => item.nonce !== scan.nonce));
       if (reply.status === 200) {
         synced += 1;
         answered(scan, reply.data, { synced: true });
       } else {
-        addProblem(scan, { word: "Not accepted" }, {});
+        addProblem(scan, { word: "Not accepted", detail: (reply.data && reply.data.error) || "" }, {});
       }
     }
   } finally {
     syncing = false;
   }
-  if (synced) $("sync-status").textContent = `Synced ${synced} saved scan${synced === 1 ? "" : "s"} at ${timeOf(new Date().toISOString())}.`;
+  if (synced) {
+    $("sync-status").textContent = `Synced ${synced} saved scan${synced === 1 ? "" : "s"} at ${timeOf(new Date().toISOString())}.`;
+    if (link.state === "online") linkUp();  // the counts, and anything queued meanwhile
+  }
   showPending();
 }
 
-function setNetwork(online) {
-  const label = $("network");
-  label.textContent = online ? "Online" : "Offline: saving scans";
-  label.classList.toggle("scanner__net--offline", !online);
+function pageExpired(message) {
+  $("sync-status").textContent = `${message || "This page has expired."} Reload it to send the saved scans.`;
 }
 
 function signedOut(message) {
+  forgetExpected();  // the expected list is kept only while the steward is signed in
   $("sync-status").textContent = `${message || "You're signed out."} Scans are kept on this phone: sign in again and they will sync.`;
 }
 
-window.addEventListener("online", () => { setNetwork(true); retryNotBefore = 0; syncSoon(); refreshCounts(); });
-window.addEventListener("offline", () => setNetwork(false));
-setInterval(() => { if (mine(loadQueue()).length) sync(); }, SYNC_EVERY_MS);
+window.addEventListener("online", () => { linkUp(); });
+window.addEventListener("offline", () => { link.state = "offline"; showLink(); });
+setInterval(() => { if (serverReachable() && mine(loadQueue()).length) sync(); }, SYNC_EVERY_MS);
 
 // --- undo ------------------------------------------------------------------------------------------
 
@@ -378,6 +621,7 @@ async function undoCheckin(target) {
     showResult({ tone: "queued", word: "Check-in undone", name: target.name || "", detail: "They are no longer counted as arrived." });
     addRecent({ tone: "queued", word: "Undone", name: target.name, code: target.code, event: target.event });
     lastReads.delete(`${target.event}|${target.code}`);
+    inView = { key: null, seenAt: 0 };
     refreshCounts();
   } else {
     showResult({ tone: "error", word: "Nothing to undo", detail: "They weren't checked in to this event." });
@@ -390,26 +634,47 @@ $("result-close").addEventListener("click", hideResult);
 
 // --- counts ----------------------------------------------------------------------------------------
 
-async function refreshCounts() {
-  if (!navigator.onLine) return;
+let counting = false;
+async function refreshCounts({ probing = false } = {}) {
+  // While the server is down only the retry timer asks (probing), so requests don't pile up on it.
+  if (!navigator.onLine || counting || (!probing && (link.state !== "online" || !currentEvent()))) return;
+  counting = true;
+  let reply;
   try {
-    const reply = await request("GET", `${config.countsUrl}?event=${encodeURIComponent(currentEvent())}`);
-    if (reply.status === 200 && reply.data) {
-      $("arrived").textContent = reply.data.arrived;
-      $("expected").textContent = reply.data.expected;
-    }
-  } catch (_) { /* offline: keep the last figures */ }
+    reply = await request("GET", `${config.countsUrl}?event=${encodeURIComponent(currentEvent())}`);
+  } catch (_) {
+    linkDown(navigator.onLine ? "silent" : "offline");  // keep the last figures
+    return;
+  } finally {
+    counting = false;
+  }
+  if (reply.status === 200 && reply.data) {
+    $("arrived").textContent = reply.data.arrived;
+    $("expected").textContent = reply.data.expected;
+    linkUp({ counted: true });
+  } else if (reply.status === 429 || reply.status >= 500) {
+    linkDown(reply.status === 429 ? "busy" : "broken", reply.retryAfter);
+  } else if (probing) {
+    linkUp({ counted: true });  // it answered (a refusal is still an answer)
+  }
 }
 setInterval(refreshCounts, COUNTS_EVERY_MS);
 eventPicker.addEventListener("change", () => {
   lastReads = new Map();
+  inView = { key: null, seenAt: 0 };
+  held = null;
+  $("event-confirm").hidden = true;
+  showEvent();
   lastAdmitted = null;
   $("arrived").textContent = "–";
   $("expected").textContent = "–";
   refreshCounts();
+  refreshExpected();
   const url = new URL(location.href);
   url.searchParams.set("event", currentEvent());
   history.replaceState(null, "", url);
+  eventPicker.blur();  // a scanner typing into the menu would pick another event by its letters
+  focusHandheld();
 });
 
 // --- handheld scanners -------------------------------------------------------------------------------
@@ -420,28 +685,46 @@ function focusHandheld() {
   if (!matchMedia("(pointer: coarse)").matches) handheld.focus({ preventScroll: true });
 }
 
+let scannerSettings = loadSettings();
+
+// Every code in what was typed or scanned (AIM identifiers and the scanner's prefix and suffix taken off),
+// each checked in as a scan of its own.
+function submitTyped(text, method = "handheld") {
+  const codes = codesIn(text, scannerSettings);
+  for (const code of codes) submitCode(code, method);
+  return codes.length;
+}
+
 $("handheld-form").addEventListener("submit", (event) => {
   event.preventDefault();
-  const code = handheld.value;
+  const text = handheld.value;
   handheld.value = "";
-  submitCode(code, "handheld", { force: false });
+  submitTyped(text);
 });
 
-// A Bluetooth scanner paired with a phone types wherever the focus is: catch a fast burst ending in Enter.
-let burst = "";
-let burstAt = 0;
-document.addEventListener("keydown", (event) => {
-  const target = event.target;
-  if (target instanceof HTMLInputElement || target instanceof HTMLSelectElement || target instanceof HTMLTextAreaElement) return;
-  const now = Date.now();
-  if (now - burstAt > 100) burst = "";
-  burstAt = now;
-  if (event.key === "Enter" && burst.length >= 8) {
-    submitCode(burst, "handheld");
-    burst = "";
-  } else if (event.key.length === 1) {
-    burst += event.key;
-  }
+// A handheld scanner types wherever the focus is (this box, the name search, or nowhere): its fast bursts
+// are picked out on the whole page, ended by Enter, Tab or a pause.
+const wedge = new KeyWedge({
+  ignore: (element) => Boolean(element && element.closest && element.closest("[data-not-scans]")),
+  onScan: (text, { target }) => {
+    if (target === search) {
+      clearTimeout(searchTimer);  // it was a badge, not a name
+      runSearch();
+    }
+    submitTyped(text);
+  },
+});
+document.addEventListener("keydown", (event) => wedge.keydown(event), true);
+
+// The scanner's own prefix and suffix, kept on this device.
+const settingsForm = $("scanner-settings-form");
+settingsForm.elements.prefix.value = scannerSettings.prefix;
+settingsForm.elements.suffix.value = scannerSettings.suffix;
+settingsForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  saveSettings({ prefix: settingsForm.elements.prefix.value, suffix: settingsForm.elements.suffix.value });
+  scannerSettings = loadSettings();
+  $("scanner-settings-status").textContent = "Saved on this device.";
 });
 
 // --- name search -----------------------------------------------------------------------------------------
@@ -456,20 +739,30 @@ search.addEventListener("input", () => {
 async function runSearch() {
   const q = search.value.trim();
   const list = $("search-results");
+  const codes = codesIn(q, scannerSettings);
+  if (codes.length && codes.every(looksLikeCode)) {
+    // A badge code in the name box (typed, pasted, or a scanner too slow to tell apart): it is a scan.
+    search.value = "";
+    list.replaceChildren();
+    $("search-hint").textContent = "That was a badge code: checked in as a scan.";
+    for (const code of codes) submitCode(code, "handheld");
+    return;
+  }
   if (q.length < 3) {
     list.replaceChildren();
     $("search-hint").textContent = "Type at least 3 letters.";
     return;
   }
-  if (!navigator.onLine) {
-    $("search-hint").textContent = "Name search needs the network. Scan the badge or type its code instead.";
+  if (!serverReachable()) {
+    searchExpected(q);
     return;
   }
   let reply;
   try {
-    reply = await request("GET", `${config.searchUrl}?event=${encodeURIComponent(currentEvent())}&q=${encodeURIComponent(q)}`);
+    reply = await request("GET", `${config.searchUrl}?event=${encodeURIComponent(currentEvent())}&q=${encodeURIComponent(q)}`, undefined, SCAN_TIMEOUT_MS);
   } catch (_) {
-    $("search-hint").textContent = "Name search needs the network. Scan the badge or type its code instead.";
+    linkDown(navigator.onLine ? "silent" : "offline");
+    searchExpected(q);
     return;
   }
   if (search.value.trim() !== q) return;  // they kept typing
@@ -497,6 +790,85 @@ async function runSearch() {
     }
     return item;
   }));
+}
+
+// --- the expected list, for the name search offline ----------------------------------------------------
+// Names and organisations only (no codes, no needs), per event, for the signed-in steward; forgotten on
+// a 401 and on the sign-in page (signed-out.js), so it is on the device only while they are signed in.
+
+function loadExpected() {
+  try {
+    const saved = JSON.parse(localStorage.getItem(EXPECTED_KEY) || "null");
+    return saved && saved.user === config.user ? saved : { user: config.user, lists: {} };
+  } catch (_) {
+    return { user: config.user, lists: {} };
+  }
+}
+
+function forgetExpected() {
+  localStorage.removeItem(EXPECTED_KEY);
+}
+
+async function refreshExpected() {
+  const event = currentEvent();
+  if (!event || !serverReachable()) return;
+  let reply;
+  try {
+    reply = await request("GET", `${config.expectedUrl}?event=${encodeURIComponent(event)}`);
+  } catch (_) {
+    return;  // the counts and scans notice a silent server; this list just waits for next time
+  }
+  if (reply.status === 200 && reply.data && Array.isArray(reply.data.people)) {
+    const saved = loadExpected();
+    saved.lists[event] = { fetchedAt: new Date().toISOString(), people: reply.data.people };
+    localStorage.setItem(EXPECTED_KEY, JSON.stringify(saved));
+  } else if (reply.status === 401 || reply.status === 403) {
+    forgetExpected();
+  }
+}
+setInterval(refreshExpected, EXPECTED_EVERY_MS);
+
+function folded(text) {
+  return String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+}
+
+function searchExpected(q) {
+  const list = $("search-results");
+  const saved = loadExpected().lists[currentEvent()];
+  if (!saved) {
+    list.replaceChildren();
+    $("search-hint").textContent = "Name search needs the network here: this phone has no list for this event. Scan the badge or type its code.";
+    return;
+  }
+  const wanted = folded(q);
+  const found = saved.people.filter((person) => folded(person.name).includes(wanted)).slice(0, 20);
+  $("search-hint").textContent = `Offline: searching the list saved on this phone at ${timeOf(saved.fetchedAt)}. `
+    + (found.length ? `${found.length} match${found.length === 1 ? "" : "es"}.` : "Nobody expected by that name.");
+  list.replaceChildren(...found.map((person) => {
+    const button = el("button", { type: "button", class: "button button--secondary", text: "Check in" });
+    button.setAttribute("aria-label", `Check in ${person.name}`);
+    button.addEventListener("click", () => {
+      const save = () => enqueue({ code: "", ref: person.ref, name: person.name, event: currentEvent(), method: "manual",
+                                   nonce: newNonce(), at: new Date().toISOString(), user: config.user });
+      if (eventChecked(save)) save();
+    });
+    return el("li", { class: "search-result" },
+      el("span", { class: "search-result__who" }, el("strong", { text: person.name }), el("span", { class: "small muted", text: person.organisation })),
+      el("span", { class: "pill pill--info", text: "Expected" }), button);
+  }));
+}
+
+// --- offline first: a service worker keeps the page and its files (scanner-sw.js) ----------------------
+
+async function keepOffline() {
+  if (!("serviceWorker" in navigator) || !window.isSecureContext) return;
+  try {
+    await navigator.serviceWorker.register(root.dataset.swUrl, { scope: root.dataset.swScope });
+    await navigator.serviceWorker.ready;
+    root.dataset.offlineReady = "true";
+  } catch (_) {
+    // Private browsing and some browsers refuse: the page still works, and saves scans, while it stays open.
+  }
 }
 
 // --- the camera ----------------------------------------------------------------------------------------
@@ -648,8 +1020,21 @@ document.addEventListener("visibilitychange", () => {
 // --- start ---------------------------------------------------------------------------------------------------
 
 if (!window.isSecureContext) cameraProblem("https");
-setNetwork(navigator.onLine);
+{
+  // The event named in the address, else the one on now or next today (again here: the page may be a copy).
+  const wanted = new URL(location.href).searchParams.get("event");
+  eventPicker.value = wanted && eventOptions().some((option) => option.value === wanted) ? wanted : todayEvent();
+  showEvent();
+}
+showLink();
 showPending();
+showProblems();
+refreshExpected();
+keepOffline();
+// The scans still waiting, as rows that their outcomes will replace.
+for (const scan of mine(loadQueue()).slice(-RECENT_ROWS)) {
+  addRecent({ tone: "queued", word: "Queued", name: scan.name || "", code: scan.code || "", event: scan.event, id: scan.nonce });
+}
 refreshCounts();
 syncSoon(500);
 focusHandheld();

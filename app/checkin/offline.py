@@ -1,0 +1,67 @@
+"""What the scanner needs to start with no network: the files its service worker (/checkin-sw.js) keeps.
+
+One list, so a new file the page loads (a decoder, its WebAssembly, a sound) is added here and nowhere
+else. Each entry is the URL the page asks for and the file on disk behind it; the worker's version is a
+hash of their contents, so a phone fetches them all again whenever one changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from flask import current_app, url_for
+
+# The page itself is cached too, but it is not a file: the worker fetches it while the steward is signed in.
+_hashes: dict[tuple[str, int, int], str] = {}
+
+
+def vendor_folder(package: str) -> Path:
+    return Path(current_app.root_path).parent / "node_modules" / package
+
+
+def offline_files() -> list[tuple[str, Path]]:
+    """(URL, file) for every static file the scanner page loads. Add new ones here."""
+    static = Path(current_app.static_folder or "static")
+
+    def own(name: str) -> tuple[str, Path]:
+        return url_for("static", filename=name), static / name
+
+    def qr_scanner(name: str) -> tuple[str, Path]:
+        return url_for("checkin.qr_scanner_file", filename=name), vendor_folder("qr-scanner") / name
+
+    return [
+        own("css/app.css"),
+        own("css/scanner.css"),
+        own("js/scanner.js"),
+        own("js/scanner-input.js"),
+        # The camera's decoder, loaded by the page when the browser has no BarcodeDetector of its own.
+        qr_scanner("qr-scanner.min.js"),
+        qr_scanner("qr-scanner-worker.min.js"),
+        # Sounds are made by the page (Web Audio), icons are inline SVG: no files for either.
+    ]
+
+
+def _digest(path: Path) -> str:
+    try:
+        stat = path.stat()
+    except OSError:
+        return "missing"
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if key not in _hashes:
+        _hashes[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return _hashes[key]
+
+
+def worker_settings() -> dict:
+    """What the service worker is told: the page it keeps, the files, and a version that changes with them."""
+    files = offline_files()
+    version = hashlib.sha256("".join(f"{url}:{_digest(path)};" for url, path in files).encode()).hexdigest()[:16]
+    return {"version": version, "page": url_for("checkin.scanner"), "files": [url for url, _ in files]}
+
+
+def worker_script() -> str:
+    """The service worker: its settings on the first line, then app/static/js/scanner-sw.js."""
+    source = (Path(current_app.static_folder or "static") / "js" / "scanner-sw.js").read_text(encoding="utf-8")
+    return f"self.SCANNER_OFFLINE = {json.dumps(worker_settings())};\n{source}"
