@@ -144,6 +144,8 @@ function describe(answer) {
         tone: "warning", word: "Already checked in",
         detail: `at ${timeOf(answer.checked_in_at)}${answer.checked_in_by ? ` by ${answer.checked_in_by}` : ""}`,
       };
+    case "incomplete":  // a typo or a misread, not a forgery: the code's check character caught it
+      return { tone: "warning", word: "Code incomplete", detail: "That code doesn't look complete — scan it again or type it carefully." };
     default: {
       const [word, detail] = REFUSALS[answer.status] || ["Not accepted", "Call an organiser."];
       return { tone: "error", word, detail };
