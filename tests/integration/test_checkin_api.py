@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import random
@@ -611,25 +612,37 @@ def test_the_scanner_twins_answer_json_when_signed_out_or_the_wrong_role(app, cl
     assert client.get("/checkin").status_code == 403
 
 
-def test_the_scanner_page_offers_the_events_and_serves_qr_scanner_from_node_modules(app, client):
+def test_the_scanner_page_offers_the_events_and_serves_its_decoder_from_node_modules(app, client):
     f.summit()
     fringe("warm-up")
     f.sign_in(client, f.user(role=Role.STEWARD))
     html = client.get("/checkin").get_data(as_text=True)
     assert 'value="warm-up"' in html and 'value="summit"' in html
-    library = client.get("/checkin/vendor/qr-scanner/qr-scanner.min.js")
-    assert library.status_code == 200, "run `npm ci` (make setup does) to install qr-scanner"
-    assert library.mimetype == "text/javascript" and b"createQrEngine" in library.data
-    assert client.get("/checkin/vendor/qr-scanner/qr-scanner-worker.min.js").status_code == 200
-    assert client.get("/checkin/vendor/qr-scanner/package.json").status_code == 404
-    assert client.get("/checkin/vendor/qr-scanner/../../package-lock.json").status_code == 404
+    assert 'data-ponyfill-url="/checkin/vendor/barcode-detector/ponyfill.js"' in html
+    assert 'data-wasm-url="/checkin/vendor/zxing-wasm/zxing_reader.wasm"' in html
+    ponyfill = client.get("/checkin/vendor/barcode-detector/ponyfill.js")
+    assert ponyfill.status_code == 200, "run `npm ci` (make setup does) to install barcode-detector"
+    assert ponyfill.mimetype == "text/javascript" and b"prepareZXingModule" in ponyfill.data
+    glue = client.get("/checkin/vendor/barcode-detector/zxing-exported.js")
+    assert glue.status_code == 200 and glue.mimetype == "text/javascript"
+    wasm = client.get("/checkin/vendor/zxing-wasm/zxing_reader.wasm")
+    assert wasm.status_code == 200 and wasm.mimetype == "application/wasm" and wasm.data[:4] == b"\0asm"
+    # The very build the glue code was made for (barcode-detector pins zxing-wasm, and records its hash).
+    expected = re.search(r'"([0-9a-f]{64})"', glue.get_data(as_text=True))
+    assert expected and hashlib.sha256(wasm.data).hexdigest() == expected.group(1)
+    for missing in ("barcode-detector/package.json", "qr-scanner/qr-scanner.min.js", "../package-lock.json"):
+        assert client.get(f"/checkin/vendor/{missing}").status_code == 404
 
 
 def test_the_scanner_page_keeps_the_content_security_policy(app, client):
     f.summit()
     f.sign_in(client, f.user(role=Role.STEWARD))
     csp = client.get("/checkin").headers["Content-Security-Policy"]
-    assert "script-src 'self';" in csp and "worker-src 'self' blob:" in csp and "unsafe-inline" not in csp
+    # Exactly what the WebAssembly decoder needs on top of the app's policy: compiling wasm, no eval of scripts.
+    assert "script-src 'self' 'wasm-unsafe-eval';" in csp and "worker-src 'self' blob:" in csp
+    assert "unsafe-inline" not in csp and "'unsafe-eval'" not in csp and "default-src 'self';" in csp
+    elsewhere = client.get("/").headers["Content-Security-Policy"]
+    assert csp == elsewhere.replace("script-src 'self';", "script-src 'self' 'wasm-unsafe-eval';") != elsewhere
 
 
 # --- the organisers' overview -------------------------------------------------------------------------------
