@@ -147,8 +147,9 @@ def test_every_layout_prints_every_code_at_least_25_mm_wide_with_its_quiet_zone(
         assert code.width_mm >= MIN_QR_SYMBOL_MM, (label, code.width_mm)
         assert code.height_mm >= MIN_QR_SYMBOL_MM, (label, code.height_mm)
         assert quiet_zone_is_white(page, code), (label, code.text)
-    # A long name never takes room from its code: every code on a layout is the same size (to a pixel or two).
-    assert max(widths) - min(widths) <= 2 * MM_PER_PX
+    # A long name never takes room from its code: every code on a layout is the same size (to within zxing-cpp's
+    # corner estimate, a few pixels; a code that gave way to a name lost millimetres).
+    assert max(widths) - min(widths) <= 0.5
 
 
 def test_the_quiet_zone_check_sees_a_code_printed_without_one():
