@@ -653,14 +653,16 @@ def test_the_overview_shows_arrivals_who_is_missing_and_every_scan(app, client, 
     f.registered(name="Grace Hopper")
     scan(client, door, ada.code)
     scan(client, door, "NH1-FORGED")
+    scan(client, door, ada.code[:-1])
     f.sign_in(client, f.user())
     page = client.get("/organiser/checkin?event=summit").get_data(as_text=True)
     assert "Arrivals over time" in page and "Grace Hopper" in page
     assert "Invalid badge" in page and "NH1-FORGED" in page
+    assert "Incomplete code" in page and ada.code[:-1] in page
     csv_text = client.get("/organiser/checkin/scan-log.csv?event=summit").data.decode("utf-8-sig")
     lines = csv_text.strip().splitlines()
     assert lines[0].startswith("time (UK),event,status")
-    assert {line.split(",")[2] for line in lines[1:]} == {"ok", "invalid"}
+    assert {line.split(",")[2] for line in lines[1:]} == {"ok", "invalid", "incomplete"}
     missing = client.get("/organiser/checkin/not-arrived.csv?event=summit").data.decode("utf-8-sig")
     assert "Grace Hopper" in missing and "Ada Lovelace" not in missing
 
