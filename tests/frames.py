@@ -144,7 +144,9 @@ _NOISE: dict[int, Image.Image] = {}
 def _noise(sigma: int) -> Image.Image:
     """Sensor noise for a whole frame: one tile, repeated (made once per strength)."""
     if sigma not in _NOISE:
-        tile = Image.effect_noise((320, 240), sigma).convert("RGB")
+        rng = random.Random(sigma)  # seeded, unlike PIL's effect_noise: the same frames in every process
+        values = bytes(min(255, max(0, round(rng.gauss(128, sigma)))) for _ in range(320 * 240))
+        tile = Image.frombytes("L", (320, 240), values).convert("RGB")
         whole = Image.new("RGB", (WIDTH, HEIGHT))
         for x in range(0, WIDTH, tile.width):
             for y in range(0, HEIGHT, tile.height):
