@@ -32,7 +32,7 @@ lock: $(VENV)/.installed-dev
 	$(UV_COMPILE) requirements.txt -o requirements.lock
 	$(UV_COMPILE) requirements-dev.txt --constraint requirements.lock -o requirements-dev.lock
 
-# Browser libraries (qr-scanner for the check-in page), pinned by package-lock.json, served from node_modules.
+# Browser libraries (barcode-detector and zxing-wasm, the scanner's decoder), pinned by package-lock.json, served from node_modules.
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@

@@ -11,14 +11,11 @@ import secrets
 
 from flask import Response, current_app, request
 
+from app.badge_codes import CODE_ALPHABET, CODE_LENGTH, CODE_PREFIX, code_check_character
+
 SELECTOR_BYTES = 16  # 128 bits from `secrets`
 _SELECTOR_LEN = 22  # base64url of 16 bytes, unpadded
 _VERIFIER_LEN = 22
-
-# Crockford-style: no 0/O, 1/I/L or U, so a code read aloud or typed survives.
-CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
-CODE_PREFIX = "NH1"
-CODE_LENGTH = 27  # 30^27 is about 2^132
 
 
 def _b64(data: bytes) -> str:
@@ -56,7 +53,7 @@ def selector_from_token(token: str) -> str | None:
 
 def new_badge_code() -> str:
     body = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-    return f"{CODE_PREFIX}-{body}"
+    return f"{CODE_PREFIX}-{body}{code_check_character(body)}"
 
 
 def new_api_token() -> str:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import base64
+import importlib.resources
 import io
 from dataclasses import dataclass
-from pathlib import Path
 
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
@@ -16,6 +16,12 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as pdf_canvas
 
 QUIET_ZONE = 4  # modules of white around the code, as the QR standard asks
+QR_SYMBOL_MODULES = 25  # version 2: what our 32-character codes need at level M
+# The printed symbol's width (without the quiet zone): at least 25 mm everywhere, so a phone reads it at arm's length.
+MIN_QR_SYMBOL_MM = 25
+CARD_QR_SYMBOL_MM = 26
+PORTRAIT_QR_SYMBOL_MM = 34
+CUT_ALLOWANCE = 1.5 * mm  # white kept between a quiet zone and the card's edge, for a cut a little inside the line
 
 # The colour band: the role in words on it too, so a grey-scale print still says it.
 ROLES = {
@@ -75,43 +81,52 @@ def qr_data_uri(code: str, box_size: int = 10) -> str:
 
 # --- fonts -----------------------------------------------------------------------------------
 
-_DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
+# Be Vietnam Pro, from its package (fontpkg-be-vietnam-pro): every Latin name prints, Łukasz, Siân, Zoë and
+# Nguyễn alike, on any machine the app is installed on. Embedded (subset) in each PDF, with its text map,
+# so the names can be searched and copied from the file too.
+_FONT_PACKAGE = "fontpkg_be_vietnam_pro"
+_FONT_FILES = {"regular": "BeVietnamPro-Regular.ttf", "bold": "BeVietnamPro-Bold.ttf"}
 _fonts_ready: dict[str, str] = {}
 
 
-def _font(bold: bool, text: str) -> str:
-    """Helvetica for text it can show (cp1252); DejaVu Sans for any other name (Łukasz, Dvořák)."""
-    try:
-        text.encode("cp1252")
-        return "Helvetica-Bold" if bold else "Helvetica"
-    except UnicodeEncodeError:
-        pass
+def _font(bold: bool, text: str = "") -> str:
+    """The badge typeface's registered name (the text is any text; the one typeface shows them all)."""
     key = "bold" if bold else "regular"
     if key not in _fonts_ready:
-        path = _DEJAVU / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")
-        if not path.is_file():
-            _fonts_ready[key] = "Helvetica-Bold" if bold else "Helvetica"
-        else:
-            name = "NH-DejaVuSans-Bold" if bold else "NH-DejaVuSans"
-            pdfmetrics.registerFont(TTFont(name, str(path)))
-            _fonts_ready[key] = name
+        name = f"NH-BeVietnamPro-{key}"
+        path = importlib.resources.files(_FONT_PACKAGE) / "files" / _FONT_FILES[key]
+        with importlib.resources.as_file(path) as file:
+            pdfmetrics.registerFont(TTFont(name, str(file)))
+        _fonts_ready[key] = name
     return _fonts_ready[key]
 
 
+def _words(text: str) -> list[str]:
+    """Words, with a hyphenated one offered in pieces ("Montgomery-" "Smythe"), each but the last ending in '-'."""
+    pieces: list[str] = []
+    for word in text.split():
+        parts = word.split("-")
+        pieces.extend([f"{part}-" for part in parts[:-1] if part] + ([parts[-1]] if parts[-1] else []))
+        pieces.append(" ")
+    return pieces[:-1]
+
+
 def _wrap(text: str, font: str, size: float, width: float, scale: float) -> list[str]:
-    """Greedy word wrap at a horizontal scale (1.0 = normal width)."""
-    words = text.split()
+    """Greedy word wrap at a horizontal scale (1.0 = normal width); a line may also break after a hyphen."""
     lines: list[str] = []
     line = ""
-    for word in words:
-        candidate = f"{line} {word}".strip()
-        if pdfmetrics.stringWidth(candidate, font, size) * scale <= width or not line:
+    for piece in _words(text):
+        if piece == " ":
+            line += " " if line else ""
+            continue
+        candidate = line + piece
+        if pdfmetrics.stringWidth(candidate, font, size) * scale <= width or not line.strip():
             line = candidate
         else:
-            lines.append(line)
-            line = word
-    if line:
-        lines.append(line)
+            lines.append(line.strip())
+            line = piece
+    if line.strip():
+        lines.append(line.strip())
     return lines or [""]
 
 
@@ -124,9 +139,52 @@ def _fit(text: str, font: str, size: float, width: float, max_lines: int) -> tup
             return lines, scale
     lines = _wrap(text, font, size, width, 0.7)
     if len(lines) > max_lines:
-        lines = lines[: max_lines - 1] + [" ".join(lines[max_lines - 1 :])]
+        rest = " ".join(lines[max_lines - 1 :]).replace("- ", "-")
+        lines = lines[: max_lines - 1] + [rest]
     widest = max(pdfmetrics.stringWidth(line, font, size) for line in lines)
     return lines, min(0.7, width / widest) if widest else 0.7
+
+
+@dataclass(frozen=True)
+class Fitted:
+    lines: list[str]
+    size: float
+    scale: float
+    leading: float
+
+    @property
+    def height(self) -> float:
+        """From the first line's capitals to the last line's descenders, about."""
+        return self.size + (len(self.lines) - 1) * self.leading
+
+
+NARROWEST = 0.7  # horizontal scale: type narrowed further than this looks broken
+
+
+def _fit_box(
+    text: str, font: str, size: float, width: float, height: float, max_lines: int, leading: float = 1.08
+) -> Fitted:
+    """The text in a box `width` x `height`: wrapped, then narrowed, then in smaller type (never below 40 %)."""
+    floor = size * 0.4
+    while size > floor:
+        for scale in (1.0, 0.92, 0.84, 0.76, NARROWEST):
+            lines = _wrap(text, font, size, width, scale)
+            widest = max(pdfmetrics.stringWidth(line, font, size) for line in lines) * scale
+            fitted = Fitted(lines, size, scale, size * leading)
+            if len(lines) <= max_lines and widest <= width + 0.01 and fitted.height <= height:
+                return fitted
+        size -= 1
+    lines, scale = _fit(text, font, floor, width, max_lines)
+    return Fitted(lines, floor, scale, floor * leading)
+
+
+def _name_and_organisation(c, x: float, top: float, name: Fitted, org: Fitted, gap: float, fonts) -> None:
+    """The name from `top` down (capitals touching it), then the organisation `gap` below its descenders."""
+    name_font, org_font = fonts
+    baseline = top - name.size * 0.75
+    _text(c, x, baseline, name.lines, name_font, name.size, name.leading, name.scale)
+    baseline -= (len(name.lines) - 1) * name.leading + name.size * 0.25 + gap + org.size * 0.75
+    _text(c, x, baseline, org.lines, org_font, org.size, org.leading, org.scale, colour="#4a5056")
 
 
 def _text(
@@ -159,8 +217,14 @@ def _text(
     return y
 
 
+def qr_block_size(symbol: float) -> float:
+    """The QR's whole square, quiet zone included, for a symbol (the dark modules' square) `symbol` wide."""
+    return symbol * (QR_SYMBOL_MODULES + 2 * QUIET_ZONE) / QR_SYMBOL_MODULES
+
+
 def _draw_qr(c, code: str, x: float, y: float, size: float) -> None:
-    """The QR as vector squares (sharp at any printer resolution), quiet zone painted white."""
+    """The QR as vector squares (sharp at any printer resolution), quiet zone painted white. `size` is the
+    whole square, quiet zone included."""
     matrix = qr_matrix(code)
     n = len(matrix)
     module = size / n
@@ -185,7 +249,8 @@ def _draw_qr(c, code: str, x: float, y: float, size: float) -> None:
 
 
 def draw_card(c, badge: Badge, x: float, y: float, w: float, h: float) -> None:
-    """One badge in the box (x, y, w, h), in points. Portrait boxes get the A6 layout, landscape the card one."""
+    """One badge in the box (x, y, w, h), in points. Portrait boxes get the A6 layout, landscape the card one.
+    The QR's size is decided first and never gives way: a long name wraps, narrows or shrinks instead."""
     band, band_ink = badge.role_colours
     name_font = _font(True, badge.name)
     org_font = _font(False, badge.organisation)
@@ -200,20 +265,9 @@ def _draw_band(c, badge: Badge, x, y, w, h, band, band_ink, role_size, event_siz
     c.rect(x, y, w, h, stroke=0, fill=1)
     role = badge.role_label.upper()
     baseline = y + (h - role_size * 0.7) / 2
-    _text(c, x + pad, baseline, [role], "Helvetica-Bold", role_size, 0, colour=band_ink)
+    _text(c, x + pad, baseline, [role], _font(True), role_size, 0, colour=band_ink)
     event = "NEW HORIZONS"
-    _text(
-        c,
-        x + pad,
-        baseline,
-        [event],
-        "Helvetica-Bold",
-        event_size,
-        0,
-        colour=band_ink,
-        align="right",
-        width=w - 2 * pad,
-    )
+    _text(c, x + pad, baseline, [event], _font(True), event_size, 0, colour=band_ink, align="right", width=w - 2 * pad)
 
 
 def _draw_portrait(c, badge, x, y, w, h, band, band_ink, name_font, org_font):
@@ -221,20 +275,20 @@ def _draw_portrait(c, badge, x, y, w, h, band, band_ink, name_font, org_font):
     band_h = 16 * mm
     _draw_band(c, badge, x, y + h - band_h, w, band_h, band, band_ink, 16, 10, pad)
     inner = w - 2 * pad
-    name_size = 36
-    lines, scale = _fit(badge.name, name_font, name_size, inner, 3)
-    baseline = y + h - band_h - 6 * mm - name_size * 0.75
-    baseline = _text(c, x + pad, baseline, lines, name_font, name_size, name_size * 1.08, scale)
-    org_size = 14
-    org_lines, org_scale = _fit(badge.organisation, org_font, org_size, inner, 2)
-    baseline = _text(
-        c, x + pad, baseline - 2 * mm, org_lines, org_font, org_size, org_size * 1.25, org_scale, colour="#4a5056"
-    )
     footer_size = 8
-    # The QR centred in the room between the organisation and the footer, at most 48 mm.
-    room_bottom, room_top = y + 6 * mm + footer_size, baseline + org_size * 0.5
-    qr_size = min(48 * mm, room_top - room_bottom - 2 * mm)
-    _draw_qr(c, badge.code, x + (w - qr_size) / 2, room_bottom + (room_top - room_bottom - qr_size) / 2, qr_size)
+    # The QR's room first: its symbol 34 mm (block 45 mm) above the footer. The name and organisation share
+    # what is left above it.
+    qr_size = qr_block_size(PORTRAIT_QR_SYMBOL_MM * mm)
+    qr_floor = y + 6 * mm + footer_size + 1 * mm
+    text_top = y + h - band_h - 6 * mm
+    room = text_top - (qr_floor + qr_size) - 2 * mm
+    org = _fit_box(badge.organisation, org_font, 14, inner, 14 * 2.25, 2, leading=1.25)
+    name = _fit_box(badge.name, name_font, 36, inner, room - org.height - 2 * mm, 3)
+    _name_and_organisation(c, x + pad, text_top, name, org, 2 * mm, (name_font, org_font))
+    # Centred in whatever the text left free below it.
+    text_bottom = text_top - name.height - 2 * mm - org.height - 2 * mm
+    qr_y = qr_floor + max(0.0, (text_bottom - qr_floor - qr_size) / 2)
+    _draw_qr(c, badge.code, x + (w - qr_size) / 2, qr_y, qr_size)
     footer = badge.footer or badge.event
     _text(
         c,
@@ -254,22 +308,16 @@ def _draw_landscape(c, badge, x, y, w, h, band, band_ink, name_font, org_font):
     pad = 4 * mm
     band_h = 8 * mm
     _draw_band(c, badge, x, y + h - band_h, w, band_h, band, band_ink, 10, 7, pad)
-    inner = w - 2 * pad
-    name_size = MIN_NAME_PT
-    lines, scale = _fit(badge.name, name_font, name_size, inner, 2)
-    baseline = y + h - band_h - 2.5 * mm - name_size * 0.75
-    baseline = _text(c, x + pad, baseline, lines, name_font, name_size, name_size * 1.05, scale)
-    # Below the name: the organisation on the left, the QR as large as the room left allows on the right.
-    top_of_rest = baseline + name_size * 1.05 - name_size * 0.78 - 1.5 * mm
-    qr_size = max(min(top_of_rest - y - 1.5 * mm, 30 * mm), 18 * mm)
-    qr_x = x + w - qr_size - 1.5 * mm
-    _draw_qr(c, badge.code, qr_x, y + 1.5 * mm, qr_size)
-    org_size = 10
-    org_width = qr_x - (x + pad) - 1 * mm
-    org_lines, org_scale = _fit(badge.organisation, org_font, org_size, org_width, 3)
-    _text(
-        c, x + pad, top_of_rest - org_size, org_lines, org_font, org_size, org_size * 1.2, org_scale, colour="#4a5056"
-    )
+    # The QR first, at the bottom right: symbol 26 mm, its quiet zone inside the card with a cutting allowance.
+    qr_size = qr_block_size(CARD_QR_SYMBOL_MM * mm)
+    qr_x, qr_y = x + w - qr_size - CUT_ALLOWANCE, y + CUT_ALLOWANCE
+    _draw_qr(c, badge.code, qr_x, qr_y, qr_size)
+    # The name and organisation in the column to its left, from under the band to the card's foot.
+    column = qr_x - (x + pad)
+    text_top = y + h - band_h - 2.5 * mm
+    org = _fit_box(badge.organisation, org_font, 10, column, 10 * 3.4, 3, leading=1.2)
+    name = _fit_box(badge.name, name_font, MIN_NAME_PT, column, text_top - (y + 3 * mm) - org.height - 1.5 * mm, 3)
+    _name_and_organisation(c, x + pad, text_top, name, org, 1.5 * mm, (name_font, org_font))
 
 
 # --- pages -----------------------------------------------------------------------------------

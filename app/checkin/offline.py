@@ -13,12 +13,16 @@ from pathlib import Path
 
 from flask import current_app, url_for
 
+# The camera's decoder where the browser has no BarcodeDetector: served at /checkin/vendor/<name> from
+# node_modules (name -> path under node_modules, content type).
+DECODER_FILES = {
+    "barcode-detector/ponyfill.js": ("barcode-detector/dist/es/ponyfill.js", "text/javascript"),
+    "barcode-detector/zxing-exported.js": ("barcode-detector/dist/es/zxing-exported.js", "text/javascript"),
+    "zxing-wasm/zxing_reader.wasm": ("zxing-wasm/dist/reader/zxing_reader.wasm", "application/wasm"),
+}
+
 # The page itself is cached too, but it is not a file: the worker fetches it while the steward is signed in.
 _hashes: dict[tuple[str, int, int], str] = {}
-
-
-def vendor_folder(package: str) -> Path:
-    return Path(current_app.root_path).parent / "node_modules" / package
 
 
 def offline_files() -> list[tuple[str, Path]]:
@@ -28,17 +32,15 @@ def offline_files() -> list[tuple[str, Path]]:
     def own(name: str) -> tuple[str, Path]:
         return url_for("static", filename=name), static / name
 
-    def qr_scanner(name: str) -> tuple[str, Path]:
-        return url_for("checkin.qr_scanner_file", filename=name), vendor_folder("qr-scanner") / name
-
+    modules = Path(current_app.root_path).parent / "node_modules"
     return [
         own("css/app.css"),
         own("css/scanner.css"),
         own("js/scanner.js"),
         own("js/scanner-input.js"),
+        own("js/decoder.js"),
         # The camera's decoder, loaded by the page when the browser has no BarcodeDetector of its own.
-        qr_scanner("qr-scanner.min.js"),
-        qr_scanner("qr-scanner-worker.min.js"),
+        *[(url_for("checkin.decoder_file", filename=name), modules / path) for name, (path, _) in DECODER_FILES.items()],
         # Sounds are made by the page (Web Audio), icons are inline SVG: no files for either.
     ]
 

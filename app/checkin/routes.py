@@ -1,4 +1,4 @@
-"""The scanner page and its session-authenticated twins of the API, the qr-scanner files, and the organisers' overview.
+"""The scanner page and its session-authenticated twins of the API, the QR decoder's files, and the organisers' overview.
 
 Why twins: the page runs in a steward's signed-in browser, so it authenticates with the session cookie and a
 CSRF token in a header (X-CSRFToken), instead of minting a long-lived bearer token on every page load that
@@ -37,12 +37,14 @@ bp = Blueprint("checkin", __name__)
 # The page's JSON twins of the API live apart, so their errors (CSRF, 429, …) can be answered in JSON.
 door_bp = Blueprint("checkin_door", __name__, url_prefix="/checkin")
 
-QR_SCANNER_FILES = {
-    "qr-scanner.min.js",
-    "qr-scanner-worker.min.js",
-    "qr-scanner.min.js.map",
-    "qr-scanner-worker.min.js.map",
-}
+# The camera's decoder where the browser has no BarcodeDetector: npm's barcode-detector ponyfill and the
+# ZXing-C++ WebAssembly it runs (zxing-wasm, the version barcode-detector pins), as `npm ci` installed them.
+# The scanner page alone may compile WebAssembly (the decoder); every other page keeps the app's policy.
+SCANNER_CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; worker-src 'self' blob:; "
+    "style-src 'self'; script-src 'self' 'wasm-unsafe-eval'; frame-ancestors 'none'; base-uri 'self'; "
+    "form-action 'self'"
+)
 
 
 def session_roles(*roles: Role):
@@ -89,12 +91,14 @@ def scanner():
     wanted = request.args.get("event")
     # The event asked for, else the one on now or next today; with nothing today, the steward chooses.
     current = wanted if any(e.name == wanted for e in events) else services.today_event(events)
-    return render_template(
+    page = render_template(
         "checkin/scanner.html",
         events=events,
         current=current,
-        qr_scanner_url=url_for(".qr_scanner_file", filename="qr-scanner.min.js"),
+        ponyfill_url=url_for(".decoder_file", filename="barcode-detector/ponyfill.js"),
+        wasm_url=url_for(".decoder_file", filename="zxing-wasm/zxing_reader.wasm"),
     )
+    return Response(page, headers={"Content-Security-Policy": SCANNER_CSP})
 
 
 @bp.get("/checkin-sw.js")
@@ -151,16 +155,17 @@ def counts():
     return api.handle_counts(current_user)
 
 
-@bp.get("/checkin/vendor/qr-scanner/<path:filename>")
-def qr_scanner_file(filename: str):
-    """qr-scanner, as `npm ci` installed it (package-lock.json pins it): served, never copied into the repository."""
-    if filename not in QR_SCANNER_FILES:
+@bp.get("/checkin/vendor/<path:filename>")
+def decoder_file(filename: str):
+    """The decoder's files, as `npm ci` installed them (package-lock.json pins them): served from node_modules,
+    never copied into the repository, and the .wasm from this site rather than the package's default CDN."""
+    if filename not in offline.DECODER_FILES:
         abort(404)
-    folder = Path(current_app.root_path).parent / "node_modules" / "qr-scanner"
-    if not (folder / filename).is_file():
+    path, mimetype = offline.DECODER_FILES[filename]
+    folder = Path(current_app.root_path).parent / "node_modules"
+    if not (folder / path).is_file():
         abort(404)
-    mimetype = "application/json" if filename.endswith(".map") else "text/javascript"
-    return send_from_directory(folder, filename, mimetype=mimetype, max_age=3600)
+    return send_from_directory(folder, path, mimetype=mimetype, max_age=3600)
 
 
 # --- the organisers' overview ------------------------------------------------------------------
@@ -281,5 +286,5 @@ def not_arrived_csv():
     )
 
 
-mark(qr_scanner_file, allowed_roles=None)  # public: a library's files
+mark(decoder_file, allowed_roles=None)  # public: a library's files
 mark(service_worker, allowed_roles=None)  # public, like the static files it lists

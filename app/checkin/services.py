@@ -1,8 +1,11 @@
 """Check-in rules: what a scanned code means at an event, the scan log, undo, name search and counts.
 
 Semantics (the contract is in DESIGN.md, "Check-in API"):
-- `invalid`: the code is not one we issued (forged, truncated, mistyped, reissued since), or its invitation
+- `invalid`: the code is not one we issued (forged, reissued since, or some other QR), or its invitation
   was handed on or revoked. No person is named.
+- `incomplete`: no code we issued, but one or two characters away from the shape of ours (a character
+  wrong, missing, extra or swapped, which the check character catches): a misread or a typo, so the door
+  says "scan it again or type it carefully" rather than "not one of ours". No person is named.
 - `wrong_event`: the event named is not one this door can admit to: no such slug, or a cancelled fringe
   event. Codes are personal, not per event, so this always means "check the event picker"; the code
   is not looked at.
@@ -26,6 +29,7 @@ from sqlalchemy import and_, bindparam, exists, func, select
 
 from app import audit
 from app.auth.models import User
+from app.badge_codes import CodeShape, code_shape
 from app.checkin.models import ScanLog
 from app.db import db, insert_returning_id, utcnow
 from app.security import CODE_ALPHABET
@@ -46,6 +50,7 @@ from invitations.models import LIVE_STATES, Invitation, InvitationState, Registr
 OK = "ok"
 ALREADY = "already_checked_in"
 INVALID = "invalid"
+INCOMPLETE = "incomplete"
 CANCELLED = "cancelled"
 NOT_REGISTERED = "not_registered"
 WRONG_EVENT = "wrong_event"
@@ -120,6 +125,11 @@ def parse_scan(payload) -> Scan:
 
 def looks_like_code(code: str) -> bool:
     return len(code) <= 40 and _CODE_SHAPE.fullmatch(code) is not None
+
+
+def unknown_code_status(code: str) -> str:
+    """For a code that matched no invitation: a mistyped or misread one of ours, or not one of ours."""
+    return INCOMPLETE if code_shape(code) == CodeShape.DAMAGED else INVALID
 
 
 def find_by_code(code: str) -> Invitation | None:
@@ -247,7 +257,7 @@ def _decide(user: DoorUser, scan: Scan, now: datetime) -> tuple[dict, int | None
         return _answer(WRONG_EVENT), None, scan.event
     found = _look_up(scan.code, event) if looks_like_code(scan.code) else None
     if found is None:
-        return _answer(INVALID), None, event.key
+        return _answer(unknown_code_status(scan.code)), None, event.key
     if found.state not in LIVE_STATES:
         return _answer(INVALID), found.id, event.key
     person = _person(
@@ -326,14 +336,15 @@ def check_in(user: DoorUser, scan: Scan, now: datetime | None = None) -> dict:
 
 
 def undo(user: DoorUser, scan: Scan, now: datetime | None = None) -> dict:
-    """Take back a mistaken check-in. Answers {"status": "undone" | "not_checked_in" | "invalid" | "wrong_event", …}."""
+    """Take back a mistaken check-in.
+    Answers {"status": "undone" | "not_checked_in" | "invalid" | "incomplete" | "wrong_event", …}."""
     now = now or utcnow()
     event = usable_event(scan.event)
     if event is None:
         return {"status": WRONG_EVENT, "person": None}
     invitation = find_by_code(scan.code)
     if invitation is None:
-        return {"status": INVALID, "person": None}
+        return {"status": unknown_code_status(scan.code), "person": None}
     removed = undo_attendance(invitation.id, event.key)
     answer = {"status": UNDONE if removed else "not_checked_in", "person": person_of(invitation)}
     if removed:

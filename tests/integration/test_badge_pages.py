@@ -164,7 +164,7 @@ def test_reissuing_a_code_stops_the_old_badge_and_queues_a_reprint(app, client):
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/organiser/invitations/{ada.id}")
     db.session.expire_all()
     ada = db.session.get(Invitation, ada.id)
-    assert ada.code != old and ada.code.startswith("NH1-")
+    assert ada.code != old and ada.code.startswith("NH2-")
     assert decoded_png(client.get(link(ada, "badge.png")).data) == [ada.code]
     history = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "badge.code_reissued")).one()
     assert old not in str(history.details) and ada.code not in str(history.details)

@@ -560,7 +560,7 @@ def test_no_public_url_carries_a_database_id(app):
         assert str(inv.id) not in re.split(r"[/?&=#]", url)
         assert inv.email not in url and inv.name.split()[0] not in url
         assert inv.code != str(inv.id)
-        assert re.fullmatch(rf"NH1-[{CODE_ALPHABET}]{{27}}", inv.code)
+        assert re.fullmatch(rf"NH2-[{CODE_ALPHABET}]{{28}}", inv.code)
         assert str(inv.id) not in inv.code.split("-")
         tokens.add(token)
     assert len(tokens) == 3

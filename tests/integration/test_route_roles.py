@@ -59,7 +59,7 @@ POLICY: dict[str, dict[str, str]] = {
     "calendar.summit": PUBLIC,
     "calendar.fringe_event": PUBLIC,
     "badges.service_worker": PUBLIC,
-    "checkin.qr_scanner_file": PUBLIC,
+    "checkin.decoder_file": PUBLIC,
     "checkin.service_worker": PUBLIC,
     "mail_webhook.sendgrid_events": SIGNED,
     "auth.sign_out": STAFF,
@@ -152,7 +152,7 @@ def _seed():
             "message_id": message.id,
             "leader_id": leader.id,
             "name": "delegates",
-            "filename": "qr-scanner.min.js",
+            "filename": "barcode-detector/ponyfill.js",
         },
     )
 

@@ -1,4 +1,4 @@
-// The check-in scanner: camera (BarcodeDetector, else qr-scanner from npm), handheld scanner keystrokes,
+// The check-in scanner: camera (decoder.js: BarcodeDetector, else ZXing-C++ in WebAssembly), handheld scanner keystrokes,
 // name search, a big coloured answer with sound and vibration, undo, live counts, and an offline queue
 // that syncs when the network is back (the server settles duplicates: every scan carries a nonce).
 
@@ -12,7 +12,6 @@ const config = {
   searchUrl: root.dataset.searchUrl,
   countsUrl: root.dataset.countsUrl,
   expectedUrl: root.dataset.expectedUrl,
-  qrScannerUrl: root.dataset.qrScannerUrl,
   user: root.dataset.user,
   userName: root.dataset.userName,
   csrf: document.querySelector('meta[name="csrf-token"]').content,
@@ -156,6 +155,8 @@ function describe(answer) {
         tone: "warning", word: "Already checked in",
         detail: `at ${timeOf(answer.checked_in_at)}${answer.checked_in_by ? ` by ${answer.checked_in_by}` : ""}`,
       };
+    case "incomplete":  // a typo or a misread, not a forgery: the code's check character caught it
+      return { tone: "warning", word: "Code incomplete", detail: "That code doesn't look complete — scan it again or type it carefully." };
     default: {
       const [word, detail] = REFUSALS[answer.status] || ["Not accepted", "Call an organiser."];
       return { tone: "error", word, detail };
@@ -874,21 +875,21 @@ async function keepOffline() {
 // --- the camera ----------------------------------------------------------------------------------------
 
 const video = $("video");
+const videoBox = $("video-box");
 let stream = null;
-let decode = null;
+let decoder = null;
 let scanning = false;
-// Load qr-scanner and start its worker up front (when there is no BarcodeDetector), so the camera still
+// Load the decoder up front (with its WebAssembly, where there is no BarcodeDetector), so the camera still
 // starts after the network drops.
-const needsLibrary = !("BarcodeDetector" in window);
-const library = needsLibrary ? loadLibrary() : Promise.resolve(null);
+const decoderReady = loadDecoder();
 
-async function loadLibrary() {
+async function loadDecoder() {
   try {
-    const module = await import(config.qrScannerUrl);
-    const QrScanner = module.default;
-    const engine = await QrScanner.createQrEngine();
+    const { createDecoder, Hints, nearestCentre } = await import("./decoder.js");
+    const made = await createDecoder({ ponyfillUrl: videoBox.dataset.ponyfillUrl, wasmUrl: videoBox.dataset.wasmUrl });
     root.dataset.library = "ready";
-    return { QrScanner, engine };
+    root.dataset.decoder = made.engine;
+    return { decoder: made, hints: new Hints(), nearestCentre };
   } catch (_) {
     root.dataset.library = "failed";
     return null;
@@ -915,36 +916,6 @@ function cameraProblem(kind) {
   focusHandheld();
 }
 
-async function makeDecoder() {
-  if (!needsLibrary) {
-    try {
-      const formats = await window.BarcodeDetector.getSupportedFormats();
-      if (formats.includes("qr_code")) {
-        const detector = new window.BarcodeDetector({ formats: ["qr_code"] });
-        return async () => {
-          const codes = await detector.detect(video);
-          return codes.length ? codes[0].rawValue : null;
-        };
-      }
-    } catch (_) { /* fall through to the library */ }
-  }
-  const loaded = await (needsLibrary ? library : loadLibrary());
-  if (!loaded) return null;
-  const { QrScanner, engine } = loaded;
-  return async () => {
-    const size = Math.round(Math.min(video.videoWidth, video.videoHeight) * 0.8);
-    const region = { x: Math.round((video.videoWidth - size) / 2), y: Math.round((video.videoHeight - size) / 2),
-                     width: size, height: size, downScaledWidth: Math.min(size, 480), downScaledHeight: Math.min(size, 480) };
-    try {
-      const result = await QrScanner.scanImage(video, { qrEngine: engine, scanRegion: region, returnDetailedScanResult: true,
-                                                        alsoTryWithoutScanRegion: true });
-      return result.data;
-    } catch (_) {
-      return null;  // no code in this frame
-    }
-  };
-}
-
 async function startCamera() {
   unlockAudio();
   $("camera-message").hidden = true;
@@ -952,7 +923,8 @@ async function startCamera() {
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return cameraProblem("none");
   try {
     stream = await navigator.mediaDevices.getUserMedia({
-      audio: false, video: { facingMode: { ideal: "environment" }, width: { ideal: 1280 }, height: { ideal: 720 } },
+      // As many pixels as the camera gives (up to 1080p): a badge at arm's length is then still big enough.
+      audio: false, video: { facingMode: { ideal: "environment" }, width: { ideal: 1920 }, height: { ideal: 1080 } },
     });
   } catch (error) {
     const kinds = { NotAllowedError: "denied", SecurityError: "denied", PermissionDeniedError: "denied",
@@ -960,8 +932,9 @@ async function startCamera() {
                     NotReadableError: "busy", TrackStartError: "busy" };
     return cameraProblem(kinds[error.name] || "other");
   }
-  decode = await makeDecoder();
-  if (!decode) return cameraProblem("library");
+  decoder = await decoderReady;
+  if (!decoder) return cameraProblem("library");
+  decoder.hints.reset();
   video.srcObject = stream;
   $("video-box").hidden = false;
   try { await video.play(); } catch (_) { /* autoplay with muted video is allowed; ignore a race */ }
@@ -975,11 +948,23 @@ async function startCamera() {
 async function scanLoop() {
   while (scanning) {
     if (video.readyState >= 2 && video.videoWidth) {
-      const code = await decode();
-      if (code && scanning) submitCode(code, "camera");
+      let codes = [];
+      try { codes = await decoder.decoder.readAll(video); } catch (_) { /* a frame it couldn't take: the next one */ }
+      // The whole frame is read; with two badges in view, the one nearest the centre is the one held up.
+      const code = decoder.nearestCentre(codes, video.videoWidth, video.videoHeight);
+      root.dataset.codesInView = String(codes.length);
+      showHint(decoder.hints.frame(video, { read: Boolean(code) }));
+      if (code && scanning) submitCode(code.text, "camera");
     }
-    await new Promise((resolve) => setTimeout(resolve, 120));
+    await new Promise((resolve) => setTimeout(resolve, 60));
   }
+  showHint(null);
+}
+
+function showHint(text) {
+  const hint = $("camera-hint");
+  if (hint.textContent !== (text || "")) hint.textContent = text || "";
+  hint.hidden = !text;
 }
 
 function stopCamera({ keepMessage = false } = {}) {
