@@ -40,7 +40,10 @@ def offline_files() -> list[tuple[str, Path]]:
         own("js/scanner-input.js"),
         own("js/decoder.js"),
         # The camera's decoder, loaded by the page when the browser has no BarcodeDetector of its own.
-        *[(url_for("checkin.decoder_file", filename=name), modules / path) for name, (path, _) in DECODER_FILES.items()],
+        *[
+            (url_for("checkin.decoder_file", filename=name), modules / path)
+            for name, (path, _) in DECODER_FILES.items()
+        ],
         # Sounds are made by the page (Web Audio), icons are inline SVG: no files for either.
     ]
 
