@@ -1,600 +1,85 @@
-"""Check-in rules: what a scanned code means at an event, the scan log, undo, name search and counts.
+"""Check-in, as the scanner routes and the API call it: one name for each piece, wherever it lives.
 
-Semantics (the contract is in DESIGN.md, "Check-in API"):
-- `invalid`: the code is not one we issued (forged, reissued since, or some other QR), or its invitation
-  was handed on or revoked. No person is named.
-- `incomplete`: no code we issued, but one or two characters away from the shape of ours (a character
-  wrong, missing, extra or swapped, which the check character catches): a misread or a typo, so the door
-  says "scan it again or type it carefully" rather than "not one of ours". No person is named.
-- `wrong_event`: the event named is not one this door can admit to: no such slug, or a cancelled fringe
-  event. Codes are personal, not per event, so this always means "check the event picker"; the code
-  is not looked at.
-- Summit: `ok` / `already_checked_in` only for a confirmed registration; `cancelled` if the person gave
-  their place back; `not_registered` for any other live invitee (invited, declined, waiting, offered).
-- Fringe event: any live invitee is admitted (signed up or a walk-in); the check-in is that event's
-  attendance.
-- A nonce makes a retry safe: the same steward sending the same nonce gets the first answer replayed,
-  and nothing is written twice. Every scan, accepted or refused, is written to the scan log.
+- app.checkin.scans: what a scanned code means at an event (the statuses DESIGN.md specifies), the
+  attendance it writes, the scan log, nonce replays and undo;
+- app.checkin.door: the events a door can admit to and the one on today, the expected list, counts and the
+  name search;
+- app.checkin.overview: the organisers' overview (the scan log, arrivals, who has not arrived).
 """
 
-from __future__ import annotations
-
-import json
-import re
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Protocol
-
-from sqlalchemy import and_, bindparam, exists, func, select
-
-from app import audit
-from app.auth.models import User
-from app.badge_codes import CodeShape, code_shape
-from app.checkin.models import ScanLog
-from app.db import db, insert_returning_id, utcnow
-from app.security import CODE_ALPHABET
-from app.summit.services import find_summit
-from app.timefmt import local
-from fringe_events.attendance import EventRef, claim_attendance, find_attendance, resolve_event, undo_attendance
-from fringe_events.models import (
-    SUMMIT_EVENT_KEY,
-    Attendance,
-    CheckinMethod,
-    FringeEvent,
-    FringeSignup,
-    FringeStatus,
-    SignupState,
+from app.checkin.door import (
+    DoorEvent,
+    code_for_ref,
+    counts,
+    default_event,
+    door_events,
+    expected_people,
+    expected_query,
+    is_today,
+    search,
+    today_event,
 )
-from invitations.models import LIVE_STATES, Invitation, InvitationState, Registration, RegistrationState
-
-OK = "ok"
-ALREADY = "already_checked_in"
-INVALID = "invalid"
-INCOMPLETE = "incomplete"
-CANCELLED = "cancelled"
-NOT_REGISTERED = "not_registered"
-WRONG_EVENT = "wrong_event"
-UNDONE = "undone"
-ADMITTED = (OK, ALREADY)
-
-SCAN_METHODS = {m.value: m for m in (CheckinMethod.CAMERA, CheckinMethod.HANDHELD, CheckinMethod.MANUAL)}
-MAX_CODE_CHARS = 512  # longer than any code; a scanner reading some other QR still gets "invalid", not 400
-MAX_NONCE_CHARS = 64  # scan_log.nonce
-MAX_EVENT_CHARS = 80  # fringe_event.slug
-MIN_SEARCH_CHARS = 3
-_CODE_SHAPE = re.compile(rf"NH[0-9]+-[{CODE_ALPHABET}]+")
-_NOTHING = {"", "none", "n/a", "na", "no", "nil", "-", "no thanks", "nothing"}
-
-
-SUMMIT_REF = EventRef(key=SUMMIT_EVENT_KEY, title="The summit")
-
-
-class DoorUser(Protocol):
-    """Who is scanning: a staff account, or the API caller a token stands for."""
-
-    @property
-    def id(self) -> int: ...
-
-    @property
-    def name(self) -> str: ...
-
-
-class MalformedScan(ValueError):
-    """The request body is not a scan we can read (answered 400)."""
-
-
-class NonceTaken(Exception):
-    """Another request with this steward's nonce won the race: roll back and replay its answer."""
-
-
-@dataclass(frozen=True)
-class Scan:
-    code: str
-    event: str
-    nonce: str | None = None
-    method: str = CheckinMethod.CAMERA.value
-
-
-def _text(payload: dict, key: str, *, required: bool, limit: int) -> str | None:
-    value = payload.get(key)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str):
-        raise MalformedScan(f"'{key}' must be a string.")
-    value = value.strip()
-    if required and not value:
-        raise MalformedScan(f"'{key}' is missing.")
-    if len(value) > limit:
-        raise MalformedScan(f"'{key}' is longer than {limit} characters.")
-    return value or None
-
-
-def parse_scan(payload) -> Scan:
-    if not isinstance(payload, dict):
-        raise MalformedScan("The body must be a JSON object with 'code' and 'event'.")
-    code = _text(payload, "code", required=True, limit=MAX_CODE_CHARS)
-    event = _text(payload, "event", required=True, limit=MAX_EVENT_CHARS)
-    nonce = _text(payload, "nonce", required=False, limit=MAX_NONCE_CHARS)
-    method = _text(payload, "method", required=False, limit=20) or CheckinMethod.CAMERA.value
-    if method not in SCAN_METHODS:
-        raise MalformedScan(f"'method' must be one of {', '.join(SCAN_METHODS)}.")
-    # Handheld scanners in caps-lock or a typed code in lower case still match: codes are upper case.
-    assert code is not None and event is not None  # required=True: _text raised if either was missing
-    return Scan(code=code.upper(), event=event, nonce=nonce, method=method)
-
-
-def looks_like_code(code: str) -> bool:
-    return len(code) <= 40 and _CODE_SHAPE.fullmatch(code) is not None
-
-
-def unknown_code_status(code: str) -> str:
-    """For a code that matched no invitation: a mistyped or misread one of ours, or not one of ours."""
-    return INCOMPLETE if code_shape(code) == CodeShape.DAMAGED else INVALID
-
-
-def find_by_code(code: str) -> Invitation | None:
-    if not looks_like_code(code):
-        return None
-    return db.session.scalars(select(Invitation).where(Invitation.code == code)).first()
-
-
-# --- the answer --------------------------------------------------------------------------------
-
-
-def _real(text: str | None) -> str:
-    text = (text or "").strip()
-    return "" if text.lower().strip(".") in _NOTHING else text[:280]
-
-
-def _needs(registration_state, dietary: str | None, access_needs: str | None) -> list[dict]:
-    if registration_state is None or registration_state == RegistrationState.TRANSFERRED:
-        return []
-    needs = []
-    if _real(dietary):
-        needs.append({"kind": "dietary", "label": "Dietary", "text": _real(dietary)})
-    if _real(access_needs):
-        needs.append({"kind": "access", "label": "Access", "text": _real(access_needs)})
-    return needs
-
-
-def needs_of(invitation: Invitation) -> list[dict]:
-    """Dietary and access needs, as the door should see them (from the registration, if they made one)."""
-    registration = invitation.registration
-    if registration is None:
-        return []
-    return _needs(registration.state, registration.dietary, registration.access_needs)
-
-
-def _person(name: str, organisation: str, needs: list[dict]) -> dict:
-    return {"name": name[:200], "organisation": organisation[:200], "needs": needs}
-
-
-def person_of(invitation: Invitation) -> dict:
-    return _person(invitation.name, invitation.organisation, needs_of(invitation))
-
-
-def _answer(status: str, person: dict | None = None, at: datetime | None = None, by: str | None = None) -> dict:
-    return {"status": status, "person": person, "checked_in_at": at.isoformat() if at else None, "checked_in_by": by}
-
-
-def usable_event(name: str) -> EventRef | None:
-    """The summit or a scheduled fringe event, by the name the scanner uses; None if the door can't admit to it."""
-    event = resolve_event(name)
-    if event is None or (event.fringe_event is not None and event.fringe_event.status == FringeStatus.CANCELLED):
-        return None
-    return event
-
-
-def _door_event(name: str) -> EventRef | None:
-    # The summit needs no look-up to be checked in to (its title is not part of the answer).
-    return SUMMIT_REF if name == SUMMIT_EVENT_KEY else usable_event(name)
-
-
-def _signed_up(invitation_id: int, fringe_event_id: int) -> bool:
-    return (
-        db.session.scalar(
-            select(func.count())
-            .select_from(FringeSignup)
-            .where(
-                FringeSignup.invitation_id == invitation_id,
-                FringeSignup.fringe_event_id == fringe_event_id,
-                FringeSignup.state == SignupState.CONFIRMED,
-            )
-        )
-        or 0
-    ) > 0
-
-
-def _look_up_statement(fringe: bool):
-    """Built once: the invitation with a code, its registration, its attendance at an event and who checked
-    them in, and (for a fringe event) whether they signed up, in Core terms (no ORM objects to build)."""
-    invitation, registration, attendance = Invitation.__table__, Registration.__table__, Attendance.__table__
-    checker, signup = User.__table__.alias("checker"), FringeSignup.__table__
-    columns = [
-        invitation.c.id,
-        invitation.c.state,
-        invitation.c.name,
-        invitation.c.organisation,
-        registration.c.state.label("registration_state"),
-        registration.c.dietary,
-        registration.c.access_needs,
-        attendance.c.checked_in_at,
-        checker.c.name.label("checked_in_by"),
-    ]
-    if fringe:
-        signed_up = exists().where(
-            signup.c.invitation_id == invitation.c.id,
-            signup.c.fringe_event_id == bindparam("fringe_event_id"),
-            signup.c.state == SignupState.CONFIRMED,
-        )
-        columns.append(signed_up.label("signed_up"))
-    joined = (
-        invitation.outerjoin(registration, registration.c.invitation_id == invitation.c.id)
-        .outerjoin(
-            attendance,
-            and_(attendance.c.invitation_id == invitation.c.id, attendance.c.event_key == bindparam("event_key")),
-        )
-        .outerjoin(checker, checker.c.id == attendance.c.checked_in_by_id)
-    )
-    return select(*columns).select_from(joined).where(invitation.c.code == bindparam("code"))
-
-
-_LOOK_UP = {fringe: _look_up_statement(fringe) for fringe in (False, True)}
-
-
-def _look_up(code: str, event: EventRef):
-    """One statement (see _look_up_statement); None if no invitation has the code."""
-    values: dict[str, object] = {"code": code, "event_key": event.key}
-    if not event.is_summit:
-        values["fringe_event_id"] = event.fringe.id
-    return db.session.connection().execute(_LOOK_UP[not event.is_summit], values).first()
-
-
-def _decide(user: DoorUser, scan: Scan, now: datetime) -> tuple[dict, int | None, str]:
-    """The answer, the invitation it is about (if any) and the event's key; writes the attendance if admitted."""
-    event = _door_event(scan.event)
-    if event is None:
-        return _answer(WRONG_EVENT), None, scan.event
-    found = _look_up(scan.code, event) if looks_like_code(scan.code) else None
-    if found is None:
-        return _answer(unknown_code_status(scan.code)), None, event.key
-    if found.state not in LIVE_STATES:
-        return _answer(INVALID), found.id, event.key
-    person = _person(
-        found.name, found.organisation, _needs(found.registration_state, found.dietary, found.access_needs)
-    )
-    if event.is_summit:
-        if found.state == InvitationState.CANCELLED:
-            return _answer(CANCELLED, person), found.id, event.key
-        if found.state != InvitationState.REGISTERED or found.registration_state != RegistrationState.CONFIRMED:
-            return _answer(NOT_REGISTERED, person), found.id, event.key
-        walk_in = False
-    else:
-        walk_in = not found.signed_up
-    if found.checked_in_at is not None:
-        return _answer(ALREADY, person, found.checked_in_at, found.checked_in_by), found.id, event.key
-    if claim_attendance(found.id, event, by_id=user.id, method=SCAN_METHODS[scan.method], walk_in=walk_in, now=now):
-        return _answer(OK, person, now, user.name), found.id, event.key
-    # Another door checked them in between our look and our write: answer as that door's check-in stands.
-    earlier = find_attendance(found.id, event.key)
-    assert earlier is not None  # the insert did nothing only because this row exists
-    by = db.session.get(User, earlier.checked_in_by_id) if earlier.checked_in_by_id else None
-    return _answer(ALREADY, person, earlier.checked_in_at, by.name if by else None), found.id, event.key
-
-
-def _log(
-    user: DoorUser,
-    scan: Scan,
-    status: str,
-    invitation_id: int | None,
-    event_key: str,
-    response: dict,
-    *,
-    method: str | None = None,
-    nonce: str | None = None,
-    now: datetime,
-) -> bool:
-    """Write one scan-log row. False if this steward's nonce is already in the log (nothing is written then)."""
-    body = json.dumps(response, separators=(",", ":"))
-    if len(body) > 2000:  # the column's limit: keep the verdict, drop the detail
-        body = json.dumps({**response, "person": None}, separators=(",", ":"))
-    written = insert_returning_id(
-        ScanLog.__table__,
-        dict(
-            at=now,
-            user_id=user.id,
-            event_key=event_key[:40],
-            code=scan.code[:80],
-            status=status,
-            invitation_id=invitation_id,
-            method=method or scan.method,
-            nonce=nonce,
-            response=body,
-        ),
-    )
-    return written is not None
-
-
-def replay(user: DoorUser, nonce: str | None) -> dict | None:
-    """The answer already given to this steward's scan with this nonce, if there was one."""
-    if not nonce:
-        return None
-    body = db.session.scalar(select(ScanLog.response).where(ScanLog.user_id == user.id, ScanLog.nonce == nonce))
-    return json.loads(body) if body else None
-
-
-def check_in(user: DoorUser, scan: Scan, now: datetime | None = None) -> dict:
-    """Answer one scan and log it, in about three statements. Never commits.
-
-    Raises NonceTaken when this steward's nonce is already in the scan log (a retry, or its twin racing it):
-    the caller rolls back whatever this call wrote and replays the first answer."""
-    now = now or utcnow()
-    answer, invitation_id, event_key = _decide(user, scan, now)
-    if not _log(user, scan, answer["status"], invitation_id, event_key, answer, nonce=scan.nonce, now=now):
-        raise NonceTaken(scan.nonce)
-    return answer
-
-
-def undo(user: DoorUser, scan: Scan, now: datetime | None = None) -> dict:
-    """Take back a mistaken check-in.
-    Answers {"status": "undone" | "not_checked_in" | "invalid" | "incomplete" | "wrong_event", …}."""
-    now = now or utcnow()
-    event = usable_event(scan.event)
-    if event is None:
-        return {"status": WRONG_EVENT, "person": None}
-    invitation = find_by_code(scan.code)
-    if invitation is None:
-        return {"status": unknown_code_status(scan.code), "person": None}
-    removed = undo_attendance(invitation.id, event.key)
-    answer = {"status": UNDONE if removed else "not_checked_in", "person": person_of(invitation)}
-    if removed:
-        _log(user, scan, UNDONE, invitation.id, event.key, answer, method="undo", now=now)
-        audit.record("checkin.undone", actor=user, invitation_id=invitation.id, event=event.key)
-    db.session.flush()
-    return answer
-
-
-# --- the door's other needs: events, search, counts --------------------------------------------
-
-
-@dataclass(frozen=True)
-class DoorEvent:
-    name: str  # what the API calls it: "summit" or the slug
-    title: str
-    starts_at: datetime | None
-    ends_at: datetime | None
-
-
-def door_events() -> list[DoorEvent]:
-    """The summit and every scheduled fringe event, in date order."""
-
-    summit = find_summit()
-    fringe = db.session.scalars(
-        select(FringeEvent)
-        .where(FringeEvent.status == FringeStatus.SCHEDULED)
-        .order_by(FringeEvent.starts_at, FringeEvent.id)
-    ).all()
-    events = [DoorEvent(e.slug, e.title, e.starts_at, e.ends_at) for e in fringe]
-    events.append(
-        DoorEvent(
-            SUMMIT_EVENT_KEY,
-            summit.name if summit else "The summit",
-            summit.starts_at if summit else None,
-            summit.ends_at if summit else None,
-        )
-    )
-    return sorted(events, key=lambda e: (e.starts_at is None, e.starts_at or datetime.max.replace(tzinfo=UTC)))
-
-
-def is_today(event: DoorEvent, now: datetime | None = None) -> bool:
-    """Whether the event runs on today's date in London (a summit over several days, on each of them)."""
-    if event.starts_at is None or event.ends_at is None:
-        return False
-    today = local(now or utcnow()).date()
-    return local(event.starts_at).date() <= today <= local(event.ends_at).date()
-
-
-def today_event(events: list[DoorEvent], now: datetime | None = None) -> str | None:
-    """The event the door is most likely at: the one on now (the latest to start, if two overlap), else the
-    next to start today (London dates). None when nothing is on or still to come today: the steward chooses."""
-    now = now or utcnow()
-    today = [e for e in events if is_today(e, now)]
-    on_now = [e for e in today if e.starts_at is not None and e.ends_at is not None and e.starts_at <= now <= e.ends_at]
-    if on_now:
-        return max(on_now, key=lambda e: e.starts_at or now).name
-    later = [e for e in today if e.starts_at is not None and e.starts_at > now]
-    if later:
-        return min(later, key=lambda e: e.starts_at or now).name
-    return None
-
-
-def default_event(events: list[DoorEvent], now: datetime | None = None) -> str:
-    """For the organisers' overview: the event on today, else the next one; the summit if nothing is left."""
-    now = now or utcnow()
-    chosen = today_event(events, now)
-    if chosen is not None:
-        return chosen
-    for event in events:
-        if event.ends_at is not None and event.ends_at >= now:
-            return event.name
-    return SUMMIT_EVENT_KEY
-
-
-def expected_query(event: EventRef):
-    """The people a door expects: confirmed registrations for the summit, confirmed sign-ups for a fringe event."""
-    if event.is_summit:
-        return (
-            select(Invitation)
-            .join(Registration, Registration.invitation_id == Invitation.id)
-            .where(Invitation.state == InvitationState.REGISTERED, Registration.state == RegistrationState.CONFIRMED)
-        )
-    return (
-        select(Invitation)
-        .join(FringeSignup, FringeSignup.invitation_id == Invitation.id)
-        .where(
-            FringeSignup.fringe_event_id == event.fringe.id,
-            FringeSignup.state == SignupState.CONFIRMED,
-            Invitation.state.in_(LIVE_STATES),
-        )
-    )
-
-
-def expected_people(event: EventRef) -> list[dict]:
-    """The event's expected list for the door's name search offline: a reference, the name and the
-    organisation, nothing else (no codes: a phone that is lost must not carry everyone's badge)."""
-    people = db.session.scalars(expected_query(event).order_by(Invitation.name, Invitation.id)).all()
-    return [{"ref": f"p{p.id}", "name": p.name[:200], "organisation": p.organisation[:200]} for p in people]
-
-
-def code_for_ref(ref) -> str:
-    """The code of the person behind an expected-list reference, or something no code looks like."""
-    if isinstance(ref, str) and re.fullmatch(r"p[0-9]{1,18}", ref):
-        invitation = db.session.get(Invitation, int(ref[1:]))
-        if invitation is not None and invitation.code:
-            return invitation.code
-    return "REF-UNKNOWN"
-
-
-def counts(event: EventRef) -> dict:
-    arrived = db.session.scalar(select(func.count()).select_from(Attendance).where(Attendance.event_key == event.key))
-    expected = db.session.scalar(select(func.count()).select_from(expected_query(event).subquery()))
-    return {
-        "event": event.key if event.is_summit else event.fringe.slug,
-        "title": event.title,
-        "arrived": arrived,
-        "expected": expected,
-    }
-
-
-def _like(q: str) -> str:
-    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped.lower()}%"
-
-
-def search(event: EventRef, q: str, limit: int = 20) -> list[dict]:
-    """Live invitees whose name matches, with what the door would say, for a manual check-in."""
-    q = " ".join(q.split())
-    if len(q) < MIN_SEARCH_CHARS:
-        raise MalformedScan(f"Type at least {MIN_SEARCH_CHARS} letters of the name.")
-    people = db.session.scalars(
-        select(Invitation)
-        .where(Invitation.state.in_(LIVE_STATES), func.lower(Invitation.name).like(_like(q), escape="\\"))
-        .order_by(Invitation.name, Invitation.id)
-        .limit(limit)
-    ).all()
-    arrived = (
-        {
-            a.invitation_id: a
-            for a in db.session.scalars(
-                select(Attendance).where(
-                    Attendance.event_key == event.key, Attendance.invitation_id.in_([p.id for p in people])
-                )
-            )
-        }
-        if people
-        else {}
-    )
-    results = []
-    for person in people:
-        attendance = arrived.get(person.id)
-        if event.is_summit:
-            admissible = person.state == InvitationState.REGISTERED
-            standing = "Registered" if admissible else person.state.label
-        else:
-            signed = _signed_up(person.id, event.fringe.id)
-            admissible, standing = True, "Signed up" if signed else "Not signed up (walk-in)"
-        results.append(
-            {
-                **person_of(person),
-                # The code lets the steward check them in through the same path as a scan. Stewards may
-                # admit people by hand anyway, so it gives them nothing they could not already do.
-                "code": person.code,
-                "standing": standing,
-                "admissible": admissible,
-                "checked_in_at": attendance.checked_in_at.isoformat() if attendance else None,
-            }
-        )
-    return results
-
-
-# --- the organisers' overview ------------------------------------------------------------------
-
-
-def scan_log_query(event_key: str | None = None):
-    query = select(ScanLog).order_by(ScanLog.at.desc(), ScanLog.id.desc())
-    return query.where(ScanLog.event_key == event_key) if event_key else query
-
-
-def arrivals(event: EventRef) -> list[datetime]:
-    return list(
-        db.session.scalars(
-            select(Attendance.checked_in_at).where(Attendance.event_key == event.key).order_by(Attendance.checked_in_at)
-        )
-    )
-
-
-def not_arrived(event: EventRef) -> list[Invitation]:
-    here = select(Attendance.invitation_id).where(Attendance.event_key == event.key)
-    return list(
-        db.session.scalars(
-            expected_query(event).where(Invitation.id.not_in(here)).order_by(Invitation.name, Invitation.id)
-        )
-    )
-
-
-def status_counts(event_key: str) -> dict[str, int]:
-    return dict(
-        db.session.execute(
-            select(ScanLog.status, func.count()).where(ScanLog.event_key == event_key).group_by(ScanLog.status)
-        ).all()
-    )
-
-
-@dataclass(frozen=True)
-class LogRow:
-    at: datetime
-    event_key: str
-    status: str
-    method: str
-    code: str
-    person: str
-    organisation: str
-    steward: str
-
-
-def scan_log_rows(event_key: str | None = None, limit: int | None = None) -> list[LogRow]:
-    query = scan_log_query(event_key)
-    if limit:
-        query = query.limit(limit)
-    rows = db.session.scalars(query).all()
-    people = (
-        {
-            i.id: i
-            for i in db.session.scalars(
-                select(Invitation).where(Invitation.id.in_({r.invitation_id for r in rows if r.invitation_id}))
-            )
-        }
-        if rows
-        else {}
-    )
-    stewards = (
-        {
-            u.id: u.name
-            for u in db.session.scalars(select(User).where(User.id.in_({r.user_id for r in rows if r.user_id})))
-        }
-        if rows
-        else {}
-    )
-    return [
-        LogRow(
-            at=r.at,
-            event_key=r.event_key,
-            status=r.status,
-            method=r.method,
-            code=r.code,
-            person=people[r.invitation_id].name if r.invitation_id in people else "",
-            organisation=people[r.invitation_id].organisation if r.invitation_id in people else "",
-            steward=stewards.get(r.user_id, ""),
-        )
-        for r in rows
-    ]
+from app.checkin.overview import LogRow, arrivals, not_arrived, scan_log_query, scan_log_rows, status_counts
+from app.checkin.scans import (
+    ADMITTED,
+    ALREADY,
+    CANCELLED,
+    INCOMPLETE,
+    INVALID,
+    NOT_REGISTERED,
+    OK,
+    UNDONE,
+    WRONG_EVENT,
+    MalformedScan,
+    NonceTaken,
+    Scan,
+    check_in,
+    find_by_code,
+    looks_like_code,
+    needs_of,
+    parse_scan,
+    person_of,
+    replay,
+    undo,
+    usable_event,
+)
+
+__all__ = [
+    "ADMITTED",
+    "ALREADY",
+    "CANCELLED",
+    "INCOMPLETE",
+    "INVALID",
+    "NOT_REGISTERED",
+    "OK",
+    "UNDONE",
+    "WRONG_EVENT",
+    "DoorEvent",
+    "LogRow",
+    "MalformedScan",
+    "NonceTaken",
+    "Scan",
+    "arrivals",
+    "check_in",
+    "code_for_ref",
+    "counts",
+    "default_event",
+    "door_events",
+    "expected_people",
+    "expected_query",
+    "find_by_code",
+    "is_today",
+    "looks_like_code",
+    "needs_of",
+    "not_arrived",
+    "parse_scan",
+    "person_of",
+    "replay",
+    "scan_log_query",
+    "scan_log_rows",
+    "search",
+    "status_counts",
+    "today_event",
+    "undo",
+    "usable_event",
+]

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, text
 
 from app.auth import services as auth_services
 from app.auth.models import Role
-from app.checkin import services as checkin_services
+from app.checkin import scans as checkin_scans
 from app.checkin.models import ScanLog
 from app.db import db, utcnow
 from app.security import CODE_ALPHABET, new_badge_code
@@ -961,14 +961,14 @@ def _drop_attendance_guard(engine) -> None:
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 def test_control_without_the_unique_constraint_the_race_is_real(kind, tmp_path, monkeypatch):
     app = make_app(kind, tmp_path, SQLITE_BEGIN="DEFERRED")
-    real_look_up = checkin_services._look_up
+    real_look_up = checkin_scans._look_up
 
     def slow_look_up(code, event):
         found = real_look_up(code, event)
         time.sleep(0.05)  # the gap between looking and writing that a busy server has anyway
         return found
 
-    monkeypatch.setattr(checkin_services, "_look_up", slow_look_up)
+    monkeypatch.setattr(checkin_scans, "_look_up", slow_look_up)
     with app.app_context():
         f.summit()
         tokens = [steward_token(f"Door {i}") for i in range(DOORS)]

@@ -1,0 +1,344 @@
+"""What a scanned code means at an event: the answer, the attendance it writes, the scan log, replays and undo.
+
+Semantics (the contract is in DESIGN.md, "Check-in API"):
+- `invalid`: the code is not one we issued (forged, reissued since, or some other QR), or its invitation
+  was handed on or revoked. No person is named.
+- `incomplete`: no code we issued, but one or two characters away from the shape of ours (a character
+  wrong, missing, extra or swapped, which the check character catches): a misread or a typo, so the door
+  says "scan it again or type it carefully" rather than "not one of ours". No person is named.
+- `wrong_event`: the event named is not one this door can admit to: no such slug, or a cancelled fringe
+  event. Codes are personal, not per event, so this always means "check the event picker"; the code
+  is not looked at.
+- Summit: `ok` / `already_checked_in` only for a confirmed registration; `cancelled` if the person gave
+  their place back; `not_registered` for any other live invitee (invited, declined, waiting, offered).
+- Fringe event: any live invitee is admitted (signed up or a walk-in); the check-in is that event's
+  attendance.
+- A nonce makes a retry safe: the same steward sending the same nonce gets the first answer replayed,
+  and nothing is written twice. Every scan, accepted or refused, is written to the scan log.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy import and_, bindparam, exists, func, select
+
+from app import audit
+from app.auth.models import User
+from app.badge_codes import CodeShape, code_shape
+from app.checkin.models import ScanLog
+from app.db import db, insert_returning_id, utcnow
+from app.security import CODE_ALPHABET
+from fringe_events.attendance import EventRef, claim_attendance, find_attendance, resolve_event, undo_attendance
+from fringe_events.models import SUMMIT_EVENT_KEY, Attendance, CheckinMethod, FringeSignup, FringeStatus, SignupState
+from invitations.models import LIVE_STATES, Invitation, InvitationState, Registration, RegistrationState
+
+OK = "ok"
+ALREADY = "already_checked_in"
+INVALID = "invalid"
+INCOMPLETE = "incomplete"
+CANCELLED = "cancelled"
+NOT_REGISTERED = "not_registered"
+WRONG_EVENT = "wrong_event"
+UNDONE = "undone"
+ADMITTED = (OK, ALREADY)
+
+SCAN_METHODS = {m.value: m for m in (CheckinMethod.CAMERA, CheckinMethod.HANDHELD, CheckinMethod.MANUAL)}
+MAX_CODE_CHARS = 512  # longer than any code; a scanner reading some other QR still gets "invalid", not 400
+MAX_NONCE_CHARS = 64  # scan_log.nonce
+MAX_EVENT_CHARS = 80  # fringe_event.slug
+MIN_SEARCH_CHARS = 3
+_CODE_SHAPE = re.compile(rf"NH[0-9]+-[{CODE_ALPHABET}]+")
+_NOTHING = {"", "none", "n/a", "na", "no", "nil", "-", "no thanks", "nothing"}
+
+
+SUMMIT_REF = EventRef(key=SUMMIT_EVENT_KEY, title="The summit")
+
+
+class DoorUser(Protocol):
+    """Who is scanning: a staff account, or the API caller a token stands for."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+class MalformedScan(ValueError):
+    """The request body is not a scan we can read (answered 400)."""
+
+
+class NonceTaken(Exception):
+    """Another request with this steward's nonce won the race: roll back and replay its answer."""
+
+
+@dataclass(frozen=True)
+class Scan:
+    code: str
+    event: str
+    nonce: str | None = None
+    method: str = CheckinMethod.CAMERA.value
+
+
+def _text(payload: dict, key: str, *, required: bool, limit: int) -> str | None:
+    value = payload.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise MalformedScan(f"'{key}' must be a string.")
+    value = value.strip()
+    if required and not value:
+        raise MalformedScan(f"'{key}' is missing.")
+    if len(value) > limit:
+        raise MalformedScan(f"'{key}' is longer than {limit} characters.")
+    return value or None
+
+
+def parse_scan(payload) -> Scan:
+    if not isinstance(payload, dict):
+        raise MalformedScan("The body must be a JSON object with 'code' and 'event'.")
+    code = _text(payload, "code", required=True, limit=MAX_CODE_CHARS)
+    event = _text(payload, "event", required=True, limit=MAX_EVENT_CHARS)
+    nonce = _text(payload, "nonce", required=False, limit=MAX_NONCE_CHARS)
+    method = _text(payload, "method", required=False, limit=20) or CheckinMethod.CAMERA.value
+    if method not in SCAN_METHODS:
+        raise MalformedScan(f"'method' must be one of {', '.join(SCAN_METHODS)}.")
+    # Handheld scanners in caps-lock or a typed code in lower case still match: codes are upper case.
+    assert code is not None and event is not None  # required=True: _text raised if either was missing
+    return Scan(code=code.upper(), event=event, nonce=nonce, method=method)
+
+
+def looks_like_code(code: str) -> bool:
+    return len(code) <= 40 and _CODE_SHAPE.fullmatch(code) is not None
+
+
+def unknown_code_status(code: str) -> str:
+    """For a code that matched no invitation: a mistyped or misread one of ours, or not one of ours."""
+    return INCOMPLETE if code_shape(code) == CodeShape.DAMAGED else INVALID
+
+
+def find_by_code(code: str) -> Invitation | None:
+    if not looks_like_code(code):
+        return None
+    return db.session.scalars(select(Invitation).where(Invitation.code == code)).first()
+
+
+# --- the answer --------------------------------------------------------------------------------
+
+
+def _real(text: str | None) -> str:
+    text = (text or "").strip()
+    return "" if text.lower().strip(".") in _NOTHING else text[:280]
+
+
+def _needs(registration_state, dietary: str | None, access_needs: str | None) -> list[dict]:
+    if registration_state is None or registration_state == RegistrationState.TRANSFERRED:
+        return []
+    needs = []
+    if _real(dietary):
+        needs.append({"kind": "dietary", "label": "Dietary", "text": _real(dietary)})
+    if _real(access_needs):
+        needs.append({"kind": "access", "label": "Access", "text": _real(access_needs)})
+    return needs
+
+
+def needs_of(invitation: Invitation) -> list[dict]:
+    """Dietary and access needs, as the door should see them (from the registration, if they made one)."""
+    registration = invitation.registration
+    if registration is None:
+        return []
+    return _needs(registration.state, registration.dietary, registration.access_needs)
+
+
+def _person(name: str, organisation: str, needs: list[dict]) -> dict:
+    return {"name": name[:200], "organisation": organisation[:200], "needs": needs}
+
+
+def person_of(invitation: Invitation) -> dict:
+    return _person(invitation.name, invitation.organisation, needs_of(invitation))
+
+
+def _answer(status: str, person: dict | None = None, at: datetime | None = None, by: str | None = None) -> dict:
+    return {"status": status, "person": person, "checked_in_at": at.isoformat() if at else None, "checked_in_by": by}
+
+
+def usable_event(name: str) -> EventRef | None:
+    """The summit or a scheduled fringe event, by the name the scanner uses; None if the door can't admit to it."""
+    event = resolve_event(name)
+    if event is None or (event.fringe_event is not None and event.fringe_event.status == FringeStatus.CANCELLED):
+        return None
+    return event
+
+
+def _door_event(name: str) -> EventRef | None:
+    # The summit needs no look-up to be checked in to (its title is not part of the answer).
+    return SUMMIT_REF if name == SUMMIT_EVENT_KEY else usable_event(name)
+
+
+def signed_up_for(invitation_id: int, fringe_event_id: int) -> bool:
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(FringeSignup)
+            .where(
+                FringeSignup.invitation_id == invitation_id,
+                FringeSignup.fringe_event_id == fringe_event_id,
+                FringeSignup.state == SignupState.CONFIRMED,
+            )
+        )
+        or 0
+    ) > 0
+
+
+def _look_up_statement(fringe: bool):
+    """Built once: the invitation with a code, its registration, its attendance at an event and who checked
+    them in, and (for a fringe event) whether they signed up, in Core terms (no ORM objects to build)."""
+    invitation, registration, attendance = Invitation.__table__, Registration.__table__, Attendance.__table__
+    checker, signup = User.__table__.alias("checker"), FringeSignup.__table__
+    columns = [
+        invitation.c.id,
+        invitation.c.state,
+        invitation.c.name,
+        invitation.c.organisation,
+        registration.c.state.label("registration_state"),
+        registration.c.dietary,
+        registration.c.access_needs,
+        attendance.c.checked_in_at,
+        checker.c.name.label("checked_in_by"),
+    ]
+    if fringe:
+        signed_up = exists().where(
+            signup.c.invitation_id == invitation.c.id,
+            signup.c.fringe_event_id == bindparam("fringe_event_id"),
+            signup.c.state == SignupState.CONFIRMED,
+        )
+        columns.append(signed_up.label("signed_up"))
+    joined = (
+        invitation.outerjoin(registration, registration.c.invitation_id == invitation.c.id)
+        .outerjoin(
+            attendance,
+            and_(attendance.c.invitation_id == invitation.c.id, attendance.c.event_key == bindparam("event_key")),
+        )
+        .outerjoin(checker, checker.c.id == attendance.c.checked_in_by_id)
+    )
+    return select(*columns).select_from(joined).where(invitation.c.code == bindparam("code"))
+
+
+_LOOK_UP = {fringe: _look_up_statement(fringe) for fringe in (False, True)}
+
+
+def _look_up(code: str, event: EventRef):
+    """One statement (see _look_up_statement); None if no invitation has the code."""
+    values: dict[str, object] = {"code": code, "event_key": event.key}
+    if not event.is_summit:
+        values["fringe_event_id"] = event.fringe.id
+    return db.session.connection().execute(_LOOK_UP[not event.is_summit], values).first()
+
+
+def _decide(user: DoorUser, scan: Scan, now: datetime) -> tuple[dict, int | None, str]:
+    """The answer, the invitation it is about (if any) and the event's key; writes the attendance if admitted."""
+    event = _door_event(scan.event)
+    if event is None:
+        return _answer(WRONG_EVENT), None, scan.event
+    found = _look_up(scan.code, event) if looks_like_code(scan.code) else None
+    if found is None:
+        return _answer(unknown_code_status(scan.code)), None, event.key
+    if found.state not in LIVE_STATES:
+        return _answer(INVALID), found.id, event.key
+    person = _person(
+        found.name, found.organisation, _needs(found.registration_state, found.dietary, found.access_needs)
+    )
+    if event.is_summit:
+        if found.state == InvitationState.CANCELLED:
+            return _answer(CANCELLED, person), found.id, event.key
+        if found.state != InvitationState.REGISTERED or found.registration_state != RegistrationState.CONFIRMED:
+            return _answer(NOT_REGISTERED, person), found.id, event.key
+        walk_in = False
+    else:
+        walk_in = not found.signed_up
+    if found.checked_in_at is not None:
+        return _answer(ALREADY, person, found.checked_in_at, found.checked_in_by), found.id, event.key
+    if claim_attendance(found.id, event, by_id=user.id, method=SCAN_METHODS[scan.method], walk_in=walk_in, now=now):
+        return _answer(OK, person, now, user.name), found.id, event.key
+    # Another door checked them in between our look and our write: answer as that door's check-in stands.
+    earlier = find_attendance(found.id, event.key)
+    assert earlier is not None  # the insert did nothing only because this row exists
+    by = db.session.get(User, earlier.checked_in_by_id) if earlier.checked_in_by_id else None
+    return _answer(ALREADY, person, earlier.checked_in_at, by.name if by else None), found.id, event.key
+
+
+def _log(
+    user: DoorUser,
+    scan: Scan,
+    status: str,
+    invitation_id: int | None,
+    event_key: str,
+    response: dict,
+    *,
+    method: str | None = None,
+    nonce: str | None = None,
+    now: datetime,
+) -> bool:
+    """Write one scan-log row. False if this steward's nonce is already in the log (nothing is written then)."""
+    body = json.dumps(response, separators=(",", ":"))
+    if len(body) > 2000:  # the column's limit: keep the verdict, drop the detail
+        body = json.dumps({**response, "person": None}, separators=(",", ":"))
+    written = insert_returning_id(
+        ScanLog.__table__,
+        dict(
+            at=now,
+            user_id=user.id,
+            event_key=event_key[:40],
+            code=scan.code[:80],
+            status=status,
+            invitation_id=invitation_id,
+            method=method or scan.method,
+            nonce=nonce,
+            response=body,
+        ),
+    )
+    return written is not None
+
+
+def replay(user: DoorUser, nonce: str | None) -> dict | None:
+    """The answer already given to this steward's scan with this nonce, if there was one."""
+    if not nonce:
+        return None
+    body = db.session.scalar(select(ScanLog.response).where(ScanLog.user_id == user.id, ScanLog.nonce == nonce))
+    return json.loads(body) if body else None
+
+
+def check_in(user: DoorUser, scan: Scan, now: datetime | None = None) -> dict:
+    """Answer one scan and log it, in about three statements. Never commits.
+
+    Raises NonceTaken when this steward's nonce is already in the scan log (a retry, or its twin racing it):
+    the caller rolls back whatever this call wrote and replays the first answer."""
+    now = now or utcnow()
+    answer, invitation_id, event_key = _decide(user, scan, now)
+    if not _log(user, scan, answer["status"], invitation_id, event_key, answer, nonce=scan.nonce, now=now):
+        raise NonceTaken(scan.nonce)
+    return answer
+
+
+def undo(user: DoorUser, scan: Scan, now: datetime | None = None) -> dict:
+    """Take back a mistaken check-in.
+    Answers {"status": "undone" | "not_checked_in" | "invalid" | "incomplete" | "wrong_event", …}."""
+    now = now or utcnow()
+    event = usable_event(scan.event)
+    if event is None:
+        return {"status": WRONG_EVENT, "person": None}
+    invitation = find_by_code(scan.code)
+    if invitation is None:
+        return {"status": unknown_code_status(scan.code), "person": None}
+    removed = undo_attendance(invitation.id, event.key)
+    answer = {"status": UNDONE if removed else "not_checked_in", "person": person_of(invitation)}
+    if removed:
+        _log(user, scan, UNDONE, invitation.id, event.key, answer, method="undo", now=now)
+        audit.record("checkin.undone", actor=user, invitation_id=invitation.id, event=event.key)
+    db.session.flush()
+    return answer
