@@ -13,3 +13,11 @@ class SignInForm(FlaskForm):
     )
     password = PasswordField("Password", validators=[DataRequired(message="Enter your password."), Length(max=200)])
     remember = BooleanField("Keep me signed in on this device")
+
+
+class EmailLinkForm(FlaskForm):
+    """One email address: where to send a link (a leader's sign-in link, a delegate's lost personal link)."""
+
+    email = EmailField(
+        "Email address", validators=[DataRequired(message="Enter your email address."), EmailAddress(), Length(max=254)]
+    )

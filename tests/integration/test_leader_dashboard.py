@@ -513,6 +513,7 @@ def test_every_leader_route_refuses_another_leaders_invitee(app, people):
     routes = leader_routes(app)
     assert {endpoint for endpoint, _, _ in routes} == {
         "dashboards.nudge",
+        "dashboards.nudge_now",
         "dashboards.note",
         "dashboards.dont_chase",
         "dashboards.chase_again",
