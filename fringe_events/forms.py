@@ -6,12 +6,12 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 
-from app.forms import LondonDateTimeField
+from app.forms import Form, LondonDateTimeField
 
 OPTIONAL_LINE = [Optional(), Length(max=200, message="Keep this under 200 characters.")]
 
 
-class EventForm(FlaskForm):
+class EventForm(Form):
     title = StringField("Title", validators=[DataRequired(message="Give the event a title."), Length(max=200)])
     theme = StringField(
         "Theme or enquiry",
@@ -42,7 +42,7 @@ class EventForm(FlaskForm):
     )
 
 
-class CancelEventForm(FlaskForm):
+class CancelEventForm(Form):
     reason = TextAreaField(
         "Why is it cancelled? (optional)",
         validators=[Optional(), Length(max=1000)],

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from app.actions import run_action
-from app.auth.decorators import organiser_required
+from app.auth.decorators import mark, organiser_required
 from app.db import db
 from app.forms import ConfirmForm
 from fringe_events import services
@@ -218,3 +218,8 @@ def walk_in(event_id: int):
     if form.is_submitted():
         abort(400)
     return _walk_in_page(fringe_event, form)
+
+
+# A form sent with a stale token comes back filled in (app.__init__.stale_form): each validates before it acts.
+for _view in (new_event, edit_event, cancel_event):
+    mark(_view, rerenders_stale_form=True)

@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from app import audit
 from app.calendar import build_calendar
 from app.db import db, utcnow
+from app.email_addresses import InvalidAddress, normalise_address
 from app.errors import ValidationFailed
 from app.mail.outbox import attachment, enqueue
 from app.summit import services as summit_services
@@ -149,3 +150,17 @@ def send_reminders(group: str, *, min_days: int, actor=None, now: datetime | Non
         audit.record("invitation.reminded", actor=actor, invitation_id=invitation.id, group=group)
     db.session.flush()
     return len(invitations)
+
+
+def send_current_link(email: str) -> bool:
+    """ "Lost your link?": email a live invitation's current personal link to its own address. For any other
+    address, nothing: the caller answers both alike, so the answer says nothing about who is invited.
+    Returns whether an email was written (for tests, never for the page)."""
+    try:
+        invitation = db.session.scalars(select(Invitation).where(Invitation.email == normalise_address(email))).first()
+    except InvalidAddress:
+        return False
+    if invitation is None or invitation.state not in LIVE_STATES or invitation.erased_at is not None:
+        return False
+    tell(invitation, "your_link", "Your personal link for New Horizons", summit_services.get_summit())
+    return True

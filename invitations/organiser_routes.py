@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select
 from app import audit
 from app.actions import run_action
 from app.audit import AuditEvent
-from app.auth.decorators import organiser_required
+from app.auth.decorators import mark, organiser_required
 from app.auth.models import Role, User
 from app.csv_export import to_csv
 from app.db import db
@@ -397,3 +397,8 @@ def reminders():
         counts=services.reminder_counts(min_days),
         min_days=min_days,
     )
+
+
+# A form sent with a stale token comes back filled in (app.__init__.stale_form): each validates before it acts.
+for _view in (new_invitation, edit_invitation, summit_settings):
+    mark(_view, rerenders_stale_form=True)

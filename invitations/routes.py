@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
 
 from app.actions import run_action
+from app.auth.decorators import mark
 from app.db import db
 from app.errors import InvalidState, SummitFull
 from app.extensions import personal_link_limit
@@ -193,3 +194,8 @@ def erase(token: str):
         return render_template("invitations/erased.html", summit=summit_services.get_summit())
     flash(done.error.message, "error")
     return redirect(url_for(".home", token=token))
+
+
+# A form sent with a stale token comes back filled in (app.__init__.stale_form): each validates before it acts.
+for _view in (register, decline, details, colleague):
+    mark(_view, rerenders_stale_form=True)

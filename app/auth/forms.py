@@ -1,13 +1,13 @@
 """The sign-in form."""
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from app.email_addresses import EmailAddress
+from app.forms import Form
 
 
-class SignInForm(FlaskForm):
+class SignInForm(Form):
     email = EmailField(
         "Email address", validators=[DataRequired(message="Enter your email address."), EmailAddress(), Length(max=254)]
     )
@@ -15,7 +15,7 @@ class SignInForm(FlaskForm):
     remember = BooleanField("Keep me signed in on this device")
 
 
-class EmailLinkForm(FlaskForm):
+class EmailLinkForm(Form):
     """One email address: where to send a link (a leader's sign-in link, a delegate's lost personal link)."""
 
     email = EmailField(

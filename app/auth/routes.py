@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -13,8 +12,7 @@ from app.auth.decorators import mark
 from app.auth.forms import EmailLinkForm, SignInForm
 from app.auth.models import Role, User
 from app.db import db
-from app.email_addresses import InvalidAddress, normalise_address
-from app.extensions import failed_lookup, limiter
+from app.extensions import email_link_limits, failed_lookup, limiter
 from app.forms import ConfirmForm
 from app.security import private_page
 
@@ -74,42 +72,6 @@ def sign_out():
 # --- a leader's one-time sign-in link ------------------------------------------------------------
 
 
-def typed_address() -> str:
-    """The key for a limit per address: the address a form was sent with, as it is looked up, hashed (the
-    limiter logs its keys, and an address is personal data)."""
-    raw = (request.form.get("email") or "").strip()
-    try:
-        address = normalise_address(raw)
-    except InvalidAddress:
-        address = raw.lower()
-    return "address:" + hashlib.sha256(address.encode()).hexdigest()[:24]
-
-
-def email_link_limits(scope: str):
-    """Per address typed and per client, on POST only: the same for an address with an account or without."""
-    message = (
-        "We've had several requests for that address or from this device in the last few minutes, so we've "
-        "paused sending. Please check your inbox (and junk folder) for the link we sent, or try again in 15 minutes."
-    )
-
-    def decorate(view):
-        view = limiter.limit(
-            lambda: current_app.config["EMAIL_LINK_RATE_LIMIT"],
-            key_func=typed_address,
-            methods=["POST"],
-            scope=f"{scope}-address",
-            error_message=message,
-        )(view)
-        return limiter.limit(
-            lambda: current_app.config["EMAIL_LINK_CLIENT_RATE_LIMIT"],
-            methods=["POST"],
-            scope=f"{scope}-client",
-            error_message=message,
-        )(view)
-
-    return decorate
-
-
 @bp.route("/sign-in/email-link", methods=["GET", "POST"])
 @email_link_limits("sign-in-link")
 def request_link():
@@ -119,7 +81,17 @@ def request_link():
         services.send_sign_in_link(form.email.data)
         db.session.commit()
         minutes = current_app.config["SIGN_IN_LINK_MINUTES"]
-        return render_template("auth/link_sent.html", email=form.email.data.strip(), minutes=minutes)
+        return render_template(
+            "auth/link_sent.html",
+            email=form.email.data.strip(),
+            whose="belongs to a leader's account",
+            what="a sign-in link",
+            detail=f"Open it on the phone or computer you want to use. It works once, within {minutes} minutes, "
+            "and keeps you signed in there.",
+            again_url=url_for(".request_link"),
+            again="ask for another link",
+            help="If it still doesn't come, the organisers can check the address on your account.",
+        )
     if not form.is_submitted() and request.args.get("email"):
         form.email.data = request.args["email"][:254]
     status = 422 if form.is_submitted() else 200
@@ -159,6 +131,6 @@ def link_sign_in(token: str):
 
 bp.after_request(lambda response: private_page(response) if request.endpoint == "auth.link_sign_in" else response)
 
-mark(sign_in, allowed_roles=None)  # public
-mark(request_link, allowed_roles=None)  # public
+mark(sign_in, allowed_roles=None, rerenders_stale_form=True)  # public
+mark(request_link, allowed_roles=None, rerenders_stale_form=True)  # public
 mark(link_sign_in, allowed_roles=None)  # public: the token is the credential

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 
 from app.actions import run_action
-from app.auth.decorators import organiser_required, roles_required
+from app.auth.decorators import mark, organiser_required, roles_required
 from app.auth.models import Role
 from app.csv_export import to_csv
 from app.dashboards import charts, queries
@@ -324,3 +324,8 @@ def render_organiser_dashboard(summit):
         line=line,
         busy_days=[d for d in days if d.new],
     )
+
+
+# A form sent with a stale token comes back filled in (app.__init__.stale_form): each validates before it acts.
+for _view in (nudge, note):
+    mark(_view, rerenders_stale_form=True)

@@ -631,7 +631,8 @@ def test_leader_posts_without_a_csrf_token_are_refused(tmp_path):
         token = csrf_from(client.get("/sign-in").get_data(as_text=True))
         client.post("/sign-in", data={"email": lena.email, "password": f.PASSWORD, "csrf_token": token})
         for action, data in (("nudge", {"message": "hi"}), ("note", {"text": "hi"}), ("dont-chase", {})):
-            assert client.post(f"/leader/invitees/{inv.id}/{action}", data=data).status_code == 400, action
+            # A form comes back filled in (422), a one-button form sends the leader back (303): nothing is saved.
+            assert client.post(f"/leader/invitees/{inv.id}/{action}", data=data).status_code in (303, 422), action
         assert count(OutboxMessage) == 0 and count(LeaderNote) == 0
         # With the token from the page, the nudge goes.
         form = client.get(f"/leader/invitees/{inv.id}/nudge").get_data(as_text=True)

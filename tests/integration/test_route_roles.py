@@ -60,6 +60,7 @@ POLICY: dict[str, dict[str, str]] = {
     "auth.sign_in": PUBLIC,
     "auth.request_link": PUBLIC,
     "auth.link_sign_in": SIGN_IN_LINK,
+    "recovery.lost_link": PUBLIC,
     "calendar.summit": PUBLIC,
     "calendar.fringe_event": PUBLIC,
     "badges.service_worker": PUBLIC,
