@@ -26,15 +26,16 @@ def mail_context(invitation: Invitation, summit: Summit) -> dict:
     return {"invitation": invitation, "summit": summit, "link": personal_url(invitation)}
 
 
-def tell(invitation: Invitation, kind: str, subject: str, summit: Summit) -> None:
-    """Write one email about this person's invitation to the outbox, in the caller's transaction."""
+def tell(invitation: Invitation, kind: str, subject: str, summit: Summit, **extra) -> None:
+    """Write one email about this person's invitation to the outbox, in the caller's transaction; `extra`
+    goes into the template's context beside the person, the summit and the link."""
     enqueue(
         kind,
         to_email=invitation.email,
         to_name=invitation.name,
         invitation_id=invitation.id,
         subject=subject,
-        context=mail_context(invitation, summit),
+        context={**mail_context(invitation, summit), **extra},
     )
 
 
