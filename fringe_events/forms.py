@@ -60,9 +60,12 @@ class AttendanceForm(FlaskForm):
     """The attendance list: a checkbox per person, posting the ticked invitation ids."""
 
     attended = SelectMultipleField(coerce=int, validate_choice=False)
+    # Set by the confirm step: yes, mark attendance for an event that hasn't started yet.
+    before_start = HiddenField(validators=[Optional(), AnyOf(["yes"])])
 
 
 class PersonForm(FlaskForm):
     """One person, by invitation id: recording a walk-in or undoing an attendance."""
 
     invitation_id = IntegerField(validators=[InputRequired(), NumberRange(min=1)])
+    before_start = HiddenField(validators=[Optional(), AnyOf(["yes"])])
