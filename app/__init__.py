@@ -51,8 +51,8 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.audit import bp as audit_bp
     from app.auth.routes import bp as auth_bp
+    from app.dashboards.audit_log import bp as audit_bp
     from app.dashboards.routes import bp as dashboards_bp
     from app.mail.routes import bp as mail_bp
     from app.mail.webhook import bp as mail_webhook_bp
