@@ -327,9 +327,19 @@ def sentence(e: AuditEvent, names: Names) -> list[Part]:
     who = names.user(e.actor_id, e.actor_label)
     render = SENTENCES.get(e.action, _fallback)
     try:
-        return render(e, names, who)
+        parts = render(e, names, who)
     except (KeyError, TypeError, ValueError, AttributeError):  # details written before a field existed
-        return _fallback(e, names, who)
+        parts = _fallback(e, names, who)
+    return _capitalised(parts)
+
+
+def _capitalised(parts: list[Part]) -> list[Part]:
+    """A sentence starts with a capital, "The system sent …" included."""
+    if parts and isinstance(parts[0], Link) and parts[0].text[:1].islower():
+        return [Link(parts[0].text[:1].upper() + parts[0].text[1:], parts[0].url), *parts[1:]]
+    if parts and isinstance(parts[0], str) and parts[0][:1].islower():
+        return [parts[0][:1].upper() + parts[0][1:], *parts[1:]]
+    return parts
 
 
 def sentences(events: Iterable[AuditEvent]) -> list[tuple[AuditEvent, list[Part]]]:

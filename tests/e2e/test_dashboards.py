@@ -263,3 +263,26 @@ def test_a_leader_goes_from_the_emailed_sign_in_link_to_a_sent_nudge_in_three_ta
     page.goto(f"{live_server.url}/leader")
     expect(page.get_by_role("heading", level=1)).to_have_text("Your invitees")
     context.close()
+
+
+def test_wide_organiser_tables_become_stacked_cards_at_phone_width(live_server, page, shot):
+    seed(live_server)
+    with live_server.app.app_context():
+        event_id = db.session.scalars(select(FringeEvent.id)).first()
+    sign_in(page, live_server.url, ORGANISER_EMAIL)
+    for path, name in (
+        ("/organiser/audit/", "audit"),
+        ("/organiser/invitations", "invitations"),
+        ("/organiser/mail/", "mail"),
+        ("/organiser/fringe/", "fringe"),
+        ("/organiser/leaders", "leaders"),
+        (f"/organiser/fringe/{event_id}/attendance", "attendance"),
+    ):
+        page.goto(live_server.url + path)
+        fits_the_screen(page)
+        cell = page.locator("table.table--stack tbody td[data-label]:not([data-label=''])").first
+        label = cell.get_attribute("data-label")
+        shown = cell.evaluate("td => getComputedStyle(td, '::before').content")
+        assert shown == f'"{label}"', (path, shown)  # each cell says which column it is
+        assert page.locator("table.table--stack tbody tr").first.bounding_box()["width"] <= 360 - 16, path
+        shot(page, f"dash-06-stacked-{name}-360")
