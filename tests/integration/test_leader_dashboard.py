@@ -475,7 +475,8 @@ def test_note_and_dont_chase_appear_in_the_organisers_history(app, people):
     assert "Note</strong> by Lena Leader" in history and "phoned 3 Oct, will register" in history
     assert "Marked don't chase</strong> by Lena Leader" in history
     assert "Their champion asked not to chase them" in history
-    assert "leader noted by Lena Leader" in history and "leader dont chase by Lena Leader" in history  # audit trail
+    # The audit trail, in sentences.
+    assert "Lena Leader</a> added a note about" in history and "Lena Leader</a> stopped chasing" in history
 
     assert leader_client.post(f"/leader/invitees/{inv.id}/chase-again").status_code == 303
     assert fresh(inv.id).dont_chase is False
