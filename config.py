@@ -63,6 +63,12 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = False
     SIGNIN_RATE_LIMIT = os.environ.get("SIGNIN_RATE_LIMIT", "10 per minute")
     LINK_LOOKUP_RATE_LIMIT = os.environ.get("LINK_LOOKUP_RATE_LIMIT", "20 per minute")
+    # Asking for a link by email (a leader's sign-in link, a delegate's lost personal link), each page on its
+    # own: per address typed, so nobody's inbox is flooded, and per client, so nobody can try address after address.
+    EMAIL_LINK_RATE_LIMIT = os.environ.get("EMAIL_LINK_RATE_LIMIT", "3 per 15 minutes")
+    EMAIL_LINK_CLIENT_RATE_LIMIT = os.environ.get("EMAIL_LINK_CLIENT_RATE_LIMIT", "10 per 15 minutes")
+    # How long a leader's emailed sign-in link works (once).
+    SIGN_IN_LINK_MINUTES = int(os.environ.get("SIGN_IN_LINK_MINUTES", "20"))
     # Per scanner (API token or signed-in steward): a door does a scan every few seconds; offline syncs come in bursts.
     CHECKIN_RATE_LIMIT = os.environ.get("CHECKIN_RATE_LIMIT", "300 per minute")
     # A scanner's API token is looked up once and then trusted for this long: a revoked token (or a deactivated

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Flask, abort, flash, jsonify, redirect, render_template, request, url_for
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from app.db import db, utcnow
 from app.errors import Conflict, DomainError
 from app.extensions import csrf, limiter, login_manager, retry_after_seconds
+from app.forms import STALE_FORM
 from app.logs import configure_logging
 from app.logs import safe_path as _safe_path
 from config import Config, ProductionConfig, config_from_env
@@ -34,9 +38,9 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
+    limiter.init_app(app)  # before CSRF: a form sent with a stale token is still counted (see stale_form)
     csrf.init_app(app)
     login_manager.init_app(app)
-    limiter.init_app(app)
     from app.auth import models as _auth_models  # noqa: F401  (registers the user loader's model)
     from app.auth.routes import load_user
 
@@ -47,19 +51,21 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.audit import bp as audit_bp
     from app.auth.routes import bp as auth_bp
+    from app.dashboards.audit_log import bp as audit_bp
     from app.dashboards.routes import bp as dashboards_bp
     from app.mail.routes import bp as mail_bp
     from app.mail.webhook import bp as mail_webhook_bp
     from app.main import bp as main_bp
     from invitations.mail_events import on_provider_event
     from invitations.organiser_routes import bp as organiser_bp
+    from invitations.recovery_routes import bp as recovery_bp
     from invitations.routes import bp as invitations_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(invitations_bp)
+    app.register_blueprint(recovery_bp)
     app.register_blueprint(organiser_bp)
     app.register_blueprint(dashboards_bp)
     app.register_blueprint(mail_bp)
@@ -126,6 +132,38 @@ def register_errorhandlers(app: Flask) -> None:
             "That was done a moment ago, perhaps in another tab, so nothing was saved twice. This is how it stands now."
         )
 
+    def bad_personal_link(status: int, title: str, message: str):
+        """A wrong, altered, old or handed-on personal link: never a dead end, always "Lost your link?"."""
+        from app.auth.forms import EmailLinkForm
+
+        if status == 404:
+            title = "This link doesn't work"
+            message = (
+                "It may have been mistyped or cut short, or replaced by a newer link. "
+                "We can email you your current link."
+            )
+        form = EmailLinkForm(formdata=None)
+        page = render_template("errors/bad_link.html", title=title, message=message, lost_link_form=form)
+        return app.make_response((page, status))
+
+    @app.errorhandler(CSRFError)
+    def stale_form(error: CSRFError):
+        """A form whose token no longer checks out (open a long time, or the browser forgot its session):
+        nothing from it is saved. A form with typed input comes back filled in, with a fresh token and
+        the sentence; a one-button form sends the person back to press it again."""
+        if request.is_json:
+            return jsonify(error=STALE_FORM), 400
+        view = app.view_functions.get(request.endpoint or "")
+        if getattr(view, "rerenders_stale_form", False) and view is not None:
+            # The view's own form check fails on the same token (app.forms.Form), so it acts on nothing.
+            g.csrf_valid = False
+            return view(**(request.view_args or {}))
+        flash(STALE_FORM, "error")
+        back = request.referrer or ""
+        if urlsplit(back).netloc != request.host:
+            back = url_for("main.index")
+        return redirect(back, 303)
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         if error.code in (301, 302, 303, 307, 308):
@@ -149,7 +187,10 @@ def register_errorhandlers(app: Flask) -> None:
         title, message = titles.get(error.code or 500, (error.name, error.description or ""))
         if error.description and error.description != type(error).description:
             message = error.description  # a specific reason given with abort(): say it
-        response = app.make_response(render(error.code or 500, title, message))
+        if error.code in (404, 410) and request.path.startswith("/i/"):
+            response = bad_personal_link(error.code, title, message)
+        else:
+            response = app.make_response(render(error.code or 500, title, message))
         if error.code == 429:
             response.headers["Retry-After"] = str(retry_after_seconds())
         return response

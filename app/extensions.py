@@ -1,5 +1,6 @@
 """Flask extensions, created unbound and bound in create_app()."""
 
+import hashlib
 import time
 
 from flask import current_app, request
@@ -7,6 +8,8 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+
+from app.email_addresses import InvalidAddress, normalise_address
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -35,4 +38,49 @@ def personal_link_limit():
     )
 
 
-__all__ = ["csrf", "failed_lookup", "limiter", "login_manager", "personal_link_limit", "request", "retry_after_seconds"]
+def typed_address() -> str:
+    """The key for a limit per address: the address a form was sent with, as it is looked up, hashed (the
+    limiter logs its keys, and an address is personal data)."""
+    raw = (request.form.get("email") or "").strip()
+    try:
+        address = normalise_address(raw)
+    except InvalidAddress:
+        address = raw.lower()
+    return "address:" + hashlib.sha256(address.encode()).hexdigest()[:24]
+
+
+def email_link_limits(scope: str):
+    """Per address typed and per client, on POST only: the same for an address with an account or without."""
+    message = (
+        "We've had several requests for that address or from this device in the last few minutes, so we've "
+        "paused sending. Please check your inbox (and junk folder) for the link we sent, or try again in 15 minutes."
+    )
+
+    def decorate(view):
+        view = limiter.limit(
+            lambda: current_app.config["EMAIL_LINK_RATE_LIMIT"],
+            key_func=typed_address,
+            methods=["POST"],
+            scope=f"{scope}-address",
+            error_message=message,
+        )(view)
+        return limiter.limit(
+            lambda: current_app.config["EMAIL_LINK_CLIENT_RATE_LIMIT"],
+            methods=["POST"],
+            scope=f"{scope}-client",
+            error_message=message,
+        )(view)
+
+    return decorate
+
+
+__all__ = [
+    "csrf",
+    "email_link_limits",
+    "failed_lookup",
+    "limiter",
+    "login_manager",
+    "personal_link_limit",
+    "request",
+    "retry_after_seconds",
+]

@@ -5,10 +5,45 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
+from flask import g
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField
+from flask_wtf.csrf import generate_csrf, validate_csrf
+from wtforms import DateTimeLocalField, ValidationError
+from wtforms.csrf.core import CSRF
 
 from app.timefmt import LONDON, input_value
+
+# What a person sees when a form's token no longer checks out: the page was open for a long time, or the
+# browser forgot its session. Never "The CSRF token is invalid. Error 400".
+STALE_FORM = "That page had been open a long time \u2014 please press the button again."
+
+
+class _PlainWordsCSRF(CSRF):
+    """Flask-WTF's token check (its public generate_csrf / validate_csrf), failing in plain words."""
+
+    def setup_form(self, form):
+        self.meta = form.meta
+        return super().setup_form(form)
+
+    def generate_csrf_token(self, csrf_token_field) -> str:
+        return generate_csrf(secret_key=self.meta.csrf_secret, token_key=self.meta.csrf_field_name)
+
+    def validate_csrf_token(self, form, field) -> None:
+        if g.get("csrf_valid", False):  # CSRFProtect has checked this request's token already
+            return
+        try:
+            validate_csrf(field.data, self.meta.csrf_secret, self.meta.csrf_time_limit, self.meta.csrf_field_name)
+        except ValidationError:
+            raise ValidationError(STALE_FORM) from None
+
+
+class Form(FlaskForm):
+    """A form with typed input. When its token no longer checks out, the app's CSRF handler renders the
+    form again (views marked `rerenders_stale_form`): with what was typed, a fresh token, and STALE_FORM
+    against it; its validation fails, so nothing is saved."""
+
+    class Meta:
+        csrf_class = _PlainWordsCSRF
 
 
 class ConfirmForm(FlaskForm):

@@ -24,11 +24,13 @@ _REQUEST_ID_KEY = "newhorizons.request_id"  # in the WSGI environ, which lives e
 # gunicorn logs each access after the response, outside the request, with the response headers among its atoms.
 _GUNICORN_ACCESS = "gunicorn.access"
 _GUNICORN_RESPONSE_REQUEST_ID = "{x-request-id}o"
-_TOKEN_IN_PATH = re.compile(r"(/i/)[^/?\s\"]+")
+# A personal link (/i/<token>) and a leader's one-time sign-in link (/sign-in/link/<token>).
+_TOKEN_IN_PATH = re.compile(r"(/i/|/sign-in/link/)[^/?\s\"]+")
+_TOKEN_PATHS = ("/i/", "/sign-in/link/")
 
 
 def safe_path(text: str) -> str:
-    """The text with the token of every personal link (/i/<token>…) replaced by [token]."""
+    """The text with the token of every personal link (/i/<token>…) and sign-in link replaced by [token]."""
     return _TOKEN_IN_PATH.sub(r"\1[token]", text)
 
 
@@ -46,7 +48,7 @@ class RedactTokens(logging.Filter):
 
     @staticmethod
     def _clean(value):
-        return safe_path(value) if isinstance(value, str) and "/i/" in value else value
+        return safe_path(value) if isinstance(value, str) and any(p in value for p in _TOKEN_PATHS) else value
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = self._clean(record.msg)

@@ -26,8 +26,13 @@ def new_link_selector() -> str:
     return _b64(secrets.token_bytes(SELECTOR_BYTES))
 
 
-def _verifier(selector: str, key: str) -> str:
-    mac = hmac.new(key.encode(), b"invitation-link:" + selector.encode(), hashlib.sha256).digest()
+# What each kind of token's MAC is for, so that one kind's token never passes as another's.
+_INVITATION_LINK = b"invitation-link:"
+_SIGN_IN_LINK = b"sign-in-link:"
+
+
+def _verifier(selector: str, key: str, purpose: bytes = _INVITATION_LINK) -> str:
+    mac = hmac.new(key.encode(), purpose + selector.encode(), hashlib.sha256).digest()
     return _b64(mac[:16])
 
 
@@ -39,7 +44,7 @@ def link_token(selector: str) -> str:
 _TOKEN_RE = re.compile(rf"[A-Za-z0-9_-]{{{_SELECTOR_LEN + _VERIFIER_LEN}}}")
 
 
-def selector_from_token(token: str) -> str | None:
+def selector_from_token(token: str, purpose: bytes = _INVITATION_LINK) -> str | None:
     """The selector if the token's MAC checks out under SECRET_KEY or one of SECRET_KEY_FALLBACKS, else None.
     Constant-time on the MAC; every key is tried, so the time says nothing about which one matched."""
     if not isinstance(token, str) or not _TOKEN_RE.fullmatch(token):
@@ -47,8 +52,23 @@ def selector_from_token(token: str) -> str | None:
     selector, given = token[:_SELECTOR_LEN], token[_SELECTOR_LEN:]
     # Links emailed before a key rotation keep working while the old key is listed as a fallback.
     keys = [current_app.config["SECRET_KEY"], *current_app.config.get("SECRET_KEY_FALLBACKS", ())]
-    matches = [hmac.compare_digest(_verifier(selector, key), given) for key in keys]
+    matches = [hmac.compare_digest(_verifier(selector, key, purpose), given) for key in keys]
     return selector if any(matches) else None
+
+
+def sign_in_token(selector: str) -> str:
+    """The token in a leader's one-time sign-in link: shaped like a personal link's, but MACed for signing in,
+    so neither kind opens the other. Only its hash is stored (hash_sign_in_token); an email waiting in the
+    outbox holds the selector alone (app.mail.links), which only SECRET_KEY turns back into the token."""
+    return selector + _verifier(selector, current_app.config["SECRET_KEY"], _SIGN_IN_LINK)
+
+
+def sign_in_selector_from_token(token: str) -> str | None:
+    return selector_from_token(token, _SIGN_IN_LINK)
+
+
+def hash_sign_in_token(token: str) -> str:
+    return hashlib.sha256(b"sign-in-link:" + token.encode()).hexdigest()
 
 
 def new_badge_code() -> str:

@@ -6,12 +6,12 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 
-from app.forms import LondonDateTimeField
+from app.forms import Form, LondonDateTimeField
 
 OPTIONAL_LINE = [Optional(), Length(max=200, message="Keep this under 200 characters.")]
 
 
-class EventForm(FlaskForm):
+class EventForm(Form):
     title = StringField("Title", validators=[DataRequired(message="Give the event a title."), Length(max=200)])
     theme = StringField(
         "Theme or enquiry",
@@ -42,7 +42,7 @@ class EventForm(FlaskForm):
     )
 
 
-class CancelEventForm(FlaskForm):
+class CancelEventForm(Form):
     reason = TextAreaField(
         "Why is it cancelled? (optional)",
         validators=[Optional(), Length(max=1000)],
@@ -60,9 +60,12 @@ class AttendanceForm(FlaskForm):
     """The attendance list: a checkbox per person, posting the ticked invitation ids."""
 
     attended = SelectMultipleField(coerce=int, validate_choice=False)
+    # Set by the confirm step: yes, mark attendance for an event that hasn't started yet.
+    before_start = HiddenField(validators=[Optional(), AnyOf(["yes"])])
 
 
 class PersonForm(FlaskForm):
     """One person, by invitation id: recording a walk-in or undoing an attendance."""
 
     invitation_id = IntegerField(validators=[InputRequired(), NumberRange(min=1)])
+    before_start = HiddenField(validators=[Optional(), AnyOf(["yes"])])

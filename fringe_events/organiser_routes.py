@@ -6,8 +6,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from app.actions import run_action
-from app.auth.decorators import organiser_required
-from app.db import db
+from app.auth.decorators import mark, organiser_required
+from app.db import db, utcnow
 from app.forms import ConfirmForm
 from fringe_events import services
 from fringe_events.forms import AttendanceForm, CancelEventForm, EventForm, PersonForm
@@ -148,6 +148,18 @@ def attendance(event_id: int):
     return _sheet_page(services.get_event(event_id), AttendanceForm())
 
 
+def _not_started_yet(fringe_event: FringeEvent, form) -> bool:
+    """Attendance for an event that hasn't started is almost always a slip (the wrong event's list):
+    ask first, unless this is the answer to that question."""
+    return fringe_event.starts_at > utcnow() and form.before_start.data != "yes"
+
+
+def _confirm_before_start(fringe_event: FringeEvent, form, people, action: str):
+    return render_template(
+        "fringe_events/organiser_confirm_early.html", event=fringe_event, form=form, people=people, action=action
+    ), 409
+
+
 @bp.post("/<int:event_id>/attendance")
 @organiser_required
 def mark_attendance(event_id: int):
@@ -155,6 +167,10 @@ def mark_attendance(event_id: int):
     form = AttendanceForm()
     if not form.validate_on_submit():
         abort(400)
+    if form.attended.data and _not_started_yet(fringe_event, form):
+        people = [get_invitation(i) for i in form.attended.data]
+        action = url_for(".mark_attendance", event_id=event_id, q=request.args.get("q") or None)
+        return _confirm_before_start(fringe_event, form, people, action)
     done = run_action(lambda: services.mark_attended(fringe_event, form.attended.data or [], by=current_user))
     if not done.ok:
         return redirect(url_for(".attendance", event_id=event_id))
@@ -210,6 +226,8 @@ def walk_in(event_id: int):
     form = PersonForm()
     if form.validate_on_submit():
         person = get_invitation(form.invitation_id.data)
+        if _not_started_yet(fringe_event, form):
+            return _confirm_before_start(fringe_event, form, [person], url_for(".walk_in", event_id=event_id))
         done = run_action(lambda: services.record_walk_in(fringe_event, person, by=current_user))
         if not done.ok:
             return redirect(url_for(".walk_in", event_id=event_id))
@@ -218,3 +236,8 @@ def walk_in(event_id: int):
     if form.is_submitted():
         abort(400)
     return _walk_in_page(fringe_event, form)
+
+
+# A form sent with a stale token comes back filled in (app.__init__.stale_form): each validates before it acts.
+for _view in (new_event, edit_event, cancel_event):
+    mark(_view, rerenders_stale_form=True)

@@ -7,7 +7,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, EmailField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from app.forms import LondonDateTimeField
+from app.forms import Form, LondonDateTimeField
 
 NAME = [DataRequired(message="Enter your full name."), Length(max=200, message="Keep the name under 200 characters.")]
 ORG = [
@@ -18,7 +18,7 @@ TITLE = [Optional(), Length(max=200, message="Keep the job title under 200 chara
 NEEDS = [Optional(), Length(max=1000, message="Please keep this under 1,000 characters.")]
 
 
-class DetailsForm(FlaskForm):
+class DetailsForm(Form):
     name = StringField("Full name", validators=NAME)
     organisation = StringField("Organisation", validators=ORG)
     job_title = StringField("Job title", validators=TITLE)
@@ -41,7 +41,7 @@ class RegistrationForm(DetailsForm):
     )
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(Form):
     reason = TextAreaField(
         "Would you tell us why? (optional)",
         validators=NEEDS,
@@ -49,7 +49,7 @@ class DeclineForm(FlaskForm):
     )
 
 
-class ColleagueForm(FlaskForm):
+class ColleagueForm(Form):
     name = StringField(
         "Your colleague's full name", validators=[DataRequired(message="Enter your colleague's name."), Length(max=200)]
     )
@@ -67,7 +67,7 @@ class ColleagueForm(FlaskForm):
     job_title = StringField("Their job title", validators=TITLE)
 
 
-class InvitationForm(FlaskForm):
+class InvitationForm(Form):
     email = EmailField(
         "Email",
         validators=[
@@ -97,7 +97,7 @@ class ImportConfirmForm(FlaskForm):
     payload = HiddenField(validators=[DataRequired()])
 
 
-class SummitForm(FlaskForm):
+class SummitForm(Form):
     name = StringField("Name", validators=[DataRequired(message="Enter the summit's name."), Length(max=200)])
     tagline = TextAreaField(
         "Why it matters",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from app.db import changed, db, utcnow
 from app.errors import InvalidState, OfferLapsed, RegistrationClosed, SummitFull
@@ -133,22 +133,39 @@ def cancel_registration(invitation: Invitation, now: datetime | None = None) -> 
     invitation.state = S.CANCELLED
     invitation.responded_at = now
     db.session.flush()
-    tell(invitation, "registration_cancelled", "Your place at New Horizons is cancelled", summit)
+    # The email says what became of the place: offered on to someone waiting, or free again.
+    tell(
+        invitation,
+        "registration_cancelled",
+        "Your place at New Horizons is cancelled",
+        summit,
+        offered_on=outcome.offered_on,
+    )
     return outcome
 
 
-def decline(invitation: Invitation, reason: str = "", now: datetime | None = None) -> None:
+@dataclass(frozen=True)
+class Declined:
+    """What declining did: `was` the state they left (an offer turned down, the waiting list left, or an
+    invitation answered), and what became of any place they held."""
+
+    was: InvitationState
+    place: PlaceGivenUp
+
+
+def decline(invitation: Invitation, reason: str = "", now: datetime | None = None) -> Declined:
     now = now or utcnow()
-    transitions.begin(
+    was = transitions.begin(
         invitation,
         allowed={S.INVITED, S.DECLINED, S.CANCELLED, S.WAITLISTED, S.OFFERED},
         refusals={S.REGISTERED: "You're registered. To give your place back, use Cancel my place."},
     )
-    give_up_place(invitation, now)
+    place = give_up_place(invitation, now)
     invitation.state = S.DECLINED
     invitation.decline_reason = reason.strip()[:1000]
     invitation.responded_at = now
     db.session.flush()
+    return Declined(was=was, place=place)
 
 
 def join_waitlist(invitation: Invitation, now: datetime | None = None) -> WaitlistEntry:
@@ -212,7 +229,7 @@ def accept_offer(invitation: Invitation, details: RegistrationDetails, now: date
     if accepted != 1:
         expire_offers(now)
         db.session.refresh(invitation)
-        raise OfferLapsed("Sorry, this offer has expired and the place has passed to the next person waiting.")
+        raise OfferLapsed(_lapsed(entry))
     summit = summit_services.get_summit()
     registration = _apply_details(invitation, details, now)
     invitation.state = S.REGISTERED
@@ -220,3 +237,22 @@ def accept_offer(invitation: Invitation, details: RegistrationDetails, now: date
     db.session.flush()
     send_confirmation(invitation, summit)
     return registration
+
+
+def _lapsed(entry: WaitlistEntry) -> str:
+    """What became of a place whose offer ran out before it was accepted: said as it is."""
+    summit = summit_services.get_summit()
+    db.session.refresh(summit)
+    passed_on = db.session.scalar(
+        select(func.count())
+        .select_from(WaitlistEntry)
+        .where(WaitlistEntry.state == WaitlistState.OFFERED, WaitlistEntry.offered_at >= entry.offer_expires_at)
+    )
+    if passed_on:
+        return "Sorry, this offer has expired, and the place has gone to the next person waiting."
+    if summit.places_left > 0:
+        return (
+            "Sorry, this offer has expired. A place is still free, though: "
+            "you can register for it from your page while it lasts."
+        )
+    return "Sorry, this offer has expired, and the place has since been taken."

@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from app import audit
 from app.calendar import build_calendar
 from app.db import db, utcnow
+from app.email_addresses import InvalidAddress, normalise_address
 from app.errors import ValidationFailed
 from app.mail.compose import attachment_builder, built_attachment
 from app.mail.outbox import enqueue
@@ -27,15 +28,16 @@ def mail_context(invitation: Invitation, summit: Summit) -> dict:
     return {"invitation": invitation, "summit": summit, "link": personal_url(invitation)}
 
 
-def tell(invitation: Invitation, kind: str, subject: str, summit: Summit) -> None:
-    """Write one email about this person's invitation to the outbox, in the caller's transaction."""
+def tell(invitation: Invitation, kind: str, subject: str, summit: Summit, **extra) -> None:
+    """Write one email about this person's invitation to the outbox, in the caller's transaction; `extra`
+    goes into the template's context beside the person, the summit and the link."""
     enqueue(
         kind,
         to_email=invitation.email,
         to_name=invitation.name,
         invitation_id=invitation.id,
         subject=subject,
-        context=mail_context(invitation, summit),
+        context={**mail_context(invitation, summit), **extra},
     )
 
 
@@ -170,3 +172,17 @@ def send_reminders(group: str, *, min_days: int, actor=None, now: datetime | Non
         audit.record("invitation.reminded", actor=actor, invitation_id=invitation.id, group=group)
     db.session.flush()
     return len(invitations)
+
+
+def send_current_link(email: str) -> bool:
+    """ "Lost your link?": email a live invitation's current personal link to its own address. For any other
+    address, nothing: the caller answers both alike, so the answer says nothing about who is invited.
+    Returns whether an email was written (for tests, never for the page)."""
+    try:
+        invitation = db.session.scalars(select(Invitation).where(Invitation.email == normalise_address(email))).first()
+    except InvalidAddress:
+        return False
+    if invitation is None or invitation.state not in LIVE_STATES or invitation.erased_at is not None:
+        return False
+    tell(invitation, "your_link", "Your personal link for New Horizons", summit_services.get_summit())
+    return True

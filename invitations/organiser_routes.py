@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import datetime
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -12,13 +13,14 @@ from sqlalchemy import func, or_, select
 from app import audit
 from app.actions import run_action
 from app.audit import AuditEvent
-from app.auth.decorators import organiser_required
+from app.auth.decorators import mark, organiser_required
 from app.auth.models import Role, User
 from app.csv_export import to_csv
 from app.db import db
 from app.forms import ConfirmForm
 from app.mail.models import OutboxMessage
 from app.summit import services as summit_services
+from app.timefmt import when
 from invitations import dashboards, services
 from invitations.csv_import import parse_invitations_csv
 from invitations.forms import ImportConfirmForm, ImportForm, InvitationForm, SummitForm
@@ -303,7 +305,26 @@ def confirm_import():
     return redirect(url_for(".invitations"))
 
 
+# The settings the audit log records as "before → after", in words (time and place come as outcome.changes).
+_AUDITED_SETTINGS = (
+    ("capacity", "capacity"),
+    ("target", "target"),
+    ("offer_hold_hours", "hours an offer is held"),
+    ("name", "name"),
+    ("registration_opens_at", "registration opening"),
+    ("registration_closes_at", "registration closing"),
+)
+
+
+def _setting_words(value) -> str:
+    if value is None:
+        return "none"
+    return when(value) if isinstance(value, datetime) else str(value)
+
+
 def _change_summit(form: SummitForm) -> services.SummitChange:
+    current = summit_services.find_summit()
+    before = {attr: getattr(current, attr, None) for attr, _ in _AUDITED_SETTINGS}
     outcome = services.change_summit(
         name=form.name.data,
         tagline=form.tagline.data or "",
@@ -319,7 +340,14 @@ def _change_summit(form: SummitForm) -> services.SummitChange:
         target=form.target.data,
         offer_hold_hours=form.offer_hold_hours.data,
     )
-    audit.record("summit.configured", actor=current_user, changes=outcome.changes, notified=outcome.notified)
+    settings = [
+        [label, _setting_words(before[attr]), _setting_words(getattr(outcome.summit, attr))]
+        for attr, label in _AUDITED_SETTINGS
+        if current is not None and before[attr] != getattr(outcome.summit, attr)
+    ]
+    audit.record(
+        "summit.configured", actor=current_user, changes=outcome.changes, settings=settings, notified=outcome.notified
+    )
     return outcome
 
 
@@ -397,3 +425,8 @@ def reminders():
         counts=services.reminder_counts(min_days),
         min_days=min_days,
     )
+
+
+# A form sent with a stale token comes back filled in (app.__init__.stale_form): each validates before it acts.
+for _view in (new_invitation, edit_invitation, summit_settings):
+    mark(_view, rerenders_stale_form=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
 
 from app.actions import run_action
-from app.db import db
+from app.auth.decorators import mark
+from app.db import db, utcnow
 from app.errors import InvalidState, SummitFull
 from app.extensions import personal_link_limit
 from app.forms import ConfirmForm
@@ -73,6 +74,27 @@ def _cancelled(outcome: services.PlaceGivenUp) -> str:
     return "Your place is cancelled, and it's free again for someone else. Thank you for letting us know."
 
 
+def _declined(outcome: services.Declined) -> str:
+    if outcome.was == S.OFFERED:
+        if outcome.place.offered_on:
+            return (
+                "You've turned down the place we offered you, and it has gone to the next person on the waiting list."
+            )
+        return "You've turned down the place we offered you, and it's free again for someone else."
+    if outcome.was == S.WAITLISTED:
+        return "You've left the waiting list. If your plans change, you can still register here while places remain."
+    return "Thank you for letting us know. If your plans change, this link will still let you register while places remain."
+
+
+def _still_waiting(invitation: Invitation) -> str:
+    position = services.waitlist_position(invitation)
+    where = f" (number {position} in the queue)" if position else ""
+    return (
+        f"You're on the waiting list{where}, so there's nothing to fill in yet: "
+        "we'll email you as soon as a place is free, and hold it for you."
+    )
+
+
 @bp.get("/<token>")
 def home(token: str):
     invitation = invitation_for_link(token, live=False)
@@ -91,8 +113,19 @@ def home(token: str):
 def register(token: str):
     invitation = invitation_for_link(token)
     form = _details_form(RegistrationForm, invitation)
-    if invitation.state == S.REGISTERED and not form.is_submitted():
-        return redirect(url_for(".home", token=token))
+    if not form.is_submitted():
+        # Never a form they can't use: the registered see their page, those waiting their place in the queue,
+        # and when the summit is full (and no place is held for them) the way to join the waiting list.
+        if invitation.state == S.REGISTERED:
+            return redirect(url_for(".home", token=token))
+        if invitation.state == S.WAITLISTED:
+            flash(_still_waiting(invitation), "info")
+            return redirect(url_for(".home", token=token))
+        summit = summit_services.get_summit()
+        if invitation.state != S.OFFERED and summit.places_left <= 0 and summit.registration_open(utcnow()):
+            message = "The summit is full. Join the waiting list and we'll offer you the next free place."
+            context = page_context(invitation, token, form=ConfirmForm(), message=message, just_gone=False)
+            return render_template("invitations/full.html", **context)
     if not form.validate_on_submit():
         return _form_page("invitations/register.html", invitation, token, form)
     # A lapsed offer is flashed (its expiry stands); registration closed or a changed state, flashed too.
@@ -102,7 +135,10 @@ def register(token: str):
         success="You're registered. We've emailed you a confirmation.",
     )
     if isinstance(done.error, SummitFull):
-        context = page_context(invitation, token, form=ConfirmForm(), message=done.error.message)
+        if invitation.state == S.WAITLISTED:  # already waiting: not the offer to join what they're on
+            flash(_still_waiting(invitation), "info")
+            return redirect(url_for(".home", token=token))
+        context = page_context(invitation, token, form=ConfirmForm(), message=done.error.message, just_gone=True)
         return render_template("invitations/full.html", **context), 409
     return redirect(url_for(".home", token=token))
 
@@ -127,10 +163,7 @@ def decline(token: str):
         return redirect(url_for(".cancel", token=token))
     if not form.validate_on_submit():
         return _form_page("invitations/decline.html", invitation, token, form)
-    run_action(
-        lambda: services.decline(invitation, form.reason.data or ""),
-        success="Thank you for letting us know. If your plans change, this link will still let you register.",
-    )
+    run_action(lambda: services.decline(invitation, form.reason.data or ""), success=_declined)
     return redirect(url_for(".home", token=token))
 
 
@@ -153,7 +186,8 @@ def cancel(token: str):
     if invitation.state != S.REGISTERED and not form.is_submitted():
         return redirect(url_for(".home", token=token))
     if not form.validate_on_submit():
-        return render_template("invitations/cancel.html", **page_context(invitation, token, form=form))
+        waiting = services.waitlist_length()  # what the page says will become of the place
+        return render_template("invitations/cancel.html", **page_context(invitation, token, form=form, waiting=waiting))
     run_action(lambda: services.cancel_registration(invitation), success=_cancelled)
     return redirect(url_for(".home", token=token))
 
@@ -193,3 +227,8 @@ def erase(token: str):
         return render_template("invitations/erased.html", summit=summit_services.get_summit())
     flash(done.error.message, "error")
     return redirect(url_for(".home", token=token))
+
+
+# A form sent with a stale token comes back filled in (app.__init__.stale_form): each validates before it acts.
+for _view in (register, decline, details, colleague):
+    mark(_view, rerenders_stale_form=True)

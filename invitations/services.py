@@ -10,6 +10,7 @@ from __future__ import annotations
 from invitations.handing_on import HANDABLE, Colleague, hand_on  # noqa: F401
 from invitations.journey import (  # noqa: F401
     REGISTERABLE,
+    Declined,
     RegistrationDetails,
     accept_offer,
     cancel_registration,
@@ -49,4 +50,11 @@ from invitations.people import (  # noqa: F401
     update_invitation,
 )
 from invitations.summit_changes import SummitChange, change_summit, configure_summit  # noqa: F401
-from invitations.waitlist import PlaceGivenUp, expire_offers, fill_from_waitlist, give_up_place, waitlist_position  # noqa: F401
+from invitations.waitlist import (  # noqa: F401
+    PlaceGivenUp,
+    expire_offers,
+    fill_from_waitlist,
+    give_up_place,
+    waitlist_length,
+    waitlist_position,
+)

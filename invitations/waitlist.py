@@ -74,6 +74,12 @@ def waitlist_position(invitation: Invitation) -> int | None:
     return (ahead or 0) + 1
 
 
+def waitlist_length() -> int:
+    """How many people are waiting (not counting those holding an offer)."""
+    waiting = select(func.count()).select_from(WaitlistEntry).where(WaitlistEntry.state == WaitlistState.WAITING)
+    return db.session.scalar(waiting) or 0
+
+
 def fill_from_waitlist(summit: Summit, now: datetime) -> int:
     """Offer every free place to the people waiting, in order. Returns how many offers were made."""
     offers = 0

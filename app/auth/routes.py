@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth import services
 from app.auth.decorators import mark
-from app.auth.forms import SignInForm
+from app.auth.forms import EmailLinkForm, SignInForm
 from app.auth.models import Role, User
 from app.db import db
-from app.extensions import limiter
+from app.extensions import email_link_limits, failed_lookup, limiter
+from app.forms import ConfirmForm
+from app.security import private_page
 
 bp = Blueprint("auth", __name__)
 
@@ -69,4 +71,68 @@ def sign_out():
     return redirect(url_for("auth.sign_in"))
 
 
-mark(sign_in, allowed_roles=None)  # public
+# --- a leader's one-time sign-in link ------------------------------------------------------------
+
+
+@bp.route("/sign-in/email-link", methods=["GET", "POST"])
+@email_link_limits("sign-in-link")
+def request_link():
+    """Leaders sign in from an emailed link. The answer is the same whoever the address belongs to."""
+    form = EmailLinkForm()
+    if form.validate_on_submit():
+        services.send_sign_in_link(form.email.data)
+        db.session.commit()
+        minutes = current_app.config["SIGN_IN_LINK_MINUTES"]
+        return render_template(
+            "auth/link_sent.html",
+            email=form.email.data.strip(),
+            whose="belongs to a leader's account",
+            what="a sign-in link",
+            detail=f"Open it on the phone or computer you want to use. It works once, within {minutes} minutes, "
+            "and keeps you signed in there.",
+            again_url=url_for(".request_link"),
+            again="ask for another link",
+            help="If it still doesn't come, the organisers can check the address on your account.",
+        )
+    if not form.is_submitted() and request.args.get("email"):
+        form.email.data = request.args["email"][:254]
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/email_link.html", form=form), status
+
+
+def _link_refused(found: services.LinkCheck):
+    """A link that won't sign in: say why, and offer another straight away (to its own address, when known)."""
+    form = EmailLinkForm(formdata=None, email=found.user.email if found.user else "")
+    status = {"unknown": 404, "used": 410, "expired": 410}[found.problem or "unknown"]
+    minutes = current_app.config["SIGN_IN_LINK_MINUTES"]
+    return render_template("auth/link_refused.html", problem=found.problem, form=form, minutes=minutes), status
+
+
+@bp.route("/sign-in/link/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LINK_LOOKUP_RATE_LIMIT"], deduct_when=failed_lookup)
+def link_sign_in(token: str):
+    """The emailed link. Opening it (GET) spends nothing, so a mail scanner that follows links can't use it
+    up; the page posts itself at once (and has a button for when scripts are off), and the POST signs in."""
+    found = services.check_sign_in_link(token)
+    if current_user.is_authenticated and found.user is not None and current_user.id == found.user.id:
+        return redirect(home_for(current_user))  # opened again on the phone it already signed in
+    if found.problem is not None:
+        return _link_refused(found)
+    form = ConfirmForm()
+    if request.method == "GET":
+        return render_template("auth/link_sign_in.html", form=form, user=found.user)
+    if not form.validate_on_submit():
+        abort(400)
+    spent = services.use_sign_in_link(token)
+    db.session.commit()
+    if spent.problem is not None or spent.user is None:
+        return _link_refused(spent)
+    login_user(spent.user, remember=True)  # remembered on their own phone: the next visit needs no link
+    return redirect(home_for(spent.user), 303)
+
+
+bp.after_request(lambda response: private_page(response) if request.endpoint == "auth.link_sign_in" else response)
+
+mark(sign_in, allowed_roles=None, rerenders_stale_form=True)  # public
+mark(request_link, allowed_roles=None, rerenders_stale_form=True)  # public
+mark(link_sign_in, allowed_roles=None)  # public: the token is the credential

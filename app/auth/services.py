@@ -9,11 +9,20 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, select, update
 
-from app.auth.models import ApiToken, Role, User
-from app.db import db, utcnow
+from app.auth.models import ApiToken, Role, SignInLink, User
+from app.db import changed, db, utcnow
 from app.email_addresses import InvalidAddress, normalise_address
 from app.errors import ValidationFailed
-from app.security import hash_api_token, new_api_token
+from app.mail.outbox import enqueue
+from app.security import (
+    hash_api_token,
+    hash_sign_in_token,
+    new_api_token,
+    new_link_selector,
+    sign_in_selector_from_token,
+    sign_in_token,
+)
+from app.urls import external_url
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -124,3 +133,83 @@ def authenticate(email: str, password: str) -> User | None:
     if user is None or not user.active or not user.check_password(password):
         return None
     return user
+
+
+# --- a leader's one-time sign-in link ------------------------------------------------------------
+
+# Who may sign in from an emailed link: leaders, busy council leaders on their phones. Organisers and
+# stewards keep their passwords.
+SIGN_IN_BY_LINK = frozenset({Role.LEADER})
+
+
+def send_sign_in_link(email: str, *, now: datetime | None = None) -> bool:
+    """Email a one-time sign-in link to a leader's account at this address. Does nothing for any other
+    address, and the caller must answer both the same way, so the answer says nothing about who has an
+    account. Returns whether a link was sent (for tests and logs of counts, never for the page)."""
+    now = now or utcnow()
+    user = find_user(email)
+    if user is None or not user.active or user.role not in SIGN_IN_BY_LINK:
+        return False
+    minutes = current_app.config["SIGN_IN_LINK_MINUTES"]
+    token = sign_in_token(new_link_selector())
+    db.session.add(
+        SignInLink(
+            user_id=user.id,
+            token_hash=hash_sign_in_token(token),
+            created_at=now,
+            expires_at=now + timedelta(minutes=minutes),
+        )
+    )
+    enqueue(
+        "sign_in_link",
+        to_email=user.email,
+        to_name=user.name,
+        subject="Your sign-in link for New Horizons",
+        context={"user": user, "link": external_url("auth.link_sign_in", token=token), "minutes": minutes},
+    )
+    db.session.flush()
+    return True
+
+
+@dataclass(frozen=True)
+class LinkCheck:
+    """What a sign-in link is now: `problem` is None for a link that will sign `user` in, else
+    "unknown", "used" or "expired"."""
+
+    problem: str | None
+    user: User | None = None
+    link: SignInLink | None = None
+
+
+def check_sign_in_link(token: str, now: datetime | None = None) -> LinkCheck:
+    now = now or utcnow()
+    if sign_in_selector_from_token(token) is None:
+        return LinkCheck("unknown")
+    link = db.session.scalars(select(SignInLink).where(SignInLink.token_hash == hash_sign_in_token(token))).first()
+    if link is None or not link.user.active or link.user.role not in SIGN_IN_BY_LINK:
+        return LinkCheck("unknown")
+    if link.used_at is not None:
+        return LinkCheck("used", link.user, link)
+    if link.expires_at <= now:
+        return LinkCheck("expired", link.user, link)
+    return LinkCheck(None, link.user, link)
+
+
+def use_sign_in_link(token: str, now: datetime | None = None) -> LinkCheck:
+    """Spend the link: one conditional UPDATE, so of two taps at once exactly one signs in."""
+    now = now or utcnow()
+    found = check_sign_in_link(token, now)
+    if found.problem is not None or found.link is None:
+        return found
+    spent = changed(
+        db.session.execute(
+            update(SignInLink)
+            .where(SignInLink.id == found.link.id, SignInLink.used_at.is_(None), SignInLink.expires_at > now)
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    db.session.refresh(found.link)
+    if spent != 1:
+        return check_sign_in_link(token, now)
+    return found

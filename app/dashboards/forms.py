@@ -6,10 +6,11 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
+from app.forms import Form
 from invitations.chasing import MAX_MESSAGE, MAX_NOTE
 
 
-class NudgeForm(FlaskForm):
+class NudgeForm(Form):
     message = TextAreaField(
         "Your message",
         validators=[
@@ -20,7 +21,7 @@ class NudgeForm(FlaskForm):
     )
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     text = TextAreaField(
         "What happened?",
         validators=[

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from app.actions import run_action
-from app.auth.decorators import organiser_required, roles_required
+from app.auth.decorators import mark, organiser_required, roles_required
 from app.auth.models import Role
 from app.csv_export import to_csv
 from app.dashboards import charts, queries
@@ -42,11 +42,28 @@ def short_date(value) -> str:
 # --- the leader's page -----------------------------------------------------------------------
 
 
+NOTICE_KEY = "leader_notice"
+
+
+def back_to_card(invitation_id: int, message: str, tone: str = "success"):
+    """Back to the leader's page with `message` shown in the person's own card, where the leader's eyes are
+    (not as a flash 2,000 px above it); the page opens at that card, with focus on the message."""
+    session[NOTICE_KEY] = {"id": invitation_id, "text": message, "tone": tone}
+    return redirect(url_for(".leader_home", _anchor=f"notice-{invitation_id}"), 303)
+
+
 def render_leader_page(leader, *, readonly: bool):
     summit = summit_services.get_summit()
     page = queries.leader_page(leader, target=summit.target)
+    notice = None if readonly else session.pop(NOTICE_KEY, None)
     return render_template(
-        "dashboards/leader.html", page=page, summit=summit, readonly=readonly, action_form=ActionForm(), now=utcnow()
+        "dashboards/leader.html",
+        page=page,
+        summit=summit,
+        readonly=readonly,
+        action_form=ActionForm(),
+        now=utcnow(),
+        notice=notice,
     )
 
 
@@ -67,16 +84,34 @@ def nudge(invitation_id: int):
     if request.method == "GET":
         form.message.data = chasing.default_nudge_message(invitation, current_user)
     elif form.validate_on_submit():
-        run_action(
-            lambda: chasing.nudge(invitation, current_user, form.message.data),
-            errors=chasing.NudgeRefused,
-            success=f"Your nudge to {invitation.name} is on its way. Any reply comes straight to you.",
-        )
-        return redirect(url_for(".leader_home", _anchor=f"person-{invitation_id}"), 303)
+        return _send_nudge(invitation, form.message.data)
     status = 422 if form.is_submitted() else 200
     return render_template(
         "dashboards/nudge.html", invitation=invitation, form=form, refusal=refusal, summit=summit_services.get_summit()
     ), status
+
+
+def _send_nudge(invitation, message: str):
+    done = run_action(
+        lambda: chasing.nudge(invitation, current_user, message),
+        errors=chasing.NudgeRefused,
+        quiet=chasing.NudgeRefused,
+    )
+    if done.error is not None:
+        return back_to_card(invitation.id, done.error.message, "error")
+    return back_to_card(
+        invitation.id, f"Nudge sent: your message to {invitation.name} is on its way. Any reply comes straight to you."
+    )
+
+
+@bp.post("/leader/invitees/<int:invitation_id>/nudge-now")
+@leader_required
+def nudge_now(invitation_id: int):
+    """One tap: the pre-written message, as the Nudge page would fill it in ("Edit first" opens that page)."""
+    invitation = chasing.invitee_for_leader(current_user, invitation_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    return _send_nudge(invitation, chasing.default_nudge_message(invitation, current_user))
 
 
 @bp.route("/leader/invitees/<int:invitation_id>/note", methods=["GET", "POST"])
@@ -87,8 +122,7 @@ def note(invitation_id: int):
     if form.validate_on_submit():
         chasing.add_note(invitation, current_user, form.text.data)
         db.session.commit()
-        flash(f"Noted for {invitation.name}.", "success")
-        return redirect(url_for(".leader_home", _anchor=f"person-{invitation_id}"), 303)
+        return back_to_card(invitation_id, f"Noted for {invitation.name}.")
     status = 422 if form.is_submitted() else 200
     return render_template("dashboards/note.html", invitation=invitation, form=form), status
 
@@ -99,13 +133,12 @@ def _set_dont_chase(invitation_id: int, dont_chase: bool):
         abort(400)
     chasing.set_dont_chase(invitation, current_user, dont_chase)
     db.session.commit()
-    flash(
+    return back_to_card(
+        invitation_id,
         f"{invitation.name} won't be chased: no nudges, and they move to the end of their group."
         if dont_chase
         else f"{invitation.name} is back on your list to chase.",
-        "success",
     )
-    return redirect(url_for(".leader_home", _anchor=f"person-{invitation_id}"), 303)
 
 
 @bp.post("/leader/invitees/<int:invitation_id>/dont-chase")
@@ -291,3 +324,8 @@ def render_organiser_dashboard(summit):
         line=line,
         busy_days=[d for d in days if d.new],
     )
+
+
+# A form sent with a stale token comes back filled in (app.__init__.stale_form): each validates before it acts.
+for _view in (nudge, note):
+    mark(_view, rerenders_stale_form=True)

@@ -14,9 +14,12 @@ from dataclasses import dataclass
 
 from icalendar.parser import Contentline
 
-from app.security import link_token, new_link_selector, selector_from_token
+from app.security import link_token, new_link_selector, selector_from_token, sign_in_selector_from_token, sign_in_token
 
 PLACEHOLDER_RE = re.compile(r"\{\{link-token:([A-Za-z0-9_-]+)\}\}")
+# A leader's one-time sign-in link is concealed the same way: an organiser reading the Mail page, or a
+# database dump, must not be able to sign in as the leader.
+SIGN_IN_PLACEHOLDER_RE = re.compile(r"\{\{sign-in-token:([A-Za-z0-9_-]+)\}\}")
 MASK = "••••••"  # what the organisers' Mail page shows where the link's token was
 
 # Every run of URL-safe base64 long enough to hold a token. A token is found wherever it sits in the run
@@ -43,7 +46,7 @@ class OutgoingMessage:
 def conceal(text: str) -> str:
     """Every working token in `text` replaced by its placeholder."""
     # Text that merely looks like a placeholder came from someone's input: it must never become a link.
-    text = PLACEHOLDER_RE.sub(MASK, text)
+    text = SIGN_IN_PLACEHOLDER_RE.sub(MASK, PLACEHOLDER_RE.sub(MASK, text))
     length = len(link_token(new_link_selector()))
     return _RUN_RE.sub(lambda run: _conceal_run(run.group(), length), text)
 
@@ -51,11 +54,16 @@ def conceal(text: str) -> str:
 def _conceal_run(run: str, length: int) -> str:
     kept, start, i = [], 0, 0
     while i + length <= len(run):
-        selector = selector_from_token(run[i : i + length])
-        if selector is None:
+        candidate = run[i : i + length]
+        selector = selector_from_token(candidate)
+        if selector is not None:
+            placeholder = "{{link-token:%s}}" % selector
+        elif (selector := sign_in_selector_from_token(candidate)) is not None:
+            placeholder = "{{sign-in-token:%s}}" % selector
+        else:
             i += 1
             continue
-        kept += [run[start:i], "{{link-token:%s}}" % selector]
+        kept += [run[start:i], placeholder]
         i = start = i + length
     kept.append(run[start:])
     return "".join(kept)
@@ -63,12 +71,13 @@ def _conceal_run(run: str, length: int) -> str:
 
 def reveal(text: str) -> str:
     """Every placeholder in `text` back to the working token."""
-    return PLACEHOLDER_RE.sub(lambda match: link_token(match.group(1)), text)
+    text = PLACEHOLDER_RE.sub(lambda match: link_token(match.group(1)), text)
+    return SIGN_IN_PLACEHOLDER_RE.sub(lambda match: sign_in_token(match.group(1)), text)
 
 
 def masked(text: str) -> str:
     """The text as the recipient saw it, with each personal link's token hidden."""
-    return PLACEHOLDER_RE.sub(MASK, text)
+    return SIGN_IN_PLACEHOLDER_RE.sub(MASK, PLACEHOLDER_RE.sub(MASK, text))
 
 
 def conceal_attachments(attachments: list[dict]) -> list[dict]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -131,7 +132,7 @@ def test_a_leader_sees_their_groups_and_sends_a_nudge(live_server, page, shot):
         assert box.bounding_box()["height"] >= 44, "a tap target under 44px"
     shot(page, "dash-01-leader-360")
 
-    page.get_by_role("link", name="Nudge Ada Lovelace").click()
+    page.get_by_role("link", name="Edit first the nudge to Ada Lovelace").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Nudge Ada Lovelace")
     message = page.get_by_label("Your message")
     expect(message).to_have_value(re.compile(r"^Dear Ada,"))
@@ -139,10 +140,13 @@ def test_a_leader_sees_their_groups_and_sends_a_nudge(live_server, page, shot):
     shot(page, "dash-02-nudge-form-360")
     message.fill("Ada, it would be good to see you there: Babergh's ideas on digital services deserve a hearing.")
     page.get_by_role("button", name="Send the nudge").click()
-    expect(page).to_have_url(re.compile(r"/leader#person-\d+$"))
-    expect(page.get_by_role("status").first).to_contain_text("Your nudge to Ada Lovelace is on its way")
+    expect(page).to_have_url(re.compile(rf"/leader#notice-{ids['ada']}$"))
+    notice = page.locator(f"#person-{ids['ada']} .person__notice")
+    expect(notice).to_contain_text("Nudge sent: your message to Ada Lovelace is on its way")
+    expect(notice).to_be_in_viewport()
+    expect(notice).to_be_focused()
     expect(page.locator(f"#person-{ids['ada']}")).to_contain_text("the next nudge is possible from")
-    expect(page.get_by_role("link", name="Nudge Ada Lovelace")).to_have_count(0)
+    expect(page.get_by_role("button", name="Nudge Ada Lovelace")).to_have_count(0)
 
     with live_server.app.app_context():
         sent = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "leader_nudge")).all()
@@ -194,3 +198,92 @@ def test_an_organiser_opens_the_dashboard(live_server, page, browser, shot):
         shot(desk, "dash-05-organiser-views-leader-1280")
     finally:
         wide.close()
+
+
+class Taps:
+    """Counts what the leader does with a finger: opening the emailed link is the first tap."""
+
+    def __init__(self, page) -> None:
+        self.page, self.count = page, 0
+
+    def open_link(self, url: str) -> None:
+        self.count += 1
+        self.page.goto(url)
+
+    def tap(self, locator) -> None:
+        self.count += 1
+        locator.tap()
+
+
+@pytest.mark.parametrize("scripts", ["on", "off"])
+def test_a_leader_goes_from_the_emailed_sign_in_link_to_a_sent_nudge_in_three_taps_or_fewer(
+    live_server, browser, shot, scripts
+):
+    from app.auth import services as auth_services
+    from tests.mail_helpers import delivered
+
+    seed(live_server)
+    with live_server.app.app_context():
+        assert auth_services.send_sign_in_link(LEADER_EMAIL)
+        db.session.commit()
+        message = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "sign_in_link")).one()
+        emailed = re.search(r"http://localhost(/sign-in/link/\S+)", delivered(message).body_text).group(1)
+    context = browser.new_context(**PHONE, java_script_enabled=scripts == "on")
+    page = context.new_page()
+    taps = Taps(page)
+
+    taps.open_link(live_server.url + emailed)
+    if scripts == "off":  # the page can't post itself: one button does it
+        expect(page.get_by_role("heading", level=1)).to_have_text("Signing you in")
+        shot(page, "dash-04-sign-in-link-no-scripts-360")
+        taps.tap(page.get_by_role("button", name="Go to my page"))
+    expect(page).to_have_url(re.compile(r"/leader$"))  # the leader's page: no password, no form
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your invitees")
+    grace = live_server.delegates["grace"].id
+    taps.tap(page.get_by_role("button", name="Nudge Grace Hopper"))
+
+    expect(page).to_have_url(re.compile(rf"/leader#notice-{grace}$"))
+    notice = page.locator(f"#person-{grace} .person__notice")
+    expect(notice).to_contain_text("Nudge sent: your message to Grace Hopper is on its way")
+    expect(notice).to_be_in_viewport()  # where the leader's eyes are, not 2,000 px above
+    expect(notice).to_be_focused()
+    fits_the_screen(page)
+    shot(page, f"dash-05-leader-nudged-scripts-{scripts}-360")
+    with live_server.app.app_context():
+        sent = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "leader_nudge")).all()
+        assert [m.invitation_id for m in sent] == [grace]
+    print(f"\nTaps from opening the emailed sign-in link to a sent nudge, scripts {scripts}: {taps.count}")
+    assert taps.count <= 3, f"{taps.count} taps"
+    assert taps.count == (2 if scripts == "on" else 3)
+
+    # The phone remembers them: once the browser has forgotten its session, the page still opens, no link needed.
+    remembered = [c for c in context.cookies() if c["name"] == "remember_token"]
+    assert remembered and remembered[0]["httpOnly"]
+    context.clear_cookies()
+    context.add_cookies(remembered)
+    page.goto(f"{live_server.url}/leader")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your invitees")
+    context.close()
+
+
+def test_wide_organiser_tables_become_stacked_cards_at_phone_width(live_server, page, shot):
+    seed(live_server)
+    with live_server.app.app_context():
+        event_id = db.session.scalars(select(FringeEvent.id)).first()
+    sign_in(page, live_server.url, ORGANISER_EMAIL)
+    for path, name in (
+        ("/organiser/audit/", "audit"),
+        ("/organiser/invitations", "invitations"),
+        ("/organiser/mail/", "mail"),
+        ("/organiser/fringe/", "fringe"),
+        ("/organiser/leaders", "leaders"),
+        (f"/organiser/fringe/{event_id}/attendance", "attendance"),
+    ):
+        page.goto(live_server.url + path)
+        fits_the_screen(page)
+        cell = page.locator("table.table--stack tbody td[data-label]:not([data-label=''])").first
+        label = cell.get_attribute("data-label")
+        shown = cell.evaluate("td => getComputedStyle(td, '::before').content")
+        assert shown == f'"{label}"', (path, shown)  # each cell says which column it is
+        assert page.locator("table.table--stack tbody tr").first.bounding_box()["width"] <= 360 - 16, path
+        shot(page, f"dash-06-stacked-{name}-360")

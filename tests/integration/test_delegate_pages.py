@@ -31,7 +31,7 @@ REGISTRATION_FORM = {
     "access_needs": "Step-free access",
     "consent": "y",
 }
-NOT_FOUND_TITLE = "We can't find that page"
+NOT_FOUND_TITLE = "This link doesn't work"  # and it offers "Lost your link?" (test_no_dead_ends.py)
 
 
 def places_taken() -> int:

@@ -22,6 +22,7 @@ KINDS = [
     "colleague_invited",
     "handed_on",
     "leader_nudge",
+    "your_link",
 ]
 
 

@@ -156,6 +156,8 @@ def test_gunicorn_logs_in_the_same_format_with_the_request_id_and_no_token(tmp_p
             connection.request("GET", f"/i/{token}")
             missing = connection.getresponse()
             missing.read()
+            connection.request("GET", f"/sign-in/link/{token}")  # a leader's one-time sign-in link, the same
+            connection.getresponse().read()
         finally:
             connection.close()
     log = server.log_path.read_text()
@@ -171,6 +173,7 @@ def test_gunicorn_logs_in_the_same_format_with_the_request_id_and_no_token(tmp_p
         r'127\.0\.0\.1 - - \[.+\] "GET /_test/note\?text=/i/\[token\]/details HTTP/1\.1" 200 .*',
     ).search(log), log
     assert line("INFO", "gunicorn.access", generated, r'.*"GET /i/\[token\] HTTP/1\.1" 404 .*').search(log), log
+    assert re.search(r'"GET /sign-in/link/\[token\] HTTP/1\.1" 404 ', log), log
     # gunicorn's own lines, the master's from its first one, are in the format too: every line is.
     assert line("INFO", "gunicorn.error", "-", r"Starting gunicorn .*").search(log), log
     assert line("INFO", "gunicorn.error", "-", r"Worker exiting \(pid: \d+\)").search(log), log

@@ -48,6 +48,8 @@ API_DOOR = {
 }
 API_ORGANISER = {**API_DOOR, "steward": "deny"}
 SIGNED = {r: "deny" for r in ROLES}  # SendGrid's webhook: only a valid signature gets in
+# A leader's emailed sign-in link: only its own token opens it; any other is the same 404 for everyone.
+SIGN_IN_LINK = {r: "notfound" for r in ROLES}
 
 POLICY: dict[str, dict[str, str]] = {
     "static": PUBLIC,
@@ -56,6 +58,9 @@ POLICY: dict[str, dict[str, str]] = {
     "main.healthz": PUBLIC,
     "main.ping": PUBLIC,
     "auth.sign_in": PUBLIC,
+    "auth.request_link": PUBLIC,
+    "auth.link_sign_in": SIGN_IN_LINK,
+    "recovery.lost_link": PUBLIC,
     "calendar.summit": PUBLIC,
     "calendar.fringe_event": PUBLIC,
     "badges.service_worker": PUBLIC,
@@ -65,7 +70,7 @@ POLICY: dict[str, dict[str, str]] = {
     "auth.sign_out": STAFF,
     "main.staff_home": STAFF,
     "dashboards.leader_home": LEADER_PAGE,
-    **{f"dashboards.{name}": LEADER for name in ("nudge", "note", "dont_chase", "chase_again")},
+    **{f"dashboards.{name}": LEADER for name in ("nudge", "nudge_now", "note", "dont_chase", "chase_again")},
     **{
         f"dashboards.{name}": ORGANISER for name in ("leaders", "leader_view", "assign_champion", "champions", "export")
     },

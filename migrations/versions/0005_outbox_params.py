@@ -1,15 +1,15 @@
 """mail is written by the worker: outbox_message.params, and bodies empty until then
 
-Revision ID: 0004_outbox_params
-Revises: 0003_erased_at
+Revision ID: 0005_outbox_params
+Revises: 0004_sign_in_links
 Create Date: 2026-12-01 12:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0004_outbox_params"
-down_revision = "0003_erased_at"
+revision = "0005_outbox_params"
+down_revision = "0004_sign_in_links"
 branch_labels = None
 depends_on = None
 
