@@ -3,6 +3,7 @@ only a hash stored, never in a log; and a leader's nudge in one tap, with its co
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -11,6 +12,7 @@ from sqlalchemy import func, select
 
 from app.auth.models import Role, SignInLink
 from app.db import db, utcnow
+from app.mail import delivery
 from app.mail.links import masked
 from app.mail.models import OutboxMessage
 from invitations.models import LeaderNote, NoteKind
@@ -55,6 +57,9 @@ def test_a_leader_asks_for_a_link_and_it_signs_them_in_and_remembers_them(app, c
     # Stored hashed: neither the link's table nor the stored email holds the token.
     [row] = db.session.scalars(select(SignInLink))
     assert token not in row.token_hash and row.used_at is None
+    assert token not in json.dumps(message.params)  # queued: what the worker writes it from
+    delivery.send_pending()  # written by the worker, and kept as it was sent
+    db.session.refresh(message)
     assert token not in message.body_text + message.body_html
     assert "/sign-in/link/••••••" in masked(message.body_text)  # as organisers see it on the Mail page
 
