@@ -7,11 +7,24 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField
+from wtforms.csrf.core import CSRFTokenField
+from wtforms.meta import DefaultMeta
 
 from app.timefmt import LONDON, input_value
 
 
-class ConfirmForm(FlaskForm):
+class Form(FlaskForm):
+    """Every form of the app. Its CSRF token renders without an id: a page may hold many forms (a leader's page
+    has one per person), and an id must be unique on the page."""
+
+    class Meta(DefaultMeta):
+        def render_field(self, field, render_kw):
+            if isinstance(field, CSRFTokenField):
+                render_kw = {"id": False, **render_kw}
+            return super().render_field(field, render_kw)
+
+
+class ConfirmForm(Form):
     """A form with only its CSRF token: for one-button actions."""
 
 

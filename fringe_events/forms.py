@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 
-from app.forms import LondonDateTimeField
+from app.forms import Form, LondonDateTimeField
 
 OPTIONAL_LINE = [Optional(), Length(max=200, message="Keep this under 200 characters.")]
 
 
-class EventForm(FlaskForm):
+class EventForm(Form):
     title = StringField("Title", validators=[DataRequired(message="Give the event a title."), Length(max=200)])
     theme = StringField(
         "Theme or enquiry",
@@ -42,7 +41,7 @@ class EventForm(FlaskForm):
     )
 
 
-class CancelEventForm(FlaskForm):
+class CancelEventForm(Form):
     reason = TextAreaField(
         "Why is it cancelled? (optional)",
         validators=[Optional(), Length(max=1000)],
@@ -50,19 +49,19 @@ class CancelEventForm(FlaskForm):
     )
 
 
-class SignupForm(FlaskForm):
+class SignupForm(Form):
     """A delegate's one-button sign-up or cancel; `back` says which page to return to."""
 
     back = HiddenField(validators=[Optional(), AnyOf(["home", "programme", "event"])])
 
 
-class AttendanceForm(FlaskForm):
+class AttendanceForm(Form):
     """The attendance list: a checkbox per person, posting the ticked invitation ids."""
 
     attended = SelectMultipleField(coerce=int, validate_choice=False)
 
 
-class PersonForm(FlaskForm):
+class PersonForm(Form):
     """One person, by invitation id: recording a walk-in or undoing an attendance."""
 
     invitation_id = IntegerField(validators=[InputRequired(), NumberRange(min=1)])

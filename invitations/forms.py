@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, EmailField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from app.forms import LondonDateTimeField
+from app.forms import Form, LondonDateTimeField
 
 NAME = [DataRequired(message="Enter your full name."), Length(max=200, message="Keep the name under 200 characters.")]
 ORG = [
@@ -18,7 +17,7 @@ TITLE = [Optional(), Length(max=200, message="Keep the job title under 200 chara
 NEEDS = [Optional(), Length(max=1000, message="Please keep this under 1,000 characters.")]
 
 
-class DetailsForm(FlaskForm):
+class DetailsForm(Form):
     name = StringField("Full name", validators=NAME)
     organisation = StringField("Organisation", validators=ORG)
     job_title = StringField("Job title", validators=TITLE)
@@ -41,7 +40,7 @@ class RegistrationForm(DetailsForm):
     )
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(Form):
     reason = TextAreaField(
         "Would you tell us why? (optional)",
         validators=NEEDS,
@@ -49,7 +48,7 @@ class DeclineForm(FlaskForm):
     )
 
 
-class ColleagueForm(FlaskForm):
+class ColleagueForm(Form):
     name = StringField(
         "Your colleague's full name", validators=[DataRequired(message="Enter your colleague's name."), Length(max=200)]
     )
@@ -67,7 +66,7 @@ class ColleagueForm(FlaskForm):
     job_title = StringField("Their job title", validators=TITLE)
 
 
-class InvitationForm(FlaskForm):
+class InvitationForm(Form):
     email = EmailField(
         "Email",
         validators=[
@@ -85,7 +84,7 @@ class InvitationForm(FlaskForm):
     champion_id = SelectField("Champion (a leader)", coerce=int, validators=[Optional()])
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField(
         "CSV file",
         validators=[FileRequired(message="Choose a CSV file to upload.")],
@@ -93,11 +92,11 @@ class ImportForm(FlaskForm):
     )
 
 
-class ImportConfirmForm(FlaskForm):
+class ImportConfirmForm(Form):
     payload = HiddenField(validators=[DataRequired()])
 
 
-class SummitForm(FlaskForm):
+class SummitForm(Form):
     name = StringField("Name", validators=[DataRequired(message="Enter the summit's name."), Length(max=200)])
     tagline = TextAreaField(
         "Why it matters",

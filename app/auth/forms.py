@@ -1,13 +1,13 @@
 """The sign-in form."""
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from app.email_addresses import EmailAddress
+from app.forms import Form
 
 
-class SignInForm(FlaskForm):
+class SignInForm(Form):
     email = EmailField(
         "Email address", validators=[DataRequired(message="Enter your email address."), EmailAddress(), Length(max=254)]
     )

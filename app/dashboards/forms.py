@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
+from app.forms import Form
 from invitations.chasing import MAX_MESSAGE, MAX_NOTE
 
 
-class NudgeForm(FlaskForm):
+class NudgeForm(Form):
     message = TextAreaField(
         "Your message",
         validators=[
@@ -20,7 +20,7 @@ class NudgeForm(FlaskForm):
     )
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     text = TextAreaField(
         "What happened?",
         validators=[
@@ -31,11 +31,11 @@ class NoteForm(FlaskForm):
     )
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """Only a CSRF token: for one-button actions such as Don't chase."""
 
 
-class AssignChampionForm(FlaskForm):
+class AssignChampionForm(Form):
     # "0" is a choice (no champion); an empty value is not, so nobody's champion is cleared by accident.
     champion_id = SelectField(
         "Champion for the ticked invitations",
