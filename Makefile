@@ -2,9 +2,14 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-FLASK := $(BIN)/flask --app wsgi
+FLASK = BASE_URL='$(BASE_URL)' $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# The address people open: where `make run` listens, unless BASE_URL is set (a proxy's https:// address, say).
+# A server listening on every interface (0.0.0.0 or ::) is opened at 127.0.0.1 on this machine.
+BIND_HOST = $(if $(findstring :,$(HOST)),[$(HOST)],$(HOST))
+LOCAL_URL = http://$(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(BIND_HOST)):$(PORT)
+BASE_URL ?= $(LOCAL_URL)
 
 .PHONY: run test lint setup setup-dev db demo bench clean lock
 BENCH_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/newhorizons_bench
@@ -32,9 +37,11 @@ lock: $(VENV)/.installed-dev
 	$(UV_COMPILE) requirements.txt -o requirements.lock
 	$(UV_COMPILE) requirements-dev.txt --constraint requirements.lock -o requirements-dev.lock
 
-# Browser libraries (barcode-detector and zxing-wasm, the scanner's decoder), pinned by package-lock.json, served from node_modules.
+# Browser libraries (barcode-detector and zxing-wasm, the scanner's decoder, served from node_modules) and the
+# accessibility test's tools (axe-core, vnu-jar), pinned by package-lock.json. No install scripts: vnu-jar's
+# would fetch a Java runtime.
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
 setup: $(VENV)/.installed node_modules/.installed
@@ -47,14 +54,14 @@ db: setup
 demo: db
 	$(FLASK) demo
 
-## Set everything up and serve the demo on SQLite at http://127.0.0.1:5000
+## Set everything up and serve the demo on SQLite at http://127.0.0.1:5000 (HOST=… PORT=… to change it)
 # One worker process with threads: rate limits are counted in memory, which is per process (see README).
 run: demo
-	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop). Emails are written to instance/outbox/."
+	@echo "Serving on $(LOCAL_URL)$(if $(filter-out $(LOCAL_URL),$(BASE_URL)), (links in emails: $(BASE_URL)))  (Ctrl-C to stop). Emails are written to instance/outbox/."
 	MAIL_BACKEND=file $(FLASK) mail worker > instance/mail-worker.log 2>&1 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	MAIL_BACKEND=file $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 1 --threads 4 --access-logfile - \
-	  --logger-class app.logs.GunicornLogger wsgi:app
+	MAIL_BACKEND=file BASE_URL='$(BASE_URL)' $(BIN)/gunicorn --bind $(BIND_HOST):$(PORT) --workers 1 --threads 4 \
+	  --access-logfile - --logger-class app.logs.GunicornLogger wsgi:app
 
 ## The habits: lint and format (ruff.toml), types (mypy.ini) and the layers (.importlinter)
 lint: setup-dev

@@ -22,13 +22,50 @@ def alembic_config():
     return config
 
 
-def upgrade_database(revision: str = "head") -> None:
+def schema_version(revision: str | None) -> str:
+    """0003 for the revision 0003_erased_at: the number the migrations are named by."""
+    return (revision or "none").split("_", 1)[0]
+
+
+def database_place() -> str:
+    """Where the database is, as a person would look for it: a SQLite file's path (relative to here when it
+    is below), or a server's address without its password."""
+    from sqlalchemy import make_url
+
+    url = make_url(current_app.config["DATABASE_URL"])
+    if url.get_backend_name() == "sqlite" and url.database:
+        path = Path(url.database).resolve()
+        return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
+    return url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)
+
+
+def current_revision() -> str | None:
+    from alembic.migration import MigrationContext
+
+    with db.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade_database(revision: str = "head") -> tuple[str | None, str | None]:
+    """Bring the schema to `revision`; the revisions before and after (None: no schema yet)."""
     from alembic import command
 
     url = current_app.config["DATABASE_URL"]
     if url.startswith("sqlite:///"):
         Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+    before = current_revision()
     command.upgrade(alembic_config(), revision)
+    return before, current_revision()
+
+
+def upgrade_report(before: str | None, after: str | None, place: str, *, server: bool = False) -> str:
+    """What `db upgrade` did, in a sentence. On a database server the database was there already: its tables weren't."""
+    if before is None:
+        made = "Created the tables in the database" if server else "Created the database"
+        return f"{made} at {place}, schema version {schema_version(after)}."
+    if before == after:
+        return f"The database at {place} is up to date: schema version {schema_version(after)}."
+    return f"Upgraded the database at {place} from schema version {schema_version(before)} to {schema_version(after)}."
 
 
 @click.group("db", help="The database schema.")
@@ -39,9 +76,10 @@ def db_cli():
 @db_cli.command("upgrade")
 @click.argument("revision", default="head")
 def upgrade(revision):
-    """Bring the schema up to date (Alembic migrations)."""
-    upgrade_database(revision)
-    click.echo("The database is up to date.")
+    """Bring the schema up to date (Alembic migrations), and say what that did."""
+    before, after = upgrade_database(revision)
+    server = not current_app.config["DATABASE_URL"].startswith("sqlite")
+    click.echo(upgrade_report(before, after, database_place(), server=server))
 
 
 @db_cli.command("revision")

@@ -9,7 +9,8 @@ from flask import g
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from wtforms import DateTimeLocalField, ValidationError
-from wtforms.csrf.core import CSRF
+from wtforms.csrf.core import CSRF, CSRFTokenField
+from wtforms.meta import DefaultMeta
 
 from app.timefmt import LONDON, input_value
 
@@ -38,15 +39,24 @@ class _PlainWordsCSRF(CSRF):
 
 
 class Form(FlaskForm):
-    """A form with typed input. When its token no longer checks out, the app's CSRF handler renders the
-    form again (views marked `rerenders_stale_form`): with what was typed, a fresh token, and STALE_FORM
-    against it; its validation fails, so nothing is saved."""
+    """Every form of the app.
 
-    class Meta:
+    Its CSRF token renders without an id: a page may hold many forms (a leader's page has one per person), and
+    an id must be unique on the page. When its token no longer checks out, it fails in plain words
+    (STALE_FORM), and the app's CSRF handler renders a form with typed input again (views marked
+    `rerenders_stale_form`): with what was typed, a fresh token and STALE_FORM against it; its validation
+    fails, so nothing is saved."""
+
+    class Meta(DefaultMeta):
         csrf_class = _PlainWordsCSRF
 
+        def render_field(self, field, render_kw):
+            if isinstance(field, CSRFTokenField):
+                render_kw = {"id": False, **render_kw}
+            return super().render_field(field, render_kw)
 
-class ConfirmForm(FlaskForm):
+
+class ConfirmForm(Form):
     """A form with only its CSRF token: for one-button actions."""
 
 

@@ -1,8 +1,11 @@
-"""Public pages (landing, privacy notice, health) and the staff home page."""
+"""Public pages (landing, privacy notice, accessibility statement, health) and the staff home page."""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from datetime import date
+from pathlib import Path
+
+from flask import Blueprint, current_app, redirect, render_template, send_from_directory, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
@@ -13,6 +16,9 @@ from app.db import db
 from app.summit import services as summit_services
 
 bp = Blueprint("main", __name__)
+
+# When the accessibility statement was prepared and last reviewed: change it whenever the statement is reviewed.
+ACCESSIBILITY_STATEMENT_REVIEWED = date(2026, 12, 1)
 
 
 @bp.get("/")
@@ -25,6 +31,25 @@ def index():
 @bp.get("/privacy")
 def privacy():
     return render_template("main/privacy.html", summit=summit_services.find_summit())
+
+
+@bp.get("/accessibility")
+def accessibility():
+    """The accessibility statement UK public-sector websites must publish (the GOV.UK model's sections)."""
+    reviewed = ACCESSIBILITY_STATEMENT_REVIEWED
+    return render_template(
+        "main/accessibility.html",
+        summit=summit_services.find_summit(),
+        contact=current_app.config["MAIL_FROM"],
+        prepared=f"{reviewed.day} {reviewed:%B %Y}",
+    )
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """For browsers that ask for /favicon.ico whatever the page says (pages link the SVG icon)."""
+    icons = Path(current_app.static_folder or "static") / "icons"
+    return send_from_directory(icons, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=86400)
 
 
 @bp.get("/ping")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
@@ -24,10 +24,26 @@ def clock(value: datetime) -> str:
     return f"{hour}{suffix}" if value.minute == 0 else f"{hour}:{value.minute:02d}{suffix}"
 
 
-def day(value: datetime) -> str:
-    """Wednesday 14 October."""
+def this_year(value: date, now: datetime | None = None) -> bool:
+    """Whether a day (a date, or a time's day in London) falls in the current year there."""
+    shown = local(value) if isinstance(value, datetime) else value
+    return shown.year == local(now or datetime.now(UTC)).year
+
+
+def day(value: datetime, now: datetime | None = None) -> str:
+    """Wednesday 14 October, with the year whenever it isn't this one: Wednesday 14 October 2027."""
+    if not this_year(value, now):
+        return day_year(value)
     value = local(value)
     return f"{value:%A} {value.day} {value:%B}"
+
+
+def short_day(value: date, now: datetime | None = None) -> str:
+    """Mon 3 Nov (Mon 3 Nov 2025 in another year): a day (a date, or a time's London date) in a table or on a
+    chart's axis."""
+    shown = local(value) if isinstance(value, datetime) else value
+    year = "" if this_year(shown, now) else f" {shown.year}"
+    return f"{shown:%a} {shown.day} {shown:%b}{year}"
 
 
 def day_year(value: datetime) -> str:
@@ -35,16 +51,17 @@ def day_year(value: datetime) -> str:
     return f"{value:%A} {value.day} {value:%B} {value.year}"
 
 
-def when(value: datetime) -> str:
-    """Wednesday 14 October, 9:30am."""
-    return f"{day(value)}, {clock(value)}"
+def when(value: datetime, now: datetime | None = None) -> str:
+    """Wednesday 14 October, 9:30am (and the year, when it isn't this one)."""
+    return f"{day(value, now)}, {clock(value)}"
 
 
-def span(start: datetime, end: datetime) -> str:
-    """Wednesday 14 October, 9:30am–4:30pm (or across days when it spans them)."""
+def span(start: datetime, end: datetime, now: datetime | None = None) -> str:
+    """Wednesday 14 October, 9:30am–4:30pm (or across days when it spans them), each day with its year
+    whenever that isn't this one."""
     if local(start).date() == local(end).date():
-        return f"{day(start)}, {clock(start)}–{clock(end)}"
-    return f"{when(start)} – {when(end)}"
+        return f"{day(start, now)}, {clock(start)}–{clock(end)}"
+    return f"{when(start, now)} – {when(end, now)}"
 
 
 def ago(value: datetime | None, now: datetime | None = None) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -50,13 +49,13 @@ class CancelEventForm(Form):
     )
 
 
-class SignupForm(FlaskForm):
+class SignupForm(Form):
     """A delegate's one-button sign-up or cancel; `back` says which page to return to."""
 
     back = HiddenField(validators=[Optional(), AnyOf(["home", "programme", "event"])])
 
 
-class AttendanceForm(FlaskForm):
+class AttendanceForm(Form):
     """The attendance list: a checkbox per person, posting the ticked invitation ids."""
 
     attended = SelectMultipleField(coerce=int, validate_choice=False)
@@ -64,7 +63,7 @@ class AttendanceForm(FlaskForm):
     before_start = HiddenField(validators=[Optional(), AnyOf(["yes"])])
 
 
-class PersonForm(FlaskForm):
+class PersonForm(Form):
     """One person, by invitation id: recording a walk-in or undoing an attendance."""
 
     invitation_id = IntegerField(validators=[InputRequired(), NumberRange(min=1)])

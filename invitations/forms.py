@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, EmailField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
@@ -85,7 +84,7 @@ class InvitationForm(Form):
     champion_id = SelectField("Champion (a leader)", coerce=int, validators=[Optional()])
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField(
         "CSV file",
         validators=[FileRequired(message="Choose a CSV file to upload.")],
@@ -93,7 +92,7 @@ class ImportForm(FlaskForm):
     )
 
 
-class ImportConfirmForm(FlaskForm):
+class ImportConfirmForm(Form):
     payload = HiddenField(validators=[DataRequired()])
 
 

@@ -1,15 +1,15 @@
 """Organisers' badge forms: which badges to print and how, a badge's role, and confirmations."""
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 from app.badges.builders import DEFAULT_LAYOUT, LAYOUTS, ROLES
 from app.badges.services import PRINT_FILTERS
+from app.forms import Form
 
 
-class PrintForm(FlaskForm):
+class PrintForm(Form):
     which = RadioField(
         "Which badges",
         choices=[SelectChoice(k, v) for k, v in PRINT_FILTERS.items()],
@@ -24,10 +24,10 @@ class PrintForm(FlaskForm):
     )
 
 
-class ReissueForm(FlaskForm):
+class ReissueForm(Form):
     back = HiddenField()
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     badge_role = SelectField("Badge role", choices=[SelectChoice(k, v[0]) for k, v in ROLES.items()])
     back = HiddenField()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
@@ -32,11 +31,11 @@ class NoteForm(Form):
     )
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """Only a CSRF token: for one-button actions such as Don't chase."""
 
 
-class AssignChampionForm(FlaskForm):
+class AssignChampionForm(Form):
     # "0" is a choice (no champion); an empty value is not, so nobody's champion is cleared by accident.
     champion_id = SelectField(
         "Champion for the ticked invitations",

@@ -19,6 +19,7 @@ from app.dashboards import charts, queries
 from app.dashboards.forms import ActionForm, AssignChampionForm, NoteForm, NudgeForm
 from app.db import db, utcnow
 from app.summit import services as summit_services
+from app.timefmt import short_day
 from invitations import chasing
 from invitations import services as invitation_services
 from invitations.organiser_routes import bp as organiser_bp
@@ -35,8 +36,8 @@ def leader_history(invitation_id: int):
 
 @bp.app_template_filter("short_date")
 def short_date(value) -> str:
-    """Mon 3 Nov: a date (not a time) in the tables and on the chart's axis."""
-    return f"{value:%a} {value.day} {value:%b}" if value else ""
+    """Mon 3 Nov (and the year, when it isn't this one): a date in the tables and on the chart's axis."""
+    return short_day(value) if value else ""
 
 
 # --- the leader's page -----------------------------------------------------------------------

@@ -55,6 +55,8 @@ POLICY: dict[str, dict[str, str]] = {
     "static": PUBLIC,
     "main.index": PUBLIC,
     "main.privacy": PUBLIC,
+    "main.accessibility": PUBLIC,
+    "main.favicon": PUBLIC,
     "main.healthz": PUBLIC,
     "main.ping": PUBLIC,
     "auth.sign_in": PUBLIC,

@@ -1,0 +1,665 @@
+"""Every page state, in headless Chromium at phone size: axe-core for WCAG 2.2 AA, and the Nu HTML checker.
+
+The states come from the URL map, as the route × role test's do: every route that answers a page has its
+states here (empty, busy, with form errors, a full summit, offered, waitlisted, cancelled, handed on…), each
+visited as every role that may see it (the route × role policy says who). A route added without an entry
+here fails `test_every_page_route_has_its_states`. axe runs on each page as the browser renders it (and checks
+again at desktop width any contrast it couldn't settle at phone width) and fails the test on any serious or
+critical violation; the HTML each page was served is saved, and the Nu checker reads them all in one Java run
+at the end and fails it on any error. Both name the page state. One browser, one context, and each database
+seeded once.
+
+axe-core and vnu-jar are npm packages pinned in package-lock.json (`make setup` installs them); the checker
+needs Java 11 or later.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from app.auth.models import Role
+from app.checkin import services as checkin_services
+from app.db import db, utcnow
+from app.mail.models import OutboxMessage
+from fringe_events import services as fringe_services
+from fringe_events.attendance import record_attendance, resolve_event
+from invitations import chasing, services
+from tests import factories as f
+from tests.conftest import make_app
+from tests.e2e.conftest import BROWSER_TIMEOUT_MS, PHONE, REQUIRE_BROWSER
+from tests.integration.test_route_roles import ENDPOINTS, ROLES, policy_for
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+VNU = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+# WCAG 2.2 at level AA: every A and AA rule of 2.0, 2.1 and 2.2 that axe has.
+WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+FAILING_IMPACTS = ("serious", "critical")
+DESKTOP = {"width": 1280, "height": 800}
+# Every page's footer: the privacy notice and, beside it, the accessibility statement.
+FOOTER_LINKS = re.compile(
+    r'<footer class="site-footer">.*<a href="/privacy">Privacy notice</a> · '
+    r'<a href="/accessibility">Accessibility statement</a>.*</footer>',
+    re.DOTALL,
+)
+
+# Routes that answer something other than a page: files, JSON, redirects, the API.
+NOT_PAGES = {
+    "static": "files",
+    "main.healthz": "JSON",
+    "main.ping": "text",
+    "main.favicon": "an icon",
+    "badges.png": "an image",
+    "badges.pdf": "a PDF",
+    "badges.service_worker": "a script",
+    "badge_admin.preview": "a PDF",
+    "calendar.summit": "a calendar file",
+    "calendar.fringe_event": "a calendar file",
+    "fringe.calendar": "a calendar file",
+    "checkin.decoder_file": "a script or WebAssembly",
+    "checkin.service_worker": "a script",
+    "checkin_door.expected": "JSON",
+    "checkin.not_arrived_csv": "CSV",
+    "checkin.scan_log_csv": "CSV",
+    "checkin_door.counts": "JSON",
+    "checkin_door.search": "JSON",
+    "dashboards.export": "CSV",
+    "invitations.my_data": "JSON",
+    "organiser.export_invitations": "CSV",
+}
+
+
+# --- the seeded databases -------------------------------------------------------------------------------
+
+
+STAFF = {
+    "organiser": ("olive.organiser@staff.example.org", "Olive Organiser", Role.ORGANISER),
+    "steward": ("sam.steward@staff.example.org", "Sam Steward", Role.STEWARD),
+    "leader": ("lena.leader@staff.example.org", "Lena Leader", Role.LEADER),
+}
+
+
+def _staff() -> dict:
+    return {key: f.user(role, email=email, name=name) for key, (email, name, role) in STAFF.items()}
+
+
+def _event(title: str, *, days: float, capacity: int | None = None, actor=None):
+    starts = utcnow().replace(second=0, microsecond=0) + timedelta(days=days)
+    event = fringe_services.create_event(
+        fringe_services.EventData(
+            title=title,
+            venue="Endeavour House",
+            address="8 Russell Road, Ipswich IP1 2BX",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=2),
+            capacity=capacity,
+            description="What we'll do, and why it matters.",
+            theme="Digital inclusion",
+            host_organisation="Suffolk County Council",
+            host_lead="Julian Herbert",
+        ),
+        actor=actor,
+    )
+    db.session.commit()
+    return event
+
+
+def seed_empty() -> dict:
+    """A summit open for registration with one invitee nobody has written to, and the staff: the empty pages."""
+    f.summit(capacity=350, target=300)
+    staff = _staff()
+    nia = f.invitation(name="Nia Newcomer", email="nia@example.org")
+    return dict(
+        tokens={"invited": services.token_for(nia)},
+        ids={"invitation": nia.id, "leader": staff["leader"].id, "invitee": nia.id},
+    )
+
+
+def seed_busy() -> dict:
+    """A full summit with someone in every state, fringe events in every state, scans, emails and notes."""
+    now = utcnow()
+    f.summit(capacity=4, target=4)
+    staff = _staff()
+    organiser, steward, leader = staff["organiser"], staff["steward"], staff["leader"]
+    people = {}
+    for key, name in (("ada", "Ada Lovelace"), ("bob", "Bob Babbage"), ("cara", "Cara Carter"), ("dan", "Dan Dale")):
+        people[key] = f.invitation(name=name, email=f"{key}@example.org", champion=leader)
+        services.send_invitation(people[key], now=now - timedelta(days=9))
+        services.register(
+            people[key], f.details(name=name, dietary="Vegetarian", access_needs="Step-free access, please")
+        )
+        db.session.commit()
+    for key, name in (
+        ("waiting", "Wendy Waite"),
+        ("will", "Will Waite"),
+        ("ivy", "Ivy Invited"),
+        ("dora", "Dora Decliner"),
+        ("kit", "Kit Quiet"),
+        ("nell", "Nell Newton"),
+    ):
+        people[key] = f.invitation(name=name, email=f"{key}@example.org", champion=leader)
+        services.send_invitation(people[key], now=now - timedelta(days=8))
+    db.session.commit()
+    services.join_waitlist(people["waiting"])
+    services.join_waitlist(people["will"])
+    services.decline(people["dora"], "Chairing a council meeting that day.")
+    db.session.commit()
+    services.cancel_registration(people["dan"])  # Wendy, first in the queue, is offered the place
+    db.session.commit()
+    people["colleague"] = services.hand_on(
+        people["cara"], services.Colleague(name="Cy Colleague", email="cy@example.org", organisation="Babergh DC")
+    )
+    db.session.commit()
+    people["ivy"].opened_at = now - timedelta(days=3)
+    people["kit"].bounced_at, people["kit"].bounce_reason = now - timedelta(days=5), "550 mailbox unavailable"
+    revoked = f.invitation(name="Rex Revoked", email="rex@example.org")
+    services.revoke_invitation(revoked, actor=organiser)
+    chasing.nudge(people["ivy"], leader, chasing.default_nudge_message(people["ivy"], leader))
+    chasing.add_note(people["will"], leader, "Phoned: will register if a place comes up.")
+    chasing.set_dont_chase(people["kit"], leader, True, "On leave until after the summit.")
+    db.session.commit()
+
+    upcoming = _event("Digital by default", days=10, capacity=30, actor=organiser)
+    full = _event("Small-room workshop", days=12, capacity=1, actor=organiser)
+    past = _event("Data for good", days=-4, actor=organiser)
+    called_off = _event("Cancelled clinic", days=20, actor=organiser)
+    fringe_services.sign_up(people["ada"], upcoming)
+    fringe_services.sign_up(people["bob"], full)
+    before = past.starts_at - timedelta(days=3)
+    fringe_services.sign_up(people["ada"], past, now=before)
+    fringe_services.sign_up(people["bob"], past, now=before)
+    db.session.commit()
+    past_ref = resolve_event(past.slug)
+    record_attendance(people["ada"], past_ref, by=steward, now=past.starts_at + timedelta(minutes=5))
+    fringe_services.cancel_event(called_off, reason="The room is no longer available.", actor=organiser)
+    db.session.commit()
+    for minutes, code in (
+        (50, people["ada"].code),
+        (35, people["bob"].code),
+        (20, "NH1-NOTACODE"),
+        (5, people["ivy"].code),
+    ):
+        checkin_services.check_in(
+            steward, checkin_services.Scan(code=code, event="summit"), now=now - timedelta(minutes=minutes)
+        )
+    db.session.commit()
+    message = db.session.query(OutboxMessage).filter(OutboxMessage.invitation_id == people["ada"].id).first()
+    tokens = {key: services.token_for(inv) for key, inv in people.items()}
+    tokens["revoked"] = services.token_for(revoked)
+    return dict(
+        tokens=tokens,
+        ids={
+            "invitation": people["ada"].id,
+            "leader": leader.id,
+            "invitee": people["ivy"].id,
+            "nudgeable": people["nell"].id,
+            "message": message.id,
+            "event": upcoming.id,
+            "past_event": past.id,
+            "cancelled_event": called_off.id,
+        },
+        slugs={"upcoming": upcoming.slug, "full": full.slug, "past": past.slug, "cancelled": called_off.slug},
+    )
+
+
+SEEDS = {"empty": seed_empty, "busy": seed_busy}
+
+
+# --- the page states ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class State:
+    """One page in one state: its address (filled in from the seeded values), and what makes the state."""
+
+    endpoint: str
+    name: str
+    db: str
+    path: str
+    roles: tuple[str, ...] | None = None  # None: every role the route × role policy lets see the page
+    act: Callable | None = None  # the step on the loaded page that makes the state (a form sent, say)
+    status: int = 200
+    changes: bool = False  # it changes the database, so it runs after every other state on it
+    unsandboxed: bool = False  # served in a CSP sandbox, where no script runs (axe included): lift it here
+
+
+def submit(selector: str = "main form.stack", fill: dict[str, str] | None = None, empty: bool = True):
+    """Send the page's form, its text fields emptied first (for a page with errors) and some filled in."""
+
+    def act(page):
+        form = page.locator(selector).first
+        if empty:
+            for text_field in form.locator(
+                "input[type=text], input[type=email], input[type=password], input[type=number], "
+                "input[type=datetime-local], textarea"
+            ).all():
+                text_field.fill("")
+            for box in form.locator("input[type=checkbox]").all():
+                box.uncheck()
+        for name, value in (fill or {}).items():
+            target = form.locator(f"[name={name}]")
+            if target.get_attribute("type") == "checkbox":
+                target.check()
+            else:
+                target.fill(value)
+        with page.expect_navigation() as navigation:
+            form.locator("button[type=submit], input[type=submit]").last.click()
+        return navigation.value
+
+    return act
+
+
+def upload(csv_text: str):
+    def act(page):
+        page.set_input_files(
+            "input[type=file]", files=[{"name": "invitees.csv", "mimeType": "text/csv", "buffer": csv_text.encode()}]
+        )
+        with page.expect_navigation() as navigation:
+            page.locator("main form button[type=submit]").first.click()
+        return navigation.value
+
+    return act
+
+
+D = ("delegate",)
+ORG = ("organiser",)
+REGISTER = submit(empty=False, fill={"consent": "y"})  # the registration form as given, consent ticked
+
+
+def with_errors(endpoint: str, db: str, path: str, roles: tuple[str, ...], act: Callable | None = None) -> State:
+    """The form sent back with its mistakes shown (422): by default with every text field emptied."""
+    return State(endpoint, "with errors", db, path, roles=roles, act=act or submit(), status=422)
+
+
+BAD_CSV = "email,name,organisation,job_title,champion_email\nnot-an-email,,Suffolk County Council,Officer,\n"
+GOOD_CSV = "email,name,organisation,job_title,champion_email\nnew.person@example.org,New Person,Suffolk County Council,Officer,\n"
+
+STATES: list[State] = [
+    # Public pages, signed out, and the landing page as staff too (its header differs; an organiser's is the dashboard).
+    State("main.index", "the landing page", "empty", "/", roles=("anonymous",)),
+    State("main.index", "the landing page", "busy", "/", roles=("anonymous", "steward", "leader")),
+    State("main.privacy", "the privacy notice", "busy", "/privacy", roles=("anonymous",)),
+    State("main.accessibility", "the accessibility statement", "busy", "/accessibility", roles=("anonymous",)),
+    State("auth.sign_in", "empty", "busy", "/sign-in", roles=("anonymous",)),
+    State(
+        "auth.sign_in",
+        "with errors",
+        "busy",
+        "/sign-in",
+        roles=("anonymous",),
+        act=submit("main form", fill={"email": "olive.organiser@staff.example.org", "password": "wrong password"}),
+        status=401,
+    ),
+    State("main.staff_home", "staff home", "busy", "/staff", roles=("steward", "organiser")),  # a leader's is /leader
+    # Getting a link by email: a leader's sign-in link, a delegate's lost personal link.
+    State("auth.request_link", "empty", "busy", "/sign-in/email-link", roles=("anonymous",)),
+    with_errors("auth.request_link", "busy", "/sign-in/email-link", ("anonymous",), act=submit("main form")),
+    State(
+        "auth.request_link",
+        "sent",
+        "busy",
+        "/sign-in/email-link",
+        roles=("anonymous",),
+        act=submit("main form", fill={"email": "someone@example.org"}),
+    ),
+    State(
+        "auth.link_sign_in",
+        "a link that doesn't work (404)",
+        "busy",
+        "/sign-in/link/" + "B" * 44,
+        ("anonymous",),
+        status=404,
+    ),
+    State("recovery.lost_link", "empty", "busy", "/lost-link", roles=("anonymous",)),
+    with_errors("recovery.lost_link", "busy", "/lost-link", ("anonymous",), act=submit("main form")),
+    # Error pages.
+    State("invitations.home", "a wrong link (404)", "busy", "/i/" + "A" * 44, roles=("anonymous",), status=404),
+    State("organiser.dashboard", "refused to a steward (403)", "busy", "/organiser/", roles=("steward",), status=403),
+    State("invitations.register", "handed on (410)", "busy", "/i/{cara}/register", roles=D, status=410),
+    # The delegate's own pages, in each state.
+    State("invitations.home", "invited, places left", "empty", "/i/{invited}", roles=D),
+    *[
+        State("invitations.home", state, "busy", f"/i/{{{key}}}", roles=D)
+        for state, key in (
+            ("registered", "ada"),
+            ("invited, summit full", "ivy"),
+            ("offered", "waiting"),
+            ("waitlisted", "will"),
+            ("cancelled", "dan"),
+            ("declined", "dora"),
+            ("handed on", "cara"),
+            ("handed on to (the colleague)", "colleague"),
+        )
+    ],
+    State("invitations.register", "empty", "empty", "/i/{invited}/register", roles=D),
+    with_errors("invitations.register", "empty", "/i/{invited}/register", D),
+    State("invitations.register", "offered", "busy", "/i/{waiting}/register", roles=D),
+    State("invitations.register", "waitlisted", "busy", "/i/{will}/register", roles=D),
+    State("invitations.register", "full summit: the way to the waiting list", "busy", "/i/{ivy}/register", roles=D),
+    State("invitations.home", "just registered", "empty", "/i/{invited}/register", D, REGISTER, changes=True),
+    State("invitations.details", "registered", "busy", "/i/{ada}/details", roles=D),
+    with_errors("invitations.details", "busy", "/i/{ada}/details", D),
+    State("invitations.colleague", "empty", "busy", "/i/{ivy}/colleague", roles=D),
+    with_errors("invitations.colleague", "busy", "/i/{ivy}/colleague", D),
+    State("invitations.decline", "invited", "busy", "/i/{ivy}/decline", roles=D),
+    State("invitations.decline", "waitlisted", "busy", "/i/{will}/decline", roles=D),
+    State("invitations.cancel", "registered", "busy", "/i/{ada}/cancel", roles=D),
+    State("invitations.erase", "registered", "busy", "/i/{ada}/erase", roles=D),
+    State("invitations.erase", "erased", "busy", "/i/{bob}/erase", roles=D, act=submit("main form"), changes=True),
+    State("badges.page", "registered", "busy", "/i/{ada}/badge", roles=D),
+    State("badges.page", "no summit place", "busy", "/i/{ivy}/badge", roles=D),
+    State("fringe.programme", "none yet", "empty", "/i/{invited}/fringe", roles=D),
+    State("fringe.programme", "signed up", "busy", "/i/{ada}/fringe", roles=D),
+    *[
+        State("fringe.event", state, "busy", f"/i/{{{who}}}/fringe/{{{slug}}}", roles=D)
+        for state, who, slug in (
+            ("open", "ivy", "upcoming"),
+            ("signed up", "ada", "upcoming"),
+            ("full", "ivy", "full"),
+            ("attended", "ada", "past"),
+            ("cancelled", "ada", "cancelled"),
+        )
+    ],
+    # Leaders.
+    State("dashboards.leader_home", "no invitees", "empty", "/leader", roles=("leader",)),
+    State("dashboards.leader_home", "invitees in every state", "busy", "/leader", roles=("leader",)),
+    State("dashboards.nudge", "empty", "busy", "/leader/invitees/{nudgeable}/nudge", roles=("leader",)),
+    State("dashboards.nudge", "nudged lately", "busy", "/leader/invitees/{invitee}/nudge", roles=("leader",)),
+    with_errors("dashboards.nudge", "busy", "/leader/invitees/{nudgeable}/nudge", ("leader",), act=submit("main form")),
+    State("dashboards.note", "empty", "busy", "/leader/invitees/{nudgeable}/note", roles=("leader",)),
+    with_errors("dashboards.note", "busy", "/leader/invitees/{nudgeable}/note", ("leader",), act=submit("main form")),
+    # Organisers.
+    *[
+        State(endpoint, state, db, path, roles=ORG)
+        for endpoint, path in (
+            ("organiser.dashboard", "/organiser/"),
+            ("organiser.invitations", "/organiser/invitations"),
+            ("organiser.waiting_list", "/organiser/waiting-list"),
+            ("organiser.send_all", "/organiser/invitations/send"),
+            ("organiser.reminders", "/organiser/reminders"),
+            ("dashboards.leaders", "/organiser/leaders"),
+            ("dashboards.leader_view", "/organiser/leaders/{leader}"),
+            ("dashboards.champions", "/organiser/champions"),
+            ("fringe_organiser.index", "/organiser/fringe/"),
+            ("mail.outbox", "/organiser/mail/"),
+            ("audit.audit_log", "/organiser/audit/"),
+            ("checkin.overview", "/organiser/checkin"),
+            ("badge_admin.index", "/organiser/badges"),
+        )
+        for db, state in (("empty", "empty"), ("busy", "busy"))
+    ],
+    State(
+        "checkin.overview", "the summit, with arrivals and scans", "busy", "/organiser/checkin?event=summit", roles=ORG
+    ),
+    State("organiser.invitations", "filtered, nothing found", "busy", "/organiser/invitations?q=nobody", roles=ORG),
+    State("organiser.invitation", "registered", "busy", "/organiser/invitations/{invitation}", roles=ORG),
+    State("organiser.invitation", "invited, nudged", "busy", "/organiser/invitations/{invitee}", roles=ORG),
+    State("organiser.new_invitation", "empty", "empty", "/organiser/invitations/new", roles=ORG),
+    with_errors("organiser.new_invitation", "empty", "/organiser/invitations/new", ORG),
+    State("organiser.edit_invitation", "filled in", "busy", "/organiser/invitations/{invitation}/edit", roles=ORG),
+    with_errors("organiser.edit_invitation", "busy", "/organiser/invitations/{invitation}/edit", ORG),
+    State("organiser.import_invitations", "empty", "empty", "/organiser/invitations/import", roles=ORG),
+    with_errors("organiser.import_invitations", "empty", "/organiser/invitations/import", ORG, act=upload(BAD_CSV)),
+    State(
+        "organiser.import_invitations",
+        "preview",
+        "empty",
+        "/organiser/invitations/import",
+        roles=ORG,
+        act=upload(GOOD_CSV),
+    ),
+    State("organiser.summit_settings", "filled in", "busy", "/organiser/summit", roles=ORG),
+    with_errors("organiser.summit_settings", "busy", "/organiser/summit", ORG),
+    State("mail.message", "an invitation", "busy", "/organiser/mail/{message}", roles=ORG),
+    State("mail.preview", "an invitation", "busy", "/organiser/mail/{message}/preview", roles=ORG, unsandboxed=True),
+    State("fringe_organiser.event", "upcoming", "busy", "/organiser/fringe/{event}", roles=ORG),
+    State("fringe_organiser.event", "cancelled", "busy", "/organiser/fringe/{cancelled_event}", roles=ORG),
+    State("fringe_organiser.new_event", "empty", "empty", "/organiser/fringe/new", roles=ORG),
+    with_errors("fringe_organiser.new_event", "empty", "/organiser/fringe/new", ORG),
+    State("fringe_organiser.edit_event", "filled in", "busy", "/organiser/fringe/{event}/edit", roles=ORG),
+    State("fringe_organiser.cancel_event", "empty", "busy", "/organiser/fringe/{event}/cancel", roles=ORG),
+    State("fringe_organiser.attendance", "upcoming", "busy", "/organiser/fringe/{event}/attendance", roles=ORG),
+    State("fringe_organiser.attendance", "past", "busy", "/organiser/fringe/{past_event}/attendance", roles=ORG),
+    State("fringe_organiser.walk_in", "empty", "busy", "/organiser/fringe/{past_event}/walk-in", roles=ORG),
+    State("fringe_organiser.walk_in", "searched", "busy", "/organiser/fringe/{past_event}/walk-in?q=ivy", roles=ORG),
+    # The door.
+    State("checkin.scanner", "empty", "empty", "/checkin"),
+    State("checkin.scanner", "busy", "busy", "/checkin"),
+]
+
+
+def page_endpoints() -> set[str]:
+    every_get = {endpoint for endpoint, _, methods in ENDPOINTS if "GET" in methods}
+    return {e for e in every_get if not e.startswith("checkin_api.")} - set(NOT_PAGES)  # the API answers JSON
+
+
+def roles_for(state: State) -> tuple[str, ...]:
+    if state.roles is not None:
+        return state.roles
+    policy = policy_for(state.endpoint) or {}
+    # Outside a personal link a delegate is a signed-out visitor: one visit covers both.
+    return tuple(role for role in ROLES if policy.get(role) == "allow" and role != "delegate")
+
+
+def test_every_page_route_has_its_states():
+    """A page added to the app without a state here (or a file route not named in NOT_PAGES) fails."""
+    covered = {state.endpoint for state in STATES}
+    assert sorted(page_endpoints() - covered) == [], "page routes with no state in STATES"
+    known = {endpoint for endpoint, _, _ in ENDPOINTS}
+    assert sorted((covered | set(NOT_PAGES)) - known) == [], "states or NOT_PAGES entries for routes that don't exist"
+    for state in STATES:
+        assert roles_for(state), f"nobody may see {state.endpoint} ({state.name})"
+
+
+# --- the walk -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Visit:
+    label: str
+    html: str
+    problems: list[str] = field(default_factory=list)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:80]
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs) -> None:
+        """Several hundred requests, each answered as the test expects or reported with its page state."""
+
+
+@contextmanager
+def serving(app) -> Iterator[str]:
+    http = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+    thread = threading.Thread(target=http.serve_forever, name="a11y-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{http.server_port}"
+    finally:
+        http.shutdown()
+        thread.join(timeout=5)
+
+
+def _tools_or_skip() -> str:
+    java = shutil.which("java")
+    missing = [str(p.relative_to(ROOT)) for p in (AXE, VNU) if not p.is_file()]
+    if java is None:
+        missing.append("java (for the Nu HTML checker)")
+    if missing:
+        message = f"missing {', '.join(missing)} (run make setup)"
+        if REQUIRE_BROWSER:
+            pytest.fail(f"REQUIRE_BROWSER=1 but {message}")
+        pytest.skip(message)
+    return java
+
+
+def _sign_in(page, base: str, role: str) -> None:
+    page.context.clear_cookies()
+    if role in ("anonymous", "delegate"):
+        return
+    page.goto(f"{base}/sign-in")
+    page.fill("input[name=email]", STAFF[role][0])
+    page.fill("input[name=password]", f.PASSWORD)
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+
+
+def _without_sandbox(route) -> None:
+    """The page as served, without its content security policy: the email preview's `sandbox` stops every script."""
+    response = route.fetch()
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-security-policy"}
+    route.fulfill(response=response, headers=headers)
+
+
+# axe's verdict, cut down in the page to what the report needs (its full results are large, and slow to pass back).
+AXE_RUN = """async ([tags, rules]) => {
+    const result = await axe.run(document, {
+        runOnly: rules ? {type: 'rule', values: rules} : {type: 'tag', values: tags}, resultTypes: ['violations']});
+    return {
+        violations: result.violations.map(v => ({
+            id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map(n => n.target.join(' '))})),
+        contrast_unsure: result.incomplete.some(v => v.id === 'color-contrast'),
+    };
+}"""
+
+
+def _axe(page) -> list[dict]:
+    """axe's violations on the page at phone width; where it couldn't be sure of a contrast (table cells scrolled
+    out of sight at 360 px, say), the contrast again at desktop width, where they are in sight."""
+    result = page.evaluate(AXE_RUN, [WCAG_22_AA, None])
+    violations = result["violations"]
+    if result["contrast_unsure"]:
+        page.set_viewport_size(DESKTOP)
+        try:
+            wide = page.evaluate(AXE_RUN, [WCAG_22_AA, ["color-contrast"]])
+        finally:
+            page.set_viewport_size(PHONE["viewport"])
+        violations += [dict(v, help=f"{v['help']} (at {DESKTOP['width']} px)") for v in wide["violations"]]
+    return violations
+
+
+def _describe(violation: dict) -> str:
+    targets = violation["targets"]
+    more = f" and {len(targets) - 3} more" if len(targets) > 3 else ""
+    return f"axe {violation['id']} ({violation['impact']}): {violation['help']}, at {'; '.join(targets[:3])}{more}"
+
+
+def _visit(page, base: str, state: State, values: dict, label: str) -> Visit:
+    url = base + state.path.format(**values)
+    if state.unsandboxed:
+        page.route(url, _without_sandbox)
+    response = page.goto(url)
+    if state.unsandboxed:
+        page.unroute(url)
+    if state.act is not None:
+        response = state.act(page)
+    visit = Visit(label=label, html=response.text())
+    if response.status != state.status:
+        visit.problems.append(f"answered {response.status}, not {state.status} ({page.url})")
+    if "text/html" not in (response.headers.get("content-type") or ""):
+        visit.problems.append(f"not a page: {response.headers.get('content-type')}")
+        return visit
+    if state.endpoint != "mail.preview" and not FOOTER_LINKS.search(visit.html):  # the preview is an email
+        visit.problems.append("the footer has no link to the accessibility statement beside the privacy notice")
+    visit.problems += [_describe(v) for v in _axe(page) if v["impact"] in FAILING_IMPACTS]
+    return visit
+
+
+def _walk(page, base: str, db_name: str, seeded: dict) -> list[Visit]:
+    """Every state on this database, role by role (signed in once each); the ones that change it come last."""
+    values = {**seeded["tokens"], **seeded["ids"], **seeded.get("slugs", {})}
+    by_role: dict[str, list[State]] = {}
+    for state in sorted((s for s in STATES if s.db == db_name), key=lambda s: s.changes):
+        for role in roles_for(state):
+            by_role.setdefault(role, []).append(state)
+    visits = []
+    for role, states in sorted(by_role.items(), key=lambda item: any(s.changes for s in item[1])):
+        _sign_in(page, base, role)
+        for state in states:
+            label = f"{state.endpoint} · {state.name} · {db_name} database · as {role}"
+            visits.append(_visit(page, base, state, values, label))
+    return visits
+
+
+def _nu_check(java: str, visits: list[Visit], folder: Path) -> None:
+    """One JVM over every saved page: each error goes to the page state it came from."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for n, visit in enumerate(visits):
+        path = folder / f"{n:03d}-{_slug(visit.label)}.html"
+        path.write_text(visit.html, encoding="utf-8")
+        files[path.name] = visit
+    # C1 compilation only and the serial collector start a JVM that runs for seconds in about half the time; C1's
+    # frames are larger, so the checker's deep schema needs a larger stack than Java's default.
+    fast_start = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss4m"]
+    command = [java, *fast_start, "-jar", str(VNU), "--errors-only", "--format", "json", str(folder)]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    try:
+        report = json.loads(run.stderr)  # the checker writes its JSON report to stderr
+    except ValueError:
+        said = (run.stdout + run.stderr)[-2000:]
+        raise AssertionError(f"the Nu checker gave no report (exit {run.returncode}): {said}") from None
+    for message in report["messages"]:
+        name = message.get("url", "").rsplit("/", 1)[-1]
+        where = f"line {message['lastLine']}" if "lastLine" in message else "the file"
+        text = f"Nu checker {message['type']}: {message['message']} ({where}: {message.get('extract', '').strip()!r})"
+        if name not in files:
+            raise AssertionError(f"the Nu checker failed: {text}")
+        files[name].problems.append(text)
+
+
+@pytest.fixture(scope="module")
+def seeded_databases(tmp_path_factory) -> dict[str, tuple[Path, dict]]:
+    """Each database seeded once; the walk serves it (with CSRF on, as in production)."""
+    made = {}
+    for name, seed in SEEDS.items():
+        folder = tmp_path_factory.mktemp(f"a11y-{name}")
+        app = make_app("sqlite", folder, WTF_CSRF_ENABLED=True)
+        with app.app_context():
+            seeded = seed()
+        with app.app_context():
+            db.engine.dispose()
+        made[name] = (folder, seeded)
+    return made
+
+
+def test_every_page_state_passes_axe_and_the_nu_checker(browser, seeded_databases, tmp_path):
+    java = _tools_or_skip()
+    context = browser.new_context(**PHONE)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
+    # axe goes into every page as it loads: sent to the browser once, and outside the page's own content security
+    # policy, so each page renders as it does for real.
+    context.add_init_script(path=str(AXE))
+    page = context.new_page()
+    visits: list[Visit] = []
+    try:
+        for name, (folder, seeded) in seeded_databases.items():
+            app = make_app("sqlite", folder, WTF_CSRF_ENABLED=True)
+            with serving(app) as base:
+                visits += _walk(page, base, name, seeded)
+            with app.app_context():
+                db.engine.dispose()
+    finally:
+        context.close()
+    _nu_check(java, visits, Path(os.environ.get("A11Y_HTML_DIR", tmp_path / "pages")))
+    failing = [visit for visit in visits if visit.problems]
+    report = "\n".join(f"{visit.label}:\n  " + "\n  ".join(visit.problems) for visit in failing)
+    print(f"\naccessibility: {len(visits)} page states checked, {len(failing)} with problems")
+    (tmp_path / "report.txt").write_text(report, encoding="utf-8")
+    if failing:
+        pytest.fail(f"{len(failing)} of {len(visits)} page states have problems:\n{report}", pytrace=False)
