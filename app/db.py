@@ -48,14 +48,6 @@ def changed(result: Result) -> int:
     return result.rowcount
 
 
-def insert_or_nothing(entity):
-    """`INSERT … ON CONFLICT DO NOTHING` on SQLite and PostgreSQL alike: add `.values(…)` and `.returning(…)`;
-    no row comes back when a unique constraint already holds the row, and nothing is written."""
-    dialect = current_app.extensions["db"].engine.dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    return insert(entity).on_conflict_do_nothing()
-
-
 _PREPARED_INSERTS: dict[tuple[str, str], Any] = {}  # (dialect, table) -> statement
 
 

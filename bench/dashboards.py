@@ -74,6 +74,35 @@ REALISTIC = [
 CYCLE = ["unsent", "sent", "opened", "declined", "registered", "warm", "arrived", "waitlisted", "offered", "bounced"]
 
 
+def seed_summit_and_staff(leaders: int) -> list[int]:
+    """The summit (350 places), `leaders` leaders and one organiser, all with PASSWORD; returns the leaders'
+    ids. Needs an app context; commits."""
+
+    from app.auth.models import Role, User
+    from app.db import db
+    from invitations import services
+
+    services.configure_summit(capacity=350, target=300)
+    password_hash = generate_password_hash(PASSWORD)  # one hash for all: hashing is slow on purpose
+    staff = [
+        dict(
+            email=f"leader{k}@bench.example.org",
+            name=f"Leader {k:03d}",
+            role="leader",
+            password_hash=password_hash,
+            organisation=ORGANISATIONS[k % len(ORGANISATIONS)],
+        )
+        for k in range(leaders)
+    ]
+    staff.append(
+        dict(email="organiser@bench.example.org", name="Organiser", role="organiser", password_hash=password_hash)
+    )
+    db.session.execute(insert(User), staff)
+    leader_ids = list(db.session.scalars(select(User.id).where(User.role == Role.LEADER).order_by(User.id)))
+    db.session.commit()
+    return leader_ids
+
+
 def seed_invitations(
     n: int, leader_ids: list[int], *, start: int = 0, rng: random.Random | None = None, realistic: bool = False
 ) -> int:
@@ -281,9 +310,8 @@ def main() -> None:
         url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='nh-bench-')) / 'bench.sqlite3'}"
 
     from app import create_app
-    from app.auth.models import Role, User
+    from app.auth.models import User
     from app.db import Base, db
-    from invitations import services
     from invitations.models import Invitation
 
     config = {k: getattr(TestingConfig, k) for k in dir(TestingConfig) if k.isupper()}
@@ -294,28 +322,7 @@ def main() -> None:
         if db.session.scalar(select(func.count()).select_from(Invitation)):
             sys.exit("The database already has invitations: use an empty one, or --reset (PostgreSQL).")
         started = time.perf_counter()
-        services.configure_summit(capacity=350, target=300)
-        password_hash = generate_password_hash(PASSWORD)  # one hash for all: hashing is slow on purpose
-        db.session.execute(
-            insert(User),
-            [
-                dict(
-                    email=f"leader{k}@bench.example.org",
-                    name=f"Leader {k:03d}",
-                    role="leader",
-                    password_hash=password_hash,
-                    organisation=ORGANISATIONS[k % len(ORGANISATIONS)],
-                )
-                for k in range(args.leaders)
-            ]
-            + [
-                dict(
-                    email="organiser@bench.example.org", name="Organiser", role="organiser", password_hash=password_hash
-                )
-            ],
-        )
-        leader_ids = list(db.session.scalars(select(User.id).where(User.role == Role.LEADER).order_by(User.id)))
-        db.session.commit()
+        leader_ids = seed_summit_and_staff(args.leaders)
         seed_invitations(args.invitations, leader_ids, realistic=True)
         seeded = time.perf_counter() - started
         leader_email = "leader0@bench.example.org"

@@ -8,39 +8,13 @@ from bench.harness import Server, bench_config
 
 
 def seed_dashboards(url: str, invitations: int = 10_000, leaders: int = 100) -> None:
-    from sqlalchemy import insert, select
-    from werkzeug.security import generate_password_hash
-
     from app import create_app
-    from app.auth.models import Role, User
     from app.db import db
-    from bench.dashboards import ORGANISATIONS, PASSWORD, seed_invitations
-    from invitations import services
+    from bench.dashboards import seed_invitations, seed_summit_and_staff
 
     app = create_app(bench_config(url))
     with app.app_context():
-        services.configure_summit(capacity=350, target=300)
-        password_hash = generate_password_hash(PASSWORD)
-        db.session.execute(
-            insert(User),
-            [
-                dict(
-                    email=f"leader{k}@bench.example.org",
-                    name=f"Leader {k:03d}",
-                    role="leader",
-                    password_hash=password_hash,
-                    organisation=ORGANISATIONS[k % len(ORGANISATIONS)],
-                )
-                for k in range(leaders)
-            ]
-            + [
-                dict(
-                    email="organiser@bench.example.org", name="Organiser", role="organiser", password_hash=password_hash
-                )
-            ],
-        )
-        leader_ids = list(db.session.scalars(select(User.id).where(User.role == Role.LEADER).order_by(User.id)))
-        db.session.commit()
+        leader_ids = seed_summit_and_staff(leaders)
         seed_invitations(invitations, leader_ids, realistic=True)
         db.engine.dispose()
 

@@ -11,7 +11,7 @@ from app.errors import ValidationFailed
 from app.mail.outbox import enqueue
 from app.summit import services as summit_services
 from invitations import signals, transitions
-from invitations.mailing import mail_context
+from invitations.mailing import mail_context, tell
 from invitations.models import Invitation, InvitationState, Registration, RegistrationState
 from invitations.people import InviteeData, create_invitation, find_by_email, normalise_email
 
@@ -90,12 +90,5 @@ def hand_on(invitation: Invitation, colleague: Colleague, now: datetime | None =
             "waiting": new.state == S.WAITLISTED,
         },
     )
-    enqueue(
-        "handed_on",
-        to_email=invitation.email,
-        to_name=invitation.name,
-        invitation_id=invitation.id,
-        subject=f"You've sent {new.name} to New Horizons in your place",
-        context={**mail_context(invitation, summit), "colleague": new},
-    )
+    tell(invitation, "handed_on", f"You've sent {new.name} to New Horizons in your place", summit, colleague=new)
     return new

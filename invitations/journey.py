@@ -12,11 +12,10 @@ from sqlalchemy import func, select, update
 
 from app.db import changed, db, utcnow
 from app.errors import InvalidState, OfferLapsed, RegistrationClosed, SummitFull
-from app.mail.outbox import enqueue
 from app.summit import services as summit_services
 from app.summit.models import Summit
 from invitations import transitions
-from invitations.mailing import mail_context, send_confirmation, tell
+from invitations.mailing import send_confirmation, tell
 from invitations.models import (
     Invitation,
     InvitationState,
@@ -189,13 +188,12 @@ def join_waitlist(invitation: Invitation, now: datetime | None = None) -> Waitli
     invitation.state = S.WAITLISTED
     invitation.responded_at = now
     db.session.flush()
-    enqueue(
+    tell(
+        invitation,
         "waitlist_joined",
-        to_email=invitation.email,
-        to_name=invitation.name,
-        invitation_id=invitation.id,
-        subject="You're on the waiting list for New Horizons",
-        context={**mail_context(invitation, summit), "position": waitlist_position(invitation)},
+        "You're on the waiting list for New Horizons",
+        summit,
+        position=waitlist_position(invitation),
     )
     return entry
 

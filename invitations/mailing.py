@@ -28,7 +28,9 @@ def mail_context(invitation: Invitation, summit: Summit) -> dict:
     return {"invitation": invitation, "summit": summit, "link": personal_url(invitation)}
 
 
-def tell(invitation: Invitation, kind: str, subject: str, summit: Summit, **extra) -> None:
+def tell(
+    invitation: Invitation, kind: str, subject: str, summit: Summit, *, attachments: list[dict] | None = None, **extra
+) -> None:
     """Write one email about this person's invitation to the outbox, in the caller's transaction; `extra`
     goes into the template's context beside the person, the summit and the link."""
     enqueue(
@@ -38,6 +40,7 @@ def tell(invitation: Invitation, kind: str, subject: str, summit: Summit, **extr
         invitation_id=invitation.id,
         subject=subject,
         context={**mail_context(invitation, summit), **extra},
+        attachments=attachments,
     )
 
 
@@ -63,13 +66,11 @@ def summit_ics_attachment(summit: Summit, invitation: Invitation, *, attendee: b
 
 
 def send_confirmation(invitation: Invitation, summit: Summit) -> None:
-    enqueue(
+    tell(
+        invitation,
         "registration_confirmed",
-        to_email=invitation.email,
-        to_name=invitation.name,
-        invitation_id=invitation.id,
-        subject="You're registered for New Horizons",
-        context=mail_context(invitation, summit),
+        "You're registered for New Horizons",
+        summit,
         attachments=[summit_ics_attachment(summit, invitation)],
     )
 
@@ -83,16 +84,12 @@ def send_invitation(
     summit = summit or summit_services.get_summit()
     invitation.sent_at = now
     invitation.last_contact_at = now
-    enqueue(
+    tell(
+        invitation,
         "invitation",
-        to_email=invitation.email,
-        to_name=invitation.name,
-        invitation_id=invitation.id,
-        subject="Your invitation to The Lives we Lead: New Horizons",
-        context={
-            **mail_context(invitation, summit),
-            "decline_link": external_url("invitations.decline", token=token_for(invitation)),
-        },
+        "Your invitation to The Lives we Lead: New Horizons",
+        summit,
+        decline_link=external_url("invitations.decline", token=token_for(invitation)),
     )
     audit.record("invitation.sent", actor=actor, invitation_id=invitation.id)
 
@@ -161,14 +158,7 @@ def send_reminders(group: str, *, min_days: int, actor=None, now: datetime | Non
     for invitation in invitations:
         invitation.last_reminded_at = now
         invitation.last_contact_at = now
-        enqueue(
-            "reminder",
-            to_email=invitation.email,
-            to_name=invitation.name,
-            invitation_id=invitation.id,
-            subject="A reminder: your invitation to New Horizons",
-            context=mail_context(invitation, summit),
-        )
+        tell(invitation, "reminder", "A reminder: your invitation to New Horizons", summit)
         audit.record("invitation.reminded", actor=actor, invitation_id=invitation.id, group=group)
     db.session.flush()
     return len(invitations)

@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from app.db import db, utcnow
-from app.mail.outbox import enqueue
 from app.summit import services as summit_services
 from app.summit.models import Summit
 from app.timefmt import span
-from invitations.mailing import mail_context, summit_ics_attachment
+from invitations.mailing import summit_ics_attachment, tell
 from invitations.models import Invitation, InvitationState
 from invitations.waitlist import fill_from_waitlist
 
@@ -71,13 +70,12 @@ def _send_summit_changed(summit: Summit, changes: list[list[str]]) -> int:
         select(Invitation).where(Invitation.state == S.REGISTERED).order_by(Invitation.id)
     ).all()
     for invitation in people:
-        enqueue(
+        tell(
+            invitation,
             "summit_changed",
-            to_email=invitation.email,
-            to_name=invitation.name,
-            invitation_id=invitation.id,
-            subject="A change to New Horizons: please update your diary",
-            context={**mail_context(invitation, summit), "changes": changes},
+            "A change to New Horizons: please update your diary",
+            summit,
             attachments=[summit_ics_attachment(summit, invitation, attendee=True)],
+            changes=changes,
         )
     return len(people)

@@ -11,11 +11,10 @@ from datetime import datetime
 from sqlalchemy import func, or_, select, update
 
 from app.db import changed, db, utcnow
-from app.mail.outbox import enqueue
 from app.summit import services as summit_services
 from app.summit.models import Summit
 from invitations import transitions
-from invitations.mailing import mail_context, tell
+from invitations.mailing import tell
 from invitations.models import Invitation, InvitationState, RegistrationState, WaitlistEntry, WaitlistState
 
 S = InvitationState
@@ -116,13 +115,12 @@ def fill_from_waitlist(summit: Summit, now: datetime) -> int:
         invitation.state = S.OFFERED
         offers += 1
         db.session.flush()
-        enqueue(
+        tell(
+            invitation,
             "place_offered",
-            to_email=invitation.email,
-            to_name=invitation.name,
-            invitation_id=invitation.id,
-            subject="A place at New Horizons is yours if you want it",
-            context={**mail_context(invitation, summit), "expires_at": hold_until},
+            "A place at New Horizons is yours if you want it",
+            summit,
+            expires_at=hold_until,
         )
 
 

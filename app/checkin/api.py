@@ -69,7 +69,9 @@ bp.register_error_handler(Exception, unexpected_error_json)
 
 def bearer_token() -> str | None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
 
 
 def client_key() -> str:
