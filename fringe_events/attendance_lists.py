@@ -11,7 +11,7 @@ from app import audit
 from app.db import db
 from app.errors import InvalidState
 from fringe_events.attendance import EventRef, record_attendance, undo_attendance
-from fringe_events.models import Attendance, CheckinMethod, FringeEvent, FringeSignup, FringeStatus, SignupState
+from fringe_events.models import Attendance, CheckinMethod, FringeEvent, FringeStatus, signed_up_query
 from fringe_events.signups import is_signed_up
 from invitations.models import LIVE_STATES, Invitation
 
@@ -50,15 +50,7 @@ def _matches(q: str):
 
 def attendance_sheet(event: FringeEvent, q: str = "") -> AttendanceSheet:
     """Everyone signed up (with a live invitation), and everyone who attended, signed up or not."""
-    signup_query = (
-        select(Invitation)
-        .join(FringeSignup, FringeSignup.invitation_id == Invitation.id)
-        .where(
-            FringeSignup.fringe_event_id == event.id,
-            FringeSignup.state == SignupState.CONFIRMED,
-            Invitation.state.in_(LIVE_STATES),
-        )
-    )
+    signup_query = signed_up_query(event.id)
     attendance_query = select(Attendance).join(Invitation).where(Attendance.event_key == event.event_key)
     all_signed = set(db.session.scalars(signup_query.with_only_columns(Invitation.id)))
     all_attended = list(db.session.scalars(attendance_query))
@@ -94,16 +86,7 @@ def mark_attended(event: FringeEvent, invitation_ids: list[int], *, by=None, now
     wanted = sorted(set(invitation_ids))
     if not wanted:
         return 0
-    signed = db.session.scalars(
-        select(Invitation)
-        .join(FringeSignup, FringeSignup.invitation_id == Invitation.id)
-        .where(
-            FringeSignup.fringe_event_id == event.id,
-            FringeSignup.state == SignupState.CONFIRMED,
-            Invitation.state.in_(LIVE_STATES),
-            Invitation.id.in_(wanted),
-        )
-    ).all()
+    signed = db.session.scalars(signed_up_query(event.id).where(Invitation.id.in_(wanted))).all()
     recorded = 0
     for invitation in signed:
         _, created = record_attendance(invitation, event_ref(event), by=by, method=CheckinMethod.LIST, now=now)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
 from app.db import Base, UTCDateTime, enum_column, utcnow
-from invitations.models import Invitation
+from invitations.models import LIVE_STATES, Invitation
 
 SUMMIT_EVENT_KEY = "summit"
 
@@ -99,3 +99,17 @@ class Attendance(Base):
 
     invitation: Mapped[Invitation] = relationship()
     checked_in_by: Mapped[User | None] = relationship()
+
+
+def signed_up_query(fringe_event_id: int):
+    """The invitations signed up for a fringe event (confirmed sign-ups, live invitations), as a query to add
+    to: the door's expected list, the attendance sheet, and everyone told of a change."""
+    return (
+        select(Invitation)
+        .join(FringeSignup, FringeSignup.invitation_id == Invitation.id)
+        .where(
+            FringeSignup.fringe_event_id == fringe_event_id,
+            FringeSignup.state == SignupState.CONFIRMED,
+            Invitation.state.in_(LIVE_STATES),
+        )
+    )

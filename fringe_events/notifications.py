@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from app.calendar import build_calendar
 from app.db import db
 from app.mail.compose import attachment_builder, built_attachment
 from app.mail.outbox import enqueue
 from app.summit import services as summit_services
 from fringe_events.calendars import event_url, fringe_calendar_event, place_of
-from fringe_events.models import FringeEvent, FringeSignup, SignupState
-from invitations.models import LIVE_STATES, Invitation
+from fringe_events.models import FringeEvent, signed_up_query
+from invitations.models import Invitation
 from invitations.services import personal_url
 
 
@@ -70,16 +68,7 @@ def tell_signed_up(
     event: FringeEvent, kind: str, subject: str, changes: list[list[str]], *, method: str, reason: str = ""
 ) -> int:
     """Email everyone signed up (with a live invitation) the updated entry. Returns how many."""
-    people = db.session.scalars(
-        select(Invitation)
-        .join(FringeSignup, FringeSignup.invitation_id == Invitation.id)
-        .where(
-            FringeSignup.fringe_event_id == event.id,
-            FringeSignup.state == SignupState.CONFIRMED,
-            Invitation.state.in_(LIVE_STATES),
-        )
-        .order_by(Invitation.id)
-    ).all()
+    people = db.session.scalars(signed_up_query(event.id).order_by(Invitation.id)).all()
     for invitation in people:
         tell_one(invitation, event, kind, subject, method=method, changes=changes, reason=reason)
     return len(people)

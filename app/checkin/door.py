@@ -14,7 +14,7 @@ from app.db import db, utcnow
 from app.summit.services import find_summit
 from app.timefmt import local
 from fringe_events.attendance import EventRef
-from fringe_events.models import SUMMIT_EVENT_KEY, Attendance, FringeEvent, FringeSignup, FringeStatus, SignupState
+from fringe_events.models import SUMMIT_EVENT_KEY, Attendance, FringeEvent, FringeStatus, signed_up_query
 from invitations.models import LIVE_STATES, Invitation, InvitationState, Registration, RegistrationState
 
 # --- the door's other needs: events, search, counts --------------------------------------------
@@ -91,15 +91,7 @@ def expected_query(event: EventRef):
             .join(Registration, Registration.invitation_id == Invitation.id)
             .where(Invitation.state == InvitationState.REGISTERED, Registration.state == RegistrationState.CONFIRMED)
         )
-    return (
-        select(Invitation)
-        .join(FringeSignup, FringeSignup.invitation_id == Invitation.id)
-        .where(
-            FringeSignup.fringe_event_id == event.fringe.id,
-            FringeSignup.state == SignupState.CONFIRMED,
-            Invitation.state.in_(LIVE_STATES),
-        )
-    )
+    return signed_up_query(event.fringe.id)
 
 
 def expected_people(event: EventRef) -> list[dict]:
