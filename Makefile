@@ -70,9 +70,12 @@ lint: setup-dev
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-## Set everything up, check the habits and run every test
+## Set everything up, check the habits and run every test, in TEST_PROCESSES processes at once (pytest-xdist)
+# Three on two cores: much of the suite waits on browsers, servers and deliberate pauses, not on the CPU. Tests
+# go out one at a time to whichever process is free, the longest first (tests/conftest.py, LONGEST_FIRST).
+TEST_PROCESSES ?= 3
 test: lint
-	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -p no:cacheprovider -n $(TEST_PROCESSES) --maxschedchunk 1 $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) instance node_modules

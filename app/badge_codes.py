@@ -59,22 +59,27 @@ _LEGACY = _pattern(LEGACY_CODE_PREFIX, CODE_LENGTH)
 
 def _typos(code: str, pattern: list[frozenset[str]]) -> int:
     """Edits (a character changed, dropped, added, or two neighbours swapped) from `code` to the nearest string of
-    `pattern`, a sequence of allowed-character sets; MAX_TYPOS + 1 when it is further than MAX_TYPOS."""
+    `pattern`, a sequence of allowed-character sets; MAX_TYPOS + 1 when it is further than MAX_TYPOS.
+
+    The optimal string alignment distance, worked out only within MAX_TYPOS of the diagonal (prefixes whose lengths
+    differ by more are further apart than that anyway), and given up as soon as a whole row is too far."""
     far = MAX_TYPOS + 1
     if abs(len(code) - len(pattern)) > MAX_TYPOS:
         return far
-    rows = [[0] * (len(pattern) + 1) for _ in range(len(code) + 1)]
-    for i in range(len(code) + 1):
-        rows[i][0] = i
-    for j in range(len(pattern) + 1):
-        rows[0][j] = j
+    before = [far] * (len(pattern) + 1)  # row i - 2, for a swap of neighbours
+    above = [min(j, far) for j in range(len(pattern) + 1)]  # row i - 1
     for i in range(1, len(code) + 1):
-        for j in range(1, len(pattern) + 1):
-            best = min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + (code[i - 1] not in pattern[j - 1]))
+        row = [far] * (len(pattern) + 1)
+        row[0] = min(i, far)
+        for j in range(max(1, i - MAX_TYPOS), min(len(pattern), i + MAX_TYPOS) + 1):
+            best = min(above[j] + 1, row[j - 1] + 1, above[j - 1] + (code[i - 1] not in pattern[j - 1]))
             if i > 1 and j > 1 and code[i - 1] in pattern[j - 2] and code[i - 2] in pattern[j - 1]:
-                best = min(best, rows[i - 2][j - 2] + 1)
-            rows[i][j] = best
-    return min(rows[-1][-1], far)
+                best = min(best, before[j - 2] + 1)
+            row[j] = min(best, far)
+        if min(row) == far:  # every way on goes through this row
+            return far
+        before, above = above, row
+    return above[-1]
 
 
 def code_shape(code: str) -> CodeShape:

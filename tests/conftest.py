@@ -1,7 +1,9 @@
 """Fixtures: an app on SQLite (always) or PostgreSQL, client, runner, login helpers.
 
 PostgreSQL tests run on TEST_POSTGRES_URL when it is set; otherwise, when a PostgreSQL server answers at
-127.0.0.1:5432 as user postgres, on a database this run makes for itself and drops at its end.
+127.0.0.1:5432 as user postgres, on a database this run makes for itself and drops at its end. When the suite
+runs in several processes (pytest-xdist, `-n`), each process makes a database of its own, beside
+TEST_POSTGRES_URL's when it is set, and drops it at its end.
 """
 
 from __future__ import annotations
@@ -33,10 +35,15 @@ from app.db import Base, db, make_engine
 from app.mail import backends as mail_backends
 from config import TestingConfig, normalise_database_url
 
-PG_URL = os.environ.get("TEST_POSTGRES_URL")  # with none set, postgres_url_or_skip() puts the throwaway database here
+GIVEN_PG_URL = os.environ.get("TEST_POSTGRES_URL")
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # "gw0", "gw1", … in a run of several processes
+# Where the PostgreSQL tests run: the given database, unless this run makes its own (postgres_url_or_skip()).
+PG_URL = None if WORKER else GIVEN_PG_URL
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432"
-THROWAWAY_DATABASE = f"newhorizons_test_{os.getpid()}"
+THROWAWAY_DATABASE = (
+    f"{make_url(GIVEN_PG_URL).database}_{WORKER}" if GIVEN_PG_URL and WORKER else f"newhorizons_test_{os.getpid()}"
+)
 _throwaway: dict[str, str] = {}  # "url" once made, or "problem": why it couldn't be
 _reachable: set[str] = set()
 
@@ -49,16 +56,28 @@ def _first_line(error: Exception) -> str:
     return re.sub(r"^\([\w.]+\) ", "", line)
 
 
+def _server_url(database: str) -> str:
+    """`database` on the server of TEST_POSTGRES_URL, or else on the local one."""
+    if GIVEN_PG_URL:
+        return make_url(normalise_database_url(GIVEN_PG_URL)).set(database=database).render_as_string(False)
+    return normalise_database_url(f"{LOCAL_POSTGRES}/{database}")
+
+
+def _server_shown() -> str:
+    url = make_url(_server_url("postgres"))
+    return f"{url.host}:{url.port or 5432}"
+
+
 def _server_engine():
     return create_engine(
-        normalise_database_url(f"{LOCAL_POSTGRES}/postgres"),
+        _server_url(make_url(GIVEN_PG_URL).database if GIVEN_PG_URL else "postgres"),
         isolation_level="AUTOCOMMIT",
         connect_args={"connect_timeout": 10},
     )
 
 
 def _throwaway_database_url() -> str | None:
-    """This run's own database on the local server, made on first use (pytest_sessionfinish drops it)."""
+    """This process's own database, made on first use (pytest_sessionfinish drops it)."""
     if not _throwaway:
         engine = _server_engine()
         try:
@@ -68,10 +87,34 @@ def _throwaway_database_url() -> str | None:
         except Exception as error:
             _throwaway["problem"] = _first_line(error)
         else:
-            _throwaway["url"] = f"{LOCAL_POSTGRES}/{THROWAWAY_DATABASE}"
+            _throwaway["url"] = _server_url(THROWAWAY_DATABASE)
         finally:
             engine.dispose()
     return _throwaway.get("url")
+
+
+# The tests that take longest (about 5-30 s each on a quiet 2-core machine, from --durations), longest first,
+# named by the start of their ids. `make test` runs the suite in several processes, handing out one test at a
+# time, in collection order, to whichever process is free (-n 3 --maxschedchunk 1): these go first, so that no
+# process is left with a long one while the others have finished.
+LONGEST_FIRST = (
+    "tests/e2e/test_accessibility.py::",
+    "tests/e2e/test_decoder_frames.py::",
+    "tests/integration/test_person_races.py::test_every_pair",
+    "tests/e2e/test_scanner.py::test_camera_green",
+    "tests/integration/test_two_app_servers.py::",
+    "tests/e2e/test_scanner.py::test_offline_scans_wait",
+    "tests/integration/test_person_races.py::",
+    "tests/integration/test_capacity_race.py::test_race_grants",
+    "tests/integration/test_shared_rate_limits.py::",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item) -> int:
+        return next((n for n, start in enumerate(LONGEST_FIRST) if item.nodeid.startswith(start)), len(LONGEST_FIRST))
+
+    items.sort(key=rank)  # stable: the rest as they were found
 
 
 def pytest_sessionfinish(session):
@@ -89,12 +132,13 @@ def _drop_throwaway_database() -> None:
         with engine.connect() as connection:  # FORCE: a connection a test left open must not keep it alive
             connection.execute(text(f'DROP DATABASE IF EXISTS "{THROWAWAY_DATABASE}" WITH (FORCE)'))
         NOTES.append(
-            f"PostgreSQL tests ran on {THROWAWAY_DATABASE}, a database made for this run on "
-            "127.0.0.1:5432 and dropped at its end (TEST_POSTGRES_URL was not set)."
+            f"PostgreSQL tests ran on {THROWAWAY_DATABASE}, a database made for this run on {_server_shown()} "
+            "and dropped at its end"
+            + (" (one for each test process)." if GIVEN_PG_URL else " (TEST_POSTGRES_URL was not set).")
         )
     except Exception as error:
         NOTES.append(
-            f"PostgreSQL tests ran on {THROWAWAY_DATABASE} on 127.0.0.1:5432, which could not be "
+            f"PostgreSQL tests ran on {THROWAWAY_DATABASE} on {_server_shown()}, which could not be "
             f"dropped ({_first_line(error)}): drop it with `psql -h 127.0.0.1 -U postgres -c "
             f"'DROP DATABASE {THROWAWAY_DATABASE}'`."
         )
@@ -114,8 +158,11 @@ def postgres_url_or_skip() -> str:
         PG_URL = _throwaway_database_url()
         if not PG_URL:
             _postgres_unavailable(
-                "PostgreSQL is not answering at 127.0.0.1:5432 as user postgres and TEST_POSTGRES_URL is not set "
-                f"({_throwaway['problem']})"
+                f"PostgreSQL could not make {THROWAWAY_DATABASE} beside TEST_POSTGRES_URL's database, one for "
+                f"this test process ({_throwaway['problem']})"
+                if GIVEN_PG_URL
+                else "PostgreSQL is not answering at 127.0.0.1:5432 as user postgres and TEST_POSTGRES_URL is "
+                f"not set ({_throwaway['problem']})"
             )
     url = normalise_database_url(PG_URL)
     if url not in _reachable:
@@ -213,13 +260,44 @@ def make_app(kind: str, tmp_path, **overrides):
     application.jinja_env.bytecode_cache = TEMPLATE_CACHE
     with application.app_context():
         if kind == "postgres":
-            # One shared test database: start every test from an empty schema.
-            with db.engine.begin() as connection:
-                connection.execute(text("DROP SCHEMA public CASCADE"))
-                connection.execute(text("CREATE SCHEMA public"))
-        if not fresh_sqlite:
+            _empty_postgres_tables(config["DATABASE_URL"])
+        elif not fresh_sqlite:
             Base.metadata.create_all(db.engine)
     return application
+
+
+# The PostgreSQL schema's make-up (relations, columns, constraints, types): after a test that changed it (a
+# migration test, a control that drops a constraint), it no longer matches what create_all made.
+_SCHEMA_SHAPE = text(
+    """SELECT
+    (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'),
+    (SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+       JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND a.attnum > 0 AND NOT a.attisdropped),
+    (SELECT count(*) FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace WHERE n.nspname = 'public'),
+    (SELECT count(*) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = 'public')"""
+)
+_RESTART_SEQUENCES = text(
+    "SELECT setval(c.oid::regclass, 1, false) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.relkind = 'S' AND n.nspname = 'public'"
+)
+_made_shape: dict[str, tuple] = {}  # database URL -> its schema's make-up just after create_all made it
+
+
+def _empty_postgres_tables(url: str) -> None:
+    """Start the test from empty tables on the shared test database. While the schema is as create_all made it,
+    emptying every table (its ids starting again at 1) is enough, and far cheaper than making the schema again."""
+    with db.engine.begin() as connection:
+        if _made_shape.get(url) == tuple(connection.execute(_SCHEMA_SHAPE).one()):
+            # DELETE, not TRUNCATE: a test leaves a few rows, and TRUNCATE makes every table's files anew.
+            for table in reversed(Base.metadata.sorted_tables):
+                connection.execute(table.delete())
+            connection.execute(_RESTART_SEQUENCES)
+            return
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    Base.metadata.create_all(db.engine)
+    with db.engine.connect() as connection:
+        _made_shape[url] = tuple(connection.execute(_SCHEMA_SHAPE).one())
 
 
 @pytest.fixture(params=["sqlite"])

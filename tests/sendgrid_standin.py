@@ -7,6 +7,8 @@ import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from tests.servers import InThread
+
 API_KEY = "SG.test-key"
 
 
@@ -21,19 +23,14 @@ class StandIn:
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def start(self) -> StandIn:
-        self.thread.start()
+        self.stop = InThread(self.server, name="sendgrid-stand-in")
         return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     def outbox_ids(self) -> Counter:
         return Counter(int(p["custom_args"]["outbox_id"]) for p in self.accepted)

@@ -94,3 +94,16 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     for line in NOTES + summary_lines(skipped):
         terminalreporter.write_line(line)
     return result
+
+
+# In a run of several processes (pytest-xdist), each worker's notes reach the one that prints the summary.
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session):
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["notes"] = list(NOTES)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    NOTES.extend(note for note in getattr(node, "workeroutput", {}).get("notes", []) if note not in NOTES)

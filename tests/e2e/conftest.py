@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from app.db import db
 from invitations import services
 from tests import factories as f
 from tests.conftest import make_app
+from tests.servers import InThread
 
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
@@ -96,11 +96,9 @@ def live_server(tmp_path):
             server.delegates[key] = Delegate(id=inv.id, name=name, token=services.token_for(inv))
     http = make_server("127.0.0.1", 0, app, threaded=True)
     server.url = f"http://127.0.0.1:{http.server_port}"
-    thread = threading.Thread(target=http.serve_forever, name="e2e-live-server", daemon=True)
-    thread.start()
+    stop = InThread(http, name="e2e-live-server")
     yield server
-    http.shutdown()
-    thread.join(timeout=5)
+    stop()
     with app.app_context():
         db.engine.dispose()
 

@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import subprocess
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,6 +40,7 @@ from tests import factories as f
 from tests.conftest import make_app
 from tests.e2e.conftest import BROWSER_TIMEOUT_MS, PHONE, REQUIRE_BROWSER
 from tests.integration.test_route_roles import ENDPOINTS, ROLES, policy_for
+from tests.servers import InThread
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -486,13 +486,11 @@ class QuietHandler(WSGIRequestHandler):
 @contextmanager
 def serving(app) -> Iterator[str]:
     http = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-    thread = threading.Thread(target=http.serve_forever, name="a11y-server", daemon=True)
-    thread.start()
+    stop = InThread(http, name="a11y-server")
     try:
         yield f"http://127.0.0.1:{http.server_port}"
     finally:
-        http.shutdown()
-        thread.join(timeout=5)
+        stop()
 
 
 def _tools_or_skip() -> str:

@@ -28,6 +28,7 @@ from fringe_events.models import Attendance, FringeEvent
 from tests import factories as f
 from tests.conftest import make_app
 from tests.e2e.conftest import BROWSER_TIMEOUT_MS, CHROMIUM_ARGS, PHONE, SHOTS, _browser_or_skip
+from tests.servers import InThread
 
 WIDTH, HEIGHT = 640, 480
 
@@ -136,12 +137,10 @@ def door(tmp_path, camera):
         ada_id, email = ada.id, steward.email
     gate = Hang(app)
     http = make_server("127.0.0.1", 0, gate, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
+    stop = InThread(http, name="door")
     yield Door(f"http://127.0.0.1:{http.server_port}", app, code, ada_id, email, others, gate)
     gate.released.set()
-    http.shutdown()
-    thread.join(timeout=5)
+    stop()
     with app.app_context():
         db.engine.dispose()
 
@@ -152,13 +151,22 @@ def open_scanner(camera, door, base: str | None = None, **context_options):
     context = browser.new_context(**PHONE, **context_options)
     context.set_default_timeout(BROWSER_TIMEOUT_MS)
     page = context.new_page()
-    page.goto(f"{base}/sign-in")
+    # Straight on to the summit's scanner (that a steward signing in lands on /checkin is shown by
+    # tests/integration/test_auth_and_roles.py), so the scanner and its decoder load once.
+    page.goto(f"{base}/sign-in?next=%2Fcheckin%3Fevent%3Dsummit")
     page.get_by_label("Email address").fill(door.steward_email)
     page.get_by_label("Password").fill(f.PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/checkin$"))  # a steward signs in to the scanner
-    page.goto(f"{base}/checkin?event=summit")
+    expect(page).to_have_url(re.compile(r"/checkin\?event=summit$"))
     expect(page.locator("#scanner[data-ready=true]")).to_be_attached()
+    # Settled, as a steward finds it a moment after opening it: the decoder loaded (its WebAssembly compiled, the
+    # slowest the first time a browser sees it) and the page saved for offline use (over plain http, at door.test,
+    # there is no service worker). Keys typed while the page is still busy with those can be held up past the
+    # handheld scanner's 150 ms pause, which no scanner's keys are.
+    page.wait_for_function(
+        "() => { const s = document.getElementById('scanner').dataset;"
+        " return s.library && (!window.isSecureContext || s.offlineReady); }"
+    )
     return page
 
 

@@ -19,6 +19,7 @@ from invitations import services
 from invitations.models import Invitation, InvitationState, Registration, RegistrationState
 from tests import factories as f
 from tests.factories import fresh, link
+from tests.servers import InThread
 from tests.support import both_databases
 
 S = InvitationState
@@ -505,7 +506,6 @@ def test_the_token_never_reaches_the_logs(app, client, caplog):
 
 
 def test_the_token_stays_out_of_a_real_servers_access_log_and_the_error_log(app, caplog, monkeypatch):
-    import threading
     import urllib.error
     import urllib.request
 
@@ -516,8 +516,7 @@ def test_the_token_stays_out_of_a_real_servers_access_log_and_the_error_log(app,
     token = services.token_for(inv)
     caplog.set_level(logging.DEBUG)
     server = make_server("127.0.0.1", 0, app, threaded=False)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    stop = InThread(server)
     try:
         base = f"http://127.0.0.1:{server.server_port}"
         with urllib.request.urlopen(f"{base}/i/{token}") as response:
@@ -535,9 +534,7 @@ def test_the_token_stays_out_of_a_real_servers_access_log_and_the_error_log(app,
             urllib.request.urlopen(f"{base}/i/{token}")
         assert crashed.value.code == 500
     finally:
-        server.shutdown()
-        thread.join(5)
-        server.server_close()
+        stop()
 
     access = [r for r in caplog.records if r.name == "werkzeug"]
     assert len(access) >= 3  # the control: the access log really was captured
