@@ -56,9 +56,10 @@ def badge_frame(code: str) -> Image.Image:
     return frame
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def camera(browser, tmp_path_factory):
-    """Chromium whose camera films a badge. The code is made first, then given to the delegate in each test."""
+    """Chromium whose camera films a badge. The code is made first, then given to the delegate in each test.
+    One for the whole run (in each test process): the tests of several files use it, in any order."""
     code = new_badge_code()
     video = tmp_path_factory.mktemp("camera") / "badge.y4m"
     write_y4m(video, badge_frame(code))
@@ -725,6 +726,11 @@ def test_a_page_with_an_out_of_date_token_keeps_its_scans_until_it_is_reloaded(p
     expect(page.locator("#result")).to_contain_text("This page needs reloading")
     expect(page.locator("#pending")).to_have_text("1")
     expect(page.locator("#sync-status")).to_contain_text("Reload it to send the saved scans")
+    # The page tries to sync again (here: the wifi comes back), is refused again, and still says why.
+    with page.expect_response(lambda response: response.request.method == "POST"):
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.locator("#sync-status")).to_contain_text("Reload it to send the saved scans")
+    expect(page.locator("#pending")).to_have_text("1")
     assert door.log() == []
     page.evaluate("sessionStorage.setItem('fresh-token', '1')")
     page.reload()

@@ -419,6 +419,7 @@ async function submitCode(raw, method, { force = false } = {}) {
     return;
   }
   if (reply.status === 200 && reply.data) {
+    syncBlocked = "";
     linkUp();
     answered(scan, reply.data);
   } else if (reply.status === 429 || reply.status >= 500 || reply.data === null) {
@@ -530,8 +531,12 @@ function showPending() {
   const others = queue.length - count;
   $("sync-status").textContent = others
     ? `${others} scan${others === 1 ? "" : "s"} saved on this phone by another account will sync when they sign in here.`
-    : (count ? "" : $("sync-status").textContent);
+    : (count ? syncBlocked : $("sync-status").textContent);
 }
+
+// Why this page can't send its saved scans (it has expired, or the steward is signed out): said for as long as
+// scans wait, through every attempt to sync, until one goes through.
+let syncBlocked = "";
 
 let syncTimer = null;
 function syncSoon(delay = 0) {
@@ -570,6 +575,7 @@ async function sync({ probing = false } = {}) {
         break;  // kept: they sync once the page is reloaded
       }
       if (link.state !== "online") { link.state = "online"; link.failures = 0; showLink(); }
+      syncBlocked = "";
       saveQueue(loadQueue().filter((item) => item.nonce !== scan.nonce));
       if (reply.status === 200) {
         synced += 1;
@@ -589,12 +595,14 @@ async function sync({ probing = false } = {}) {
 }
 
 function pageExpired(message) {
-  $("sync-status").textContent = `${message || "This page has expired."} Reload it to send the saved scans.`;
+  syncBlocked = `${message || "This page has expired."} Reload it to send the saved scans.`;
+  $("sync-status").textContent = syncBlocked;
 }
 
 function signedOut(message) {
   forgetExpected();  // the expected list is kept only while the steward is signed in
-  $("sync-status").textContent = `${message || "You're signed out."} Scans are kept on this phone: sign in again and they will sync.`;
+  syncBlocked = `${message || "You're signed out."} Scans are kept on this phone: sign in again and they will sync.`;
+  $("sync-status").textContent = syncBlocked;
 }
 
 window.addEventListener("online", () => { linkUp(); });
