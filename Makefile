@@ -74,6 +74,9 @@ lint: setup-dev
 # Three on two cores: much of the suite waits on browsers, servers and deliberate pauses, not on the CPU. Tests
 # go out one at a time to whichever process is free, the longest first (tests/conftest.py, LONGEST_FIRST).
 TEST_PROCESSES ?= 3
+# Compiled modules are kept (in __pycache__, ignored by git) even where the environment says not to write them:
+# otherwise every test process, server and command the tests start compiles the app and the tests afresh.
+test: export PYTHONDONTWRITEBYTECODE =
 test: lint
 	$(BIN)/python -m pytest -p no:cacheprovider -n $(TEST_PROCESSES) --maxschedchunk 1 $(PYTEST_ARGS)
 
