@@ -71,9 +71,9 @@ lint: setup-dev
 	$(BIN)/lint-imports
 
 ## Set everything up, check the habits and run every test, in TEST_PROCESSES processes at once (pytest-xdist)
-# Three on two cores: much of the suite waits on browsers, servers and deliberate pauses, not on the CPU. Tests
-# go out one at a time to whichever process is free, the longest first (tests/conftest.py, LONGEST_FIRST).
-TEST_PROCESSES ?= 3
+# One for each core: three were no faster here, and the browser tests' timing suffers when the CPU is oversubscribed.
+# Tests go out one at a time to whichever process is free, the longest first (tests/conftest.py, LONGEST_FIRST).
+TEST_PROCESSES ?= 2
 # Compiled modules are kept (in __pycache__, ignored by git) even where the environment says not to write them:
 # otherwise every test process, server and command the tests start compiles the app and the tests afresh.
 test: export PYTHONDONTWRITEBYTECODE =

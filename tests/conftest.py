@@ -95,7 +95,7 @@ def _throwaway_database_url() -> str | None:
 
 # The tests that take longest (about 5-30 s each on a quiet 2-core machine, from --durations), longest first,
 # named by the start of their ids. `make test` runs the suite in several processes, handing out one test at a
-# time, in collection order, to whichever process is free (-n 3 --maxschedchunk 1): these go first, so that no
+# time, in collection order, to whichever process is free (-n 2 --maxschedchunk 1): these go first, so that no
 # process is left with a long one while the others have finished.
 LONGEST_FIRST = (
     "tests/e2e/test_accessibility.py::",
