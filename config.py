@@ -258,5 +258,10 @@ def production_problems(config: Mapping) -> list[str]:
 CONFIGS = {"development": DevelopmentConfig, "testing": TestingConfig, "production": ProductionConfig}
 
 
+def settings_of(config_class: type[Config]) -> dict:
+    """A config class's settings (its upper-case names) as a dict, to change some before create_app is given them."""
+    return {name: getattr(config_class, name) for name in dir(config_class) if name.isupper()}
+
+
 def config_from_env() -> type[Config]:
     return CONFIGS[os.environ.get("APP_ENV", "development")]

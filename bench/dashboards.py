@@ -299,7 +299,7 @@ def main() -> None:
     parser.add_argument("--reset", action="store_true", help="empty the (PostgreSQL) database first")
     args = parser.parse_args()
 
-    from config import TestingConfig, normalise_database_url
+    from config import TestingConfig, normalise_database_url, settings_of
 
     url = os.environ.get("DATABASE_URL")
     if url:
@@ -314,7 +314,7 @@ def main() -> None:
     from app.db import Base, db
     from invitations.models import Invitation
 
-    config = {k: getattr(TestingConfig, k) for k in dir(TestingConfig) if k.isupper()}
+    config = settings_of(TestingConfig)
     config.update(DATABASE_URL=url, TESTING=False, MAIL_BACKEND="memory")
     application = create_app(config)
     with application.app_context():

@@ -23,9 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def bench_config(database_url: str) -> dict:
     """Testing settings (no CSRF, mail to memory) on the given database, with the rate limiter on as in
     production (its in-process store; limits far above what the load reaches), so its cost is measured too."""
-    from config import TestingConfig
+    from config import TestingConfig, settings_of
 
-    config = {k: getattr(TestingConfig, k) for k in dir(TestingConfig) if k.isupper()}
+    config = settings_of(TestingConfig)
     config.update(
         DATABASE_URL=database_url,
         TESTING=False,

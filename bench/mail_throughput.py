@@ -29,14 +29,14 @@ def main() -> None:
     from app import create_app
     from app.db import Base, db
     from app.mail import delivery
-    from config import TestingConfig, normalise_database_url
+    from config import TestingConfig, normalise_database_url, settings_of
     from invitations import services
     from tests.sendgrid_standin import API_KEY, StandIn
 
     standin = StandIn().start()
     folder = Path(tempfile.mkdtemp())
     url = normalise_database_url(args.database_url) if args.database_url else f"sqlite:///{folder / 'bench.sqlite3'}"
-    config = {k: getattr(TestingConfig, k) for k in dir(TestingConfig) if k.isupper()}
+    config = settings_of(TestingConfig)
     config.update(DATABASE_URL=url, MAIL_BACKEND="sendgrid", SENDGRID_HOST=standin.url, SENDGRID_API_KEY=API_KEY)
     application = create_app(config)
     with application.app_context():

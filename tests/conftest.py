@@ -33,7 +33,7 @@ import invitations.models  # noqa: F401
 from app import create_app
 from app.db import Base, db, make_engine
 from app.mail import backends as mail_backends
-from config import TestingConfig, normalise_database_url
+from config import TestingConfig, normalise_database_url, settings_of
 
 GIVEN_PG_URL = os.environ.get("TEST_POSTGRES_URL")
 WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # "gw0", "gw1", … in a run of several processes
@@ -250,7 +250,7 @@ def _copy_of_an_empty_sqlite_database(path: Path) -> None:
 
 
 def make_app(kind: str, tmp_path, **overrides):
-    config = {k: getattr(TestingConfig, k) for k in dir(TestingConfig) if k.isupper()}
+    config = settings_of(TestingConfig)
     config.update(DATABASE_URL=database_url(kind, tmp_path), MAIL_FILE_DIR=str(tmp_path / "outbox"), **overrides)
     sqlite_file = tmp_path / "test.sqlite3"
     fresh_sqlite = kind == "sqlite" and not sqlite_file.exists()  # a second app on the same file sees its rows

@@ -12,9 +12,9 @@ import time
 from flask import request
 
 from app import create_app
-from config import TestingConfig
+from config import TestingConfig, settings_of
 
-_config = {k: getattr(TestingConfig, k) for k in dir(TestingConfig) if k.isupper()}
+_config = settings_of(TestingConfig)
 _config.update(json.loads(os.environ["SERVED_APP_CONFIG"]))
 app = create_app(_config)
 

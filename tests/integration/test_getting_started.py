@@ -103,9 +103,10 @@ def test_a_base_url_that_is_set_is_kept():
 def test_db_upgrade_says_it_created_the_database_then_upgraded_it_then_that_it_is_up_to_date(tmp_path):
     from app import create_app
     from app.db import db
+    from config import settings_of
     from tests.conftest import TestingConfig
 
-    config = {k: getattr(TestingConfig, k) for k in dir(TestingConfig) if k.isupper()}
+    config = settings_of(TestingConfig)
     database = tmp_path / "new" / "newhorizons.sqlite3"
     config.update(DATABASE_URL=f"sqlite:///{database}", MAIL_FILE_DIR=str(tmp_path / "outbox"))
     application = create_app(config)

@@ -19,7 +19,7 @@ from app.auth.models import Role, User
 from app.db import Base, db, utcnow
 from app.mail.models import OutboxMessage
 from app.summit.models import Summit
-from config import TestingConfig
+from config import TestingConfig, settings_of
 from invitations import services
 from invitations.models import Invitation, InvitationState, WaitlistEntry, WaitlistState
 from tests import factories as f
@@ -582,7 +582,7 @@ def test_demo_is_idempotent(app, runner):
 
 def bare_app(kind: str, tmp_path):
     """An app whose database has no tables yet (make_app would create them)."""
-    config = {k: getattr(TestingConfig, k) for k in dir(TestingConfig) if k.isupper()}
+    config = settings_of(TestingConfig)
     url = f"sqlite:///{tmp_path / 'fresh' / 'upgrade.sqlite3'}" if kind == "sqlite" else database_url(kind, tmp_path)
     config.update(DATABASE_URL=url, MAIL_FILE_DIR=str(tmp_path / "outbox"))
     if kind == "postgres":

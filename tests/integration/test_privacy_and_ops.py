@@ -160,9 +160,9 @@ def test_security_headers_and_cookie_flags(app, client):
 
 def test_production_sets_hsts_and_secure_cookies(tmp_path):
     from app import create_app
-    from config import ProductionConfig
+    from config import ProductionConfig, settings_of
 
-    config = {k: getattr(ProductionConfig, k) for k in dir(ProductionConfig) if k.isupper()}
+    config = settings_of(ProductionConfig)
     config.update(
         SECRET_KEY=secrets.token_urlsafe(48),
         DATABASE_URL=f"sqlite:///{tmp_path / 'p.sqlite3'}",

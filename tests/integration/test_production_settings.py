@@ -16,7 +16,7 @@ from app import create_app
 from app.auth import services as auth_services
 from app.auth.models import Role
 from app.db import Base, db
-from config import _DEV_SECRET, MAKE_A_KEY, Config, DevelopmentConfig, ProductionConfig, TestingConfig
+from config import _DEV_SECRET, MAKE_A_KEY, Config, DevelopmentConfig, ProductionConfig, TestingConfig, settings_of
 from invitations import services
 from tests import factories as f
 
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def production(tmp_path, **overrides) -> dict:
     """ProductionConfig's settings made safe (a generated key, SendGrid, one worker process), then `overrides`."""
-    config = {k: getattr(ProductionConfig, k) for k in dir(ProductionConfig) if k.isupper()}
+    config = settings_of(ProductionConfig)
     config.update(
         SECRET_KEY=secrets.token_urlsafe(48),
         SECRET_KEY_FALLBACKS=[],

@@ -99,9 +99,10 @@ def policy_for(endpoint: str) -> dict[str, str] | None:
 
 def all_endpoints() -> list[tuple[str, str, frozenset]]:
     from app import create_app
+    from config import settings_of
     from tests.conftest import TestingConfig
 
-    config = {k: getattr(TestingConfig, k) for k in dir(TestingConfig) if k.isupper()}
+    config = settings_of(TestingConfig)
     application = create_app(config)
     return sorted(
         (rule.endpoint, rule.rule, frozenset(rule.methods - {"HEAD", "OPTIONS"}))
