@@ -725,12 +725,21 @@ def test_a_page_with_an_out_of_date_token_keeps_its_scans_until_it_is_reloaded(p
     expect(page.locator("#result")).to_contain_text("Saved offline")
     expect(page.locator("#result")).to_contain_text("This page needs reloading")
     expect(page.locator("#pending")).to_have_text("1")
-    expect(page.locator("#sync-status")).to_contain_text("Reload it to send the saved scans")
+    expect(page.locator("#sync-status")).to_have_text(
+        "This page has expired. Reload it to carry on (saved scans are kept)."
+    )
     # The page tries to sync again (here: the wifi comes back), is refused again, and still says why.
     with page.expect_response(lambda response: response.request.method == "POST"):
         page.evaluate("window.dispatchEvent(new Event('online'))")
-    expect(page.locator("#sync-status")).to_contain_text("Reload it to send the saved scans")
+    expect(page.locator("#sync-status")).to_have_text(
+        "This page has expired. Reload it to carry on (saved scans are kept)."
+    )
     expect(page.locator("#pending")).to_have_text("1")
+    page.get_by_role("button", name="Next").click()  # the answer put away: the reason stays under the counts
+    expect(page.locator("#sync-status")).to_have_text(
+        "This page has expired. Reload it to carry on (saved scans are kept)."
+    )
+    shot(page, "17-page-expired")
     assert door.log() == []
     page.evaluate("sessionStorage.setItem('fresh-token', '1')")
     page.reload()

@@ -595,13 +595,13 @@ async function sync({ probing = false } = {}) {
 }
 
 function pageExpired(message) {
-  syncBlocked = `${message || "This page has expired."} Reload it to send the saved scans.`;
+  syncBlocked = message || "This page has expired. Reload it to send the saved scans.";  // the server's says reload
   $("sync-status").textContent = syncBlocked;
 }
 
 function signedOut(message) {
   forgetExpected();  // the expected list is kept only while the steward is signed in
-  syncBlocked = `${message || "You're signed out."} Scans are kept on this phone: sign in again and they will sync.`;
+  syncBlocked = `${message || "You're signed out. Sign in again to keep checking people in."} Scans are kept on this phone and sync once you do.`;
   $("sync-status").textContent = syncBlocked;
 }
 
