@@ -61,7 +61,7 @@ run: demo
 	MAIL_BACKEND=file $(FLASK) mail worker > instance/mail-worker.log 2>&1 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	MAIL_BACKEND=file BASE_URL='$(BASE_URL)' $(BIN)/gunicorn --bind $(BIND_HOST):$(PORT) --workers 1 --threads 4 \
-	  --access-logfile - --logger-class app.logs.GunicornLogger wsgi:app
+	  --access-logfile - --logger-class app.core.logs.GunicornLogger wsgi:app
 
 ## The habits: lint and format (ruff.toml), types (mypy.ini) and the layers (.importlinter)
 lint: setup-dev

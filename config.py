@@ -43,7 +43,7 @@ class Config:
     DATABASE_URL = _database_url()
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
     TIMEZONE = "Europe/London"
-    # DEBUG, INFO, WARNING, ERROR or CRITICAL, for the app's loggers and gunicorn's (app/logs.py).
+    # DEBUG, INFO, WARNING, ERROR or CRITICAL, for the app's loggers and gunicorn's (app/core/logs.py).
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

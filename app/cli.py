@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from app.db import db
+from app.core.db import db
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -88,10 +88,7 @@ def revision(message):
     """Write a new migration from the models (for developers)."""
     from alembic import command
 
-    import app.audit
-    import app.checkin.models  # noqa: F401
-    import fringe_events.models  # noqa: F401
-    import invitations.models  # noqa: F401
+    import app.models  # noqa: F401  (every table)
 
     command.revision(alembic_config(), message=message, autogenerate=True)
 

@@ -2,7 +2,7 @@
 
 import os
 
-from app import create_app
+from app.factory import create_app
 from bench.harness import bench_config
 
 app = create_app(bench_config(os.environ["BENCH_DATABASE_URL"]))

@@ -26,10 +26,10 @@ FORGED_SHARE = 0.1
 
 
 def seed(url: str, delegates: int) -> tuple[list[str], str]:
-    from app import create_app
-    from app.auth import services as auth_services
-    from app.auth.models import Role
-    from app.db import db
+    from app.core.auth import services as auth_services
+    from app.core.auth.models import Role
+    from app.core.db import db
+    from app.factory import create_app
     from invitations import services
 
     app = create_app(bench_config(url))
@@ -58,9 +58,9 @@ def reset(url: str) -> None:
     """Everyone back outside: no attendance, an empty scan log."""
     from sqlalchemy import delete
 
-    from app import create_app
     from app.checkin.models import ScanLog
-    from app.db import db
+    from app.core.db import db
+    from app.factory import create_app
     from fringe_events.models import Attendance
 
     app = create_app(bench_config(url))
@@ -74,8 +74,8 @@ def reset(url: str) -> None:
 def attendance_count(url: str) -> int:
     from sqlalchemy import func, select
 
-    from app import create_app
-    from app.db import db
+    from app.core.db import db
+    from app.factory import create_app
     from fringe_events.models import Attendance
 
     app = create_app(bench_config(url))

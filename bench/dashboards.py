@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import event, func, insert, select, text
 from werkzeug.security import generate_password_hash
 
-from app.db import utcnow
+from app.core.db import utcnow
 
 PASSWORD = "bench-password-1"
 ORGANISATIONS = [
@@ -78,8 +78,8 @@ def seed_summit_and_staff(leaders: int) -> list[int]:
     """The summit (350 places), `leaders` leaders and one organiser, all with PASSWORD; returns the leaders'
     ids. Needs an app context; commits."""
 
-    from app.auth.models import Role, User
-    from app.db import db
+    from app.core.auth.models import Role, User
+    from app.core.db import db
     from invitations import services
 
     services.configure_summit(capacity=350, target=300)
@@ -109,8 +109,8 @@ def seed_invitations(
     """Bulk-insert n invitations (emails bench{start+i}@…) championed round-robin by leader_ids, with
     registrations, waiting-list entries, fringe sign-ups and attendance, notes and bounces to match.
     Needs an app context; commits. Returns how many were inserted."""
-    from app.db import db
-    from app.security import new_badge_code, new_link_selector
+    from app.core.db import db
+    from app.core.security import new_badge_code, new_link_selector
     from fringe_events.models import SUMMIT_EVENT_KEY, Attendance, FringeEvent, FringeSignup
     from invitations.models import Invitation, LeaderNote, NoteKind, Registration, WaitlistEntry, WaitlistState
 
@@ -309,9 +309,9 @@ def main() -> None:
     else:
         url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='nh-bench-')) / 'bench.sqlite3'}"
 
-    from app import create_app
-    from app.auth.models import User
-    from app.db import Base, db
+    from app.core.auth.models import User
+    from app.core.db import Base, db
+    from app.factory import create_app
     from invitations.models import Invitation
 
     config = settings_of(TestingConfig)

@@ -45,12 +45,9 @@ def fresh_database(kind: str, postgres_url: str | None) -> str:
     """A new empty database with the schema: a SQLite file, or a wiped PostgreSQL schema."""
     from sqlalchemy import text
 
-    import app.audit
-    import app.checkin.models
-    import fringe_events.models  # noqa: F401
-    import invitations.models  # noqa: F401
-    from app import create_app
-    from app.db import Base, db
+    import app.models
+    from app.core.db import Base, db
+    from app.factory import create_app
     from config import normalise_database_url
 
     if kind == "sqlite":

@@ -23,12 +23,10 @@ def main() -> None:
     parser.add_argument("--database-url", default="", help="default: a fresh SQLite file")
     args = parser.parse_args()
 
-    import app.audit
-    import app.checkin.models  # noqa: F401
-    import fringe_events.models  # noqa: F401
-    from app import create_app
-    from app.db import Base, db
-    from app.mail import delivery
+    import app.models  # noqa: F401  (every table)
+    from app.core.db import Base, db
+    from app.core.mail import delivery
+    from app.factory import create_app
     from config import TestingConfig, normalise_database_url, settings_of
     from invitations import services
     from tests.sendgrid_standin import API_KEY, StandIn

@@ -20,8 +20,8 @@ HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 def seed(url: str, invitees: int, capacity: int) -> list[str]:
-    from app import create_app
-    from app.db import db
+    from app.core.db import db
+    from app.factory import create_app
     from bench.harness import bench_config
     from invitations import services
 
@@ -40,8 +40,8 @@ def seed(url: str, invitees: int, capacity: int) -> list[str]:
 
 
 def counts(url: str) -> dict:
-    from app import create_app
-    from app.db import db
+    from app.core.db import db
+    from app.factory import create_app
     from bench.harness import bench_config
     from invitations.dashboards import summit_status
 

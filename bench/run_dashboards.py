@@ -8,8 +8,8 @@ from bench.harness import Server, bench_config
 
 
 def seed_dashboards(url: str, invitations: int = 10_000, leaders: int = 100) -> None:
-    from app import create_app
-    from app.db import db
+    from app.core.db import db
+    from app.factory import create_app
     from bench.dashboards import seed_invitations, seed_summit_and_staff
 
     app = create_app(bench_config(url))

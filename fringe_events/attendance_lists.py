@@ -7,9 +7,9 @@ from datetime import datetime
 
 from sqlalchemy import func, or_, select
 
-from app import audit
-from app.db import db
-from app.errors import InvalidState
+from app.core import audit
+from app.core.db import db
+from app.core.errors import InvalidState
 from fringe_events.attendance import EventRef, record_attendance, undo_attendance
 from fringe_events.models import Attendance, CheckinMethod, FringeEvent, FringeStatus, signed_up_query
 from fringe_events.signups import is_signed_up

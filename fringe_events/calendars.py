@@ -9,11 +9,11 @@ from urllib.parse import urlencode
 from flask import current_app
 from sqlalchemy import select
 
-from app.calendar import CalendarEvent, build_calendar, fringe_uid
-from app.db import db
-from app.summit import services as summit_services
-from app.timefmt import span
-from app.urls import external_url
+from app.core.calendar import CalendarEvent, build_calendar, fringe_uid
+from app.core.db import db
+from app.core.summit import services as summit_services
+from app.core.timefmt import span
+from app.core.urls import external_url
 from fringe_events.models import FringeEvent, FringeSignup, FringeStatus, SignupState
 from invitations.models import Invitation, InvitationState
 from invitations.services import personal_url, token_for

@@ -8,7 +8,7 @@ import sys
 import click
 from sqlalchemy import select
 
-from app.db import db
+from app.core.db import db
 from fringe_events import services
 from fringe_events.models import FringeEvent
 

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 
-from app import audit
-from app.db import db, utcnow
+from app.core import audit
+from app.core.db import db, utcnow
 from fringe_events.models import FringeEvent, FringeSignup, SignupState
 from invitations.consistency import Finding, who
 from invitations.models import Invitation, InvitationState

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from app.db import db, utcnow
+from app.core.db import db, utcnow
 from fringe_events.models import Attendance, FringeEvent, FringeSignup, FringeStatus, SignupState
 from fringe_events.programme import all_events
 from fringe_events.signups import is_signed_up

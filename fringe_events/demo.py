@@ -9,10 +9,10 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import func, select, update
 
-from app.auth.models import Role, User
-from app.db import db, utcnow
-from app.summit import services as summit_services
-from app.timefmt import LONDON
+from app.core.auth.models import Role, User
+from app.core.db import db, utcnow
+from app.core.summit import services as summit_services
+from app.core.timefmt import LONDON
 from fringe_events.models import Attendance, CheckinMethod, FringeEvent, FringeSignup, FringeStatus, SignupState
 from invitations.models import LIVE_STATES, Invitation, InvitationState
 

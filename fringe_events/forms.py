@@ -5,7 +5,7 @@ from __future__ import annotations
 from wtforms import HiddenField, IntegerField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 
-from app.forms import Form, LondonDateTimeField
+from app.core.forms import Form, LondonDateTimeField
 
 OPTIONAL_LINE = [Optional(), Length(max=200, message="Keep this under 200 characters.")]
 

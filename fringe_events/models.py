@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.auth.models import User
-from app.db import Base, UTCDateTime, enum_column, utcnow
+from app.core.auth.models import User
+from app.core.db import Base, UTCDateTime, enum_column, utcnow
 from invitations.models import LIVE_STATES, Invitation
 
 SUMMIT_EVENT_KEY = "summit"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from app.calendar import build_calendar
-from app.db import db
-from app.mail.compose import attachment_builder, built_attachment
-from app.mail.outbox import enqueue
-from app.summit import services as summit_services
+from app.core.calendar import build_calendar
+from app.core.db import db
+from app.core.mail.compose import attachment_builder, built_attachment
+from app.core.mail.outbox import enqueue
+from app.core.summit import services as summit_services
 from fringe_events.calendars import event_url, fringe_calendar_event, place_of
 from fringe_events.models import FringeEvent, signed_up_query
 from invitations.models import Invitation

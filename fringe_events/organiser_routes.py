@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.actions import run_action
-from app.auth.decorators import mark, organiser_required
-from app.db import db, utcnow
-from app.forms import ConfirmForm
+from app.core.actions import run_action
+from app.core.auth.decorators import mark, organiser_required
+from app.core.db import db, utcnow
+from app.core.forms import ConfirmForm
 from fringe_events import services
 from fringe_events.forms import AttendanceForm, CancelEventForm, EventForm, PersonForm
 from fringe_events.models import FringeEvent

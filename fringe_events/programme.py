@@ -11,11 +11,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from app import audit
-from app.audit import AuditEvent
-from app.db import db
-from app.errors import InvalidState, NotFound, ValidationFailed
-from app.timefmt import span
+from app.core import audit
+from app.core.audit import AuditEvent
+from app.core.db import db
+from app.core.errors import InvalidState, NotFound, ValidationFailed
+from app.core.timefmt import span
 from fringe_events.calendars import place_text
 from fringe_events.models import FringeEvent, FringeStatus
 from fringe_events.notifications import tell_signed_up

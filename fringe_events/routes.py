@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, redirect, render_template, url_for
 
-from app.actions import run_action
-from app.extensions import personal_link_limit
-from app.security import private_page
+from app.core.actions import run_action
+from app.core.extensions import personal_link_limit
+from app.core.security import private_page
 from fringe_events import services
 from fringe_events.forms import SignupForm
 from fringe_events.models import FringeEvent

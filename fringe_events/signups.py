@@ -10,8 +10,8 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.db import changed, db, utcnow
-from app.errors import DomainError, InvalidState
+from app.core.db import changed, db, utcnow
+from app.core.errors import DomainError, InvalidState
 from fringe_events.models import FringeEvent, FringeSignup, FringeStatus, SignupState
 from fringe_events.notifications import tell_one
 from invitations import transitions

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.db import db
+from app.core.db import db
 from fringe_events.models import Attendance, FringeSignup
 from fringe_events.signups import release_signups, transfer_signups
 from invitations import signals

@@ -11,13 +11,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
 
-from app import audit
-from app.auth.models import Role, User
-from app.db import changed, db, utcnow
-from app.errors import InvalidState, NotFound, ValidationFailed
-from app.mail.outbox import enqueue
-from app.summit import services as summit_services
-from app.timefmt import ago, day
+from app.core import audit
+from app.core.auth.models import Role, User
+from app.core.db import changed, db, utcnow
+from app.core.errors import InvalidState, NotFound, ValidationFailed
+from app.core.mail.outbox import enqueue
+from app.core.summit import services as summit_services
+from app.core.timefmt import ago, day
 from invitations.models import Invitation, InvitationState, LeaderNote, NoteKind
 from invitations.services import personal_url
 

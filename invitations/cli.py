@@ -11,10 +11,10 @@ import click
 from flask import current_app
 from sqlalchemy import select
 
-from app.auth.models import Role, User
-from app.db import db
-from app.errors import DomainError
-from app.timefmt import parse_local
+from app.core.auth.models import Role, User
+from app.core.db import db
+from app.core.errors import DomainError
+from app.core.timefmt import parse_local
 from invitations import dashboards, services
 from invitations.csv_import import parse_invitations_csv
 from invitations.models import LIVE_STATES, Invitation

@@ -8,9 +8,9 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 
-from app import audit
-from app.db import db, utcnow
-from app.summit.models import Summit
+from app.core import audit
+from app.core.db import db, utcnow
+from app.core.summit.models import Summit
 from invitations.models import (
     Invitation,
     InvitationState,

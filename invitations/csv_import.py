@@ -7,7 +7,7 @@ import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
-from app.email_addresses import InvalidAddress, normalise_address
+from app.core.email_addresses import InvalidAddress, normalise_address
 
 REQUIRED_COLUMNS = ("email", "name", "organisation", "job_title", "champion_email")
 MAX_ROWS = 20000

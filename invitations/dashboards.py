@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from app.db import db
-from app.summit.services import get_summit
+from app.core.db import db
+from app.core.summit.services import get_summit
 from invitations.models import Invitation, InvitationState, WaitlistEntry, WaitlistState
 
 

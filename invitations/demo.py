@@ -7,13 +7,13 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from app.auth import services as auth_services
-from app.auth.models import Role
-from app.db import db, utcnow
-from app.demo_data import LEADERS, ORGANISERS, STEWARD, generate_invitees
-from app.security import new_badge_code, new_link_selector
-from app.summit import services as summit_services
-from app.summit.models import Summit
+from app.core.auth import services as auth_services
+from app.core.auth.models import Role
+from app.core.db import db, utcnow
+from app.core.demo_data import LEADERS, ORGANISERS, STEWARD, generate_invitees
+from app.core.security import new_badge_code, new_link_selector
+from app.core.summit import services as summit_services
+from app.core.summit.models import Summit
 from invitations import services
 from invitations.models import Invitation, InvitationState, Registration, RegistrationState
 

@@ -6,7 +6,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, EmailField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from app.forms import Form, LondonDateTimeField
+from app.core.forms import Form, LondonDateTimeField
 
 NAME = [DataRequired(message="Enter your full name."), Length(max=200, message="Keep the name under 200 characters.")]
 ORG = [

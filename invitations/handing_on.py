@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from app import audit
-from app.db import db, utcnow
-from app.errors import ValidationFailed
-from app.mail.outbox import enqueue
-from app.summit import services as summit_services
+from app.core import audit
+from app.core.db import db, utcnow
+from app.core.errors import ValidationFailed
+from app.core.mail.outbox import enqueue
+from app.core.summit import services as summit_services
 from invitations import signals, transitions
 from invitations.mailing import mail_context, tell
 from invitations.models import Invitation, InvitationState, Registration, RegistrationState

@@ -10,10 +10,10 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 
-from app.db import changed, db, utcnow
-from app.errors import InvalidState, OfferLapsed, RegistrationClosed, SummitFull
-from app.summit import services as summit_services
-from app.summit.models import Summit
+from app.core.db import changed, db, utcnow
+from app.core.errors import InvalidState, OfferLapsed, RegistrationClosed, SummitFull
+from app.core.summit import services as summit_services
+from app.core.summit.models import Summit
 from invitations import transitions
 from invitations.mailing import send_confirmation, tell
 from invitations.models import (

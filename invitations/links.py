@@ -7,10 +7,10 @@ from datetime import datetime
 from flask import abort
 from sqlalchemy import select
 
-from app import audit
-from app.db import db, utcnow
-from app.security import link_token, new_link_selector, selector_from_token
-from app.urls import external_url
+from app.core import audit
+from app.core.db import db, utcnow
+from app.core.security import link_token, new_link_selector, selector_from_token
+from app.core.urls import external_url
 from invitations import transitions
 from invitations.models import Invitation, InvitationState
 

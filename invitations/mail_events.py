@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.db import db
-from app.mail.models import ProviderEvent
+from app.core.db import db
+from app.core.mail.models import ProviderEvent
 from invitations.models import Invitation
 
 BOUNCES = {"bounce", "dropped", "blocked"}

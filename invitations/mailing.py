@@ -7,16 +7,16 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
 
-from app import audit
-from app.calendar import build_calendar
-from app.db import db, utcnow
-from app.email_addresses import InvalidAddress, normalise_address
-from app.errors import ValidationFailed
-from app.mail.compose import attachment_builder, built_attachment
-from app.mail.outbox import enqueue
-from app.summit import services as summit_services
-from app.summit.models import Summit
-from app.urls import external_url
+from app.core import audit
+from app.core.calendar import build_calendar
+from app.core.db import db, utcnow
+from app.core.email_addresses import InvalidAddress, normalise_address
+from app.core.errors import ValidationFailed
+from app.core.mail.compose import attachment_builder, built_attachment
+from app.core.mail.outbox import enqueue
+from app.core.summit import services as summit_services
+from app.core.summit.models import Summit
+from app.core.urls import external_url
 from invitations import transitions
 from invitations.links import personal_url, token_for
 from invitations.models import LIVE_STATES, Invitation, InvitationState

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.auth.models import User
-from app.db import Base, UTCDateTime, enum_column, utcnow
+from app.core.auth.models import User
+from app.core.db import Base, UTCDateTime, enum_column, utcnow
 
 
 class InvitationState(enum.Enum):

@@ -10,17 +10,17 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
-from app import audit
-from app.actions import run_action
-from app.audit import AuditEvent
-from app.auth.decorators import mark, organiser_required
-from app.auth.models import Role, User
-from app.csv_export import to_csv
-from app.db import db
-from app.forms import ConfirmForm
-from app.mail.models import OutboxMessage
-from app.summit import services as summit_services
-from app.timefmt import when
+from app.core import audit
+from app.core.actions import run_action
+from app.core.audit import AuditEvent
+from app.core.auth.decorators import mark, organiser_required
+from app.core.auth.models import Role, User
+from app.core.csv_export import to_csv
+from app.core.db import db
+from app.core.forms import ConfirmForm
+from app.core.mail.models import OutboxMessage
+from app.core.summit import services as summit_services
+from app.core.timefmt import when
 from invitations import dashboards, services
 from invitations.csv_import import parse_invitations_csv
 from invitations.forms import ImportConfirmForm, ImportForm, InvitationForm, SummitForm

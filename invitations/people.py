@@ -9,10 +9,10 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from app import audit
-from app.db import db, utcnow
-from app.errors import NotFound, ValidationFailed
-from app.security import new_badge_code, new_link_selector
+from app.core import audit
+from app.core.db import db, utcnow
+from app.core.errors import NotFound, ValidationFailed
+from app.core.security import new_badge_code, new_link_selector
 from invitations import signals, transitions
 from invitations.models import LIVE_STATES, Invitation, InvitationState
 from invitations.waitlist import give_up_place

@@ -6,12 +6,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from app import audit
-from app.db import db, utcnow
-from app.errors import Conflict, InvalidState
-from app.mail.models import OutboxMessage
-from app.security import new_badge_code, new_link_selector
-from app.summit import services as summit_services
+from app.core import audit
+from app.core.db import db, utcnow
+from app.core.errors import Conflict, InvalidState
+from app.core.mail.models import OutboxMessage
+from app.core.security import new_badge_code, new_link_selector
+from app.core.summit import services as summit_services
 from invitations import services, signals, transitions
 from invitations.models import LIVE_STATES, Invitation, InvitationState, LeaderNote
 

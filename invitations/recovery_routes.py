@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, url_for
 
-from app.auth.decorators import mark
-from app.auth.forms import EmailLinkForm
-from app.db import db
-from app.extensions import email_link_limits
+from app.core.auth.decorators import mark
+from app.core.auth.forms import EmailLinkForm
+from app.core.db import db
+from app.core.extensions import email_link_limits
 from invitations.mailing import send_current_link
 
 bp = Blueprint("recovery", __name__)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
 
-from app.actions import run_action
-from app.auth.decorators import mark
-from app.db import db, utcnow
-from app.errors import InvalidState, SummitFull
-from app.extensions import personal_link_limit
-from app.forms import ConfirmForm
-from app.security import private_page
-from app.summit import services as summit_services
+from app.core.actions import run_action
+from app.core.auth.decorators import mark
+from app.core.db import db, utcnow
+from app.core.errors import InvalidState, SummitFull
+from app.core.extensions import personal_link_limit
+from app.core.forms import ConfirmForm
+from app.core.security import private_page
+from app.core.summit import services as summit_services
 from invitations import services
 from invitations.forms import ColleagueForm, DeclineForm, DetailsForm, RegistrationForm
 from invitations.links import invitation_for_link

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from app.db import db, utcnow
-from app.summit import services as summit_services
-from app.summit.models import Summit
-from app.timefmt import span
+from app.core.db import db, utcnow
+from app.core.summit import services as summit_services
+from app.core.summit.models import Summit
+from app.core.timefmt import span
 from invitations.mailing import summit_ics_attachment, tell
 from invitations.models import Invitation, InvitationState
 from invitations.waitlist import fill_from_waitlist

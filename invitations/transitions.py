@@ -25,9 +25,9 @@ from flask import current_app
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
-from app.db import db
-from app.errors import Conflict
-from app.summit.models import Summit
+from app.core.db import db
+from app.core.errors import Conflict
+from app.core.summit.models import Summit
 from invitations.models import Invitation, InvitationState, Registration, WaitlistEntry
 
 S = InvitationState

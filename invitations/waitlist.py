@@ -1,6 +1,6 @@
 """The waiting list: giving a place up, offering freed places in order, and offers lapsing.
 
-Every place taken or given back goes through app.summit.services.take_place / release_place in the
+Every place taken or given back goes through app.core.summit.services.take_place / release_place in the
 same transaction, after the person's own transition has begun (invitations.transitions)."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
 
-from app.db import changed, db, utcnow
-from app.summit import services as summit_services
-from app.summit.models import Summit
+from app.core.db import changed, db, utcnow
+from app.core.summit import services as summit_services
+from app.core.summit.models import Summit
 from invitations import transitions
 from invitations.mailing import tell
 from invitations.models import Invitation, InvitationState, RegistrationState, WaitlistEntry, WaitlistState

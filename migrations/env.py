@@ -2,14 +2,8 @@
 
 from alembic import context
 
-import app.audit
-import app.auth.models
-import app.checkin.models
-import app.mail.models
-import app.summit.models  # noqa: F401
-import fringe_events.models  # noqa: F401
-import invitations.models  # noqa: F401
-from app.db import Base
+import app.models  # noqa: F401  (every table)
+from app.core.db import Base
 
 config = context.config
 target_metadata = Base.metadata
@@ -18,7 +12,7 @@ target_metadata = Base.metadata
 def run_migrations_online() -> None:
     engine = config.attributes.get("engine")
     if engine is None:
-        from app.db import make_engine
+        from app.core.db import make_engine
         from config import config_from_env
 
         engine = make_engine(config_from_env().DATABASE_URL)

@@ -24,15 +24,10 @@ from jinja2.bccache import Bucket
 from sqlalchemy import create_engine, make_url, text
 from werkzeug.routing import Rule
 
-# Every model module, so that Base.metadata holds every table.
-import app.audit
-import app.checkin.models
-import app.mail.models
-import fringe_events.models  # noqa: F401
-import invitations.models  # noqa: F401
-from app import create_app
-from app.db import Base, db, make_engine
-from app.mail import backends as mail_backends
+import app.models
+from app.core.db import Base, db, make_engine
+from app.core.mail import backends as mail_backends
+from app.factory import create_app
 from config import TestingConfig, normalise_database_url, settings_of
 
 GIVEN_PG_URL = os.environ.get("TEST_POSTGRES_URL")

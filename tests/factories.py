@@ -5,9 +5,9 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 
-from app.auth import services as auth_services
-from app.auth.models import Role
-from app.db import db, utcnow
+from app.core.auth import services as auth_services
+from app.core.auth.models import Role
+from app.core.db import db, utcnow
 from invitations import services
 from invitations.models import Invitation
 

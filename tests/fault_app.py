@@ -9,7 +9,7 @@ import os
 import time
 from pathlib import Path
 
-from app.summit import services as summit_services
+from app.core.summit import services as summit_services
 from tests.served_app import app  # noqa: F401  (what gunicorn serves; registration looks take_place up at each call)
 
 PAUSE_SECONDS = 100

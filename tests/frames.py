@@ -18,8 +18,8 @@ import pypdfium2 as pdfium
 import zxingcpp
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
 
-from app.badge_codes import CODE_ALPHABET, CODE_LENGTH, CODE_PREFIX, code_check_character
 from app.badges.builders import LAYOUTS, SINGLE_H, SINGLE_W, Badge, badge_pdf, badge_sheets_pdf
+from app.core.badge_codes import CODE_ALPHABET, CODE_LENGTH, CODE_PREFIX, code_check_character
 
 WIDTH, HEIGHT = 1280, 720  # a phone camera's 720p stream
 RENDER_DPI = 220  # the badge as printed, sharper than any frame it is shrunk into

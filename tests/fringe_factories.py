@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from app.db import db, utcnow
-from app.mail.models import OutboxMessage
+from app.core.db import db, utcnow
+from app.core.mail.models import OutboxMessage
 from fringe_events import services
 from fringe_events.models import FringeEvent
 from invitations import services as invitation_services

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import base64
 
-from app.mail.compose import as_sent
-from app.mail.links import OutgoingMessage
-from app.mail.models import OutboxMessage
+from app.core.mail.compose import as_sent
+from app.core.mail.links import OutgoingMessage
+from app.core.mail.models import OutboxMessage
 
 
 def delivered(message: OutboxMessage) -> OutgoingMessage:

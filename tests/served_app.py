@@ -11,7 +11,7 @@ import time
 
 from flask import request
 
-from app import create_app
+from app.factory import create_app
 from config import TestingConfig, settings_of
 
 _config = settings_of(TestingConfig)

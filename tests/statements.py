@@ -6,7 +6,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
-from app.db import db
+from app.core.db import db
 
 
 @contextmanager

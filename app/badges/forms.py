@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired
 
 from app.badges.builders import DEFAULT_LAYOUT, LAYOUTS, ROLES
 from app.badges.services import PRINT_FILTERS
-from app.forms import Form
+from app.core.forms import Form
 
 
 class PrintForm(Form):

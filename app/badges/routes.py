@@ -16,14 +16,14 @@ from flask import (
 )
 from flask_login import current_user
 
-from app.actions import run_action
-from app.auth.decorators import mark, organiser_required
 from app.badges import builders, services
 from app.badges.forms import PrintForm, ReissueForm, RoleForm
-from app.db import db
-from app.extensions import personal_link_limit
-from app.security import private_page
-from app.summit.services import find_summit
+from app.core.actions import run_action
+from app.core.auth.decorators import mark, organiser_required
+from app.core.db import db
+from app.core.extensions import personal_link_limit
+from app.core.security import private_page
+from app.core.summit.services import find_summit
 from invitations import services as invitation_services
 from invitations.models import Invitation
 

@@ -8,14 +8,14 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from app import audit
-from app.audit import AuditEvent
 from app.badges.builders import ROLES, Badge
-from app.db import db
-from app.errors import InvalidState
-from app.security import new_badge_code
-from app.summit.services import find_summit
-from app.timefmt import day
+from app.core import audit
+from app.core.audit import AuditEvent
+from app.core.db import db
+from app.core.errors import InvalidState
+from app.core.security import new_badge_code
+from app.core.summit.services import find_summit
+from app.core.timefmt import day
 from invitations.models import LIVE_STATES, Invitation, InvitationState
 
 PRINT_ACTION = "badges.printed"

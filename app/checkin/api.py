@@ -12,14 +12,14 @@ from flask_limiter.util import get_remote_address
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from app.auth.models import Role, User
-from app.auth.services import ApiCaller, caller_for_api_token, is_trusted_api_token
 from app.checkin import services
 from app.checkin.services import MalformedScan, NonceTaken
-from app.db import db
-from app.errors import Conflict
-from app.extensions import csrf, limiter, retry_after_seconds
-from app.security import hash_api_token
+from app.core.auth.models import Role, User
+from app.core.auth.services import ApiCaller, caller_for_api_token, is_trusted_api_token
+from app.core.db import db
+from app.core.errors import Conflict
+from app.core.extensions import csrf, limiter, retry_after_seconds
+from app.core.security import hash_api_token
 
 bp = Blueprint("checkin_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from app.checkin.scans import MIN_SEARCH_CHARS, MalformedScan, person_of, signed_up_for
-from app.db import db, utcnow
-from app.summit.services import find_summit
-from app.timefmt import local
+from app.core.db import db, utcnow
+from app.core.summit.services import find_summit
+from app.core.timefmt import local
 from fringe_events.attendance import EventRef
 from fringe_events.models import SUMMIT_EVENT_KEY, Attendance, FringeEvent, FringeStatus, signed_up_query
 from invitations.models import LIVE_STATES, Invitation, InvitationState, Registration, RegistrationState

@@ -7,10 +7,10 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from app.auth.models import User
 from app.checkin.door import expected_query
 from app.checkin.models import ScanLog
-from app.db import db
+from app.core.auth.models import User
+from app.core.db import db
 from fringe_events.attendance import EventRef
 from fringe_events.models import Attendance
 from invitations.models import Invitation

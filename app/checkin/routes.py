@@ -26,12 +26,12 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from app.auth.decorators import mark, organiser_required, roles_required
-from app.auth.models import Role
 from app.checkin import api, offline, services
-from app.csv_export import to_csv
-from app.db import db
-from app.timefmt import clock, local
+from app.core.auth.decorators import mark, organiser_required, roles_required
+from app.core.auth.models import Role
+from app.core.csv_export import to_csv
+from app.core.db import db
+from app.core.timefmt import clock, local
 
 bp = Blueprint("checkin", __name__)
 # The page's JSON twins of the API live apart, so their errors (CSRF, 429, …) can be answered in JSON.

@@ -27,12 +27,12 @@ from typing import Protocol
 
 from sqlalchemy import and_, bindparam, exists, func, select
 
-from app import audit
-from app.auth.models import User
-from app.badge_codes import CodeShape, code_shape
 from app.checkin.models import ScanLog
-from app.db import db, insert_returning_id, utcnow
-from app.security import CODE_ALPHABET
+from app.core import audit
+from app.core.auth.models import User
+from app.core.badge_codes import CodeShape, code_shape
+from app.core.db import db, insert_returning_id, utcnow
+from app.core.security import CODE_ALPHABET
 from fringe_events.attendance import EventRef, claim_attendance, find_attendance, resolve_event, undo_attendance
 from fringe_events.models import SUMMIT_EVENT_KEY, Attendance, CheckinMethod, FringeSignup, FringeStatus, SignupState
 from invitations.models import LIVE_STATES, Invitation, InvitationState, Registration, RegistrationState

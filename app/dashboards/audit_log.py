@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from flask import Blueprint, abort, render_template, request, url_for
 from sqlalchemy import func, select
 
-from app.audit import AuditEvent
-from app.auth.decorators import organiser_required
-from app.auth.models import Role, User
-from app.db import db
+from app.core.audit import AuditEvent
+from app.core.auth.decorators import organiser_required
+from app.core.auth.models import Role, User
+from app.core.db import db
 from fringe_events.models import FringeEvent
 from invitations.mailing import REMINDER_GROUPS
 from invitations.models import Invitation, InvitationState

@@ -8,10 +8,10 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
-from app.auth.models import User
+from app.core.auth.models import User
+from app.core.db import db
+from app.core.timefmt import local
 from app.dashboards.measures import LIVE, S, warmed_up_query
-from app.db import db
-from app.timefmt import local
 from fringe_events.models import SUMMIT_EVENT_KEY, Attendance, FringeEvent
 from invitations.models import Invitation, LeaderNote, NoteKind, Registration, RegistrationState
 

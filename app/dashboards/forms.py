@@ -5,7 +5,7 @@ from __future__ import annotations
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from app.forms import Form
+from app.core.forms import Form
 from invitations.chasing import MAX_MESSAGE, MAX_NOTE
 
 

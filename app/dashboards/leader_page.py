@@ -11,9 +11,9 @@ from typing import Any, cast
 
 from sqlalchemy import and_, func, or_, select
 
-from app.auth.models import Role, User
+from app.core.auth.models import Role, User
+from app.core.db import db, utcnow
 from app.dashboards.measures import LIVE, S, share_of_target
-from app.db import db, utcnow
 from fringe_events.models import Attendance, FringeSignup, SignupState
 from invitations.chasing import CHASEABLE, NUDGE_MIN_DAYS, NUDGEABLE
 from invitations.models import (

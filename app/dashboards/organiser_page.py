@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import and_, distinct, func, or_, select
 from sqlalchemy.orm import aliased
 
-from app.auth.models import Role, User
+from app.core.auth.models import Role, User
+from app.core.db import db, utcnow
+from app.core.timefmt import local
 from app.dashboards.measures import LIVE, S, percent, share_of_target, warmed_up_query
-from app.db import db, utcnow
-from app.timefmt import local
 from fringe_events.models import SUMMIT_EVENT_KEY, Attendance, FringeEvent, FringeSignup, SignupState
 from invitations.models import Invitation, InvitationState, LeaderNote, NoteKind, Registration, RegistrationState
 

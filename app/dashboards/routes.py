@@ -11,15 +11,15 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from app.actions import run_action
-from app.auth.decorators import mark, organiser_required, roles_required
-from app.auth.models import Role
-from app.csv_export import to_csv
+from app.core.actions import run_action
+from app.core.auth.decorators import mark, organiser_required, roles_required
+from app.core.auth.models import Role
+from app.core.csv_export import to_csv
+from app.core.db import db, utcnow
+from app.core.summit import services as summit_services
+from app.core.timefmt import short_day
 from app.dashboards import charts, queries
 from app.dashboards.forms import ActionForm, AssignChampionForm, NoteForm, NudgeForm
-from app.db import db, utcnow
-from app.summit import services as summit_services
-from app.timefmt import short_day
 from invitations import chasing
 from invitations import services as invitation_services
 from invitations.organiser_routes import bp as organiser_bp

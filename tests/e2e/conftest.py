@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
-from app.db import db
+from app.core.db import db
 from invitations import services
 from tests import factories as f
 from tests.conftest import make_app

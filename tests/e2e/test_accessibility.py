@@ -29,10 +29,10 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from app.auth.models import Role
 from app.checkin import services as checkin_services
-from app.db import db, utcnow
-from app.mail.models import OutboxMessage
+from app.core.auth.models import Role
+from app.core.db import db, utcnow
+from app.core.mail.models import OutboxMessage
 from fringe_events import services as fringe_services
 from fringe_events.attendance import record_attendance, resolve_event
 from invitations import chasing, services

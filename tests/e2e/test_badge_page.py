@@ -8,7 +8,7 @@ import zxingcpp
 from PIL import Image
 from playwright.sync_api import expect
 
-from app.db import db
+from app.core.db import db
 from invitations import services
 from invitations.models import Invitation
 from tests import factories as f

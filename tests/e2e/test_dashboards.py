@@ -9,9 +9,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from app.auth.models import Role
-from app.db import db, utcnow
-from app.mail.models import OutboxMessage
+from app.core.auth.models import Role
+from app.core.db import db, utcnow
+from app.core.mail.models import OutboxMessage
 from fringe_events.models import Attendance, FringeEvent
 from invitations import services, transitions
 from invitations.models import Invitation, InvitationState, Registration, RegistrationState
@@ -219,7 +219,7 @@ class Taps:
 def test_a_leader_goes_from_the_emailed_sign_in_link_to_a_sent_nudge_in_three_taps_or_fewer(
     live_server, browser, shot, scripts
 ):
-    from app.auth import services as auth_services
+    from app.core.auth import services as auth_services
     from tests.mail_helpers import delivered
 
     seed(live_server)

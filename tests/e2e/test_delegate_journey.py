@@ -7,8 +7,8 @@ import re
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from app.db import db
-from app.mail.models import OutboxMessage
+from app.core.db import db
+from app.core.mail.models import OutboxMessage
 from invitations.models import Invitation, InvitationState, Registration
 
 S = InvitationState

@@ -9,8 +9,8 @@ from datetime import timedelta
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from app.calendar import fringe_uid, summit_uid
-from app.db import db, utcnow
+from app.core.calendar import fringe_uid, summit_uid
+from app.core.db import db, utcnow
 from fringe_events.models import FringeEvent, FringeSignup, SignupState
 from invitations import services
 from invitations.models import Invitation

@@ -19,11 +19,11 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from app.auth.models import Role
 from app.badges.builders import qr_png
 from app.checkin.models import ScanLog
-from app.db import db, utcnow
-from app.security import new_badge_code
+from app.core.auth.models import Role
+from app.core.db import db, utcnow
+from app.core.security import new_badge_code
 from fringe_events.models import Attendance, FringeEvent
 from tests import factories as f
 from tests.conftest import make_app
@@ -492,7 +492,7 @@ def test_two_codes_arriving_together_are_two_scans_each_shown(phone, door):
 
 def move_summit(door, days: int) -> None:
     with door.app.app_context():
-        from app.summit.services import configure_summit
+        from app.core.summit.services import configure_summit
 
         start = utcnow() + timedelta(days=days)
         configure_summit(starts_at=start, ends_at=start + timedelta(hours=8))

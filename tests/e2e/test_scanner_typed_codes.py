@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from app.security import new_badge_code
+from app.core.security import new_badge_code
 from tests.e2e.test_scanner import camera, door, phone, shot  # noqa: F401 (fixtures)
 
 

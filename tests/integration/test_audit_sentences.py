@@ -8,11 +8,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from app import audit
-from app.audit import AuditEvent
-from app.auth.models import Role
+from app.core import audit
+from app.core.audit import AuditEvent
+from app.core.auth.models import Role
+from app.core.db import db
 from app.dashboards.audit_log import SENTENCES, Names, sentence
-from app.db import db
 from invitations import chasing
 from tests import factories as f
 from tests import fringe_factories as ff

@@ -11,8 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
-from app.auth.models import ApiToken, Role, User
-from app.db import db
+from app.core.auth.models import ApiToken, Role, User
+from app.core.db import db
 from invitations import services
 from tests import factories as f
 from tests.conftest import FreshSessionClient, make_app

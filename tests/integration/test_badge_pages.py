@@ -11,9 +11,9 @@ import zxingcpp
 from PIL import Image
 from sqlalchemy import select
 
-from app.audit import AuditEvent
-from app.auth.models import Role
-from app.db import db
+from app.core.audit import AuditEvent
+from app.core.auth.models import Role
+from app.core.db import db
 from invitations import services
 from invitations.models import Invitation
 from tests import factories as f

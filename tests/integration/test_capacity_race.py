@@ -16,10 +16,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from app.db import db, utcnow
-from app.errors import InvalidState, SummitFull
-from app.summit import services as summit_services
-from app.summit.models import Summit
+from app.core.db import db, utcnow
+from app.core.errors import InvalidState, SummitFull
+from app.core.summit import services as summit_services
+from app.core.summit.models import Summit
 from invitations import services
 from invitations.models import Invitation, InvitationState, Registration, RegistrationState
 from tests import factories as f

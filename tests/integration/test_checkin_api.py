@@ -15,12 +15,12 @@ from datetime import UTC, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from app.auth import services as auth_services
-from app.auth.models import Role
 from app.checkin import scans as checkin_scans
 from app.checkin.models import ScanLog
-from app.db import db, utcnow
-from app.security import CODE_ALPHABET, new_badge_code
+from app.core.auth import services as auth_services
+from app.core.auth.models import Role
+from app.core.db import db, utcnow
+from app.core.security import CODE_ALPHABET, new_badge_code
 from fringe_events.models import Attendance, FringeEvent, FringeSignup, FringeStatus, SignupState
 from invitations import services
 from invitations.models import Invitation
@@ -814,7 +814,7 @@ def test_arrival_buckets_cover_every_quarter_hour():
 def test_the_api_is_rate_limited_per_token_with_retry_after(tmp_path):
     app = make_app("sqlite", tmp_path, RATELIMIT_ENABLED=True, CHECKIN_RATE_LIMIT="3 per minute")
     with app.app_context():
-        from app.extensions import limiter
+        from app.core.extensions import limiter
 
         limiter.reset()
         f.summit()
@@ -835,7 +835,7 @@ def test_the_api_is_rate_limited_per_token_with_retry_after(tmp_path):
 def test_the_scanner_page_twins_are_limited_per_steward_and_answer_json(tmp_path):
     app = make_app("sqlite", tmp_path, RATELIMIT_ENABLED=True, CHECKIN_RATE_LIMIT="2 per minute")
     with app.app_context():
-        from app.extensions import limiter
+        from app.core.extensions import limiter
 
         limiter.reset()
         f.summit()
@@ -865,7 +865,7 @@ def test_an_unexpected_failure_is_a_json_500_that_says_a_retry_is_safe(app, clie
 def test_failed_token_lookups_are_limited_per_address(tmp_path):
     app = make_app("sqlite", tmp_path, RATELIMIT_ENABLED=True, LINK_LOOKUP_RATE_LIMIT="3 per minute")
     with app.app_context():
-        from app.extensions import limiter
+        from app.core.extensions import limiter
 
         limiter.reset()
         f.summit()

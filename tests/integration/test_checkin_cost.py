@@ -10,9 +10,9 @@ import time
 import pytest
 from sqlalchemy import delete, func, select, text
 
-from app.auth import services as auth_services
-from app.auth.models import ApiToken, Role
-from app.db import db
+from app.core.auth import services as auth_services
+from app.core.auth.models import ApiToken, Role
+from app.core.db import db
 from tests import factories as f
 from tests.conftest import make_app
 from tests.integration.test_checkin_api import fringe, scan, steward_token
@@ -151,7 +151,7 @@ LIMITER_CALLS = ("hit", "test", "get_window_stats", "clear")  # each is a trip t
 def limited_app(tmp_path):
     app = make_app("sqlite", tmp_path, RATELIMIT_ENABLED=True)
     with app.app_context():
-        from app.extensions import limiter
+        from app.core.extensions import limiter
 
         limiter.reset()
         yield app, limiter

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from app.db import db
-from app.forms import STALE_FORM
-from app.mail.models import OutboxMessage
+from app.core.db import db
+from app.core.forms import STALE_FORM
+from app.core.mail.models import OutboxMessage
 from invitations.models import Invitation, InvitationState, Registration
 from tests import factories as f
 from tests.conftest import FreshSessionClient, csrf_from, make_app

@@ -10,11 +10,11 @@ import secrets
 import pytest
 from sqlalchemy import func, select
 
-from app.db import db
-from app.mail.models import OutboxMessage
-from app.security import CODE_ALPHABET
-from app.summit.models import Summit
-from app.timefmt import day_year
+from app.core.db import db
+from app.core.mail.models import OutboxMessage
+from app.core.security import CODE_ALPHABET
+from app.core.summit.models import Summit
+from app.core.timefmt import day_year
 from invitations import services
 from invitations.models import Invitation, InvitationState, Registration, RegistrationState
 from tests import factories as f
@@ -235,7 +235,7 @@ def test_a_place_freed_by_a_lapsed_offer_shows_as_free_on_the_page_that_expired_
 
     from sqlalchemy import update
 
-    from app.db import utcnow
+    from app.core.db import utcnow
     from invitations.models import WaitlistEntry
 
     f.summit(capacity=1)

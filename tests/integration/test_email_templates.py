@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.db import utcnow
-from app.mail.outbox import enqueue
+from app.core.db import utcnow
+from app.core.mail.outbox import enqueue
 from invitations import services
 from tests import factories as f
 from tests.mail_helpers import delivered

@@ -10,9 +10,9 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from app.db import db
-from app.mail.models import OutboxMessage
-from app.summit.models import Summit
+from app.core.db import db
+from app.core.mail.models import OutboxMessage
+from app.core.summit.models import Summit
 from invitations import services
 from invitations.models import Invitation, InvitationState, Registration
 from tests import factories as f

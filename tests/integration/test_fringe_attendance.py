@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.db import db, utcnow
-from app.errors import ValidationFailed
-from app.timefmt import LONDON
+from app.core.db import db, utcnow
+from app.core.errors import ValidationFailed
+from app.core.timefmt import LONDON
 from fringe_events import services
 from fringe_events.attendance import record_attendance, resolve_event
 from fringe_events.models import Attendance, CheckinMethod, FringeEvent, FringeSignup, SignupState
@@ -145,7 +145,7 @@ def test_undo_removes_a_mistaken_tick(client, organiser, held):
         client.get(f"/organiser/fringe/{event.id}/attendance")
     )
     # Both the ticks and the undo are in the audit log, with who, before and after.
-    from app.audit import AuditEvent
+    from app.core.audit import AuditEvent
 
     trail = db.session.scalars(
         select(AuditEvent)
@@ -267,7 +267,7 @@ def test_the_demo_loads_twelve_events_with_sign_ups_and_warmed_up_delegates(app,
     db.session.expire_all()
     events = db.session.scalars(select(FringeEvent).order_by(FringeEvent.starts_at)).all()
     assert len(events) == 12 and len({e.venue for e in events}) >= 10
-    from app.summit.services import get_summit
+    from app.core.summit.services import get_summit
 
     summit = get_summit()
     assert all(e.ends_at < summit.starts_at for e in events)

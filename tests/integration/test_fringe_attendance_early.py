@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.db import db, utcnow
+from app.core.db import db, utcnow
 from fringe_events.models import Attendance, FringeSignup, SignupState
 from tests import factories as f
 from tests import fringe_factories as ff

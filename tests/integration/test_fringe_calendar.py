@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from app.calendar import fringe_uid, summit_uid
-from app.db import db, utcnow
-from app.summit.models import Summit
-from app.timefmt import input_value, span
+from app.core.calendar import fringe_uid, summit_uid
+from app.core.db import db, utcnow
+from app.core.summit.models import Summit
+from app.core.timefmt import input_value, span
 from fringe_events import services
 from fringe_events.models import FringeEvent
 from invitations import services as invitation_services

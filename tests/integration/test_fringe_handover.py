@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.db import db
+from app.core.db import db
 from fringe_events.models import FringeEvent, FringeSignup, SignupState
 from invitations import privacy, services
 from tests import factories as f

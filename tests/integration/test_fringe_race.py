@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select, update
 
-from app.db import db
+from app.core.db import db
 from fringe_events import services, signups
 from fringe_events.models import FringeEvent, FringeSignup, SignupState
 from invitations import services as invitation_services

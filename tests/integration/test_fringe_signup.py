@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.auth.models import Role
-from app.calendar import fringe_uid
-from app.db import db, utcnow
-from app.errors import InvalidState
+from app.core.auth.models import Role
+from app.core.calendar import fringe_uid
+from app.core.db import db, utcnow
+from app.core.errors import InvalidState
 from fringe_events import services
 from fringe_events.models import FringeEvent, FringeSignup, SignupState
 from invitations import services as invitation_services

@@ -8,10 +8,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from app.auth.models import Role
-from app.db import db
-from app.mail.models import OutboxMessage
-from app.summit.models import Summit
+from app.core.auth.models import Role
+from app.core.db import db
+from app.core.mail.models import OutboxMessage
+from app.core.summit.models import Summit
 from invitations import services
 from invitations.models import Invitation, InvitationState, Registration
 from tests import factories as f
@@ -206,7 +206,7 @@ json_values = st.recursive(
 def test_checkin_api(app, client, body, raw):
     import json
 
-    from app.auth import services as auth_services
+    from app.core.auth import services as auth_services
     from fringe_events.models import Attendance
 
     if db.session.scalar(select(Summit.id)) is None:

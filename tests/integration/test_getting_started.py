@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from app.auth.models import Role
+from app.core.auth.models import Role
 from tests import factories as f
 from tests.conftest import make_app
 
@@ -67,7 +67,7 @@ def test_the_app_builds_its_links_from_the_address_make_run_gives_it(tmp_path):
     base_url = base_url_given(line_with(make_run("PORT=5123"), "gunicorn"))
     code = (
         "from wsgi import app\n"
-        "from app.urls import external_url\n"
+        "from app.core.urls import external_url\n"
         "with app.app_context(): print(external_url('invitations.home', token='TOKEN'))\n"
     )
     environment = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
@@ -101,8 +101,8 @@ def test_a_base_url_that_is_set_is_kept():
 
 
 def test_db_upgrade_says_it_created_the_database_then_upgraded_it_then_that_it_is_up_to_date(tmp_path):
-    from app import create_app
-    from app.db import db
+    from app.core.db import db
+    from app.factory import create_app
     from config import settings_of
     from tests.conftest import TestingConfig
 

@@ -10,8 +10,8 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from app.auth.models import Role
-from app.db import db
+from app.core.auth.models import Role
+from app.core.db import db
 from invitations.models import Invitation
 from tests import factories as f
 

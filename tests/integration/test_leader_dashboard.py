@@ -12,13 +12,13 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from app.audit import AuditEvent
-from app.auth.models import Role
+from app.core.audit import AuditEvent
+from app.core.auth.models import Role
+from app.core.db import db, utcnow
+from app.core.errors import NotFound
+from app.core.mail.models import OutboxMessage
+from app.core.summit import services as summit_services
 from app.dashboards import queries
-from app.db import db, utcnow
-from app.errors import NotFound
-from app.mail.models import OutboxMessage
-from app.summit import services as summit_services
 from fringe_events.models import Attendance, FringeEvent, FringeSignup
 from invitations import chasing, transitions
 from invitations.models import (
@@ -358,7 +358,7 @@ def _nudge_in_thread(
     looked: threading.Barrier | None = None,
 ):
     with app.app_context():
-        from app.auth.models import User
+        from app.core.auth.models import User
 
         inv = db.session.get(Invitation, invitation_id)
         leader = db.session.get(User, leader_id)
@@ -381,7 +381,7 @@ def _nudge_in_thread(
 
 def _naive_nudge(inv: Invitation, leader, looked: threading.Barrier) -> None:
     """Check-then-write without the conditional UPDATE: what the guard exists to prevent."""
-    from app.mail.outbox import enqueue
+    from app.core.mail.outbox import enqueue
 
     db.session.refresh(inv)
     if inv.last_nudged_at is not None and inv.last_nudged_at > utcnow() - timedelta(days=3):

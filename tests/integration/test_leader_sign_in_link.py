@@ -10,11 +10,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.auth.models import Role, SignInLink
-from app.db import db, utcnow
-from app.mail import delivery
-from app.mail.links import masked
-from app.mail.models import OutboxMessage
+from app.core.auth.models import Role, SignInLink
+from app.core.db import db, utcnow
+from app.core.mail import delivery
+from app.core.mail.links import masked
+from app.core.mail.models import OutboxMessage
 from invitations.models import LeaderNote, NoteKind
 from tests import factories as f
 from tests.conftest import csrf_from, make_app

@@ -1,4 +1,4 @@
-"""Logging as configured once in app/logs.py: one line format with the request id, LOG_LEVEL obeyed, and no
+"""Logging as configured once in app/core/logs.py: one line format with the request id, LOG_LEVEL obeyed, and no
 personal-link token in any line, in the app and under real gunicorn."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sys
 import pytest
 from flask import current_app, request
 
-from app.db import db
+from app.core.db import db
 from tests.conftest import make_app
 from tests.servers import ROOT, ServedApp
 
@@ -145,7 +145,7 @@ def test_gunicorn_logs_in_the_same_format_with_the_request_id_and_no_token(tmp_p
         settings,
         log_dir=tmp_path,
         app="tests.served_logging_app:app",
-        env={"GUNICORN_CMD_ARGS": "--access-logfile - --logger-class app.logs.GunicornLogger"},
+        env={"GUNICORN_CMD_ARGS": "--access-logfile - --logger-class app.core.logs.GunicornLogger"},
     )
     with server:
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)

@@ -14,9 +14,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from icalendar import Calendar
 from sqlalchemy import func, select, update
 
-from app.db import db, utcnow
-from app.mail import delivery
-from app.mail.models import OutboxMessage, OutboxStatus, ProviderEvent
+from app.core.db import db, utcnow
+from app.core.mail import delivery
+from app.core.mail.models import OutboxMessage, OutboxStatus, ProviderEvent
 from invitations import services
 from invitations.models import Invitation, InvitationState
 from tests import factories as f

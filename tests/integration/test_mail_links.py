@@ -11,13 +11,13 @@ from pathlib import Path
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
-from app.db import Base, db
-from app.mail import delivery
-from app.mail.backends import FileBackend
-from app.mail.links import MASK
-from app.mail.models import OutboxMessage, OutboxStatus
-from app.mail.outbox import enqueue
-from app.security import link_token, selector_from_token
+from app.core.db import Base, db
+from app.core.mail import delivery
+from app.core.mail.backends import FileBackend
+from app.core.mail.links import MASK
+from app.core.mail.models import OutboxMessage, OutboxStatus
+from app.core.mail.outbox import enqueue
+from app.core.security import link_token, selector_from_token
 from invitations import services
 from invitations.models import Invitation
 from tests import factories as f
@@ -25,7 +25,7 @@ from tests import fringe_factories as ff
 from tests.mail_helpers import delivered, delivered_attachment
 from tests.support import both_databases
 
-TOKEN_LENGTH = 44  # selector (22) + verifier (22): see app.security
+TOKEN_LENGTH = 44  # selector (22) + verifier (22): see app.core.security
 TOKEN_CHARS = re.compile(rb"[A-Za-z0-9_-]+")
 AFTER_I = re.compile(rb"(?:/|%2F)i(?:/|%2F)([^\s/?#\"'<>&\\]+)", re.IGNORECASE)
 BASE64_BLOB = re.compile(rb"[A-Za-z0-9+/]{40,}={0,2}")

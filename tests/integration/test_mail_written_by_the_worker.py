@@ -10,9 +10,9 @@ import flask
 from icalendar import Calendar
 from sqlalchemy import delete, select
 
-from app.db import db, utcnow
-from app.mail import delivery
-from app.mail.models import OutboxMessage, OutboxStatus
+from app.core.db import db, utcnow
+from app.core.mail import delivery
+from app.core.mail.models import OutboxMessage, OutboxStatus
 from fringe_events.models import FringeEvent
 from invitations.models import Invitation
 from tests import factories as f

@@ -10,10 +10,10 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select
 
-from app.db import db
-from app.forms import STALE_FORM
-from app.mail import delivery
-from app.mail.models import OutboxMessage
+from app.core.db import db
+from app.core.forms import STALE_FORM
+from app.core.mail import delivery
+from app.core.mail.models import OutboxMessage
 from invitations import services
 from invitations.models import Invitation, InvitationState, Registration
 from tests import factories as f

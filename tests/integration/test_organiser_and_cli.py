@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import create_engine, func, select, update
 from sqlalchemy import text as sql
 
-from app import create_app
-from app.auth.models import Role, User
-from app.db import Base, db, utcnow
-from app.mail.models import OutboxMessage
-from app.summit.models import Summit
+from app.core.auth.models import Role, User
+from app.core.db import Base, db, utcnow
+from app.core.mail.models import OutboxMessage
+from app.core.summit.models import Summit
+from app.factory import create_app
 from config import TestingConfig, settings_of
 from invitations import services
 from invitations.models import Invitation, InvitationState, WaitlistEntry, WaitlistState

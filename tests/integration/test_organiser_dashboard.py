@@ -13,10 +13,10 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import event, func, select
 
-from app.audit import AuditEvent
-from app.auth.models import Role
+from app.core.audit import AuditEvent
+from app.core.auth.models import Role
+from app.core.db import db, utcnow
 from app.dashboards import charts, queries
-from app.db import db, utcnow
 from bench.dashboards import seed_invitations
 from fringe_events.models import Attendance, FringeEvent, FringeSignup
 from invitations import chasing, services

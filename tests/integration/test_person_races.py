@@ -21,11 +21,11 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import delete, func, select, update
 
-from app.auth.models import Role
-from app.db import Base, db, utcnow
-from app.mail.models import OutboxMessage
-from app.summit.models import Summit
-from app.timefmt import input_value
+from app.core.auth.models import Role
+from app.core.db import Base, db, utcnow
+from app.core.mail.models import OutboxMessage
+from app.core.summit.models import Summit
+from app.core.timefmt import input_value
 from invitations import services
 from invitations.models import Invitation, WaitlistEntry
 from tests import factories as f

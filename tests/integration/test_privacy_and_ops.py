@@ -9,10 +9,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from app.audit import AuditEvent
-from app.db import db, utcnow
-from app.mail.models import OutboxMessage
-from app.summit.models import Summit
+from app.core.audit import AuditEvent
+from app.core.db import db, utcnow
+from app.core.mail.models import OutboxMessage
+from app.core.summit.models import Summit
 from invitations import services
 from invitations.models import Invitation, InvitationState, LeaderNote, NoteKind
 from tests import factories as f
@@ -128,7 +128,7 @@ def test_the_audit_page_lists_and_filters_actions(app, client):
 
 
 def test_audit_page_is_for_organisers_only(app, client):
-    from app.auth.models import Role
+    from app.core.auth.models import Role
 
     leader = f.user(role=Role.LEADER)
     f.sign_in(client, leader)
@@ -159,7 +159,7 @@ def test_security_headers_and_cookie_flags(app, client):
 
 
 def test_production_sets_hsts_and_secure_cookies(tmp_path):
-    from app import create_app
+    from app.factory import create_app
     from config import ProductionConfig, settings_of
 
     config = settings_of(ProductionConfig)

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from werkzeug.security import generate_password_hash
 
-from app import create_app
-from app.auth import services as auth_services
-from app.auth.models import Role
-from app.db import Base, db
+from app.core.auth import services as auth_services
+from app.core.auth.models import Role
+from app.core.db import Base, db
+from app.factory import create_app
 from config import _DEV_SECRET, MAKE_A_KEY, Config, DevelopmentConfig, ProductionConfig, TestingConfig, settings_of
 from invitations import services
 from tests import factories as f

@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.auth.models import Role
-from app.db import db, utcnow
-from app.errors import InvalidState, RegistrationClosed, SummitFull, ValidationFailed
-from app.mail.models import OutboxMessage
-from app.summit.models import Summit
+from app.core.auth.models import Role
+from app.core.db import db, utcnow
+from app.core.errors import InvalidState, RegistrationClosed, SummitFull, ValidationFailed
+from app.core.mail.models import OutboxMessage
+from app.core.summit.models import Summit
 from invitations import services
 from invitations.models import InvitationState, RegistrationState, WaitlistState
 from tests import factories as f

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from app.auth import services as auth_services
-from app.auth.models import Role
-from app.db import db, utcnow
-from app.mail.models import OutboxMessage
+from app.core.auth import services as auth_services
+from app.core.auth.models import Role
+from app.core.db import db, utcnow
+from app.core.mail.models import OutboxMessage
 from fringe_events import services as fringe_services
 from invitations import services
 from tests import factories as f
@@ -98,7 +98,7 @@ def policy_for(endpoint: str) -> dict[str, str] | None:
 
 
 def all_endpoints() -> list[tuple[str, str, frozenset]]:
-    from app import create_app
+    from app.factory import create_app
     from config import settings_of
     from tests.conftest import TestingConfig
 

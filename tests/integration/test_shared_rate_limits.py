@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from app.db import db
+from app.core.db import db
 from tests import factories as f
 from tests.conftest import make_app
 from tests.servers import ServedApp

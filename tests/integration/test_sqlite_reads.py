@@ -10,8 +10,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from app.auth.models import Role
-from app.db import WriteInReadOnlyRequest, db
+from app.core.auth.models import Role
+from app.core.db import WriteInReadOnlyRequest, db
 from invitations.models import Invitation
 from tests import factories as f
 from tests.conftest import make_app

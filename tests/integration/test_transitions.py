@@ -9,12 +9,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from app.audit import AuditEvent
-from app.auth.models import Role
-from app.db import db, utcnow
-from app.errors import Conflict
-from app.mail.models import OutboxMessage
-from app.summit.models import Summit
+from app.core.audit import AuditEvent
+from app.core.auth.models import Role
+from app.core.db import db, utcnow
+from app.core.errors import Conflict
+from app.core.mail.models import OutboxMessage
+from app.core.summit.models import Summit
 from fringe_events.models import FringeEvent
 from invitations import people, services, transitions
 from invitations.models import Invitation, InvitationState, Registration, RegistrationState, WaitlistEntry
@@ -132,8 +132,8 @@ def test_a_constraint_refusing_a_second_copy_is_a_409_sentence_not_a_500(app, cl
 
 
 def test_the_api_answers_a_conflict_with_409_json(app, client, monkeypatch):
-    from app.auth import services as auth_services
     from app.checkin import api
+    from app.core.auth import services as auth_services
 
     f.summit()
     token = auth_services.issue_api_token(f.user(Role.STEWARD))
@@ -250,7 +250,7 @@ def test_a_colleague_handed_an_offer_is_told_it_is_held_and_until_when(app):
     ).one()
     body = delivered(message).body_text
     assert "A PLACE HELD FOR YOU" in body and "that offer is now yours" in body
-    from app.timefmt import when
+    from app.core.timefmt import when
 
     assert when(expires) in body
     assert f.fresh(new).state == S.OFFERED

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.db import db, utcnow
-from app.mail.models import OutboxMessage
+from app.core.db import db, utcnow
+from app.core.mail.models import OutboxMessage
 from invitations import services
 from invitations.models import InvitationState, WaitlistEntry
 from tests import factories as f

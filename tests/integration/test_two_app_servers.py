@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 
-from app.db import db
+from app.core.db import db
 from invitations.models import Invitation, Registration, RegistrationState, WaitlistEntry
 from invitations.services import token_for
 from tests import factories as f

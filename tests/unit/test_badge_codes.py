@@ -8,7 +8,7 @@ import string
 
 import pytest
 
-from app.badge_codes import (
+from app.core.badge_codes import (
     CODE_ALPHABET,
     CODE_LENGTH,
     CODE_PREFIX,
@@ -18,7 +18,7 @@ from app.badge_codes import (
     code_check_character,
     code_shape,
 )
-from app.security import new_badge_code
+from app.core.security import new_badge_code
 
 TYPED = string.ascii_uppercase + string.digits + "-"  # anything a keyboard or a scanner in caps lock can send
 

@@ -22,7 +22,7 @@ from app.badges.builders import (
     badge_pdf,
     badge_sheets_pdf,
 )
-from app.security import new_badge_code
+from app.core.security import new_badge_code
 
 DPI = 300
 MM_PER_PX = 25.4 / DPI

@@ -22,7 +22,7 @@ from app.badges.builders import (
     qr_matrix,
     qr_png,
 )
-from app.security import CODE_ALPHABET, CODE_PREFIX, new_badge_code
+from app.core.security import CODE_ALPHABET, CODE_PREFIX, new_badge_code
 
 LOOK_ALIKES = set("0O1IL")
 

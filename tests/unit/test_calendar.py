@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from app.calendar import CalendarEvent, build_calendar, fringe_uid, summit_uid
+from app.core.calendar import CalendarEvent, build_calendar, fringe_uid, summit_uid
 from tests.calendar_check import parse_both
 
 

@@ -2,7 +2,7 @@
 
 from collections import Counter
 
-from app.demo_data import LEADERS, ORGANISERS, SECTORS, STEWARD, generate_invitees
+from app.core.demo_data import LEADERS, ORGANISERS, SECTORS, STEWARD, generate_invitees
 
 ALLOWED_STATES = {"not_sent", "sent", "opened", "registered", "declined", "waitlisted"}
 

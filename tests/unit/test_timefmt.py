@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from app.timefmt import LONDON, day, short_day, span, this_year, when
+from app.core.timefmt import LONDON, day, short_day, span, this_year, when
 
 # Early December: the fringe programme runs from next week to next October.
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

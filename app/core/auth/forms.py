@@ -3,8 +3,8 @@
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from app.email_addresses import EmailAddress
-from app.forms import Form
+from app.core.email_addresses import EmailAddress
+from app.core.forms import Form
 
 
 class SignInForm(Form):

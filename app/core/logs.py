@@ -141,7 +141,7 @@ def _restyle_gunicorn(level: int) -> None:
 
 class GunicornLogger(_GunicornBaseLogger):
     """gunicorn's logger in the same format from the master's first line, not only once a worker has loaded the
-    app: `gunicorn --logger-class app.logs.GunicornLogger`. Its level is LOG_LEVEL, like the app's."""
+    app: `gunicorn --logger-class app.core.logs.GunicornLogger`. Its level is LOG_LEVEL, like the app's."""
 
     def setup(self, cfg) -> None:
         super().setup(cfg)

@@ -12,7 +12,7 @@ from wtforms import DateTimeLocalField, ValidationError
 from wtforms.csrf.core import CSRF, CSRFTokenField
 from wtforms.meta import DefaultMeta
 
-from app.timefmt import LONDON, input_value
+from app.core.timefmt import LONDON, input_value
 
 # What a person sees when a form's token no longer checks out: the page was open for a long time, or the
 # browser forgot its session. Never "The CSRF token is invalid. Error 400".

@@ -7,7 +7,7 @@ import time
 
 import click
 
-from app.mail import delivery
+from app.core.mail import delivery
 
 
 @click.group("mail", help="Deliver the outbox.")

@@ -8,8 +8,8 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user
 
-from app.auth.models import Role
-from app.extensions import login_manager
+from app.core.auth.models import Role
+from app.core.extensions import login_manager
 
 
 def mark(view: Callable, **marks: object) -> None:

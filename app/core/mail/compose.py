@@ -5,7 +5,7 @@ but rendering two templates and a calendar file is most of what a registration c
 holds the template's context as references (`{"$row": "Invitation", "id": 7}` for a database row, tagged
 datetimes, plain JSON for the rest) and named attachment builders; the worker renders text, HTML and
 attachments just before the first attempt to send, and keeps the result (links concealed, see
-app.mail.links), so a retry sends exactly what the first attempt did and the organisers see it.
+app.core.mail.links), so a retry sends exactly what the first attempt did and the organisers see it.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from typing import Any
 from flask import current_app, render_template
 from sqlalchemy import inspect
 
-from app.db import Base, db
-from app.mail.links import OutgoingMessage, conceal, conceal_attachments, expanded, reveal
+from app.core.db import Base, db
+from app.core.mail.links import OutgoingMessage, conceal, conceal_attachments, expanded, reveal
 
 # name -> function(**arguments) -> the attachment's bytes; each domain registers its own
 ATTACHMENT_BUILDERS: dict[str, Callable[..., bytes]] = {}

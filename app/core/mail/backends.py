@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from app.mail.links import OutgoingMessage
+from app.core.mail.links import OutgoingMessage
 
 SENT_IN_MEMORY: list[dict] = []  # the memory backend's mailbox, read by tests
 

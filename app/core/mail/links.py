@@ -14,7 +14,13 @@ from dataclasses import dataclass
 
 from icalendar.parser import Contentline
 
-from app.security import link_token, new_link_selector, selector_from_token, sign_in_selector_from_token, sign_in_token
+from app.core.security import (
+    link_token,
+    new_link_selector,
+    selector_from_token,
+    sign_in_selector_from_token,
+    sign_in_token,
+)
 
 PLACEHOLDER_RE = re.compile(r"\{\{link-token:([A-Za-z0-9_-]+)\}\}")
 # A leader's one-time sign-in link is concealed the same way: an organiser reading the Mail page, or a

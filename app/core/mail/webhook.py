@@ -9,9 +9,9 @@ from flask import Blueprint, abort, current_app, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.db import db
-from app.extensions import csrf
-from app.mail.models import OutboxMessage, ProviderEvent
+from app.core.db import db
+from app.core.extensions import csrf
+from app.core.mail.models import OutboxMessage, ProviderEvent
 
 bp = Blueprint("mail_webhook", __name__)
 

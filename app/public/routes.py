@@ -9,11 +9,11 @@ from flask import Blueprint, current_app, redirect, render_template, send_from_d
 from flask_login import current_user
 from sqlalchemy import text
 
-from app.auth.decorators import roles_required
-from app.auth.models import Role
+from app.core.auth.decorators import roles_required
+from app.core.auth.models import Role
+from app.core.db import db
+from app.core.summit import services as summit_services
 from app.dashboards.routes import render_leader_page
-from app.db import db
-from app.summit import services as summit_services
 
 bp = Blueprint("main", __name__)
 

@@ -11,7 +11,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.db import Base, UTCDateTime, enum_column, utcnow
+from app.core.db import Base, UTCDateTime, enum_column, utcnow
 
 
 class Role(enum.Enum):

@@ -7,10 +7,10 @@ import sys
 import click
 from flask import current_app
 
-from app.auth import services
-from app.auth.models import Role
-from app.db import db
-from app.errors import DomainError
+from app.core.auth import services
+from app.core.auth.models import Role
+from app.core.db import db
+from app.core.errors import DomainError
 
 
 @click.group("users", help="Staff accounts.")

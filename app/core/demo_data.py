@@ -6,7 +6,7 @@ import random
 import re
 from dataclasses import dataclass
 
-from app.demo_names import FIRST_NAMES, LAST_NAMES
+from app.core.demo_names import FIRST_NAMES, LAST_NAMES
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import base64
 
-from app.db import db
-from app.mail.compose import encode
-from app.mail.links import conceal_attachments
-from app.mail.models import OutboxMessage
+from app.core.db import db
+from app.core.mail.compose import encode
+from app.core.mail.links import conceal_attachments
+from app.core.mail.models import OutboxMessage
 
 
 def attachment(filename: str, content_type: str, content: bytes) -> dict:
@@ -26,10 +26,10 @@ def enqueue(
     attachments: list[dict] | None = None,
 ) -> OutboxMessage:
     """Add a message to the session, to be written from `emails/<kind>.txt` and `.html` by the worker; the
-    caller commits. `context` may hold rows, datetimes and plain data (app.mail.compose stores them as
+    caller commits. `context` may hold rows, datetimes and plain data (app.core.mail.compose stores them as
     references); `attachments` are made ones (attachment()) or ones to build at delivery (built_attachment()).
 
-    The row holds no working personal link: each token is stored as a placeholder (see app.mail.links)."""
+    The row holds no working personal link: each token is stored as a placeholder (see app.core.mail.links)."""
     message = OutboxMessage(
         kind=kind,
         to_email=to_email,

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import select, update
 
-from app.calendar import CalendarEvent, summit_uid
-from app.db import changed, db
-from app.errors import NotFound, ValidationFailed
-from app.summit.models import Summit
+from app.core.calendar import CalendarEvent, summit_uid
+from app.core.db import changed, db
+from app.core.errors import NotFound, ValidationFailed
+from app.core.summit.models import Summit
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -9,12 +9,12 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, select, update
 
-from app.auth.models import ApiToken, Role, SignInLink, User
-from app.db import changed, db, utcnow
-from app.email_addresses import InvalidAddress, normalise_address
-from app.errors import ValidationFailed
-from app.mail.outbox import enqueue
-from app.security import (
+from app.core.auth.models import ApiToken, Role, SignInLink, User
+from app.core.db import changed, db, utcnow
+from app.core.email_addresses import InvalidAddress, normalise_address
+from app.core.errors import ValidationFailed
+from app.core.mail.outbox import enqueue
+from app.core.security import (
     hash_api_token,
     hash_sign_in_token,
     new_api_token,
@@ -22,7 +22,7 @@ from app.security import (
     sign_in_selector_from_token,
     sign_in_token,
 )
-from app.urls import external_url
+from app.core.urls import external_url
 
 MIN_PASSWORD_LENGTH = 10
 

@@ -9,11 +9,11 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
-from app.email_addresses import InvalidAddress, normalise_address
+from app.core.email_addresses import InvalidAddress, normalise_address
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
-import app.limiter_storage  # noqa: E402, F401  (memory:// without a thread per request)
+import app.core.limiter_storage  # noqa: E402, F401  (memory:// without a thread per request)
 
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 

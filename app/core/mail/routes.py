@@ -6,13 +6,13 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from app import audit
-from app.auth.decorators import organiser_required
-from app.db import db
-from app.forms import ConfirmForm
-from app.mail import delivery, links
-from app.mail.compose import CannotCompose, Composed, compose
-from app.mail.models import OutboxMessage, OutboxStatus, ProviderEvent
+from app.core import audit
+from app.core.auth.decorators import organiser_required
+from app.core.db import db
+from app.core.forms import ConfirmForm
+from app.core.mail import delivery, links
+from app.core.mail.compose import CannotCompose, Composed, compose
+from app.core.mail.models import OutboxMessage, OutboxStatus, ProviderEvent
 
 bp = Blueprint("mail", __name__, url_prefix="/organiser/mail")
 PAGE_SIZE = 50

@@ -10,8 +10,8 @@ from typing import Generic, TypeVar, cast
 from flask import flash
 from flask_wtf import FlaskForm
 
-from app.db import db
-from app.errors import DomainError
+from app.core.db import db
+from app.core.errors import DomainError
 
 T = TypeVar("T")
 ErrorTypes = type[DomainError] | tuple[type[DomainError], ...]

@@ -11,7 +11,7 @@ import secrets
 
 from flask import Response, current_app, request
 
-from app.badge_codes import CODE_ALPHABET, CODE_LENGTH, CODE_PREFIX, code_check_character
+from app.core.badge_codes import CODE_ALPHABET, CODE_LENGTH, CODE_PREFIX, code_check_character
 
 SELECTOR_BYTES = 16  # 128 bits from `secrets`
 _SELECTOR_LEN = 22  # base64url of 16 bytes, unpadded
@@ -59,7 +59,7 @@ def selector_from_token(token: str, purpose: bytes = _INVITATION_LINK) -> str | 
 def sign_in_token(selector: str) -> str:
     """The token in a leader's one-time sign-in link: shaped like a personal link's, but MACed for signing in,
     so neither kind opens the other. Only its hash is stored (hash_sign_in_token); an email waiting in the
-    outbox holds the selector alone (app.mail.links), which only SECRET_KEY turns back into the token."""
+    outbox holds the selector alone (app.core.mail.links), which only SECRET_KEY turns back into the token."""
     return selector + _verifier(selector, current_app.config["SECRET_KEY"], _SIGN_IN_LINK)
 
 

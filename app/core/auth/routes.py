@@ -7,14 +7,14 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from app.auth import services
-from app.auth.decorators import mark
-from app.auth.forms import EmailLinkForm, SignInForm
-from app.auth.models import Role, User
-from app.db import db
-from app.extensions import email_link_limits, failed_lookup, limiter
-from app.forms import ConfirmForm
-from app.security import private_page
+from app.core.auth import services
+from app.core.auth.decorators import mark
+from app.core.auth.forms import EmailLinkForm, SignInForm
+from app.core.auth.models import Role, User
+from app.core.db import db
+from app.core.extensions import email_link_limits, failed_lookup, limiter
+from app.core.forms import ConfirmForm
+from app.core.security import private_page
 
 bp = Blueprint("auth", __name__)
 

@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
-from app.db import db, utcnow
-from app.mail.backends import PermanentFailure, TemporaryFailure, backend_from_config
-from app.mail.compose import CannotCompose, as_sent, write_down
-from app.mail.models import OutboxMessage, OutboxStatus
+from app.core.db import db, utcnow
+from app.core.mail.backends import PermanentFailure, TemporaryFailure, backend_from_config
+from app.core.mail.compose import CannotCompose, as_sent, write_down
+from app.core.mail.models import OutboxMessage, OutboxStatus
 
 
 @dataclass

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, UTCDateTime, enum_column, utcnow
+from app.core.db import Base, UTCDateTime, enum_column, utcnow
 
 
 class OutboxStatus(enum.Enum):
@@ -27,7 +27,7 @@ class OutboxMessage(Base):
     to_name: Mapped[str] = mapped_column(String(200), default="")
     reply_to: Mapped[str | None] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(300))
-    # What the worker writes the message from (app.mail.compose): the template context as references.
+    # What the worker writes the message from (app.core.mail.compose): the template context as references.
     params: Mapped[dict | None] = mapped_column(JSON)
     # Written by the worker before the first attempt to send (None until then), links concealed.
     body_text: Mapped[str | None] = mapped_column(Text)

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, UTCDateTime, db, utcnow
+from app.core.db import Base, UTCDateTime, db, utcnow
 
 
 class AuditEvent(Base):

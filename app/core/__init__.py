@@ -1,0 +1,1 @@
+"""The kernel: what every layer above may use, importing nothing above it."""

@@ -1,0 +1,275 @@
+"""The application factory: extensions, blueprints, error handlers, CLI."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
+
+from app.core.db import db, utcnow
+from app.core.errors import Conflict, DomainError
+from app.core.extensions import csrf, limiter, login_manager, retry_after_seconds
+from app.core.forms import STALE_FORM
+from app.core.logs import configure_logging
+from app.core.logs import safe_path as _safe_path
+from config import Config, ProductionConfig, config_from_env
+
+
+def create_app(config: type[Config] | dict | None = None) -> Flask:
+    # Named after the package, not this module: the logger is "app", and templates and static files are found in app/.
+    app = Flask("app", instance_relative_config=False)
+    app.config.from_object(config_from_env() if config is None or isinstance(config, dict) else config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    configure_logging(app)
+    if app.config.get("PRODUCTION"):
+        ProductionConfig.check(app.config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_security_headers(app)
+    register_request_guards(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    limiter.init_app(app)  # before CSRF: a form sent with a stale token is still counted (see stale_form)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    from app.core.auth import models as _auth_models  # noqa: F401  (registers the user loader's model)
+    from app.core.auth.routes import load_user
+
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.core.auth.routes import bp as auth_bp
+    from app.core.mail.routes import bp as mail_bp
+    from app.core.mail.webhook import bp as mail_webhook_bp
+    from app.dashboards.audit_log import bp as audit_bp
+    from app.dashboards.routes import bp as dashboards_bp
+    from app.public.routes import bp as main_bp
+    from invitations.mail_events import on_provider_event
+    from invitations.organiser_routes import bp as organiser_bp
+    from invitations.recovery_routes import bp as recovery_bp
+    from invitations.routes import bp as invitations_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(invitations_bp)
+    app.register_blueprint(recovery_bp)
+    app.register_blueprint(organiser_bp)
+    app.register_blueprint(dashboards_bp)
+    app.register_blueprint(mail_bp)
+    app.register_blueprint(mail_webhook_bp)
+    app.register_blueprint(audit_bp)
+    from app.badges.routes import admin_bp as badge_admin_bp
+    from app.badges.routes import bp as badges_bp
+    from app.checkin.api import bp as checkin_api_bp
+    from app.checkin.routes import bp as checkin_bp
+    from app.checkin.routes import door_bp as checkin_door_bp
+
+    for blueprint in (badges_bp, badge_admin_bp, checkin_api_bp, checkin_bp, checkin_door_bp):
+        app.register_blueprint(blueprint)
+    from fringe_events.organiser_routes import bp as fringe_organiser_bp
+    from fringe_events.routes import bp as fringe_bp
+    from fringe_events.routes import calendar_bp
+
+    for blueprint in (fringe_bp, fringe_organiser_bp, calendar_bp):
+        app.register_blueprint(blueprint)
+    app.extensions["on_provider_event"] = on_provider_event
+    from fringe_events.subscriptions import connect as connect_fringe
+
+    connect_fringe()  # the fringe programme follows people who leave or hand on
+
+
+def register_errorhandlers(app: Flask) -> None:
+    def render(status: int, title: str, message: str):
+        return render_template("errors/error.html", status=status, title=title, message=message), status
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        db.session.rollback()
+        return render(error.status, "That didn't work", error.message)
+
+    def page_as_it_stands() -> str | None:
+        """Where a person who lost a race sees how things now stand: their own page, or the invitation's."""
+        args = request.view_args or {}
+        if "token" in args:
+            return url_for("invitations.home", token=args["token"])
+        if "invitation_id" in args and request.blueprint == "organiser":
+            return url_for("organiser.invitation", invitation_id=args["invitation_id"])
+        return None
+
+    def conflict_answer(message: str):
+        if request.path.startswith("/api/"):
+            return jsonify(error=message), 409
+        target = page_as_it_stands()
+        if target is not None and request.method == "POST":
+            flash(message, "error")
+            return redirect(target, 303)
+        return render(409, "That has already changed", message)
+
+    @app.errorhandler(Conflict)
+    def conflict(error: Conflict):
+        db.session.rollback()
+        return conflict_answer(error.message)
+
+    @app.errorhandler(IntegrityError)
+    def integrity_error(error: IntegrityError):
+        # A unique or check constraint refused a second copy: the same thing was done a moment ago.
+        db.session.rollback()
+        app.logger.warning("Constraint refused a write on %s: %s", _safe_path(request.path), type(error.orig).__name__)
+        return conflict_answer(
+            "That was done a moment ago, perhaps in another tab, so nothing was saved twice. This is how it stands now."
+        )
+
+    def bad_personal_link(status: int, title: str, message: str):
+        """A wrong, altered, old or handed-on personal link: never a dead end, always "Lost your link?"."""
+        from app.core.auth.forms import EmailLinkForm
+
+        if status == 404:
+            title = "This link doesn't work"
+            message = (
+                "It may have been mistyped or cut short, or replaced by a newer link. "
+                "We can email you your current link."
+            )
+        form = EmailLinkForm(formdata=None)
+        page = render_template("errors/bad_link.html", title=title, message=message, lost_link_form=form)
+        return app.make_response((page, status))
+
+    @app.errorhandler(CSRFError)
+    def stale_form(error: CSRFError):
+        """A form whose token no longer checks out (open a long time, or the browser forgot its session):
+        nothing from it is saved. A form with typed input comes back filled in, with a fresh token and
+        the sentence; a one-button form sends the person back to press it again."""
+        if request.is_json:
+            return jsonify(error=STALE_FORM), 400
+        view = app.view_functions.get(request.endpoint or "")
+        if getattr(view, "rerenders_stale_form", False) and view is not None:
+            # The view's own form check fails on the same token (app.core.forms.Form), so it acts on nothing.
+            g.csrf_valid = False
+            return view(**(request.view_args or {}))
+        flash(STALE_FORM, "error")
+        back = request.referrer or ""
+        if urlsplit(back).netloc != request.host:
+            back = url_for("main.index")
+        return redirect(back, 303)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code in (301, 302, 303, 307, 308):
+            return error
+        db.session.rollback()
+        titles = {
+            400: ("Something in that request wasn't right", "Please go back, check what you entered and try again."),
+            403: (
+                "You can't see this page",
+                "Your account doesn't have access to it. If you think it should, ask an organiser.",
+            ),
+            404: (
+                "We can't find that page",
+                "Check the address. If it came from an email, use the latest email we sent you.",
+            ),
+            405: ("That action isn't available here", "Please go back and use the buttons on the page."),
+            410: ("This invitation has been handed on", "The person it was passed to has a link of their own."),
+            413: ("That file is too large", "Files can be up to 8 MB. Split it and try again."),
+            429: ("Too many attempts", "Please wait a minute and try again."),
+        }
+        title, message = titles.get(error.code or 500, (error.name, error.description or ""))
+        if error.description and error.description != type(error).description:
+            message = error.description  # a specific reason given with abort(): say it
+        if error.code in (404, 410) and request.path.startswith("/i/"):
+            response = bad_personal_link(error.code, title, message)
+        else:
+            response = app.make_response(render(error.code or 500, title, message))
+        if error.code == 429:
+            response.headers["Retry-After"] = str(retry_after_seconds())
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        app.logger.exception("Unhandled error on %s", _safe_path(request.path))
+        db.session.rollback()
+        return render(
+            500,
+            "Sorry, something went wrong on our side",
+            "Nothing you entered has been saved. Please try again in a minute; if it keeps happening, contact the organisers.",
+        )
+
+
+def register_template_helpers(app: Flask) -> None:
+    from app.core import timefmt
+
+    app.jinja_env.filters.update(timefmt.FILTERS)
+    app.jinja_env.globals["span"] = timefmt.span
+    app.jinja_env.globals["now"] = utcnow
+
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def register_request_guards(app: Flask) -> None:
+    @app.before_request
+    def refuse_nul_characters():
+        """A NUL can't be stored in PostgreSQL text and never belongs in a form: refuse it up front."""
+        values = list(request.args.values())
+        if request.method in ("POST", "PUT", "PATCH"):
+            if request.mimetype in _FORM_TYPES:
+                values += list(request.form.values())
+            else:
+                raw = request.get_data(cache=True)
+                if b"\x00" in raw or b"\\u0000" in raw:
+                    abort(400, "The request contains a NUL character, which isn't accepted.")
+        if any("\x00" in value for value in values):
+            abort(400, "The form contains a NUL character, which isn't accepted. Please retype the text.")
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; worker-src 'self' blob:; "
+            "style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        )
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if app.config.get("PRODUCTION"):
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return response
+
+
+def register_commands(app: Flask) -> None:
+    from app.cli import backup_command, db_cli, demo_command
+    from app.core.auth.cli import users_cli
+    from app.core.mail.cli import mail_cli
+    from invitations.cli import invitations_cli, privacy_cli, summit_cli
+
+    for command in (
+        db_cli,
+        demo_command,
+        backup_command,
+        users_cli,
+        mail_cli,
+        invitations_cli,
+        summit_cli,
+        privacy_cli,
+    ):
+        app.cli.add_command(command)
+    from fringe_events.cli import fringe_cli
+
+    app.cli.add_command(fringe_cli)
+    from app.cli import check_command
+
+    summit_cli.add_command(check_command)

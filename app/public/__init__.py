@@ -1,0 +1,1 @@
+"""The public pages: landing, privacy notice, accessibility statement, health, and the staff home page."""
