@@ -53,9 +53,9 @@ def test_a_server_that_accepts_but_answers_late_is_waited_for_not_timed_out(tmp_
                 held.append(connection)
                 continue
             connection.recv(65536)
+            answered.set()  # before the answer: the client may return, and the test look, before this thread runs on
             connection.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok")
             connection.close()
-            answered.set()
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
