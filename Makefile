@@ -11,7 +11,7 @@ BIND_HOST = $(if $(findstring :,$(HOST)),[$(HOST)],$(HOST))
 LOCAL_URL = http://$(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(BIND_HOST)):$(PORT)
 BASE_URL ?= $(LOCAL_URL)
 
-.PHONY: run test lint setup setup-dev db demo bench clean lock
+.PHONY: run test lint setup setup-dev db demo bench clean lock browser
 BENCH_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/newhorizons_bench
 
 $(BIN)/activate:
@@ -77,8 +77,26 @@ TEST_PROCESSES ?= 2
 # Compiled modules are kept (in __pycache__, ignored by git) even where the environment says not to write them:
 # otherwise every test process, server and command the tests start compiles the app and the tests afresh.
 test: export PYTHONDONTWRITEBYTECODE =
-test: lint
+test: lint browser
 	$(BIN)/python -m pytest -p no:cacheprovider -n $(TEST_PROCESSES) --maxschedchunk 1 $(PYTEST_ARGS)
+
+# The browser tests drive Debian's Chromium (CHROMIUM_PATH, /usr/bin/chromium by default) and the accessibility
+# test runs the Nu checker on Java. Where they are missing, they are installed with apt-get when this is Debian and
+# we are root; elsewhere `make test` stops here with the one command to run, rather than skipping those tests.
+CHROMIUM_PATH ?= /usr/bin/chromium
+BROWSER_PACKAGES := chromium fonts-dejavu-core $(if $(shell command -v java),,default-jre-headless)
+browser:
+	@if [ ! -x "$(CHROMIUM_PATH)" ] || ! command -v java >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing what the browser tests need: $(BROWSER_PACKAGES)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null; \
+	  else \
+	    echo "The browser tests need Chromium at $(CHROMIUM_PATH) and Java. Install them, then run make test again:"; \
+	    echo "  sudo apt-get install chromium fonts-dejavu-core default-jre-headless"; \
+	    echo "(or set CHROMIUM_PATH to where Chromium is)"; exit 1; \
+	  fi; \
+	fi
 
 clean:
 	rm -rf $(VENV) instance node_modules
