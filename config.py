@@ -58,6 +58,10 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # a delegate may leave a form open all afternoon
+    # The session-bound token is the check (with SameSite=Lax cookies). Flask-WTF would add a Referer check to
+    # requests it knows came over HTTPS (as behind a proxy with TRUSTED_PROXY_HOPS), which refuses browsers and
+    # privacy tools that send no Referer, with an answer that blames a stale page.
+    WTF_CSRF_SSL_STRICT = False
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1") == "1"
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
