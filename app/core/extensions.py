@@ -85,6 +85,10 @@ def sign_in_limits(view):
         methods=["POST"],
         scope="account",
         deduct_when=wrong_password,
+        error_message=(
+            "There have been many wrong passwords for that account lately, so signing in to it is paused for a "
+            "while. Please try again later; any other account can sign in as usual."
+        ),
     )(view)
     return limiter.limit(lambda: current_app.config["SIGNIN_RATE_LIMIT"], methods=["POST"])(view)
 

@@ -236,7 +236,11 @@ def test_guesses_at_one_account_from_many_addresses_stop_at_that_account_and_no_
     target, other = f.user(), f.user()
     answers = [sign_in(app.test_client(), target.email, "not the password", f"10.1.0.{n}") for n in range(7)]
     assert answers == [401] * 5 + [429] * 2  # the account limit (5), each address well within its own
-    assert sign_in(app.test_client(), target.email, f.PASSWORD, INNOCENT) == 429  # that account waits
+    waiting = app.test_client()
+    assert sign_in(waiting, target.email, f.PASSWORD, INNOCENT) == 429  # that account waits
+    answer = waiting.post("/sign-in", data={"email": target.email, "password": f.PASSWORD}, **at(INNOCENT))
+    assert "signing in to it is paused for a while" in answer.get_data(as_text=True)
+    assert int(answer.headers["Retry-After"]) > 0
     # Every other account signs in, from those very addresses too.
     assert sign_in(app.test_client(), other.email, f.PASSWORD, "10.1.0.1") == 302
     assert sign_in(app.test_client(), other.email.upper(), "not the password", "10.1.0.2") == 401
