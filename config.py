@@ -29,6 +29,13 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "0") == "1"
 
 
+def _env_count(name: str, default: str) -> int:
+    value = os.environ.get(name, default).strip()
+    if not (value.isascii() and value.isdigit()):
+        raise RuntimeError(f"{name} is {value!r}: set it to a whole number, 0 or more.")
+    return int(value)
+
+
 def _database_url() -> str:
     url = os.environ.get("DATABASE_URL")
     if not url:
@@ -51,6 +58,10 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # a delegate may leave a form open all afternoon
+    # The session-bound token is the check (with SameSite=Lax cookies). Flask-WTF would add a Referer check to
+    # requests it knows came over HTTPS (as behind a proxy with TRUSTED_PROXY_HOPS), which refuses browsers and
+    # privacy tools that send no Referer, with an answer that blames a stale page.
+    WTF_CSRF_SSL_STRICT = False
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1") == "1"
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
@@ -61,7 +72,13 @@ class Config:
     RATELIMIT_SINGLE_PROCESS = _env_flag("RATELIMIT_SINGLE_PROCESS")
     # No X-RateLimit-* headers: each would cost the store a second read per request. A 429 says Retry-After.
     RATELIMIT_HEADERS_ENABLED = False
+    # How many reverse proxies stand in front of the app (nginx: 1). The app takes the client's address and scheme
+    # from that many X-Forwarded-For / X-Forwarded-Proto entries, counted from the right, and never trusts more.
+    TRUSTED_PROXY_HOPS = _env_count("TRUSTED_PROXY_HOPS", "0")
     SIGNIN_RATE_LIMIT = os.environ.get("SIGNIN_RATE_LIMIT", "10 per minute")
+    # Wrong passwords for one account (the email typed), from wherever they come: gentler than the limit per
+    # address, so that one address's guesses never pause an account's sign-in before they pause that address.
+    SIGNIN_ACCOUNT_RATE_LIMIT = os.environ.get("SIGNIN_ACCOUNT_RATE_LIMIT", "50 per hour")
     LINK_LOOKUP_RATE_LIMIT = os.environ.get("LINK_LOOKUP_RATE_LIMIT", "20 per minute")
     # Asking for a link by email (a leader's sign-in link, a delegate's lost personal link), each page on its
     # own: per address typed, so nobody's inbox is flooded, and per client, so nobody can try address after address.

@@ -8,6 +8,7 @@ from flask import Flask, abort, flash, g, jsonify, redirect, render_template, re
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.core.db import db, utcnow
 from app.core.errors import Conflict, DomainError
@@ -27,6 +28,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     configure_logging(app)
     if app.config.get("PRODUCTION"):
         ProductionConfig.check(app.config)
+    register_proxies(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -35,6 +37,18 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     register_request_guards(app)
     register_commands(app)
     return app
+
+
+def register_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXY_HOPS reverse proxies, the client is the address the nearest of them saw: without it every
+    client would be the proxy, and one client's failures would use up every rate limit for everyone."""
+    hops = app.config.get("TRUSTED_PROXY_HOPS") or 0
+    if hops < 0:
+        raise RuntimeError(
+            f"TRUSTED_PROXY_HOPS is {hops}: set it to the number of reverse proxies in front (0 for none)."
+        )
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
 def register_extensions(app: Flask) -> None:

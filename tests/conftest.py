@@ -102,6 +102,7 @@ LONGEST_FIRST = (
     "tests/integration/test_person_races.py::",
     "tests/integration/test_capacity_race.py::test_race_grants",
     "tests/integration/test_shared_rate_limits.py::",
+    "tests/integration/test_behind_nginx.py::",
 )
 
 

@@ -186,3 +186,63 @@ class InThread:
         self.server.shutdown()
         self.thread.join(timeout=5)
         self.server.server_close()
+
+
+def nginx_binary() -> str | None:
+    """nginx, from NGINX_PATH, the PATH, or where Debian's package puts it (/usr/sbin, off a non-root PATH)."""
+    import shutil
+
+    for candidate in (os.environ.get("NGINX_PATH"), shutil.which("nginx"), "/usr/sbin/nginx"):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+class Nginx:
+    """`with Nginx(http_block, log_dir=tmp_path) as proxy:` … nginx in the foreground (no daemon, no root needed),
+    with everything it writes (pid, logs, temporary files) under `log_dir`. `http_block` is what goes inside
+    `http { }`; it listens on `port` (a free_port()) and proxies to a server that answers /_test/hold."""
+
+    def __init__(self, http_block: str, *, log_dir: Path, port: int, binary: str):
+        self.port, self.binary = port, binary
+        self.prefix = Path(log_dir) / f"nginx-{port}"
+        self.log_path = self.prefix / "error.log"
+        self.process: subprocess.Popen | None = None
+        user = "user root;\n" if os.geteuid() == 0 else ""  # as root, its workers would otherwise become nobody
+        temp = "\n".join(
+            f"    {kind}_temp_path {self.prefix / (kind + '_temp')};"
+            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
+        self.config = (
+            f"{user}daemon off;\nworker_processes 1;\npid {self.prefix / 'nginx.pid'};\nerror_log {self.log_path} info;\n"
+            f"events {{ worker_connections 256; }}\nhttp {{\n{temp}\n{http_block}\n}}\n"
+        )
+
+    def __enter__(self) -> Nginx:
+        self.prefix.mkdir(parents=True, exist_ok=True)
+        config_path = self.prefix / "nginx.conf"
+        config_path.write_text(self.config)
+        with (self.prefix / "stderr.log").open("wb") as log:
+            self.process = subprocess.Popen(
+                [self.binary, "-p", str(self.prefix), "-e", str(self.log_path), "-c", str(config_path)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            wait_until_serving(f"http://127.0.0.1:{self.port}/_test/hold?seconds=0", self.process, self.log_path)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()  # SIGTERM: a fast shutdown of the master and its worker
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(30)

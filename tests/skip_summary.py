@@ -36,6 +36,12 @@ GROUPS = (
         "CHROMIUM_PATH to where it is",
     ),
     SkipGroup(
+        "nginx",
+        ("nginx",),
+        "install nginx with `apt-get install nginx-light` (the test runs it in the foreground with a config of its "
+        "own; the package's service need not run), or set NGINX_PATH to where it is",
+    ),
+    SkipGroup(
         "Redis",
         ("Redis",),
         "start Redis on 127.0.0.1:6379, for example `redis-server --port 6379 --save '' --daemonize yes`",

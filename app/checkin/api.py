@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from app.checkin import services
 from app.checkin.services import MalformedScan, NonceTaken
 from app.core.auth.models import Role, User
-from app.core.auth.services import ApiCaller, caller_for_api_token, is_trusted_api_token
+from app.core.auth.services import ApiCaller, api_token_works, caller_for_api_token
 from app.core.db import db
 from app.core.errors import Conflict
 from app.core.extensions import csrf, limiter, retry_after_seconds
@@ -90,20 +90,21 @@ def door_limit():
     return limiter.shared_limit(lambda: current_app.config["CHECKIN_RATE_LIMIT"], scope="checkin", key_func=client_key)
 
 
-def _trusted_token() -> bool:
+def _working_token() -> bool:
     token = bearer_token()
-    return token is not None and is_trusted_api_token(token)
+    return token is not None and api_token_works(token)
 
 
-# A bad token is a failed look-up of a secret: those count per address, like failed personal links. A token
-# this process checked a moment ago is not a guess, so a working scanner's requests skip this limit: each
-# costs the limiter one check (its own), not two.
+# A bad token is a failed look-up of a secret: those count per address, like failed personal links. A working
+# token is not a guess, so its requests skip this limit: however many guesses others behind the same address
+# (a venue's wifi) have made, a real scanner is answered. A token this process checked a moment ago costs no
+# look-up here; any other costs one indexed look-up of its hash, which the view then reuses.
 bad_token_limit = limiter.shared_limit(
     lambda: current_app.config["LINK_LOOKUP_RATE_LIMIT"],
     scope="checkin-bad-token",
     key_func=get_remote_address,
     deduct_when=lambda response: response.status_code == 401,
-    exempt_when=_trusted_token,
+    exempt_when=_working_token,
 )
 
 

@@ -10,6 +10,7 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
 from app.core.email_addresses import InvalidAddress, normalise_address
+from app.core.security import selector_from_token, sign_in_selector_from_token
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -30,23 +31,66 @@ def failed_lookup(response) -> bool:
     return response.status_code == 404
 
 
+def _token_in_path() -> str:
+    return str((request.view_args or {}).get("token") or "")
+
+
+def issued_personal_link() -> bool:
+    """Whether the link in the path carries our MAC (a constant-time check, no database): a link we issued, not a
+    guess. Such a request skips the failure budget, so nobody else's failures can ever refuse a real link."""
+    return selector_from_token(_token_in_path()) is not None
+
+
+def issued_sign_in_link() -> bool:
+    """The same for a leader's emailed sign-in link."""
+    return sign_in_selector_from_token(_token_in_path()) is not None
+
+
 def personal_link_limit():
     """One budget of failed look-ups per address across every page under /i/<token> (delegate pages,
-    fringe pages, badges), so that spreading guesses over several pages buys an attacker nothing."""
+    fringe pages, badges), so that spreading guesses over several pages buys an attacker nothing. Only a link
+    we didn't issue is counted or refused: a real one (even a revoked or handed-on one) always gets its answer."""
     return limiter.shared_limit(
-        lambda: current_app.config["LINK_LOOKUP_RATE_LIMIT"], scope="personal-link", deduct_when=failed_lookup
+        lambda: current_app.config["LINK_LOOKUP_RATE_LIMIT"],
+        scope="personal-link",
+        deduct_when=failed_lookup,
+        exempt_when=issued_personal_link,
     )
 
 
 def typed_address() -> str:
     """The key for a limit per address: the address a form was sent with, as it is looked up, hashed (the
-    limiter logs its keys, and an address is personal data)."""
+    limiter logs its keys, and an address is personal data). Every form that asks for an email names it `email`."""
     raw = (request.form.get("email") or "").strip()
     try:
         address = normalise_address(raw)
     except InvalidAddress:
         address = raw.lower()
     return "address:" + hashlib.sha256(address.encode()).hexdigest()[:24]
+
+
+def wrong_password(response) -> bool:
+    return response.status_code == 401
+
+
+def sign_in_limits(view):
+    """Signing in with a password: every attempt counts against the client's address (SIGNIN_RATE_LIMIT), and,
+    separately and more gently, each wrong password counts against the account typed (SIGNIN_ACCOUNT_RATE_LIMIT).
+    So guesses from one address stop at that address, guesses at one account from many addresses stop at that
+    account, and neither pauses anyone else's sign-in. An attempt the address limit refused costs the account
+    nothing: only a password actually checked and found wrong is counted against it."""
+    view = limiter.limit(
+        lambda: current_app.config["SIGNIN_ACCOUNT_RATE_LIMIT"],
+        key_func=typed_address,
+        methods=["POST"],
+        scope="account",
+        deduct_when=wrong_password,
+        error_message=(
+            "There have been many wrong passwords for that account lately, so signing in to it is paused for a "
+            "while. Please try again later; any other account can sign in as usual."
+        ),
+    )(view)
+    return limiter.limit(lambda: current_app.config["SIGNIN_RATE_LIMIT"], methods=["POST"])(view)
 
 
 def email_link_limits(scope: str):
@@ -78,9 +122,12 @@ __all__ = [
     "csrf",
     "email_link_limits",
     "failed_lookup",
+    "issued_personal_link",
+    "issued_sign_in_link",
     "limiter",
     "login_manager",
     "personal_link_limit",
     "request",
     "retry_after_seconds",
+    "sign_in_limits",
 ]

@@ -142,3 +142,30 @@ def test_sign_out_needs_the_csrf_token(csrf_app, client):
     token = csrf_from(client.get("/organiser/").get_data(as_text=True))
     assert client.post("/sign-out", data={"csrf_token": token}).status_code == 302
     assert client.get("/organiser/").status_code == 302
+
+
+def test_behind_an_https_proxy_the_token_is_the_check_with_or_without_a_referer(tmp_path):
+    """With TRUSTED_PROXY_HOPS the app knows a form came over HTTPS. The token still decides: a form from a browser
+    that sends no Referer (some privacy tools drop it) is accepted with its token, and refused without it."""
+    application = make_app("sqlite", tmp_path, WTF_CSRF_ENABLED=True, TRUSTED_PROXY_HOPS=1)
+    application.test_client_class = FreshSessionClient
+    site = "http://newhorizons.example.org"  # how nginx reaches gunicorn: plain HTTP, the public host name
+    proxied = {"X-Forwarded-For": "198.51.100.7", "X-Forwarded-Proto": "https"}
+    with application.app_context():
+        f.summit()
+        organiser = f.user()
+        client = application.test_client()
+        token = csrf_from(client.get("/sign-in", headers=proxied, base_url=site).get_data(as_text=True))
+        form = {"email": organiser.email, "password": f.PASSWORD}
+
+        assert_refused(client.post("/sign-in", data=form, base_url=site, headers=proxied))
+        signed_in = client.post("/sign-in", data={**form, "csrf_token": token}, base_url=site, headers=proxied)
+        assert signed_in.status_code == 302
+        page = client.get("/organiser/", base_url=site, headers=proxied)
+        assert page.status_code == 200
+        # A one-button form too (sign-out), which a failed check would send back to be pressed again.
+        assert_refused(client.post("/sign-out", base_url=site, headers=proxied))
+        token = csrf_from(page.get_data(as_text=True))
+        assert client.post("/sign-out", data={"csrf_token": token}, base_url=site, headers=proxied).status_code == 302
+        assert client.get("/organiser/", base_url=site, headers=proxied).status_code == 302  # signed out
+        db.engine.dispose()

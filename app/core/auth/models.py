@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 
 from flask import current_app
@@ -12,6 +13,19 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.core.db import Base, UTCDateTime, enum_column, utcnow
+
+_STAND_IN_HASHES: dict[str, str] = {}  # per hash method: a hash of a random password nobody knows
+
+
+def check_password_nobody_has(password: str) -> bool:
+    """The work of checking a password, for a sign-in with no password to check (an unknown email, a leader who
+    signs in by link): that answer then takes as long as a wrong password for a real account, so its time doesn't
+    tell who has an account. Always False."""
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if method not in _STAND_IN_HASHES:
+        _STAND_IN_HASHES[method] = generate_password_hash(secrets.token_urlsafe(32), method=method)
+    check_password_hash(_STAND_IN_HASHES[method], password)
+    return False
 
 
 class Role(enum.Enum):
@@ -44,7 +58,9 @@ class User(UserMixin, Base):
         self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
     def check_password(self, password: str) -> bool:
-        return bool(self.password_hash) and check_password_hash(self.password_hash or "", password)
+        if not self.password_hash:
+            return check_password_nobody_has(password)
+        return check_password_hash(self.password_hash, password)
 
     @property
     def is_active(self) -> bool:  # flask-login reads this

@@ -12,7 +12,7 @@ from app.core.auth.decorators import mark
 from app.core.auth.forms import EmailLinkForm, SignInForm
 from app.core.auth.models import Role, User
 from app.core.db import db
-from app.core.extensions import email_link_limits, failed_lookup, limiter
+from app.core.extensions import email_link_limits, failed_lookup, issued_sign_in_link, limiter, sign_in_limits
 from app.core.forms import ConfirmForm
 from app.core.security import private_page
 
@@ -47,7 +47,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["SIGNIN_RATE_LIMIT"], methods=["POST"])
+@sign_in_limits
 def sign_in():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
@@ -109,7 +109,10 @@ def _link_refused(found: services.LinkCheck):
 
 
 @bp.route("/sign-in/link/<token>", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LINK_LOOKUP_RATE_LIMIT"], deduct_when=failed_lookup)
+# Only a guess counts or is refused: a link we issued (its MAC checks out) always gets its answer.
+@limiter.limit(
+    lambda: current_app.config["LINK_LOOKUP_RATE_LIMIT"], deduct_when=failed_lookup, exempt_when=issued_sign_in_link
+)
 def link_sign_in(token: str):
     """The emailed link. Opening it (GET) spends nothing, so a mail scanner that follows links can't use it
     up; the page posts itself at once (and has a button for when scripts are off), and the POST signs in."""

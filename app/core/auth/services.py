@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, select, update
 
-from app.core.auth.models import ApiToken, Role, SignInLink, User
+from app.core.auth.models import ApiToken, Role, SignInLink, User, check_password_nobody_has
 from app.core.db import changed, db, utcnow
 from app.core.email_addresses import InvalidAddress, normalise_address
 from app.core.errors import ValidationFailed
@@ -84,16 +84,9 @@ def _known_tokens() -> dict[str, _Known]:
     return current_app.extensions.setdefault("api_token_cache", {})
 
 
-def is_trusted_api_token(token: str) -> bool:
-    """True if this process checked the token a moment ago (within API_TOKEN_CACHE_SECONDS) and it worked."""
-    entry = _known_tokens().get(hash_api_token(token))
-    return entry is not None and time.monotonic() - entry.checked_at < current_app.config["API_TOKEN_CACHE_SECONDS"]
-
-
-def caller_for_api_token(token: str) -> ApiCaller | None:
-    """The caller a token belongs to, or None. A working token is remembered for API_TOKEN_CACHE_SECONDS, so a
-    scanner's requests cost no look-up; a token revoked (or its account deactivated) stops working within that
-    time. `last_used_at` is written at most once every API_TOKEN_LAST_USED_SECONDS."""
+def _checked_token(token: str) -> _Known | None:
+    """What this process knows of a token, asking the database (one indexed look-up of its hash) when it last
+    asked more than API_TOKEN_CACHE_SECONDS ago. Reads only."""
     token_hash = hash_api_token(token)
     known = _known_tokens()
     entry = known.get(token_hash)
@@ -110,6 +103,22 @@ def caller_for_api_token(token: str) -> ApiCaller | None:
         token_id, last_used_at, user_id, name, role = row
         entry = _Known(ApiCaller(user_id, name, role, token_id), clock, last_used_at)
         known[token_hash] = entry
+    return entry
+
+
+def api_token_works(token: str) -> bool:
+    """Whether the token belongs to an active account: from what this process knows, else from the database.
+    The limit on failed token look-ups asks this first, so a real scanner is never refused for others' guesses."""
+    return _checked_token(token) is not None
+
+
+def caller_for_api_token(token: str) -> ApiCaller | None:
+    """The caller a token belongs to, or None. A working token is remembered for API_TOKEN_CACHE_SECONDS, so a
+    scanner's requests cost no look-up; a token revoked (or its account deactivated) stops working within that
+    time. `last_used_at` is written at most once every API_TOKEN_LAST_USED_SECONDS."""
+    entry = _checked_token(token)
+    if entry is None:
+        return None
     now = utcnow()
     resolution = timedelta(seconds=current_app.config["API_TOKEN_LAST_USED_SECONDS"])
     if entry.last_used_at is None or now - entry.last_used_at >= resolution:
@@ -129,8 +138,13 @@ def revoke_api_tokens(user: User) -> int:
 
 
 def authenticate(email: str, password: str) -> User | None:
+    """The account, if the email and password match an active one. Every attempt checks one password hash, whether
+    or not the email has an account (and one with a password), so the answer's time says nothing about who has."""
     user = find_user(email)
-    if user is None or not user.active or not user.check_password(password):
+    if user is None:
+        check_password_nobody_has(password)
+        return None
+    if not user.check_password(password) or not user.active:
         return None
     return user
 
