@@ -11,7 +11,7 @@ BIND_HOST = $(if $(findstring :,$(HOST)),[$(HOST)],$(HOST))
 LOCAL_URL = http://$(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(BIND_HOST)):$(PORT)
 BASE_URL ?= $(LOCAL_URL)
 
-.PHONY: run test lint setup setup-dev db demo bench clean lock browser
+.PHONY: run test lint setup setup-dev db demo bench clean lock test-tools
 BENCH_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/newhorizons_bench
 
 $(BIN)/activate:
@@ -77,23 +77,26 @@ TEST_PROCESSES ?= 2
 # Compiled modules are kept (in __pycache__, ignored by git) even where the environment says not to write them:
 # otherwise every test process, server and command the tests start compiles the app and the tests afresh.
 test: export PYTHONDONTWRITEBYTECODE =
-test: lint browser
+test: lint test-tools
 	$(BIN)/python -m pytest -p no:cacheprovider -n $(TEST_PROCESSES) --maxschedchunk 1 $(PYTEST_ARGS)
 
-# The browser tests drive Debian's Chromium (CHROMIUM_PATH, /usr/bin/chromium by default) and the accessibility
-# test runs the Nu checker on Java. Where they are missing, they are installed with apt-get when this is Debian and
-# we are root; elsewhere `make test` stops here with the one command to run, rather than skipping those tests.
+# What the tests run beside Python: Debian's Chromium for the browser tests (CHROMIUM_PATH, /usr/bin/chromium by
+# default), Java for the accessibility test's Nu checker, and nginx for the behind-a-proxy test. Where one is
+# missing, it is installed with apt-get when this is Debian and we are root; elsewhere `make test` stops here with
+# the one command to run, rather than skipping those tests.
 CHROMIUM_PATH ?= /usr/bin/chromium
-BROWSER_PACKAGES := chromium fonts-dejavu-core $(if $(shell command -v java),,default-jre-headless)
-browser:
-	@if [ ! -x "$(CHROMIUM_PATH)" ] || ! command -v java >/dev/null; then \
+MISSING_TEST_TOOLS = $(strip $(if $(wildcard $(CHROMIUM_PATH)),,chromium fonts-dejavu-core) \
+	$(if $(shell command -v java),,default-jre-headless) \
+	$(if $(or $(shell command -v nginx),$(wildcard /usr/sbin/nginx)),,nginx-light))
+test-tools:
+	@if [ -n "$(MISSING_TEST_TOOLS)" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing what the browser tests need: $(BROWSER_PACKAGES)"; \
+	    echo "Installing what the tests need: $(MISSING_TEST_TOOLS)"; \
 	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(MISSING_TEST_TOOLS) >/dev/null; \
 	  else \
-	    echo "The browser tests need Chromium at $(CHROMIUM_PATH) and Java. Install them, then run make test again:"; \
-	    echo "  sudo apt-get install chromium fonts-dejavu-core default-jre-headless"; \
+	    echo "The tests need $(MISSING_TEST_TOOLS). Install them, then run make test again:"; \
+	    echo "  sudo apt-get install $(MISSING_TEST_TOOLS)"; \
 	    echo "(or set CHROMIUM_PATH to where Chromium is)"; exit 1; \
 	  fi; \
 	fi
