@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app.badges.builders import ROLES, Badge
 from app.core import audit
 from app.core.audit import AuditEvent
+from app.core.collation import by_surname
 from app.core.db import db
 from app.core.errors import InvalidState
 from app.core.security import new_badge_code
@@ -118,13 +119,9 @@ def last_print() -> LastPrint | None:
 
 
 def registered_invitations() -> list[Invitation]:
-    return list(
-        db.session.scalars(
-            select(Invitation)
-            .where(Invitation.state == InvitationState.REGISTERED)
-            .order_by(Invitation.name, Invitation.id)
-        )
-    )
+    """Everyone registered, by surname, as the door list has them: sheets come off the printer in that order."""
+    people = db.session.scalars(select(Invitation).where(Invitation.state == InvitationState.REGISTERED))
+    return by_surname(people, lambda person: person.name, lambda person: person.id)
 
 
 def badges_to_print(which: str) -> list[Invitation]:
