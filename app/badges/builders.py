@@ -101,6 +101,11 @@ def _font(bold: bool, text: str = "") -> str:
     return _fonts_ready[key]
 
 
+def typeface(bold: bool = False) -> str:
+    """The badges' typeface, registered with reportlab, for the other paper the door uses (the door list)."""
+    return _font(bold)
+
+
 def _words(text: str) -> list[str]:
     """Words, with a hyphenated one offered in pieces ("Montgomery-" "Smythe"), each but the last ending in '-'."""
     pieces: list[str] = []

@@ -26,7 +26,8 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from app.checkin import api, offline, services
+from app.badges.door_list import door_list_pdf
+from app.checkin import api, offline, paper, services
 from app.core.auth.decorators import mark, organiser_required, roles_required
 from app.core.auth.models import Role
 from app.core.csv_export import to_csv
@@ -260,6 +261,21 @@ def scan_log_csv():
     )
     filename = f"scan-log-{name or 'all'}.csv".replace("/", "-")
     return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.get("/organiser/door-list/<event>.pdf")
+@organiser_required
+def door_list(event: str):
+    """The event's door list on A4, by surname: the summit ("summit") or a fringe event (its slug)."""
+    ref = services.usable_event(event)
+    if ref is None:
+        abort(404)
+    body = door_list_pdf(paper.door_list_for(ref))
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="door-list-{event}.pdf"', "Cache-Control": "no-store"},
+    )
 
 
 @bp.get("/organiser/checkin/not-arrived.csv")

@@ -73,6 +73,7 @@ NOT_PAGES = {
     "checkin.service_worker": "a script",
     "checkin_door.expected": "JSON",
     "checkin.not_arrived_csv": "CSV",
+    "checkin.door_list": "a PDF",
     "checkin.scan_log_csv": "CSV",
     "checkin_door.counts": "JSON",
     "checkin_door.search": "JSON",

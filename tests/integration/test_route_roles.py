@@ -78,7 +78,7 @@ POLICY: dict[str, dict[str, str]] = {
     },
     "checkin.scanner": DOOR,
     **{f"checkin_door.{name}": DOOR_JSON for name in ("scan", "undo", "search", "counts", "expected")},
-    **{f"checkin.{name}": ORGANISER for name in ("overview", "not_arrived_csv", "scan_log_csv")},
+    **{f"checkin.{name}": ORGANISER for name in ("overview", "not_arrived_csv", "scan_log_csv", "door_list")},
     **{f"checkin_api.{name}": API_DOOR for name in ("checkin", "undo", "search", "counts", "events")},
     "checkin_api.scan_log": API_ORGANISER,
 }
@@ -157,6 +157,7 @@ def _seed():
             "invitation_id": other.id,
             "event_id": event.id,
             "slug": event.slug,
+            "event": "summit",
             "message_id": message.id,
             "leader_id": leader.id,
             "name": "delegates",
