@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 
 from app.core import audit
+from app.core.collation import surname_key
 from app.core.db import db
 from app.core.errors import InvalidState
 from fringe_events.attendance import EventRef, record_attendance, undo_attendance
@@ -65,7 +66,7 @@ def attendance_sheet(event: FringeEvent, q: str = "") -> AttendanceSheet:
         SheetRow(invitation=inv, signed_up=inv.id in all_signed, attendance=attendances.get(inv.id))
         for inv in people.values()
     ]
-    rows.sort(key=lambda r: (r.invitation.name.lower(), r.invitation.id))
+    rows.sort(key=lambda r: (surname_key(r.invitation.name), r.invitation.id))  # as the door list
     return AttendanceSheet(
         rows=rows,
         signed_up=len(all_signed),

@@ -31,25 +31,34 @@ ROLES = {
     "organiser": ("Organiser", "#b3261e", "#ffffff"),
 }
 DEFAULT_ROLE = "delegate"
+# Badges for people who hold no delegate place (staff: organisers, stewards, leaders; named speakers and guests).
+# They carry no code, so no QR: the door's scanner can't be shown one, and nobody is admitted by one.
+NO_PLACE_BANDS = {
+    "staff": ("Staff", "#1d1d1f", "#ffffff"),
+    "speaker": ROLES["speaker"],
+    "guest": ("Guest", "#4a5056", "#ffffff"),
+}
+BANDS = {**ROLES, **NO_PLACE_BANDS}
 MIN_NAME_PT = 28  # readable at two metres
+NO_PLACE_WORD_PT = 30  # "STAFF" where a delegate's badge has its QR
 
 
 @dataclass(frozen=True)
 class Badge:
     name: str
     organisation: str
-    code: str
+    code: str  # "" for a badge with no delegate place: no QR is drawn
     role: str = DEFAULT_ROLE
     event: str = "The Lives we Lead: New Horizons"
     footer: str = ""  # e.g. "Wednesday 14 October · Adastral Park"
 
     @property
     def role_label(self) -> str:
-        return ROLES.get(self.role, ROLES[DEFAULT_ROLE])[0]
+        return BANDS.get(self.role, ROLES[DEFAULT_ROLE])[0]
 
     @property
     def role_colours(self) -> tuple[str, str]:
-        _, band, ink = ROLES.get(self.role, ROLES[DEFAULT_ROLE])
+        _, band, ink = BANDS.get(self.role, ROLES[DEFAULT_ROLE])
         return band, ink
 
 
@@ -99,6 +108,11 @@ def _font(bold: bool, text: str = "") -> str:
             pdfmetrics.registerFont(TTFont(name, str(file)))
         _fonts_ready[key] = name
     return _fonts_ready[key]
+
+
+def typeface(bold: bool = False) -> str:
+    """The badges' typeface, registered with reportlab, for the other paper the door uses (the door list)."""
+    return _font(bold)
 
 
 def _words(text: str) -> list[str]:
@@ -278,17 +292,38 @@ def _draw_portrait(c, badge, x, y, w, h, band, band_ink, name_font, org_font):
     footer_size = 8
     # The QR's room first: its symbol 34 mm (block 45 mm) above the footer. The name and organisation share
     # what is left above it.
-    qr_size = qr_block_size(PORTRAIT_QR_SYMBOL_MM * mm)
+    qr_size = qr_block_size(PORTRAIT_QR_SYMBOL_MM * mm) if badge.code else NO_PLACE_WORD_PT * 1.6
     qr_floor = y + 6 * mm + footer_size + 1 * mm
     text_top = y + h - band_h - 6 * mm
     room = text_top - (qr_floor + qr_size) - 2 * mm
     org = _fit_box(badge.organisation, org_font, 14, inner, 14 * 2.25, 2, leading=1.25)
     name = _fit_box(badge.name, name_font, 36, inner, room - org.height - 2 * mm, 3)
     _name_and_organisation(c, x + pad, text_top, name, org, 2 * mm, (name_font, org_font))
+    if not badge.code:
+        # No QR: the role in large letters where it would be, so the door sees staff from across the room.
+        word = badge.role_label.upper()
+        _text(
+            c,
+            x + pad,
+            qr_floor + 4 * mm,
+            [word],
+            _font(True),
+            NO_PLACE_WORD_PT,
+            0,
+            colour=band,
+            align="center",
+            width=inner,
+        )
+        _portrait_footer(c, badge, x, y, pad, inner, footer_size)
+        return
     # Centred in whatever the text left free below it.
     text_bottom = text_top - name.height - 2 * mm - org.height - 2 * mm
     qr_y = qr_floor + max(0.0, (text_bottom - qr_floor - qr_size) / 2)
     _draw_qr(c, badge.code, x + (w - qr_size) / 2, qr_y, qr_size)
+    _portrait_footer(c, badge, x, y, pad, inner, footer_size)
+
+
+def _portrait_footer(c, badge: Badge, x, y, pad, inner, footer_size) -> None:
     footer = badge.footer or badge.event
     _text(
         c,
@@ -309,9 +344,12 @@ def _draw_landscape(c, badge, x, y, w, h, band, band_ink, name_font, org_font):
     band_h = 8 * mm
     _draw_band(c, badge, x, y + h - band_h, w, band_h, band, band_ink, 10, 7, pad)
     # The QR first, at the bottom right: symbol 26 mm, its quiet zone inside the card with a cutting allowance.
-    qr_size = qr_block_size(CARD_QR_SYMBOL_MM * mm)
-    qr_x, qr_y = x + w - qr_size - CUT_ALLOWANCE, y + CUT_ALLOWANCE
-    _draw_qr(c, badge.code, qr_x, qr_y, qr_size)
+    if badge.code:
+        qr_size = qr_block_size(CARD_QR_SYMBOL_MM * mm)
+        qr_x, qr_y = x + w - qr_size - CUT_ALLOWANCE, y + CUT_ALLOWANCE
+        _draw_qr(c, badge.code, qr_x, qr_y, qr_size)
+    else:
+        qr_x = x + w - pad  # no QR: the name has the card's whole width
     # The name and organisation in the column to its left, from under the band to the card's foot.
     column = qr_x - (x + pad)
     text_top = y + h - band_h - 2.5 * mm

@@ -15,9 +15,10 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from app.badges import builders, services
-from app.badges.forms import PrintForm, ReissueForm, RoleForm
+from app.badges.forms import NoPlaceBadgeForm, PrintForm, ReissueForm, ReprintForm, RoleForm
 from app.core.actions import run_action
 from app.core.auth.decorators import mark, organiser_required
 from app.core.db import db
@@ -97,15 +98,24 @@ def _back(form, invitation: Invitation):
     return redirect(url_for(".index"))
 
 
-@admin_bp.get("")
-@organiser_required
-def index():
+def _no_place_form(**kwargs) -> NoPlaceBadgeForm:
+    """The staff and speakers form, its staff accounts to tick listed now (kwargs: formdata=None for a blank one)."""
+    form = NoPlaceBadgeForm(**kwargs)
+    form.staff.choices = [
+        SelectChoice(user.id, f"{user.name} ({', '.join(filter(None, [user.role.label, user.organisation]))})")
+        for user in services.staff_accounts()
+    ]
+    return form
+
+
+def _index_page(no_place_form: NoPlaceBadgeForm | None = None) -> str:
     people = services.registered_invitations()
     printed = services.printed_fingerprints()
     due = {inv.id for inv in people if printed.get(inv.id) != services.fingerprint(inv)}
     return render_template(
         "badges/organiser.html",
         form=PrintForm(),
+        no_place_form=no_place_form or _no_place_form(formdata=None),
         people=people,
         due=due,
         printed=printed,
@@ -113,6 +123,63 @@ def index():
         reissue=ReissueForm(),
         layouts=builders.LAYOUTS,
         roles=builders.ROLES,
+    )
+
+
+@admin_bp.get("")
+@organiser_required
+def index():
+    return _index_page()
+
+
+@admin_bp.post("/no-place")
+@organiser_required
+def print_no_place():
+    """Badges for staff, speakers and guests, who hold no delegate place: the role band and no QR."""
+    form = _no_place_form()
+    if not form.validate_on_submit():
+        return _index_page(form), 422
+    chosen = set(form.staff.data or [])
+    staff = [user for user in services.staff_accounts() if user.id in chosen]
+    badges = services.no_place_badges(staff, form.people, form.band.data)
+    body = builders.badge_sheets_pdf(badges, form.layout.data)
+    services.record_no_place_print(badges, layout=form.layout.data, actor=current_user)
+    db.session.commit()
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="badges-staff-and-speakers-{form.layout.data}.pdf"'},
+    )
+
+
+mark(print_no_place, rerenders_stale_form=True)
+
+
+@admin_bp.post("/<int:invitation_id>/reprint")
+@organiser_required
+def reprint(invitation_id: int):
+    """One badge again, from the invitation's page: the PDF, and the reprint recorded there."""
+    invitation = invitation_services.get_invitation(invitation_id)
+    if not ReprintForm().validate_on_submit():
+        abort(400)
+    if not services.has_badge(invitation):
+        flash("This invitation is no longer live, so it has no badge to print.", "error")
+        return redirect(url_for("organiser.invitation", invitation_id=invitation.id))
+    return reprinted(invitation, via="invitation")
+
+
+def reprinted(invitation: Invitation, *, via: str) -> Response:
+    """Record a single reprint, commit, and answer with the badge's PDF (the scanner's reprint uses it too)."""
+    services.record_reprint(invitation, via=via, actor=current_user)
+    body = builders.badge_pdf(services.badge_for(invitation))
+    db.session.commit()
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="badge-{invitation.id}.pdf"',
+            "Cache-Control": "no-store",
+        },
     )
 
 
@@ -185,4 +252,10 @@ def set_role(invitation_id: int):
 @admin_bp.app_context_processor
 def _badge_roles():
     # For badges/_organiser_actions.html, included on the organisers' invitation page.
-    return {"badge_roles": builders.ROLES}
+    return {"badge_roles": builders.ROLES, "reprint_places": services.REPRINT_PLACES}
+
+
+@admin_bp.app_template_global("badge_reprints")
+def badge_reprints(invitation: Invitation):
+    """For the organisers' invitation page: when this badge was printed again, and by whom."""
+    return services.reprints(invitation)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from app.checkin.scans import MIN_SEARCH_CHARS, MalformedScan, person_of, signed_up_for
+from app.core.collation import by_surname
 from app.core.db import db, utcnow
 from app.core.summit.services import find_summit
 from app.core.timefmt import local
@@ -97,7 +98,7 @@ def expected_query(event: EventRef):
 def expected_people(event: EventRef) -> list[dict]:
     """The event's expected list for the door's name search offline: a reference, the name and the
     organisation, nothing else (no codes: a phone that is lost must not carry everyone's badge)."""
-    people = db.session.scalars(expected_query(event).order_by(Invitation.name, Invitation.id)).all()
+    people = by_surname(db.session.scalars(expected_query(event)), lambda p: p.name, lambda p: p.id)
     return [{"ref": f"p{p.id}", "name": p.name[:200], "organisation": p.organisation[:200]} for p in people]
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from app.checkin.door import expected_query
 from app.checkin.models import ScanLog
 from app.core.auth.models import User
+from app.core.collation import by_surname
 from app.core.db import db
 from fringe_events.attendance import EventRef
 from fringe_events.models import Attendance
@@ -32,12 +33,10 @@ def arrivals(event: EventRef) -> list[datetime]:
 
 
 def not_arrived(event: EventRef) -> list[Invitation]:
+    """Expected and not yet here, by surname: the door list's order (app.core.collation)."""
     here = select(Attendance.invitation_id).where(Attendance.event_key == event.key)
-    return list(
-        db.session.scalars(
-            expected_query(event).where(Invitation.id.not_in(here)).order_by(Invitation.name, Invitation.id)
-        )
-    )
+    people = db.session.scalars(expected_query(event).where(Invitation.id.not_in(here)))
+    return by_surname(people, lambda person: person.name, lambda person: person.id)
 
 
 def status_counts(event_key: str) -> dict[str, int]:

@@ -26,7 +26,10 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from app.checkin import api, offline, services
+from app.badges import routes as badge_routes
+from app.badges import services as badge_services
+from app.badges.door_list import door_list_pdf
+from app.checkin import api, offline, paper, services
 from app.core.auth.decorators import mark, organiser_required, roles_required
 from app.core.auth.models import Role
 from app.core.csv_export import to_csv
@@ -47,7 +50,7 @@ SCANNER_CSP = (
 )
 
 
-def session_roles(*roles: Role):
+def session_roles(*roles: Role, refused: str = "This account can't check people in."):
     """As roles_required, but answers JSON (401/403) instead of redirecting: these are called by the page's script."""
 
     def decorator(view):
@@ -58,7 +61,7 @@ def session_roles(*roles: Role):
             if not current_user.is_authenticated:
                 return api.json_error(401, "You're signed out. Sign in again to keep checking people in.")
             if current_user.role not in roles:
-                return api.json_error(403, "This account can't check people in.")
+                return api.json_error(403, refused)
             return view(*args, **kwargs)
 
         return wrapped
@@ -139,6 +142,25 @@ def expected():
     people = services.expected_people(event)
     db.session.commit()
     return {"event": request.args["event"], "people": people}
+
+
+@door_bp.post("/reprint")
+@api.door_limit()
+@session_roles(Role.ORGANISER, refused="Only organisers can print a badge again.")
+def reprint():
+    """One badge again, from the scanner's person card: body {"code": …} or {"ref": "p12"} (the expected list's
+    reference); answers the badge's PDF and records the reprint on the invitation's page."""
+    payload = request.get_json(force=True, silent=True)
+    payload = payload if isinstance(payload, dict) else {}
+    code, ref = payload.get("code"), payload.get("ref")
+    if code is None and ref is not None:
+        code = services.code_for_ref(ref)
+    if not isinstance(code, str) or not code.strip():
+        return api.json_error(400, "Send the badge's code, or the person's reference from the expected list.")
+    invitation = services.find_by_code(code.strip())
+    if invitation is None or not badge_services.has_badge(invitation):
+        return api.json_error(404, "That isn't a live badge, so there is nothing to print. Find them by name instead.")
+    return badge_routes.reprinted(invitation, via="scanner")
 
 
 @door_bp.after_request
@@ -260,6 +282,21 @@ def scan_log_csv():
     )
     filename = f"scan-log-{name or 'all'}.csv".replace("/", "-")
     return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.get("/organiser/door-list/<event>.pdf")
+@organiser_required
+def door_list(event: str):
+    """The event's door list on A4, by surname: the summit ("summit") or a fringe event (its slug)."""
+    ref = services.usable_event(event)
+    if ref is None:
+        abort(404)
+    body = door_list_pdf(paper.door_list_for(ref))
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="door-list-{event}.pdf"', "Cache-Control": "no-store"},
+    )
 
 
 @bp.get("/organiser/checkin/not-arrived.csv")

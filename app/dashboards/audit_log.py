@@ -259,6 +259,17 @@ def _printed(e: AuditEvent, names: Names, who: Link) -> list[Part]:
     return [who, f" printed {_plural(d.get('count', 0), 'badge')} ({which}, {d.get('layout', '')})."]
 
 
+def _reprinted(e: AuditEvent, names: Names, who: Link) -> list[Part]:
+    where = {"scanner": " at the door", "invitation": ""}.get((e.details or {}).get("via", ""), "")
+    return [who, " printed ", names.person(e.invitation_id), f"'s badge again{where} (the same code)."]
+
+
+def _no_place_printed(e: AuditEvent, names: Names, who: Link) -> list[Part]:
+    d = e.details or {}
+    bands = ", ".join(f"{count} {band}" for band, count in sorted((d.get("bands") or {}).items()))
+    return [who, f" printed {_plural(d.get('count', 0), 'badge')} with no delegate place ({bands}; no QR code)."]
+
+
 def _fringe_created(e: AuditEvent, names: Names, who: Link) -> list[Part]:
     return [who, " added the fringe event ", names.event(e.details or {}), "."]
 
@@ -297,6 +308,8 @@ SENTENCES: dict[str, Sentence] = {
     "badge.role_changed": _badge_role,
     "badge.code_reissued": _did(" gave ", " a new badge code; the old badge stopped working."),
     "badges.printed": _printed,
+    "badge.reprinted": _reprinted,
+    "badges.no_place_printed": _no_place_printed,
     "checkin.undone": _did(" undid the check-in of ", "", at=True),
     "fringe.created": _fringe_created,
     "fringe.changed": _fringe_changed,

@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from app.badges import services as badge_services
 from app.checkin import services as checkin_services
 from app.core.auth.models import Role
 from app.core.db import db, utcnow
@@ -73,6 +74,7 @@ NOT_PAGES = {
     "checkin.service_worker": "a script",
     "checkin_door.expected": "JSON",
     "checkin.not_arrived_csv": "CSV",
+    "checkin.door_list": "a PDF",
     "checkin.scan_log_csv": "CSV",
     "checkin_door.counts": "JSON",
     "checkin_door.search": "JSON",
@@ -195,6 +197,8 @@ def seed_busy() -> dict:
         checkin_services.check_in(
             steward, checkin_services.Scan(code=code, event="summit"), now=now - timedelta(minutes=minutes)
         )
+    db.session.commit()
+    badge_services.record_reprint(people["ada"], via="invitation", actor=organiser)  # shown on her page
     db.session.commit()
     message = db.session.query(OutboxMessage).filter(OutboxMessage.invitation_id == people["ada"].id).first()
     tokens = {key: services.token_for(inv) for key, inv in people.items()}
@@ -405,7 +409,10 @@ STATES: list[State] = [
         "checkin.overview", "the summit, with arrivals and scans", "busy", "/organiser/checkin?event=summit", roles=ORG
     ),
     State("organiser.invitations", "filtered, nothing found", "busy", "/organiser/invitations?q=nobody", roles=ORG),
-    State("organiser.invitation", "registered", "busy", "/organiser/invitations/{invitation}", roles=ORG),
+    State(
+        "organiser.invitation", "registered, badge reprinted", "busy", "/organiser/invitations/{invitation}", roles=ORG
+    ),
+    with_errors("badge_admin.index", "busy", "/organiser/badges", ORG, act=submit("main form[action$='/no-place']")),
     State("organiser.invitation", "invited, nudged", "busy", "/organiser/invitations/{invitee}", roles=ORG),
     State("organiser.new_invitation", "empty", "empty", "/organiser/invitations/new", roles=ORG),
     with_errors("organiser.new_invitation", "empty", "/organiser/invitations/new", ORG),

@@ -72,6 +72,8 @@ def test_each_sentence_reads_as_words_with_sample_details(app):
         "mail.retried": {"message_id": 1},
         "badge.role_changed": {"before": "delegate", "after": "speaker"},
         "badges.printed": {"filter": "new", "layout": "a6-2x2", "count": 4},
+        "badge.reprinted": {"via": "scanner", "printed": {"1": "abc"}},
+        "badges.no_place_printed": {"count": 3, "bands": {"staff": 2, "speaker": 1}, "layout": "a6-2x2"},
         "checkin.undone": {"event": "summit"},
         "fringe.changed": {"event_id": 999, "title": "Gone", "changes": [["When", "Mon", "Tue"]], "notified": 2},
         "fringe.cancelled": {"event_id": 999, "title": "Gone", "reason": "Snow", "notified": 1},

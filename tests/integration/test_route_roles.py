@@ -29,6 +29,8 @@ LEADER_PAGE = {**LEADER, "organiser": "allow"}
 DOOR = {"anonymous": "signin", "delegate": "signin", "steward": "allow", "leader": "deny", "organiser": "allow"}
 # The scanner page's own JSON calls (session + CSRF): a 401 in JSON, not a redirect, when signed out.
 DOOR_JSON = {**DOOR, "anonymous": "unauthorised", "delegate": "unauthorised"}
+# Printing a badge again from the scanner's person card: organisers only (a badge admits its holder).
+DOOR_JSON_ORGANISER = {**DOOR_JSON, "steward": "deny"}
 STAFF = {"anonymous": "signin", "delegate": "signin", "steward": "allow", "leader": "allow", "organiser": "allow"}
 # A personal link: only its token opens it (the others here hold no token and get the same 404 as a wrong one).
 LINK = {
@@ -78,7 +80,8 @@ POLICY: dict[str, dict[str, str]] = {
     },
     "checkin.scanner": DOOR,
     **{f"checkin_door.{name}": DOOR_JSON for name in ("scan", "undo", "search", "counts", "expected")},
-    **{f"checkin.{name}": ORGANISER for name in ("overview", "not_arrived_csv", "scan_log_csv")},
+    **{f"checkin.{name}": ORGANISER for name in ("overview", "not_arrived_csv", "scan_log_csv", "door_list")},
+    "checkin_door.reprint": DOOR_JSON_ORGANISER,
     **{f"checkin_api.{name}": API_DOOR for name in ("checkin", "undo", "search", "counts", "events")},
     "checkin_api.scan_log": API_ORGANISER,
 }
@@ -157,6 +160,7 @@ def _seed():
             "invitation_id": other.id,
             "event_id": event.id,
             "slug": event.slug,
+            "event": "summit",
             "message_id": message.id,
             "leader_id": leader.id,
             "name": "delegates",
