@@ -70,14 +70,17 @@ lint: setup-dev
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-## Set everything up, check the habits and run every test, in TEST_PROCESSES processes at once (pytest-xdist)
+## Set everything up, check the habits and run every test: the scanner's in Node, then pytest in TEST_PROCESSES processes (pytest-xdist)
 # One for each core: three were no faster here, and the browser tests' timing suffers when the CPU is oversubscribed.
 # Tests go out one at a time to whichever process is free, the longest first (tests/conftest.py, LONGEST_FIRST).
 TEST_PROCESSES ?= 2
 # Compiled modules are kept (in __pycache__, ignored by git) even where the environment says not to write them:
 # otherwise every test process, server and command the tests start compiles the app and the tests afresh.
+# First the scanner's own logic (keystrokes, event days, the queue: tests/js/*.test.mjs) in Node's test runner, with no
+# browser and no npm package. The files are named by the shell: Node 21 and later take no folder after --test.
 test: export PYTHONDONTWRITEBYTECODE =
 test: lint test-tools
+	node --test tests/js/*.test.mjs
 	$(BIN)/python -m pytest -p no:cacheprovider -n $(TEST_PROCESSES) --maxschedchunk 1 $(PYTEST_ARGS)
 
 # What the tests run beside Python: Debian's Chromium for the browser tests (CHROMIUM_PATH, /usr/bin/chromium by

@@ -1,8 +1,9 @@
 """What the scanner needs to start with no network: the files its service worker (/checkin-sw.js) keeps.
 
-One list, so a new file the page loads (a decoder, its WebAssembly, a sound) is added here and nowhere
-else. Each entry is the URL the page asks for and the file on disk behind it; the worker's version is a
-hash of their contents, so a phone fetches them all again whenever one changes.
+The scanner's own modules are every file in app/static/js/scanner/, found by looking in the folder, so a new
+module is kept without being listed anywhere; any other file the page loads (a stylesheet, the decoder's
+WebAssembly) is added here and nowhere else. Each entry is the URL the page asks for and the file on disk
+behind it; the worker's version is a hash of their contents, so a phone fetches them all again whenever one changes.
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ import json
 from pathlib import Path
 
 from flask import current_app, url_for
+
+# The scanner's ES modules (main.js and every module it imports, the camera's decoder.js included), under static/:
+# every file in the folder is kept (hidden ones, such as an editor's swap files, aside).
+SCANNER_MODULES = "js/scanner"
 
 # The camera's decoder where the browser has no BarcodeDetector: served at /checkin/vendor/<name> from
 # node_modules (name -> path under node_modules, content type).
@@ -26,19 +31,18 @@ _hashes: dict[tuple[str, int, int], str] = {}
 
 
 def offline_files() -> list[tuple[str, Path]]:
-    """(URL, file) for every static file the scanner page loads. Add new ones here."""
+    """(URL, file) for every static file the scanner page loads: its modules' folder, and the others named here."""
     static = Path(current_app.static_folder or "static")
 
     def own(name: str) -> tuple[str, Path]:
         return url_for("static", filename=name), static / name
 
     modules = Path(current_app.root_path).parent / "node_modules"
+    scanner = sorted(p.name for p in (static / SCANNER_MODULES).iterdir() if p.is_file() and not p.name.startswith("."))
     return [
         own("css/app.css"),
         own("css/scanner.css"),
-        own("js/scanner.js"),
-        own("js/scanner-input.js"),
-        own("js/decoder.js"),
+        *[own(f"{SCANNER_MODULES}/{name}") for name in scanner],
         # The camera's decoder, loaded by the page when the browser has no BarcodeDetector of its own.
         *[
             (url_for("checkin.decoder_file", filename=name), modules / path)

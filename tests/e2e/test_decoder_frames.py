@@ -78,7 +78,7 @@ def camera(browser, first_frames, tmp_path_factory):
 
 READ_FRAMES = """
 async ({ names }) => {
-  const { createDecoder, nearestCentre } = await import("/static/js/decoder.js");
+  const { createDecoder, nearestCentre } = await import("/static/js/scanner/decoder.js");
   const box = document.getElementById("video-box");
   const decoder = await createDecoder({ ponyfillUrl: box.dataset.ponyfillUrl, wasmUrl: box.dataset.wasmUrl });
   const results = [];

@@ -586,7 +586,7 @@ def test_the_scanner_page_and_its_twins_use_the_session_and_a_csrf_token(tmp_pat
         page = client.get("/checkin")
         assert page.status_code == 200
         html = page.get_data(as_text=True)
-        assert "script-src" not in html and '<script type="module" src="/static/js/scanner.js"></script>' in html
+        assert "script-src" not in html and '<script type="module" src="/static/js/scanner/main.js"></script>' in html
         token = html.split('name="csrf-token" content="')[1].split('"')[0]
         refused = client.post("/checkin/scan", json={"code": ada.code, "event": "summit"})
         assert refused.status_code == 400 and refused.is_json and "Reload" in refused.get_json()["error"]
@@ -708,10 +708,16 @@ def test_the_scanner_service_worker_lists_the_pages_files_and_changes_version_wi
     first_line, rest = response.get_data(as_text=True).split("\n", 1)
     settings = json.loads(first_line.removeprefix("self.SCANNER_OFFLINE = ").removesuffix(";"))
     assert settings["page"] == "/checkin"
-    assert {"/static/js/scanner.js", "/static/js/scanner-input.js", "/static/css/scanner.css"} <= set(settings["files"])
+    # Every module in the scanner's folder (the page loads main.js, which imports the rest), and its styles.
+    from pathlib import Path
+
+    folder = Path(app.static_folder) / "js" / "scanner"
+    modules = {f"/static/js/scanner/{path.name}" for path in folder.iterdir()}
+    assert {"/static/js/scanner/main.js", "/static/js/scanner/keystrokes.js"} <= modules
+    assert modules | {"/static/css/scanner.css"} <= set(settings["files"])
     # The decoder too: a reload offline must still read badges in a browser without BarcodeDetector.
     assert {
-        "/static/js/decoder.js",
+        "/static/js/scanner/decoder.js",
         "/checkin/vendor/barcode-detector/ponyfill.js",
         "/checkin/vendor/barcode-detector/zxing-exported.js",
         "/checkin/vendor/zxing-wasm/zxing_reader.wasm",
@@ -720,8 +726,6 @@ def test_the_scanner_service_worker_lists_the_pages_files_and_changes_version_wi
     for path in settings["files"]:
         assert client.get(path).status_code == 200, path  # every file listed is served
     # Touch a listed file: the version changes, so phones fetch the files again.
-    from pathlib import Path
-
     css = Path(app.static_folder) / "css" / "scanner.css"
     original = css.read_bytes()
     try:
@@ -733,6 +737,28 @@ def test_the_scanner_service_worker_lists_the_pages_files_and_changes_version_wi
         )
     finally:
         css.write_bytes(original)
+
+
+def worker_settings_of(client) -> dict:
+    first_line = client.get("/checkin-sw.js").get_data(as_text=True).split("\n", 1)[0]
+    return json.loads(first_line.removeprefix("self.SCANNER_OFFLINE = ").removesuffix(";"))
+
+
+def test_a_new_module_in_the_scanners_folder_is_kept_offline_without_being_listed(app, client, tmp_path):
+    import shutil
+
+    static = tmp_path / "static"  # a copy of the static files, so the real folder is left alone
+    shutil.copytree(app.static_folder, static)
+    app.static_folder = str(static)
+    before = worker_settings_of(client)
+    (static / "js" / "scanner" / "lanyard.js").write_text("export const lanyard = true;\n", encoding="utf-8")
+    (static / "js" / "scanner" / ".main.js.swp").write_bytes(b"an editor's swap file")
+    after = worker_settings_of(client)
+    assert "/static/js/scanner/lanyard.js" not in before["files"]
+    assert "/static/js/scanner/lanyard.js" in after["files"]  # offline.py names the folder, not the file
+    assert not any(url.endswith(".swp") for url in after["files"])
+    assert after["version"] != before["version"]  # so phones fetch the files again, the new module with them
+    assert client.get("/static/js/scanner/lanyard.js").status_code == 200
 
 
 def selected_event(html_text: str) -> str:

@@ -1,6 +1,6 @@
 // The scanner's offline copy, served as /checkin-sw.js with its settings on the first line (the page's path,
 // the files it loads, and a version that changes whenever one of them does: app/checkin/offline.py).
-// Registered by scanner.js with the page's path as its scope, so it sees only the scanner and what it loads.
+// Registered by scanner/main.js with the page's path as its scope, so it sees only the scanner and what it loads.
 // The page: the network first (it is short and always fresh), the saved copy when the network fails or the
 // server is silent. The files: the saved copy first (the version says when they changed). Nothing else is
 // touched: scans, counts, searches and the expected list go to the server as they always did, never cached.

@@ -1,30 +1,17 @@
 // What a handheld scanner types, made into badge codes. A scanner is a keyboard: it types a code fast and
 // then Enter, Tab or nothing (a pause), sometimes with an AIM identifier (]Q1, ]C1 …) or a prefix or
 // suffix of its own in front of or behind the code. It types wherever the focus is, the name search too.
+// No DOM and no storage here (the settings are kept by storage.js): tests/js/keystrokes.test.mjs runs it in Node.
 
 const AIM_ID = /^\][A-Za-z][0-9A-Za-z]/;          // ] + symbology letter + modifier: ]Q1, ]Q3, ]C1, ]d2
 const CODE_START = /(?=NH[0-9]+-)|(?=\][A-Za-z][0-9A-Za-z])/i;  // where a second code begins, if two ran together
 const CODE_SHAPE = /^NH[0-9]+-[23456789ABCDEFGHJKMNPQRSTVWXYZ]{27,40}$/;  // 27 characters, more with a check character
 const CODE_BEGINNING = /^(\][A-Za-z][0-9A-Za-z])?N(H([0-9]+(-[23456789ABCDEFGHJKMNPQRSTVWXYZ]*)?)?)?$/i;
 
-export const SETTINGS_KEY = "nh-scanner-settings-v1";
 export const PAUSE_MS = 150;      // no key for this long after a fast burst ends the code
-const LONG_PAUSE_MS = 1000;       // … or this long, when what came so far is only the start of a code
+export const LONG_PAUSE_MS = 1000;  // … or this long, when what came so far is only the start of a code
 const FAST_KEY_MS = 45;           // scanners type a key every few ms; no person types a code this fast
 const MIN_BURST = 6;
-
-export function loadSettings() {
-  try {
-    const saved = JSON.parse(localStorage.getItem(SETTINGS_KEY) || "{}");
-    return { prefix: String(saved.prefix || ""), suffix: String(saved.suffix || "") };
-  } catch (_) {
-    return { prefix: "", suffix: "" };
-  }
-}
-
-export function saveSettings({ prefix, suffix }) {
-  localStorage.setItem(SETTINGS_KEY, JSON.stringify({ prefix: prefix || "", suffix: suffix || "" }));
-}
 
 function trimAffixes(piece, { prefix, suffix }) {
   let text = piece.trim();
@@ -66,14 +53,15 @@ function median(values) {
 // focus is. A burst is a scan when its keys came faster than anyone types; it ends at Enter, Tab or a
 // pause. What it typed into a text box is taken out again, so the search box keeps the name being typed.
 export class KeyWedge {
-  constructor({ onScan, ignore = () => false }) {
+  constructor({ onScan, ignore = () => false, timers = globalThis }) {
     this.onScan = onScan;      // (text, { target }) => void
     this.ignore = ignore;      // (element) => true where bursts are not scans (the settings' own boxes)
+    this.timers = timers;      // setTimeout and clearTimeout (the tests' own clock in Node)
     this.reset();
   }
 
   reset() {
-    clearTimeout(this.timer);
+    this.timers.clearTimeout(this.timer);
     this.timer = null;
     this.text = "";
     this.times = [];
@@ -119,8 +107,8 @@ export class KeyWedge {
     }
     this.text += event.key;
     this.times.push(now);
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.paused(), PAUSE_MS);
+    this.timers.clearTimeout(this.timer);
+    this.timer = this.timers.setTimeout(() => this.paused(), PAUSE_MS);
   }
 
   paused() {
@@ -128,7 +116,7 @@ export class KeyWedge {
     const cleaned = this.text.trim();
     if (CODE_BEGINNING.test(cleaned) && !looksLikeCode(cleaned.replace(AIM_ID, ""))) {
       // Only the start of a code so far: a scanner that stalled mid-code. Give it longer.
-      this.timer = setTimeout(() => (this.scannerLike() ? this.take() : this.reset()), LONG_PAUSE_MS - PAUSE_MS);
+      this.timer = this.timers.setTimeout(() => (this.scannerLike() ? this.take() : this.reset()), LONG_PAUSE_MS - PAUSE_MS);
       return;
     }
     this.take();

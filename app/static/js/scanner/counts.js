@@ -1,0 +1,38 @@
+// Arrived / expected for the chosen event, asked for every few seconds while the server answers. While it is
+// down only the retry timer asks (probing), so requests don't pile up on it.
+
+import { classify } from "./net.js";
+
+export class Counts {
+  constructor({ request, url, connection, bar, currentEvent }) {
+    this.request = request;
+    this.url = url;
+    this.connection = connection;
+    this.bar = bar;
+    this.currentEvent = currentEvent;
+    this.counting = false;
+  }
+
+  async refresh({ probing = false } = {}) {
+    const connection = this.connection;
+    if (!navigator.onLine || this.counting || (!probing && (connection.link.state !== "online" || !this.currentEvent()))) return;
+    this.counting = true;
+    let verdict;
+    try {
+      verdict = classify(await this.request("GET", `${this.url}?event=${encodeURIComponent(this.currentEvent())}`));
+    } catch (_) {
+      connection.noAnswer();  // keep the last figures
+      return;
+    } finally {
+      this.counting = false;
+    }
+    if (verdict.kind === "answer") {
+      this.bar.showCounts(verdict.data.arrived, verdict.data.expected);
+      connection.up({ counted: true });
+    } else if (verdict.kind === "busy" || verdict.kind === "failing") {
+      connection.troubled(verdict);
+    } else if (probing) {
+      connection.up({ counted: true });  // it answered (a refusal is still an answer)
+    }
+  }
+}
