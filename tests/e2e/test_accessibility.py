@@ -69,6 +69,7 @@ NOT_PAGES = {
     "calendar.summit": "a calendar file",
     "calendar.fringe_event": "a calendar file",
     "fringe.calendar": "a calendar file",
+    "calendar.feed": "a calendar file",
     "checkin.decoder_file": "a script or WebAssembly",
     "checkin.service_worker": "a script",
     "checkin_door.expected": "JSON",
