@@ -194,7 +194,9 @@ def seed_busy() -> dict:
         (5, people["ivy"].code),
     ):
         checkin_services.check_in(
-            steward, checkin_services.Scan(code=code, event="summit"), now=now - timedelta(minutes=minutes)
+            steward,
+            checkin_services.Scan(code=code, event="summit", confirmed=True),
+            now=now - timedelta(minutes=minutes),
         )
     db.session.commit()
     message = db.session.query(OutboxMessage).filter(OutboxMessage.invitation_id == people["ada"].id).first()
