@@ -35,7 +35,7 @@ const eventPicker = $("event");
 const resultBox = $("result");
 let lastReads = new Map();     // "event|code" -> time of the last read handled
 let inView = { key: null, seenAt: 0 };  // the last code answered, and when the camera last saw it
-let lastAdmitted = null;       // {code, event, name, queued, nonce} for Undo
+let lastAdmitted = null;       // {code, ref, event, name, queued, nonce} for Undo
 let resultTimer = null;
 let syncing = false;
 
@@ -145,8 +145,12 @@ const REFUSALS = {
   wrong_event: ["Wrong event", "This scanner's event can't be checked in to. Check the event picker at the top."],
 };
 
-function describe(answer) {
+function describe(answer, event) {
   const person = answer.person || {};
+  if (answer.status === "not_registered" && event && event !== "summit") {
+    return { tone: "error", word: "Not signed up",
+             detail: "They haven't signed up for this event. Find them by name to check them in as a walk-in." };
+  }
   switch (answer.status) {
     case "ok":
       return { tone: "ok", word: "Checked in", detail: "" };
@@ -213,7 +217,7 @@ function hideResult() {
 const RECENT_ROWS = 8;
 
 // A row in "Last scans". A saved scan's row has its nonce as id, and its outcome takes its place on sync.
-function addRecent({ tone, word, name, detail, code, event, undo, id = "" }) {
+function addRecent({ tone, word, name, detail, code, ref, event, undo, id = "" }) {
   const item = el("li", { class: `recent recent--${tone}` },
     el("span", { class: `pill pill--${tone === "queued" ? "info" : tone}`, text: word }), " ",
     el("strong", { text: name || `Badge …${code.slice(-4)}` }),
@@ -221,7 +225,7 @@ function addRecent({ tone, word, name, detail, code, event, undo, id = "" }) {
   if (id) item.dataset.id = id;
   if (undo) {
     const button = el("button", { type: "button", class: "link-button", text: "Undo" });
-    button.addEventListener("click", () => undoCheckin({ code, event, name }));
+    button.addEventListener("click", () => undoCheckin({ code, ref, event, name }));
     item.append(" ", button);
   }
   const list = $("recent");
@@ -235,15 +239,15 @@ function addRecent({ tone, word, name, detail, code, event, undo, id = "" }) {
 }
 
 function answered(scan, answer, { synced = false } = {}) {
-  const shown = describe(answer);
+  const shown = describe(answer, scan.event);
   const person = answer.person || {};
   const undo = answer.status === "ok";
-  if (undo) lastAdmitted = { code: scan.code, event: scan.event, name: person.name };
+  if (undo) lastAdmitted = { code: scan.code, ref: scan.ref, event: scan.event, name: person.name };
   if (!synced) {
     showResult({ ...shown, name: person.name || "", org: person.organisation || "", needs: person.needs, undo, scan: true });
   }
   addRecent({ tone: shown.tone, word: synced ? `${shown.word} (synced)` : shown.word, name: person.name,
-              detail: shown.tone === "warning" ? shown.detail : "", code: scan.code, event: scan.event, undo,
+              detail: shown.tone === "warning" ? shown.detail : "", code: scan.code, ref: scan.ref, event: scan.event, undo,
               id: synced ? scan.nonce : "" });
   // Offline the door was told "let them in": any other answer is a problem to follow up.
   if (synced && answer.status !== "ok") addProblem(scan, { ...shown, detail: syncedDetail(answer, shown) }, person);
@@ -382,6 +386,22 @@ function eventChecked(retry) {
   return false;
 }
 
+// After eventChecked: whether the steward said yes to an event that isn't on today. The server is told so
+// (`confirmed`), as it refuses such an event otherwise.
+function stewardConfirmed() {
+  const option = eventPicker.selectedOptions[0];
+  return Boolean(option && option.value && !isToday(option));
+}
+
+// What a scan sends: its code, or the reference of someone found by name (the search gives no codes).
+function scanBody(scan) {
+  const body = scan.ref ? { ref: scan.ref, event: scan.event, nonce: scan.nonce }
+    : { code: scan.code, event: scan.event, method: scan.method, nonce: scan.nonce };
+  if (scan.confirmed) body.confirmed = true;
+  if (scan.walkIn) body.walk_in = true;  // a fringe walk-in, chosen from the name search on purpose
+  return body;
+}
+
 async function submitCode(raw, method, { force = false } = {}) {
   const code = String(raw || "").trim().toUpperCase();
   if (!code) return;
@@ -403,14 +423,19 @@ async function submitCode(raw, method, { force = false } = {}) {
   }
   lastReads.set(key, now);
   inView = { key, seenAt: now };
-  const scan = { code, event, method, nonce: newNonce(), at: new Date().toISOString(), user: config.user };
+  const scan = { code, event, method, nonce: newNonce(), at: new Date().toISOString(), user: config.user,
+                 confirmed: stewardConfirmed() };
+  await send(scan);
+}
+
+async function send(scan) {
   if (!serverReachable()) {
     enqueue(scan);  // offline, or the server has stopped answering: don't keep the door waiting
     return;
   }
   let reply;
   try {
-    reply = await request("POST", config.scanUrl, { code, event, method, nonce: scan.nonce }, SCAN_TIMEOUT_MS);
+    reply = await request("POST", config.scanUrl, scanBody(scan), SCAN_TIMEOUT_MS);
   } catch (_) {
     // No answer in time (or the network went mid-request). The server may still have it: the nonce makes
     // sending it again safe, and the sync gets the first answer back.
@@ -555,9 +580,7 @@ async function sync({ probing = false } = {}) {
     for (const scan of queue) {
       let reply;
       try {
-        const body = scan.ref ? { ref: scan.ref, event: scan.event, nonce: scan.nonce }  // found by name offline
-          : { code: scan.code, event: scan.event, method: scan.method, nonce: scan.nonce };
-        reply = await request("POST", config.scanUrl, body);
+        reply = await request("POST", config.scanUrl, scanBody(scan));
       } catch (_) {
         linkDown(navigator.onLine ? "silent" : "offline");
         break;  // still no answer: the retry timer tries again later
@@ -621,14 +644,15 @@ async function undoCheckin(target) {
   }
   let reply;
   try {
-    reply = await request("POST", config.undoUrl, { code: target.code, event: target.event });
+    const body = target.ref ? { ref: target.ref, event: target.event } : { code: target.code, event: target.event };
+    reply = await request("POST", config.undoUrl, body);
   } catch (_) {
     showResult({ tone: "error", word: "Undo needs the network", detail: "Try again when you're back online, or tell an organiser." });
     return;
   }
   if (reply.status === 200 && reply.data && reply.data.status === "undone") {
     showResult({ tone: "queued", word: "Check-in undone", name: target.name || "", detail: "They are no longer counted as arrived." });
-    addRecent({ tone: "queued", word: "Undone", name: target.name, code: target.code, event: target.event });
+    addRecent({ tone: "queued", word: "Undone", name: target.name, code: target.code || "", event: target.event });
     lastReads.delete(`${target.event}|${target.code}`);
     inView = { key: null, seenAt: 0 };
     refreshCounts();
@@ -781,19 +805,21 @@ async function runSearch() {
     const item = el("li", { class: "search-result" },
       el("span", { class: "search-result__who" }, el("strong", { text: person.name }), el("span", { class: "small muted", text: person.organisation })),
       el("span", { class: `pill pill--${person.admissible ? "ok" : "warning"}`, text: person.standing }));
-    if (person.needs.length) {
-      const needs = el("ul", { class: "list-plain small" });
-      renderNeeds(needs, person.needs);
-      item.append(needs);
-    }
     if (person.checked_in_at) {
       item.append(el("span", { class: "small", text: `Checked in at ${timeOf(person.checked_in_at)}` }));
     } else {
-      const button = el("button", { type: "button", class: "button button--secondary", text: "Check in" });
-      button.setAttribute("aria-label", `Check in ${person.name}`);
-      button.addEventListener("click", async () => {
-        await submitCode(person.code, "manual", { force: true });
-        runSearch();
+      // Checked in by the reference the search gave (it gives no codes); their needs come with the answer.
+      const words = person.walk_in ? "Check in as walk-in" : "Check in";
+      const button = el("button", { type: "button", class: "button button--secondary", text: words });
+      button.setAttribute("aria-label", person.walk_in ? `Check in ${person.name} as a walk-in` : `Check in ${person.name}`);
+      button.addEventListener("click", () => {
+        const go = async () => {
+          await send({ code: "", ref: person.ref, name: person.name, event: currentEvent(), method: "manual",
+                       nonce: newNonce(), at: new Date().toISOString(), user: config.user,
+                       confirmed: stewardConfirmed(), walkIn: Boolean(person.walk_in) });
+          runSearch();
+        };
+        if (eventChecked(go)) go();
       });
       item.append(button);
     }
@@ -858,7 +884,8 @@ function searchExpected(q) {
     button.setAttribute("aria-label", `Check in ${person.name}`);
     button.addEventListener("click", () => {
       const save = () => enqueue({ code: "", ref: person.ref, name: person.name, event: currentEvent(), method: "manual",
-                                   nonce: newNonce(), at: new Date().toISOString(), user: config.user });
+                                   nonce: newNonce(), at: new Date().toISOString(), user: config.user,
+                                   confirmed: stewardConfirmed() });
       if (eventChecked(save)) save();
     });
     return el("li", { class: "search-result" },
