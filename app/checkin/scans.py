@@ -250,7 +250,7 @@ def _look_up_statement(fringe: bool):
         # The summit's dates ride along, so that "is it on today?" costs no statement of its own.
         columns.append(select(Summit.starts_at).limit(1).scalar_subquery().label("event_starts_at"))
         columns.append(select(Summit.ends_at).limit(1).scalar_subquery().label("event_ends_at"))
-    if fringe:
+    else:
         signed_up = exists().where(
             signup.c.invitation_id == invitation.c.id,
             signup.c.fringe_event_id == bindparam("fringe_event_id"),
