@@ -18,6 +18,7 @@ import os
 import random
 import threading
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 from bench.harness import Server, bench_config, fresh_database
 
@@ -34,7 +35,14 @@ def seed(url: str, delegates: int) -> tuple[list[str], str]:
 
     app = create_app(bench_config(url))
     with app.app_context():
-        services.configure_summit(capacity=max(delegates, 350), target=300)
+        # The summit day, as at the door: the check-in API refuses an event that isn't on today.
+        now = datetime.now(UTC)
+        services.configure_summit(
+            capacity=max(delegates, 350),
+            target=300,
+            starts_at=now - timedelta(hours=1),
+            ends_at=now + timedelta(hours=8),
+        )
         details = services.RegistrationDetails(
             name="Bench Delegate", organisation="Suffolk", job_title="Officer", dietary="Vegetarian", access_needs=""
         )

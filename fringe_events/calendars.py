@@ -16,7 +16,7 @@ from app.core.timefmt import span
 from app.core.urls import external_url
 from fringe_events.models import FringeEvent, FringeSignup, FringeStatus, SignupState
 from invitations.models import Invitation, InvitationState
-from invitations.services import personal_url, token_for
+from invitations.services import token_for
 
 
 def place_text(venue: str, address: str) -> str:
@@ -32,6 +32,13 @@ def place_of(event) -> str:
 
 def event_url(invitation: Invitation, event: FringeEvent) -> str:
     return external_url("fringe.event", token=token_for(invitation), slug=event.slug)
+
+
+def public_page_url() -> str:
+    """What a calendar entry's URL points to: the public summit page, never a personal link. A calendar file
+    travels (to the calendar provider's servers, to everyone a calendar is shared with), so it must carry no
+    way into the person's pages."""
+    return external_url("main.index")
 
 
 def _description(event: FringeEvent) -> str:
@@ -66,13 +73,11 @@ def fringe_calendar_event(
 
 def public_summit_calendar() -> bytes:
     summit = summit_services.get_summit()
-    return build_calendar(
-        [summit_services.summit_calendar_event(summit, url=external_url("main.index"))], name=summit.name
-    )
+    return build_calendar([summit_services.summit_calendar_event(summit, url=public_page_url())], name=summit.name)
 
 
 def public_event_calendar(event: FringeEvent) -> bytes:
-    return build_calendar([fringe_calendar_event(event, url=external_url("main.index"))], name=event.title)
+    return build_calendar([fringe_calendar_event(event, url=public_page_url())], name=event.title)
 
 
 def _my_signups(invitation_id: int) -> list[FringeSignup]:
@@ -92,9 +97,9 @@ def personal_calendar_events(invitation: Invitation) -> list[CalendarEvent]:
     events = []
     summit = summit_services.find_summit()
     if summit is not None and invitation.state == InvitationState.REGISTERED:
-        events.append(summit_services.summit_calendar_event(summit, url=personal_url(invitation)))
+        events.append(summit_services.summit_calendar_event(summit, url=public_page_url()))
     for signup in _my_signups(invitation.id):
-        events.append(fringe_calendar_event(signup.event, url=event_url(invitation, signup.event)))
+        events.append(fringe_calendar_event(signup.event, url=public_page_url()))
     return events
 
 

@@ -7,7 +7,7 @@ from app.core.db import db
 from app.core.mail.compose import attachment_builder, built_attachment
 from app.core.mail.outbox import enqueue
 from app.core.summit import services as summit_services
-from fringe_events.calendars import event_url, fringe_calendar_event, place_of
+from fringe_events.calendars import event_url, fringe_calendar_event, place_of, public_page_url
 from fringe_events.models import FringeEvent, signed_up_query
 from invitations.models import Invitation
 from invitations.services import personal_url
@@ -47,7 +47,6 @@ def tell_one(
                 f"text/calendar; method={method}",
                 "fringe_ics",
                 event=event,
-                url=link,
                 attendee=invitation,
                 cancelled=cancelled,
                 method=method,
@@ -57,10 +56,13 @@ def tell_one(
 
 
 @attachment_builder("fringe_ics")
-def fringe_ics(event: FringeEvent, url: str, attendee: Invitation, cancelled: bool | None, method: str) -> bytes:
-    """One fringe event's calendar entry for one person, built by the worker when it writes the message."""
+def fringe_ics(
+    event: FringeEvent, attendee: Invitation, cancelled: bool | None, method: str, url: str | None = None
+) -> bytes:
+    """One fringe event's calendar entry for one person, built by the worker when it writes the message. Its URL
+    is the public page: a message queued before carries its personal link as `url`, which is not used."""
     return build_calendar(
-        [fringe_calendar_event(event, url=url, attendee=attendee, cancelled=cancelled)], method=method
+        [fringe_calendar_event(event, url=public_page_url(), attendee=attendee, cancelled=cancelled)], method=method
     )
 
 

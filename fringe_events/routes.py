@@ -1,5 +1,6 @@
-"""Delegates' fringe pages under their personal link (/i/<token>/fringe…, /i/<token>/calendar.ics)
-and the public calendar files (/calendar/summit.ics, /calendar/fringe/<slug>.ics), which carry no personal data."""
+"""Delegates' fringe pages under their personal link (/i/<token>/fringe…, /i/<token>/calendar.ics), the
+person's read-only calendar feed (/calendar/feed/<feed token>.ics), and the public calendar files
+(/calendar/summit.ics, /calendar/fringe/<slug>.ics), which carry no personal data."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from app.core.security import private_page
 from fringe_events import services
 from fringe_events.forms import SignupForm
 from fringe_events.models import FringeEvent
-from invitations.links import invitation_for_link
+from invitations.links import calendar_token_for, invitation_for_calendar_feed, invitation_for_link
 from invitations.routes import page_context
 
 bp = Blueprint("fringe", __name__, url_prefix="/i")
@@ -32,6 +33,7 @@ def _template_helpers(state) -> None:
         fringe_calendar_links=services.personal_calendar_links,
         fringe_history=services.warm_up_history,
         webcal=services.webcal_url,
+        calendar_token_for=calendar_token_for,
     )
 
 
@@ -99,15 +101,26 @@ def cancel(token: str, slug: str):
     return _back(token, slug, form.back.data)
 
 
-@bp.get("/<token>/calendar.ics")
-def calendar(token: str):
-    """The personal feed: a stable URL that calendar apps can subscribe to."""
-    invitation = invitation_for_link(token)
+def _personal_ics(invitation) -> Response:
     return Response(
         services.personal_calendar(invitation),
         content_type=ICS_TYPE,
         headers={"Content-Disposition": 'attachment; filename="new-horizons.ics"'},
     )
+
+
+@bp.get("/<token>/calendar.ics")
+def calendar(token: str):
+    """The person's own download of their calendar, from their page."""
+    return _personal_ics(invitation_for_link(token))
+
+
+@calendar_bp.get("/feed/<feed_token>.ics")
+@personal_link_limit()
+def feed(feed_token: str):
+    """The person's feed, the address calendar apps subscribe to: its own token, which opens this and nothing
+    else, since the address goes to the calendar provider's servers and to anyone the calendar is shared with."""
+    return private_page(_personal_ics(invitation_for_calendar_feed(feed_token)))
 
 
 # --- public calendar files -------------------------------------------------------------------------

@@ -9,7 +9,13 @@ from sqlalchemy import select
 
 from app.core import audit
 from app.core.db import db, utcnow
-from app.core.security import link_token, new_link_selector, selector_from_token
+from app.core.security import (
+    calendar_feed_token,
+    calendar_selector_from_token,
+    link_token,
+    new_link_selector,
+    selector_from_token,
+)
 from app.core.urls import external_url
 from invitations import transitions
 from invitations.models import Invitation, InvitationState
@@ -32,6 +38,25 @@ def invitation_for_link(token: str, *, live: bool = True) -> Invitation:
     if live and invitation.state == InvitationState.HANDED_ON:
         abort(410)
     return invitation
+
+
+def invitation_for_calendar_feed(token: str) -> Invitation:
+    """The invitation behind a calendar feed's token: a 404 unless the token is one we made and its personal
+    link still opens the person's pages (a link reissued, handed on or revoked takes its feed with it)."""
+    selector = calendar_selector_from_token(token)
+    invitation = (
+        db.session.scalars(select(Invitation).where(Invitation.link_selector == selector)).first()
+        if selector is not None
+        else None
+    )
+    if invitation is None or invitation.state in (InvitationState.REVOKED, InvitationState.HANDED_ON):
+        abort(404)
+    return invitation
+
+
+def calendar_token_for(invitation: Invitation) -> str:
+    """The token of the person's calendar feed: read-only, and no way into their pages."""
+    return calendar_feed_token(invitation.link_selector)
 
 
 def token_for(invitation: Invitation) -> str:

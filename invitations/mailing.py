@@ -45,9 +45,11 @@ def tell(
 
 
 @attachment_builder("summit_ics")
-def summit_ics(summit: Summit, url: str, attendee: Invitation | None = None) -> bytes:
-    """The summit's calendar entry (method REQUEST), with the person's own link, and them as its attendee."""
-    entry = summit_services.summit_calendar_event(summit, url=url)
+def summit_ics(summit: Summit, attendee: Invitation | None = None, url: str | None = None) -> bytes:
+    """The summit's calendar entry (method REQUEST), with them as its attendee. Its URL is the public summit
+    page, never the person's link (a calendar file travels); a message queued before carries its personal
+    link as `url`, which is not used."""
+    entry = summit_services.summit_calendar_event(summit, url=external_url("main.index"))
     if attendee is not None:
         entry = replace(entry, attendee_email=attendee.email, attendee_name=attendee.name)
     return build_calendar([entry], method="REQUEST")
@@ -60,7 +62,6 @@ def summit_ics_attachment(summit: Summit, invitation: Invitation, *, attendee: b
         "text/calendar; method=REQUEST",
         "summit_ics",
         summit=summit,
-        url=personal_url(invitation),
         attendee=invitation if attendee else None,
     )
 

@@ -138,13 +138,18 @@ def bearer_roles(*roles: Role):
 # --- the handlers, shared with the scanner page's session twins ---------------------------------
 
 
-def handle_scan(user: User | ApiCaller, *, by_ref: bool = False):
+def scan_payload():
+    """The request's body, with the code of the person a reference (`ref`) names when it has a reference instead
+    of a code: someone found by the name search or on the expected list, neither of which hands out codes."""
     payload = request.get_json(force=True, silent=True)
-    if by_ref and isinstance(payload, dict) and "code" not in payload and "ref" in payload:
-        # The scanner page checking in someone found by name offline: the expected list has no codes.
+    if isinstance(payload, dict) and "code" not in payload and "ref" in payload:
         payload = {**payload, "code": services.code_for_ref(payload["ref"]), "method": "manual"}
+    return payload
+
+
+def handle_scan(user: User | ApiCaller):
     try:
-        scan = services.parse_scan(payload)
+        scan = services.parse_scan(scan_payload())
     except MalformedScan as error:
         return json_error(400, str(error))
     try:
@@ -162,7 +167,7 @@ def handle_scan(user: User | ApiCaller, *, by_ref: bool = False):
 
 def handle_undo(user: User | ApiCaller):
     try:
-        scan = services.parse_scan(request.get_json(force=True, silent=True))
+        scan = services.parse_scan(scan_payload())
     except MalformedScan as error:
         return json_error(400, str(error))
     answer = services.undo(user, scan)

@@ -9,11 +9,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from app.checkin.scans import MIN_SEARCH_CHARS, MalformedScan, person_of, signed_up_for
+from app.checkin.scans import MIN_SEARCH_CHARS, MalformedScan, on_today, signed_up_for
 from app.core.collation import by_surname
 from app.core.db import db, utcnow
 from app.core.summit.services import find_summit
-from app.core.timefmt import local
 from fringe_events.attendance import EventRef
 from fringe_events.models import SUMMIT_EVENT_KEY, Attendance, FringeEvent, FringeStatus, signed_up_query
 from invitations.models import LIVE_STATES, Invitation, InvitationState, Registration, RegistrationState
@@ -52,10 +51,7 @@ def door_events() -> list[DoorEvent]:
 
 def is_today(event: DoorEvent, now: datetime | None = None) -> bool:
     """Whether the event runs on today's date in London (a summit over several days, on each of them)."""
-    if event.starts_at is None or event.ends_at is None:
-        return False
-    today = local(now or utcnow()).date()
-    return local(event.starts_at).date() <= today <= local(event.ends_at).date()
+    return on_today(event.starts_at, event.ends_at, now or utcnow())
 
 
 def today_event(events: list[DoorEvent], now: datetime | None = None) -> str | None:
@@ -99,7 +95,12 @@ def expected_people(event: EventRef) -> list[dict]:
     """The event's expected list for the door's name search offline: a reference, the name and the
     organisation, nothing else (no codes: a phone that is lost must not carry everyone's badge)."""
     people = by_surname(db.session.scalars(expected_query(event)), lambda p: p.name, lambda p: p.id)
-    return [{"ref": f"p{p.id}", "name": p.name[:200], "organisation": p.organisation[:200]} for p in people]
+    return [{"ref": ref_of(p), "name": p.name[:200], "organisation": p.organisation[:200]} for p in people]
+
+
+def ref_of(invitation: Invitation) -> str:
+    """How the door refers to a person it found by name: never their code, which is their badge."""
+    return f"p{invitation.id}"
 
 
 def code_for_ref(ref) -> str:
@@ -128,7 +129,9 @@ def _like(q: str) -> str:
 
 
 def search(event: EventRef, q: str, limit: int = 20) -> list[dict]:
-    """Live invitees whose name matches, with what the door would say, for a manual check-in."""
+    """Live invitees whose name matches, with what the door would say, for a manual check-in: a reference to
+    check them in by (as the expected list has), never the badge code, and no needs (the check-in's answer
+    shows those to the door that admits them). So a steward's phone or token can't collect everyone's badge."""
     q = " ".join(q.split())
     if len(q) < MIN_SEARCH_CHARS:
         raise MalformedScan(f"Type at least {MIN_SEARCH_CHARS} letters of the name.")
@@ -153,20 +156,22 @@ def search(event: EventRef, q: str, limit: int = 20) -> list[dict]:
     results = []
     for person in people:
         attendance = arrived.get(person.id)
+        walk_in = False
         if event.is_summit:
             admissible = person.state == InvitationState.REGISTERED
             standing = "Registered" if admissible else person.state.label
         else:
-            signed = signed_up_for(person.id, event.fringe.id)
-            admissible, standing = True, "Signed up" if signed else "Not signed up (walk-in)"
+            admissible = signed_up_for(person.id, event.fringe.id)
+            standing, walk_in = ("Signed up", False) if admissible else ("Not signed up (walk-in)", True)
         results.append(
             {
-                **person_of(person),
-                # The code lets the steward check them in through the same path as a scan. Stewards may
-                # admit people by hand anyway, so it gives them nothing they could not already do.
-                "code": person.code,
+                "ref": ref_of(person),
+                "name": person.name[:200],
+                "organisation": person.organisation[:200],
                 "standing": standing,
                 "admissible": admissible,
+                # Checking them in from here records a walk-in, on purpose (the scan says `walk_in`).
+                "walk_in": walk_in,
                 "checked_in_at": attendance.checked_in_at.isoformat() if attendance else None,
             }
         )

@@ -114,7 +114,7 @@ def service_worker():
 @api.door_limit()
 @session_roles(*api.DOOR_ROLES)
 def scan():
-    return api.handle_scan(current_user, by_ref=True)
+    return api.handle_scan(current_user)
 
 
 @door_bp.post("/undo")

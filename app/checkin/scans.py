@@ -7,12 +7,16 @@ Semantics (the contract is in DESIGN.md, "Check-in API"):
   wrong, missing, extra or swapped, which the check character catches): a misread or a typo, so the door
   says "scan it again or type it carefully" rather than "not one of ours". No person is named.
 - `wrong_event`: the event named is not one this door can admit to: no such slug, or a cancelled fringe
-  event. Codes are personal, not per event, so this always means "check the event picker"; the code
-  is not looked at.
+  event (the code is not looked at); or, for a badge we issued, an event that isn't on today (London dates)
+  unless the scan says the steward confirmed it (`confirmed`). Codes are personal, not per event, so this
+  always means "check the event picker".
 - Summit: `ok` / `already_checked_in` only for a confirmed registration; `cancelled` if the person gave
   their place back; `not_registered` for any other live invitee (invited, declined, waiting, offered).
-- Fringe event: any live invitee is admitted (signed up or a walk-in); the check-in is that event's
-  attendance.
+- Fringe event: `ok` / `already_checked_in` for a live invitee signed up for it; anyone else live is
+  `not_registered`, unless the scan says it is a walk-in on purpose (`walk_in`), as the organisers'
+  attendance list records one. The check-in is that event's attendance.
+- Needs are in the answer only when the person is admitted (`ok`, `already_checked_in`): the door needs
+  them then, and no other answer hands them out.
 - A nonce makes a retry safe: the same steward sending the same nonce gets the first answer replayed,
   and nothing is written twice. Every scan, accepted or refused, is written to the scan log.
 """
@@ -33,6 +37,8 @@ from app.core.auth.models import User
 from app.core.badge_codes import CodeShape, code_shape
 from app.core.db import db, insert_returning_id, utcnow
 from app.core.security import CODE_ALPHABET
+from app.core.summit.models import Summit
+from app.core.timefmt import local
 from fringe_events.attendance import EventRef, claim_attendance, find_attendance, resolve_event, undo_attendance
 from fringe_events.models import SUMMIT_EVENT_KEY, Attendance, CheckinMethod, FringeSignup, FringeStatus, SignupState
 from invitations.models import LIVE_STATES, Invitation, InvitationState, Registration, RegistrationState
@@ -83,6 +89,8 @@ class Scan:
     event: str
     nonce: str | None = None
     method: str = CheckinMethod.CAMERA.value
+    confirmed: bool = False  # the steward confirmed the event, though it isn't on today
+    walk_in: bool = False  # a fringe check-in for someone not signed up, recorded as a walk-in on purpose
 
 
 def _text(payload: dict, key: str, *, required: bool, limit: int) -> str | None:
@@ -110,7 +118,29 @@ def parse_scan(payload) -> Scan:
         raise MalformedScan(f"'method' must be one of {', '.join(SCAN_METHODS)}.")
     # Handheld scanners in caps-lock or a typed code in lower case still match: codes are upper case.
     assert code is not None and event is not None  # required=True: _text raised if either was missing
-    return Scan(code=code.upper(), event=event, nonce=nonce, method=method)
+    return Scan(
+        code=code.upper(),
+        event=event,
+        nonce=nonce,
+        method=method,
+        confirmed=_flag(payload, "confirmed"),
+        walk_in=_flag(payload, "walk_in"),
+    )
+
+
+def _flag(payload: dict, key: str) -> bool:
+    value = payload.get(key, False)
+    if not isinstance(value, bool):
+        raise MalformedScan(f"'{key}' must be true or false.")
+    return value
+
+
+def on_today(starts_at: datetime | None, ends_at: datetime | None, now: datetime) -> bool:
+    """Whether an event runs on today's date in London (a summit over several days, on each of them)."""
+    if starts_at is None or ends_at is None:
+        return False
+    today = local(now).date()
+    return local(starts_at).date() <= today <= local(ends_at).date()
 
 
 def looks_like_code(code: str) -> bool:
@@ -157,6 +187,11 @@ def needs_of(invitation: Invitation) -> list[dict]:
 
 def _person(name: str, organisation: str, needs: list[dict]) -> dict:
     return {"name": name[:200], "organisation": organisation[:200], "needs": needs}
+
+
+def _refused(person: dict) -> dict:
+    """A person named in a refusal: who they are, not their needs (those are for the door that admits them)."""
+    return {**person, "needs": []}
 
 
 def person_of(invitation: Invitation) -> dict:
@@ -211,7 +246,11 @@ def _look_up_statement(fringe: bool):
         attendance.c.checked_in_at,
         checker.c.name.label("checked_in_by"),
     ]
-    if fringe:
+    if not fringe:
+        # The summit's dates ride along, so that "is it on today?" costs no statement of its own.
+        columns.append(select(Summit.starts_at).limit(1).scalar_subquery().label("event_starts_at"))
+        columns.append(select(Summit.ends_at).limit(1).scalar_subquery().label("event_ends_at"))
+    else:
         signed_up = exists().where(
             signup.c.invitation_id == invitation.c.id,
             signup.c.fringe_event_id == bindparam("fringe_event_id"),
@@ -250,17 +289,27 @@ def _decide(user: DoorUser, scan: Scan, now: datetime) -> tuple[dict, int | None
         return _answer(unknown_code_status(scan.code)), None, event.key
     if found.state not in LIVE_STATES:
         return _answer(INVALID), found.id, event.key
+    if not scan.confirmed:
+        starts, ends = (
+            (found.event_starts_at, found.event_ends_at)
+            if event.is_summit
+            else (event.fringe.starts_at, event.fringe.ends_at)
+        )
+        if not on_today(starts, ends, now):
+            return _answer(WRONG_EVENT), found.id, event.key
     person = _person(
         found.name, found.organisation, _needs(found.registration_state, found.dietary, found.access_needs)
     )
     if event.is_summit:
         if found.state == InvitationState.CANCELLED:
-            return _answer(CANCELLED, person), found.id, event.key
+            return _answer(CANCELLED, _refused(person)), found.id, event.key
         if found.state != InvitationState.REGISTERED or found.registration_state != RegistrationState.CONFIRMED:
-            return _answer(NOT_REGISTERED, person), found.id, event.key
+            return _answer(NOT_REGISTERED, _refused(person)), found.id, event.key
         walk_in = False
     else:
         walk_in = not found.signed_up
+        if walk_in and not scan.walk_in and found.checked_in_at is None:
+            return _answer(NOT_REGISTERED, _refused(person)), found.id, event.key
     if found.checked_in_at is not None:
         return _answer(ALREADY, person, found.checked_in_at, found.checked_in_by), found.id, event.key
     if claim_attendance(found.id, event, by_id=user.id, method=SCAN_METHODS[scan.method], walk_in=walk_in, now=now):
@@ -336,7 +385,8 @@ def undo(user: DoorUser, scan: Scan, now: datetime | None = None) -> dict:
     if invitation is None:
         return {"status": unknown_code_status(scan.code), "person": None}
     removed = undo_attendance(invitation.id, event.key)
-    answer = {"status": UNDONE if removed else "not_checked_in", "person": person_of(invitation)}
+    person = person_of(invitation)
+    answer = {"status": UNDONE if removed else "not_checked_in", "person": person if removed else _refused(person)}
     if removed:
         _log(user, scan, UNDONE, invitation.id, event.key, answer, method="undo", now=now)
         audit.record("checkin.undone", actor=user, invitation_id=invitation.id, event=event.key)

@@ -24,13 +24,15 @@ _REQUEST_ID_KEY = "newhorizons.request_id"  # in the WSGI environ, which lives e
 # gunicorn logs each access after the response, outside the request, with the response headers among its atoms.
 _GUNICORN_ACCESS = "gunicorn.access"
 _GUNICORN_RESPONSE_REQUEST_ID = "{x-request-id}o"
-# A personal link (/i/<token>) and a leader's one-time sign-in link (/sign-in/link/<token>).
-_TOKEN_IN_PATH = re.compile(r"(/i/|/sign-in/link/)[^/?\s\"]+")
-_TOKEN_PATHS = ("/i/", "/sign-in/link/")
+# A personal link (/i/<token>), a leader's one-time sign-in link (/sign-in/link/<token>) and a person's
+# calendar feed (/calendar/feed/<token>.ics).
+_TOKEN_IN_PATH = re.compile(r"(/i/|/sign-in/link/|/calendar/feed/)[^/?\s\"]+")
+_TOKEN_PATHS = ("/i/", "/sign-in/link/", "/calendar/feed/")
 
 
 def safe_path(text: str) -> str:
-    """The text with the token of every personal link (/i/<token>…) and sign-in link replaced by [token]."""
+    """The text with the token of every personal link (/i/<token>…), sign-in link and calendar feed replaced by
+    [token]."""
     return _TOKEN_IN_PATH.sub(r"\1[token]", text)
 
 

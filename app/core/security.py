@@ -29,6 +29,7 @@ def new_link_selector() -> str:
 # What each kind of token's MAC is for, so that one kind's token never passes as another's.
 _INVITATION_LINK = b"invitation-link:"
 _SIGN_IN_LINK = b"sign-in-link:"
+_CALENDAR_FEED = b"calendar-feed:"
 
 
 def _verifier(selector: str, key: str, purpose: bytes = _INVITATION_LINK) -> str:
@@ -65,6 +66,17 @@ def sign_in_token(selector: str) -> str:
 
 def sign_in_selector_from_token(token: str) -> str | None:
     return selector_from_token(token, _SIGN_IN_LINK)
+
+
+def calendar_feed_token(selector: str) -> str:
+    """The token in a person's calendar feed (/calendar/feed/<token>.ics): the personal link's selector with a
+    MAC of its own, so the feed's address, which calendar apps hand to their servers and to anyone a calendar is
+    shared with, opens the feed and nothing else; and a new personal link means a new feed address."""
+    return selector + _verifier(selector, current_app.config["SECRET_KEY"], _CALENDAR_FEED)
+
+
+def calendar_selector_from_token(token: str) -> str | None:
+    return selector_from_token(token, _CALENDAR_FEED)
 
 
 def hash_sign_in_token(token: str) -> str:

@@ -70,6 +70,7 @@ NOT_PAGES = {
     "calendar.summit": "a calendar file",
     "calendar.fringe_event": "a calendar file",
     "fringe.calendar": "a calendar file",
+    "calendar.feed": "a calendar file",
     "checkin.decoder_file": "a script or WebAssembly",
     "checkin.service_worker": "a script",
     "checkin_door.expected": "JSON",
@@ -195,7 +196,9 @@ def seed_busy() -> dict:
         (5, people["ivy"].code),
     ):
         checkin_services.check_in(
-            steward, checkin_services.Scan(code=code, event="summit"), now=now - timedelta(minutes=minutes)
+            steward,
+            checkin_services.Scan(code=code, event="summit", confirmed=True),
+            now=now - timedelta(minutes=minutes),
         )
     db.session.commit()
     badge_services.record_reprint(people["ada"], via="invitation", actor=organiser)  # shown on her page

@@ -74,7 +74,8 @@ def test_delegate_signs_up_for_two_fringe_events_cancels_one_and_downloads_their
     add = page.get_by_role("link", name="Add to calendar", exact=True)
     expect(add).to_be_visible()
     subscribe = page.get_by_role("link", name="Subscribe")
-    expect(subscribe).to_have_attribute("href", re.compile(r"^webcal://127\.0\.0\.1:\d+/i/[^/]+/calendar\.ics$"))
+    # The feed's own address, never the personal link: a subscription hands it to the calendar's servers.
+    expect(subscribe).to_have_attribute("href", re.compile(r"^webcal://127\.0\.0\.1:\d+/calendar/feed/[^/]+\.ics$"))
     fits_the_screen(page)
     shot(page, "fringe-04-personal-page")
 

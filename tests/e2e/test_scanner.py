@@ -264,10 +264,46 @@ def test_name_search_from_three_letters(phone, door):
     expect(page.locator("#search-results")).to_contain_text("Ada Lovelace")
     fits_the_screen(page)
     shot(page, "05-search")
-    page.get_by_role("button", name="Check in Ada Lovelace").click()
-    expect(page.locator("#result")).to_have_class(re.compile(r"\bresult--ok\b"))
+    # The search gives a reference to check in by: the badge code never reaches the phone, nor the needs.
+    with page.expect_response(lambda r: "/checkin/scan" in r.url) as sent:
+        page.get_by_role("button", name="Check in Ada Lovelace").click()
+    assert (
+        sent.value.request.post_data_json["ref"] == f"p{door.ada_id}"
+        and "code" not in sent.value.request.post_data_json
+    )
+    result = page.locator("#result")
+    expect(result).to_have_class(re.compile(r"\bresult--ok\b"))
+    expect(result).to_contain_text("Vegan")  # the answer that admits her brings her needs
     assert door.methods() == ["manual"]
     expect(page.locator("#search-results")).to_contain_text("Checked in at")
+    with page.expect_response(lambda r: "/checkin/search" in r.url) as searched:
+        search.fill("Lovela")
+    assert door.code not in searched.value.text() and "Vegan" not in searched.value.text()
+    # Undo works by the reference too.
+    page.get_by_role("button", name="Undo").first.click()
+    expect(result).to_contain_text("Check-in undone")
+    assert door.attendances() == 0
+
+
+def test_at_a_fringe_event_someone_not_signed_up_is_refused_and_checked_in_as_a_walk_in_on_purpose(camera, door):
+    add_fringe(door, "fringe-today", "Fringe: on today", utcnow() - timedelta(minutes=30), signed_up=(door.others[0],))
+    page = open_scanner(camera, door)
+    page.goto(f"{door.url}/checkin?event=fringe-today")
+    expect(page.locator("#scanner[data-ready=true]")).to_be_attached()
+    field = page.get_by_label("Handheld scanner or typed code")
+    field.fill(door.code)
+    field.press("Enter")
+    result = page.locator("#result")
+    expect(result).to_contain_text("Not signed up")
+    assert door.log() == ["not_registered"] and door.attendances() == 0
+    page.get_by_text("Find someone by name", exact=True).click()
+    page.get_by_label("Name", exact=True).fill("Lovelace")
+    expect(page.locator("#search-results")).to_contain_text("Not signed up (walk-in)")
+    page.get_by_role("button", name="Check in Ada Lovelace as a walk-in").click()
+    expect(result).to_have_class(re.compile(r"\bresult--ok\b"))
+    with door.app.app_context():
+        assert [a.walk_in for a in db.session.scalars(select(Attendance))] == [True]
+    page.context.close()
 
 
 def test_offline_scans_wait_then_sync_and_count_once(phone, door):
@@ -476,13 +512,20 @@ def move_summit(door, days: int) -> None:
         db.session.commit()
 
 
-def add_fringe(door, slug: str, title: str, starts, hours: float = 2) -> None:
+def add_fringe(door, slug: str, title: str, starts, hours: float = 2, signed_up: tuple[str, ...] = ()) -> None:
+    """A fringe event, with the people whose codes are given signed up for it (a fringe door admits those)."""
+    from fringe_events.models import FringeSignup, SignupState
+    from invitations.models import Invitation
+
     with door.app.app_context():
-        db.session.add(
-            FringeEvent(
-                slug=slug, title=title, venue="Ipswich", starts_at=starts, ends_at=starts + timedelta(hours=hours)
-            )
+        event = FringeEvent(
+            slug=slug, title=title, venue="Ipswich", starts_at=starts, ends_at=starts + timedelta(hours=hours)
         )
+        db.session.add(event)
+        db.session.flush()
+        for code in signed_up:
+            person = db.session.scalars(select(Invitation).where(Invitation.code == code)).one()
+            db.session.add(FringeSignup(invitation_id=person.id, fringe_event_id=event.id, state=SignupState.CONFIRMED))
         db.session.commit()
 
 
@@ -497,7 +540,13 @@ def test_with_nothing_on_today_the_scanner_asks_and_another_days_event_is_shown_
 ):
     # The picker's wiring; which event is on now or next today, and when to ask, are tests/js/events.test.mjs's.
     move_summit(door, days=120)
-    add_fringe(door, "fringe-later", "Social Marketing Enquiry: what residents told us", utcnow() + timedelta(days=9))
+    add_fringe(
+        door,
+        "fringe-later",
+        "Social Marketing Enquiry: what residents told us",
+        utcnow() + timedelta(days=9),
+        signed_up=(door.code, door.others[0]),
+    )
     page = open_scanner(camera, door)
     page.goto(f"{door.url}/checkin")  # no event asked for: the page works out today's
     expect(page.locator("#scanner[data-ready=true]")).to_be_attached()

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from app.core.auth.models import ApiToken, Role, User
 from app.core.db import db
+from app.core.security import calendar_feed_token
 from invitations import services
 from tests import factories as f
 from tests.conftest import FreshSessionClient, make_app
@@ -262,6 +263,21 @@ def test_misses_spread_over_every_personal_page_share_one_budget(limited_app):
         assert client.get(f"/i/{secrets.token_urlsafe(33)}{page}").status_code == 404, page
     for page in pages:
         assert client.get(f"/i/{secrets.token_urlsafe(33)}{page}").status_code == 429, page
+    # A calendar feed's address is a look-up of a secret too: on the same budget.
+    assert client.get(f"/calendar/feed/{secrets.token_urlsafe(33)}.ics").status_code == 429
+
+
+def test_misses_on_calendar_feeds_count_against_the_same_budget(limited_app):
+    client = limited_app.test_client()
+    f.summit()
+    inv = f.registered()
+    feed = f"/calendar/feed/{calendar_feed_token(inv.link_selector)}.ics"
+    for _ in range(8):  # a calendar app polling its own feed: never limited
+        assert client.get(feed).status_code == 200
+    for _ in range(5):
+        assert client.get(f"/calendar/feed/{secrets.token_urlsafe(33)}.ics").status_code == 404
+    assert client.get(f"/calendar/feed/{secrets.token_urlsafe(33)}.ics").status_code == 429
+    assert client.get(f"/i/{secrets.token_urlsafe(33)}").status_code == 429
 
 
 def test_a_delegates_valid_link_alone_is_never_limited(limited_app):

@@ -45,7 +45,9 @@ def steward_token(name: str = "Sam Steward") -> str:
 
 
 def scan(client, token, code, event="summit", **extra):
-    body = {"code": code, "event": event, **extra}
+    """One scan through the bearer API. The events these tests make are seldom on today (the summit is months
+    away), so a scan says the steward confirmed the event unless a test says otherwise (`confirmed=False`)."""
+    body = {"code": code, "event": event, "confirmed": True, **extra}
     return client.post("/api/v1/checkin", json=body, headers={"Authorization": f"Bearer {token}"})
 
 
@@ -262,17 +264,25 @@ def test_unknown_and_cancelled_events_are_the_wrong_event(app, client, door):
     assert log_statuses() == ["wrong_event"] * 4
 
 
-def test_a_fringe_event_admits_any_live_invitee_and_records_its_attendance(app, client, door):
+def test_a_fringe_event_admits_those_signed_up_and_walk_ins_recorded_on_purpose(app, client, door):
     event = fringe("warm-up")
     signed = f.invitation(name="Signed Up")
     db.session.add(FringeSignup(invitation_id=signed.id, fringe_event_id=event.id, state=SignupState.CONFIRMED))
     walk_in = f.invitation(name="Walk In")
     cancelled = f.registered(name="Was Registered")
+    cancelled.registration.dietary = "Vegan"
     services.cancel_registration(cancelled)
     db.session.commit()
 
-    for person in (signed, walk_in, cancelled):
+    # Not signed up: a code alone doesn't get them in (a badge found or copied is no ticket to every event).
+    for person in (walk_in, cancelled):
         body = scan(client, door, person.code, event="warm-up").get_json()
+        assert body["status"] == "not_registered", person.name
+        assert body["person"] == {"name": person.name, "organisation": person.organisation, "needs": []}
+    assert attendances() == 0
+    # Signed up, or recorded as a walk-in on purpose (as the organisers' attendance list does).
+    for person, extra in ((signed, {}), (walk_in, {"walk_in": True}), (cancelled, {"walk_in": True})):
+        body = scan(client, door, person.code, event="warm-up", **extra).get_json()
         assert body["status"] == "ok", person.name
         assert body["person"]["name"] == person.name
     assert scan(client, door, walk_in.code, event="warm-up").get_json()["status"] == "already_checked_in"
@@ -527,8 +537,13 @@ def test_name_search_needs_three_letters_and_finds_live_invitees(app, client, do
     assert short.status_code == 400 and "3 letters" in short.get_json()["error"]
     found = api(client, door, "GET", "/api/v1/checkin/search?event=summit&q=ADA").get_json()["results"]
     assert [r["name"] for r in found] == ["Ada Lovelace", "Adam Smith"]
-    assert found[0]["code"] == ada.code and found[0]["admissible"] is True and found[0]["standing"] == "Registered"
+    assert found[0]["ref"] == f"p{ada.id}" and found[0]["admissible"] is True and found[0]["standing"] == "Registered"
     assert found[1]["admissible"] is False
+    # A reference, never the badge code, and no needs: a steward's token can't collect everyone's badge.
+    assert all(
+        set(r) == {"ref", "name", "organisation", "standing", "admissible", "walk_in", "checked_in_at"} for r in found
+    )
+    assert ada.code not in json.dumps(found)
     assert api(client, door, "GET", "/api/v1/checkin/search?event=summit&q=%25%25%25").get_json()["results"] == []
     assert api(client, door, "GET", "/api/v1/checkin/search?event=summit&q=___").get_json()["results"] == []
     scan(client, door, ada.code, method="manual")
@@ -576,10 +591,15 @@ def signed_in_with_csrf(app, user):
     return client
 
 
+def summit_today():
+    """The summit as on the day: started an hour ago, ending in eight (so on today's London date, whatever the hour)."""
+    return f.summit(starts_at=utcnow() - timedelta(hours=1), ends_at=utcnow() + timedelta(hours=8))
+
+
 def test_the_scanner_page_and_its_twins_use_the_session_and_a_csrf_token(tmp_path):
     app = make_app("sqlite", tmp_path, WTF_CSRF_ENABLED=True)
     with app.app_context():
-        f.summit()
+        summit_today()
         steward = f.user(role=Role.STEWARD)
         ada = f.registered(name="Ada Lovelace")
         client = signed_in_with_csrf(app, steward)
@@ -668,7 +688,7 @@ def test_the_expected_list_for_offline_search_is_names_and_organisations_for_doo
 def test_someone_found_by_name_offline_is_checked_in_by_reference_when_the_scan_syncs(tmp_path):
     app = make_app("sqlite", tmp_path, WTF_CSRF_ENABLED=True)
     with app.app_context():
-        f.summit()
+        summit_today()
         steward = f.user(role=Role.STEWARD)
         ada = f.registered(name="Ada Lovelace")
         client = signed_in_with_csrf(app, steward)
@@ -692,12 +712,12 @@ def test_someone_found_by_name_offline_is_checked_in_by_reference_when_the_scan_
         assert attendances(ada.id) == 1
         methods = list(db.session.scalars(select(ScanLog.method).order_by(ScanLog.id)))
         assert methods == ["manual"] * 4  # five sent, the replay wrote nothing
-        # The bearer API takes codes only: a reference there is a malformed body.
+        # The bearer API takes the reference too (its name search gives references, not codes).
         bearer = token_for(steward)
-        refused = app.test_client().post(
+        again = app.test_client().post(
             "/api/v1/checkin", json={"ref": ref, "event": "summit"}, headers={"Authorization": f"Bearer {bearer}"}
         )
-        assert refused.status_code == 400
+        assert again.status_code == 200 and again.get_json()["status"] == "already_checked_in"
         db.engine.dispose()
 
 
@@ -1007,3 +1027,115 @@ def test_control_without_the_unique_constraint_the_race_is_real(kind, tmp_path, 
         # Without the guard, a badge gets in twice, or the doors fail outright.
         assert oks > len(people) or errors > 0
         db.engine.dispose()
+
+
+# --- what a steward's token can learn and do: references not codes, sign-ups, today's events ---------------
+
+
+@both_databases
+def test_an_event_not_on_today_is_the_wrong_event_unless_the_steward_confirmed_it(app, client, door):
+    ada = f.registered(name="Ada Lovelace")  # the summit is months away
+    later = fringe("next-week")
+    later.starts_at, later.ends_at = utcnow() + timedelta(days=7), utcnow() + timedelta(days=7, hours=2)
+    db.session.add(FringeSignup(invitation_id=ada.id, fringe_event_id=later.id, state=SignupState.CONFIRMED))
+    db.session.commit()
+    nobody = {"status": "wrong_event", "person": None, "checked_in_at": None, "checked_in_by": None}
+    for event in ("summit", "next-week"):
+        assert scan(client, door, ada.code, event=event, confirmed=False).get_json() == nobody, event
+        body = {"code": ada.code, "event": event}  # a client that knows nothing of `confirmed`: the same
+        assert api(client, door, "POST", "/api/v1/checkin", json=body).get_json() == nobody, event
+    assert attendances() == 0
+    assert log_statuses() == ["wrong_event"] * 4
+    # The steward confirmed: checked in.
+    for event in ("summit", "next-week"):
+        assert scan(client, door, ada.code, event=event, confirmed=True).get_json()["status"] == "ok", event
+    assert attendances(ada.id) == 2
+    # On the day, no confirmation is needed.
+    f.summit(starts_at=utcnow() - timedelta(hours=1), ends_at=utcnow() + timedelta(hours=8))
+    grace = f.registered(name="Grace Hopper")
+    assert scan(client, door, grace.code, confirmed=False).get_json()["status"] == "ok"
+    # `confirmed` is true or false, nothing else.
+    refused = api(
+        client, door, "POST", "/api/v1/checkin", json={"code": ada.code, "event": "summit", "confirmed": "yes"}
+    )
+    assert refused.status_code == 400 and "'confirmed'" in refused.get_json()["error"]
+
+
+@both_databases
+def test_a_fringe_check_in_needs_a_sign_up_or_a_walk_in_on_purpose(app, client, door):
+    event = fringe("warm-up")
+    signed, stranger = f.registered(name="Signed Up"), f.registered(name="Never Signed")
+    stranger.registration.access_needs = "Wheelchair user"
+    db.session.add(FringeSignup(invitation_id=signed.id, fringe_event_id=event.id, state=SignupState.CONFIRMED))
+    db.session.commit()
+    refused = scan(client, door, stranger.code, event="warm-up").get_json()
+    assert refused == {
+        "status": "not_registered",
+        "person": {"name": "Never Signed", "organisation": "Suffolk County Council", "needs": []},
+        "checked_in_at": None,
+        "checked_in_by": None,
+    }
+    assert attendances() == 0
+    assert scan(client, door, signed.code, event="warm-up").get_json()["status"] == "ok"
+    walked = scan(client, door, stranger.code, event="warm-up", walk_in=True).get_json()
+    assert walked["status"] == "ok" and walked["person"]["needs"][0]["text"] == "Wheelchair user"
+    db.session.expire_all()
+    rows = {a.invitation_id: a.walk_in for a in db.session.scalars(select(Attendance))}
+    assert rows == {signed.id: False, stranger.id: True}
+    bad = api(client, door, "POST", "/api/v1/checkin", json={"code": signed.code, "event": "warm-up", "walk_in": 1})
+    assert bad.status_code == 400 and "'walk_in'" in bad.get_json()["error"]
+
+
+@both_databases
+def test_the_name_search_hands_out_references_never_codes_or_needs(app, client, door):
+    people = [f.registered(name=name) for name in ("Ada Lovelace", "Grace Hopper", "Mary Somerville")]
+    for person in people:
+        person.registration.dietary = "Vegan, no nuts"
+        person.registration.access_needs = "Step-free access"
+    event = fringe("warm-up")
+    db.session.add(FringeSignup(invitation_id=people[0].id, fringe_event_id=event.id, state=SignupState.CONFIRMED))
+    db.session.commit()
+    # Every three-letter stretch of every name, at both events, as someone harvesting would search.
+    answers = []
+    for person in people:
+        for i in range(len(person.name) - 2):
+            for name in ("summit", "warm-up"):
+                q = person.name[i : i + 3]
+                answers.append(
+                    api(client, door, "GET", f"/api/v1/checkin/search?event={name}&q={q}").get_data(as_text=True)
+                )
+    harvest = "\n".join(answers)
+    assert all(p.name in harvest for p in people)
+    for person in people:
+        assert person.code not in harvest and person.code[4:12] not in harvest
+    assert (
+        "Vegan" not in harvest and "Step-free" not in harvest and '"code"' not in harvest and '"needs"' not in harvest
+    )
+
+    # What the search gives is what a check-in takes: a reference, through the API as through the page.
+    [ada] = api(client, door, "GET", "/api/v1/checkin/search?event=summit&q=lovelace").get_json()["results"]
+    checked = api(
+        client, door, "POST", "/api/v1/checkin", json={"ref": ada["ref"], "event": "summit", "confirmed": True}
+    )
+    assert checked.get_json()["status"] == "ok"
+    assert checked.get_json()["person"]["needs"]  # the door that admits them sees their needs
+    # At a fringe event: those signed up are admissible; anyone else is offered as a walk-in, on purpose.
+    found = api(client, door, "GET", "/api/v1/checkin/search?event=warm-up&q=o").status_code
+    assert found == 400
+    results = {
+        r["name"]: r
+        for q in ("lov", "hop")
+        for r in api(client, door, "GET", f"/api/v1/checkin/search?event=warm-up&q={q}").get_json()["results"]
+    }
+    assert (results["Ada Lovelace"]["admissible"], results["Ada Lovelace"]["walk_in"]) == (True, False)
+    assert (results["Grace Hopper"]["admissible"], results["Grace Hopper"]["walk_in"]) == (False, True)
+    grace_ref = results["Grace Hopper"]["ref"]
+    body = {"ref": grace_ref, "event": "warm-up", "confirmed": True}
+    assert api(client, door, "POST", "/api/v1/checkin", json=body).get_json()["status"] == "not_registered"
+    assert api(client, door, "POST", "/api/v1/checkin", json={**body, "walk_in": True}).get_json()["status"] == "ok"
+    # Undo by reference too; and undoing someone who isn't in says who, not their needs.
+    undone = api(client, door, "POST", "/api/v1/checkin/undo", json={"ref": grace_ref, "event": "warm-up"}).get_json()
+    assert undone["status"] == "undone"
+    again = api(client, door, "POST", "/api/v1/checkin/undo", json={"ref": grace_ref, "event": "warm-up"}).get_json()
+    assert again["status"] == "not_checked_in" and again["person"]["needs"] == []
+    assert attendances(event_key="summit") == 1 and attendances(event_key=event.event_key) == 0

@@ -51,6 +51,24 @@ def test_a_first_check_in_is_three_statements_and_a_repeat_two(app, client):
 
 
 @both_databases
+def test_on_the_summit_day_a_check_in_without_confirming_the_event_is_still_three_statements(app, client):
+    from datetime import timedelta
+
+    from app.core.db import utcnow
+
+    f.summit(starts_at=utcnow() - timedelta(hours=1), ends_at=utcnow() + timedelta(hours=8))
+    token = steward_token()
+    ada, bob = f.registered(name="Ada"), f.registered(name="Bob")
+    codes = ada.code, bob.code
+    assert scan(client, token, codes[1], confirmed=False).get_json()["status"] == "ok"
+    with statements() as first:
+        assert scan(client, token, codes[0], nonce="n-1", confirmed=False).get_json()["status"] == "ok"
+    # The summit's dates ride in the look-up (two scalar subqueries), so "is it on today?" costs nothing more.
+    assert sql(first) == ["SELECT invitation.id, invitation.state,", "INSERT INTO attendance", "INSERT INTO scan_log"]
+    assert "FROM summit" in first[[s.split()[0] for s in first].index("SELECT")]
+
+
+@both_databases
 def test_a_fringe_check_in_adds_only_the_event(app, client):
     f.summit()
     event = fringe()
@@ -59,7 +77,7 @@ def test_a_fringe_check_in_adds_only_the_event(app, client):
     code, slug = ada.code, event.slug
     scan(client, token, "NH1-WARM", event=slug)
     with statements() as seen:
-        body = scan(client, token, code, event=slug).get_json()
+        body = scan(client, token, code, event=slug, walk_in=True).get_json()
     assert body["status"] == "ok"
     assert sql(seen) == [
         "SELECT fringe_event.id, fringe_event.slug,",

@@ -3,6 +3,7 @@ the clocks going back, and changes of time, place and status that tell everyone 
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,6 +11,8 @@ from sqlalchemy import select
 
 from app.core.calendar import fringe_uid, summit_uid
 from app.core.db import db, utcnow
+from app.core.mail.links import conceal, reveal
+from app.core.mail.models import OutboxMessage
 from app.core.summit.models import Summit
 from app.core.timefmt import input_value, span
 from fringe_events import services
@@ -84,7 +87,7 @@ def test_the_personal_feed_holds_the_summit_once_registered_and_the_confirmed_si
     assert entries[fringe_uid(going.id)].status == "CONFIRMED"
     assert entries[fringe_uid(called_off.id)].status == "CANCELLED"
     assert entries[fringe_uid(called_off.id)].sequence == 1 and entries[fringe_uid(going.id)].sequence == 0
-    assert entries[fringe_uid(going.id)].url.endswith(link(ada, f"fringe/{going.slug}"))
+    assert entries[fringe_uid(going.id)].url == "http://localhost/"  # the public page, never the personal link
     assert entries[fringe_uid(going.id)].location == "Endeavour House, 8 Russell Road, Ipswich IP1 2BX"
 
     invitation_services.register(ada, f.details(name=ada.name))
@@ -93,7 +96,99 @@ def test_the_personal_feed_holds_the_summit_once_registered_and_the_confirmed_si
     assert set(parsed.by_uid()) == {summit_uid(), fringe_uid(going.id), fringe_uid(called_off.id)}
     summit_entry = parsed.by_uid()[summit_uid()]
     assert summit_entry.location == "Adastral Park, Martlesham Heath, Ipswich IP5 3RE"
-    assert summit_entry.url.endswith(link(ada))
+    assert summit_entry.url == "http://localhost/"
+
+
+def feed_token(invitation) -> str:
+    from app.core.security import calendar_feed_token
+
+    return calendar_feed_token(invitation.link_selector)
+
+
+@both_databases
+def test_the_feed_has_a_token_of_its_own_that_opens_the_feed_and_nothing_else(app, client):
+    f.summit()
+    ada = f.registered(name="Ada Lovelace")
+    going = ff.event("Going")
+    ff.signed_up(ada, going)
+    token, feed_of_ada = invitation_services.token_for(ada), feed_token(ada)
+    assert feed_of_ada != token and len(feed_of_ada) == len(token) == 44  # 128-bit selector, 128-bit MAC
+
+    html = ff.text(client.get(link(ada)))
+    # The page offers its own download under the personal link, and the feed's own address to subscribe to.
+    assert f'href="{link(ada, "calendar.ics")}"' in html
+    assert f'href="webcal://localhost/calendar/feed/{feed_of_ada}.ics"' in html
+    assert "webcal://localhost/i/" not in html
+
+    served = client.get(f"/calendar/feed/{feed_of_ada}.ics")
+    assert served.status_code == 200 and served.content_type == "text/calendar; charset=utf-8"
+    assert served.headers["Cache-Control"] == "no-store" and served.headers["Referrer-Policy"] == "same-origin"
+    own = client.get(link(ada, "calendar.ics"))
+    for body in (served.get_data(as_text=True), own.get_data(as_text=True)):
+        parsed = parse_both(body.encode())
+        assert {entry.uid for entry in parsed.entries} == {summit_uid(), fringe_uid(going.id)}
+        assert {entry.url for entry in parsed.entries} == {"http://localhost/"}
+        unfolded = body.replace("\r\n ", "")
+        assert token not in unfolded and feed_of_ada not in unfolded and "/i/" not in unfolded
+
+    # The feed's token opens nothing but the feed; the personal link's token is no feed.
+    for path in (f"/i/{feed_of_ada}", f"/i/{feed_of_ada}/calendar.ics", f"/i/{feed_of_ada}/badge.png"):
+        assert client.get(path).status_code == 404, path
+    assert client.get(f"/calendar/feed/{token}.ics").status_code == 404
+    assert client.get("/calendar/feed/not-a-real-token.ics").status_code == 404
+    assert client.get(f"/sign-in/link/{feed_of_ada}").status_code == 404
+    # Stored mail and provider events conceal a feed's address as they conceal a personal link.
+    address = f"webcal://localhost/calendar/feed/{feed_of_ada}.ics"
+    concealed = conceal(address)
+    assert feed_of_ada not in concealed and "{{calendar-token:" in concealed and reveal(concealed) == address
+
+
+@both_databases
+def test_a_new_link_a_hand_on_or_a_revocation_takes_the_feed_with_it(app, client):
+    f.summit()
+    ada, bob, cy = f.registered(name="Ada"), f.registered(name="Bob"), f.registered(name="Cy")
+    before = {who.id: feed_token(who) for who in (ada, bob, cy)}
+    for who in (ada, bob, cy):
+        assert client.get(f"/calendar/feed/{before[who.id]}.ics").status_code == 200
+    invitation_services.reissue_link(ada)
+    colleague = invitation_services.hand_on(
+        bob, invitation_services.Colleague(name="Bea Colleague", email="bea@example.org", organisation="Suffolk")
+    )
+    invitation_services.revoke_invitation(cy)
+    db.session.commit()
+    for who in (ada, bob, cy):
+        assert client.get(f"/calendar/feed/{before[who.id]}.ics").status_code == 404, who.name
+    assert client.get(f"/calendar/feed/{feed_token(ada)}.ics").status_code == 200  # the new link's feed
+    assert client.get(f"/calendar/feed/{feed_token(colleague)}.ics").status_code == 200  # and the colleague's own
+
+
+@both_databases
+def test_no_emailed_calendar_file_carries_the_personal_link(app, client):
+    from app.core.mail.compose import ATTACHMENT_BUILDERS
+
+    summit = f.summit()
+    ada = f.invitation(name="Ada Lovelace")
+    talk = ff.event("Social marketing")
+    invitation_services.register(ada, f.details(name="Ada Lovelace"))
+    ff.signed_up(ada, talk)
+    services.cancel_signup(ada, talk)
+    db.session.commit()
+    sent = [delivered(m) for m in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
+    token = invitation_services.token_for(ada)
+    calendars = [a for m in sent for a in m.attachments if a["content_type"].startswith("text/calendar")]
+    assert len(calendars) == 3  # the confirmation, the sign-up and its cancellation
+    for item in calendars:
+        body = base64.b64decode(item["content_b64"])
+        parsed = parse_both(body)
+        assert {entry.url for entry in parsed.entries} == {"http://localhost/"}
+        assert token.encode() not in body.replace(b"\r\n ", b"") and b"/i/" not in body.replace(b"\r\n ", b"")
+    # A message queued before this change names the personal link as the entry's URL: it is not used.
+    legacy = ATTACHMENT_BUILDERS["summit_ics"](summit=summit, url=invitation_services.personal_url(ada), attendee=ada)
+    assert b"/i/" not in legacy.replace(b"\r\n ", b"") and b"URL:http://localhost/" in legacy
+    legacy = ATTACHMENT_BUILDERS["fringe_ics"](
+        event=talk, url=invitation_services.personal_url(ada), attendee=ada, cancelled=None, method="REQUEST"
+    )
+    assert b"/i/" not in legacy.replace(b"\r\n ", b"") and b"URL:http://localhost/" in legacy
 
 
 def test_events_either_side_of_the_clocks_going_back_are_served_at_the_right_instant(app, client):

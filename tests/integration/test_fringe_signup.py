@@ -12,6 +12,7 @@ from app.core.auth.models import Role
 from app.core.calendar import fringe_uid
 from app.core.db import db, utcnow
 from app.core.errors import InvalidState
+from app.core.security import calendar_feed_token
 from fringe_events import services
 from fringe_events.models import FringeEvent, FringeSignup, SignupState
 from invitations import services as invitation_services
@@ -111,7 +112,8 @@ def test_the_registered_page_shows_the_programme_and_the_calendar(client):
     assert "Add to calendar" in words and "Subscribe" in words
     html = ff.text(page)
     assert f'href="{link(ada, "calendar.ics")}"' in html
-    assert f'href="webcal://localhost{link(ada, "calendar.ics")}"' in html
+    feed = calendar_feed_token(ada.link_selector)
+    assert f'href="webcal://localhost/calendar/feed/{feed}.ics"' in html  # the feed's own token, not the link
     assert "https://calendar.google.com/calendar/render?action=TEMPLATE" in html
     assert "https://outlook.live.com/calendar/0/deeplink/compose?" in html
     # The add links tell Google and Microsoft what and when, never the personal link.
@@ -190,6 +192,7 @@ def test_revoked_and_handed_on_links_cannot_sign_up(client):
         assert client.post(link(who, f"fringe/{talk.slug}/sign-up"), data=data).status_code == status
         assert client.get(link(who, "fringe")).status_code == status
         assert client.get(link(who, "calendar.ics")).status_code == status
+        assert client.get(f"/calendar/feed/{calendar_feed_token(who.link_selector)}.ics").status_code == 404
     assert signups(talk) == 0 and places_taken(talk) == 0
     # The service says no too, whatever the path.
     db.session.expire_all()

@@ -158,6 +158,8 @@ def test_gunicorn_logs_in_the_same_format_with_the_request_id_and_no_token(tmp_p
             missing.read()
             connection.request("GET", f"/sign-in/link/{token}")  # a leader's one-time sign-in link, the same
             connection.getresponse().read()
+            connection.request("GET", f"/calendar/feed/{token}.ics")  # and a calendar feed's address
+            connection.getresponse().read()
         finally:
             connection.close()
     log = server.log_path.read_text()
@@ -174,6 +176,7 @@ def test_gunicorn_logs_in_the_same_format_with_the_request_id_and_no_token(tmp_p
     ).search(log), log
     assert line("INFO", "gunicorn.access", generated, r'.*"GET /i/\[token\] HTTP/1\.1" 404 .*').search(log), log
     assert re.search(r'"GET /sign-in/link/\[token\] HTTP/1\.1" 404 ', log), log
+    assert re.search(r'"GET /calendar/feed/\[token\] HTTP/1\.1" 404 ', log), log
     # gunicorn's own lines, the master's from its first one, are in the format too: every line is.
     assert line("INFO", "gunicorn.error", "-", r"Starting gunicorn .*").search(log), log
     assert line("INFO", "gunicorn.error", "-", r"Worker exiting \(pid: \d+\)").search(log), log

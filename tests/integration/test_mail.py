@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from icalendar import Calendar
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from app.core.db import db, utcnow
 from app.core.mail import delivery
@@ -98,6 +98,31 @@ def test_confirmation_arrives_with_a_calendar_file_for_the_summit(kind, tmp_path
         assert summit.venue in str(event["LOCATION"])
         message = db.session.scalars(select(OutboxMessage)).one()
         assert message.status == OutboxStatus.SENT and message.provider_id == "sgmsg1"
+        db.engine.dispose()
+
+
+def test_click_tracking_is_off_in_every_request_that_carries_a_link(tmp_path, standin):
+    """With tracking on, SendGrid rewrites every link through itself and reports each click's URL back:
+    a personal or sign-in link would leave the person. Every request switches it off."""
+    from app.core.auth import services as auth_services
+    from app.core.auth.models import Role
+
+    app = sendgrid_app("sqlite", tmp_path, standin)
+    with app.app_context():
+        f.summit()
+        inv = f.invitation(email="ada@example.org", name="Ada Lovelace")
+        services.send_invitation(inv)
+        services.register(inv, f.details(name="Ada Lovelace"))
+        f.user(role=Role.LEADER, email="lena@staff.example.org", name="Lena Leader")
+        assert auth_services.send_sign_in_link("lena@staff.example.org")
+        db.session.commit()
+        assert drain().sent == 3
+        kinds = [payload["categories"][0] for payload in standin.accepted]
+        assert sorted(kinds) == ["invitation", "registration_confirmed", "sign_in_link"]
+        for payload in standin.accepted:
+            text = payload["content"][0]["value"]
+            assert "/i/" in text or "/sign-in/link/" in text
+            assert payload["tracking_settings"]["click_tracking"] == {"enable": False, "enable_text": False}
         db.engine.dispose()
 
 
@@ -331,6 +356,52 @@ def test_webhook_records_a_signed_bounce_and_flags_the_address(webhook_app, keyp
     f.sign_in(client, organiser)
     assert "wrong address?" in client.get("/organiser/invitations").get_data(as_text=True)
     assert "550 mailbox unavailable" in client.get(f"/organiser/mail/{message.id}").get_data(as_text=True)
+
+
+@BOTH
+def test_a_clicked_link_in_a_stored_event_is_concealed_as_the_outbox_conceals_it(kind, tmp_path, keypair):
+    """A click event carries the URL clicked: the personal link (or an encoded one, or a sign-in link). The
+    stored event keeps the URL with a placeholder where the token was, and the stored URL opens nothing."""
+    from app.core.auth import services as auth_services
+    from app.core.auth.models import Role
+    from app.core.security import sign_in_token
+
+    private, public = keypair
+    app = make_app(kind, tmp_path, SENDGRID_WEBHOOK_PUBLIC_KEY=public)
+    with app.app_context():
+        f.summit()
+        inv = f.invitation(email="ada@example.org", name="Ada Lovelace")
+        services.send_invitation(inv)
+        f.user(role=Role.LEADER, email="lena@staff.example.org", name="Lena Leader")
+        auth_services.send_sign_in_link("lena@staff.example.org")
+        db.session.commit()
+        delivery.send_pending()
+        message = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "invitation")).one()
+        link = services.personal_url(inv)
+        token = services.token_for(inv)
+        sign_in = "http://localhost/sign-in/link/" + sign_in_token("A" * 22)
+        encoded = "https://example.org/redirect?to=" + link.replace("/", "%2F").replace(":", "%3A")
+        events = [
+            event(message, "click", "ev-c1", url=link),
+            event(message, "click", "ev-c2", url=encoded),
+            event(message, "click", "ev-c3", url=sign_in, reason=f"clicked {link}"),
+        ]
+        client = app.test_client()
+        assert signed_post(client, private, events).get_json() == {"recorded": 3, "duplicates": 0}
+        db.session.expire_all()
+        stored = {e.sg_event_id: e for e in db.session.scalars(select(ProviderEvent))}
+        assert stored["ev-c1"].payload["url"] == f"http://localhost/i/{{{{link-token:{inv.link_selector}}}}}"
+        assert "{{link-token:" in stored["ev-c2"].payload["url"] and token not in stored["ev-c2"].payload["url"]
+        assert stored["ev-c3"].payload["url"] == "http://localhost/sign-in/link/{{sign-in-token:" + "A" * 22 + "}}"
+        assert token not in stored["ev-c3"].reason
+        rows = db.session.execute(
+            text("SELECT CAST(payload AS TEXT), reason FROM provider_event WHERE event = 'click'")
+        ).all()
+        for payload, reason in rows:
+            assert token not in payload and token not in reason and sign_in.rsplit("/", 1)[1] not in payload
+        assert client.get(stored["ev-c1"].payload["url"].removeprefix("http://localhost")).status_code == 404
+        assert client.get(link.removeprefix("http://localhost")).status_code == 200  # the link itself still works
+        db.engine.dispose()
 
 
 def test_webhook_refuses_unsigned_and_badly_signed_posts(webhook_app, keypair):

@@ -16,6 +16,7 @@ from app.core.auth import services as auth_services
 from app.core.auth.models import Role
 from app.core.db import db, utcnow
 from app.core.mail.models import OutboxMessage
+from app.core.security import calendar_feed_token
 from fringe_events import services as fringe_services
 from invitations import services
 from tests import factories as f
@@ -67,6 +68,7 @@ POLICY: dict[str, dict[str, str]] = {
     "recovery.lost_link": PUBLIC,
     "calendar.summit": PUBLIC,
     "calendar.fringe_event": PUBLIC,
+    "calendar.feed": LINK,  # the person's calendar feed: only its own token opens it
     "badges.service_worker": PUBLIC,
     "checkin.decoder_file": PUBLIC,
     "checkin.service_worker": PUBLIC,
@@ -157,6 +159,7 @@ def _seed():
         tokens=tokens,
         values={
             "token": services.token_for(inv),
+            "feed_token": calendar_feed_token(inv.link_selector),
             "invitation_id": other.id,
             "event_id": event.id,
             "slug": event.slug,
@@ -172,7 +175,7 @@ def _seed():
 def _url(rule: str, values: dict, role: str) -> str:
     url = rule
     for key, value in values.items():
-        if key == "token" and role != "delegate":
+        if key in ("token", "feed_token") and role != "delegate":
             value = "A" * 44  # a well-formed token nobody holds
         for pattern in (f"<{key}>", f"<int:{key}>", f"<path:{key}>"):
             url = url.replace(pattern, str(value))

@@ -30,6 +30,15 @@ describe("describe", () => {
   });
 });
 
+describe("describe at a fringe event", () => {
+  test("someone not signed up for a fringe event is told apart from the summit's not registered", () => {
+    const fringe = describeAnswer({ status: "not_registered" }, "fringe-a");
+    assert.deepEqual([fringe.tone, fringe.word], ["error", "Not signed up"]);
+    assert.match(fringe.detail, /walk-in/);
+    assert.equal(describeAnswer({ status: "not_registered" }, "summit").word, "Not registered");
+  });
+});
+
 describe("syncedDetail", () => {
   test("a saved scan already checked in says by whom, from this steward's side", () => {
     const answer = (by) => ({ status: "already_checked_in", checked_in_at: AT, checked_in_by: by });

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { classify, Link, RETRY_MS, trouble } from "../../app/static/js/scanner/net.js";
+import { classify, Link, RETRY_MS, scanBody, trouble } from "../../app/static/js/scanner/net.js";
 
 describe("classify", () => {
   test("a 200 with a body is the server's answer", () => {
@@ -89,5 +89,21 @@ describe("Link", () => {
     assert.equal(link.answering(), true);
     assert.deepEqual([link.state, link.failures, link.retryAt], ["online", 0, 5000]);
     assert.equal(link.answering(), false);
+  });
+});
+
+describe("scanBody", () => {
+  test("a scanned badge sends its code; someone found by name their reference and never a code", () => {
+    assert.deepEqual(scanBody({ code: "H2-ABC", event: "summit", method: "camera", nonce: "n1" }),
+      { code: "H2-ABC", event: "summit", method: "camera", nonce: "n1" });
+    assert.deepEqual(scanBody({ code: "", ref: "p7", event: "summit", method: "manual", nonce: "n2" }),
+      { ref: "p7", event: "summit", nonce: "n2" });
+  });
+
+  test("an event the steward confirmed, and a walk-in chosen on purpose, are said; otherwise left out", () => {
+    assert.equal("confirmed" in scanBody({ code: "X", event: "summit", nonce: "n", confirmed: false }), false);
+    assert.equal(scanBody({ code: "X", event: "summit", nonce: "n", confirmed: true }).confirmed, true);
+    const walkIn = scanBody({ ref: "p3", event: "fringe-a", nonce: "n", walkIn: true });
+    assert.deepEqual([walkIn.walk_in, "code" in walkIn], [true, false]);
   });
 });

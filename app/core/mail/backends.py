@@ -65,6 +65,7 @@ class SendGridBackend:
         from sendgrid.helpers.mail import (
             Attachment,
             Category,
+            ClickTracking,
             Content,
             CustomArg,
             Disposition,
@@ -75,6 +76,7 @@ class SendGridBackend:
             Mail,
             ReplyTo,
             To,
+            TrackingSettings,
         )
 
         mail = Mail(
@@ -98,6 +100,10 @@ class SendGridBackend:
         # Carried back on every webhook event, so events find their message without guessing.
         mail.add_custom_arg(CustomArg("outbox_id", str(message.id)))
         mail.add_category(Category(message.kind))
+        # Click tracking would rewrite every link through SendGrid and report each click's URL back to the
+        # webhook: a personal or sign-in link would leave the person. Off in every request, whatever the
+        # account's default.
+        mail.tracking_settings = TrackingSettings(click_tracking=ClickTracking(enable=False, enable_text=False))
         return mail
 
     def send(self, message: OutgoingMessage) -> str:

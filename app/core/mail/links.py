@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from icalendar.parser import Contentline
 
 from app.core.security import (
+    calendar_feed_token,
+    calendar_selector_from_token,
     link_token,
     new_link_selector,
     selector_from_token,
@@ -26,6 +28,9 @@ PLACEHOLDER_RE = re.compile(r"\{\{link-token:([A-Za-z0-9_-]+)\}\}")
 # A leader's one-time sign-in link is concealed the same way: an organiser reading the Mail page, or a
 # database dump, must not be able to sign in as the leader.
 SIGN_IN_PLACEHOLDER_RE = re.compile(r"\{\{sign-in-token:([A-Za-z0-9_-]+)\}\}")
+# And a calendar feed's address: it opens only the feed, but the feed names where the person will be.
+CALENDAR_PLACEHOLDER_RE = re.compile(r"\{\{calendar-token:([A-Za-z0-9_-]+)\}\}")
+_PLACEHOLDERS = (PLACEHOLDER_RE, SIGN_IN_PLACEHOLDER_RE, CALENDAR_PLACEHOLDER_RE)
 MASK = "••••••"  # what the organisers' Mail page shows where the link's token was
 
 # Every run of URL-safe base64 long enough to hold a token. A token is found wherever it sits in the run
@@ -52,7 +57,7 @@ class OutgoingMessage:
 def conceal(text: str) -> str:
     """Every working token in `text` replaced by its placeholder."""
     # Text that merely looks like a placeholder came from someone's input: it must never become a link.
-    text = SIGN_IN_PLACEHOLDER_RE.sub(MASK, PLACEHOLDER_RE.sub(MASK, text))
+    text = masked(text)
     length = len(link_token(new_link_selector()))
     return _RUN_RE.sub(lambda run: _conceal_run(run.group(), length), text)
 
@@ -66,6 +71,8 @@ def _conceal_run(run: str, length: int) -> str:
             placeholder = "{{link-token:%s}}" % selector
         elif (selector := sign_in_selector_from_token(candidate)) is not None:
             placeholder = "{{sign-in-token:%s}}" % selector
+        elif (selector := calendar_selector_from_token(candidate)) is not None:
+            placeholder = "{{calendar-token:%s}}" % selector
         else:
             i += 1
             continue
@@ -78,12 +85,15 @@ def _conceal_run(run: str, length: int) -> str:
 def reveal(text: str) -> str:
     """Every placeholder in `text` back to the working token."""
     text = PLACEHOLDER_RE.sub(lambda match: link_token(match.group(1)), text)
+    text = CALENDAR_PLACEHOLDER_RE.sub(lambda match: calendar_feed_token(match.group(1)), text)
     return SIGN_IN_PLACEHOLDER_RE.sub(lambda match: sign_in_token(match.group(1)), text)
 
 
 def masked(text: str) -> str:
     """The text as the recipient saw it, with each personal link's token hidden."""
-    return SIGN_IN_PLACEHOLDER_RE.sub(MASK, PLACEHOLDER_RE.sub(MASK, text))
+    for placeholder in _PLACEHOLDERS:
+        text = placeholder.sub(MASK, text)
+    return text
 
 
 def conceal_attachments(attachments: list[dict]) -> list[dict]:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.core.db import db
 from app.core.extensions import csrf
+from app.core.mail.links import conceal
 from app.core.mail.models import OutboxMessage, ProviderEvent
 
 bp = Blueprint("mail_webhook", __name__)
@@ -81,6 +82,15 @@ def _message_for(item: dict) -> OutboxMessage | None:
     return None
 
 
+KEPT_FIELDS = ("event", "email", "timestamp", "reason", "status", "type", "url")
+
+
+def _kept(item: dict) -> dict:
+    """The fields worth keeping, with every working link in them concealed as the outbox conceals it: a click
+    event's `url` is the link that was clicked, and a database dump must not yield anyone's link."""
+    return {k: conceal(v) if isinstance(v, str) else v for k, v in item.items() if k in KEPT_FIELDS}
+
+
 def record_event(item: dict) -> bool:
     """Record one event; False if it was already recorded (SendGrid retries, replays)."""
     sg_event_id = str(item["sg_event_id"])[:100]
@@ -97,11 +107,9 @@ def record_event(item: dict) -> bool:
         event=event_name if event_name in KNOWN_EVENTS else f"other:{event_name}"[:40],
         message_id=message.id if message else None,
         invitation_id=message.invitation_id if message else None,
-        reason=str(item.get("reason") or item.get("response") or "")[:1000],
+        reason=conceal(str(item.get("reason") or item.get("response") or ""))[:1000],
         occurred_at=occurred,
-        payload={
-            k: v for k, v in item.items() if k in ("event", "email", "timestamp", "reason", "status", "type", "url")
-        },
+        payload=_kept(item),
     )
     try:
         with db.session.begin_nested():  # a concurrent copy of the same event loses quietly

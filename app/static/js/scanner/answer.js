@@ -16,7 +16,11 @@ const REFUSALS = {
   wrong_event: ["Wrong event", "This scanner's event can't be checked in to. Check the event picker at the top."],
 };
 
-export function describe(answer) {
+export function describe(answer, event) {
+  if (answer.status === "not_registered" && event && event !== "summit") {
+    return { tone: "error", word: "Not signed up",
+             detail: "They haven't signed up for this event. Find them by name to check them in as a walk-in." };
+  }
   switch (answer.status) {
     case "ok":
       return { tone: "ok", word: "Checked in", detail: "" };
@@ -98,10 +102,10 @@ export class AnswerCard {
 export class LastScans {
   constructor({ list, undo }) {
     this.list = list;
-    this.undo = undo;  // ({ code, event, name }) => void
+    this.undo = undo;  // ({ code, ref, event, name }) => void
   }
 
-  add({ tone, word, name, detail, code, event, undo, id = "" }) {
+  add({ tone, word, name, detail, code = "", ref, event, undo, id = "" }) {
     const item = el("li", { class: `recent recent--${tone}` },
       el("span", { class: `pill pill--${tone === "queued" ? "info" : tone}`, text: word }), " ",
       el("strong", { text: name || `Badge …${code.slice(-4)}` }),
@@ -109,7 +113,7 @@ export class LastScans {
     if (id) item.dataset.id = id;
     if (undo) {
       const button = el("button", { type: "button", class: "link-button", text: "Undo" });
-      button.addEventListener("click", () => this.undo({ code, event, name }));
+      button.addEventListener("click", () => this.undo({ code, ref, event, name }));
       item.append(" ", button);
     }
     const list = this.list;

@@ -48,6 +48,17 @@ export function requester(csrf) {
 //   expired     the page's CSRF token is out of date: it asks for a reload
 //   refused     any other answer: the server refused this request (message says why, when it does)
 // signedOut is true for any 401 or 403, whatever its body.
+// What a scan sends: its code, or the reference of someone found by name (the search gives no codes), and
+// whether the steward said yes to an event not on today (the server refuses such an event otherwise) or chose
+// a fringe walk-in on purpose.
+export function scanBody(scan) {
+  const body = scan.ref ? { ref: scan.ref, event: scan.event, nonce: scan.nonce }
+    : { code: scan.code, event: scan.event, method: scan.method, nonce: scan.nonce };
+  if (scan.confirmed) body.confirmed = true;
+  if (scan.walkIn) body.walk_in = true;
+  return body;
+}
+
 export function classify({ status, data, retryAfter = 0 }) {
   const signedOut = status === 401 || status === 403;
   const message = (data && data.error) || "";

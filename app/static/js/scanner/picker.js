@@ -35,6 +35,12 @@ export class EventPicker {
     this.root.dataset.event = chosen ? option.value : "";
   }
 
+  // After checked(): whether the steward said yes to an event that isn't on today (the server is told so).
+  confirmedNotToday() {
+    const option = this.select.selectedOptions[0];
+    return Boolean(option && option.value && !isToday(asEvent(option)));
+  }
+
   // True when a scan may go ahead for the chosen event; otherwise asks, and retry() runs on a yes.
   checked(retry) {
     const option = this.select.selectedOptions[0];

@@ -4,7 +4,7 @@
 // Repeats is pure: tests/js/scans.test.mjs.
 
 import { describe, syncedDetail } from "./answer.js";
-import { classify, newNonce, SCAN_TIMEOUT_MS, trouble } from "./net.js";
+import { classify, newNonce, SCAN_TIMEOUT_MS, scanBody, trouble } from "./net.js";
 
 export const DEBOUNCE_MS = 3000;  // a handheld scanner sending the same code again within this: the same scan
 export const IN_VIEW_MS = 10000;  // a badge the camera keeps seeing is answered once, until another code or this long unseen
@@ -53,7 +53,7 @@ export class Door {
     Object.assign(this, { user, userName, scanUrl, undoUrl, request, connection, queue, problems, card, recent, picker, bar,
                           refreshCounts, signedOut, pageExpired });
     this.repeats = new Repeats();
-    this.lastAdmitted = null;  // {code, event, name, queued, nonce} for Undo
+    this.lastAdmitted = null;  // {code, ref, event, name, queued, nonce} for Undo
   }
 
   async submit(raw, method, { force = false } = {}) {
@@ -68,14 +68,21 @@ export class Door {
       return;
     }
     this.repeats.handled(key, now);
-    const scan = { code, event, method, nonce: newNonce(), at: new Date().toISOString(), user: this.user };
+    const scan = { code, event, method, nonce: newNonce(), at: new Date().toISOString(), user: this.user,
+                   confirmed: this.picker.confirmedNotToday() };
+    await this.send(scan);
+  }
+
+  // A scan to the server, or to the queue when the server can't be reached. Also a person found by name (their
+  // reference in place of a code).
+  async send(scan) {
     if (!this.connection.reachable()) {
       this.enqueue(scan);  // offline, or the server has stopped answering: don't keep the door waiting
       return;
     }
     let verdict;
     try {
-      verdict = classify(await this.request("POST", this.scanUrl, { code, event, method, nonce: scan.nonce }, SCAN_TIMEOUT_MS));
+      verdict = classify(await this.request("POST", this.scanUrl, scanBody(scan), SCAN_TIMEOUT_MS));
     } catch (_) {
       // No answer in time (or the network went mid-request). The server may still have it: the nonce makes
       // sending it again safe, and the sync gets the first answer back.
@@ -114,15 +121,15 @@ export class Door {
   }
 
   answered(scan, answer, { synced = false } = {}) {
-    const shown = describe(answer);
+    const shown = describe(answer, scan.event);
     const person = answer.person || {};
     const undo = answer.status === "ok";
-    if (undo) this.lastAdmitted = { code: scan.code, event: scan.event, name: person.name };
+    if (undo) this.lastAdmitted = { code: scan.code, ref: scan.ref, event: scan.event, name: person.name };
     if (!synced) {
       this.card.show({ ...shown, name: person.name || "", org: person.organisation || "", needs: person.needs, undo, scan: true });
     }
     this.recent.add({ tone: shown.tone, word: synced ? `${shown.word} (synced)` : shown.word, name: person.name,
-                      detail: shown.tone === "warning" ? shown.detail : "", code: scan.code, event: scan.event, undo,
+                      detail: shown.tone === "warning" ? shown.detail : "", code: scan.code, ref: scan.ref, event: scan.event, undo,
                       id: synced ? scan.nonce : "" });
     // Offline the door was told "let them in": any other answer is a problem to follow up.
     if (synced && answer.status !== "ok") {
@@ -141,14 +148,15 @@ export class Door {
     }
     let verdict;
     try {
-      verdict = classify(await this.request("POST", this.undoUrl, { code: target.code, event: target.event }));
+      const body = target.ref ? { ref: target.ref, event: target.event } : { code: target.code, event: target.event };
+      verdict = classify(await this.request("POST", this.undoUrl, body));
     } catch (_) {
       this.card.show({ tone: "error", word: "Undo needs the network", detail: "Try again when you're back online, or tell an organiser." });
       return;
     }
     if (verdict.kind === "answer" && verdict.data.status === "undone") {
       this.card.show({ tone: "queued", word: "Check-in undone", name: target.name || "", detail: "They are no longer counted as arrived." });
-      this.recent.add({ tone: "queued", word: "Undone", name: target.name, code: target.code, event: target.event });
+      this.recent.add({ tone: "queued", word: "Undone", name: target.name, code: target.code || "", event: target.event });
       this.repeats.undone(`${target.event}|${target.code}`);
       this.refreshCounts();
     } else {

@@ -3,7 +3,6 @@
 // the name box is a scan.
 
 import { byId as $, el, timeOf } from "./dom.js";
-import { renderNeeds } from "./answer.js";
 import { codesIn, looksLikeCode } from "./keystrokes.js";
 import { classify, newNonce, SCAN_TIMEOUT_MS } from "./net.js";
 
@@ -63,19 +62,21 @@ export class NameSearch {
       const item = el("li", { class: "search-result" },
         el("span", { class: "search-result__who" }, el("strong", { text: person.name }), el("span", { class: "small muted", text: person.organisation })),
         el("span", { class: `pill pill--${person.admissible ? "ok" : "warning"}`, text: person.standing }));
-      if (person.needs.length) {
-        const needs = el("ul", { class: "list-plain small" });
-        renderNeeds(needs, person.needs);
-        item.append(needs);
-      }
       if (person.checked_in_at) {
         item.append(el("span", { class: "small", text: `Checked in at ${timeOf(person.checked_in_at)}` }));
       } else {
-        const button = el("button", { type: "button", class: "button button--secondary", text: "Check in" });
-        button.setAttribute("aria-label", `Check in ${person.name}`);
-        button.addEventListener("click", async () => {
-          await this.door.submit(person.code, "manual", { force: true });
-          this.run();
+        // Checked in by the reference the search gave (it gives no codes); their needs come with the answer.
+        const words = person.walk_in ? "Check in as walk-in" : "Check in";
+        const button = el("button", { type: "button", class: "button button--secondary", text: words });
+        button.setAttribute("aria-label", person.walk_in ? `Check in ${person.name} as a walk-in` : `Check in ${person.name}`);
+        button.addEventListener("click", () => {
+          const go = async () => {
+            await this.door.send({ code: "", ref: person.ref, name: person.name, event: this.picker.current(), method: "manual",
+                                   nonce: newNonce(), at: new Date().toISOString(), user: this.user,
+                                   confirmed: this.picker.confirmedNotToday(), walkIn: Boolean(person.walk_in) });
+            this.run();
+          };
+          if (this.picker.checked(go)) go();
         });
         item.append(button);
       }
@@ -100,7 +101,8 @@ export class NameSearch {
       button.setAttribute("aria-label", `Check in ${person.name}`);
       button.addEventListener("click", () => {
         const save = () => this.door.enqueue({ code: "", ref: person.ref, name: person.name, event: this.picker.current(), method: "manual",
-                                               nonce: newNonce(), at: new Date().toISOString(), user: this.user });
+                                               nonce: newNonce(), at: new Date().toISOString(), user: this.user,
+                                               confirmed: this.picker.confirmedNotToday() });
         if (this.picker.checked(save)) save();
       });
       return el("li", { class: "search-result" },

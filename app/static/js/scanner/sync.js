@@ -1,7 +1,7 @@
 // Sending the saved scans, oldest first, with their nonces (the server settles duplicates). It stops at the
 // first sign of trouble and leaves the rest for the retry timer (net.js) or the next reload.
 
-import { classify, trouble } from "./net.js";
+import { classify, scanBody, trouble } from "./net.js";
 
 export class Sync {
   constructor({ request, url, queue, problems, connection, bar, door, showPending, signedOut, pageExpired }) {
@@ -27,9 +27,7 @@ export class Sync {
       for (const scan of queue) {
         let verdict;
         try {
-          const body = scan.ref ? { ref: scan.ref, event: scan.event, nonce: scan.nonce }  // found by name offline
-            : { code: scan.code, event: scan.event, method: scan.method, nonce: scan.nonce };
-          verdict = classify(await this.request("POST", this.url, body));
+          verdict = classify(await this.request("POST", this.url, scanBody(scan)));
         } catch (_) {
           connection.noAnswer();
           break;  // still no answer: the retry timer tries again later
