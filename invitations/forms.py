@@ -6,6 +6,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, EmailField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
+from app.core.email_addresses import EmailAddress
 from app.core.forms import Form, LondonDateTimeField
 
 NAME = [DataRequired(message="Enter your full name."), Length(max=200, message="Keep the name under 200 characters.")]
@@ -96,6 +97,67 @@ class ImportConfirmForm(Form):
     payload = HiddenField(validators=[DataRequired()])
 
 
+def _signatory_fields():
+    """Who signs the emails and the address they come from: on the set-up page and the summit settings."""
+    return (
+        StringField(
+            "Who signs the emails: name",
+            validators=[Optional(), Length(max=200, message="Keep the name under 200 characters.")],
+            description="The person every email is signed by, for example Sarah Jones. Leave blank to sign as "
+            "the organisers.",
+        ),
+        StringField(
+            "Their role",
+            validators=[Optional(), Length(max=200, message="Keep the role under 200 characters.")],
+            description="Shown under their name, for example Programme Manager, Suffolk County Council.",
+        ),
+        EmailField(
+            "The address emails come from",
+            validators=[
+                Optional(),
+                EmailAddress("Enter an email address, like events@suffolk.gov.uk, or leave it blank."),
+                Length(max=254),
+            ],
+            description="Replies go to this address too. Leave blank for the server's default.",
+        ),
+    )
+
+
+class SetUpForm(Form):
+    """A fresh server's first page for an organiser: the few facts the summit can't run without."""
+
+    name = StringField(
+        "The summit's name", validators=[DataRequired(message="Enter the summit's name."), Length(max=200)]
+    )
+    starts_at = LondonDateTimeField(
+        "Starts (UK time)", validators=[InputRequired(message="Enter when the summit starts.")]
+    )
+    ends_at = LondonDateTimeField("Ends (UK time)", validators=[InputRequired(message="Enter when the summit ends.")])
+    venue = StringField("Venue", validators=[DataRequired(message="Enter the venue."), Length(max=200)])
+    address = StringField(
+        "Venue address",
+        validators=[DataRequired(message="Enter the venue's address."), Length(max=400)],
+        description="With the postcode, so that maps and calendars find it.",
+    )
+    capacity = IntegerField(
+        "Capacity (places)",
+        validators=[
+            InputRequired(message="Enter the capacity: how many places there are."),
+            NumberRange(min=1, max=100000, message="Enter a capacity from 1 to 100,000 places."),
+        ],
+        description="The hard cap: registrations never go beyond it.",
+    )
+    target = IntegerField(
+        "Target",
+        validators=[
+            InputRequired(message="Enter the target."),
+            NumberRange(min=0, max=100000, message="Enter a target from 0 to 100,000."),
+        ],
+        description="How many you aim for; no more than the capacity.",
+    )
+    signatory_name, signatory_role, sender_email = _signatory_fields()
+
+
 class SummitForm(Form):
     name = StringField("Name", validators=[DataRequired(message="Enter the summit's name."), Length(max=200)])
     tagline = TextAreaField(
@@ -138,3 +200,4 @@ class SummitForm(Form):
             NumberRange(min=1, max=336, message="Enter between 1 and 336 hours (14 days)."),
         ],
     )
+    signatory_name, signatory_role, sender_email = _signatory_fields()

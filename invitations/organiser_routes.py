@@ -23,7 +23,7 @@ from app.core.summit import services as summit_services
 from app.core.timefmt import when
 from invitations import dashboards, services
 from invitations.csv_import import parse_invitations_csv
-from invitations.forms import ImportConfirmForm, ImportForm, InvitationForm, SummitForm
+from invitations.forms import ImportConfirmForm, ImportForm, InvitationForm, SetUpForm, SummitForm
 from invitations.models import Invitation, InvitationState
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
@@ -313,6 +313,9 @@ _AUDITED_SETTINGS = (
     ("name", "name"),
     ("registration_opens_at", "registration opening"),
     ("registration_closes_at", "registration closing"),
+    ("signatory_name", "signatory"),
+    ("signatory_role", "signatory's role"),
+    ("sender_email", "sender address"),
 )
 
 
@@ -339,6 +342,9 @@ def _change_summit(form: SummitForm) -> services.SummitChange:
         capacity=form.capacity.data,
         target=form.target.data,
         offer_hold_hours=form.offer_hold_hours.data,
+        signatory_name=form.signatory_name.data or "",
+        signatory_role=form.signatory_role.data or "",
+        sender_email=form.sender_email.data or "",
     )
     settings = [
         [label, _setting_words(before[attr]), _setting_words(getattr(outcome.summit, attr))]
@@ -362,6 +368,58 @@ def _summit_saved(outcome: services.SummitChange) -> str:
         else " Nobody is registered yet, so nobody needed telling."
     )
     return f"The summit's settings are saved. What changed:{changed}{told}"
+
+
+def _set_up_form() -> SetUpForm:
+    """The set-up form, filled in with the usual summit for a first look (every field can be changed)."""
+    form = SetUpForm()
+    if not form.is_submitted():
+        starts, ends = summit_services.default_summit_times()
+        form.name.data = summit_services.DEFAULT_NAME
+        form.venue.data = summit_services.DEFAULT_VENUE
+        form.address.data = summit_services.DEFAULT_ADDRESS
+        form.starts_at.data, form.ends_at.data = starts, ends
+        form.capacity.data, form.target.data = 350, 300
+    return form
+
+
+def _set_up(form: SetUpForm):
+    return services.set_up_summit(
+        services.SummitSetUp(
+            name=form.name.data,
+            venue=form.venue.data,
+            address=form.address.data,
+            starts_at=form.starts_at.data,
+            ends_at=form.ends_at.data,
+            capacity=form.capacity.data,
+            target=form.target.data,
+            signatory_name=form.signatory_name.data or "",
+            signatory_role=form.signatory_role.data or "",
+            sender_email=form.sender_email.data or "",
+        ),
+        actor=current_user,
+    )
+
+
+@bp.route("/set-up", methods=["GET", "POST"])
+@organiser_required
+def summit_setup():
+    """A fresh server's first organiser page: every organiser page leads here until the summit exists."""
+    if summit_services.find_summit() is not None:
+        if request.method == "POST":
+            flash("The summit is already set up; change it here.", "info")
+        return redirect(url_for(".summit_settings"), 303)
+    form = _set_up_form()
+    if form.validate_on_submit():
+        done = run_action(
+            lambda: _set_up(form),
+            form=form,
+            success=lambda summit: f"{summit.name} is set up. Next, add your invitees and fringe events.",
+        )
+        if done.ok:
+            return redirect(url_for(".dashboard"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("organiser/set_up.html", form=form), status
 
 
 @bp.route("/summit", methods=["GET", "POST"])
@@ -428,5 +486,5 @@ def reminders():
 
 
 # A form sent with a stale token comes back filled in (app.__init__.stale_form): each validates before it acts.
-for _view in (new_invitation, edit_invitation, summit_settings):
+for _view in (new_invitation, edit_invitation, summit_settings, summit_setup):
     mark(_view, rerenders_stale_form=True)

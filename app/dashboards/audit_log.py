@@ -158,6 +158,15 @@ def _summit_configured(e: AuditEvent, names: Names, who: Link) -> list[Part]:
     return [who, " changed ", *_from_to(changed), tail]
 
 
+def _summit_set_up(e: AuditEvent, names: Names, who: Link) -> list[Part]:
+    d = e.details or {}
+    return [
+        who,
+        f" set up the summit: {d.get('name', '')}, {d.get('when', '')} at {d.get('venue', '')}, "
+        f"{_plural(d.get('capacity', 0), 'place')} with a target of {d.get('target', 0)}.",
+    ]
+
+
 def _champion(e: AuditEvent, names: Names, who: Link) -> list[Part]:
     d = e.details or {}
     how = (
@@ -290,6 +299,7 @@ SENTENCES: dict[str, Sentence] = {
     "leader.dont_chase": _did(" stopped chasing "),
     "leader.chase_again": _did(" started chasing ", " again."),
     "summit.configured": _summit_configured,
+    "summit.set_up": _summit_set_up,
     "summit.counter_repaired": _counter("summit", "recounted from the registrations and offers"),
     "privacy.erased_on_request": _erased,
     "privacy.anonymised": _anonymised,
