@@ -320,7 +320,7 @@ _AUDITED_SETTINGS = (
 
 
 def _setting_words(value) -> str:
-    if value is None:
+    if value is None or value == "":
         return "none"
     return when(value) if isinstance(value, datetime) else str(value)
 

@@ -197,19 +197,25 @@ def _sender_address(value: str) -> str:
 
 def mail_sender(summit: Summit | None = None) -> tuple[str, str]:
     """(address, name) every email comes from and every calendar entry names as its ORGANIZER: the summit's
-    sender and signatory when an organiser has set them, else the MAIL_FROM and MAIL_FROM_NAME settings."""
+    sender and signatory when an organiser has set them, else the MAIL_FROM and MAIL_FROM_NAME settings (and
+    with no MAIL_FROM_NAME, the summit's name)."""
     summit = summit if summit is not None else find_summit()
     config = current_app.config
     address = (summit.sender_email if summit else "") or config["MAIL_FROM"]
-    name = (summit.signatory_name if summit else "") or config["MAIL_FROM_NAME"]
+    name = (
+        (summit.signatory_name if summit else "")
+        or config["MAIL_FROM_NAME"]
+        or (summit.name if summit else DEFAULT_NAME)
+    )
     return address, name
 
 
 def signature_lines(summit: Summit | None) -> list[str]:
-    """How emails are signed: the signatory's name and role, or the MAIL_FROM_NAME setting when none is set."""
+    """How emails are signed: the signatory's name and role; else the MAIL_FROM_NAME setting; else "The
+    organisers of" the summit, by its current name."""
     if summit is not None and summit.signatory_name:
         return [line for line in (summit.signatory_name, summit.signatory_role) if line]
-    return [current_app.config["MAIL_FROM_NAME"]]
+    return [current_app.config["MAIL_FROM_NAME"] or f"The organisers of {summit.name if summit else DEFAULT_NAME}"]
 
 
 def hold_until(summit: Summit, now: datetime) -> datetime:
