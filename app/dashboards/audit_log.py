@@ -54,8 +54,7 @@ class Names:
             for side in ("before", "after"):
                 if isinstance(d.get(side), dict) and isinstance(d[side].get("champion_id"), int):
                     users.add(d[side]["champion_id"])
-            if isinstance(d.get("event_id"), int):
-                fringe.add(d["event_id"])
+            fringe |= {i for i in (d.get("event_id"), d.get("copied_from_id")) if isinstance(i, int)}
             if isinstance(d.get("event"), str):
                 slugs.add(d["event"])
 
@@ -269,7 +268,11 @@ def _printed(e: AuditEvent, names: Names, who: Link) -> list[Part]:
 
 
 def _fringe_created(e: AuditEvent, names: Names, who: Link) -> list[Part]:
-    return [who, " added the fringe event ", names.event(e.details or {}), "."]
+    d = e.details or {}
+    parts: list[Part] = [who, " added the fringe event ", names.event(d)]
+    if d.get("copied_from_id"):
+        parts += [" as a copy of ", names.event({"event_id": d["copied_from_id"], "title": d.get("copied_from", "")})]
+    return [*parts, "."]
 
 
 def _reinstated(e: AuditEvent, names: Names, who: Link) -> list[Part]:
