@@ -11,13 +11,13 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from app.core import audit
-from app.core.actions import run_action
+from app.core.actions import confirm_step, run_action
 from app.core.audit import AuditEvent
 from app.core.auth.decorators import mark, organiser_required
 from app.core.auth.models import Role, User
 from app.core.csv_export import to_csv
 from app.core.db import db
-from app.core.forms import ConfirmForm
+from app.core.forms import ConfirmForm, ConfirmStepForm
 from app.core.mail.models import OutboxMessage
 from app.core.summit import services as summit_services
 from app.core.timefmt import when
@@ -205,16 +205,39 @@ def edit_invitation(invitation_id: int):
     return render_template("organiser/invitation_form.html", form=form, invitation=inv), status
 
 
-@bp.post("/invitations/<int:invitation_id>/revoke")
+_PLACE_GOES = {
+    InvitationState.REGISTERED: "Their place at the summit is given up and offered to the first person on the "
+    "waiting list.",
+    InvitationState.OFFERED: "The place offered to them passes to the next person waiting.",
+    InvitationState.WAITLISTED: "They leave the waiting list.",
+}
+
+
+@bp.route("/invitations/<int:invitation_id>/revoke", methods=["GET", "POST"])
 @organiser_required
 def revoke_invitation(invitation_id: int):
     inv = services.get_invitation(invitation_id)
-    if not ConfirmForm().validate_on_submit():
+    form = ConfirmStepForm()
+    if form.is_submitted() and not form.validate_on_submit():
         abort(400)
-    services.revoke_invitation(inv, actor=current_user)
-    db.session.commit()
-    flash(f"{inv.name}'s invitation is revoked: their link and badge no longer work.", "success")
-    return redirect(url_for(".invitation", invitation_id=inv.id))
+    if form.confirmed:
+        services.revoke_invitation(inv, actor=current_user)
+        db.session.commit()
+        flash(f"{inv.name}'s invitation is revoked: their link and badge no longer work.", "success")
+        return redirect(url_for(".invitation", invitation_id=inv.id))
+    consequences = [
+        f"{inv.name}'s personal link stops working at once, and so does their badge, at the door too.",
+        *([_PLACE_GOES[inv.state]] if inv.state in _PLACE_GOES else []),
+        "Their fringe sign-ups are cancelled, and those places go back for others.",
+    ]
+    return confirm_step(
+        form,
+        heading=f"Revoke {inv.name}'s invitation?",
+        consequences=consequences,
+        button="Revoke the invitation",
+        back_url=url_for(".invitation", invitation_id=inv.id),
+        back_label=f"Back to {inv.name}",
+    )
 
 
 @bp.post("/invitations/<int:invitation_id>/send")
@@ -229,16 +252,31 @@ def send_invitation(invitation_id: int):
     return redirect(url_for(".invitation", invitation_id=inv.id))
 
 
-@bp.post("/invitations/<int:invitation_id>/new-link")
+@bp.route("/invitations/<int:invitation_id>/new-link", methods=["GET", "POST"])
 @organiser_required
 def reissue_link(invitation_id: int):
     inv = services.get_invitation(invitation_id)
-    if not ConfirmForm().validate_on_submit():
+    form = ConfirmStepForm()
+    if form.is_submitted() and not form.validate_on_submit():
         abort(400)
-    services.reissue_link(inv, actor=current_user)
-    db.session.commit()
-    flash("A new link is made and the old one no longer works. Send the invitation again so they have it.", "success")
-    return redirect(url_for(".invitation", invitation_id=inv.id))
+    if form.confirmed:
+        services.reissue_link(inv, actor=current_user)
+        db.session.commit()
+        flash(
+            "A new link is made and the old one no longer works. Send the invitation again so they have it.", "success"
+        )
+        return redirect(url_for(".invitation", invitation_id=inv.id))
+    return confirm_step(
+        form,
+        heading=f"Make a new link for {inv.name}?",
+        consequences=[
+            f"The link in every email we've sent {inv.name} stops working at once, and so does any bookmark of it.",
+            "They can't reach their page until you send the invitation again with the new link.",
+        ],
+        button="Make a new link",
+        back_url=url_for(".invitation", invitation_id=inv.id),
+        back_label=f"Back to {inv.name}",
+    )
 
 
 def _champion_map() -> dict[str, int]:
@@ -408,7 +446,8 @@ def summit_setup():
     if summit_services.find_summit() is not None:
         if request.method == "POST":
             flash("The summit is already set up; change it here.", "info")
-        return redirect(url_for(".summit_settings"), 303)
+            return redirect(url_for(".summit_settings"), 303)
+        return redirect(url_for(".summit_settings"))
     form = _set_up_form()
     if form.validate_on_submit():
         done = run_action(

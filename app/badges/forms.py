@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired
 
 from app.badges.builders import DEFAULT_LAYOUT, LAYOUTS, ROLES
 from app.badges.services import PRINT_FILTERS
-from app.core.forms import Form
+from app.core.forms import ConfirmStepForm, Form
 
 
 class PrintForm(Form):
@@ -24,7 +24,7 @@ class PrintForm(Form):
     )
 
 
-class ReissueForm(Form):
+class ReissueForm(ConfirmStepForm):
     back = HiddenField()
 
 

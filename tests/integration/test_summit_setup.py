@@ -101,6 +101,7 @@ def test_setting_the_summit_up_makes_it_through_the_service_and_records_it(app, 
     check = runner.invoke(args=["summit", "check"])
     assert check.exit_code == 0, check.output
     # A second set-up (another tab) changes nothing: the page leads to the settings.
+    assert client.get(SET_UP).status_code == 302
     again = client.post(SET_UP, data={**GOOD, "name": "Something else"})
     assert again.status_code == 303 and summits() == 1
     db.session.expire_all()
