@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, EmailField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.core.email_addresses import EmailAddress
 from app.core.forms import Form, LondonDateTimeField
@@ -104,7 +104,7 @@ def _signatory_fields():
             "Who signs the emails: name",
             validators=[Optional(), Length(max=200, message="Keep the name under 200 characters.")],
             description="The person every email is signed by, for example Sarah Jones. Leave blank to sign as "
-            "the organisers.",
+            "“The organisers of” the summit.",
         ),
         StringField(
             "Their role",
@@ -118,7 +118,8 @@ def _signatory_fields():
                 EmailAddress("Enter an email address, like events@suffolk.gov.uk, or leave it blank."),
                 Length(max=254),
             ],
-            description="Replies go to this address too. Leave blank for the server's default.",
+            description="People see it as the sender, and their replies come back to it. It must be an address your "
+            "email service may send from (ask IT if unsure). Leave blank for the server's own address.",
         ),
     )
 
@@ -156,6 +157,16 @@ class SetUpForm(Form):
         description="How many you aim for; no more than the capacity.",
     )
     signatory_name, signatory_role, sender_email = _signatory_fields()
+
+    # Checked here as well as in the service, so that every mistake on the page is shown at once.
+    def validate_ends_at(self, field) -> None:
+        if self.starts_at.data and field.data and field.data <= self.starts_at.data:
+            raise ValidationError("The summit must end after it starts.")
+
+    def validate_target(self, field) -> None:
+        capacity = self.capacity.data
+        if isinstance(capacity, int) and field.data is not None and field.data > capacity:
+            raise ValidationError(f"The target ({field.data}) can't be more than the capacity ({capacity}).")
 
 
 class SummitForm(Form):
