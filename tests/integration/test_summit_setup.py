@@ -4,6 +4,7 @@ emails, the address they come from) is what every email and calendar file carrie
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from app.core.audit import AuditEvent
 from app.core.auth.models import Role
 from app.core.db import db
+from app.core.errors import Conflict, ValidationFailed
 from app.core.mail import backends
 from app.core.mail.delivery import send_pending
 from app.core.mail.models import OutboxMessage
@@ -233,3 +235,34 @@ def test_the_summit_settings_page_changes_the_signatory_and_sender(app, client):
     assert (summit.signatory_name, summit.sender_email) == ("Ravi Patel", "newhorizons@suffolk.gov.uk")
     sentence = client.get("/organiser/audit/").get_data(as_text=True)
     assert "the signatory from none to Ravi Patel" in sentence
+
+
+@both_databases
+def test_the_set_up_service_refuses_what_a_new_summit_cannot_have(app):
+    """The rules live in the service too (the page's form checks them first, to show every mistake at once)."""
+    good = services.SummitSetUp(
+        name="Suffolk Futures Summit",
+        venue="Trinity Park",
+        address="Felixstowe Road, Ipswich IP3 8UH",
+        starts_at=datetime(2027, 10, 13, 8, 30, tzinfo=UTC),
+        ends_at=datetime(2027, 10, 13, 15, 0, tzinfo=UTC),
+        capacity=200,
+        target=180,
+    )
+    for change, field in (
+        ({"capacity": 0}, "capacity"),
+        ({"target": 201}, "target"),
+        ({"ends_at": good.starts_at}, "ends_at"),
+        ({"sender_email": "nobody"}, "sender_email"),
+    ):
+        with pytest.raises(ValidationFailed) as refused:
+            services.set_up_summit(replace(good, **change))
+        assert refused.value.field == field
+        db.session.rollback()
+    assert summits() == 0
+    services.set_up_summit(good)
+    db.session.commit()
+    with pytest.raises(Conflict):
+        services.set_up_summit(replace(good, name="A second summit"))
+    db.session.rollback()
+    assert summits() == 1
