@@ -96,7 +96,8 @@ class Config:
     # Production refuses a backend that delivers nothing (console, file, memory) unless this says it is meant.
     MAIL_ALLOW_NON_DELIVERY = _env_flag("MAIL_ALLOW_NON_DELIVERY")
     MAIL_FROM = os.environ.get("MAIL_FROM", "newhorizons@suffolk.example.org.uk")
-    MAIL_FROM_NAME = os.environ.get("MAIL_FROM_NAME", "New Horizons organisers")
+    # Empty: emails come from, and are signed by, "the organisers of" the summit's own name (see mail_sender).
+    MAIL_FROM_NAME = os.environ.get("MAIL_FROM_NAME", "")
     MAIL_FILE_DIR = os.environ.get("MAIL_FILE_DIR", str(INSTANCE_DIR / "outbox"))
     SENDGRID_API_KEY = os.environ.get("SENDGRID_API_KEY", "")
     SENDGRID_HOST = os.environ.get("SENDGRID_HOST", "https://api.sendgrid.com")

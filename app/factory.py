@@ -5,13 +5,15 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app.core.auth.models import Role
 from app.core.db import db, utcnow
-from app.core.errors import Conflict, DomainError
+from app.core.errors import Conflict, DomainError, SummitNotSetUp
 from app.core.extensions import csrf, limiter, login_manager, retry_after_seconds
 from app.core.forms import STALE_FORM
 from app.core.logs import configure_logging
@@ -114,6 +116,21 @@ def register_errorhandlers(app: Flask) -> None:
     def domain_error(error: DomainError):
         db.session.rollback()
         return render(error.status, "That didn't work", error.message)
+
+    @app.errorhandler(SummitNotSetUp)
+    def summit_not_set_up(error: SummitNotSetUp):
+        """No summit yet: an organiser is taken to the set-up page (a fresh server's first page); anyone else is
+        told it is coming, without a command they can't run."""
+        db.session.rollback()
+        if request.path.startswith("/api/"):
+            return jsonify(error="The summit has not been set up yet."), 404
+        if current_user.is_authenticated and current_user.role == Role.ORGANISER:
+            return redirect(url_for("organiser.summit_setup"), 303)
+        return render(
+            404,
+            "The summit isn't set up yet",
+            "The organisers are still setting the summit up. Please come back later.",
+        )
 
     def page_as_it_stands() -> str | None:
         """Where a person who lost a race sees how things now stand: their own page, or the invitation's."""
@@ -227,6 +244,20 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters.update(timefmt.FILTERS)
     app.jinja_env.globals["span"] = timefmt.span
     app.jinja_env.globals["now"] = utcnow
+
+    @app.context_processor
+    def site_name() -> dict:
+        """The summit's name as organisers set it, for every page's title, header and footer: looked up once a
+        request, and the default name when there is no summit yet or the database can't answer (an error page)."""
+        if "site_name" not in g:
+            from app.core.summit import services as summit_services
+
+            try:
+                g.site_name = summit_services.summit_name()
+            except SQLAlchemyError:
+                db.session.rollback()
+                g.site_name = summit_services.DEFAULT_NAME
+        return {"site_name": g.site_name}
 
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from flask import current_app
 from sqlalchemy import select
 
 from app.core.calendar import CalendarEvent, build_calendar, fringe_uid
@@ -46,14 +45,18 @@ def _description(event: FringeEvent) -> str:
     host = ", ".join(p for p in (event.host_lead, event.host_organisation) if p)
     if host:
         parts.append(f"Hosted by {host}.")
-    parts.append("A fringe event of The Lives we Lead: New Horizons, Suffolk's innovation summit.")
+    summit = summit_services.find_summit()
+    parts.append(f"A fringe event of {summit.name if summit else 'the summit'}, Suffolk's innovation summit.")
     return "\n\n".join(parts)
 
 
 def fringe_calendar_event(
     event: FringeEvent, *, url: str = "", attendee: Invitation | None = None, cancelled: bool | None = None
 ) -> CalendarEvent:
-    """One fringe event as a calendar entry: stable UID, SEQUENCE rising with every change of time, place or status."""
+    """One fringe event as a calendar entry: stable UID, SEQUENCE rising with every change of time, place or status.
+    An online event's joining link is never in it: calendar files are public or forwarded, the link is for those
+    signed up (their page and their sign-up email)."""
+    organizer_email, organizer_name = summit_services.mail_sender()
     return CalendarEvent(
         uid=fringe_uid(event.id),
         title=event.title,
@@ -64,8 +67,8 @@ def fringe_calendar_event(
         url=url,
         sequence=event.ics_sequence,
         cancelled=event.status == FringeStatus.CANCELLED if cancelled is None else cancelled,
-        organizer_email=current_app.config["MAIL_FROM"],
-        organizer_name=current_app.config["MAIL_FROM_NAME"],
+        organizer_email=organizer_email,
+        organizer_name=organizer_name,
         attendee_email=attendee.email if attendee else "",
         attendee_name=attendee.name if attendee else "",
     )
@@ -104,7 +107,8 @@ def personal_calendar_events(invitation: Invitation) -> list[CalendarEvent]:
 
 
 def personal_calendar(invitation: Invitation) -> bytes:
-    return build_calendar(personal_calendar_events(invitation), method="PUBLISH", name="New Horizons")
+    summit = summit_services.find_summit()
+    return build_calendar(personal_calendar_events(invitation), method="PUBLISH", name=summit.name if summit else "")
 
 
 def _utc_stamp(value: datetime) -> str:

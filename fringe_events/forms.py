@@ -34,6 +34,12 @@ class EventForm(Form):
         "Starts (UK time)", validators=[InputRequired(message="Enter when the event starts.")]
     )
     ends_at = LondonDateTimeField("Ends (UK time)", validators=[InputRequired(message="Enter when the event ends.")])
+    joining_link = StringField(
+        "Joining link (Teams or Zoom)",
+        validators=[Optional(), Length(max=500, message="Keep the link under 500 characters.")],
+        description="For an online event. Only people signed up see it, on their own page and in their sign-up "
+        "email; it is never on the public programme or in a calendar file.",
+    )
     capacity = IntegerField(
         "Places",
         validators=[Optional(), NumberRange(min=0, max=10000, message="Enter a number from 0 to 10,000.")],

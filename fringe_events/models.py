@@ -37,6 +37,8 @@ class FringeEvent(Base):
     host_lead: Mapped[str] = mapped_column(String(200), default="")
     venue: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(400), default="")
+    # An online event's Teams or Zoom link: for the people signed up only, never in a public page or calendar file.
+    joining_link: Mapped[str] = mapped_column(String(500), default="", server_default="")
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     capacity: Mapped[int | None] = mapped_column()

@@ -29,6 +29,7 @@ def _data(form: EventForm) -> services.EventData:
         starts_at=form.starts_at.data,
         ends_at=form.ends_at.data,
         capacity=form.capacity.data,
+        joining_link=form.joining_link.data or "",
     )
 
 
@@ -68,6 +69,28 @@ def new_event():
             return redirect(url_for(".event", event_id=done.value.id))
     status = 422 if form.is_submitted() else 200
     return render_template("fringe_events/organiser_form.html", form=form, event=None), status
+
+
+@bp.route("/<int:event_id>/copy", methods=["GET", "POST"])
+@organiser_required
+def copy_event(event_id: int):
+    """ "Copy this event": the new-event form filled in with this event's details, its title "Copy of …". Nothing
+    is on the programme until the organiser has changed what differs (the date, say) and added it."""
+    original = services.get_event(event_id)
+    form = EventForm()
+    if not form.is_submitted():
+        form = EventForm(obj=original)
+        form.title.data = f"Copy of {original.title}"[:200]
+    if form.validate_on_submit():
+        done = run_action(
+            lambda: services.create_event(_data(form), actor=current_user, copied_from=original),
+            form=form,
+            success=_added,
+        )
+        if done.ok:
+            return redirect(url_for(".event", event_id=done.value.id))
+    status = 422 if form.is_submitted() else 200
+    return render_template("fringe_events/organiser_form.html", form=form, event=None, copy_of=original), status
 
 
 @bp.get("/<int:event_id>")
@@ -239,5 +262,5 @@ def walk_in(event_id: int):
 
 
 # A form sent with a stale token comes back filled in (app.__init__.stale_form): each validates before it acts.
-for _view in (new_event, edit_event, cancel_event):
+for _view in (new_event, edit_event, cancel_event, copy_event):
     mark(_view, rerenders_stale_form=True)

@@ -33,6 +33,7 @@ class EventData:
     host_organisation: str = ""
     host_lead: str = ""
     capacity: int | None = None
+    joining_link: str = ""  # an online event's Teams or Zoom link, for the people signed up only
 
 
 def get_event(event_id: int) -> FringeEvent:
@@ -71,6 +72,11 @@ def _check(data: EventData, places_taken: int = 0) -> None:
         raise ValidationFailed("Give the event a venue.", field="venue")
     if data.ends_at <= data.starts_at:
         raise ValidationFailed("The event must end after it starts.", field="ends_at")
+    if data.joining_link.strip() and not _WEB_LINK.fullmatch(data.joining_link.strip()):
+        raise ValidationFailed(
+            "Paste the whole joining link, starting https://, for example from the Teams or Zoom invitation.",
+            field="joining_link",
+        )
     if data.capacity is not None:
         if data.capacity < 0:
             raise ValidationFailed("The capacity cannot be negative.", field="capacity")
@@ -82,10 +88,14 @@ def _check(data: EventData, places_taken: int = 0) -> None:
             )
 
 
-_TEXT_FIELDS = ("title", "description", "theme", "host_organisation", "host_lead", "venue", "address")
+_TEXT_FIELDS = ("title", "description", "theme", "host_organisation", "host_lead", "venue", "address", "joining_link")
+_WEB_LINK = re.compile(r"https?://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?", re.IGNORECASE)
 
 
-def create_event(data: EventData, *, actor=None, slug: str | None = None) -> FringeEvent:
+def create_event(
+    data: EventData, *, actor=None, slug: str | None = None, copied_from: FringeEvent | None = None
+) -> FringeEvent:
+    """A new event on the programme (`copied_from`: the event an organiser copied its details from)."""
     _check(data)
     event = FringeEvent(
         slug=slug or _unique_slug(data.title),
@@ -99,7 +109,8 @@ def create_event(data: EventData, *, actor=None, slug: str | None = None) -> Fri
     )
     db.session.add(event)
     db.session.flush()
-    audit.record("fringe.created", actor=actor, event_id=event.id, title=event.title)
+    copy: dict = {"copied_from_id": copied_from.id, "copied_from": copied_from.title} if copied_from else {}
+    audit.record("fringe.created", actor=actor, event_id=event.id, title=event.title, **copy)
     return event
 
 

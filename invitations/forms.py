@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, EmailField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from app.core.email_addresses import EmailAddress
 from app.core.forms import Form, LondonDateTimeField
 
 NAME = [DataRequired(message="Enter your full name."), Length(max=200, message="Keep the name under 200 characters.")]
@@ -96,6 +97,78 @@ class ImportConfirmForm(Form):
     payload = HiddenField(validators=[DataRequired()])
 
 
+def _signatory_fields():
+    """Who signs the emails and the address they come from: on the set-up page and the summit settings."""
+    return (
+        StringField(
+            "Who signs the emails: name",
+            validators=[Optional(), Length(max=200, message="Keep the name under 200 characters.")],
+            description="The person every email is signed by, for example Sarah Jones. Leave blank to sign as "
+            "“The organisers of” the summit.",
+        ),
+        StringField(
+            "Their role",
+            validators=[Optional(), Length(max=200, message="Keep the role under 200 characters.")],
+            description="Shown under their name, for example Programme Manager, Suffolk County Council.",
+        ),
+        EmailField(
+            "The address emails come from",
+            validators=[
+                Optional(),
+                EmailAddress("Enter an email address, like events@suffolk.gov.uk, or leave it blank."),
+                Length(max=254),
+            ],
+            description="People see it as the sender, and their replies come back to it. It must be an address your "
+            "email service may send from (ask IT if unsure). Leave blank for the server's own address.",
+        ),
+    )
+
+
+class SetUpForm(Form):
+    """A fresh server's first page for an organiser: the few facts the summit can't run without."""
+
+    name = StringField(
+        "The summit's name", validators=[DataRequired(message="Enter the summit's name."), Length(max=200)]
+    )
+    starts_at = LondonDateTimeField(
+        "Starts (UK time)", validators=[InputRequired(message="Enter when the summit starts.")]
+    )
+    ends_at = LondonDateTimeField("Ends (UK time)", validators=[InputRequired(message="Enter when the summit ends.")])
+    venue = StringField("Venue", validators=[DataRequired(message="Enter the venue."), Length(max=200)])
+    address = StringField(
+        "Venue address",
+        validators=[DataRequired(message="Enter the venue's address."), Length(max=400)],
+        description="With the postcode, so that maps and calendars find it.",
+    )
+    capacity = IntegerField(
+        "Capacity (places)",
+        validators=[
+            InputRequired(message="Enter the capacity: how many places there are."),
+            NumberRange(min=1, max=100000, message="Enter a capacity from 1 to 100,000 places."),
+        ],
+        description="The hard cap: registrations never go beyond it.",
+    )
+    target = IntegerField(
+        "Target",
+        validators=[
+            InputRequired(message="Enter the target."),
+            NumberRange(min=0, max=100000, message="Enter a target from 0 to 100,000."),
+        ],
+        description="How many you aim for; no more than the capacity.",
+    )
+    signatory_name, signatory_role, sender_email = _signatory_fields()
+
+    # Checked here as well as in the service, so that every mistake on the page is shown at once.
+    def validate_ends_at(self, field) -> None:
+        if self.starts_at.data and field.data and field.data <= self.starts_at.data:
+            raise ValidationError("The summit must end after it starts.")
+
+    def validate_target(self, field) -> None:
+        capacity = self.capacity.data
+        if isinstance(capacity, int) and field.data is not None and field.data > capacity:
+            raise ValidationError(f"The target ({field.data}) can't be more than the capacity ({capacity}).")
+
+
 class SummitForm(Form):
     name = StringField("Name", validators=[DataRequired(message="Enter the summit's name."), Length(max=200)])
     tagline = TextAreaField(
@@ -138,3 +211,4 @@ class SummitForm(Form):
             NumberRange(min=1, max=336, message="Enter between 1 and 336 hours (14 days)."),
         ],
     )
+    signatory_name, signatory_role, sender_email = _signatory_fields()

@@ -79,7 +79,7 @@ def hand_on(invitation: Invitation, colleague: Colleague, now: datetime | None =
         to_email=new.email,
         to_name=new.name,
         invitation_id=new.id,
-        subject=f"{invitation.name} has passed their New Horizons invitation to you",
+        subject=f"{invitation.name} has passed their invitation to {summit.name} to you",
         context={
             **context,
             "original": invitation,
@@ -90,5 +90,5 @@ def hand_on(invitation: Invitation, colleague: Colleague, now: datetime | None =
             "waiting": new.state == S.WAITLISTED,
         },
     )
-    tell(invitation, "handed_on", f"You've sent {new.name} to New Horizons in your place", summit, colleague=new)
+    tell(invitation, "handed_on", f"You've sent {new.name} to {summit.name} in your place", summit, colleague=new)
     return new

@@ -114,7 +114,7 @@ def update_details(invitation: Invitation, details: RegistrationDetails, now: da
         registration.consent_at = now
     db.session.flush()
     summit = summit_services.get_summit()
-    tell(invitation, "details_changed", "Your details for New Horizons have been updated", summit)
+    tell(invitation, "details_changed", f"Your details for {summit.name} have been updated", summit)
     return registration
 
 
@@ -136,7 +136,7 @@ def cancel_registration(invitation: Invitation, now: datetime | None = None) -> 
     tell(
         invitation,
         "registration_cancelled",
-        "Your place at New Horizons is cancelled",
+        f"Your place at {summit.name} is cancelled",
         summit,
         offered_on=outcome.offered_on,
     )
@@ -191,7 +191,7 @@ def join_waitlist(invitation: Invitation, now: datetime | None = None) -> Waitli
     tell(
         invitation,
         "waitlist_joined",
-        "You're on the waiting list for New Horizons",
+        f"You're on the waiting list for {summit.name}",
         summit,
         position=waitlist_position(invitation),
     )

@@ -70,7 +70,7 @@ def send_confirmation(invitation: Invitation, summit: Summit) -> None:
     tell(
         invitation,
         "registration_confirmed",
-        "You're registered for New Horizons",
+        f"You're registered for {summit.name}",
         summit,
         attachments=[summit_ics_attachment(summit, invitation)],
     )
@@ -88,7 +88,7 @@ def send_invitation(
     tell(
         invitation,
         "invitation",
-        "Your invitation to The Lives we Lead: New Horizons",
+        f"Your invitation to {summit.name}",
         summit,
         decline_link=external_url("invitations.decline", token=token_for(invitation)),
     )
@@ -159,7 +159,7 @@ def send_reminders(group: str, *, min_days: int, actor=None, now: datetime | Non
     for invitation in invitations:
         invitation.last_reminded_at = now
         invitation.last_contact_at = now
-        tell(invitation, "reminder", "A reminder: your invitation to New Horizons", summit)
+        tell(invitation, "reminder", f"A reminder: your invitation to {summit.name}", summit)
         audit.record("invitation.reminded", actor=actor, invitation_id=invitation.id, group=group)
     db.session.flush()
     return len(invitations)
@@ -175,5 +175,6 @@ def send_current_link(email: str) -> bool:
         return False
     if invitation is None or invitation.state not in LIVE_STATES or invitation.erased_at is not None:
         return False
-    tell(invitation, "your_link", "Your personal link for New Horizons", summit_services.get_summit())
+    summit = summit_services.get_summit()
+    tell(invitation, "your_link", f"Your personal link for {summit.name}", summit)
     return True

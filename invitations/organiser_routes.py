@@ -11,19 +11,19 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from app.core import audit
-from app.core.actions import run_action
+from app.core.actions import confirm_step, run_action
 from app.core.audit import AuditEvent
 from app.core.auth.decorators import mark, organiser_required
 from app.core.auth.models import Role, User
 from app.core.csv_export import to_csv
 from app.core.db import db
-from app.core.forms import ConfirmForm
+from app.core.forms import ConfirmForm, ConfirmStepForm
 from app.core.mail.models import OutboxMessage
 from app.core.summit import services as summit_services
 from app.core.timefmt import when
 from invitations import dashboards, services
 from invitations.csv_import import parse_invitations_csv
-from invitations.forms import ImportConfirmForm, ImportForm, InvitationForm, SummitForm
+from invitations.forms import ImportConfirmForm, ImportForm, InvitationForm, SetUpForm, SummitForm
 from invitations.models import Invitation, InvitationState
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
@@ -205,16 +205,39 @@ def edit_invitation(invitation_id: int):
     return render_template("organiser/invitation_form.html", form=form, invitation=inv), status
 
 
-@bp.post("/invitations/<int:invitation_id>/revoke")
+_PLACE_GOES = {
+    InvitationState.REGISTERED: "Their place at the summit is given up and offered to the first person on the "
+    "waiting list.",
+    InvitationState.OFFERED: "The place offered to them passes to the next person waiting.",
+    InvitationState.WAITLISTED: "They leave the waiting list.",
+}
+
+
+@bp.route("/invitations/<int:invitation_id>/revoke", methods=["GET", "POST"])
 @organiser_required
 def revoke_invitation(invitation_id: int):
     inv = services.get_invitation(invitation_id)
-    if not ConfirmForm().validate_on_submit():
+    form = ConfirmStepForm()
+    if form.is_submitted() and not form.validate_on_submit():
         abort(400)
-    services.revoke_invitation(inv, actor=current_user)
-    db.session.commit()
-    flash(f"{inv.name}'s invitation is revoked: their link and badge no longer work.", "success")
-    return redirect(url_for(".invitation", invitation_id=inv.id))
+    if form.confirmed:
+        services.revoke_invitation(inv, actor=current_user)
+        db.session.commit()
+        flash(f"{inv.name}'s invitation is revoked: their link and badge no longer work.", "success")
+        return redirect(url_for(".invitation", invitation_id=inv.id))
+    consequences = [
+        f"{inv.name}'s personal link stops working at once, and so does their badge, at the door too.",
+        *([_PLACE_GOES[inv.state]] if inv.state in _PLACE_GOES else []),
+        "Their fringe sign-ups are cancelled, and those places go back for others.",
+    ]
+    return confirm_step(
+        form,
+        heading=f"Revoke {inv.name}'s invitation?",
+        consequences=consequences,
+        button="Revoke the invitation",
+        back_url=url_for(".invitation", invitation_id=inv.id),
+        back_label=f"Back to {inv.name}",
+    )
 
 
 @bp.post("/invitations/<int:invitation_id>/send")
@@ -229,16 +252,31 @@ def send_invitation(invitation_id: int):
     return redirect(url_for(".invitation", invitation_id=inv.id))
 
 
-@bp.post("/invitations/<int:invitation_id>/new-link")
+@bp.route("/invitations/<int:invitation_id>/new-link", methods=["GET", "POST"])
 @organiser_required
 def reissue_link(invitation_id: int):
     inv = services.get_invitation(invitation_id)
-    if not ConfirmForm().validate_on_submit():
+    form = ConfirmStepForm()
+    if form.is_submitted() and not form.validate_on_submit():
         abort(400)
-    services.reissue_link(inv, actor=current_user)
-    db.session.commit()
-    flash("A new link is made and the old one no longer works. Send the invitation again so they have it.", "success")
-    return redirect(url_for(".invitation", invitation_id=inv.id))
+    if form.confirmed:
+        services.reissue_link(inv, actor=current_user)
+        db.session.commit()
+        flash(
+            "A new link is made and the old one no longer works. Send the invitation again so they have it.", "success"
+        )
+        return redirect(url_for(".invitation", invitation_id=inv.id))
+    return confirm_step(
+        form,
+        heading=f"Make a new link for {inv.name}?",
+        consequences=[
+            f"The link in every email we've sent {inv.name} stops working at once, and so does any bookmark of it.",
+            "They can't reach their page until you send the invitation again with the new link.",
+        ],
+        button="Make a new link",
+        back_url=url_for(".invitation", invitation_id=inv.id),
+        back_label=f"Back to {inv.name}",
+    )
 
 
 def _champion_map() -> dict[str, int]:
@@ -313,11 +351,14 @@ _AUDITED_SETTINGS = (
     ("name", "name"),
     ("registration_opens_at", "registration opening"),
     ("registration_closes_at", "registration closing"),
+    ("signatory_name", "signatory"),
+    ("signatory_role", "signatory's role"),
+    ("sender_email", "sender address"),
 )
 
 
 def _setting_words(value) -> str:
-    if value is None:
+    if value is None or value == "":
         return "none"
     return when(value) if isinstance(value, datetime) else str(value)
 
@@ -339,6 +380,9 @@ def _change_summit(form: SummitForm) -> services.SummitChange:
         capacity=form.capacity.data,
         target=form.target.data,
         offer_hold_hours=form.offer_hold_hours.data,
+        signatory_name=form.signatory_name.data or "",
+        signatory_role=form.signatory_role.data or "",
+        sender_email=form.sender_email.data or "",
     )
     settings = [
         [label, _setting_words(before[attr]), _setting_words(getattr(outcome.summit, attr))]
@@ -362,6 +406,59 @@ def _summit_saved(outcome: services.SummitChange) -> str:
         else " Nobody is registered yet, so nobody needed telling."
     )
     return f"The summit's settings are saved. What changed:{changed}{told}"
+
+
+def _set_up_form() -> SetUpForm:
+    """The set-up form, filled in with the usual summit for a first look (every field can be changed)."""
+    form = SetUpForm()
+    if not form.is_submitted():
+        starts, ends = summit_services.default_summit_times()
+        form.name.data = summit_services.DEFAULT_NAME
+        form.venue.data = summit_services.DEFAULT_VENUE
+        form.address.data = summit_services.DEFAULT_ADDRESS
+        form.starts_at.data, form.ends_at.data = starts, ends
+        form.capacity.data, form.target.data = 350, 300
+    return form
+
+
+def _set_up(form: SetUpForm):
+    return services.set_up_summit(
+        services.SummitSetUp(
+            name=form.name.data,
+            venue=form.venue.data,
+            address=form.address.data,
+            starts_at=form.starts_at.data,
+            ends_at=form.ends_at.data,
+            capacity=form.capacity.data,
+            target=form.target.data,
+            signatory_name=form.signatory_name.data or "",
+            signatory_role=form.signatory_role.data or "",
+            sender_email=form.sender_email.data or "",
+        ),
+        actor=current_user,
+    )
+
+
+@bp.route("/set-up", methods=["GET", "POST"])
+@organiser_required
+def summit_setup():
+    """A fresh server's first organiser page: every organiser page leads here until the summit exists."""
+    if summit_services.find_summit() is not None:
+        if request.method == "POST":
+            flash("The summit is already set up; change it here.", "info")
+            return redirect(url_for(".summit_settings"), 303)
+        return redirect(url_for(".summit_settings"))
+    form = _set_up_form()
+    if form.validate_on_submit():
+        done = run_action(
+            lambda: _set_up(form),
+            form=form,
+            success=lambda summit: f"{summit.name} is set up. Next, add your invitees and fringe events.",
+        )
+        if done.ok:
+            return redirect(url_for(".dashboard"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("organiser/set_up.html", form=form), status
 
 
 @bp.route("/summit", methods=["GET", "POST"])
@@ -428,5 +525,5 @@ def reminders():
 
 
 # A form sent with a stale token comes back filled in (app.__init__.stale_form): each validates before it acts.
-for _view in (new_invitation, edit_invitation, summit_settings):
+for _view in (new_invitation, edit_invitation, summit_settings, summit_setup):
     mark(_view, rerenders_stale_form=True)

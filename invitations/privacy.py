@@ -34,7 +34,7 @@ def export_personal_data(invitation: Invitation) -> dict:
         select(LeaderNote).where(LeaderNote.invitation_id == invitation.id).order_by(LeaderNote.at)
     ).all()
     data = {
-        "about": "The personal data The Lives we Lead: New Horizons holds about you.",
+        "about": f"The personal data {summit_services.summit_name()} holds about you.",
         "exported_at": utcnow().isoformat(),
         "invitation": {
             "email": invitation.email,

@@ -49,7 +49,7 @@ from invitations.people import (  # noqa: F401
     revoke_invitation,
     update_invitation,
 )
-from invitations.summit_changes import SummitChange, change_summit, configure_summit  # noqa: F401
+from invitations.summit_changes import SummitChange, SummitSetUp, change_summit, configure_summit, set_up_summit  # noqa: F401
 from invitations.waitlist import (  # noqa: F401
     PlaceGivenUp,
     expire_offers,

@@ -4,10 +4,13 @@ is sent to every registered delegate as an updated calendar entry."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 
+from app.core import audit
 from app.core.db import db, utcnow
+from app.core.errors import Conflict, ValidationFailed
 from app.core.summit import services as summit_services
 from app.core.summit.models import Summit
 from app.core.timefmt import span
@@ -21,6 +24,49 @@ S = InvitationState
 def configure_summit(**settings) -> Summit:
     """Change the summit's settings; places a raised capacity frees go straight to the waiting list."""
     return change_summit(**settings).summit
+
+
+@dataclass(frozen=True)
+class SummitSetUp:
+    name: str
+    venue: str
+    address: str
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+    target: int
+    signatory_name: str = ""
+    signatory_role: str = ""
+    sender_email: str = ""
+
+
+def set_up_summit(settings: SummitSetUp, *, actor=None) -> Summit:
+    """The first set-up, from a fresh server's set-up page: the same path as `summit configure`, with what a new
+    summit must have (at least one place, a target within the capacity), and only while there is no summit."""
+    summit_services.lock_for_creation()
+    if summit_services.find_summit() is not None:
+        raise Conflict(
+            "The summit was set up a moment ago, perhaps in another tab. Its settings are on the Summit page."
+        )
+    if settings.capacity < 1:
+        raise ValidationFailed("The capacity must be at least 1 place.", field="capacity")
+    if settings.target > settings.capacity:
+        raise ValidationFailed(
+            f"The target ({settings.target}) can't be more than the capacity ({settings.capacity}).", field="target"
+        )
+    if settings.ends_at <= settings.starts_at:
+        raise ValidationFailed("The summit must end after it starts.", field="ends_at")
+    summit = configure_summit(**{name: getattr(settings, name) for name in SummitSetUp.__dataclass_fields__})
+    audit.record(
+        "summit.set_up",
+        actor=actor,
+        name=summit.name,
+        when=span(summit.starts_at, summit.ends_at),
+        venue=summit.venue,
+        capacity=summit.capacity,
+        target=summit.target,
+    )
+    return summit
 
 
 @dataclass(frozen=True)
@@ -73,7 +119,7 @@ def _send_summit_changed(summit: Summit, changes: list[list[str]]) -> int:
         tell(
             invitation,
             "summit_changed",
-            "A change to New Horizons: please update your diary",
+            f"A change to {summit.name}: please update your diary",
             summit,
             attachments=[summit_ics_attachment(summit, invitation, attendee=True)],
             changes=changes,

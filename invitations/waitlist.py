@@ -118,7 +118,7 @@ def fill_from_waitlist(summit: Summit, now: datetime) -> int:
         tell(
             invitation,
             "place_offered",
-            "A place at New Horizons is yours if you want it",
+            f"A place at {summit.name} is yours if you want it",
             summit,
             expires_at=hold_until,
         )

@@ -419,8 +419,8 @@ def _grid(c, layout: Layout, badges: list[Badge], page_w: float, page_h: float) 
 def _new_canvas(buffer, title: str):
     c = pdf_canvas.Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
     c.setTitle(title)
-    c.setAuthor("New Horizons organisers")
-    c.setCreator("New Horizons registration")
+    c.setAuthor("The organisers")
+    c.setCreator("Summit registration")
     return c
 
 
@@ -428,7 +428,7 @@ def badge_sheets_pdf(badges: list[Badge], layout_key: str = DEFAULT_LAYOUT) -> b
     """A4 sheets of badges in the chosen layout, with cutting marks; an empty list gives one empty sheet."""
     layout = LAYOUTS[layout_key]
     buffer = io.BytesIO()
-    c = _new_canvas(buffer, f"New Horizons badges ({layout.label})")
+    c = _new_canvas(buffer, f"{badges[0].event if badges else Badge.event} badges ({layout.label})")
     page_w, page_h = A4
     pages = [badges[i : i + layout.per_page] for i in range(0, len(badges), layout.per_page)] or [[]]
     for page in pages:
@@ -444,7 +444,7 @@ SINGLE_W, SINGLE_H = 105, 148  # A6
 def badge_pdf(badge: Badge) -> bytes:
     """One A6 badge on an A4 page, with cutting marks and a line on what to do with it."""
     buffer = io.BytesIO()
-    c = _new_canvas(buffer, f"New Horizons badge: {badge.name}")
+    c = _new_canvas(buffer, f"{badge.event} badge: {badge.name}")
     page_w, page_h = A4
     card_w, card_h = SINGLE_W * mm, SINGLE_H * mm
     left, bottom = (page_w - card_w) / 2, page_h - 25 * mm - card_h

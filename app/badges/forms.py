@@ -8,7 +8,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.badges.builders import DEFAULT_LAYOUT, LAYOUTS, NO_PLACE_BANDS, ROLES
 from app.badges.services import PRINT_FILTERS
-from app.core.forms import Form
+from app.core.forms import ConfirmStepForm, Form
 
 MAX_NAMED = 200  # speakers and guests on one print
 MAX_FIELD = 200  # a name or an organisation, as an invitation's
@@ -29,7 +29,7 @@ class PrintForm(Form):
     )
 
 
-class ReissueForm(Form):
+class ReissueForm(ConfirmStepForm):
     back = HiddenField()
 
 

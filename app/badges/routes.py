@@ -19,7 +19,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.badges import builders, services
 from app.badges.forms import NoPlaceBadgeForm, PrintForm, ReissueForm, ReprintForm, RoleForm
-from app.core.actions import run_action
+from app.core.actions import confirm_step, run_action
 from app.core.auth.decorators import mark, organiser_required
 from app.core.db import db
 from app.core.extensions import personal_link_limit
@@ -219,21 +219,41 @@ def preview():
     )
 
 
-@admin_bp.post("/<int:invitation_id>/reissue-code")
+@admin_bp.route("/<int:invitation_id>/reissue-code", methods=["GET", "POST"])
 @organiser_required
 def reissue_code(invitation_id: int):
+    """A new code for a lost or copied badge, after a page that says the printed badge stops working."""
     invitation = invitation_services.get_invitation(invitation_id)
     form = ReissueForm()
-    if not form.validate_on_submit():
+    if form.is_submitted() and not form.validate_on_submit():
         abort(400)
-    run_action(
-        lambda: services.reissue_code(invitation, actor=current_user),
-        success=(
-            f"{invitation.name} has a new badge code. Their old badge no longer works: print them a new one "
-            "(it is in “new or changed since the last print”), and their phone badge updates when they next open it."
-        ),
+    if form.confirmed:
+        run_action(
+            lambda: services.reissue_code(invitation, actor=current_user),
+            success=(
+                f"{invitation.name} has a new badge code. Their old badge no longer works: print them a new one "
+                "(it is in “new or changed since the last print”), and their phone badge updates when they next "
+                "open it."
+            ),
+        )
+        return _back(form, invitation)
+    back = form.back.data if form.is_submitted() else request.args.get("back", "")
+    back = back if back in ("invitation", "index") else "index"
+    to_invitation = back == "invitation"
+    return confirm_step(
+        form,
+        heading=f"Reissue {invitation.name}'s badge code?",
+        consequences=[
+            "Reissuing the code stops the printed badge from working at the door: the scanner will answer "
+            "“Not a valid badge”.",
+            f"Print {invitation.name} a new badge (it will be among “new or changed since the last print”). The badge "
+            "on their phone shows the new code when they next open it.",
+        ],
+        button="Reissue the code",
+        back=back,
+        back_url=url_for("organiser.invitation", invitation_id=invitation.id) if to_invitation else url_for(".index"),
+        back_label=f"Back to {invitation.name}" if to_invitation else "Back to the badges",
     )
-    return _back(form, invitation)
 
 
 @admin_bp.post("/<int:invitation_id>/role")

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar, cast
 
-from flask import flash
+from flask import flash, render_template, request
 from flask_wtf import FlaskForm
 
 from app.core.db import db
@@ -65,3 +65,30 @@ def run_action(
     if message:
         flash(message, "success")
     return Outcome(ok=True, value=value)
+
+
+def confirm_step(
+    form: FlaskForm,
+    *,
+    heading: str,
+    consequences: list[str],
+    button: str,
+    back_url: str,
+    back_label: str,
+    back: str = "",
+):
+    """The step before an action that can't be undone. Asked for with GET, or sent back (409) when the POST came
+    without confirm=yes: then nothing has changed, and the page says so."""
+    asked_again = form.is_submitted()
+    page = render_template(
+        "organiser/confirm.html",
+        heading=heading,
+        consequences=consequences,
+        button=button,
+        action=request.path,
+        back=back,
+        back_url=back_url,
+        back_label=back_label,
+        asked_again=asked_again,
+    )
+    return page, 409 if asked_again else 200

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event, vCalAddress, vText
 
 LONDON = ZoneInfo("Europe/London")
-PRODID = "-//Suffolk partners//New Horizons registration//EN"
+PRODID = "-//Suffolk partners//Summit registration//EN"
 UID_DOMAIN = "newhorizons.suffolk"
 
 

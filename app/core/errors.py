@@ -17,6 +17,10 @@ class NotFound(DomainError):
     status = 404
 
 
+class SummitNotSetUp(NotFound):
+    """No summit row yet: pages send a signed-in organiser to the set-up page, and tell anyone else it is coming."""
+
+
 class ValidationFailed(DomainError):
     """Bad input. `field` names the form field it is about, when there is one."""
 

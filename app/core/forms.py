@@ -8,9 +8,10 @@ from typing import Any
 from flask import g
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf, validate_csrf
-from wtforms import DateTimeLocalField, ValidationError
+from wtforms import DateTimeLocalField, HiddenField, ValidationError
 from wtforms.csrf.core import CSRF, CSRFTokenField
 from wtforms.meta import DefaultMeta
+from wtforms.validators import AnyOf, Optional
 
 from app.core.timefmt import LONDON, input_value
 
@@ -58,6 +59,17 @@ class Form(FlaskForm):
 
 class ConfirmForm(Form):
     """A form with only its CSRF token: for one-button actions."""
+
+
+class ConfirmStepForm(Form):
+    """An action that can't be undone (revoke, a new badge code): it acts only when sent from the page that says
+    what it will break, which sends confirm=yes. Sent without it, nothing changes and that page is shown."""
+
+    confirm = HiddenField(validators=[Optional(), AnyOf(["yes"])])
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirm.data == "yes"
 
 
 class LondonDateTimeField(DateTimeLocalField):

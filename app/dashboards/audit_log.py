@@ -54,8 +54,7 @@ class Names:
             for side in ("before", "after"):
                 if isinstance(d.get(side), dict) and isinstance(d[side].get("champion_id"), int):
                     users.add(d[side]["champion_id"])
-            if isinstance(d.get("event_id"), int):
-                fringe.add(d["event_id"])
+            fringe |= {i for i in (d.get("event_id"), d.get("copied_from_id")) if isinstance(i, int)}
             if isinstance(d.get("event"), str):
                 slugs.add(d["event"])
 
@@ -156,6 +155,15 @@ def _summit_configured(e: AuditEvent, names: Names, who: Link) -> list[Part]:
     told = d.get("notified") or 0
     tail = f" ({_plural(told, 'registered delegate')} sent the new calendar entry)." if told else "."
     return [who, " changed ", *_from_to(changed), tail]
+
+
+def _summit_set_up(e: AuditEvent, names: Names, who: Link) -> list[Part]:
+    d = e.details or {}
+    return [
+        who,
+        f" set up the summit: {d.get('name', '')}, {d.get('when', '')} at {d.get('venue', '')}, "
+        f"{_plural(d.get('capacity', 0), 'place')} with a target of {d.get('target', 0)}.",
+    ]
 
 
 def _champion(e: AuditEvent, names: Names, who: Link) -> list[Part]:
@@ -271,7 +279,11 @@ def _no_place_printed(e: AuditEvent, names: Names, who: Link) -> list[Part]:
 
 
 def _fringe_created(e: AuditEvent, names: Names, who: Link) -> list[Part]:
-    return [who, " added the fringe event ", names.event(e.details or {}), "."]
+    d = e.details or {}
+    parts: list[Part] = [who, " added the fringe event ", names.event(d)]
+    if d.get("copied_from_id"):
+        parts += [" as a copy of ", names.event({"event_id": d["copied_from_id"], "title": d.get("copied_from", "")})]
+    return [*parts, "."]
 
 
 def _reinstated(e: AuditEvent, names: Names, who: Link) -> list[Part]:
@@ -301,6 +313,7 @@ SENTENCES: dict[str, Sentence] = {
     "leader.dont_chase": _did(" stopped chasing "),
     "leader.chase_again": _did(" started chasing ", " again."),
     "summit.configured": _summit_configured,
+    "summit.set_up": _summit_set_up,
     "summit.counter_repaired": _counter("summit", "recounted from the registrations and offers"),
     "privacy.erased_on_request": _erased,
     "privacy.anonymised": _anonymised,

@@ -99,7 +99,7 @@ def _staff() -> dict:
     return {key: f.user(role, email=email, name=name) for key, (email, name, role) in STAFF.items()}
 
 
-def _event(title: str, *, days: float, capacity: int | None = None, actor=None):
+def _event(title: str, *, days: float, capacity: int | None = None, actor=None, joining_link: str = ""):
     starts = utcnow().replace(second=0, microsecond=0) + timedelta(days=days)
     event = fringe_services.create_event(
         fringe_services.EventData(
@@ -113,6 +113,7 @@ def _event(title: str, *, days: float, capacity: int | None = None, actor=None):
             theme="Digital inclusion",
             host_organisation="Suffolk County Council",
             host_lead="Julian Herbert",
+            joining_link=joining_link,
         ),
         actor=actor,
     )
@@ -175,7 +176,8 @@ def seed_busy() -> dict:
     chasing.set_dont_chase(people["kit"], leader, True, "On leave until after the summit.")
     db.session.commit()
 
-    upcoming = _event("Digital by default", days=10, capacity=30, actor=organiser)
+    teams = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_NjQ5ZDk0%40thread.v2/0?context=%7b%22Tid%22%7d"
+    upcoming = _event("Digital by default", days=10, capacity=30, actor=organiser, joining_link=teams)
     full = _event("Small-room workshop", days=12, capacity=1, actor=organiser)
     past = _event("Data for good", days=-4, actor=organiser)
     called_off = _event("Cancelled clinic", days=20, actor=organiser)
@@ -222,7 +224,13 @@ def seed_busy() -> dict:
     )
 
 
-SEEDS = {"empty": seed_empty, "busy": seed_busy}
+def seed_fresh() -> dict:
+    """A fresh server: the staff accounts and no summit yet, so an organiser's pages lead to the set-up."""
+    _staff()
+    return dict(tokens={}, ids={})
+
+
+SEEDS = {"empty": seed_empty, "busy": seed_busy, "fresh": seed_fresh}
 
 
 # --- the page states ------------------------------------------------------------------------------------
@@ -417,6 +425,17 @@ STATES: list[State] = [
     ),
     with_errors("badge_admin.index", "busy", "/organiser/badges", ORG, act=submit("main form[action$='/no-place']")),
     State("organiser.invitation", "invited, nudged", "busy", "/organiser/invitations/{invitee}", roles=ORG),
+    State(
+        "organiser.revoke_invitation", "asked first", "busy", "/organiser/invitations/{invitation}/revoke", roles=ORG
+    ),
+    State("organiser.reissue_link", "asked first", "busy", "/organiser/invitations/{invitation}/new-link", roles=ORG),
+    State(
+        "badge_admin.reissue_code",
+        "asked first",
+        "busy",
+        "/organiser/badges/{invitation}/reissue-code?back=invitation",
+        roles=ORG,
+    ),
     State("organiser.new_invitation", "empty", "empty", "/organiser/invitations/new", roles=ORG),
     with_errors("organiser.new_invitation", "empty", "/organiser/invitations/new", ORG),
     State("organiser.edit_invitation", "filled in", "busy", "/organiser/invitations/{invitation}/edit", roles=ORG),
@@ -431,6 +450,9 @@ STATES: list[State] = [
         roles=ORG,
         act=upload(GOOD_CSV),
     ),
+    State("organiser.summit_setup", "a fresh server's first page", "fresh", "/organiser/set-up", roles=ORG),
+    State("organiser.summit_setup", "reached from the dashboard", "fresh", "/organiser/", roles=ORG),
+    with_errors("organiser.summit_setup", "fresh", "/organiser/set-up", ORG),
     State("organiser.summit_settings", "filled in", "busy", "/organiser/summit", roles=ORG),
     with_errors("organiser.summit_settings", "busy", "/organiser/summit", ORG),
     State("mail.message", "an invitation", "busy", "/organiser/mail/{message}", roles=ORG),
@@ -440,6 +462,8 @@ STATES: list[State] = [
     State("fringe_organiser.new_event", "empty", "empty", "/organiser/fringe/new", roles=ORG),
     with_errors("fringe_organiser.new_event", "empty", "/organiser/fringe/new", ORG),
     State("fringe_organiser.edit_event", "filled in", "busy", "/organiser/fringe/{event}/edit", roles=ORG),
+    State("fringe_organiser.copy_event", "filled in", "busy", "/organiser/fringe/{event}/copy", roles=ORG),
+    with_errors("fringe_organiser.copy_event", "busy", "/organiser/fringe/{event}/copy", ORG),
     State("fringe_organiser.cancel_event", "empty", "busy", "/organiser/fringe/{event}/cancel", roles=ORG),
     State("fringe_organiser.attendance", "upcoming", "busy", "/organiser/fringe/{event}/attendance", roles=ORG),
     State("fringe_organiser.attendance", "past", "busy", "/organiser/fringe/{past_event}/attendance", roles=ORG),

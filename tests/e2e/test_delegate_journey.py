@@ -74,7 +74,9 @@ def test_delegate_registers_from_their_link(live_server, page, shot):
     consent.check()
     page.get_by_role("button", name="Register for my place").click()
     expect(page.get_by_text("You're registered", exact=False).first).to_be_visible()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("You're registered for New Horizons")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(
+        "You're registered for The Lives we Lead: New Horizons"
+    )
     expect(page.get_by_role("region", name="Your details")).to_contain_text("Vegan, no nuts please")
     fits_the_screen(page)
     shot(page, "04-personal-registered")

@@ -144,7 +144,9 @@ def test_organisers_may_use_every_organiser_route(app, client):
     for endpoint, method, url in organiser_requests(app, inv.id):
         response = client.get(url)  # GET on a POST-only route is a 405: allowed, just the wrong method
         assert response.status_code in (200, 302, 405), (endpoint, response.status_code)
-        assert response.status_code == (200 if method == "GET" else 405), endpoint
+        # The set-up page leads to the summit's settings once the summit exists (as it does here).
+        page = 302 if endpoint == "organiser.summit_setup" else 200
+        assert response.status_code == (page if method == "GET" else 405), endpoint
 
 
 def test_a_steward_signing_in_lands_on_the_scanner(app, client):

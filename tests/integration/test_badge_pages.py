@@ -160,7 +160,7 @@ def test_reissuing_a_code_stops_the_old_badge_and_queues_a_reprint(app, client):
     organiser(client)
     client.post("/organiser/badges/print", data={"which": "all", "layout": "cards-2x4"})
     old = ada.code
-    response = client.post(f"/organiser/badges/{ada.id}/reissue-code", data={"back": "invitation"})
+    response = client.post(f"/organiser/badges/{ada.id}/reissue-code", data={"back": "invitation", "confirm": "yes"})
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/organiser/invitations/{ada.id}")
     db.session.expire_all()
     ada = db.session.get(Invitation, ada.id)
@@ -193,6 +193,6 @@ def test_a_revoked_invitation_cannot_have_its_code_reissued(app, client):
     db.session.commit()
     code = ada.code
     organiser(client)
-    client.post(f"/organiser/badges/{ada.id}/reissue-code", data={})
+    client.post(f"/organiser/badges/{ada.id}/reissue-code", data={"confirm": "yes"})
     db.session.expire_all()
     assert db.session.get(Invitation, ada.id).code == code

@@ -128,7 +128,7 @@ def test_organiser_post_without_the_csrf_token_is_refused_and_with_it_succeeds(c
     assert fresh(inv).state == S.INVITED and count(Invitation) == 1
 
     token = csrf_from(client.get(f"/organiser/invitations/{inv.id}").get_data(as_text=True))
-    response = client.post(f"/organiser/invitations/{inv.id}/revoke", data={"csrf_token": token})
+    response = client.post(f"/organiser/invitations/{inv.id}/revoke", data={"csrf_token": token, "confirm": "yes"})
 
     assert response.status_code == 302
     assert fresh(inv).state == S.REVOKED

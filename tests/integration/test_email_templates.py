@@ -53,7 +53,7 @@ def test_every_kind_renders_text_and_html_with_the_link(app, kind):
         assert "Ada" in body or "Grace" in body
         assert link in body or (kind == "handed_on" and "Grace Hopper" in body)
     assert 'lang="en-GB"' in message.body_html and "<title>Subject for" in message.body_html
-    assert "New Horizons organisers" in message.body_text or kind == "leader_nudge"
+    assert f"The organisers of {summit.name}" in message.body_text or kind == "leader_nudge"
     assert "{{" not in message.body_text + message.body_html
 
 

@@ -398,6 +398,6 @@ def test_every_fringe_email_renders_in_both_versions_with_its_link(app):
             for body in (delivered(message).body_text, delivered(message).body_html):
                 assert "Ada" in body and "/i/" in body and "{{" not in body
             assert (
-                "New Horizons organisers" in delivered(message).body_text
+                "The organisers of The Lives we Lead: New Horizons" in delivered(message).body_text
                 and 'lang="en-GB"' in delivered(message).body_html
             )

@@ -84,7 +84,7 @@ def test_confirmation_arrives_with_a_calendar_file_for_the_summit(kind, tmp_path
         assert drain().sent == 1
         payload = standin.accepted[0]
         assert payload["personalizations"][0]["to"][0]["email"] == "ada@example.org"
-        assert payload["subject"] == "You're registered for New Horizons"
+        assert payload["subject"] == "You're registered for The Lives we Lead: New Horizons"
         text = payload["content"][0]["value"]
         assert services.personal_url(inv) in text
         (ics,) = payload["attachments"]

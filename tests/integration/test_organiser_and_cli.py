@@ -170,13 +170,13 @@ def test_revoking_stops_the_link(app, client, organiser):
     inv = f.registered(name="Rev Oked")
     assert client.get(link(inv)).status_code == 200
 
-    response = client.post(f"/organiser/invitations/{inv.id}/revoke")
+    response = client.post(f"/organiser/invitations/{inv.id}/revoke", data={"confirm": "yes"})
 
     assert response.status_code == 302
     assert fresh(inv).state == S.REVOKED
     assert db.session.scalar(select(Summit.places_taken)) == 0
     assert client.get(link(inv)).status_code == 404
-    again = client.post(f"/organiser/invitations/{inv.id}/revoke")
+    again = client.post(f"/organiser/invitations/{inv.id}/revoke", data={"confirm": "yes"})
     # The page as it now stands, with the sentence: nothing changed twice.
     assert again.status_code == 303 and again.headers["Location"].endswith(f"/organiser/invitations/{inv.id}")
     assert "nothing to revoke" in text(client.get(again.headers["Location"]))
@@ -218,7 +218,7 @@ def test_making_a_new_link_invalidates_the_old_one(app, client, organiser):
     old = link(inv)
     assert client.get(old).status_code == 200
 
-    response = client.post(f"/organiser/invitations/{inv.id}/new-link")
+    response = client.post(f"/organiser/invitations/{inv.id}/new-link", data={"confirm": "yes"})
 
     assert response.status_code == 302
     inv = fresh(inv)

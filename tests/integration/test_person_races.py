@@ -269,7 +269,8 @@ ACTIONS = {
     "erase": Action(("registered", "offered"), lambda w: ("POST", f"/i/{w.token}/erase", {}, False)),
     "edit": Action(("registered",), _edit),
     "revoke": Action(
-        ("registered", "offered"), lambda w: ("POST", f"/organiser/invitations/{w.subject.id}/revoke", {}, True)
+        ("registered", "offered"),
+        lambda w: ("POST", f"/organiser/invitations/{w.subject.id}/revoke", {"confirm": "yes"}, True),
     ),
     "capacity": Action(("invited", "waitlisted", "offered"), _capacity),
     "resend": Action(

@@ -30,7 +30,7 @@ def test_a_delegate_downloads_their_data(app, client):
     data = json.loads(response.data)
     assert data["invitation"]["email"] == inv.email and data["invitation"]["name"] == "Ada Lovelace"
     assert data["registration"]["dietary"] == "Vegan"
-    assert [e["subject"] for e in data["emails"]] == ["You're registered for New Horizons"]
+    assert [e["subject"] for e in data["emails"]] == ["You're registered for The Lives we Lead: New Horizons"]
 
 
 @both_databases

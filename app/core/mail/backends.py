@@ -80,7 +80,7 @@ class SendGridBackend:
         )
 
         mail = Mail(
-            from_email=From(self.from_email, self.from_name),
+            from_email=From(message.from_email or self.from_email, message.from_name or self.from_name),
             to_emails=To(message.to_email, message.to_name or None),
             subject=message.subject,
         )
@@ -149,6 +149,8 @@ def _summary(message: OutgoingMessage) -> dict:
         "kind": message.kind,
         "to": message.to_email,
         "to_name": message.to_name,
+        "from": message.from_email,
+        "from_name": message.from_name,
         "reply_to": message.reply_to,
         "subject": message.subject,
         "text": message.body_text,

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from flask import current_app, render_template
+from flask import render_template
 from sqlalchemy import inspect
 
 from app.core.db import Base, db
 from app.core.mail.links import OutgoingMessage, conceal, conceal_attachments, expanded, reveal
+from app.core.summit import services as summit_services
 
 # name -> function(**arguments) -> the attachment's bytes; each domain registers its own
 ATTACHMENT_BUILDERS: dict[str, Callable[..., bytes]] = {}
@@ -115,7 +116,14 @@ def compose(message) -> Composed:
         return Composed(message.body_text, message.body_html or "", list(message.attachments or []))
     classes = _row_classes()
     context = decode(message.params or {}, classes)
-    context = {"to_name": message.to_name, "signature": current_app.config["MAIL_FROM_NAME"], **context}
+    summit = summit_services.find_summit()
+    # Every message is signed, and its banner named, as the summit now says (an organiser may rename it).
+    context = {
+        "to_name": message.to_name,
+        "signature_lines": summit_services.signature_lines(summit),
+        "summit_name": summit.name if summit else summit_services.DEFAULT_NAME,
+        **context,
+    }
     text = render_template(f"emails/{message.kind}.txt", subject=message.subject, **context)
     html = render_template(f"emails/{message.kind}.html", subject=message.subject, **context)
     attachments = [_build(item, classes) for item in message.attachments or []]
@@ -145,4 +153,5 @@ def as_sent(message) -> OutgoingMessage:
     """The message as the recipient gets it (written now if the worker hasn't yet), with working links, in
     memory only: the row is not changed."""
     composed = compose(message)
-    return expanded(message, composed.body_text, composed.body_html, composed.attachments)
+    sender = summit_services.mail_sender()
+    return expanded(message, composed.body_text, composed.body_html, composed.attachments, sender)

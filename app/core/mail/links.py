@@ -52,6 +52,8 @@ class OutgoingMessage:
     body_text: str
     body_html: str
     attachments: list[dict]
+    from_email: str = ""  # empty: the backend's own (MAIL_FROM)
+    from_name: str = ""
 
 
 def conceal(text: str) -> str:
@@ -100,7 +102,9 @@ def conceal_attachments(attachments: list[dict]) -> list[dict]:
     return [_change_attachment(item, conceal) for item in attachments]
 
 
-def expanded(message, body_text: str, body_html: str, attachments: list[dict]) -> OutgoingMessage:
+def expanded(
+    message, body_text: str, body_html: str, attachments: list[dict], sender: tuple[str, str] = ("", "")
+) -> OutgoingMessage:
     """The message as it is sent: a copy with every placeholder back to its link, never written back."""
     return OutgoingMessage(
         id=message.id,
@@ -112,6 +116,8 @@ def expanded(message, body_text: str, body_html: str, attachments: list[dict]) -
         body_text=reveal(body_text),
         body_html=reveal(body_html),
         attachments=[_change_attachment(item, reveal) for item in attachments],
+        from_email=sender[0],
+        from_name=sender[1],
     )
 
 

@@ -36,6 +36,10 @@ class Summit(Base):
     places_taken: Mapped[int] = mapped_column(default=0)
     offer_hold_hours: Mapped[int] = mapped_column(default=48)
     ics_sequence: Mapped[int] = mapped_column(default=0)
+    # Who signs the emails and the address they come from: empty means the MAIL_FROM_NAME / MAIL_FROM settings.
+    signatory_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    signatory_role: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    sender_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     @property

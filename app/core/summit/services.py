@@ -6,11 +6,12 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from app.core.calendar import CalendarEvent, summit_uid
 from app.core.db import changed, db
-from app.core.errors import NotFound, ValidationFailed
+from app.core.email_addresses import InvalidAddress, normalise_address
+from app.core.errors import SummitNotSetUp, ValidationFailed
 from app.core.summit.models import Summit
 
 LONDON = ZoneInfo("Europe/London")
@@ -19,14 +20,21 @@ LONDON = ZoneInfo("Europe/London")
 def get_summit() -> Summit:
     summit = db.session.scalars(select(Summit).order_by(Summit.id).limit(1)).first()
     if summit is None:
-        raise NotFound(
-            "The summit has not been set up yet. An organiser can set it up with `flask --app wsgi summit configure`."
+        raise SummitNotSetUp(
+            "The summit has not been set up yet. An organiser sets it up in the browser (the first page after "
+            "signing in), or with `flask --app wsgi summit configure`."
         )
     return summit
 
 
 def find_summit() -> Summit | None:
     return db.session.scalars(select(Summit).order_by(Summit.id).limit(1)).first()
+
+
+def summit_name() -> str:
+    """The summit's name as organisers set it (for subjects and titles), or the default before it is set up."""
+    summit = find_summit()
+    return summit.name if summit else DEFAULT_NAME
 
 
 def take_place(summit_id: int) -> bool:
@@ -83,11 +91,17 @@ def configure_summit(
     capacity: int | None = None,
     target: int | None = None,
     offer_hold_hours: int | None = None,
+    signatory_name: str | None = None,
+    signatory_role: str | None = None,
+    sender_email: str | None = None,
     clear_opens: bool = False,
     clear_closes: bool = False,
 ) -> Summit:
     """Create or update the summit. Raising capacity offers the new places to the waiting list."""
     summit = find_summit()
+    if summit is None:
+        lock_for_creation()
+        summit = find_summit()
     if summit is None:
         default_start, default_end = default_summit_times()
         summit = Summit(
@@ -114,6 +128,11 @@ def configure_summit(
             if field != "tagline" and not value.strip():
                 raise ValidationFailed(f"The summit's {field} cannot be empty.", field=field)
             setattr(summit, field, value.strip())
+    for field, value in (("signatory_name", signatory_name), ("signatory_role", signatory_role)):
+        if value is not None:
+            setattr(summit, field, value.strip())
+    if sender_email is not None:
+        summit.sender_email = _sender_address(sender_email)
     if starts_at is not None:
         summit.starts_at = starts_at
     if ends_at is not None:
@@ -154,12 +173,58 @@ def configure_summit(
     return summit
 
 
+def lock_for_creation() -> None:
+    """Two organisers setting the summit up at once make one summit, not two: the second waits here, then finds
+    the first one's row. (On SQLite a writing transaction already holds the database's one write lock.)"""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CREATION_LOCK})
+
+
+_CREATION_LOCK = 0x53554D4D  # "SUMM": any constant of our own, the same in every process
+
+
+def _sender_address(value: str) -> str:
+    if not value.strip():
+        return ""
+    try:
+        return normalise_address(value)
+    except InvalidAddress:
+        raise ValidationFailed(
+            "Enter the address emails are sent from, like events@suffolk.gov.uk, or leave it blank for the default.",
+            field="sender_email",
+        ) from None
+
+
+def mail_sender(summit: Summit | None = None) -> tuple[str, str]:
+    """(address, name) every email comes from and every calendar entry names as its ORGANIZER: the summit's
+    sender and signatory when an organiser has set them, else the MAIL_FROM and MAIL_FROM_NAME settings (and
+    with no MAIL_FROM_NAME, the summit's name)."""
+    summit = summit if summit is not None else find_summit()
+    config = current_app.config
+    address = (summit.sender_email if summit else "") or config["MAIL_FROM"]
+    name = (
+        (summit.signatory_name if summit else "")
+        or config["MAIL_FROM_NAME"]
+        or (summit.name if summit else DEFAULT_NAME)
+    )
+    return address, name
+
+
+def signature_lines(summit: Summit | None) -> list[str]:
+    """How emails are signed: the signatory's name and role; else the MAIL_FROM_NAME setting; else "The
+    organisers of" the summit, by its current name."""
+    if summit is not None and summit.signatory_name:
+        return [line for line in (summit.signatory_name, summit.signatory_role) if line]
+    return [current_app.config["MAIL_FROM_NAME"] or f"The organisers of {summit.name if summit else DEFAULT_NAME}"]
+
+
 def hold_until(summit: Summit, now: datetime) -> datetime:
     return now + timedelta(hours=summit.offer_hold_hours)
 
 
 def summit_calendar_event(summit: Summit, url: str = ""):
     """The summit as a calendar entry: one stable UID, SEQUENCE rising with every change of time or place."""
+    organizer_email, organizer_name = mail_sender(summit)
     return CalendarEvent(
         uid=summit_uid(),
         title=summit.name,
@@ -169,6 +234,6 @@ def summit_calendar_event(summit: Summit, url: str = ""):
         description=summit.tagline,
         url=url,
         sequence=summit.ics_sequence,
-        organizer_email=current_app.config["MAIL_FROM"],
-        organizer_name=current_app.config["MAIL_FROM_NAME"],
+        organizer_email=organizer_email,
+        organizer_name=organizer_name,
     )
