@@ -180,8 +180,8 @@ def door_list_pdf(door: DoorList) -> bytes:
     buffer = io.BytesIO()
     c = pdf_canvas.Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
     c.setTitle(f"Door list: {door.title}")
-    c.setAuthor("New Horizons organisers")
-    c.setCreator("New Horizons registration")
+    c.setAuthor("The organisers")
+    c.setCreator("Summit registration")
     page_w, page_h = A4
     placed = [_place(row, page_w) for row in door.rows]
     # The header's height depends on the title's lines; measure it once on a page with no rows.
