@@ -21,9 +21,12 @@ from config import Config, ProductionConfig, config_from_env
 def create_app(config: type[Config] | dict | None = None) -> Flask:
     # Named after the package, not this module: the logger is "app", and templates and static files are found in app/.
     app = Flask("app", instance_relative_config=False)
-    app.config.from_object(config_from_env() if config is None or isinstance(config, dict) else config)
     if isinstance(config, dict):
+        # A dict is a whole configuration (settings_of(SomeConfig), perhaps changed): APP_ENV has no say in it.
+        app.config.from_object(Config)
         app.config.update(config)
+    else:
+        app.config.from_object(config or config_from_env())
     configure_logging(app)
     if app.config.get("PRODUCTION"):
         ProductionConfig.check(app.config)
