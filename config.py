@@ -93,6 +93,8 @@ class Config:
     SENDGRID_TIMEOUT = float(os.environ.get("SENDGRID_TIMEOUT", "15"))
     # The "Verification Key" from SendGrid's signed event webhook settings (base64 DER, as SendGrid shows it).
     SENDGRID_WEBHOOK_PUBLIC_KEY = os.environ.get("SENDGRID_WEBHOOK_PUBLIC_KEY", "")
+    # A signed post is accepted only this many seconds either side of the time it was signed (its timestamp header).
+    SENDGRID_WEBHOOK_MAX_AGE_SECONDS = float(os.environ.get("SENDGRID_WEBHOOK_MAX_AGE_SECONDS", "300"))
     MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "8"))
     MAIL_RETRY_BASE_SECONDS = float(os.environ.get("MAIL_RETRY_BASE_SECONDS", "30"))
     MAIL_RETRY_MAX_SECONDS = float(os.environ.get("MAIL_RETRY_MAX_SECONDS", "3600"))
