@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
-from app.core import audit
+from app.core import audit, paging
 from app.core.actions import run_action
 from app.core.audit import AuditEvent
 from app.core.auth.decorators import mark, organiser_required
@@ -71,7 +71,7 @@ def _filtered_invitations():
 def invitations():
     query = _filtered_invitations()
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = paging.requested_page(total, PAGE_SIZE)
     rows = db.session.scalars(
         query.order_by(Invitation.name, Invitation.id).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
@@ -84,7 +84,7 @@ def invitations():
         rows=rows,
         total=total,
         page=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        pages=paging.page_count(total, PAGE_SIZE),
         champions=champions,
         organisations=organisations,
         states=list(InvitationState),
