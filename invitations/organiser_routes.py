@@ -6,7 +6,7 @@ import base64
 import binascii
 from datetime import datetime
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
@@ -17,6 +17,7 @@ from app.core.auth.decorators import mark, organiser_required
 from app.core.auth.models import Role, User
 from app.core.csv_export import to_csv
 from app.core.db import db
+from app.core.downloads import download
 from app.core.forms import ConfirmForm
 from app.core.mail.models import OutboxMessage
 from app.core.summit import services as summit_services
@@ -124,11 +125,7 @@ def export_invitations():
             for i in rows
         ),
     )
-    return Response(
-        body,
-        mimetype="text/csv",
-        headers={"Content-Disposition": "attachment; filename=invitations.csv", "Cache-Control": "no-store"},
-    )
+    return download(body, "text/csv", "invitations.csv", headers={"Cache-Control": "no-store"})
 
 
 def _invitation_form(invitation: Invitation | None = None) -> InvitationForm:

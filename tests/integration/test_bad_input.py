@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from app.core import audit
 from app.core.db import db
 from invitations import services
@@ -66,3 +68,65 @@ def test_a_good_page_number_still_pages(app, client):
     assert "Page 2 of 3" in shown(client, "/organiser/invitations?page=2&state=invited")
     last = shown(client, "/organiser/mail/?page=2")
     assert ">Newer</a>" in last and ">Older</a>" not in last
+
+
+# --- download names ---------------------------------------------------------------------------------------
+
+INJECTIONS = [
+    "x\"; filename*=UTF-8''evil.exe",
+    'summit"; filename="evil.exe',
+    "a;b=c",
+    '\u0141ukasz "quoted" name',
+    "line\r\nSet-Cookie: stolen=1",
+    "tab\there\x07bell\u202eexe.csv",
+]
+
+
+def disposition(response) -> tuple[str, dict]:
+    from werkzeug.http import parse_options_header
+
+    header = response.headers["Content-Disposition"]
+    assert "\r" not in header and "\n" not in header
+    return parse_options_header(header)
+
+
+@pytest.mark.parametrize("event", INJECTIONS)
+def test_the_scan_log_download_name_is_one_quoted_filename_whatever_the_event_says(app, client, event):
+    f.summit()
+    f.sign_in(client, f.user())
+    response = client.get("/organiser/checkin/scan-log.csv", query_string={"event": event})
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    kind, parts = disposition(response)
+    assert kind == "attachment"
+    assert set(parts) <= {"filename", "filename*"}  # no part the event added
+    name = parts.get("filename*") or parts["filename"]
+    assert name.startswith("scan-log-") and name.endswith(".csv")
+    assert not any(c in name for c in "\r\n\t\x00\u202e")
+    assert "Set-Cookie" not in response.headers
+
+
+def test_every_csv_and_pdf_download_has_a_werkzeug_made_name(app, client):
+    f.summit()
+    f.registered(name="Ada Lovelace")
+    f.sign_in(client, f.user())
+    for path, kind, name in [
+        ("/organiser/checkin/scan-log.csv?event=summit", "attachment", "scan-log-summit.csv"),
+        ("/organiser/checkin/scan-log.csv?event=", "attachment", "scan-log-all.csv"),
+        ("/organiser/checkin/not-arrived.csv?event=summit", "attachment", "not-arrived-summit.csv"),
+        ("/organiser/exports/delegates.csv", "attachment", "delegates.csv"),
+        ("/organiser/invitations/export.csv", "attachment", "invitations.csv"),
+        ("/organiser/badges/preview.pdf", "inline", "badges-preview.pdf"),
+        ("/calendar/summit.ics", "attachment", "new-horizons-summit.ics"),
+    ]:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert disposition(response) == (kind, {"filename": name}), path
+
+
+def test_a_name_beyond_ascii_gets_an_ascii_filename_and_an_encoded_one():
+    from app.core.downloads import disposition_parts
+
+    assert disposition_parts("not-arrived-\u0141owestoft caf\u00e9.csv") == {
+        "filename": "not-arrived-owestoft cafe.csv",
+        "filename*": "UTF-8''not-arrived-%C5%81owestoft%20caf%C3%A9.csv",
+    }
