@@ -8,6 +8,7 @@ from app.core.db import db
 from app.core.mail.compose import encode
 from app.core.mail.links import conceal_attachments
 from app.core.mail.models import OutboxMessage
+from app.core.text_input import single_line
 
 
 def attachment(filename: str, content_type: str, content: bytes) -> dict:
@@ -33,9 +34,10 @@ def enqueue(
     message = OutboxMessage(
         kind=kind,
         to_email=to_email,
-        to_name=to_name,
+        # One line each: SendGrid takes a To name or a subject as it is given, line breaks and all.
+        to_name=single_line(to_name) or "",
         reply_to=reply_to,
-        subject=subject,
+        subject=single_line(subject) or "",
         params=encode(context),
         attachments=[item if "build" in item else conceal_attachments([item])[0] for item in attachments or []],
         invitation_id=invitation_id,
