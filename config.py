@@ -100,6 +100,11 @@ class Config:
     MAIL_RETRY_MAX_SECONDS = float(os.environ.get("MAIL_RETRY_MAX_SECONDS", "3600"))
     MAIL_CLAIM_LEASE_SECONDS = int(os.environ.get("MAIL_CLAIM_LEASE_SECONDS", "300"))
     REMINDER_MIN_DAYS = int(os.environ.get("REMINDER_MIN_DAYS", "7"))
+    # Emails a person causes with their own link, per rolling hour: "your details changed" per person, and
+    # fringe sign-up or cancellation emails per person and event; more wait (and are coalesced) until the hour allows.
+    OWN_ACTION_EMAILS_PER_HOUR = int(os.environ.get("OWN_ACTION_EMAILS_PER_HOUR", "3"))
+    # Fringe sign-up and cancellation emails per person across every event, per rolling hour.
+    FRINGE_EMAILS_PER_HOUR = int(os.environ.get("FRINGE_EMAILS_PER_HOUR", "10"))
     # How long after the summit personal data is kept before `privacy anonymise` may remove it.
     PRIVACY_RETENTION_DAYS = int(os.environ.get("PRIVACY_RETENTION_DAYS", "90"))
     SQL_ECHO = False
