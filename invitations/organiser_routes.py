@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -22,7 +20,7 @@ from app.core.forms import ConfirmForm
 from app.core.mail.models import OutboxMessage
 from app.core.summit import services as summit_services
 from app.core.timefmt import when
-from invitations import dashboards, services
+from invitations import dashboards, import_previews, services
 from invitations.csv_import import parse_invitations_csv
 from invitations.forms import ImportConfirmForm, ImportForm, InvitationForm, SummitForm
 from invitations.models import Invitation, InvitationState
@@ -252,14 +250,6 @@ def _already_invited(emails: list[str]) -> set[str]:
     return existing
 
 
-def _posted_csv(form: ImportConfirmForm) -> bytes:
-    """The file the organiser previewed, carried back in the confirm form; a 400 if it isn't one."""
-    try:
-        return base64.b64decode(form.payload.data, validate=True)
-    except (binascii.Error, ValueError):
-        abort(400)
-
-
 @bp.route("/invitations/import", methods=["GET", "POST"])
 @organiser_required
 def import_invitations():
@@ -269,8 +259,14 @@ def import_invitations():
         return render_template("organiser/import.html", form=form, result=None), status
     data = form.file.data.read()
     result = parse_invitations_csv(data, _champion_map().keys())
-    existing = _already_invited([row.email for row in result.rows]) if result.ok else set()
-    confirm = ImportConfirmForm(payload=base64.b64encode(data).decode())
+    existing: set[str] = set()
+    confirm = None
+    if result.ok:
+        existing = _already_invited([row.email for row in result.rows])
+        # Kept here until confirmed (an hour at most): the confirm form carries its id, not the file.
+        kept = import_previews.keep_preview(current_user.id, form.file.data.filename or "", data)
+        db.session.commit()
+        confirm = ImportConfirmForm(preview=kept)
     status = 200 if result.ok else 422
     return render_template(
         "organiser/import.html",
@@ -288,10 +284,20 @@ def confirm_import():
     form = ImportConfirmForm()
     if not form.validate_on_submit():
         abort(400)
+    preview = import_previews.find_preview(form.preview.data, current_user.id)
+    if preview is None:
+        flash(
+            "That checked file is no longer kept (it was imported already, or was checked more than an hour ago), "
+            "so nothing was imported. Upload it again to check it.",
+            "error",
+        )
+        return render_template("organiser/import.html", form=ImportForm(), result=None, confirm=None), 410
     champions = _champion_map()
-    result = parse_invitations_csv(_posted_csv(form), champions.keys())
+    result = parse_invitations_csv(preview.content, champions.keys())
+    import_previews.forget_preview(preview)
     if not result.ok:
         # Something changed since the preview (a champion removed, say): show the errors, import nothing.
+        db.session.commit()  # the file is forgotten: it needs fixing and uploading again
         flash("The file no longer checks out, so nothing was imported. See the problems below.", "error")
         return render_template(
             "organiser/import.html", form=ImportForm(), result=result, confirm=None, existing=set()
