@@ -2,7 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-FLASK = BASE_URL='$(BASE_URL)' $(BIN)/flask --app wsgi
+# Development, said explicitly: without APP_ENV=development the app starts as in production and refuses the
+# development key (see README, Configuration).
+FLASK = APP_ENV=development BASE_URL='$(BASE_URL)' $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 # The address people open: where `make run` listens, unless BASE_URL is set (a proxy's https:// address, say).
@@ -60,7 +62,7 @@ run: demo
 	@echo "Serving on $(LOCAL_URL)$(if $(filter-out $(LOCAL_URL),$(BASE_URL)), (links in emails: $(BASE_URL)))  (Ctrl-C to stop). Emails are written to instance/outbox/."
 	MAIL_BACKEND=file $(FLASK) mail worker > instance/mail-worker.log 2>&1 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	MAIL_BACKEND=file BASE_URL='$(BASE_URL)' $(BIN)/gunicorn --bind $(BIND_HOST):$(PORT) --workers 1 --threads 4 \
+	APP_ENV=development MAIL_BACKEND=file BASE_URL='$(BASE_URL)' $(BIN)/gunicorn --bind $(BIND_HOST):$(PORT) --workers 1 --threads 4 \
 	  --access-logfile - --logger-class app.core.logs.GunicornLogger wsgi:app
 
 ## The habits: lint and format (ruff.toml), types (mypy.ini) and the layers (.importlinter)

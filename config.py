@@ -5,6 +5,7 @@ import os
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", BASE_DIR / "instance"))
@@ -44,11 +45,15 @@ def _database_url() -> str:
 
 
 class Config:
+    # Which configuration the environment asked for ("" when APP_ENV is unset: production, see config_from_env).
+    APP_ENV = os.environ.get("APP_ENV", "")
     SECRET_KEY = os.environ.get("SECRET_KEY", _DEV_SECRET)
     # Old keys, newest first: personal links (and sessions) signed with them still open after a rotation.
     SECRET_KEY_FALLBACKS = _env_list("SECRET_KEY_FALLBACKS")
     DATABASE_URL = _database_url()
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    # The operator's word that people really reach this server over plain http, so production may link to it.
+    ALLOW_HTTP_BASE_URL = _env_flag("ALLOW_HTTP_BASE_URL")
     TIMEZONE = "Europe/London"
     # DEBUG, INFO, WARNING, ERROR or CRITICAL, for the app's loggers and gunicorn's (app/core/logs.py).
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
@@ -64,6 +69,8 @@ class Config:
     WTF_CSRF_SSL_STRICT = False
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1") == "1"
+    # The operator's word that something in front of the app limits requests, so production may run without limits.
+    ALLOW_NO_RATE_LIMITS = _env_flag("ALLOW_NO_RATE_LIMITS")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "newhorizons")
     # If Redis goes down, count in each process until it is back, rather than failing every delegate's page.
@@ -104,11 +111,18 @@ class Config:
     SENDGRID_TIMEOUT = float(os.environ.get("SENDGRID_TIMEOUT", "15"))
     # The "Verification Key" from SendGrid's signed event webhook settings (base64 DER, as SendGrid shows it).
     SENDGRID_WEBHOOK_PUBLIC_KEY = os.environ.get("SENDGRID_WEBHOOK_PUBLIC_KEY", "")
+    # A signed post is accepted only this many seconds either side of the time it was signed (its timestamp header).
+    SENDGRID_WEBHOOK_MAX_AGE_SECONDS = float(os.environ.get("SENDGRID_WEBHOOK_MAX_AGE_SECONDS", "300"))
     MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "8"))
     MAIL_RETRY_BASE_SECONDS = float(os.environ.get("MAIL_RETRY_BASE_SECONDS", "30"))
     MAIL_RETRY_MAX_SECONDS = float(os.environ.get("MAIL_RETRY_MAX_SECONDS", "3600"))
     MAIL_CLAIM_LEASE_SECONDS = int(os.environ.get("MAIL_CLAIM_LEASE_SECONDS", "300"))
     REMINDER_MIN_DAYS = int(os.environ.get("REMINDER_MIN_DAYS", "7"))
+    # Emails a person causes with their own link, per rolling hour: "your details changed" per person, and
+    # fringe sign-up or cancellation emails per person and event; more wait (and are coalesced) until the hour allows.
+    OWN_ACTION_EMAILS_PER_HOUR = int(os.environ.get("OWN_ACTION_EMAILS_PER_HOUR", "3"))
+    # Fringe sign-up and cancellation emails per person across every event, per rolling hour.
+    FRINGE_EMAILS_PER_HOUR = int(os.environ.get("FRINGE_EMAILS_PER_HOUR", "10"))
     # How long after the summit personal data is kept before `privacy anonymise` may remove it.
     PRIVACY_RETENTION_DAYS = int(os.environ.get("PRIVACY_RETENTION_DAYS", "90"))
     SQL_ECHO = False
@@ -139,6 +153,8 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     PRODUCTION = True
+    # No development key to fall back on: unset is "not set" (and refused), never the public key.
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
@@ -149,10 +165,16 @@ class ProductionConfig(Config):
         if config is None:
             config = {name: getattr(cls, name) for name in dir(cls) if name.isupper()}
         problems = production_problems(config)
-        if problems:
-            raise RuntimeError(
-                "The app won't start in production until these settings are fixed:\n- " + "\n- ".join(problems)
+        if not problems:
+            return
+        if config.get("APP_ENV"):
+            opening = "The app won't start in production until these settings are fixed:"
+        else:
+            opening = (
+                "APP_ENV is not set, so the app starts as in production, and it won't until these settings are "
+                "fixed (to run it on your own machine for development, set APP_ENV=development, as make run does):"
             )
+        raise RuntimeError(opening + "\n- " + "\n- ".join(problems))
 
 
 MAKE_A_KEY = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
@@ -258,6 +280,21 @@ def production_problems(config: Mapping) -> list[str]:
             "shared by every worker and app server; or, if exactly one worker process serves the app "
             "(gunicorn --workers 1, with --threads as you like), set RATELIMIT_SINGLE_PROCESS=1."
         )
+    if not config.get("RATELIMIT_ENABLED") and not config.get("ALLOW_NO_RATE_LIMITS"):
+        problems.append(
+            "RATELIMIT_ENABLED is 0, which switches off every rate limit, so anyone could guess at passwords, "
+            "personal links and scanner tokens as fast as the server answers. Remove RATELIMIT_ENABLED (or set it "
+            "to 1); or, if something in front of the app limits every request instead, set ALLOW_NO_RATE_LIMITS=1."
+        )
+    base_url = config.get("BASE_URL") or ""
+    if urlsplit(base_url).scheme != "https" and not config.get("ALLOW_HTTP_BASE_URL"):
+        problems.append(
+            f"BASE_URL is {base_url!r}, not an https:// address, so every emailed personal link and sign-in link "
+            "would travel unencrypted, and the browser would not send the secure session cookie back over it. Set "
+            "BASE_URL to the https:// address people open (BASE_URL=https://newhorizons.example.org); or, if "
+            "people really reach this server over plain http (a rehearsal on a closed network), set "
+            "ALLOW_HTTP_BASE_URL=1."
+        )
     backend = config.get("MAIL_BACKEND")
     if backend in _NON_DELIVERING_MAIL_BACKENDS and not config.get("MAIL_ALLOW_NON_DELIVERY"):
         problems.append(
@@ -282,4 +319,15 @@ def settings_of(config_class: type[Config]) -> dict:
 
 
 def config_from_env() -> type[Config]:
-    return CONFIGS[os.environ.get("APP_ENV", "development")]
+    """The configuration APP_ENV names. Unset means production, with every production check: only an explicit
+    APP_ENV=development runs with the public development key, so a forgotten variable can't open the app."""
+    name = os.environ.get("APP_ENV", "").strip() or "production"
+    if name == "testing":
+        raise RuntimeError(
+            "APP_ENV is 'testing', the test suite's own configuration (CSRF off, a public key, a database in "
+            "memory), which is not for running the app: set APP_ENV=production, or APP_ENV=development on your "
+            "own machine."
+        )
+    if name not in CONFIGS:
+        raise RuntimeError(f"APP_ENV is {name!r}; set it to production, or to development on your own machine.")
+    return CONFIGS[name]

@@ -16,6 +16,7 @@ from app.core.db import db, utcnow
 from app.core.errors import Conflict, DomainError, SummitNotSetUp
 from app.core.extensions import csrf, limiter, login_manager, retry_after_seconds
 from app.core.forms import STALE_FORM
+from app.core.json_bodies import JSONProvider
 from app.core.logs import configure_logging
 from app.core.logs import safe_path as _safe_path
 from config import Config, ProductionConfig, config_from_env
@@ -24,9 +25,13 @@ from config import Config, ProductionConfig, config_from_env
 def create_app(config: type[Config] | dict | None = None) -> Flask:
     # Named after the package, not this module: the logger is "app", and templates and static files are found in app/.
     app = Flask("app", instance_relative_config=False)
-    app.config.from_object(config_from_env() if config is None or isinstance(config, dict) else config)
+    app.json = JSONProvider(app)  # a body nested too deep is a 400, not a 500
     if isinstance(config, dict):
+        # A dict is a whole configuration (settings_of(SomeConfig), perhaps changed): APP_ENV has no say in it.
+        app.config.from_object(Config)
         app.config.update(config)
+    else:
+        app.config.from_object(config or config_from_env())
     configure_logging(app)
     if app.config.get("PRODUCTION"):
         ProductionConfig.check(app.config)

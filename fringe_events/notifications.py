@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from flask import current_app
+
 from app.core.calendar import build_calendar
-from app.core.db import db
+from app.core.db import db, utcnow
+from app.core.mail import outbox
 from app.core.mail.compose import attachment_builder, built_attachment
+from app.core.mail.models import OutboxMessage
 from app.core.mail.outbox import enqueue
 from app.core.summit import services as summit_services
 from fringe_events.calendars import event_url, fringe_calendar_event, place_of, public_page_url
@@ -23,6 +29,7 @@ def tell_one(
     changes: list[list[str]] | None = None,
     reason: str = "",
     cancelled: bool | None = None,
+    not_before: datetime | None = None,
 ) -> None:
     link = event_url(invitation, event)
     enqueue(
@@ -52,7 +59,46 @@ def tell_one(
                 method=method,
             )
         ],
+        not_before=not_before,
     )
+
+
+# What a person's own sign-ups and cancellations send them.
+OWN_CHANGE_KINDS = ("fringe_signed_up", "fringe_signup_cancelled")
+
+
+def _event_id_of(message: OutboxMessage) -> int | None:
+    event = (message.params or {}).get("event")
+    return event.get("id") if isinstance(event, dict) else None
+
+
+def tell_own_change(
+    invitation: Invitation,
+    event: FringeEvent,
+    kind: str,
+    subject: str,
+    *,
+    method: str,
+    cancelled: bool | None = None,
+    now: datetime | None = None,
+) -> None:
+    """A person's own sign-up or cancellation, told to them, limited so one link can't flood their inbox: no
+    more than OWN_ACTION_EMAILS_PER_HOUR about one event and FRINGE_EMAILS_PER_HOUR about all of them go in
+    an hour. One past the limit waits until the hour allows, and a change that undoes a waiting one (a
+    cancellation after a held sign-up, or the reverse) takes it back instead: their calendar already holds
+    what the last email sent said."""
+    now = now or utcnow()
+    recent = outbox.recent_for(invitation.id, OWN_CHANGE_KINDS, now)
+    about_event = [message for message in recent if _event_id_of(message) == event.id]
+    for held in (m for m in about_event if outbox.is_unwritten(m) and m.next_attempt_at > now):
+        if held.kind == kind or outbox.withdraw(held):
+            return
+    config = current_app.config
+    not_before = max(
+        outbox.send_time(about_event, config["OWN_ACTION_EMAILS_PER_HOUR"], now),
+        outbox.send_time(recent, config["FRINGE_EMAILS_PER_HOUR"], now),
+    )
+    tell_one(invitation, event, kind, subject, method=method, cancelled=cancelled, not_before=not_before)
 
 
 @attachment_builder("fringe_ics")

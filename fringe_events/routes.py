@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, redirect, render_template, url_for
 
 from app.core.actions import run_action
+from app.core.downloads import name_download
 from app.core.extensions import personal_link_limit
 from app.core.security import private_page
 from fringe_events import services
@@ -127,14 +128,13 @@ def feed(feed_token: str):
 
 
 def _public_ics(body: bytes, filename: str) -> Response:
-    return Response(
+    response = Response(
         body,
         content_type=ICS_TYPE,
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "public, max-age=300",  # nothing personal in it; short, so changes reach people soon
-        },
+        # nothing personal in it; short, so changes reach people soon
+        headers={"Cache-Control": "public, max-age=300"},
     )
+    return name_download(response, filename)
 
 
 @calendar_bp.get("/summit.ics")

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from app.core.db import changed, db, utcnow
 from app.core.errors import DomainError, InvalidState
 from fringe_events.models import FringeEvent, FringeSignup, FringeStatus, SignupState
-from fringe_events.notifications import tell_one
+from fringe_events.notifications import tell_own_change
 from invitations import transitions
 from invitations.models import LIVE_STATES, Invitation, InvitationState
 
@@ -112,7 +112,9 @@ def sign_up(invitation: Invitation, event: FringeEvent, now: datetime | None = N
             return existing
         signup = existing
     db.session.flush()
-    tell_one(invitation, event, "fringe_signed_up", f"You're signed up: {event.title}", method="REQUEST")
+    tell_own_change(
+        invitation, event, "fringe_signed_up", f"You're signed up: {event.title}", method="REQUEST", now=now
+    )
     return signup
 
 
@@ -141,13 +143,14 @@ def cancel_signup(invitation: Invitation, event: FringeEvent, now: datetime | No
     db.session.flush()
     if event.status == FringeStatus.SCHEDULED:
         # The person's own copy goes: CANCEL with the UID their calendar already holds.
-        tell_one(
+        tell_own_change(
             invitation,
             event,
             "fringe_signup_cancelled",
             f"Sign-up cancelled: {event.title}",
             method="CANCEL",
             cancelled=True,
+            now=now,
         )
     return True
 

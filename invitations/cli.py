@@ -14,6 +14,7 @@ from sqlalchemy import select
 from app.core.auth.models import Role, User
 from app.core.db import db
 from app.core.errors import DomainError
+from app.core.text_input import SINGLE_LINE
 from app.core.timefmt import parse_local
 from invitations import dashboards, services
 from invitations.csv_import import parse_invitations_csv
@@ -71,9 +72,9 @@ def _when(value: str | None):
 @summit_cli.command("configure")
 @click.option("--capacity", type=click.IntRange(min=0))
 @click.option("--target", type=click.IntRange(min=0))
-@click.option("--name")
-@click.option("--venue")
-@click.option("--address")
+@click.option("--name", type=SINGLE_LINE)
+@click.option("--venue", type=SINGLE_LINE)
+@click.option("--address", type=SINGLE_LINE)
 @click.option("--starts", help="UK time, e.g. 2026-10-14T09:30")
 @click.option("--ends", help="UK time, e.g. 2026-10-14T16:30")
 @click.option("--opens", help="When registration opens (UK time)")

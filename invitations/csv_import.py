@@ -8,6 +8,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 from app.core.email_addresses import InvalidAddress, normalise_address
+from app.core.text_input import single_line
 
 REQUIRED_COLUMNS = ("email", "name", "organisation", "job_title", "champion_email")
 MAX_ROWS = 20000
@@ -232,7 +233,8 @@ def _check_row(
             reason += " A field here contains a line break: check for a missing closing quote."
         return None, [RowError(line, None, reason)]
 
-    values = {column: fields[positions[column]].strip() for column in REQUIRED_COLUMNS}
+    # One line each: a quoted field's line break or a stray control character becomes a space or goes.
+    values = {column: single_line(fields[positions[column]]) or "" for column in REQUIRED_COLUMNS}
     problems: list[RowError] = []
     for column, value in values.items():
         if len(value) > MAX_FIELD_LENGTH:

@@ -94,7 +94,8 @@ class ImportForm(Form):
 
 
 class ImportConfirmForm(Form):
-    payload = HiddenField(validators=[DataRequired()])
+    # The id of the checked file kept on the server (invitations/import_previews.py), not the file itself.
+    preview = HiddenField(validators=[DataRequired(), Length(max=64)])
 
 
 def _signatory_fields():

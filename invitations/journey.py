@@ -15,7 +15,7 @@ from app.core.errors import InvalidState, OfferLapsed, RegistrationClosed, Summi
 from app.core.summit import services as summit_services
 from app.core.summit.models import Summit
 from invitations import transitions
-from invitations.mailing import send_confirmation, tell
+from invitations.mailing import send_confirmation, tell, tell_details_changed
 from invitations.models import (
     Invitation,
     InvitationState,
@@ -114,7 +114,7 @@ def update_details(invitation: Invitation, details: RegistrationDetails, now: da
         registration.consent_at = now
     db.session.flush()
     summit = summit_services.get_summit()
-    tell(invitation, "details_changed", f"Your details for {summit.name} have been updated", summit)
+    tell_details_changed(invitation, summit, now)
     return registration
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import func, or_, select
 
 from app.core import audit
@@ -12,6 +13,7 @@ from app.core.calendar import build_calendar
 from app.core.db import db, utcnow
 from app.core.email_addresses import InvalidAddress, normalise_address
 from app.core.errors import ValidationFailed
+from app.core.mail import outbox
 from app.core.mail.compose import attachment_builder, built_attachment
 from app.core.mail.outbox import enqueue
 from app.core.summit import services as summit_services
@@ -29,7 +31,14 @@ def mail_context(invitation: Invitation, summit: Summit) -> dict:
 
 
 def tell(
-    invitation: Invitation, kind: str, subject: str, summit: Summit, *, attachments: list[dict] | None = None, **extra
+    invitation: Invitation,
+    kind: str,
+    subject: str,
+    summit: Summit,
+    *,
+    attachments: list[dict] | None = None,
+    not_before: datetime | None = None,
+    **extra,
 ) -> None:
     """Write one email about this person's invitation to the outbox, in the caller's transaction; `extra`
     goes into the template's context beside the person, the summit and the link."""
@@ -41,6 +50,25 @@ def tell(
         subject=subject,
         context={**mail_context(invitation, summit), **extra},
         attachments=attachments,
+        not_before=not_before,
+    )
+
+
+def tell_details_changed(invitation: Invitation, summit: Summit, now: datetime | None = None) -> None:
+    """ "Your details have been updated", coalesced: while one is still waiting to be written, it will say the
+    details as they are then, so no second is queued; and no more than OWN_ACTION_EMAILS_PER_HOUR go in an
+    hour (one more waits until the hour allows). So one link changing the details 200 times sends a few."""
+    now = now or utcnow()
+    recent = outbox.recent_for(invitation.id, {"details_changed"}, now)
+    if any(outbox.is_unwritten(message) for message in recent):
+        return
+    per_hour = current_app.config["OWN_ACTION_EMAILS_PER_HOUR"]
+    tell(
+        invitation,
+        "details_changed",
+        f"Your details for {summit.name} have been updated",
+        summit,
+        not_before=outbox.send_time(recent, per_hour, now),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, false
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.auth.models import User
@@ -178,3 +178,16 @@ class LeaderNote(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     leader: Mapped[User | None] = relationship()
+
+
+class ImportPreview(Base):
+    """An invitee CSV an organiser has checked, kept between the preview and their confirming it (an hour at
+    most), so the confirm form carries only this row's random id, never the file."""
+
+    __tablename__ = "import_preview"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

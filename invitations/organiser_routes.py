@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
-from app.core import audit
+from app.core import audit, paging
 from app.core.actions import confirm_step, run_action
 from app.core.audit import AuditEvent
 from app.core.auth.decorators import mark, organiser_required
 from app.core.auth.models import Role, User
 from app.core.csv_export import to_csv
 from app.core.db import db
+from app.core.downloads import download
 from app.core.forms import ConfirmForm, ConfirmStepForm
 from app.core.mail.models import OutboxMessage
 from app.core.summit import services as summit_services
 from app.core.timefmt import when
-from invitations import dashboards, services
+from invitations import dashboards, import_previews, services
 from invitations.csv_import import parse_invitations_csv
 from invitations.forms import ImportConfirmForm, ImportForm, InvitationForm, SetUpForm, SummitForm
 from invitations.models import Invitation, InvitationState
@@ -71,7 +70,7 @@ def _filtered_invitations():
 def invitations():
     query = _filtered_invitations()
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = paging.requested_page(total, PAGE_SIZE)
     rows = db.session.scalars(
         query.order_by(Invitation.name, Invitation.id).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
@@ -84,7 +83,7 @@ def invitations():
         rows=rows,
         total=total,
         page=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        pages=paging.page_count(total, PAGE_SIZE),
         champions=champions,
         organisations=organisations,
         states=list(InvitationState),
@@ -124,11 +123,7 @@ def export_invitations():
             for i in rows
         ),
     )
-    return Response(
-        body,
-        mimetype="text/csv",
-        headers={"Content-Disposition": "attachment; filename=invitations.csv", "Cache-Control": "no-store"},
-    )
+    return download(body, "text/csv", "invitations.csv", headers={"Cache-Control": "no-store"})
 
 
 def _invitation_form(invitation: Invitation | None = None) -> InvitationForm:
@@ -293,14 +288,6 @@ def _already_invited(emails: list[str]) -> set[str]:
     return existing
 
 
-def _posted_csv(form: ImportConfirmForm) -> bytes:
-    """The file the organiser previewed, carried back in the confirm form; a 400 if it isn't one."""
-    try:
-        return base64.b64decode(form.payload.data, validate=True)
-    except (binascii.Error, ValueError):
-        abort(400)
-
-
 @bp.route("/invitations/import", methods=["GET", "POST"])
 @organiser_required
 def import_invitations():
@@ -310,8 +297,14 @@ def import_invitations():
         return render_template("organiser/import.html", form=form, result=None), status
     data = form.file.data.read()
     result = parse_invitations_csv(data, _champion_map().keys())
-    existing = _already_invited([row.email for row in result.rows]) if result.ok else set()
-    confirm = ImportConfirmForm(payload=base64.b64encode(data).decode())
+    existing: set[str] = set()
+    confirm = None
+    if result.ok:
+        existing = _already_invited([row.email for row in result.rows])
+        # Kept here until confirmed (an hour at most): the confirm form carries its id, not the file.
+        kept = import_previews.keep_preview(current_user.id, form.file.data.filename or "", data)
+        db.session.commit()
+        confirm = ImportConfirmForm(preview=kept)
     status = 200 if result.ok else 422
     return render_template(
         "organiser/import.html",
@@ -329,10 +322,20 @@ def confirm_import():
     form = ImportConfirmForm()
     if not form.validate_on_submit():
         abort(400)
+    preview = import_previews.find_preview(form.preview.data, current_user.id)
+    if preview is None:
+        flash(
+            "That checked file is no longer kept (it was imported already, or was checked more than an hour ago), "
+            "so nothing was imported. Upload it again to check it.",
+            "error",
+        )
+        return render_template("organiser/import.html", form=ImportForm(), result=None, confirm=None), 410
     champions = _champion_map()
-    result = parse_invitations_csv(_posted_csv(form), champions.keys())
+    result = parse_invitations_csv(preview.content, champions.keys())
+    import_previews.forget_preview(preview)
     if not result.ok:
         # Something changed since the preview (a champion removed, say): show the errors, import nothing.
+        db.session.commit()  # the file is forgotten: it needs fixing and uploading again
         flash("The file no longer checks out, so nothing was imported. See the problems below.", "error")
         return render_template(
             "organiser/import.html", form=ImportForm(), result=result, confirm=None, existing=set()

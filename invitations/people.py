@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 
 from app.core import audit
 from app.core.db import db, utcnow
@@ -112,26 +113,31 @@ def import_invitees(rows, champions_by_email: dict[str, int], *, actor=None) -> 
         id_ for chunk in chunks for id_ in db.session.scalars(select(Invitation.id).where(Invitation.email.in_(chunk)))
     )
     existing: dict[str, Invitation] = {}
+    new_emails: set[str] = set()
     for chunk in chunks:
         for inv in db.session.scalars(select(Invitation).where(Invitation.email.in_(chunk))):
             existing[inv.email] = inv
     created = updated = 0
+    new_people: list[dict] = []
     for row in rows:
         champion_id = champions_by_email.get(row.champion_email) if row.champion_email else None
         known = existing.get(row.email)
         if known is None:
-            inv = Invitation(
-                email=row.email,
-                name=row.name,
-                organisation=row.organisation,
-                job_title=row.job_title,
-                champion_id=champion_id,
-                state=S.INVITED,
-                link_selector=new_link_selector(),
-                code=new_badge_code(),
+            if row.email in new_emails:
+                continue  # listed twice (the parser refuses that; never insert a second row for it)
+            new_emails.add(row.email)
+            new_people.append(
+                {
+                    "email": row.email,
+                    "name": row.name,
+                    "organisation": row.organisation,
+                    "job_title": row.job_title,
+                    "champion_id": champion_id,
+                    "state": S.INVITED,
+                    "link_selector": new_link_selector(),
+                    "code": new_badge_code(),
+                }
             )
-            db.session.add(inv)
-            existing[row.email] = inv
             created += 1
         else:
             changed = False
@@ -144,6 +150,10 @@ def import_invitees(rows, champions_by_email: dict[str, int], *, actor=None) -> 
                 changed = True
             updated += int(changed)
     db.session.flush()
+    # New people in batches of one statement each, without reading each new row back: 20,000 rows in a few
+    # seconds rather than the minute one ORM object each took, well inside a worker's timeout.
+    for start in range(0, len(new_people), 1000):
+        db.session.execute(insert(cast(Table, Invitation.__table__)), new_people[start : start + 1000])
     audit.record("invitations.imported", actor=actor, created=created, updated=updated)
     return ImportOutcome(created=created, updated=updated)
 

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, u
 from app.core.actions import run_action
 from app.core.auth.decorators import mark
 from app.core.db import db, utcnow
+from app.core.downloads import name_download
 from app.core.errors import InvalidState, SummitFull
 from app.core.extensions import personal_link_limit
 from app.core.forms import ConfirmForm
@@ -212,8 +213,7 @@ def my_data(token: str):
     """A copy of everything we hold about this person (a subject access request, self-served)."""
     invitation = invitation_for_link(token)
     response = jsonify(export_personal_data(invitation))
-    response.headers["Content-Disposition"] = "attachment; filename=my-new-horizons-data.json"
-    return response
+    return name_download(response, "my-new-horizons-data.json")
 
 
 @bp.route("/<token>/erase", methods=["GET", "POST"])

@@ -22,6 +22,7 @@ from app.badges.forms import NoPlaceBadgeForm, PrintForm, ReissueForm, ReprintFo
 from app.core.actions import confirm_step, run_action
 from app.core.auth.decorators import mark, organiser_required
 from app.core.db import db
+from app.core.downloads import download
 from app.core.extensions import personal_link_limit
 from app.core.security import private_page
 from app.core.summit.services import find_summit
@@ -70,9 +71,7 @@ def png(token: str):
 def pdf(token: str):
     invitation = _holder(token)
     body = builders.badge_pdf(services.badge_for(invitation))
-    return Response(
-        body, mimetype="application/pdf", headers={"Content-Disposition": 'inline; filename="new-horizons-badge.pdf"'}
-    )
+    return download(body, "application/pdf", "new-horizons-badge.pdf", inline=True)
 
 
 @bp.get("/badge-sw.js")
@@ -197,11 +196,7 @@ def print_sheets():
     body = builders.badge_sheets_pdf([services.badge_for(inv) for inv in people], form.layout.data)
     services.record_print(people, which=form.which.data, layout=form.layout.data, actor=current_user)
     db.session.commit()
-    return Response(
-        body,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="badges-{form.which.data}-{form.layout.data}.pdf"'},
-    )
+    return download(body, "application/pdf", f"badges-{form.which.data}-{form.layout.data}.pdf")
 
 
 @admin_bp.get("/preview.pdf")
@@ -214,9 +209,7 @@ def preview():
         abort(400)
     people = services.badges_to_print(which)
     body = builders.badge_sheets_pdf([services.badge_for(inv) for inv in people], layout)
-    return Response(
-        body, mimetype="application/pdf", headers={"Content-Disposition": 'inline; filename="badges-preview.pdf"'}
-    )
+    return download(body, "application/pdf", "badges-preview.pdf", inline=True)
 
 
 @admin_bp.route("/<int:invitation_id>/reissue-code", methods=["GET", "POST"])

@@ -34,6 +34,7 @@ from app.core.auth.decorators import mark, organiser_required, roles_required
 from app.core.auth.models import Role
 from app.core.csv_export import to_csv
 from app.core.db import db
+from app.core.downloads import download
 from app.core.timefmt import clock, local
 
 bp = Blueprint("checkin", __name__)
@@ -280,8 +281,7 @@ def scan_log_csv():
             for r in rows
         ),
     )
-    filename = f"scan-log-{name or 'all'}.csv".replace("/", "-")
-    return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return download(body, "text/csv", f"scan-log-{name or 'all'}.csv")
 
 
 @bp.get("/organiser/door-list/<event>.pdf")
@@ -318,9 +318,7 @@ def not_arrived_csv():
             for i in services.not_arrived(event)
         ),
     )
-    return Response(
-        body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="not-arrived-{name}.csv"'}
-    )
+    return download(body, "text/csv", f"not-arrived-{name}.csv")
 
 
 mark(decoder_file, allowed_roles=None)  # public: a library's files

@@ -1,18 +1,21 @@
-"""Forms and fields shared by every part of the app (the kernel's): one-button actions, London-time inputs."""
+"""Forms and fields shared by every part of the app (the kernel's): one-button actions, London-time inputs, and
+text cleaned of control characters on input."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC
 from typing import Any
 
 from flask import g
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf, validate_csrf
-from wtforms import DateTimeLocalField, HiddenField, ValidationError
+from wtforms import DateTimeLocalField, HiddenField, PasswordField, StringField, TextAreaField, ValidationError
 from wtforms.csrf.core import CSRF, CSRFTokenField
 from wtforms.meta import DefaultMeta
 from wtforms.validators import AnyOf, Optional
 
+from app.core.text_input import multi_line, single_line
 from app.core.timefmt import LONDON, input_value
 
 # What a person sees when a form's token no longer checks out: the page was open for a long time, or the
@@ -51,10 +54,25 @@ class Form(FlaskForm):
     class Meta(DefaultMeta):
         csrf_class = _PlainWordsCSRF
 
+        def bind_field(self, form, unbound_field, options):
+            """Every text field is cleaned on input (app.core.text_input): a one-line field (names,
+            organisations, titles, subjects, addresses) loses line breaks and control characters, a text area
+            its control characters but not its lines. Passwords are taken exactly as typed."""
+            cleaner = _text_cleaner(unbound_field.field_class)
+            if cleaner is not None:
+                options = {**options, "filters": (cleaner, *unbound_field.kwargs.get("filters", ()))}
+            return super().bind_field(form, unbound_field, options)
+
         def render_field(self, field, render_kw):
             if isinstance(field, CSRFTokenField):
                 render_kw = {"id": False, **render_kw}
             return super().render_field(field, render_kw)
+
+
+def _text_cleaner(field_class: type) -> Callable[[str | None], str | None] | None:
+    if not issubclass(field_class, StringField) or issubclass(field_class, PasswordField):
+        return None
+    return multi_line if issubclass(field_class, TextAreaField) else single_line
 
 
 class ConfirmForm(Form):

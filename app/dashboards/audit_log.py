@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from flask import Blueprint, abort, render_template, request, url_for
 from sqlalchemy import func, select
 
+from app.core import paging
 from app.core.audit import AuditEvent
 from app.core.auth.decorators import organiser_required
 from app.core.auth.models import Role, User
@@ -408,7 +409,7 @@ def audit_log():
         if not invitation.isdigit():
             abort(400)
         query = query.where(AuditEvent.invitation_id == int(invitation))
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = paging.requested_page(db.session.scalar(select(func.count()).select_from(query.subquery())) or 0, PAGE_SIZE)
     events = db.session.scalars(
         query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from app.core.actions import run_action
@@ -16,6 +16,7 @@ from app.core.auth.decorators import mark, organiser_required, roles_required
 from app.core.auth.models import Role
 from app.core.csv_export import to_csv
 from app.core.db import db, utcnow
+from app.core.downloads import download
 from app.core.summit import services as summit_services
 from app.core.timefmt import short_day
 from app.dashboards import charts, queries
@@ -286,11 +287,7 @@ EXPORTS = {
 def export(name: str):
     filename, rows = EXPORTS[name]
     header, body = rows()
-    return Response(
-        to_csv(header, body),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename={filename}", "Cache-Control": "no-store"},
-    )
+    return download(to_csv(header, body), "text/csv", filename, headers={"Cache-Control": "no-store"})
 
 
 # --- the organisers' dashboard: organiser.dashboard, the first page of the organisers' screens ------

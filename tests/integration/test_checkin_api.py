@@ -369,6 +369,9 @@ def test_a_refusal_is_replayed_too(app, client, door):
         pytest.param(
             json.dumps({"code": "NH1-ABC", "event": "summit", "method": "telepathy"}).encode(), id="unknown-method"
         ),
+        pytest.param(b"[" * 1000 + b"]" * 1000, id="nested-1000-deep"),
+        pytest.param(b'{"a":' * 1000 + b"1" + b"}" * 1000, id="objects-nested-1000-deep"),
+        pytest.param(b"[" * 100_000 + b"]" * 100_000, id="nested-100000-deep"),
     ],
 )
 def test_a_malformed_body_is_a_400_in_json_and_logs_nothing(app, client, door, body):
@@ -378,6 +381,10 @@ def test_a_malformed_body_is_a_400_in_json_and_logs_nothing(app, client, door, b
     assert response.status_code == 400
     assert response.is_json and response.get_json()["error"]
     assert log_statuses() == []
+    undo = client.post(
+        "/api/v1/checkin/undo", data=body, content_type="application/json", headers={"Authorization": f"Bearer {door}"}
+    )
+    assert undo.status_code == 400 and undo.is_json and undo.get_json()["error"]
 
 
 def test_a_missing_token_is_401(app, client):

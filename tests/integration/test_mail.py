@@ -300,7 +300,9 @@ def keypair():
     return private, base64.b64encode(public_der).decode()
 
 
-def signed_post(client, private, events, timestamp="1700000000", tamper=False):
+def signed_post(client, private, events, timestamp=None, tamper=False):
+    """A post signed as SendGrid signs it, at `timestamp` (Unix seconds as a string; now unless given)."""
+    timestamp = str(int(time.time())) if timestamp is None else timestamp
     body = json.dumps(events)
     signature = base64.b64encode(private.sign((timestamp + body).encode(), ec.ECDSA(hashes.SHA256()))).decode()
     if tamper:
@@ -441,6 +443,55 @@ def test_webhook_accepts_an_event_for_an_unknown_message(webhook_app, keypair):
     assert response.status_code == 200
     recorded = db.session.scalars(select(ProviderEvent)).one()
     assert recorded.message_id is None and recorded.invitation_id is None
+
+
+@pytest.mark.parametrize(
+    "age, refused", [(0, False), (-60, False), (290, False), (310, True), (3600, True), (-310, True), (10**9, True)]
+)
+def test_webhook_refuses_events_signed_more_than_five_minutes_from_now(webhook_app, keypair, age, refused):
+    """A signed post copied and replayed later (with new event ids, so they'd count again) is refused: 403."""
+    app, inv, message = webhook_app
+    private, _ = keypair
+    response = signed_post(app.test_client(), private, [event(message)], timestamp=str(int(time.time()) - age))
+    if refused:
+        assert response.status_code == 403
+        assert "only posts signed within 300 seconds of now are accepted" in response.get_data(as_text=True)
+        assert db.session.scalar(select(func.count()).select_from(ProviderEvent)) == 0
+        assert db.session.get(Invitation, inv.id).bounced_at is None
+    else:
+        assert response.status_code == 200 and response.get_json()["recorded"] == 1
+
+
+def test_webhook_window_is_a_setting_and_a_timestamp_must_be_a_number(webhook_app, keypair):
+    app, _, message = webhook_app
+    private, _ = keypair
+    client = app.test_client()
+    app.config["SENDGRID_WEBHOOK_MAX_AGE_SECONDS"] = 30
+    old = signed_post(client, private, [event(message, event_id="ev-a")], timestamp=str(int(time.time()) - 60))
+    assert old.status_code == 403 and "within 30 seconds" in old.get_data(as_text=True)
+    app.config["SENDGRID_WEBHOOK_MAX_AGE_SECONDS"] = 120
+    fresh = signed_post(client, private, [event(message, event_id="ev-a")], timestamp=str(int(time.time()) - 60))
+    assert fresh.status_code == 200
+    words = signed_post(client, private, [event(message, event_id="ev-b")], timestamp="yesterday")
+    assert words.status_code == 403 and "not a number of seconds" in words.get_data(as_text=True)
+
+
+def test_webhook_with_json_nested_too_deep_is_a_400(webhook_app, keypair):
+    app, _, _ = webhook_app
+    private, _ = keypair
+    timestamp = str(int(time.time()))
+    body = "[" * 5000 + "]" * 5000
+    signature = base64.b64encode(private.sign((timestamp + body).encode(), ec.ECDSA(hashes.SHA256()))).decode()
+    response = app.test_client().post(
+        "/webhooks/sendgrid",
+        data=body,
+        content_type="application/json",
+        headers={
+            "X-Twilio-Email-Event-Webhook-Signature": signature,
+            "X-Twilio-Email-Event-Webhook-Timestamp": timestamp,
+        },
+    )
+    assert response.status_code == 400
 
 
 def test_webhook_without_a_configured_key_refuses_everything(tmp_path, keypair):

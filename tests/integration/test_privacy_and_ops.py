@@ -166,6 +166,7 @@ def test_production_sets_hsts_and_secure_cookies(tmp_path):
     config.update(
         SECRET_KEY=secrets.token_urlsafe(48),
         DATABASE_URL=f"sqlite:///{tmp_path / 'p.sqlite3'}",
+        BASE_URL="https://newhorizons.example.org",
         RATELIMIT_SINGLE_PROCESS=True,
         MAIL_BACKEND="sendgrid",
         SENDGRID_API_KEY="SG.test-key",

@@ -30,6 +30,7 @@ def production(tmp_path, **overrides) -> dict:
         SECRET_KEY=secrets.token_urlsafe(48),
         SECRET_KEY_FALLBACKS=[],
         DATABASE_URL=f"sqlite:///{tmp_path / 'p.sqlite3'}",
+        BASE_URL="https://newhorizons.example.org",
         MAIL_BACKEND="sendgrid",
         SENDGRID_API_KEY="SG.test-key",
         RATELIMIT_SINGLE_PROCESS=True,
@@ -201,13 +202,19 @@ def test_every_problem_is_named_at_once(tmp_path):
 # --- the same, from the environment, as an operator starts it ---------------------------------------------
 
 
-def start_from_environment(**env) -> subprocess.CompletedProcess:
-    """Import wsgi (what gunicorn and `flask --app wsgi` do) with APP_ENV=production and these variables."""
+def operators_environment(**env: str | None) -> dict:
+    """This process's environment without any of the app's settings, then `env` (a None value stays unset)."""
     clean = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("SECRET_KEY", "RATELIMIT_", "MAIL_", "SENDGRID_", "APP_ENV"))
+        if not k.startswith(("SECRET_KEY", "RATELIMIT_", "MAIL_", "SENDGRID_", "APP_ENV", "BASE_URL", "ALLOW_"))
     }
+    given = {"APP_ENV": "production", **env}
+    return {**clean, "PYTHONPATH": str(ROOT), **{k: v for k, v in given.items() if v is not None}}
+
+
+def start_from_environment(**env: str | None) -> subprocess.CompletedProcess:
+    """Import wsgi (what gunicorn and `flask --app wsgi` do) with APP_ENV=production and these variables."""
     script = "import wsgi; c = wsgi.app.config; print(c['PRODUCTION'], len(c['SECRET_KEY_FALLBACKS']), c['RATELIMIT_STORAGE_URI'])"
     return subprocess.run(
         [sys.executable, "-c", script],
@@ -215,7 +222,7 @@ def start_from_environment(**env) -> subprocess.CompletedProcess:
         capture_output=True,
         text=True,
         timeout=120,
-        env={**clean, "APP_ENV": "production", "PYTHONPATH": str(ROOT), **env},
+        env=operators_environment(**env),
     )
 
 
@@ -233,9 +240,113 @@ def test_the_environment_an_operator_sets_is_checked(tmp_path):
         MAIL_BACKEND="sendgrid",
         SENDGRID_API_KEY="SG.key",
         DATABASE_URL=database,
+        BASE_URL="https://newhorizons.example.org",
     )
     assert good.returncode == 0, good.stderr
     assert good.stdout.split() == ["True", "2", "redis://127.0.0.1:6379/15"]
+
+
+# --- safe defaults: only an explicit APP_ENV=development runs with the development key -------------------
+
+
+def test_without_app_env_the_app_starts_as_in_production_and_refuses_a_missing_or_development_key(tmp_path):
+    database = f"sqlite:///{tmp_path / 'env.sqlite3'}"
+    for key, reason in ((None, "SECRET_KEY is not set"), (_DEV_SECRET, "SECRET_KEY is the development key")):
+        started = start_from_environment(APP_ENV=None, SECRET_KEY=key, DATABASE_URL=database)
+        assert started.returncode != 0
+        assert "RuntimeError: APP_ENV is not set, so the app starts as in production" in started.stderr
+        assert "set APP_ENV=development, as make run does" in started.stderr
+        assert reason in started.stderr and MAKE_A_KEY in started.stderr
+    # An empty APP_ENV is no word for development either.
+    assert "SECRET_KEY is not set" in start_from_environment(APP_ENV="", DATABASE_URL=database).stderr
+
+    development = start_from_environment(APP_ENV="development", DATABASE_URL=database)
+    assert development.returncode == 0, development.stderr
+    assert development.stdout.split()[0] == "False"
+
+
+def test_without_app_env_a_safe_production_environment_starts(tmp_path):
+    started = start_from_environment(
+        APP_ENV=None,
+        SECRET_KEY=secrets.token_urlsafe(48),
+        RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/15",
+        MAIL_BACKEND="sendgrid",
+        SENDGRID_API_KEY="SG.key",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'env.sqlite3'}",
+        BASE_URL="https://newhorizons.example.org",
+    )
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.split()[0] == "True"
+
+
+@pytest.mark.parametrize(
+    "app_env, sentence",
+    [
+        ("testing", "APP_ENV is 'testing', the test suite's own configuration"),
+        ("prod", "APP_ENV is 'prod'; set it to production, or to development on your own machine."),
+    ],
+)
+def test_an_app_env_that_is_not_for_running_the_app_is_refused(tmp_path, app_env, sentence):
+    started = start_from_environment(APP_ENV=app_env, DATABASE_URL=f"sqlite:///{tmp_path / 'env.sqlite3'}")
+    assert started.returncode != 0 and sentence in started.stderr
+
+
+def test_gunicorn_without_app_env_or_secret_key_exits_saying_why(tmp_path):
+    """What an operator who forgot both sees: gunicorn stops (non-zero) with the sentence, and serves nothing."""
+    env = operators_environment(APP_ENV=None, DATABASE_URL=f"sqlite:///{tmp_path / 'env.sqlite3'}")
+    started = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", "127.0.0.1:0", "wsgi:app"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert started.returncode != 0
+    assert "APP_ENV is not set, so the app starts as in production" in started.stderr
+    assert "SECRET_KEY is not set" in started.stderr
+
+
+def test_make_run_says_development_explicitly():
+    done = subprocess.run(
+        ["make", "--no-print-directory", "-n", "run"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    commands = [line for line in done.stdout.splitlines() if "flask --app wsgi" in line or "gunicorn --bind" in line]
+    assert len(commands) >= 4  # db upgrade, demo, the mail worker and the server
+    assert all("APP_ENV=development " in line for line in commands), commands
+
+
+def test_production_refuses_rate_limits_switched_off_unless_told(tmp_path):
+    message = refusal(tmp_path, RATELIMIT_ENABLED=False)
+    assert "RATELIMIT_ENABLED is 0, which switches off every rate limit" in message
+    assert "ALLOW_NO_RATE_LIMITS=1" in message
+    create_app(production(tmp_path, RATELIMIT_ENABLED=False, ALLOW_NO_RATE_LIMITS=True))  # told, it starts
+
+
+@pytest.mark.parametrize("base_url", ["http://newhorizons.example.org", "http://127.0.0.1:5000", "newhorizons.org", ""])
+def test_production_refuses_a_base_url_that_is_not_https_unless_told(tmp_path, base_url):
+    message = refusal(tmp_path, BASE_URL=base_url)
+    assert f"BASE_URL is {base_url!r}, not an https:// address" in message
+    assert "ALLOW_HTTP_BASE_URL=1" in message
+    create_app(production(tmp_path, BASE_URL=base_url, ALLOW_HTTP_BASE_URL=True))  # told, it starts
+
+
+def test_the_overrides_come_from_the_environment(tmp_path):
+    common = dict(
+        SECRET_KEY=secrets.token_urlsafe(48),
+        RATELIMIT_SINGLE_PROCESS="1",
+        MAIL_BACKEND="sendgrid",
+        SENDGRID_API_KEY="SG.key",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'env.sqlite3'}",
+    )
+    refused = start_from_environment(RATELIMIT_ENABLED="0", BASE_URL="http://10.0.0.5", **common)
+    assert refused.returncode != 0
+    assert "RATELIMIT_ENABLED is 0" in refused.stderr and "BASE_URL is 'http://10.0.0.5'" in refused.stderr
+    told = start_from_environment(
+        RATELIMIT_ENABLED="0", BASE_URL="http://10.0.0.5", ALLOW_NO_RATE_LIMITS="1", ALLOW_HTTP_BASE_URL="1", **common
+    )
+    assert told.returncode == 0, told.stderr
 
 
 # --- rotating SECRET_KEY ------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from app.core.auth import services
 from app.core.auth.models import Role
 from app.core.db import db
 from app.core.errors import DomainError
+from app.core.text_input import SINGLE_LINE
 
 
 @click.group("users", help="Staff accounts.")
@@ -21,8 +22,8 @@ def users_cli():
 @users_cli.command("create")
 @click.argument("email")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
-@click.option("--name", required=True)
-@click.option("--organisation", default="")
+@click.option("--name", required=True, type=SINGLE_LINE)
+@click.option("--organisation", default="", type=SINGLE_LINE)
 def create(email, role, name, organisation):
     """Create a staff account. The password is read from standard input or asked for."""
     if sys.stdin.isatty():

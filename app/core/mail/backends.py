@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import current_app
 
 from app.core.mail.links import OutgoingMessage
+from app.core.text_input import single_line
 
 SENT_IN_MEMORY: list[dict] = []  # the memory backend's mailbox, read by tests
 
@@ -81,8 +82,8 @@ class SendGridBackend:
 
         mail = Mail(
             from_email=From(message.from_email or self.from_email, message.from_name or self.from_name),
-            to_emails=To(message.to_email, message.to_name or None),
-            subject=message.subject,
+            to_emails=To(message.to_email, single_line(message.to_name) or None),
+            subject=single_line(message.subject),
         )
         mail.add_content(Content("text/plain", message.body_text))
         mail.add_content(Content("text/html", message.body_html))

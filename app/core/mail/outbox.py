@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Collection
+from datetime import datetime, timedelta
 
-from app.core.db import db
+from sqlalchemy import delete, or_, select
+
+from app.core.db import db, utcnow
 from app.core.mail.compose import encode
 from app.core.mail.links import conceal_attachments
-from app.core.mail.models import OutboxMessage
+from app.core.mail.models import OutboxMessage, OutboxStatus
+from app.core.text_input import single_line
 
 
 def attachment(filename: str, content_type: str, content: bytes) -> dict:
@@ -24,21 +29,84 @@ def enqueue(
     invitation_id: int | None = None,
     reply_to: str | None = None,
     attachments: list[dict] | None = None,
+    not_before: datetime | None = None,
 ) -> OutboxMessage:
     """Add a message to the session, to be written from `emails/<kind>.txt` and `.html` by the worker; the
     caller commits. `context` may hold rows, datetimes and plain data (app.core.mail.compose stores them as
     references); `attachments` are made ones (attachment()) or ones to build at delivery (built_attachment()).
 
-    The row holds no working personal link: each token is stored as a placeholder (see app.core.mail.links)."""
+    The row holds no working personal link: each token is stored as a placeholder (see app.core.mail.links).
+    `not_before` holds it back until then (see send_time)."""
     message = OutboxMessage(
         kind=kind,
         to_email=to_email,
-        to_name=to_name,
+        # One line each: SendGrid takes a To name or a subject as it is given, line breaks and all.
+        to_name=single_line(to_name) or "",
         reply_to=reply_to,
-        subject=subject,
+        subject=single_line(subject) or "",
         params=encode(context),
         attachments=[item if "build" in item else conceal_attachments([item])[0] for item in attachments or []],
         invitation_id=invitation_id,
+        next_attempt_at=not_before or utcnow(),
     )
     db.session.add(message)
     return message
+
+
+# --- emails a person causes themselves: coalesced and limited -----------------------------------------------
+# One personal link could otherwise queue hundreds of "your details changed" or "signed up / cancelled"
+# emails to one inbox (and spend the sending quota). The domain decides what may be coalesced; these are
+# the pieces it does it with.
+
+HOUR = timedelta(hours=1)
+
+
+def recent_for(invitation_id: int, kinds: Collection[str], now: datetime | None = None) -> list[OutboxMessage]:
+    """This person's messages of these kinds made in the last hour or still waiting to go, oldest first, locked
+    (on PostgreSQL) so that a worker can't claim one while the caller decides about it."""
+    now = now or utcnow()
+    return list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.invitation_id == invitation_id,
+                OutboxMessage.kind.in_(list(kinds)),
+                or_(OutboxMessage.created_at > now - HOUR, OutboxMessage.status == OutboxStatus.PENDING),
+            )
+            .order_by(OutboxMessage.id)
+            .with_for_update()
+        )
+    )
+
+
+def is_unwritten(message: OutboxMessage) -> bool:
+    """Still waiting and not yet written by a worker: it will be written from the data as it is when it goes."""
+    return message.status == OutboxStatus.PENDING and message.body_text is None and not message.attempts
+
+
+def send_time(messages: Collection[OutboxMessage], per_hour: int, now: datetime | None = None) -> datetime:
+    """When one more message may go, so that no more than `per_hour` go in any hour: now, or when the
+    per_hour-th latest of these (by when each went or is due to go) is an hour old."""
+    now = now or utcnow()
+    times = sorted(m.sent_at or m.next_attempt_at for m in messages if (m.sent_at or m.next_attempt_at) > now - HOUR)
+    if per_hour < 1 or len(times) < per_hour:
+        return now
+    return max(now, times[-per_hour] + HOUR)
+
+
+def withdraw(message: OutboxMessage) -> bool:
+    """Take back a message not yet written (a later change undid what it said). False if a worker has it."""
+    gone = db.session.execute(
+        delete(OutboxMessage)
+        .where(
+            OutboxMessage.id == message.id,
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.body_text.is_(None),
+            OutboxMessage.attempts == 0,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(gone, "rowcount", 0) != 1:
+        return False
+    db.session.expunge(message)
+    return True

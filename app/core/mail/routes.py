@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from app.core import audit
+from app.core import audit, paging
 from app.core.auth.decorators import organiser_required
 from app.core.db import db
 from app.core.forms import ConfirmForm
@@ -28,11 +28,12 @@ def outbox():
             query = query.where(OutboxMessage.status == OutboxStatus(status))
         except ValueError:
             abort(400)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    counts = dict(db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
+    total = counts.get(OutboxStatus(status), 0) if status else sum(counts.values())
+    page = paging.requested_page(total, PAGE_SIZE)
     messages = db.session.scalars(
         query.order_by(OutboxMessage.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
-    counts = dict(db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
     # The latest provider event per message on this page, in one query.
     ids = [m.id for m in messages]
     latest = {}

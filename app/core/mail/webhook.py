@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
+import time
 from datetime import UTC, datetime
 
 from flask import Blueprint, abort, current_app, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.core import json_bodies
 from app.core.db import db
 from app.core.extensions import csrf
 from app.core.mail.links import conceal
@@ -46,14 +47,35 @@ def verify(payload: str, signature: str, timestamp: str) -> bool:
         return False
 
 
+def signed_too_long_ago(timestamp: str, now: float | None = None) -> str | None:
+    """Why a post signed at this time (Unix seconds, as signed) is refused, or None while it is fresh. A copy of a
+    signed post replayed later would otherwise be recorded again under new event ids."""
+    window = float(current_app.config["SENDGRID_WEBHOOK_MAX_AGE_SECONDS"])
+    try:
+        signed_at = int(timestamp)
+    except ValueError:
+        return "The signature's timestamp is not a number of seconds."
+    age = (time.time() if now is None else now) - signed_at
+    if abs(age) > window:
+        return (
+            f"These events were signed {abs(age):.0f} seconds {'ago' if age > 0 else 'ahead'}; only posts signed "
+            f"within {window:.0f} seconds of now are accepted (SENDGRID_WEBHOOK_MAX_AGE_SECONDS)."
+        )
+    return None
+
+
 @bp.post("/webhooks/sendgrid")
 @csrf.exempt  # signed by SendGrid instead; there is no session here
 def sendgrid_events():
     payload = request.get_data(as_text=True)
-    if not verify(payload, request.headers.get(SIGNATURE_HEADER, ""), request.headers.get(TIMESTAMP_HEADER, "")):
+    timestamp = request.headers.get(TIMESTAMP_HEADER, "")
+    if not verify(payload, request.headers.get(SIGNATURE_HEADER, ""), timestamp):
         abort(403)
+    stale = signed_too_long_ago(timestamp)
+    if stale:
+        abort(403, stale)
     try:
-        events = json.loads(payload)
+        events = json_bodies.loads(payload)
     except ValueError:
         abort(400)
     if not isinstance(events, list):
