@@ -89,7 +89,7 @@ class Client:
 
     def scan(self, token: str, code: str) -> tuple[int, str | None]:
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        status = self.request("POST", "/api/v1/checkin", {"code": code, "event": "summit"}, headers)
+        status = self.request("POST", "/api/v1/checkin", {"code": code, "event": "summit", "confirmed": True}, headers)
         answer = json.loads(self.last_body) if status == 200 else {}
         return status, answer.get("status")
 

@@ -6,6 +6,7 @@ personal link."""
 from __future__ import annotations
 
 import base64
+import time
 import json
 import re
 
@@ -37,7 +38,8 @@ OPENERS = ("/i/{}", "/i/{}/calendar.ics", "/calendar/feed/{}.ics", "/sign-in/lin
 AFTER_A_TOKEN_PATH = re.compile(rb"(?:/|%2F)(?:i|feed|link)(?:/|%2F)([^\s/?#\"'<>&\\%]+)", re.IGNORECASE)
 
 
-def signed(private, events: list[dict], timestamp: str = "1700000000") -> dict:
+def signed(private, events: list[dict], timestamp: str | None = None) -> dict:
+    timestamp = timestamp or str(int(time.time()))  # signed now: the webhook refuses old signatures
     body = json.dumps(events)
     signature = base64.b64encode(private.sign((timestamp + body).encode(), ec.ECDSA(hashes.SHA256()))).decode()
     return dict(
