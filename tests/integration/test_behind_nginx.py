@@ -25,6 +25,7 @@ from app.core.auth.models import Role
 from app.core.db import db
 from app.core.mail.models import OutboxMessage
 from invitations import services
+from invitations.links import calendar_token_for
 from tests import factories as f
 from tests.conftest import make_app
 from tests.integration.test_shared_rate_limits import REDIS_URL, redis_keys  # noqa: F401  (a fixture)
@@ -108,6 +109,7 @@ class Deployment:
     codes: list[str]  # registered people's badge codes
     scanner: str  # a steward's API token
     access_log: Path
+    feed: str = ""  # the delegate's calendar feed's token
     emailed: set[str] = field(default_factory=set)
     workers: set[str] = field(default_factory=set)  # whom the outbox holds messages for, once the servers stop
 
@@ -125,7 +127,8 @@ def deployed(kind: str, tmp_path: Path, prefix: str, hops: int) -> Iterator[Depl
         f.summit()
         organiser = f.user(email="olive.organiser@suffolk.example.org")
         leader = f.user(Role.LEADER, email="leo.leader@council.example.org")
-        link = services.token_for(f.registered(email="ivy.innocent@example.org"))
+        ivy = f.registered(email="ivy.innocent@example.org")
+        link, feed = services.token_for(ivy), calendar_token_for(ivy)
         codes = [f.registered().code for _ in range(SCANS)]
         scanner = auth_services.issue_api_token(f.user(Role.STEWARD, name="Sam Steward"))
         db.session.commit()
@@ -150,6 +153,7 @@ def deployed(kind: str, tmp_path: Path, prefix: str, hops: int) -> Iterator[Depl
             attacker, innocent = Client(ATTACKER, proxy_port, workers), Client(INNOCENT, proxy_port, workers)
             deployment = Deployment(attacker, innocent, organiser_email, leader_email, link, codes, scanner, access_log)
             deployment.workers = workers
+            deployment.feed = feed
             yield deployment
     with app.app_context():
         deployment.emailed = set(db.session.scalars(select(OutboxMessage.to_email)))
@@ -179,6 +183,7 @@ def test_behind_nginx_nobody_is_locked_out_and_the_attacker_is_still_stopped(kin
         own = [innocent.get(f"/i/{link}"), innocent.get(f"/i/{link}/calendar.ics")]
         own += [attacker.get(f"/i/{link}"), attacker.get(f"/i/{link}/calendar.ics")]  # the same wifi
         tally("delegate's real link and calendar feed (from 127.0.0.3, then 127.0.0.2)", own)
+        assert innocent.get(f"/calendar/feed/{site.feed}.ics") == 200  # the subscribed feed's own address
         stopped = tally("attacker, more made-up links", [attacker.get(made_up()) for _ in range(3)])
         assert guesses == {404: 20, 429: 5}
         assert own == [200] * 4
@@ -232,6 +237,7 @@ def test_behind_nginx_nobody_is_locked_out_and_the_attacker_is_still_stopped(kin
     assert link not in logged and "?[redacted]" in logged
     assert not re.search(r"/i/(?!\[token\])", logged), "a personal link's token in nginx's access log"
     assert not re.search(r"/sign-in/link/(?!\[token\])", logged)
+    assert site.feed not in logged and "/calendar/feed/[token]" in logged
     assert scanner not in logged
 
 
