@@ -99,9 +99,8 @@ def record_event(item: dict) -> bool:
         invitation_id=message.invitation_id if message else None,
         reason=str(item.get("reason") or item.get("response") or "")[:1000],
         occurred_at=occurred,
-        payload={
-            k: v for k, v in item.items() if k in ("event", "email", "timestamp", "reason", "status", "type", "url")
-        },
+        # Not the address: the message and the invitation say whose it was, and an erasure leaves nothing behind.
+        payload={k: v for k, v in item.items() if k in ("event", "timestamp", "reason", "status", "type", "url")},
     )
     try:
         with db.session.begin_nested():  # a concurrent copy of the same event loses quietly
