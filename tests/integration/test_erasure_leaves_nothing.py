@@ -266,10 +266,18 @@ def the_whole_story(client, webhook_key) -> tuple[Person, Person]:
 
 
 def the_story_is_all_there(oliver: Person, roisin: Person) -> None:
-    """Before erasure every kind of place holds them: so the search below can see what it looks for."""
+    """Before erasure every kind of place holds them: so the search below can see what it looks for. And no
+    subject names anyone but its recipient (the hand-on's emails name the other person only in their text)."""
     found = "\n".join(where_found(oliver) + where_found(roisin))
     for place in ("invitation.", "registration.", "outbox_message.body_html", "provider_event."):
         assert place in found, place
+    messages = db.session.execute(select(OutboxMessage.invitation_id, OutboxMessage.kind, OutboxMessage.subject)).all()
+    assert {"colleague_invited", "handed_on"} <= {kind for _, kind, _ in messages}
+    for recipient, kind, subject in messages:
+        for other in (oliver, roisin):
+            if other.invitation_id != recipient:
+                assert not [name for name in other.names if name.lower() in subject.lower()], (kind, subject)
+    db.session.rollback()
 
 
 def erase_from_their_own_page(client, person: Person) -> None:
