@@ -13,7 +13,13 @@ import sys
 import time
 from pathlib import Path
 
+from sqlalchemy import select, update
+
 from app.core.db import db
+from app.core.mail import delivery
+from app.core.mail.models import OutboxMessage
+from app.core.summit.models import Summit
+from invitations import services
 from tests import factories as f
 from tests.integration.test_organiser_and_cli import summit_form
 from tests.servers import ROOT
@@ -114,3 +120,22 @@ def test_a_running_worker_writes_each_invitation_from_the_summit_as_it_then_is(a
         ):
             wrong.append(f"{email['to']}, written after the change to {venue}: says {says or 'no venue'}")
     assert wrong == [], "emails written from an earlier reading of the summit:\n" + "\n".join(wrong)
+
+
+@both_databases
+def test_each_message_reads_the_rows_afresh_even_in_a_session_that_has_read_them_before(app):
+    """`mail send-pending`, or a worker's next message, in a session that already holds the summit: a change
+    made elsewhere (another server's request) is what the next message says."""
+    summit = f.summit(venue="Adastral Park")
+    services.send_invitation(f.invitation(email="first@example.org"))
+    db.session.commit()
+    assert delivery.send_pending().sent == 1  # this session has now read the summit, and keeps it
+    with db.engine.begin() as elsewhere:
+        elsewhere.execute(update(Summit).where(Summit.id == summit.id).values(venue="Trinity Park"))
+    services.send_invitation(f.invitation(email="second@example.org"))
+    db.session.commit()
+
+    assert delivery.send_pending().sent == 1
+
+    second = db.session.scalars(select(OutboxMessage).where(OutboxMessage.to_email == "second@example.org")).one()
+    assert "summit at Trinity Park." in second.body_text, second.body_text
