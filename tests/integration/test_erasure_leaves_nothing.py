@@ -149,8 +149,11 @@ def bounce_and_click(client, private, person: Person, tag: str) -> None:
 
 def check_in(client, door: str, person: Person, event: str) -> None:
     code = db.session.get(Invitation, person.invitation_id).code
+    # The steward confirms the event: near midnight the fringe event (an hour from now) may be tomorrow's.
     answer = client.post(
-        "/api/v1/checkin", json={"code": code, "event": event}, headers={"Authorization": f"Bearer {door}"}
+        "/api/v1/checkin",
+        json={"code": code, "event": event, "confirmed": True},
+        headers={"Authorization": f"Bearer {door}"},
     ).get_json()
     assert answer["status"] == "ok" and answer["person"]["name"] == person.names[-1], answer
 
