@@ -108,9 +108,11 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (fringe_bp, fringe_organiser_bp, calendar_bp):
         app.register_blueprint(blueprint)
     app.extensions["on_provider_event"] = on_provider_event
+    from app.checkin.subscriptions import connect as connect_checkin
     from fringe_events.subscriptions import connect as connect_fringe
 
     connect_fringe()  # the fringe programme follows people who leave or hand on
+    connect_checkin()  # the scan log forgets people who are erased
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -68,7 +68,7 @@ def hand_on(invitation: Invitation, colleague: Colleague, now: datetime | None =
     db.session.flush()
     audit.record(
         "invitation.handed_on",
-        actor_label=invitation.name,
+        actor_label="the delegate",  # named by invitation_id when the log is read
         invitation_id=invitation.id,
         to_invitation=new.id,
         before=previous_state.value,
@@ -79,7 +79,8 @@ def hand_on(invitation: Invitation, colleague: Colleague, now: datetime | None =
         to_email=new.email,
         to_name=new.name,
         invitation_id=new.id,
-        subject=f"{invitation.name} has passed their invitation to {summit.name} to you",
+        # A subject names nobody but its recipient: the outbox keeps it after the other person is erased.
+        subject=f"A colleague has passed their invitation to {summit.name} to you",
         context={
             **context,
             "original": invitation,
@@ -90,5 +91,5 @@ def hand_on(invitation: Invitation, colleague: Colleague, now: datetime | None =
             "waiting": new.state == S.WAITLISTED,
         },
     )
-    tell(invitation, "handed_on", f"You've sent {new.name} to {summit.name} in your place", summit, colleague=new)
+    tell(invitation, "handed_on", f"You've sent a colleague to {summit.name} in your place", summit, colleague=new)
     return new

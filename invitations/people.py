@@ -57,7 +57,7 @@ def create_invitation(data: InviteeData, *, actor=None, substitute_for: Invitati
     )
     db.session.add(invitation)
     db.session.flush()
-    audit.record("invitation.created", actor=actor, invitation_id=invitation.id, email=email)
+    audit.record("invitation.created", actor=actor, invitation_id=invitation.id)
     return invitation
 
 
@@ -94,7 +94,7 @@ def update_invitation(invitation: Invitation, data: InviteeData, *, actor=None) 
         "champion_id": invitation.champion_id,
     }
     if before != after:
-        audit.record("invitation.updated", actor=actor, invitation_id=invitation.id, before=before, after=after)
+        audit.record("invitation.updated", actor=actor, invitation_id=invitation.id, **audit.changes(before, after))
     return invitation
 
 

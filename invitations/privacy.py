@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.core import audit
 from app.core.db import db, utcnow
 from app.core.errors import Conflict, InvalidState
 from app.core.mail.models import OutboxMessage
-from app.core.security import new_badge_code, new_link_selector
 from app.core.summit import services as summit_services
-from invitations import services, signals, transitions
+from invitations import erasure, services, signals, transitions
 from invitations.models import LIVE_STATES, Invitation, InvitationState, LeaderNote
 
 S = InvitationState
-ERASED_NAME = "Erased"
 
 
 def iso(value: datetime | None) -> str | None:
@@ -74,53 +72,20 @@ def export_personal_data(invitation: Invitation) -> dict:
     return data
 
 
-def _strip(invitation: Invitation, now: datetime) -> None:
-    """Remove what identifies the person; keep what the counts need (state, organisation, sector, dates)."""
-    invitation.erased_at = now
-    invitation.name = ERASED_NAME
-    invitation.email = f"erased-{invitation.id}@erased.invalid"
-    invitation.job_title = ""
-    invitation.decline_reason = ""
-    invitation.bounce_reason = ""
-    # The old link and badge stop working.
-    invitation.link_selector = new_link_selector()
-    invitation.code = new_badge_code()
-    if invitation.registration is not None:
-        invitation.registration.dietary = ""
-        invitation.registration.access_needs = ""
-    db.session.execute(
-        update(LeaderNote)
-        .where(LeaderNote.invitation_id == invitation.id)
-        .values(text="")
-        .execution_options(synchronize_session=False)
-    )
-    db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.invitation_id == invitation.id)
-        .values(
-            to_email=invitation.email,
-            to_name="",
-            params=None,
-            body_text="(erased)",
-            body_html="(erased)",
-            attachments=[],
-        )
-        .execution_options(synchronize_session=False)
-    )
-
-
 def erase_on_request(invitation: Invitation, now: datetime | None = None) -> None:
-    """The delegate asked us to erase their data: give up anything they hold, then strip it."""
+    """The delegate asked us to erase their data: give up anything they hold, then strip it. Someone who
+    handed their invitation on holds nothing, but we still hold their name: they can erase it too."""
     now = now or utcnow()
     nothing = "There is nothing left to erase for this invitation."
-    transitions.begin(invitation, allowed=LIVE_STATES, refusals={S.HANDED_ON: nothing, S.REVOKED: nothing})
+    transitions.begin(invitation, allowed=LIVE_STATES | {S.HANDED_ON}, refusals={S.REVOKED: nothing})
     if invitation.erased_at is not None:
         raise Conflict(nothing)
-    services.give_up_place(invitation, now)  # the same release every path uses
-    invitation.state = S.REVOKED
-    signals.person_left.send(invitation, now=now)  # the same release revoking uses
+    if invitation.state != S.HANDED_ON:
+        services.give_up_place(invitation, now)  # the same release every path uses
+        invitation.state = S.REVOKED
+        signals.person_left.send(invitation, now=now)  # the same release revoking uses
     audit.record("privacy.erased_on_request", actor_label="the delegate", invitation_id=invitation.id)
-    _strip(invitation, now)
+    erasure.strip(invitation, now)
     db.session.flush()
 
 
@@ -137,7 +102,7 @@ def anonymise_older_than(days: int, now: datetime | None = None) -> int:
         select(Invitation).where(Invitation.updated_at < cutoff, Invitation.erased_at.is_(None))
     ).all()
     for invitation in invitations:
-        _strip(invitation, now)
+        erasure.strip(invitation, now)
     db.session.flush()
     audit.record("privacy.anonymised", actor_label="retention", count=len(invitations), older_than_days=days)
     return len(invitations)

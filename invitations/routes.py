@@ -210,15 +210,16 @@ def colleague(token: str):
 
 @bp.get("/<token>/my-data.json")
 def my_data(token: str):
-    """A copy of everything we hold about this person (a subject access request, self-served)."""
-    invitation = invitation_for_link(token)
+    """A copy of everything we hold about this person (a subject access request, self-served); their link
+    keeps this page, and the next, after they hand their invitation on."""
+    invitation = invitation_for_link(token, live=False)
     response = jsonify(export_personal_data(invitation))
     return name_download(response, "my-new-horizons-data.json")
 
 
 @bp.route("/<token>/erase", methods=["GET", "POST"])
 def erase(token: str):
-    invitation = invitation_for_link(token)
+    invitation = invitation_for_link(token, live=False)
     form = ConfirmForm()
     if not form.validate_on_submit():
         return render_template("invitations/erase.html", **page_context(invitation, token, form=form))

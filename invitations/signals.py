@@ -17,6 +17,11 @@ person_left = _signals.signal("person-left")
 # sender: the original Invitation; keywords `to` (the colleague's Invitation) and `now`.
 person_handed_on = _signals.signal("person-handed-on")
 
+# A person's data was erased (on request, or by the anonymiser after the event): remove whatever else names them.
+# sender: the Invitation, already stripped; keywords `words` (every name, address and need they were known by,
+# longest first) and `now`.
+person_erased = _signals.signal("person-erased")
+
 # A person asked for a copy of their data: each receiver returns a dict of sections to add.
 # sender: the Invitation.
 personal_data_requested = _signals.signal("personal-data-requested")

@@ -19,6 +19,8 @@ Semantics (the contract is in DESIGN.md, "Check-in API"):
   them then, and no other answer hands them out.
 - A nonce makes a retry safe: the same steward sending the same nonce gets the first answer replayed,
   and nothing is written twice. Every scan, accepted or refused, is written to the scan log.
+- The scan log keeps the answer without the person (no name, organisation or needs: a log is no place for
+  health data, and an erasure must leave none behind); a replay names them from their invitation as it is now.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import and_, bindparam, exists, func, select
+from sqlalchemy import and_, bindparam, exists, func, select, update
 
 from app.checkin.models import ScanLog
 from app.core import audit
@@ -52,6 +54,8 @@ NOT_REGISTERED = "not_registered"
 WRONG_EVENT = "wrong_event"
 UNDONE = "undone"
 ADMITTED = (OK, ALREADY)
+# The answers that name the person scanned (the rest name nobody).
+NAMING = frozenset({OK, ALREADY, CANCELLED, NOT_REGISTERED, UNDONE})
 
 SCAN_METHODS = {m.value: m for m in (CheckinMethod.CAMERA, CheckinMethod.HANDHELD, CheckinMethod.MANUAL)}
 MAX_CODE_CHARS = 512  # longer than any code; a scanner reading some other QR still gets "invalid", not 400
@@ -333,10 +337,9 @@ def _log(
     nonce: str | None = None,
     now: datetime,
 ) -> bool:
-    """Write one scan-log row. False if this steward's nonce is already in the log (nothing is written then)."""
-    body = json.dumps(response, separators=(",", ":"))
-    if len(body) > 2000:  # the column's limit: keep the verdict, drop the detail
-        body = json.dumps({**response, "person": None}, separators=(",", ":"))
+    """Write one scan-log row, its answer without the person. False if this steward's nonce is already in the
+    log (nothing is written then)."""
+    body = logged_answer(response)
     written = insert_returning_id(
         ScanLog.__table__,
         dict(
@@ -354,12 +357,40 @@ def _log(
     return written is not None
 
 
+def logged_answer(response: dict) -> str:
+    """An answer as the scan log keeps it: without the person."""
+    return json.dumps({**response, "person": None}, separators=(",", ":"))
+
+
 def replay(user: DoorUser, nonce: str | None) -> dict | None:
-    """The answer already given to this steward's scan with this nonce, if there was one."""
+    """The answer already given to this steward's scan with this nonce, if there was one, naming the person
+    (if it did) from their invitation as it is now."""
     if not nonce:
         return None
-    body = db.session.scalar(select(ScanLog.response).where(ScanLog.user_id == user.id, ScanLog.nonce == nonce))
-    return json.loads(body) if body else None
+    row = db.session.execute(
+        select(ScanLog.response, ScanLog.invitation_id).where(ScanLog.user_id == user.id, ScanLog.nonce == nonce)
+    ).first()
+    if row is None or not row.response:
+        return None
+    answer = json.loads(row.response)
+    if answer.get("person") is None and answer.get("status") in NAMING and row.invitation_id is not None:
+        invitation = db.session.get(Invitation, row.invitation_id)
+        answer["person"] = person_of(invitation) if invitation is not None else None
+    return answer
+
+
+def forget_people_in_answers(invitation_id: int) -> int:
+    """Take the person out of answers the scan log kept before it stopped keeping them (on their erasure)."""
+    rows = db.session.execute(
+        select(ScanLog.id, ScanLog.response).where(
+            ScanLog.invitation_id == invitation_id, ScanLog.response.like('%"person":{%')
+        )
+    ).all()
+    for row in rows:
+        db.session.execute(
+            update(ScanLog).where(ScanLog.id == row.id).values(response=logged_answer(json.loads(row.response)))
+        )
+    return len(rows)
 
 
 def check_in(user: DoorUser, scan: Scan, now: datetime | None = None) -> dict:

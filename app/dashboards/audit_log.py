@@ -24,6 +24,7 @@ from invitations.models import Invitation, InvitationState
 
 bp = Blueprint("audit", __name__, url_prefix="/organiser/audit")
 PAGE_SIZE = 100
+ERASED_PERSON = "an erased delegate"
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,10 @@ class Names:
         person = self.people.get(invitation_id) if isinstance(invitation_id, int) else None
         if person is None:
             return Link("someone no longer on the list")
-        return Link(person.name, url_for("organiser.invitation", invitation_id=person.id))
+        url = url_for("organiser.invitation", invitation_id=person.id)
+        if person.erased_at is not None:  # their name is gone from the row, and so from every sentence
+            return Link(ERASED_PERSON, url)
+        return Link(person.name, url)
 
     def user(self, user_id, label: str = "") -> Link:
         user = self.users.get(user_id) if isinstance(user_id, int) else None
@@ -120,15 +124,21 @@ _DETAIL_WORDS = {"email": "email", "name": "name", "organisation": "organisation
 
 
 def _details_changed(e: AuditEvent, names: Names) -> list[Part]:
-    before, after = (e.details or {}).get("before") or {}, (e.details or {}).get("after") or {}
+    """ "the name; the organisation from “A” to “B”": a person's own details (`changed`) are named, never
+    quoted (app.core.audit.changes); a row written before that quotes them from and to."""
+    details = e.details or {}
+    before, after = details.get("before") or {}, details.get("after") or {}
+    named = [key for key in details.get("changed") or [] if isinstance(key, str)]
     parts: list[Part] = []
     for key in sorted(
-        set(before) | set(after), key=lambda k: list(_DETAIL_WORDS).index(k) if k in _DETAIL_WORDS else 9
+        set(before) | set(after) | set(named), key=lambda k: list(_DETAIL_WORDS).index(k) if k in _DETAIL_WORDS else 9
     ):
-        if before.get(key) == after.get(key):
+        if key not in named and before.get(key) == after.get(key):
             continue
         parts.append("; " if parts else "")
-        if key == "champion_id":
+        if key in named and key not in before and key not in after:
+            parts.append(f"the {_DETAIL_WORDS.get(key, key.replace('_', ' '))}")
+        elif key == "champion_id":
             parts += [
                 "the champion from ",
                 names.user(before.get(key), "nobody"),
@@ -296,7 +306,10 @@ def _details_sentence(e: AuditEvent, names: Names, who: Link) -> list[Part]:
 
 
 def _erased(e: AuditEvent, names: Names, who: Link) -> list[Part]:
-    return ["A delegate had their personal data erased, as they asked (", names.person(e.invitation_id), ")."]
+    person = names.person(e.invitation_id)
+    if person.text == ERASED_PERSON:
+        return [Link("A delegate", person.url), " had their personal data erased, as they asked."]
+    return ["A delegate had their personal data erased, as they asked (", person, ")."]
 
 
 SENTENCES: dict[str, Sentence] = {

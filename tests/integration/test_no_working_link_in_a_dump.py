@@ -6,9 +6,9 @@ personal link."""
 from __future__ import annotations
 
 import base64
-import time
 import json
 import re
+import time
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization

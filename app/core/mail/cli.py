@@ -7,6 +7,7 @@ import time
 
 import click
 
+from app.core.db import db
 from app.core.mail import delivery
 
 
@@ -37,7 +38,10 @@ def worker(interval):
     click.echo(f"Mail worker {worker_id} running; Ctrl-C to stop.")
     try:
         while not stopping:
-            outcome = delivery.send_pending(worker_id=worker_id)
+            try:
+                outcome = delivery.send_pending(worker_id=worker_id)
+            finally:
+                db.session.close()  # nothing read in one round is kept for the next
             if outcome.sent or outcome.failed or outcome.retry:
                 click.echo(f"Sent {outcome.sent}, failed {outcome.failed}, to retry later {outcome.retry}.")
             else:

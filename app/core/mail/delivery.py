@@ -1,5 +1,8 @@
 """Delivering the outbox: claim a batch, send each message outside any transaction, record the outcome.
 
+Each message is written from the database as it is when the worker writes it: nothing read for one message
+is reused for the next, and the long-running worker ends its session after every round.
+
 A claim is a lease: a message left in `sending` by a worker that died is claimed again once the lease
 has run out. On PostgreSQL several workers claim with FOR UPDATE SKIP LOCKED and never share a message.
 """
@@ -74,6 +77,9 @@ def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
 
 
 def deliver(message_id: int, worker_id: str, backend) -> Outcome:
+    # Each message is written from the rows as they are now: a worker runs for days, and the session would
+    # otherwise hand back what it read for an earlier message (the summit before its venue changed, say).
+    db.session.expire_all()
     message = db.session.get(OutboxMessage, message_id)
     if message is None or message.status != OutboxStatus.SENDING or message.claimed_by != worker_id:
         db.session.commit()

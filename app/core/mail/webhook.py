@@ -104,7 +104,8 @@ def _message_for(item: dict) -> OutboxMessage | None:
     return None
 
 
-KEPT_FIELDS = ("event", "email", "timestamp", "reason", "status", "type", "url")
+# Not the address: the message and the invitation say whose it was, and an erasure leaves nothing behind.
+KEPT_FIELDS = ("event", "timestamp", "reason", "status", "type", "url")
 
 
 def _kept(item: dict) -> dict:
