@@ -1,4 +1,4 @@
-"""Creating staff accounts and API tokens."""
+"""Creating staff accounts, checking passwords, API tokens and leaders' emailed sign-in links."""
 
 from __future__ import annotations
 
@@ -73,54 +73,45 @@ class ApiCaller:
     token_id: int
 
 
-@dataclass
-class _Known:
-    caller: ApiCaller
-    checked_at: float  # time.monotonic() when the database last said this token works
-    last_used_at: datetime | None  # as the database has it, so that writing it again can wait
-
-
-def _known_tokens() -> dict[str, _Known]:
+def _known_tokens() -> dict[str, float]:
+    """Token hash -> time.monotonic() when this process last saw the token work."""
     return current_app.extensions.setdefault("api_token_cache", {})
 
 
 def is_trusted_api_token(token: str) -> bool:
-    """True if this process checked the token a moment ago (within API_TOKEN_CACHE_SECONDS) and it worked."""
-    entry = _known_tokens().get(hash_api_token(token))
-    return entry is not None and time.monotonic() - entry.checked_at < current_app.config["API_TOKEN_CACHE_SECONDS"]
+    """True if this process saw the token work a moment ago (within API_TOKEN_CACHE_SECONDS): it is no guess, so
+    the failed-guess limit leaves it alone. Only for that limit: whether it still works is asked every request."""
+    seen = _known_tokens().get(hash_api_token(token))
+    return seen is not None and time.monotonic() - seen < current_app.config["API_TOKEN_CACHE_SECONDS"]
 
 
 def caller_for_api_token(token: str) -> ApiCaller | None:
-    """The caller a token belongs to, or None. A working token is remembered for API_TOKEN_CACHE_SECONDS, so a
-    scanner's requests cost no look-up; a token revoked (or its account deactivated) stops working within that
-    time. `last_used_at` is written at most once every API_TOKEN_LAST_USED_SECONDS."""
+    """The caller a token belongs to, or None. Every request asks the database (one indexed SELECT), so a token
+    revoked, or its account deactivated or signed out everywhere, is refused on its very next request on every
+    worker and server. `last_used_at` is written at most once every API_TOKEN_LAST_USED_SECONDS."""
     token_hash = hash_api_token(token)
     known = _known_tokens()
-    entry = known.get(token_hash)
-    clock = time.monotonic()
-    if entry is None or clock - entry.checked_at >= current_app.config["API_TOKEN_CACHE_SECONDS"]:
-        row = db.session.execute(
-            select(ApiToken.id, ApiToken.last_used_at, User.id, User.name, User.role)
-            .join(User, User.id == ApiToken.user_id)
-            .where(ApiToken.token_hash == token_hash, User.active.is_(True))
-        ).first()
-        if row is None:
-            known.pop(token_hash, None)
-            return None
-        token_id, last_used_at, user_id, name, role = row
-        entry = _Known(ApiCaller(user_id, name, role, token_id), clock, last_used_at)
-        known[token_hash] = entry
+    row = db.session.execute(
+        select(ApiToken.id, ApiToken.last_used_at, User.id, User.name, User.role)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == token_hash, User.active.is_(True))
+    ).first()
+    if row is None:
+        known.pop(token_hash, None)
+        return None
+    token_id, last_used_at, user_id, name, role = row
+    known[token_hash] = time.monotonic()
     now = utcnow()
-    resolution = timedelta(seconds=current_app.config["API_TOKEN_LAST_USED_SECONDS"])
-    if entry.last_used_at is None or now - entry.last_used_at >= resolution:
+    if last_used_at is None or now - last_used_at >= timedelta(
+        seconds=current_app.config["API_TOKEN_LAST_USED_SECONDS"]
+    ):
         db.will_write()
-        db.session.execute(update(ApiToken).where(ApiToken.id == entry.caller.token_id).values(last_used_at=now))
-        entry.last_used_at = now
-    return entry.caller
+        db.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+    return ApiCaller(user_id, name, role, token_id)
 
 
 def revoke_api_tokens(user: User) -> int:
-    """Delete every API token of this account; they stop working here at once and elsewhere within seconds."""
+    """Delete every API token of this account: each is refused on its next request, here and everywhere."""
     hashes = list(db.session.scalars(select(ApiToken.token_hash).where(ApiToken.user_id == user.id)))
     db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
     for token_hash in hashes:
