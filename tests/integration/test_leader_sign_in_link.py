@@ -280,3 +280,28 @@ def test_the_one_tap_nudge_needs_its_csrf_token(tmp_path):
         token = csrf_from(client.get("/leader").get_data(as_text=True))
         assert client.post(f"/leader/invitees/{inv.id}/nudge-now", data={"csrf_token": token}).status_code == 303
         assert [m.kind for m in outbox() if m.kind == "leader_nudge"] == ["leader_nudge"]
+
+
+def test_the_links_button_needs_its_csrf_token_and_only_its_press_signs_in(tmp_path):
+    from app.core.auth import services as auth_services
+
+    app = make_app("sqlite", tmp_path, WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        f.summit()
+        leo = f.user(Role.LEADER, email="leo.leader@council.example.org", name="Leo Leader")
+        assert auth_services.send_sign_in_link(leo.email)
+        db.session.commit()
+        path = emailed_path(outbox()[0])
+        phone = app.test_client()
+        page = phone.get(path).get_data(as_text=True)
+
+        forged = phone.post(path)  # a page elsewhere posting to the link, without this page's token
+        assert forged.status_code in (303, 400)
+        assert phone.get("/leader").status_code == 302
+        db.session.expire_all()
+        assert db.session.scalars(select(SignInLink.used_at)).one() is None
+
+        pressed = phone.post(path, data={"csrf_token": csrf_from(page)})
+        assert pressed.status_code == 303 and pressed.headers["Location"].endswith("/leader")
+        assert phone.get("/leader").status_code == 200
+        db.engine.dispose()
