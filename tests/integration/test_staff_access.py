@@ -199,6 +199,8 @@ def test_an_organiser_deactivates_and_reactivates_a_steward_from_the_team_page(a
     team = organiser.get("/organiser/team/").get_data(as_text=True)
     assert "signed out everywhere, and their scanners" in team and "Deactivated</span>" in team
     assert f'href="/organiser/team/{sam.id}/reactivate"' in team
+    again = organiser.get(f"/organiser/team/{sam.id}/deactivate")  # an old tab
+    assert again.status_code == 302 and "already deactivated" in words(organiser.get("/organiser/team/"))
 
     assert organiser.post(f"/organiser/team/{sam.id}/reactivate").status_code == 303
 

@@ -97,6 +97,9 @@ def _confirm_or_act(user_id: int, *, active: bool):
     person = _target(user_id)
     form = ConfirmForm()
     if request.method == "GET":
+        if person.active == active:  # an old tab, or another organiser got there first
+            flash(f"{person.name}'s account is already {'active' if active else 'deactivated'}.", "info")
+            return redirect(url_for(".team"))
         return render_template("auth/team_confirm.html", person=person, active=active, form=form)
     if not form.validate_on_submit():
         abort(400)
