@@ -317,7 +317,7 @@ def test_the_migration_gives_existing_accounts_version_1_and_they_sign_in_as_bef
     application.test_client_class = FreshSessionClient
     with application.app_context():
         try:
-            command.upgrade(alembic_config(), "0005_outbox_params")
+            command.upgrade(alembic_config(), "0007_import_preview")
             with db.engine.begin() as connection:
                 connection.execute(
                     text(
@@ -336,7 +336,7 @@ def test_the_migration_gives_existing_accounts_version_1_and_they_sign_in_as_bef
             browser = signed_in(application, leo)
             assert browser.get("/leader").status_code == 200 and sign_ins_of(leo) == 1
             db.session.close()  # nothing of ours holds a table the downgrade drops
-            command.downgrade(alembic_config(), "0005_outbox_params")  # and back, for an operator who must
+            command.downgrade(alembic_config(), "0007_import_preview")  # and back, for an operator who must
             with db.engine.connect() as connection:
                 assert "staff_session" not in db.engine.dialect.get_table_names(connection)
         finally:

@@ -1,15 +1,15 @@
 """staff access can be taken back: user.session_version and staff_session
 
-Revision ID: 0006_staff_sessions
-Revises: 0005_outbox_params
+Revision ID: 0008_staff_sessions
+Revises: 0007_import_preview
 Create Date: 2026-12-07 05:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0006_staff_sessions"
-down_revision = "0005_outbox_params"
+revision = "0008_staff_sessions"
+down_revision = "0007_import_preview"
 branch_labels = None
 depends_on = None
 
