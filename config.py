@@ -4,6 +4,7 @@ import math
 import os
 from collections import Counter
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -61,6 +62,10 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # How long a staff sign-in lasts ("keep me signed in", a leader's emailed link): the remember cookie's life,
+    # and the most any sign-in lasts on the server, remembered or not (app/core/auth/sessions.py).
+    REMEMBER_COOKIE_DAYS = int(os.environ.get("REMEMBER_COOKIE_DAYS", "30"))
+    REMEMBER_COOKIE_DURATION = timedelta(days=REMEMBER_COOKIE_DAYS)
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # a delegate may leave a form open all afternoon
     # The session-bound token is the check (with SameSite=Lax cookies). Flask-WTF would add a Referer check to
@@ -95,8 +100,9 @@ class Config:
     SIGN_IN_LINK_MINUTES = int(os.environ.get("SIGN_IN_LINK_MINUTES", "20"))
     # Per scanner (API token or signed-in steward): a door does a scan every few seconds; offline syncs come in bursts.
     CHECKIN_RATE_LIMIT = os.environ.get("CHECKIN_RATE_LIMIT", "300 per minute")
-    # A scanner's API token is looked up once and then trusted for this long: a revoked token (or a deactivated
-    # account) stops working within it. Its last_used_at is written at most this often.
+    # A scanner's API token is checked against the database on every request (a revoked token, or a deactivated
+    # account, is refused on its next one). One this process saw work within API_TOKEN_CACHE_SECONDS is no guess,
+    # so the failed-guess limit leaves it alone. Its last_used_at is written at most every API_TOKEN_LAST_USED_SECONDS.
     API_TOKEN_CACHE_SECONDS = float(os.environ.get("API_TOKEN_CACHE_SECONDS", "5"))
     API_TOKEN_LAST_USED_SECONDS = float(os.environ.get("API_TOKEN_LAST_USED_SECONDS", "300"))
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "console")

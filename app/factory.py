@@ -64,7 +64,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     from app.core.auth import models as _auth_models  # noqa: F401  (registers the user loader's model)
-    from app.core.auth.routes import load_user
+    from app.core.auth.sessions import load_user
 
     login_manager.user_loader(load_user)
     login_manager.login_view = "auth.sign_in"
@@ -73,6 +73,8 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from app.core.auth.account_routes import bp as account_bp
+    from app.core.auth.account_routes import team_bp
     from app.core.auth.routes import bp as auth_bp
     from app.core.mail.routes import bp as mail_bp
     from app.core.mail.webhook import bp as mail_webhook_bp
@@ -86,6 +88,8 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(account_bp)
+    app.register_blueprint(team_bp)
     app.register_blueprint(invitations_bp)
     app.register_blueprint(recovery_bp)
     app.register_blueprint(organiser_bp)

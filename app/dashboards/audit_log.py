@@ -52,7 +52,7 @@ class Names:
         for e in events:
             d = e.details or {}
             people |= {i for i in (e.invitation_id, d.get("to_invitation")) if isinstance(i, int)}
-            users |= {i for i in (e.actor_id, d.get("champion_id")) if isinstance(i, int)}
+            users |= {i for i in (e.actor_id, d.get("champion_id"), d.get("user_id")) if isinstance(i, int)}
             for side in ("before", "after"):
                 if isinstance(d.get(side), dict) and isinstance(d[side].get("champion_id"), int):
                     users.add(d[side]["champion_id"])
@@ -312,6 +312,31 @@ def _erased(e: AuditEvent, names: Names, who: Link) -> list[Part]:
     return ["A delegate had their personal data erased, as they asked (", person, ")."]
 
 
+def _tokens_revoked(e: AuditEvent) -> str:
+    n = (e.details or {}).get("tokens_revoked") or 0
+    return f", and {_plural(n, 'scanner API token')} stopped working" if n else ""
+
+
+def _staff_account(done: str) -> Sentence:
+    """An organiser's change to a staff account: "Ann Smith deactivated Sam Steward's account (…)."."""
+
+    def render(e: AuditEvent, names: Names, who: Link) -> list[Part]:
+        person = names.user((e.details or {}).get("user_id"), "a staff account that no longer exists")
+        if done == "deactivated":
+            return [who, " deactivated ", person, f"'s account: signed out everywhere{_tokens_revoked(e)}."]
+        return [who, " reactivated ", person, "'s account."]
+
+    return render
+
+
+def _password_changed(e: AuditEvent, names: Names, who: Link) -> list[Part]:
+    return [who, f" changed their password, which signed out their other sign-ins{_tokens_revoked(e)}."]
+
+
+def _signed_out_everywhere(e: AuditEvent, names: Names, who: Link) -> list[Part]:
+    return [who, f" signed out everywhere{_tokens_revoked(e)}."]
+
+
 SENTENCES: dict[str, Sentence] = {
     "invitation.created": _did(" invited "),
     "invitation.updated": _details_sentence,
@@ -346,6 +371,10 @@ SENTENCES: dict[str, Sentence] = {
     "fringe.attendance_marked": _did(" marked ", " as attended", at=True),
     "fringe.walk_in_recorded": _did(" recorded ", " as a walk-in", at=True),
     "fringe.attendance_undone": _did(" undid the attendance of ", "", at=True),
+    "staff.deactivated": _staff_account("deactivated"),
+    "staff.reactivated": _staff_account("reactivated"),
+    "staff.password_changed": _password_changed,
+    "staff.signed_out_everywhere": _signed_out_everywhere,
 }
 
 
@@ -404,6 +433,7 @@ ACTION_WORDS = {
     "checkin.": "Check-in",
     "mail.": "Mail",
     "privacy.": "Privacy",
+    "staff.": "Staff accounts",
 }
 
 

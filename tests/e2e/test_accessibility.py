@@ -31,9 +31,11 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app.badges import services as badge_services
 from app.checkin import services as checkin_services
-from app.core.auth.models import Role
+from app.core.auth import accounts
+from app.core.auth.models import Role, SignInLink
 from app.core.db import db, utcnow
 from app.core.mail.models import OutboxMessage
+from app.core.security import hash_sign_in_token, new_link_selector, sign_in_token
 from fringe_events import services as fringe_services
 from fringe_events.attendance import record_attendance, resolve_event
 from invitations import chasing, services
@@ -208,6 +210,18 @@ def seed_busy() -> dict:
     message = db.session.query(OutboxMessage).filter(OutboxMessage.invitation_id == people["ada"].id).first()
     tokens = {key: services.token_for(inv) for key, inv in people.items()}
     tokens["revoked"] = services.token_for(revoked)
+    # A leader's emailed sign-in link (opening it spends nothing), and a deactivated steward on the Team page.
+    tokens["sign_in_link"] = sign_in_token(new_link_selector())
+    db.session.add(
+        SignInLink(
+            user_id=leader.id,
+            token_hash=hash_sign_in_token(tokens["sign_in_link"]),
+            expires_at=now + timedelta(days=365),
+        )
+    )
+    gone = f.user(Role.STEWARD, email="dee.departed@staff.example.org", name="Dee Departed")
+    accounts.set_active(gone, active=False, actor=organiser)
+    db.session.commit()
     return dict(
         tokens=tokens,
         ids={
@@ -219,6 +233,8 @@ def seed_busy() -> dict:
             "event": upcoming.id,
             "past_event": past.id,
             "cancelled_event": called_off.id,
+            "steward": steward.id,
+            "departed": gone.id,
         },
         slugs={"upcoming": upcoming.slug, "full": full.slug, "past": past.slug, "cancelled": called_off.slug},
     )
@@ -319,6 +335,14 @@ STATES: list[State] = [
         status=401,
     ),
     State("main.staff_home", "staff home", "busy", "/staff", roles=("steward", "organiser")),  # a leader's is /leader
+    # Every staff member's own account page; the organisers' Team page and its confirmations.
+    State("account.account", "empty", "empty", "/account"),
+    State("account.account", "busy", "busy", "/account"),
+    with_errors("account.account", "busy", "/account", ("steward",)),
+    State("team.team", "empty", "empty", "/organiser/team/", roles=("organiser",)),
+    State("team.team", "busy", "busy", "/organiser/team/", roles=("organiser",)),
+    State("team.deactivate", "asks first", "busy", "/organiser/team/{steward}/deactivate", roles=("organiser",)),
+    State("team.reactivate", "asks first", "busy", "/organiser/team/{departed}/reactivate", roles=("organiser",)),
     # Getting a link by email: a leader's sign-in link, a delegate's lost personal link.
     State("auth.request_link", "empty", "busy", "/sign-in/email-link", roles=("anonymous",)),
     with_errors("auth.request_link", "busy", "/sign-in/email-link", ("anonymous",), act=submit("main form")),
@@ -338,6 +362,7 @@ STATES: list[State] = [
         ("anonymous",),
         status=404,
     ),
+    State("auth.link_sign_in", "the button that signs in", "busy", "/sign-in/link/{sign_in_link}", ("anonymous",)),
     State("recovery.lost_link", "empty", "busy", "/lost-link", roles=("anonymous",)),
     with_errors("recovery.lost_link", "busy", "/lost-link", ("anonymous",), act=submit("main form")),
     # Error pages.

@@ -220,6 +220,7 @@ def test_a_leader_goes_from_the_emailed_sign_in_link_to_a_sent_nudge_in_three_ta
     live_server, browser, shot, scripts
 ):
     from app.core.auth import services as auth_services
+    from app.core.auth.models import SignInLink
     from tests.mail_helpers import delivered
 
     seed(live_server)
@@ -228,15 +229,30 @@ def test_a_leader_goes_from_the_emailed_sign_in_link_to_a_sent_nudge_in_three_ta
         db.session.commit()
         message = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "sign_in_link")).one()
         emailed = re.search(r"http://localhost(/sign-in/link/\S+)", delivered(message).body_text).group(1)
+
+    # A mail scanner that runs the page's scripts (as Microsoft Defender's does) opens the link first: it is
+    # signed in as nobody, holds no remember cookie, and leaves the link for the leader.
+    scanner = browser.new_context(**PHONE, java_script_enabled=True)
+    robot = scanner.new_page()
+    robot.goto(live_server.url + emailed)
+    robot.wait_for_load_state("networkidle")
+    robot.wait_for_timeout(500)
+    assert robot.url == live_server.url + emailed
+    assert not [c for c in scanner.cookies() if c["name"] == "remember_token"]
+    assert robot.goto(f"{live_server.url}/leader").url.startswith(f"{live_server.url}/sign-in")
+    scanner.close()
+    with live_server.app.app_context():
+        assert db.session.scalars(select(SignInLink.used_at)).one() is None
+
     context = browser.new_context(**PHONE, java_script_enabled=scripts == "on")
     page = context.new_page()
     taps = Taps(page)
 
     taps.open_link(live_server.url + emailed)
-    if scripts == "off":  # the page can't post itself: one button does it
-        expect(page.get_by_role("heading", level=1)).to_have_text("Signing you in")
-        shot(page, "dash-04-sign-in-link-no-scripts-360")
-        taps.tap(page.get_by_role("button", name="Go to my page"))
+    # Opening the link signs nobody in: one button does, with the leader's name on it.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to New Horizons")
+    shot(page, f"dash-04-sign-in-link-scripts-{scripts}-360")
+    taps.tap(page.get_by_role("button", name="Sign in as Lena Leader"))
     expect(page).to_have_url(re.compile(r"/leader$"))  # the leader's page: no password, no form
     expect(page.get_by_role("heading", level=1)).to_have_text("Your invitees")
     grace = live_server.delegates["grace"].id
@@ -254,7 +270,6 @@ def test_a_leader_goes_from_the_emailed_sign_in_link_to_a_sent_nudge_in_three_ta
         assert [m.invitation_id for m in sent] == [grace]
     print(f"\nTaps from opening the emailed sign-in link to a sent nudge, scripts {scripts}: {taps.count}")
     assert taps.count <= 3, f"{taps.count} taps"
-    assert taps.count == (2 if scripts == "on" else 3)
 
     # The phone remembers them: once the browser has forgotten its session, the page still opens, no link needed.
     remembered = [c for c in context.cookies() if c["name"] == "remember_token"]

@@ -65,7 +65,12 @@ def test_a_leader_asks_for_a_link_and_it_signs_them_in_and_remembers_them(app, c
 
     phone = app.test_client()
     opened = phone.get(path)
-    assert opened.status_code == 200 and "Go to my page" in opened.get_data(as_text=True)
+    page = opened.get_data(as_text=True)
+    # A button to press, and no script that would press it: a mail scanner that runs scripts signs nobody in.
+    assert opened.status_code == 200 and ">Sign in as Leo Leader</button>" in page
+    assert "<script" not in page and 'method="post"' in page
+    assert not [c for c in opened.headers.getlist("Set-Cookie") if c.startswith("remember_token=")]
+    assert phone.get("/leader").status_code == 302  # opening it signed nobody in
     assert opened.headers["Cache-Control"] == "no-store"
     db.session.expire_all()
     assert db.session.get(SignInLink, row.id).used_at is None  # opening it (as a mail scanner does) spends nothing
@@ -275,3 +280,28 @@ def test_the_one_tap_nudge_needs_its_csrf_token(tmp_path):
         token = csrf_from(client.get("/leader").get_data(as_text=True))
         assert client.post(f"/leader/invitees/{inv.id}/nudge-now", data={"csrf_token": token}).status_code == 303
         assert [m.kind for m in outbox() if m.kind == "leader_nudge"] == ["leader_nudge"]
+
+
+def test_the_links_button_needs_its_csrf_token_and_only_its_press_signs_in(tmp_path):
+    from app.core.auth import services as auth_services
+
+    app = make_app("sqlite", tmp_path, WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        f.summit()
+        leo = f.user(Role.LEADER, email="leo.leader@council.example.org", name="Leo Leader")
+        assert auth_services.send_sign_in_link(leo.email)
+        db.session.commit()
+        path = emailed_path(outbox()[0])
+        phone = app.test_client()
+        page = phone.get(path).get_data(as_text=True)
+
+        forged = phone.post(path)  # a page elsewhere posting to the link, without this page's token
+        assert forged.status_code in (303, 400)
+        assert phone.get("/leader").status_code == 302
+        db.session.expire_all()
+        assert db.session.scalars(select(SignInLink.used_at)).one() is None
+
+        pressed = phone.post(path, data={"csrf_token": csrf_from(page)})
+        assert pressed.status_code == 303 and pressed.headers["Location"].endswith("/leader")
+        assert phone.get("/leader").status_code == 200
+        db.engine.dispose()

@@ -35,7 +35,7 @@ from tests.support import PATIENCE_SECONDS, join_all
 
 TRIES = int(os.environ.get("RACE_TRIES", "2"))
 WORKERS = 4
-KEEP = {"user", "api_token"}
+KEEP = {"user", "api_token", "staff_session"}  # the organiser stays signed in from round to round
 
 
 # --- talking to the server -------------------------------------------------------------------

@@ -74,6 +74,7 @@ POLICY: dict[str, dict[str, str]] = {
     "checkin.service_worker": PUBLIC,
     "mail_webhook.sendgrid_events": SIGNED,
     "auth.sign_out": STAFF,
+    **{f"account.{name}": STAFF for name in ("account", "change_password", "sign_out_everywhere")},
     "main.staff_home": STAFF,
     "dashboards.leader_home": LEADER_PAGE,
     **{f"dashboards.{name}": LEADER for name in ("nudge", "nudge_now", "note", "dont_chase", "chase_again")},
@@ -87,7 +88,7 @@ POLICY: dict[str, dict[str, str]] = {
     **{f"checkin_api.{name}": API_DOOR for name in ("checkin", "undo", "search", "counts", "events")},
     "checkin_api.scan_log": API_ORGANISER,
 }
-for prefix in ("organiser.", "mail.", "audit.", "fringe_organiser.", "badge_admin."):
+for prefix in ("organiser.", "mail.", "audit.", "fringe_organiser.", "badge_admin.", "team."):
     POLICY[prefix] = ORGANISER
 for prefix in ("invitations.", "badges.", "fringe."):
     POLICY[prefix] = LINK
@@ -166,6 +167,7 @@ def _seed():
             "event": "summit",
             "message_id": message.id,
             "leader_id": leader.id,
+            "user_id": steward.id,
             "name": "delegates",
             "filename": "barcode-detector/ponyfill.js",
         },

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import current_app
 
 from app.core.auth import services
 from app.core.auth.models import Role
@@ -58,12 +57,11 @@ def token(email):
 @users_cli.command("revoke-tokens")
 @click.argument("email")
 def revoke_tokens(email):
-    """Revoke every API token of a staff account (a lost or stolen scanner). They stop working within seconds."""
+    """Revoke every API token of a staff account (a lost or stolen scanner). Each is refused from its next request."""
     user = _account(email)
     revoked = services.revoke_api_tokens(user)
     db.session.commit()
-    seconds = current_app.config["API_TOKEN_CACHE_SECONDS"]
     click.echo(
         f"Revoked {revoked} API token{'s' if revoked != 1 else ''} of {user.email}; scanners using "
-        f"{'them' if revoked != 1 else 'it'} are refused within {seconds:g} seconds."
+        f"{'them' if revoked != 1 else 'it'} are refused from their next request."
     )

@@ -1,4 +1,4 @@
-"""Staff accounts (organisers, leaders, stewards) and their hashed API tokens."""
+"""Staff accounts (organisers, leaders, stewards), their sign-ins and their hashed API tokens."""
 
 from __future__ import annotations
 
@@ -50,8 +50,20 @@ class User(UserMixin, Base):
     job_title: Mapped[str] = mapped_column(String(200), default="")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of what every session and remember cookie of this account carries: raising it ("sign out
+    # everywhere", a password change, deactivation) makes every one of them stop working on its next request.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and signs into the remember cookie: "<id>:<session version>:<this
+        sign-in's nonce>", so that ending one sign-in, or every sign-in of the account, refuses both on the next
+        request (app/core/auth/sessions.py). Only a sign-in started there has a nonce."""
+        nonce = getattr(self, "_sign_in_nonce", None)
+        if not nonce:
+            raise RuntimeError("Start a sign-in with app.core.auth.sessions.sign_in(), not login_user() alone.")
+        return f"{self.id}:{self.session_version}:{nonce}"
 
     def set_password(self, password: str) -> None:
         # scrypt unless testing; checking reads the method back from the stored hash.
@@ -65,6 +77,21 @@ class User(UserMixin, Base):
     @property
     def is_active(self) -> bool:  # flask-login reads this
         return self.active
+
+
+class StaffSession(Base):
+    """One sign-in of a staff account on one browser: what its session and remember cookie stand for.
+
+    Signing out deletes the row, so that browser's cookies, copied or not, open nothing afterwards, while the
+    account's other sign-ins (the leader's phone, when they sign out on a shared laptop) go on. Only a hash of
+    the nonce the cookies carry is kept."""
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    nonce_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ApiToken(Base):

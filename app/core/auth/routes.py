@@ -5,9 +5,9 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
-from app.core.auth import services
+from app.core.auth import services, sessions
 from app.core.auth.decorators import mark
 from app.core.auth.forms import EmailLinkForm, SignInForm
 from app.core.auth.models import Role, User
@@ -17,13 +17,6 @@ from app.core.forms import ConfirmForm
 from app.core.security import private_page
 
 bp = Blueprint("auth", __name__)
-
-
-def load_user(user_id: str) -> User | None:
-    try:
-        return db.session.get(User, int(user_id))
-    except (TypeError, ValueError):
-        return None
 
 
 def home_for(user: User) -> str:
@@ -55,7 +48,8 @@ def sign_in():
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
-            login_user(user, remember=form.remember.data)
+            sessions.sign_in(user, remember=bool(form.remember.data))
+            db.session.commit()
             return redirect(_safe_next(request.args.get("next")) or home_for(user))
         form.password.errors.append("That email and password don't match an account. Check them and try again.")
         return render_template("auth/sign_in.html", form=form), 401
@@ -66,7 +60,10 @@ def sign_in():
 @bp.post("/sign-out")
 @login_required
 def sign_out():
-    logout_user()
+    """Ends this browser's sign-in and its remember cookie (a copy of either opens nothing afterwards); the
+    account's other sign-ins go on ("Sign out everywhere", on the account page, ends those)."""
+    sessions.sign_out()
+    db.session.commit()
     flash("You're signed out.", "info")
     return redirect(url_for("auth.sign_in"))
 
@@ -114,8 +111,11 @@ def _link_refused(found: services.LinkCheck):
     lambda: current_app.config["LINK_LOOKUP_RATE_LIMIT"], deduct_when=failed_lookup, exempt_when=issued_sign_in_link
 )
 def link_sign_in(token: str):
-    """The emailed link. Opening it (GET) spends nothing, so a mail scanner that follows links can't use it
-    up; the page posts itself at once (and has a button for when scripts are off), and the POST signs in."""
+    """The emailed link. Opening it (GET) spends nothing and signs nobody in: it shows a button, "Sign in as
+    <name>", and only that button's POST (with its CSRF token) signs in and uses the link up. Mail scanners open
+    links, and some run the page's scripts too (Microsoft Defender's does), but none presses a button; a page
+    that posted itself would sign the scanner in. We chose the press over "only in the browser that asked for
+    the link": leaders ask on one device and open their email on another (the laptop, then the phone)."""
     found = services.check_sign_in_link(token)
     if current_user.is_authenticated and found.user is not None and current_user.id == found.user.id:
         return redirect(home_for(current_user))  # opened again on the phone it already signed in
@@ -127,10 +127,11 @@ def link_sign_in(token: str):
     if not form.validate_on_submit():
         abort(400)
     spent = services.use_sign_in_link(token)
-    db.session.commit()
     if spent.problem is not None or spent.user is None:
+        db.session.rollback()
         return _link_refused(spent)
-    login_user(spent.user, remember=True)  # remembered on their own phone: the next visit needs no link
+    sessions.sign_in(spent.user, remember=True)  # remembered on their own phone: the next visit needs no link
+    db.session.commit()
     return redirect(home_for(spent.user), 303)
 
 

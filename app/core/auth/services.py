@@ -1,4 +1,4 @@
-"""Creating staff accounts and API tokens."""
+"""Creating staff accounts, checking passwords, API tokens and leaders' emailed sign-in links."""
 
 from __future__ import annotations
 
@@ -74,63 +74,60 @@ class ApiCaller:
     token_id: int
 
 
-@dataclass
-class _Known:
-    caller: ApiCaller
-    checked_at: float  # time.monotonic() when the database last said this token works
-    last_used_at: datetime | None  # as the database has it, so that writing it again can wait
-
-
-def _known_tokens() -> dict[str, _Known]:
+def _known_tokens() -> dict[str, float]:
+    """Token hash -> time.monotonic() when this process last saw the token work."""
     return current_app.extensions.setdefault("api_token_cache", {})
 
 
-def _checked_token(token: str) -> _Known | None:
-    """What this process knows of a token, asking the database (one indexed look-up of its hash) when it last
-    asked more than API_TOKEN_CACHE_SECONDS ago. Reads only."""
-    token_hash = hash_api_token(token)
-    known = _known_tokens()
-    entry = known.get(token_hash)
-    clock = time.monotonic()
-    if entry is None or clock - entry.checked_at >= current_app.config["API_TOKEN_CACHE_SECONDS"]:
-        row = db.session.execute(
-            select(ApiToken.id, ApiToken.last_used_at, User.id, User.name, User.role)
-            .join(User, User.id == ApiToken.user_id)
-            .where(ApiToken.token_hash == token_hash, User.active.is_(True))
-        ).first()
-        if row is None:
-            known.pop(token_hash, None)
-            return None
-        token_id, last_used_at, user_id, name, role = row
-        entry = _Known(ApiCaller(user_id, name, role, token_id), clock, last_used_at)
-        known[token_hash] = entry
-    return entry
+def _token_row(token_hash: str):
+    """The token's row and its account's, if the account is active: one indexed look-up of its hash."""
+    return db.session.execute(
+        select(ApiToken.id, ApiToken.last_used_at, User.id, User.name, User.role)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == token_hash, User.active.is_(True))
+    ).first()
 
 
 def api_token_works(token: str) -> bool:
-    """Whether the token belongs to an active account: from what this process knows, else from the database.
-    The limit on failed token look-ups asks this first, so a real scanner is never refused for others' guesses."""
-    return _checked_token(token) is not None
+    """Whether the token belongs to an active account, for the limit on failed token look-ups, which asks this
+    first so that a real scanner is never refused for others' guesses: true at once if this process saw it work
+    within API_TOKEN_CACHE_SECONDS, else asked of the database. Only for that limit: whether the token still
+    works is asked of the database on every request (caller_for_api_token)."""
+    token_hash = hash_api_token(token)
+    known = _known_tokens()
+    seen = known.get(token_hash)
+    if seen is not None and time.monotonic() - seen < current_app.config["API_TOKEN_CACHE_SECONDS"]:
+        return True
+    if _token_row(token_hash) is None:
+        known.pop(token_hash, None)
+        return False
+    known[token_hash] = time.monotonic()
+    return True
 
 
 def caller_for_api_token(token: str) -> ApiCaller | None:
-    """The caller a token belongs to, or None. A working token is remembered for API_TOKEN_CACHE_SECONDS, so a
-    scanner's requests cost no look-up; a token revoked (or its account deactivated) stops working within that
-    time. `last_used_at` is written at most once every API_TOKEN_LAST_USED_SECONDS."""
-    entry = _checked_token(token)
-    if entry is None:
+    """The caller a token belongs to, or None. Every request asks the database (one indexed SELECT), so a token
+    revoked, or its account deactivated or signed out everywhere, is refused on its very next request on every
+    worker and server. `last_used_at` is written at most once every API_TOKEN_LAST_USED_SECONDS."""
+    token_hash = hash_api_token(token)
+    known = _known_tokens()
+    row = _token_row(token_hash)
+    if row is None:
+        known.pop(token_hash, None)
         return None
+    token_id, last_used_at, user_id, name, role = row
+    known[token_hash] = time.monotonic()
     now = utcnow()
-    resolution = timedelta(seconds=current_app.config["API_TOKEN_LAST_USED_SECONDS"])
-    if entry.last_used_at is None or now - entry.last_used_at >= resolution:
+    if last_used_at is None or now - last_used_at >= timedelta(
+        seconds=current_app.config["API_TOKEN_LAST_USED_SECONDS"]
+    ):
         db.will_write()
-        db.session.execute(update(ApiToken).where(ApiToken.id == entry.caller.token_id).values(last_used_at=now))
-        entry.last_used_at = now
-    return entry.caller
+        db.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+    return ApiCaller(user_id, name, role, token_id)
 
 
 def revoke_api_tokens(user: User) -> int:
-    """Delete every API token of this account; they stop working here at once and elsewhere within seconds."""
+    """Delete every API token of this account: each is refused on its next request, here and everywhere."""
     hashes = list(db.session.scalars(select(ApiToken.token_hash).where(ApiToken.user_id == user.id)))
     db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
     for token_hash in hashes:

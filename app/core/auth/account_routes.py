@@ -1,0 +1,131 @@
+"""Every staff member's own account page (change the password, sign out everywhere), and the organisers' Team
+page (every staff account, deactivated and reactivated there)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.core.actions import run_action
+from app.core.auth import accounts, sessions
+from app.core.auth.decorators import mark, organiser_required, roles_required
+from app.core.auth.forms import PasswordChangeForm
+from app.core.auth.models import Role, User
+from app.core.db import db
+from app.core.extensions import limiter
+from app.core.forms import ConfirmForm
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+team_bp = Blueprint("team", __name__, url_prefix="/organiser/team")
+
+staff_required = roles_required(Role.ORGANISER, Role.LEADER, Role.STEWARD)
+
+
+def _account_page(password_form: PasswordChangeForm, status: int = 200):
+    return render_template(
+        "auth/account.html", password_form=password_form, everywhere_form=ConfirmForm(formdata=None)
+    ), status
+
+
+@bp.get("")
+@staff_required
+def account():
+    return _account_page(PasswordChangeForm(formdata=None))
+
+
+@bp.post("/password")
+@limiter.limit(lambda: current_app.config["SIGNIN_RATE_LIMIT"])  # guesses at the current password
+@staff_required
+def change_password():
+    form = PasswordChangeForm()
+    if not form.validate_on_submit():
+        return _account_page(form, 422)
+    user = current_user._get_current_object()
+    remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+
+    def change() -> None:
+        accounts.change_password(
+            user, current=form.current_password.data, new=form.new_password.data, repeated=form.repeat_password.data
+        )
+        sessions.sign_in(user, remember=remembered)  # this browser stays signed in, on a sign-in of its own
+
+    outcome = run_action(
+        change,
+        form=form,
+        success="Your password is changed. You're still signed in here; everywhere else you were signed in "
+        "(other browsers, remembered phones, scanners' API tokens) has been signed out.",
+    )
+    if not outcome.ok:
+        return _account_page(form, 422)
+    return redirect(url_for(".account"), 303)
+
+
+@bp.post("/sign-out-everywhere")
+@staff_required
+def sign_out_everywhere():
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    accounts.sign_out_everywhere(current_user._get_current_object())
+    sessions.sign_out()
+    db.session.commit()
+    flash(
+        "You're signed out everywhere: on every browser and phone, and every scanner's API token of your account "
+        "has stopped working. Sign in again here when you need to.",
+        "info",
+    )
+    return redirect(url_for("auth.sign_in"), 303)
+
+
+# --- the organisers' Team page ---------------------------------------------------------------------------
+
+
+@team_bp.get("/")
+@organiser_required
+def team():
+    return render_template("auth/team.html", people=accounts.team())
+
+
+def _target(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404, "There is no staff account with that number. It may have been removed.")
+    return user
+
+
+def _confirm_or_act(user_id: int, *, active: bool):
+    """The confirmation page (GET), or the change it asks about (POST), then back to the Team page."""
+    person = _target(user_id)
+    form = ConfirmForm()
+    if request.method == "GET":
+        if person.active == active:  # an old tab, or another organiser got there first
+            flash(f"{person.name}'s account is already {'active' if active else 'deactivated'}.", "info")
+            return redirect(url_for(".team"))
+        return render_template("auth/team_confirm.html", person=person, active=active, form=form)
+    if not form.validate_on_submit():
+        abort(400)
+    if active:
+        done = f"{person.name}'s account is active again. They sign in afresh (their old sessions stay ended)."
+    else:
+        done = (
+            f"{person.name}'s account is deactivated: they are signed out everywhere, and their scanners' API "
+            "tokens have stopped working."
+        )
+    run_action(
+        lambda: accounts.set_active(person, active=active, actor=current_user._get_current_object()), success=done
+    )
+    return redirect(url_for(".team"), 303)
+
+
+@team_bp.route("/<int:user_id>/deactivate", methods=["GET", "POST"])
+@organiser_required
+def deactivate(user_id: int):
+    return _confirm_or_act(user_id, active=False)
+
+
+@team_bp.route("/<int:user_id>/reactivate", methods=["GET", "POST"])
+@organiser_required
+def reactivate(user_id: int):
+    return _confirm_or_act(user_id, active=True)
+
+
+mark(change_password, rerenders_stale_form=True)
