@@ -63,7 +63,6 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)  # before CSRF: a form sent with a stale token is still counted (see stale_form)
     csrf.init_app(app)
     login_manager.init_app(app)
-    from app.core.auth import models as _auth_models  # noqa: F401  (registers the user loader's model)
     from app.core.auth.sessions import load_user
 
     login_manager.user_loader(load_user)

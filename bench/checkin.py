@@ -31,27 +31,27 @@ def seed(url: str, delegates: int) -> tuple[list[str], str]:
     from app.core.auth.models import Role
     from app.core.db import db
     from app.factory import create_app
-    from invitations import services
+    from invitations import journey, people, summit_changes
 
     app = create_app(bench_config(url))
     with app.app_context():
         # The summit day, as at the door: the check-in API refuses an event that isn't on today.
         now = datetime.now(UTC)
-        services.configure_summit(
+        summit_changes.configure_summit(
             capacity=max(delegates, 350),
             target=300,
             starts_at=now - timedelta(hours=1),
             ends_at=now + timedelta(hours=8),
         )
-        details = services.RegistrationDetails(
+        details = journey.RegistrationDetails(
             name="Bench Delegate", organisation="Suffolk", job_title="Officer", dietary="Vegetarian", access_needs=""
         )
         codes = []
         for n in range(delegates):
-            inv = services.create_invitation(
-                services.InviteeData(email=f"door{n}@example.org", name=f"Door Delegate {n}", organisation="Suffolk")
+            inv = people.create_invitation(
+                people.InviteeData(email=f"door{n}@example.org", name=f"Door Delegate {n}", organisation="Suffolk")
             )
-            services.register(inv, details)
+            journey.register(inv, details)
             codes.append(inv.code)
         steward = auth_services.create_user(
             "steward@bench.example.org", name="Bench Steward", role=Role.STEWARD, password=None

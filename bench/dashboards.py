@@ -80,9 +80,9 @@ def seed_summit_and_staff(leaders: int) -> list[int]:
 
     from app.core.auth.models import Role, User
     from app.core.db import db
-    from invitations import services
+    from invitations import summit_changes
 
-    services.configure_summit(capacity=350, target=300)
+    summit_changes.configure_summit(capacity=350, target=300)
     password_hash = generate_password_hash(PASSWORD)  # one hash for all: hashing is slow on purpose
     staff = [
         dict(

@@ -28,7 +28,7 @@ def main() -> None:
     from app.core.mail import delivery
     from app.factory import create_app
     from config import TestingConfig, normalise_database_url, settings_of
-    from invitations import services
+    from invitations import mailing, people, summit_changes
     from tests.sendgrid_standin import API_KEY, StandIn
 
     standin = StandIn().start()
@@ -43,11 +43,11 @@ def main() -> None:
                 connection.execute(text("DROP SCHEMA public CASCADE"))
                 connection.execute(text("CREATE SCHEMA public"))
         Base.metadata.create_all(db.engine)
-        services.configure_summit()
+        summit_changes.configure_summit()
         for n in range(args.messages):
-            services.send_invitation(
-                services.create_invitation(
-                    services.InviteeData(email=f"bench{n}@example.org", name=f"Bench {n}", organisation="Suffolk")
+            mailing.send_invitation(
+                people.create_invitation(
+                    people.InviteeData(email=f"bench{n}@example.org", name=f"Bench {n}", organisation="Suffolk")
                 )
             )
         db.session.commit()

@@ -23,17 +23,17 @@ def seed(url: str, invitees: int, capacity: int) -> list[str]:
     from app.core.db import db
     from app.factory import create_app
     from bench.harness import bench_config
-    from invitations import services
+    from invitations import links, people, summit_changes
 
     app = create_app(bench_config(url))
     with app.app_context():
-        services.configure_summit(capacity=capacity, target=min(capacity, 300))
+        summit_changes.configure_summit(capacity=capacity, target=min(capacity, 300))
         tokens = []
         for n in range(invitees):
-            inv = services.create_invitation(
-                services.InviteeData(email=f"rush{n}@example.org", name=f"Rush {n}", organisation="Suffolk")
+            inv = people.create_invitation(
+                people.InviteeData(email=f"rush{n}@example.org", name=f"Rush {n}", organisation="Suffolk")
             )
-            tokens.append(services.token_for(inv))
+            tokens.append(links.token_for(inv))
         db.session.commit()
         db.engine.dispose()
     return tokens

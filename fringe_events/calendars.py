@@ -14,8 +14,8 @@ from app.core.summit import services as summit_services
 from app.core.timefmt import span
 from app.core.urls import external_url
 from fringe_events.models import FringeEvent, FringeSignup, FringeStatus, SignupState
+from invitations.links import token_for
 from invitations.models import Invitation, InvitationState
-from invitations.services import token_for
 
 
 def place_text(venue: str, address: str) -> str:

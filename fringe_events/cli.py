@@ -9,7 +9,7 @@ import click
 from sqlalchemy import select
 
 from app.core.db import db
-from fringe_events import services
+from fringe_events import calendars, history
 from fringe_events.models import FringeEvent
 
 
@@ -23,7 +23,7 @@ def list_events():
     """Print CSV: slug, starts (UTC), title, venue, capacity, signed up, attended, status."""
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(["slug", "starts_at", "title", "venue", "capacity", "signed_up", "attended", "status"])
-    for summary in services.event_summaries():
+    for summary in history.event_summaries():
         e = summary.event
         writer.writerow(
             [
@@ -44,10 +44,10 @@ def list_events():
 def calendar(slug: str):
     """Print an event's public .ics ('summit' for the summit's)."""
     if slug == "summit":
-        body = services.public_summit_calendar()
+        body = calendars.public_summit_calendar()
     else:
         event = db.session.scalars(select(FringeEvent).where(FringeEvent.slug == slug)).first()
         if event is None:
             raise click.ClickException(f"There is no fringe event '{slug}'. `flask --app wsgi fringe list` shows them.")
-        body = services.public_event_calendar(event)
+        body = calendars.public_event_calendar(event)
     click.echo(body.decode(), nl=False)

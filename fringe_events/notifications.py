@@ -15,8 +15,8 @@ from app.core.mail.outbox import enqueue
 from app.core.summit import services as summit_services
 from fringe_events.calendars import event_url, fringe_calendar_event, place_of, public_page_url
 from fringe_events.models import FringeEvent, signed_up_query
+from invitations.links import personal_url
 from invitations.models import Invitation
-from invitations.services import personal_url
 
 
 def tell_one(

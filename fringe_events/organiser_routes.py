@@ -9,16 +9,16 @@ from app.core.actions import run_action
 from app.core.auth.decorators import mark, organiser_required
 from app.core.db import db, utcnow
 from app.core.forms import ConfirmForm
-from fringe_events import services
+from fringe_events import attendance_lists, calendars, history, programme
 from fringe_events.forms import AttendanceForm, CancelEventForm, EventForm, PersonForm
 from fringe_events.models import FringeEvent
-from invitations.services import get_invitation
+from invitations.people import get_invitation
 
 bp = Blueprint("fringe_organiser", __name__, url_prefix="/organiser/fringe")
 
 
-def _data(form: EventForm) -> services.EventData:
-    return services.EventData(
+def _data(form: EventForm) -> programme.EventData:
+    return programme.EventData(
         title=form.title.data or "",
         venue=form.venue.data or "",
         address=form.address.data or "",
@@ -33,7 +33,7 @@ def _data(form: EventForm) -> services.EventData:
     )
 
 
-def _changes_sentence(outcome: services.EventUpdate) -> str:
+def _changes_sentence(outcome: programme.EventUpdate) -> str:
     moved = "; ".join(f"{label}: {before} → {after}" for label, before, after in outcome.changes)
     told = (
         f"We've emailed the {outcome.notified} {'person' if outcome.notified == 1 else 'people'} signed up an updated calendar entry."
@@ -47,7 +47,7 @@ def _added(event: FringeEvent) -> str:
     return f"{event.title} is added to the programme. Invitees can sign up for it from their link."
 
 
-def _saved(outcome: services.EventUpdate) -> str:
+def _saved(outcome: programme.EventUpdate) -> str:
     return "Saved. " + (
         _changes_sentence(outcome) if outcome.changes else "The time and place are unchanged, so nobody was emailed."
     )
@@ -56,7 +56,7 @@ def _saved(outcome: services.EventUpdate) -> str:
 @bp.get("/")
 @organiser_required
 def index():
-    return render_template("fringe_events/organiser_index.html", summaries=services.event_summaries())
+    return render_template("fringe_events/organiser_index.html", summaries=history.event_summaries())
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -64,7 +64,7 @@ def index():
 def new_event():
     form = EventForm()
     if form.validate_on_submit():
-        done = run_action(lambda: services.create_event(_data(form), actor=current_user), form=form, success=_added)
+        done = run_action(lambda: programme.create_event(_data(form), actor=current_user), form=form, success=_added)
         if done.ok:
             return redirect(url_for(".event", event_id=done.value.id))
     status = 422 if form.is_submitted() else 200
@@ -76,14 +76,14 @@ def new_event():
 def copy_event(event_id: int):
     """ "Copy this event": the new-event form filled in with this event's details, its title "Copy of …". Nothing
     is on the programme until the organiser has changed what differs (the date, say) and added it."""
-    original = services.get_event(event_id)
+    original = programme.get_event(event_id)
     form = EventForm()
     if not form.is_submitted():
         form = EventForm(obj=original)
         form.title.data = f"Copy of {original.title}"[:200]
     if form.validate_on_submit():
         done = run_action(
-            lambda: services.create_event(_data(form), actor=current_user, copied_from=original),
+            lambda: programme.create_event(_data(form), actor=current_user, copied_from=original),
             form=form,
             success=_added,
         )
@@ -96,26 +96,26 @@ def copy_event(event_id: int):
 @bp.get("/<int:event_id>")
 @organiser_required
 def event(event_id: int):
-    fringe_event = services.get_event(event_id)
-    sheet = services.attendance_sheet(fringe_event)
+    fringe_event = programme.get_event(event_id)
+    sheet = attendance_lists.attendance_sheet(fringe_event)
     return render_template(
         "fringe_events/organiser_event.html",
         event=fringe_event,
         sheet=sheet,
-        changes=services.event_changes(fringe_event.id),
+        changes=programme.event_changes(fringe_event.id),
         form=ConfirmForm(),
-        place=services.place_of(fringe_event),
+        place=calendars.place_of(fringe_event),
     )
 
 
 @bp.route("/<int:event_id>/edit", methods=["GET", "POST"])
 @organiser_required
 def edit_event(event_id: int):
-    fringe_event = services.get_event(event_id)
+    fringe_event = programme.get_event(event_id)
     form = EventForm(obj=fringe_event)
     if form.validate_on_submit():
         done = run_action(
-            lambda: services.update_event(fringe_event, _data(form), actor=current_user), form=form, success=_saved
+            lambda: programme.update_event(fringe_event, _data(form), actor=current_user), form=form, success=_saved
         )
         if done.ok:
             return redirect(url_for(".event", event_id=fringe_event.id))
@@ -126,11 +126,11 @@ def edit_event(event_id: int):
 @bp.route("/<int:event_id>/cancel", methods=["GET", "POST"])
 @organiser_required
 def cancel_event(event_id: int):
-    fringe_event = services.get_event(event_id)
+    fringe_event = programme.get_event(event_id)
     form = CancelEventForm()
     if form.validate_on_submit():
         run_action(
-            lambda: services.cancel_event(fringe_event, reason=form.reason.data or "", actor=current_user),
+            lambda: programme.cancel_event(fringe_event, reason=form.reason.data or "", actor=current_user),
             success=lambda outcome: f"{fringe_event.title} is cancelled. " + _changes_sentence(outcome),
         )
         return redirect(url_for(".event", event_id=fringe_event.id))
@@ -141,11 +141,11 @@ def cancel_event(event_id: int):
 @bp.post("/<int:event_id>/reinstate")
 @organiser_required
 def reinstate_event(event_id: int):
-    fringe_event = services.get_event(event_id)
+    fringe_event = programme.get_event(event_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     run_action(
-        lambda: services.reinstate_event(fringe_event, actor=current_user),
+        lambda: programme.reinstate_event(fringe_event, actor=current_user),
         success=lambda outcome: f"{fringe_event.title} is back on. " + _changes_sentence(outcome),
     )
     return redirect(url_for(".event", event_id=fringe_event.id))
@@ -161,14 +161,14 @@ def _sheet_page(fringe_event: FringeEvent, form: AttendanceForm, status: int = 2
         event=fringe_event,
         form=form,
         q=q,
-        sheet=services.attendance_sheet(fringe_event, q),
+        sheet=attendance_lists.attendance_sheet(fringe_event, q),
     ), status
 
 
 @bp.get("/<int:event_id>/attendance")
 @organiser_required
 def attendance(event_id: int):
-    return _sheet_page(services.get_event(event_id), AttendanceForm())
+    return _sheet_page(programme.get_event(event_id), AttendanceForm())
 
 
 def _not_started_yet(fringe_event: FringeEvent, form) -> bool:
@@ -186,7 +186,7 @@ def _confirm_before_start(fringe_event: FringeEvent, form, people, action: str):
 @bp.post("/<int:event_id>/attendance")
 @organiser_required
 def mark_attendance(event_id: int):
-    fringe_event = services.get_event(event_id)
+    fringe_event = programme.get_event(event_id)
     form = AttendanceForm()
     if not form.validate_on_submit():
         abort(400)
@@ -194,7 +194,7 @@ def mark_attendance(event_id: int):
         people = [get_invitation(i) for i in form.attended.data]
         action = url_for(".mark_attendance", event_id=event_id, q=request.args.get("q") or None)
         return _confirm_before_start(fringe_event, form, people, action)
-    done = run_action(lambda: services.mark_attended(fringe_event, form.attended.data or [], by=current_user))
+    done = run_action(lambda: attendance_lists.mark_attended(fringe_event, form.attended.data or [], by=current_user))
     if not done.ok:
         return redirect(url_for(".attendance", event_id=event_id))
     if done.value:
@@ -207,12 +207,12 @@ def mark_attendance(event_id: int):
 @bp.post("/<int:event_id>/attendance/undo")
 @organiser_required
 def undo_attendance(event_id: int):
-    fringe_event = services.get_event(event_id)
+    fringe_event = programme.get_event(event_id)
     form = PersonForm()
     if not form.validate_on_submit():
         abort(400)
     person = get_invitation(form.invitation_id.data)
-    if services.undo(fringe_event, person.id, by=current_user):
+    if attendance_lists.undo(fringe_event, person.id, by=current_user):
         db.session.commit()
         flash(f"{person.name} is no longer marked as attending.", "success")
     else:
@@ -231,27 +231,27 @@ def _walked_in(person, attendance, created: bool) -> None:
 
 def _walk_in_page(fringe_event: FringeEvent, form: PersonForm):
     q = (request.args.get("q") or "").strip()
-    people = services.search_invitees(q)
+    people = attendance_lists.search_invitees(q)
     return render_template(
         "fringe_events/organiser_walk_in.html",
         event=fringe_event,
         form=form,
         q=q,
         people=people,
-        attended=services.attended_ids(fringe_event, [p.id for p in people]),
+        attended=attendance_lists.attended_ids(fringe_event, [p.id for p in people]),
     )
 
 
 @bp.route("/<int:event_id>/walk-in", methods=["GET", "POST"])
 @organiser_required
 def walk_in(event_id: int):
-    fringe_event = services.get_event(event_id)
+    fringe_event = programme.get_event(event_id)
     form = PersonForm()
     if form.validate_on_submit():
         person = get_invitation(form.invitation_id.data)
         if _not_started_yet(fringe_event, form):
             return _confirm_before_start(fringe_event, form, [person], url_for(".walk_in", event_id=event_id))
-        done = run_action(lambda: services.record_walk_in(fringe_event, person, by=current_user))
+        done = run_action(lambda: attendance_lists.record_walk_in(fringe_event, person, by=current_user))
         if not done.ok:
             return redirect(url_for(".walk_in", event_id=event_id))
         _walked_in(person, *done.value)

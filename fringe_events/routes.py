@@ -10,7 +10,8 @@ from app.core.actions import run_action
 from app.core.downloads import name_download
 from app.core.extensions import personal_link_limit
 from app.core.security import private_page
-from fringe_events import services
+from fringe_events import calendars, delegate_view, history, signups
+from fringe_events import programme as fringe_programme
 from fringe_events.forms import SignupForm
 from fringe_events.models import FringeEvent
 from invitations.links import calendar_token_for, invitation_for_calendar_feed, invitation_for_link
@@ -30,16 +31,16 @@ def _template_helpers(state) -> None:
     # The partials on the delegate's pages (and the organiser's invitation page) ask for what they show
     # through these; each is a service function, so templates never query.
     state.app.jinja_env.globals.update(
-        fringe_programme=services.programme_for,
-        fringe_calendar_links=services.personal_calendar_links,
-        fringe_history=services.warm_up_history,
-        webcal=services.webcal_url,
+        fringe_programme=delegate_view.programme_for,
+        fringe_calendar_links=calendars.personal_calendar_links,
+        fringe_history=history.warm_up_history,
+        webcal=calendars.webcal_url,
         calendar_token_for=calendar_token_for,
     )
 
 
 def _event(slug: str) -> FringeEvent:
-    event = services.event_by_slug(slug)
+    event = fringe_programme.event_by_slug(slug)
     if event is None:
         abort(404)
     return event
@@ -57,7 +58,8 @@ def _back(token: str, slug: str, back: str | None):
 def programme(token: str):
     invitation = invitation_for_link(token)
     return render_template(
-        "fringe_events/programme.html", **page_context(invitation, token, programme=services.programme_for(invitation))
+        "fringe_events/programme.html",
+        **page_context(invitation, token, programme=delegate_view.programme_for(invitation)),
     )
 
 
@@ -65,10 +67,10 @@ def programme(token: str):
 def event(token: str, slug: str):
     invitation = invitation_for_link(token)
     fringe_event = _event(slug)
-    item = services.programme_item(invitation, fringe_event)
+    item = delegate_view.programme_item(invitation, fringe_event)
     return render_template(
         "fringe_events/event.html",
-        **page_context(invitation, token, item=item, links=services.event_add_links(fringe_event)),
+        **page_context(invitation, token, item=item, links=calendars.event_add_links(fringe_event)),
     )
 
 
@@ -80,8 +82,8 @@ def sign_up(token: str, slug: str):
     if not form.validate_on_submit():
         abort(400)
     signed_up = f"You're signed up for {fringe_event.title}. We've emailed you the details and a calendar entry."
-    done = run_action(lambda: services.sign_up(invitation, fringe_event), quiet=services.FringeFull, success=signed_up)
-    if isinstance(done.error, services.FringeFull):
+    done = run_action(lambda: signups.sign_up(invitation, fringe_event), quiet=signups.FringeFull, success=signed_up)
+    if isinstance(done.error, signups.FringeFull):
         context = page_context(invitation, token, event=fringe_event, message=done.error.message)
         return render_template("fringe_events/full.html", **context), 409
     return _back(token, slug, form.back.data)
@@ -96,7 +98,7 @@ def cancel(token: str, slug: str):
         abort(400)
     given_back = f"You're no longer signed up for {fringe_event.title}. Your place has gone back for someone else."
     run_action(
-        lambda: services.cancel_signup(invitation, fringe_event),
+        lambda: signups.cancel_signup(invitation, fringe_event),
         success=lambda cancelled: given_back if cancelled else None,
     )
     return _back(token, slug, form.back.data)
@@ -104,7 +106,7 @@ def cancel(token: str, slug: str):
 
 def _personal_ics(invitation) -> Response:
     return Response(
-        services.personal_calendar(invitation),
+        calendars.personal_calendar(invitation),
         content_type=ICS_TYPE,
         headers={"Content-Disposition": 'attachment; filename="new-horizons.ics"'},
     )
@@ -139,9 +141,9 @@ def _public_ics(body: bytes, filename: str) -> Response:
 
 @calendar_bp.get("/summit.ics")
 def summit():
-    return _public_ics(services.public_summit_calendar(), "new-horizons-summit.ics")
+    return _public_ics(calendars.public_summit_calendar(), "new-horizons-summit.ics")
 
 
 @calendar_bp.get("/fringe/<slug>.ics")
 def fringe_event(slug: str):
-    return _public_ics(services.public_event_calendar(_event(slug)), f"{slug}.ics")
+    return _public_ics(calendars.public_event_calendar(_event(slug)), f"{slug}.ics")

@@ -18,8 +18,8 @@ from app.core.errors import InvalidState, NotFound, ValidationFailed
 from app.core.mail.outbox import enqueue
 from app.core.summit import services as summit_services
 from app.core.timefmt import ago, day
+from invitations.links import personal_url
 from invitations.models import Invitation, InvitationState, LeaderNote, NoteKind
-from invitations.services import personal_url
 
 S = InvitationState
 

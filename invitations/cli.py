@@ -16,7 +16,8 @@ from app.core.db import db
 from app.core.errors import DomainError
 from app.core.text_input import SINGLE_LINE
 from app.core.timefmt import parse_local
-from invitations import dashboards, services
+from invitations import dashboards, people, summit_changes, waitlist
+from invitations import links as invitation_links
 from invitations.csv_import import parse_invitations_csv
 from invitations.models import LIVE_STATES, Invitation
 from invitations.privacy import anonymise_older_than
@@ -37,7 +38,7 @@ def import_file(file: Path):
         for error in result.errors:
             click.echo(f"{file.name}: {error}", err=True)
         raise click.ClickException(f"Nothing was imported: {len(result.errors)} problem(s) in {file.name}.")
-    outcome = services.import_invitees(result.rows, champions)
+    outcome = people.import_invitees(result.rows, champions)
     db.session.commit()
     click.echo(f"Imported {len(result.rows)} rows: {outcome.created} new, {outcome.updated} updated.")
 
@@ -52,7 +53,7 @@ def links(base_url: str):
     for inv in db.session.scalars(
         select(Invitation).where(Invitation.state.in_(LIVE_STATES)).order_by(Invitation.email)
     ):
-        writer.writerow([inv.email, services.personal_url(inv)])
+        writer.writerow([inv.email, invitation_links.personal_url(inv)])
 
 
 @click.group("summit", help="The summit's settings and status.")
@@ -83,7 +84,7 @@ def _when(value: str | None):
 def configure(capacity, target, name, venue, address, starts, ends, opens, closes, hold_hours):
     """Create or change the summit."""
     try:
-        summit = services.configure_summit(
+        summit = summit_changes.configure_summit(
             capacity=capacity,
             target=target,
             name=name,
@@ -108,7 +109,7 @@ def configure(capacity, target, name, venue, address, starts, ends, opens, close
 def status():
     """Print one JSON object: capacity, target, registered, offers_held, waitlisted, declined, invited."""
     try:
-        services.expire_offers()
+        waitlist.expire_offers()
         db.session.commit()
         click.echo(json.dumps(dashboards.summit_status()))
     except DomainError as error:
@@ -118,7 +119,7 @@ def status():
 @summit_cli.command("expire-offers")
 def expire_offers():
     """Expire lapsed waiting-list offers and pass the places on (safe to run as often as you like)."""
-    count = services.expire_offers()
+    count = waitlist.expire_offers()
     db.session.commit()
     click.echo(f"Expired {count} offer(s).")
 

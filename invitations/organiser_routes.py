@@ -20,7 +20,7 @@ from app.core.forms import ConfirmForm, ConfirmStepForm
 from app.core.mail.models import OutboxMessage
 from app.core.summit import services as summit_services
 from app.core.timefmt import when
-from invitations import dashboards, import_previews, services
+from invitations import dashboards, import_previews, links, mailing, people, summit_changes, waitlist
 from invitations.csv_import import parse_invitations_csv
 from invitations.forms import ImportConfirmForm, ImportForm, InvitationForm, SetUpForm, SummitForm
 from invitations.models import Invitation, InvitationState
@@ -136,8 +136,8 @@ def _invitation_form(invitation: Invitation | None = None) -> InvitationForm:
     return form
 
 
-def _invitee_data(form: InvitationForm) -> services.InviteeData:
-    return services.InviteeData(
+def _invitee_data(form: InvitationForm) -> people.InviteeData:
+    return people.InviteeData(
         email=form.email.data,
         name=form.name.data,
         organisation=form.organisation.data,
@@ -153,7 +153,7 @@ def new_invitation():
     form = _invitation_form()
     if form.validate_on_submit():
         done = run_action(
-            lambda: services.create_invitation(_invitee_data(form), actor=current_user),
+            lambda: people.create_invitation(_invitee_data(form), actor=current_user),
             form=form,
             success=lambda new: f"{new.name} is invited. Their invitation has not been emailed yet.",
         )
@@ -166,7 +166,7 @@ def new_invitation():
 @bp.get("/invitations/<int:invitation_id>")
 @organiser_required
 def invitation(invitation_id: int):
-    inv = services.get_invitation(invitation_id)
+    inv = people.get_invitation(invitation_id)
     history = db.session.scalars(
         select(AuditEvent).where(AuditEvent.invitation_id == inv.id).order_by(AuditEvent.at.desc()).limit(50)
     ).all()
@@ -179,20 +179,18 @@ def invitation(invitation_id: int):
         history=history,
         form=ConfirmForm(),
         messages=messages,
-        link=services.personal_url(inv),
+        link=links.personal_url(inv),
     )
 
 
 @bp.route("/invitations/<int:invitation_id>/edit", methods=["GET", "POST"])
 @organiser_required
 def edit_invitation(invitation_id: int):
-    inv = services.get_invitation(invitation_id)
+    inv = people.get_invitation(invitation_id)
     form = _invitation_form(inv)
     if form.validate_on_submit():
         done = run_action(
-            lambda: services.update_invitation(inv, _invitee_data(form), actor=current_user),
-            form=form,
-            success="Saved.",
+            lambda: people.update_invitation(inv, _invitee_data(form), actor=current_user), form=form, success="Saved."
         )
         if done.ok:
             return redirect(url_for(".invitation", invitation_id=inv.id))
@@ -211,12 +209,12 @@ _PLACE_GOES = {
 @bp.route("/invitations/<int:invitation_id>/revoke", methods=["GET", "POST"])
 @organiser_required
 def revoke_invitation(invitation_id: int):
-    inv = services.get_invitation(invitation_id)
+    inv = people.get_invitation(invitation_id)
     form = ConfirmStepForm()
     if form.is_submitted() and not form.validate_on_submit():
         abort(400)
     if form.confirmed:
-        services.revoke_invitation(inv, actor=current_user)
+        people.revoke_invitation(inv, actor=current_user)
         db.session.commit()
         flash(f"{inv.name}'s invitation is revoked: their link and badge no longer work.", "success")
         return redirect(url_for(".invitation", invitation_id=inv.id))
@@ -238,10 +236,10 @@ def revoke_invitation(invitation_id: int):
 @bp.post("/invitations/<int:invitation_id>/send")
 @organiser_required
 def send_invitation(invitation_id: int):
-    inv = services.get_invitation(invitation_id)
+    inv = people.get_invitation(invitation_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    services.send_invitation(inv, actor=current_user)
+    mailing.send_invitation(inv, actor=current_user)
     db.session.commit()
     flash(f"The invitation to {inv.name} is queued to send.", "success")
     return redirect(url_for(".invitation", invitation_id=inv.id))
@@ -250,12 +248,12 @@ def send_invitation(invitation_id: int):
 @bp.route("/invitations/<int:invitation_id>/new-link", methods=["GET", "POST"])
 @organiser_required
 def reissue_link(invitation_id: int):
-    inv = services.get_invitation(invitation_id)
+    inv = people.get_invitation(invitation_id)
     form = ConfirmStepForm()
     if form.is_submitted() and not form.validate_on_submit():
         abort(400)
     if form.confirmed:
-        services.reissue_link(inv, actor=current_user)
+        links.reissue_link(inv, actor=current_user)
         db.session.commit()
         flash(
             "A new link is made and the old one no longer works. Send the invitation again so they have it.", "success"
@@ -340,7 +338,7 @@ def confirm_import():
         return render_template(
             "organiser/import.html", form=ImportForm(), result=result, confirm=None, existing=set()
         ), 422
-    outcome = services.import_invitees(result.rows, champions, actor=current_user)
+    outcome = people.import_invitees(result.rows, champions, actor=current_user)
     db.session.commit()
     flash(f"Imported: {outcome.created} new invitations, {outcome.updated} updated.", "success")
     return redirect(url_for(".invitations"))
@@ -366,10 +364,10 @@ def _setting_words(value) -> str:
     return when(value) if isinstance(value, datetime) else str(value)
 
 
-def _change_summit(form: SummitForm) -> services.SummitChange:
+def _change_summit(form: SummitForm) -> summit_changes.SummitChange:
     current = summit_services.find_summit()
     before = {attr: getattr(current, attr, None) for attr, _ in _AUDITED_SETTINGS}
-    outcome = services.change_summit(
+    outcome = summit_changes.change_summit(
         name=form.name.data,
         tagline=form.tagline.data or "",
         venue=form.venue.data,
@@ -398,7 +396,7 @@ def _change_summit(form: SummitForm) -> services.SummitChange:
     return outcome
 
 
-def _summit_saved(outcome: services.SummitChange) -> str:
+def _summit_saved(outcome: summit_changes.SummitChange) -> str:
     if not outcome.changes:
         return "The summit's settings are saved."
     changed = "".join(f" {label}: {before} → {after}." for label, before, after in outcome.changes)
@@ -425,8 +423,8 @@ def _set_up_form() -> SetUpForm:
 
 
 def _set_up(form: SetUpForm):
-    return services.set_up_summit(
-        services.SummitSetUp(
+    return summit_changes.set_up_summit(
+        summit_changes.SummitSetUp(
             name=form.name.data,
             venue=form.venue.data,
             address=form.address.data,
@@ -480,7 +478,7 @@ def summit_settings():
 @bp.get("/waiting-list")
 @organiser_required
 def waiting_list():
-    services.expire_offers()
+    waitlist.expire_offers()
     db.session.commit()
     return render_template(
         "organiser/waiting_list.html", entries=dashboards.waiting_list(), summit=summit_services.get_summit()
@@ -492,9 +490,9 @@ def waiting_list():
 def send_all():
     """Send invitations to everyone not yet sent one: the page says how many, then asks to confirm."""
     form = ConfirmForm()
-    count = db.session.scalar(select(func.count()).select_from(services.unsent_invitations().subquery()))
+    count = db.session.scalar(select(func.count()).select_from(mailing.unsent_invitations().subquery()))
     if form.validate_on_submit():
-        sent = services.send_all_unsent(actor=current_user)
+        sent = mailing.send_all_unsent(actor=current_user)
         db.session.commit()
         flash(
             f"{sent} invitation{'s are' if sent != 1 else ' is'} queued to send. Follow them on the Mail page.",
@@ -511,18 +509,18 @@ def reminders():
     form = ConfirmForm()
     if form.validate_on_submit():
         group = request.form.get("group", "")
-        if group not in services.REMINDER_GROUPS:
+        if group not in mailing.REMINDER_GROUPS:
             flash("Choose who to remind.", "error")
             return redirect(url_for(".reminders")), 303
-        sent = services.send_reminders(group, min_days=min_days, actor=current_user)
+        sent = mailing.send_reminders(group, min_days=min_days, actor=current_user)
         db.session.commit()
         flash(f"{sent} reminder{'s' if sent != 1 else ''} queued to send.", "success")
         return redirect(url_for(".reminders"))
     return render_template(
         "organiser/reminders.html",
         form=form,
-        groups=services.REMINDER_GROUPS,
-        counts=services.reminder_counts(min_days),
+        groups=mailing.REMINDER_GROUPS,
+        counts=mailing.reminder_counts(min_days),
         min_days=min_days,
     )
 

@@ -11,7 +11,7 @@ from app.core.db import db, utcnow
 from app.core.errors import Conflict, InvalidState
 from app.core.mail.models import OutboxMessage
 from app.core.summit import services as summit_services
-from invitations import erasure, services, signals, transitions
+from invitations import erasure, signals, transitions, waitlist
 from invitations.models import LIVE_STATES, Invitation, InvitationState, LeaderNote
 
 S = InvitationState
@@ -81,7 +81,7 @@ def erase_on_request(invitation: Invitation, now: datetime | None = None) -> Non
     if invitation.erased_at is not None:
         raise Conflict(nothing)
     if invitation.state != S.HANDED_ON:
-        services.give_up_place(invitation, now)  # the same release every path uses
+        waitlist.give_up_place(invitation, now)  # the same release every path uses
         invitation.state = S.REVOKED
         signals.person_left.send(invitation, now=now)  # the same release revoking uses
     audit.record("privacy.erased_on_request", actor_label="the delegate", invitation_id=invitation.id)

@@ -13,7 +13,7 @@ from app.core.extensions import personal_link_limit
 from app.core.forms import ConfirmForm
 from app.core.security import private_page
 from app.core.summit import services as summit_services
-from invitations import services
+from invitations import handing_on, journey, links, waitlist
 from invitations.forms import ColleagueForm, DeclineForm, DetailsForm, RegistrationForm
 from invitations.links import invitation_for_link
 from invitations.models import Invitation, InvitationState
@@ -47,8 +47,8 @@ def _details_form(form_class, invitation: Invitation):
     return form
 
 
-def _details(form) -> services.RegistrationDetails:
-    return services.RegistrationDetails(
+def _details(form) -> journey.RegistrationDetails:
+    return journey.RegistrationDetails(
         name=form.name.data or "",
         organisation=form.organisation.data or "",
         job_title=form.job_title.data or "",
@@ -57,8 +57,8 @@ def _details(form) -> services.RegistrationDetails:
     )
 
 
-def _colleague(form: ColleagueForm) -> services.Colleague:
-    return services.Colleague(
+def _colleague(form: ColleagueForm) -> handing_on.Colleague:
+    return handing_on.Colleague(
         name=form.name.data,
         email=form.email.data,
         organisation=form.organisation.data,
@@ -66,7 +66,7 @@ def _colleague(form: ColleagueForm) -> services.Colleague:
     )
 
 
-def _cancelled(outcome: services.PlaceGivenUp) -> str:
+def _cancelled(outcome: waitlist.PlaceGivenUp) -> str:
     if outcome.offered_on:
         return (
             "Your place is cancelled and has been offered to the next person on the waiting list. "
@@ -75,7 +75,7 @@ def _cancelled(outcome: services.PlaceGivenUp) -> str:
     return "Your place is cancelled, and it's free again for someone else. Thank you for letting us know."
 
 
-def _declined(outcome: services.Declined) -> str:
+def _declined(outcome: journey.Declined) -> str:
     if outcome.was == S.OFFERED:
         if outcome.place.offered_on:
             return (
@@ -88,7 +88,7 @@ def _declined(outcome: services.Declined) -> str:
 
 
 def _still_waiting(invitation: Invitation) -> str:
-    position = services.waitlist_position(invitation)
+    position = waitlist.waitlist_position(invitation)
     where = f" (number {position} in the queue)" if position else ""
     return (
         f"You're on the waiting list{where}, so there's nothing to fill in yet: "
@@ -99,13 +99,13 @@ def _still_waiting(invitation: Invitation) -> str:
 @bp.get("/<token>")
 def home(token: str):
     invitation = invitation_for_link(token, live=False)
-    services.mark_opened(invitation)
-    services.expire_offers()
+    links.mark_opened(invitation)
+    waitlist.expire_offers()
     db.session.commit()
     if invitation.state == S.HANDED_ON:
         colleague = db.session.query(Invitation).filter(Invitation.substitute_for_id == invitation.id).first()
         return render_template("invitations/handed_on.html", **page_context(invitation, token, colleague=colleague))
-    context = page_context(invitation, token, form=ConfirmForm(), position=services.waitlist_position(invitation))
+    context = page_context(invitation, token, form=ConfirmForm(), position=waitlist.waitlist_position(invitation))
     template = "invitations/personal.html" if invitation.state == S.REGISTERED else "invitations/welcome.html"
     return render_template(template, **context)
 
@@ -131,7 +131,7 @@ def register(token: str):
         return _form_page("invitations/register.html", invitation, token, form)
     # A lapsed offer is flashed (its expiry stands); registration closed or a changed state, flashed too.
     done = run_action(
-        lambda: services.register(invitation, _details(form)),
+        lambda: journey.register(invitation, _details(form)),
         quiet=SummitFull,
         success="You're registered. We've emailed you a confirmation.",
     )
@@ -150,7 +150,7 @@ def join_waitlist(token: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     run_action(
-        lambda: services.join_waitlist(invitation),
+        lambda: journey.join_waitlist(invitation),
         success="You're on the waiting list. We'll email you as soon as a place is free.",
     )
     return redirect(url_for(".home", token=token))
@@ -164,7 +164,7 @@ def decline(token: str):
         return redirect(url_for(".cancel", token=token))
     if not form.validate_on_submit():
         return _form_page("invitations/decline.html", invitation, token, form)
-    run_action(lambda: services.decline(invitation, form.reason.data or ""), success=_declined)
+    run_action(lambda: journey.decline(invitation, form.reason.data or ""), success=_declined)
     return redirect(url_for(".home", token=token))
 
 
@@ -176,7 +176,7 @@ def details(token: str):
         return redirect(url_for(".home", token=token))
     if not form.validate_on_submit():
         return _form_page("invitations/details.html", invitation, token, form)
-    run_action(lambda: services.update_details(invitation, _details(form)), success="Your details are saved.")
+    run_action(lambda: journey.update_details(invitation, _details(form)), success="Your details are saved.")
     return redirect(url_for(".home", token=token))
 
 
@@ -187,9 +187,9 @@ def cancel(token: str):
     if invitation.state != S.REGISTERED and not form.is_submitted():
         return redirect(url_for(".home", token=token))
     if not form.validate_on_submit():
-        waiting = services.waitlist_length()  # what the page says will become of the place
+        waiting = waitlist.waitlist_length()  # what the page says will become of the place
         return render_template("invitations/cancel.html", **page_context(invitation, token, form=form, waiting=waiting))
-    run_action(lambda: services.cancel_registration(invitation), success=_cancelled)
+    run_action(lambda: journey.cancel_registration(invitation), success=_cancelled)
     return redirect(url_for(".home", token=token))
 
 
@@ -199,7 +199,7 @@ def colleague(token: str):
     form = ColleagueForm()
     if form.validate_on_submit():
         done = run_action(
-            lambda: services.hand_on(invitation, _colleague(form)),
+            lambda: handing_on.hand_on(invitation, _colleague(form)),
             form=form,
             success=lambda new: f"Done. We've sent {new.name} their own link.",
         )

@@ -8,7 +8,7 @@ from datetime import timedelta
 from app.core.auth import services as auth_services
 from app.core.auth.models import Role
 from app.core.db import db, utcnow
-from invitations import services
+from invitations import journey, links, people, summit_changes
 from invitations.models import Invitation
 
 _counter = itertools.count(1)
@@ -16,7 +16,7 @@ PASSWORD = "correct horse battery"
 
 
 def summit(capacity: int = 350, target: int = 300, **settings):
-    result = services.configure_summit(capacity=capacity, target=target, **settings)
+    result = summit_changes.configure_summit(capacity=capacity, target=target, **settings)
     db.session.commit()
     return result
 
@@ -32,8 +32,8 @@ def user(role: Role = Role.ORGANISER, email: str | None = None, name: str | None
 
 def invitation(email: str | None = None, name: str | None = None, champion=None, **fields) -> Invitation:
     n = next(_counter)
-    created = services.create_invitation(
-        services.InviteeData(
+    created = people.create_invitation(
+        people.InviteeData(
             email=email or f"person{n}@example.org",
             name=name or f"Person {n}",
             organisation=fields.pop("organisation", "Suffolk County Council"),
@@ -45,15 +45,15 @@ def invitation(email: str | None = None, name: str | None = None, champion=None,
     return created
 
 
-def details(name: str = "Alex Example", **overrides) -> services.RegistrationDetails:
+def details(name: str = "Alex Example", **overrides) -> journey.RegistrationDetails:
     values = dict(name=name, organisation="Suffolk County Council", job_title="Officer", dietary="", access_needs="")
     values.update(overrides)
-    return services.RegistrationDetails(**values)
+    return journey.RegistrationDetails(**values)
 
 
 def registered(**kwargs) -> Invitation:
     inv = invitation(**kwargs)
-    services.register(inv, details(name=inv.name))
+    journey.register(inv, details(name=inv.name))
     db.session.commit()
     return inv
 
@@ -74,7 +74,7 @@ def sign_in(client, user_obj):
 
 def link(invitation: Invitation, page: str = "") -> str:
     """The path of a person's link, or of one of its pages."""
-    return f"/i/{services.token_for(invitation)}" + (f"/{page}" if page else "")
+    return f"/i/{links.token_for(invitation)}" + (f"/{page}" if page else "")
 
 
 def fresh(invitation: Invitation) -> Invitation:

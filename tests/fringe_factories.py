@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from app.core.db import db, utcnow
 from app.core.mail.models import OutboxMessage
-from fringe_events import services
+from fringe_events import programme, signups
 from fringe_events.models import FringeEvent
-from invitations import services as invitation_services
+from invitations import links
 from invitations.models import Invitation
 from tests.conftest import FreshSessionClient  # noqa: F401  (the fringe tests set it on their own apps)
 from tests.mail_helpers import delivered_attachment
@@ -31,8 +31,8 @@ def event(
     address: str = "8 Russell Road, Ipswich IP1 2BX",
 ) -> FringeEvent:
     starts_at = starts_at or utcnow().replace(microsecond=0, second=0) + timedelta(days=10)
-    created = services.create_event(
-        services.EventData(
+    created = programme.create_event(
+        programme.EventData(
             title=title or f"Fringe event {next(_counter)}",
             venue=venue,
             address=address,
@@ -50,12 +50,12 @@ def event(
 
 
 def signed_up(invitation: Invitation, fringe_event: FringeEvent) -> None:
-    services.sign_up(invitation, fringe_event)
+    signups.sign_up(invitation, fringe_event)
     db.session.commit()
 
 
 def link(invitation: Invitation, page: str = "") -> str:
-    return f"/i/{invitation_services.token_for(invitation)}" + (f"/{page}" if page else "")
+    return f"/i/{links.token_for(invitation)}" + (f"/{page}" if page else "")
 
 
 def text(response) -> str:

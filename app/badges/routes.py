@@ -26,7 +26,8 @@ from app.core.downloads import download
 from app.core.extensions import personal_link_limit
 from app.core.security import private_page
 from app.core.summit.services import find_summit
-from invitations import services as invitation_services
+from invitations import links
+from invitations import people as invitation_people
 from invitations.models import Invitation
 
 bp = Blueprint("badges", __name__)
@@ -40,7 +41,7 @@ bp.after_request(private_page)
 
 def _holder(token: str) -> Invitation:
     """A live invitation behind the link, or 404: handed-on and revoked invitations have no badge."""
-    invitation = invitation_services.invitation_for_link(token, live=False)
+    invitation = links.invitation_for_link(token, live=False)
     if not services.has_badge(invitation):
         abort(404)  # handed on: the badge went with the place, so this link has none (404, not 410)
     return invitation
@@ -158,7 +159,7 @@ mark(print_no_place, rerenders_stale_form=True)
 @organiser_required
 def reprint(invitation_id: int):
     """One badge again, from the invitation's page: the PDF, and the reprint recorded there."""
-    invitation = invitation_services.get_invitation(invitation_id)
+    invitation = invitation_people.get_invitation(invitation_id)
     if not ReprintForm().validate_on_submit():
         abort(400)
     if not services.has_badge(invitation):
@@ -216,7 +217,7 @@ def preview():
 @organiser_required
 def reissue_code(invitation_id: int):
     """A new code for a lost or copied badge, after a page that says the printed badge stops working."""
-    invitation = invitation_services.get_invitation(invitation_id)
+    invitation = invitation_people.get_invitation(invitation_id)
     form = ReissueForm()
     if form.is_submitted() and not form.validate_on_submit():
         abort(400)
@@ -252,7 +253,7 @@ def reissue_code(invitation_id: int):
 @admin_bp.post("/<int:invitation_id>/role")
 @organiser_required
 def set_role(invitation_id: int):
-    invitation = invitation_services.get_invitation(invitation_id)
+    invitation = invitation_people.get_invitation(invitation_id)
     form = RoleForm()
     if not form.validate_on_submit():
         abort(400)

@@ -12,8 +12,8 @@ from flask_limiter.util import get_remote_address
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from app.checkin import services
-from app.checkin.services import MalformedScan, NonceTaken
+from app.checkin import door, overview, scans
+from app.checkin.scans import MalformedScan, NonceTaken
 from app.core.auth.models import Role, User
 from app.core.auth.services import ApiCaller, api_token_works, caller_for_api_token
 from app.core.db import db
@@ -143,22 +143,22 @@ def scan_payload():
     of a code: someone found by the name search or on the expected list, neither of which hands out codes."""
     payload = request.get_json(force=True, silent=True)
     if isinstance(payload, dict) and "code" not in payload and "ref" in payload:
-        payload = {**payload, "code": services.code_for_ref(payload["ref"]), "method": "manual"}
+        payload = {**payload, "code": door.code_for_ref(payload["ref"]), "method": "manual"}
     return payload
 
 
 def handle_scan(user: User | ApiCaller):
     try:
-        scan = services.parse_scan(scan_payload())
+        scan = scans.parse_scan(scan_payload())
     except MalformedScan as error:
         return json_error(400, str(error))
     try:
-        answer = services.check_in(user, scan)
+        answer = scans.check_in(user, scan)
         db.session.commit()
     except NonceTaken:
         # This nonce was answered before (a retry, perhaps racing its original): answer as the first time.
         db.session.rollback()
-        replayed = services.replay(user, scan.nonce)
+        replayed = scans.replay(user, scan.nonce)
         if replayed is None:
             raise
         answer = replayed
@@ -167,10 +167,10 @@ def handle_scan(user: User | ApiCaller):
 
 def handle_undo(user: User | ApiCaller):
     try:
-        scan = services.parse_scan(scan_payload())
+        scan = scans.parse_scan(scan_payload())
     except MalformedScan as error:
         return json_error(400, str(error))
-    answer = services.undo(user, scan)
+    answer = scans.undo(user, scan)
     db.session.commit()
     return jsonify(answer)
 
@@ -179,7 +179,7 @@ def event_or_error():
     name = (request.args.get("event") or "").strip()
     if not name:
         return None, json_error(400, "Say which event: ?event=summit or a fringe event's slug.")
-    event = services.usable_event(name)
+    event = scans.usable_event(name)
     if event is None:
         return None, json_error(404, f"There is no event '{name[:80]}' to check people in to.")
     return event, None
@@ -190,7 +190,7 @@ def handle_search(user: User | ApiCaller):
     if error:
         return error
     try:
-        results = services.search(event, request.args.get("q", ""))
+        results = door.search(event, request.args.get("q", ""))
     except MalformedScan as message:
         return json_error(400, str(message))
     db.session.commit()
@@ -201,7 +201,7 @@ def handle_counts(user: User | ApiCaller):
     event, error = event_or_error()
     if error:
         return error
-    result = services.counts(event)
+    result = door.counts(event)
     db.session.commit()
     return jsonify(result)
 
@@ -248,7 +248,7 @@ def counts():
 def events():
     result = [
         {"event": e.name, "title": e.title, "starts_at": e.starts_at.isoformat() if e.starts_at else None}
-        for e in services.door_events()
+        for e in door.door_events()
     ]
     db.session.commit()
     return jsonify({"events": result})
@@ -262,7 +262,7 @@ def scan_log():
     """Organisers only: the latest scans, refused ones included."""
     event = (request.args.get("event") or "").strip() or None
     limit = min(max(request.args.get("limit", 100, type=int) or 100, 1), 1000)
-    rows = services.scan_log_rows(event, limit)
+    rows = overview.scan_log_rows(event, limit)
     db.session.commit()
     return jsonify(
         {

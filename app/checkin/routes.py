@@ -29,7 +29,8 @@ from werkzeug.exceptions import HTTPException
 from app.badges import routes as badge_routes
 from app.badges import services as badge_services
 from app.badges.door_list import door_list_pdf
-from app.checkin import api, offline, paper, services
+from app.checkin import api, door, offline, paper, scans
+from app.checkin import overview as checkin_overview
 from app.core.auth.decorators import mark, organiser_required, roles_required
 from app.core.auth.models import Role
 from app.core.csv_export import to_csv
@@ -91,10 +92,10 @@ door_bp.register_error_handler(Exception, api.unexpected_error_json)
 @bp.get("/checkin")
 @roles_required(*api.DOOR_ROLES)
 def scanner():
-    events = services.door_events()
+    events = door.door_events()
     wanted = request.args.get("event")
     # The event asked for, else the one on now or next today; with nothing today, the steward chooses.
-    current = wanted if any(e.name == wanted for e in events) else services.today_event(events)
+    current = wanted if any(e.name == wanted for e in events) else door.today_event(events)
     page = render_template(
         "checkin/scanner.html",
         events=events,
@@ -140,7 +141,7 @@ def expected():
     event, error = api.event_or_error()
     if error:
         return error
-    people = services.expected_people(event)
+    people = door.expected_people(event)
     db.session.commit()
     return {"event": request.args["event"], "people": people}
 
@@ -155,10 +156,10 @@ def reprint():
     payload = payload if isinstance(payload, dict) else {}
     code, ref = payload.get("code"), payload.get("ref")
     if code is None and ref is not None:
-        code = services.code_for_ref(ref)
+        code = door.code_for_ref(ref)
     if not isinstance(code, str) or not code.strip():
         return api.json_error(400, "Send the badge's code, or the person's reference from the expected list.")
-    invitation = services.find_by_code(code.strip())
+    invitation = scans.find_by_code(code.strip())
     if invitation is None or not badge_services.has_badge(invitation):
         return api.json_error(404, "That isn't a live badge, so there is nothing to print. Find them by name instead.")
     return badge_routes.reprinted(invitation, via="scanner")
@@ -195,9 +196,9 @@ def decoder_file(filename: str):
 
 
 def _overview_event():
-    events = services.door_events()
-    name = request.args.get("event") or services.default_event(events)
-    event = services.usable_event(name)
+    events = door.door_events()
+    name = request.args.get("event") or door.default_event(events)
+    event = scans.usable_event(name)
     if event is None:
         abort(404)
     return events, name, event
@@ -236,10 +237,10 @@ def arrival_buckets(times: list[datetime], minutes: int = 15) -> list[dict]:
 @organiser_required
 def overview():
     events, name, event = _overview_event()
-    figures = services.counts(event)
-    buckets = arrival_buckets(services.arrivals(event))
-    statuses = services.status_counts(event.key)
-    refused = sum(n for status, n in statuses.items() if status not in services.ADMITTED and status != services.UNDONE)
+    figures = door.counts(event)
+    buckets = arrival_buckets(checkin_overview.arrivals(event))
+    statuses = checkin_overview.status_counts(event.key)
+    refused = sum(n for status, n in statuses.items() if status not in scans.ADMITTED and status != scans.UNDONE)
     return render_template(
         "checkin/overview.html",
         events=events,
@@ -250,9 +251,9 @@ def overview():
         peak=max((b["arrived"] for b in buckets), default=0),
         statuses=statuses,
         refused=refused,
-        missing=services.not_arrived(event),
-        log=services.scan_log_rows(event.key, limit=200),
-        needs_of=services.needs_of,
+        missing=checkin_overview.not_arrived(event),
+        log=checkin_overview.scan_log_rows(event.key, limit=200),
+        needs_of=scans.needs_of,
     )
 
 
@@ -262,9 +263,9 @@ def scan_log_csv():
     name = request.args.get("event") or None
     event_key = None
     if name:
-        event = services.usable_event(name)
+        event = scans.usable_event(name)
         event_key = event.key if event else name
-    rows = services.scan_log_rows(event_key)
+    rows = checkin_overview.scan_log_rows(event_key)
     body = to_csv(
         ["time (UK)", "event", "status", "method", "code scanned", "name", "organisation", "steward"],
         (
@@ -288,7 +289,7 @@ def scan_log_csv():
 @organiser_required
 def door_list(event: str):
     """The event's door list on A4, by surname: the summit ("summit") or a fringe event (its slug)."""
-    ref = services.usable_event(event)
+    ref = scans.usable_event(event)
     if ref is None:
         abort(404)
     body = door_list_pdf(paper.door_list_for(ref))
@@ -311,11 +312,11 @@ def not_arrived_csv():
                 i.organisation,
                 i.email,
                 *(
-                    next((n["text"] for n in services.needs_of(i) if n["kind"] == kind), "")
+                    next((n["text"] for n in scans.needs_of(i) if n["kind"] == kind), "")
                     for kind in ("dietary", "access")
                 ),
             ]
-            for i in services.not_arrived(event)
+            for i in checkin_overview.not_arrived(event)
         ),
     )
     return download(body, "text/csv", f"not-arrived-{name}.csv")

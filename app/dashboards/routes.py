@@ -19,10 +19,9 @@ from app.core.db import db, utcnow
 from app.core.downloads import download
 from app.core.summit import services as summit_services
 from app.core.timefmt import short_day
-from app.dashboards import charts, queries
+from app.dashboards import charts, exports, leader_page, organiser_page
 from app.dashboards.forms import ActionForm, AssignChampionForm, NoteForm, NudgeForm
-from invitations import chasing
-from invitations import services as invitation_services
+from invitations import chasing, waitlist
 from invitations.organiser_routes import bp as organiser_bp
 
 bp = Blueprint("dashboards", __name__)
@@ -32,7 +31,7 @@ leader_required = roles_required(Role.LEADER)
 @bp.app_template_global("leader_history")
 def leader_history(invitation_id: int):
     """For the organisers' invitation page: the champion's notes, nudges and decisions."""
-    return queries.leader_history(invitation_id)
+    return leader_page.leader_history(invitation_id)
 
 
 @bp.app_template_filter("short_date")
@@ -56,7 +55,7 @@ def back_to_card(invitation_id: int, message: str, tone: str = "success"):
 
 def render_leader_page(leader, *, readonly: bool):
     summit = summit_services.get_summit()
-    page = queries.leader_page(leader, target=summit.target)
+    page = leader_page.leader_page(leader, target=summit.target)
     notice = None if readonly else session.pop(NOTICE_KEY, None)
     return render_template(
         "dashboards/leader.html",
@@ -162,7 +161,7 @@ def chase_again(invitation_id: int):
 @organiser_required
 def leaders():
     summit = summit_services.get_summit()
-    return render_template("dashboards/leaders.html", champions=queries.champions(summit.target), summit=summit)
+    return render_template("dashboards/leaders.html", champions=organiser_page.champions(summit.target), summit=summit)
 
 
 @bp.get("/organiser/leaders/<int:leader_id>")
@@ -173,7 +172,7 @@ def leader_view(leader_id: int):
 
 def _leader_choices():
     return [(0, "No champion")] + [
-        (u.id, f"{u.name} ({u.organisation})" if u.organisation else u.name) for u in queries.leaders()
+        (u.id, f"{u.name} ({u.organisation})" if u.organisation else u.name) for u in leader_page.leaders()
     ]
 
 
@@ -251,7 +250,7 @@ def champions():
     """Apply an organisation-to-leader mapping to every invitation there without a champion."""
     form = ActionForm()
     organisations = chasing.organisations_without_champion()
-    leaders = queries.leaders()
+    leaders = leader_page.leaders()
     if form.validate_on_submit():
         mapping = _posted_mapping(organisations, leaders)
         if not mapping:
@@ -275,10 +274,10 @@ def champions():
 # --- exports ---------------------------------------------------------------------------------
 
 EXPORTS = {
-    "delegates": ("delegates.csv", queries.delegates_rows),
-    "needs": ("dietary-and-access.csv", queries.needs_rows),
-    "attendance": ("attendance.csv", queries.attendance_rows),
-    "follow-up": ("leaders-follow-up.csv", queries.follow_up_rows),
+    "delegates": ("delegates.csv", exports.delegates_rows),
+    "needs": ("dietary-and-access.csv", exports.needs_rows),
+    "attendance": ("attendance.csv", exports.attendance_rows),
+    "follow-up": ("leaders-follow-up.csv", exports.follow_up_rows),
 }
 
 
@@ -297,14 +296,14 @@ def export(name: str):
 @organiser_required
 def organiser_dashboard():
     summit = summit_services.get_summit()
-    invitation_services.expire_offers()
+    waitlist.expire_offers()
     db.session.commit()
     return render_organiser_dashboard(summit)
 
 
 def render_organiser_dashboard(summit):
-    overview = queries.organiser_overview(summit)
-    bars, funnel_height = charts.funnel_bars(queries.FUNNEL, overview.funnel)
+    overview = organiser_page.organiser_overview(summit)
+    bars, funnel_height = charts.funnel_bars(organiser_page.FUNNEL, overview.funnel)
     days = overview.days
     line = (
         charts.line_chart(

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from app.core.db import db
-from invitations import services
+from invitations import links
 from tests import factories as f
 from tests.conftest import make_app
 from tests.servers import InThread
@@ -93,7 +93,7 @@ def live_server(tmp_path):
         f.summit(capacity=10, target=8)
         for key, name in (("ada", "Ada Lovelace"), ("grace", "Grace Hopper")):
             inv = f.invitation(name=name, organisation="Suffolk County Council")
-            server.delegates[key] = Delegate(id=inv.id, name=name, token=services.token_for(inv))
+            server.delegates[key] = Delegate(id=inv.id, name=name, token=links.token_for(inv))
     http = make_server("127.0.0.1", 0, app, threaded=True)
     server.url = f"http://127.0.0.1:{http.server_port}"
     stop = InThread(http, name="e2e-live-server")

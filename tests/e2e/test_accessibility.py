@@ -30,15 +30,16 @@ import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app.badges import services as badge_services
-from app.checkin import services as checkin_services
+from app.checkin import scans
 from app.core.auth import accounts
 from app.core.auth.models import Role, SignInLink
 from app.core.db import db, utcnow
 from app.core.mail.models import OutboxMessage
 from app.core.security import hash_sign_in_token, new_link_selector, sign_in_token
-from fringe_events import services as fringe_services
+from fringe_events import programme, signups
 from fringe_events.attendance import record_attendance, resolve_event
-from invitations import chasing, services
+from invitations import chasing, handing_on, journey, links, mailing
+from invitations import people as invitation_people
 from tests import factories as f
 from tests.conftest import make_app
 from tests.e2e.conftest import BROWSER_TIMEOUT_MS, PHONE, REQUIRE_BROWSER
@@ -103,8 +104,8 @@ def _staff() -> dict:
 
 def _event(title: str, *, days: float, capacity: int | None = None, actor=None, joining_link: str = ""):
     starts = utcnow().replace(second=0, microsecond=0) + timedelta(days=days)
-    event = fringe_services.create_event(
-        fringe_services.EventData(
+    event = programme.create_event(
+        programme.EventData(
             title=title,
             venue="Endeavour House",
             address="8 Russell Road, Ipswich IP1 2BX",
@@ -129,7 +130,7 @@ def seed_empty() -> dict:
     staff = _staff()
     nia = f.invitation(name="Nia Newcomer", email="nia@example.org")
     return dict(
-        tokens={"invited": services.token_for(nia)},
+        tokens={"invited": links.token_for(nia)},
         ids={"invitation": nia.id, "leader": staff["leader"].id, "invitee": nia.id},
     )
 
@@ -143,8 +144,8 @@ def seed_busy() -> dict:
     people = {}
     for key, name in (("ada", "Ada Lovelace"), ("bob", "Bob Babbage"), ("cara", "Cara Carter"), ("dan", "Dan Dale")):
         people[key] = f.invitation(name=name, email=f"{key}@example.org", champion=leader)
-        services.send_invitation(people[key], now=now - timedelta(days=9))
-        services.register(
+        mailing.send_invitation(people[key], now=now - timedelta(days=9))
+        journey.register(
             people[key], f.details(name=name, dietary="Vegetarian", access_needs="Step-free access, please")
         )
         db.session.commit()
@@ -157,22 +158,22 @@ def seed_busy() -> dict:
         ("nell", "Nell Newton"),
     ):
         people[key] = f.invitation(name=name, email=f"{key}@example.org", champion=leader)
-        services.send_invitation(people[key], now=now - timedelta(days=8))
+        mailing.send_invitation(people[key], now=now - timedelta(days=8))
     db.session.commit()
-    services.join_waitlist(people["waiting"])
-    services.join_waitlist(people["will"])
-    services.decline(people["dora"], "Chairing a council meeting that day.")
+    journey.join_waitlist(people["waiting"])
+    journey.join_waitlist(people["will"])
+    journey.decline(people["dora"], "Chairing a council meeting that day.")
     db.session.commit()
-    services.cancel_registration(people["dan"])  # Wendy, first in the queue, is offered the place
+    journey.cancel_registration(people["dan"])  # Wendy, first in the queue, is offered the place
     db.session.commit()
-    people["colleague"] = services.hand_on(
-        people["cara"], services.Colleague(name="Cy Colleague", email="cy@example.org", organisation="Babergh DC")
+    people["colleague"] = handing_on.hand_on(
+        people["cara"], handing_on.Colleague(name="Cy Colleague", email="cy@example.org", organisation="Babergh DC")
     )
     db.session.commit()
     people["ivy"].opened_at = now - timedelta(days=3)
     people["kit"].bounced_at, people["kit"].bounce_reason = now - timedelta(days=5), "550 mailbox unavailable"
     revoked = f.invitation(name="Rex Revoked", email="rex@example.org")
-    services.revoke_invitation(revoked, actor=organiser)
+    invitation_people.revoke_invitation(revoked, actor=organiser)
     chasing.nudge(people["ivy"], leader, chasing.default_nudge_message(people["ivy"], leader))
     chasing.add_note(people["will"], leader, "Phoned: will register if a place comes up.")
     chasing.set_dont_chase(people["kit"], leader, True, "On leave until after the summit.")
@@ -183,15 +184,15 @@ def seed_busy() -> dict:
     full = _event("Small-room workshop", days=12, capacity=1, actor=organiser)
     past = _event("Data for good", days=-4, actor=organiser)
     called_off = _event("Cancelled clinic", days=20, actor=organiser)
-    fringe_services.sign_up(people["ada"], upcoming)
-    fringe_services.sign_up(people["bob"], full)
+    signups.sign_up(people["ada"], upcoming)
+    signups.sign_up(people["bob"], full)
     before = past.starts_at - timedelta(days=3)
-    fringe_services.sign_up(people["ada"], past, now=before)
-    fringe_services.sign_up(people["bob"], past, now=before)
+    signups.sign_up(people["ada"], past, now=before)
+    signups.sign_up(people["bob"], past, now=before)
     db.session.commit()
     past_ref = resolve_event(past.slug)
     record_attendance(people["ada"], past_ref, by=steward, now=past.starts_at + timedelta(minutes=5))
-    fringe_services.cancel_event(called_off, reason="The room is no longer available.", actor=organiser)
+    programme.cancel_event(called_off, reason="The room is no longer available.", actor=organiser)
     db.session.commit()
     for minutes, code in (
         (50, people["ada"].code),
@@ -199,17 +200,15 @@ def seed_busy() -> dict:
         (20, "NH1-NOTACODE"),
         (5, people["ivy"].code),
     ):
-        checkin_services.check_in(
-            steward,
-            checkin_services.Scan(code=code, event="summit", confirmed=True),
-            now=now - timedelta(minutes=minutes),
+        scans.check_in(
+            steward, scans.Scan(code=code, event="summit", confirmed=True), now=now - timedelta(minutes=minutes)
         )
     db.session.commit()
     badge_services.record_reprint(people["ada"], via="invitation", actor=organiser)  # shown on her page
     db.session.commit()
     message = db.session.query(OutboxMessage).filter(OutboxMessage.invitation_id == people["ada"].id).first()
-    tokens = {key: services.token_for(inv) for key, inv in people.items()}
-    tokens["revoked"] = services.token_for(revoked)
+    tokens = {key: links.token_for(inv) for key, inv in people.items()}
+    tokens["revoked"] = links.token_for(revoked)
     # A leader's emailed sign-in link (opening it spends nothing), and a deactivated steward on the Team page.
     tokens["sign_in_link"] = sign_in_token(new_link_selector())
     db.session.add(

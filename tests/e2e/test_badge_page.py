@@ -9,7 +9,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from app.core.db import db
-from invitations import services
+from invitations import journey
 from invitations.models import Invitation
 from tests import factories as f
 
@@ -21,7 +21,7 @@ def decode_screen(locator) -> list[str]:
 def test_the_badge_page_shows_offline_once_loaded(live_server, page, shot):
     with live_server.app.app_context():
         grace = db.session.get(Invitation, live_server.delegates["grace"].id)
-        services.register(grace, f.details(name="Grace Hopper", organisation="Harvard Computation Lab"))
+        journey.register(grace, f.details(name="Grace Hopper", organisation="Harvard Computation Lab"))
         db.session.commit()
         code = grace.code
 

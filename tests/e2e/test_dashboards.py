@@ -13,7 +13,7 @@ from app.core.auth.models import Role
 from app.core.db import db, utcnow
 from app.core.mail.models import OutboxMessage
 from fringe_events.models import Attendance, FringeEvent
-from invitations import services, transitions
+from invitations import mailing, transitions
 from invitations.models import Invitation, InvitationState, Registration, RegistrationState
 from tests import factories as f
 from tests.e2e.conftest import PHONE
@@ -48,7 +48,7 @@ def seed(live_server) -> dict[str, int]:
         for inv_id in (live_server.delegates["ada"].id, live_server.delegates["grace"].id):
             inv = db.session.get(Invitation, inv_id)
             inv.champion_id = lena.id
-            services.send_invitation(inv, now=now - timedelta(days=12))
+            mailing.send_invitation(inv, now=now - timedelta(days=12))
         ids["ada"] = live_server.delegates["ada"].id
         people = [
             ("Katherine Johnson", dict(days=9, opened=True)),
@@ -65,7 +65,7 @@ def seed(live_server) -> dict[str, int]:
             inv = f.invitation(
                 name=name, champion=lena, organisation="Babergh District Council", email=spec.get("email")
             )
-            services.send_invitation(inv, now=now - timedelta(days=spec["days"]))
+            mailing.send_invitation(inv, now=now - timedelta(days=spec["days"]))
             if spec.get("opened"):
                 inv.opened_at = now - timedelta(days=spec["days"] - 1)
             if spec.get("bounced"):

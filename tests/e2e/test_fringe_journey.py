@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.core.calendar import fringe_uid, summit_uid
 from app.core.db import db, utcnow
 from fringe_events.models import FringeEvent, FringeSignup, SignupState
-from invitations import services
+from invitations import journey
 from invitations.models import Invitation
 from tests import factories as f
 from tests import fringe_factories as ff
@@ -33,7 +33,7 @@ def fits_the_screen(page) -> None:
 def test_delegate_signs_up_for_two_fringe_events_cancels_one_and_downloads_their_calendar(live_server, page, shot):
     ada = live_server.delegates["ada"]
     with live_server.app.app_context():
-        services.register(db.session.get(Invitation, ada.id), f.details(name=ada.name))
+        journey.register(db.session.get(Invitation, ada.id), f.details(name=ada.name))
         db.session.commit()
         soon = utcnow().replace(hour=13, minute=0, second=0, microsecond=0) + timedelta(days=12)
         events = {

@@ -604,7 +604,7 @@ def test_with_nothing_on_today_the_scanner_asks_and_another_days_event_is_shown_
 
 
 def test_ten_offline_scans_sync_and_each_conflict_stays_listed_with_the_name_until_dismissed(phone, door):
-    from app.checkin import services as checkin_services
+    from app.checkin import scans
 
     with door.app.app_context():
         guests = [f.registered(name=f"Guest {i}").code for i in range(6)]
@@ -613,7 +613,7 @@ def test_ten_offline_scans_sync_and_each_conflict_stays_listed_with_the_name_unt
         lucy = f.user(role=Role.STEWARD, name="Lucy Other-Door")
         db.session.commit()
         # Grace came in at the other door while this phone was offline.
-        checkin_services.check_in(lucy, checkin_services.Scan(code=grace.code, event="summit", method="handheld"))
+        scans.check_in(lucy, scans.Scan(code=grace.code, event="summit", method="handheld"))
         db.session.commit()
         invited = f.invitation(name="Ivor Invited").code  # invited, never registered
         grace_code = grace.code

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.core.auth.models import ApiToken, Role, User
 from app.core.db import db
 from app.core.security import calendar_feed_token
-from invitations import services
+from invitations import links, people
 from tests import factories as f
 from tests.conftest import FreshSessionClient, make_app
 
@@ -121,7 +121,7 @@ def test_anonymous_visitors_are_sent_to_sign_in_from_every_organiser_route(app, 
         assert location.path == "/sign-in", endpoint
         next_value = parse_qs(location.query).get("next", [""])[0]
         assert urlsplit(next_value).path == url, endpoint
-    assert services.get_invitation(inv.id).state.value == "invited"
+    assert people.get_invitation(inv.id).state.value == "invited"
 
 
 @pytest.mark.parametrize("role", [Role.LEADER, Role.STEWARD])
@@ -134,7 +134,7 @@ def test_leaders_and_stewards_get_a_friendly_403_from_every_organiser_route(app,
         assert response.status_code == 403, endpoint
         assert "You can't see this page" in text(response), endpoint
     db.session.expire_all()
-    assert services.get_invitation(inv.id).state.value == "invited"  # the POSTs changed nothing
+    assert people.get_invitation(inv.id).state.value == "invited"  # the POSTs changed nothing
 
 
 def test_organisers_may_use_every_organiser_route(app, client):
@@ -245,7 +245,7 @@ def test_link_lookups_limit_misses_only(limited_app):
     client = limited_app.test_client()
     f.summit()
     inv = f.invitation()
-    own = f"/i/{services.token_for(inv)}"
+    own = f"/i/{links.token_for(inv)}"
     for _ in range(12):  # a delegate's own link, many times: never limited
         assert client.get(own).status_code == 200
     assert client.get(own + "/register").status_code == 200
@@ -286,7 +286,7 @@ def test_a_delegates_valid_link_alone_is_never_limited(limited_app):
     client = limited_app.test_client()
     f.summit()
     inv = f.invitation()
-    own = f"/i/{services.token_for(inv)}"
+    own = f"/i/{links.token_for(inv)}"
     for page in ["", "/register", "/decline", "/colleague"] * 5:
         assert client.get(own + page).status_code == 200, page
 

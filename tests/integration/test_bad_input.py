@@ -6,7 +6,7 @@ import pytest
 
 from app.core import audit
 from app.core.db import db
-from invitations import services
+from invitations import mailing
 from tests import factories as f
 from tests.support import both_databases
 
@@ -32,7 +32,7 @@ def fill_every_list() -> None:
     f.summit()
     people = [f.invitation() for _ in range(120)]
     for person in people[:60]:
-        services.send_invitation(person)
+        mailing.send_invitation(person)
     for n in range(101):
         audit.record("test.event", actor_label=f"Tester {n}")
     db.session.commit()
@@ -298,7 +298,7 @@ def test_sendgrid_gets_one_line_even_for_a_name_stored_before_the_filter(tmp_pat
         with application.app_context():
             f.summit()
             person = f.invitation(name="Ann Smith")
-            services.send_invitation(person)
+            mailing.send_invitation(person)
             db.session.commit()
             db.session.execute(update(OutboxMessage).values(to_name=RAW_NAME, subject="Hello\r\nBcc: x@example.org"))
             db.session.commit()

@@ -14,13 +14,13 @@ from sqlalchemy import select
 from app.core.audit import AuditEvent
 from app.core.auth.models import Role
 from app.core.db import db
-from invitations import services
+from invitations import handing_on, journey, links, people
 from invitations.models import Invitation
 from tests import factories as f
 
 
 def link(inv: Invitation, page: str) -> str:
-    return f"/i/{services.token_for(inv)}/{page}"
+    return f"/i/{links.token_for(inv)}/{page}"
 
 
 def decoded_png(data: bytes) -> list[str]:
@@ -64,7 +64,7 @@ def test_a_registered_delegate_gets_the_qr_the_badge_page_and_the_pdf(app, clien
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     assert decoded_pdf(pdf.data) == [[ada.code]]
 
-    personal = page_text(client.get(f"/i/{services.token_for(ada)}"))
+    personal = page_text(client.get(f"/i/{links.token_for(ada)}"))
     assert "Your badge" in personal and link(ada, "badge.png") in personal and link(ada, "badge") in personal
 
 
@@ -73,23 +73,23 @@ def test_someone_without_a_summit_place_is_told_the_badge_is_for_fringe_events(a
     f.summit()
     inv = f.registered() if state == "cancelled" else f.invitation()
     if state == "cancelled":
-        services.cancel_registration(inv)
+        journey.cancel_registration(inv)
     elif state == "declined":
-        services.decline(inv)
+        journey.decline(inv)
     db.session.commit()
     text = page_text(client.get(link(inv, "badge")))
     assert "You don't have a place at the summit" in text and "Fringe events only" in text
     assert client.get(link(inv, "badge.png")).status_code == 200
-    welcome = page_text(client.get(f"/i/{services.token_for(inv)}"))
+    welcome = page_text(client.get(f"/i/{links.token_for(inv)}"))
     assert "Your badge for fringe events" in welcome and link(inv, "badge") in welcome
 
 
 def test_handed_on_and_revoked_invitations_have_no_badge(app, client):
     f.summit()
     ada = f.registered()
-    services.hand_on(ada, services.Colleague(name="Bob", email="bob@example.org", organisation="Suffolk"))
+    handing_on.hand_on(ada, handing_on.Colleague(name="Bob", email="bob@example.org", organisation="Suffolk"))
     grace = f.registered()
-    services.revoke_invitation(grace)
+    people.revoke_invitation(grace)
     db.session.commit()
     for inv in (ada, grace):
         for page in ("badge", "badge.png", "badge.pdf"):
@@ -189,7 +189,7 @@ def test_an_organiser_sets_the_badge_role_from_the_invitation_page(app, client):
 def test_a_revoked_invitation_cannot_have_its_code_reissued(app, client):
     f.summit()
     ada = f.registered()
-    services.revoke_invitation(ada)
+    people.revoke_invitation(ada)
     db.session.commit()
     code = ada.code
     organiser(client)

@@ -19,7 +19,7 @@ from app.core.auth.models import Role
 from app.core.db import db
 from app.core.forms import STALE_FORM
 from app.core.timefmt import clock, day
-from invitations import services
+from invitations import people
 from tests import factories as f
 from tests.conftest import FreshSessionClient, csrf_from, make_app
 from tests.support import both_databases
@@ -83,7 +83,7 @@ def test_a_reprint_from_the_invitation_page_is_recorded_and_shown_there(app, cli
 def test_a_revoked_invitation_has_no_badge_to_reprint(app, client):
     f.summit()
     ada = f.registered()
-    services.revoke_invitation(ada)
+    people.revoke_invitation(ada)
     db.session.commit()
     f.sign_in(client, f.user(Role.ORGANISER))
     response = client.post(f"/organiser/badges/{ada.id}/reprint")

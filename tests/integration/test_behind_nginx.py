@@ -24,7 +24,7 @@ from app.core.auth import services as auth_services
 from app.core.auth.models import Role
 from app.core.db import db
 from app.core.mail.models import OutboxMessage
-from invitations import services
+from invitations import links
 from invitations.links import calendar_token_for
 from tests import factories as f
 from tests.conftest import make_app
@@ -128,7 +128,7 @@ def deployed(kind: str, tmp_path: Path, prefix: str, hops: int) -> Iterator[Depl
         organiser = f.user(email="olive.organiser@suffolk.example.org")
         leader = f.user(Role.LEADER, email="leo.leader@council.example.org")
         ivy = f.registered(email="ivy.innocent@example.org")
-        link, feed = services.token_for(ivy), calendar_token_for(ivy)
+        link, feed = links.token_for(ivy), calendar_token_for(ivy)
         codes = [f.registered().code for _ in range(SCANS)]
         scanner = auth_services.issue_api_token(f.user(Role.STEWARD, name="Sam Steward"))
         db.session.commit()

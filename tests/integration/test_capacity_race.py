@@ -20,7 +20,7 @@ from app.core.db import db, utcnow
 from app.core.errors import InvalidState, SummitFull
 from app.core.summit import services as summit_services
 from app.core.summit.models import Summit
-from invitations import services
+from invitations import journey, people, waitlist
 from invitations.models import Invitation, InvitationState, Registration, RegistrationState
 from tests import factories as f
 from tests.checks import assert_summit_check_clean
@@ -34,10 +34,10 @@ REGISTRANTS = 3 * CAPACITY
 
 def _bulk_invitations(count: int) -> list[int]:
     rows = [
-        services.InviteeData(email=f"racer{i}@example.org", name=f"Racer {i}", organisation="Suffolk")
+        people.InviteeData(email=f"racer{i}@example.org", name=f"Racer {i}", organisation="Suffolk")
         for i in range(count)
     ]
-    ids = [services.create_invitation(row).id for row in rows]
+    ids = [people.create_invitation(row).id for row in rows]
     db.session.commit()
     return ids
 
@@ -48,7 +48,7 @@ def _register_or_wait(app, invitation_id: int, start: StartLine) -> str:
         db.session.commit()  # end the read so the race starts from a clean transaction
         start.wait()
         try:
-            services.register(inv, f.details(name=inv.name))
+            journey.register(inv, f.details(name=inv.name))
             db.session.commit()
             return "registered"
         except SummitFull:
@@ -57,7 +57,7 @@ def _register_or_wait(app, invitation_id: int, start: StartLine) -> str:
             db.session.rollback()
             return f"error: {type(error).__name__}: {error}"
         try:
-            services.join_waitlist(inv)
+            journey.join_waitlist(inv)
             db.session.commit()
             return "waitlisted"
         except Exception as error:
@@ -148,10 +148,10 @@ def test_offer_path_race_never_exceeds_capacity_or_loses_a_place(app):
     ids = _bulk_invitations(capacity + 40)
     holders, waiting = ids[:capacity], ids[capacity:]
     for invitation_id in holders:
-        services.register(db.session.get(Invitation, invitation_id), f.details())
+        journey.register(db.session.get(Invitation, invitation_id), f.details())
     db.session.commit()
     for invitation_id in waiting:
-        services.join_waitlist(db.session.get(Invitation, invitation_id))
+        journey.join_waitlist(db.session.get(Invitation, invitation_id))
         db.session.commit()
     outsiders = _bulk_invitations_named("outsider", 10)
 
@@ -166,7 +166,7 @@ def test_offer_path_race_never_exceeds_capacity_or_loses_a_place(app):
     def cancel(invitation_id: int) -> None:
         with app.app_context():
             try:
-                services.cancel_registration(db.session.get(Invitation, invitation_id))
+                journey.cancel_registration(db.session.get(Invitation, invitation_id))
                 db.session.commit()
                 note("cancelled")
             except Exception as error:
@@ -186,7 +186,7 @@ def test_offer_path_race_never_exceeds_capacity_or_loses_a_place(app):
                     continue
                 inv = db.session.get(Invitation, rng.choice(offered))
                 try:
-                    services.accept_offer(inv, f.details())
+                    journey.accept_offer(inv, f.details())
                     db.session.commit()
                     note("accepted")
                 except InvalidState:
@@ -201,7 +201,7 @@ def test_offer_path_race_never_exceeds_capacity_or_loses_a_place(app):
             for _ in range(3):
                 time.sleep(0.05)
                 try:
-                    services.expire_offers(utcnow() + timedelta(hours=49))
+                    waitlist.expire_offers(utcnow() + timedelta(hours=49))
                     db.session.commit()
                     note("expiry sweep")
                 except Exception as error:
@@ -211,7 +211,7 @@ def test_offer_path_race_never_exceeds_capacity_or_loses_a_place(app):
     def outsider_tries(invitation_id: int) -> None:
         with app.app_context():
             try:
-                services.register(db.session.get(Invitation, invitation_id), f.details())
+                journey.register(db.session.get(Invitation, invitation_id), f.details())
                 db.session.commit()
                 note("outsider registered")
             except SummitFull:
@@ -266,8 +266,8 @@ def test_offer_path_race_never_exceeds_capacity_or_loses_a_place(app):
 
 def _bulk_invitations_named(prefix: str, count: int) -> list[int]:
     ids = [
-        services.create_invitation(
-            services.InviteeData(email=f"{prefix}{i}@example.org", name=f"{prefix} {i}", organisation="Suffolk")
+        people.create_invitation(
+            people.InviteeData(email=f"{prefix}{i}@example.org", name=f"{prefix} {i}", organisation="Suffolk")
         ).id
         for i in range(count)
     ]

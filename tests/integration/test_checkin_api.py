@@ -22,7 +22,8 @@ from app.core.auth.models import Role
 from app.core.db import db, utcnow
 from app.core.security import CODE_ALPHABET, new_badge_code
 from fringe_events.models import Attendance, FringeEvent, FringeSignup, FringeStatus, SignupState
-from invitations import services
+from invitations import handing_on, journey
+from invitations import people as invitation_people
 from invitations.models import Invitation
 from tests import factories as f
 from tests.conftest import make_app
@@ -194,7 +195,7 @@ def test_badges_issued_before_the_check_character_keep_working(app, client, door
 
 def test_a_cancelled_place_is_refused_at_the_summit(app, client, door):
     ada = f.registered(name="Ada Lovelace")
-    services.cancel_registration(ada)
+    journey.cancel_registration(ada)
     db.session.commit()
     body = scan(client, door, ada.code).get_json()
     assert body["status"] == "cancelled"
@@ -207,10 +208,10 @@ def test_a_cancelled_place_is_refused_at_the_summit(app, client, door):
 def test_an_invitee_without_a_place_is_not_registered_for_the_summit(app, client, door, state):
     inv = f.invitation(name="Grace Hopper")
     if state == "declined":
-        services.decline(inv)
+        journey.decline(inv)
     elif state == "waitlisted":
         f.summit(capacity=0)
-        services.join_waitlist(inv)
+        journey.join_waitlist(inv)
     db.session.commit()
     body = scan(client, door, inv.code).get_json()
     assert body["status"] == "not_registered"
@@ -220,11 +221,11 @@ def test_an_invitee_without_a_place_is_not_registered_for_the_summit(app, client
 
 def test_handed_on_and_revoked_codes_stop_working_altogether(app, client, door):
     ada = f.registered(name="Ada Lovelace")
-    colleague = services.hand_on(
-        ada, services.Colleague(name="Bob Colleague", email="bob@example.org", organisation="Suffolk")
+    colleague = handing_on.hand_on(
+        ada, handing_on.Colleague(name="Bob Colleague", email="bob@example.org", organisation="Suffolk")
     )
     grace = f.registered(name="Grace Hopper")
-    services.revoke_invitation(grace)
+    invitation_people.revoke_invitation(grace)
     db.session.commit()
     for code in (ada.code, grace.code):
         assert scan(client, door, code).get_json() == {
@@ -271,7 +272,7 @@ def test_a_fringe_event_admits_those_signed_up_and_walk_ins_recorded_on_purpose(
     walk_in = f.invitation(name="Walk In")
     cancelled = f.registered(name="Was Registered")
     cancelled.registration.dietary = "Vegan"
-    services.cancel_registration(cancelled)
+    journey.cancel_registration(cancelled)
     db.session.commit()
 
     # Not signed up: a code alone doesn't get them in (a badge found or copied is no ticket to every event).
@@ -490,7 +491,7 @@ def test_the_api_takes_no_cookies(app, client):
 def test_every_scan_accepted_or_refused_is_in_the_scan_log(app, client, door):
     ada = f.registered(name="Ada Lovelace")
     cancelled = f.registered()
-    services.cancel_registration(cancelled)
+    journey.cancel_registration(cancelled)
     invited = f.invitation()
     db.session.commit()
     scan(client, door, ada.code)
@@ -538,7 +539,7 @@ def test_name_search_needs_three_letters_and_finds_live_invitees(app, client, do
     ada = f.registered(name="Ada Lovelace", organisation="Analytical Engines")
     f.invitation(name="Adam Smith")
     gone = f.registered(name="Adalbert Gone")
-    services.revoke_invitation(gone)
+    invitation_people.revoke_invitation(gone)
     db.session.commit()
     short = api(client, door, "GET", "/api/v1/checkin/search?event=summit&q=ad")
     assert short.status_code == 400 and "3 letters" in short.get_json()["error"]
@@ -904,12 +905,12 @@ def test_the_scanner_page_twins_are_limited_per_steward_and_answer_json(tmp_path
 
 
 def test_an_unexpected_failure_is_a_json_500_that_says_a_retry_is_safe(app, client, door, monkeypatch):
-    from app.checkin import services as checkin_services
+    from app.checkin import scans
 
     def broken(*args, **kwargs):
         raise RuntimeError("the database fell over")
 
-    monkeypatch.setattr(checkin_services, "check_in", broken)
+    monkeypatch.setattr(scans, "check_in", broken)
     response = scan(client, door, f.registered().code, nonce="x")
     assert response.status_code == 500 and response.is_json
     assert "safe to repeat" in response.get_json()["error"]

@@ -13,7 +13,7 @@ from app.core.audit import AuditEvent
 from app.core.auth.models import Role
 from app.core.db import db
 from app.core.summit.models import Summit
-from invitations import services
+from invitations import journey
 from invitations.models import Invitation, InvitationState
 from tests import factories as f
 from tests.support import both_databases
@@ -98,7 +98,7 @@ def test_the_invitation_page_leads_to_the_confirmations_instead_of_acting(app, c
 def test_revoking_says_what_becomes_of_the_place_for_each_state(app, client, organiser):
     ada = f.registered(name="Ada Lovelace")
     will = f.invitation(name="Will Waite")
-    services.join_waitlist(will)
+    journey.join_waitlist(will)
     db.session.commit()
     nia = f.invitation(name="Nia Newcomer")
     said = {p.name: text(client.get(f"/organiser/invitations/{p.id}/revoke")) for p in (ada, will, nia)}

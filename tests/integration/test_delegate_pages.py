@@ -15,7 +15,8 @@ from app.core.mail.models import OutboxMessage
 from app.core.security import CODE_ALPHABET
 from app.core.summit.models import Summit
 from app.core.timefmt import day_year
-from invitations import services
+from invitations import journey, links, waitlist
+from invitations import people as invitation_people
 from invitations.models import Invitation, InvitationState, Registration, RegistrationState
 from tests import factories as f
 from tests.factories import fresh, link
@@ -184,7 +185,7 @@ def test_full_summit_offers_the_waiting_list_and_refuses_to_register(app, client
     assert joined.status_code == 302
     late = fresh(late)
     assert late.state == S.WAITLISTED
-    assert services.waitlist_position(late) == 1
+    assert waitlist.waitlist_position(late) == 1
     assert places_taken() == 1
     assert mail_kinds(late) == ["waitlist_joined"]
     assert "You're on the waiting list" in text(client.get(link(late)))
@@ -195,9 +196,9 @@ def test_an_offered_place_is_accepted_through_the_register_form(app, client):
     f.summit(capacity=1)
     holder = f.registered()
     waiting = f.invitation()
-    services.join_waitlist(waiting)
+    journey.join_waitlist(waiting)
     db.session.commit()
-    services.cancel_registration(holder)
+    journey.cancel_registration(holder)
     db.session.commit()
     assert fresh(waiting).state == S.OFFERED and places_taken() == 1
 
@@ -218,9 +219,9 @@ def test_leaving_the_waiting_list_with_an_offer_passes_the_place_on(app, client)
     holder = f.registered()
     first, second = f.invitation(), f.invitation()
     for inv in (first, second):
-        services.join_waitlist(inv)
+        journey.join_waitlist(inv)
         db.session.commit()
-    services.cancel_registration(holder)
+    journey.cancel_registration(holder)
     db.session.commit()
     assert "Leave the waiting list" in text(client.get(link(first, "decline")))
 
@@ -241,9 +242,9 @@ def test_a_place_freed_by_a_lapsed_offer_shows_as_free_on_the_page_that_expired_
     f.summit(capacity=1)
     holder = f.registered()
     waiting = f.invitation()
-    services.join_waitlist(waiting)
+    journey.join_waitlist(waiting)
     db.session.commit()
-    services.cancel_registration(holder)
+    journey.cancel_registration(holder)
     db.session.commit()
     db.session.execute(update(WaitlistEntry).values(offer_expires_at=utcnow() - timedelta(minutes=1)))
     db.session.commit()
@@ -369,14 +370,14 @@ def test_sending_a_colleague_to_someone_already_invited_is_refused(app, client):
 
 
 def wrong_tokens(inv: Invitation) -> dict[str, str]:
-    token = services.token_for(inv)
+    token = links.token_for(inv)
     tampered_last = "A" if token[-1] != "A" else "B"
     return {
         "random, right length": secrets.token_urlsafe(33),
         "random, too short": secrets.token_urlsafe(8),
         "random, too long": secrets.token_urlsafe(60),
         "valid selector, tampered MAC": token[:-1] + tampered_last,
-        "valid selector, another link's MAC": token[:22] + services.token_for(f.invitation())[22:],
+        "valid selector, another link's MAC": token[:22] + links.token_for(f.invitation())[22:],
         "not ascii": token[:-1] + "é",
     }
 
@@ -397,7 +398,7 @@ def test_wrong_tokens_get_a_friendly_404_that_names_nobody(app, client):
 def test_a_revoked_link_looks_exactly_like_a_wrong_one(app, client):
     f.summit()
     inv = f.invitation(name="Rita Revoked")
-    services.revoke_invitation(inv)
+    invitation_people.revoke_invitation(inv)
     db.session.commit()
 
     revoked = client.get(link(inv))
@@ -468,7 +469,7 @@ def test_personal_pages_are_never_cached_or_leaked_as_referrers(app, client):
 def test_the_token_never_reaches_the_logs(app, client, caplog):
     f.summit()
     inv = f.invitation()
-    token = services.token_for(inv)
+    token = links.token_for(inv)
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="werkzeug")
     caplog.set_level(logging.DEBUG, logger="app")
@@ -513,7 +514,7 @@ def test_the_token_stays_out_of_a_real_servers_access_log_and_the_error_log(app,
 
     f.summit()
     inv = f.invitation()
-    token = services.token_for(inv)
+    token = links.token_for(inv)
     caplog.set_level(logging.DEBUG)
     server = make_server("127.0.0.1", 0, app, threaded=False)
     stop = InThread(server)
@@ -529,7 +530,7 @@ def test_the_token_stays_out_of_a_real_servers_access_log_and_the_error_log(app,
         def explode(*args, **kwargs):
             raise RuntimeError("boom")
 
-        monkeypatch.setattr(services, "mark_opened", explode)
+        monkeypatch.setattr(links, "mark_opened", explode)
         with pytest.raises(urllib.error.HTTPError) as crashed:
             urllib.request.urlopen(f"{base}/i/{token}")
         assert crashed.value.code == 500
@@ -549,8 +550,8 @@ def test_no_public_url_carries_a_database_id(app):
     people = [f.invitation() for _ in range(3)]
     tokens = set()
     for inv in people:
-        token = services.token_for(inv)
-        url = services.personal_url(inv)
+        token = links.token_for(inv)
+        url = links.personal_url(inv)
         assert not token.isdigit() and not re.fullmatch(r"[0-9]+", token)
         assert len(token) >= 43  # 2 x 128 bits, base64url
         assert str(inv.id) not in url.split("/")
@@ -580,7 +581,7 @@ def test_a_new_link_retires_the_old_one(app, client):
     f.summit()
     inv = f.invitation()
     old = link(inv)
-    services.reissue_link(inv)
+    links.reissue_link(inv)
     db.session.commit()
     assert client.get(old).status_code == 404
     assert client.get(link(inv)).status_code == 200

@@ -8,8 +8,8 @@ import pytest
 
 from app.core.auth.models import Role
 from app.core.db import db
-from fringe_events import services as fringe_services
-from invitations import services
+from fringe_events import programme
+from invitations import journey
 from tests import factories as f
 from tests import fringe_factories as ff
 from tests.support import both_databases
@@ -31,10 +31,10 @@ def test_the_summits_door_list_has_everyone_registered_by_surname_with_needs(app
     for name in ("Zara Ahmed", "Óscar Ortiz", "Aaron Lewis"):
         f.registered(name=name)
     lukasz = f.invitation(name="Łukasz Lis", organisation="Babergh District Council")
-    services.register(lukasz, f.details(name="Łukasz Lis", dietary="Vegan", organisation="Babergh District Council"))
+    journey.register(lukasz, f.details(name="Łukasz Lis", dietary="Vegan", organisation="Babergh District Council"))
     f.invitation(name="Ivy Invited")  # invited, not registered: not expected at the door
     cancelled = f.registered(name="Carl Cancelled")
-    services.cancel_registration(cancelled)
+    journey.cancel_registration(cancelled)
     db.session.commit()
     organiser(client)
 
@@ -77,7 +77,7 @@ def test_a_fringe_events_door_list_has_the_people_signed_up(app, client):
 def test_a_cancelled_or_unknown_event_has_no_door_list(app, client):
     f.summit()
     event = ff.event()
-    fringe_services.cancel_event(event, reason="Snow")
+    programme.cancel_event(event, reason="Snow")
     db.session.commit()
     organiser(client)
     assert client.get(f"/organiser/door-list/{event.slug}.pdf").status_code == 404

@@ -6,7 +6,7 @@ import pytest
 
 from app.core.db import utcnow
 from app.core.mail.outbox import enqueue
-from invitations import services
+from invitations import links
 from tests import factories as f
 from tests.mail_helpers import delivered
 
@@ -31,7 +31,7 @@ def test_every_kind_renders_text_and_html_with_the_link(app, kind):
     summit = f.summit()
     inv = f.invitation(name="Ada Lovelace")
     colleague = f.invitation(name="Grace Hopper")
-    link = services.personal_url(inv)
+    link = links.personal_url(inv)
     context = dict(
         invitation=inv,
         summit=summit,

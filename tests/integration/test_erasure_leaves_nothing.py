@@ -30,7 +30,7 @@ from app.core.db import Base, db, utcnow
 from app.core.mail import delivery
 from app.core.mail.models import OutboxMessage, OutboxStatus, ProviderEvent
 from app.core.summit.models import Summit
-from invitations import erasure, services
+from invitations import erasure, journey, links, mailing, people
 from invitations.models import Invitation
 from tests import factories as f
 from tests import fringe_factories as ff
@@ -131,7 +131,7 @@ def bounce_and_click(client, private, person: Person, tag: str) -> None:
                 "event": "click",
                 "sg_event_id": f"{tag}-click",
                 "timestamp": int(time.time()),
-                "url": f"http://localhost/i/{services.token_for(db.session.get(Invitation, person.invitation_id))}",
+                "url": f"http://localhost/i/{links.token_for(db.session.get(Invitation, person.invitation_id))}",
             },
             {
                 **common,
@@ -215,7 +215,7 @@ def the_whole_story(client, webhook_key) -> tuple[Person, Person]:
     oliver = Person(names=["Oliver Walker"], emails=["oliver.walker@example.org"])
     invitation = f.invitation(email=oliver.emails[0], name=oliver.names[0])
     oliver.invitation_id = invitation.id
-    services.send_invitation(invitation)
+    mailing.send_invitation(invitation)
     db.session.commit()
     deliver_everything()
 
@@ -240,7 +240,7 @@ def the_whole_story(client, webhook_key) -> tuple[Person, Person]:
     deliver_everything()
     bounce_and_click(client, webhook_key, oliver, "oliver-1")
     organiser_corrects(client, organiser, oliver, "Oliver James Walker", "o.walker@example.org")
-    services.send_invitation(db.session.get(Invitation, oliver.invitation_id))  # a re-send to the right address
+    mailing.send_invitation(db.session.get(Invitation, oliver.invitation_id))  # a re-send to the right address
     db.session.commit()
     deliver_everything()
     bounce_and_click(client, webhook_key, oliver, "oliver-2")
@@ -284,7 +284,7 @@ def the_story_is_all_there(oliver: Person, roisin: Person) -> None:
 
 
 def erase_from_their_own_page(client, person: Person) -> None:
-    token = services.token_for(db.session.get(Invitation, person.invitation_id))
+    token = links.token_for(db.session.get(Invitation, person.invitation_id))
     assert client.get(f"/i/{token}/erase").status_code == 200
     response = client.post(f"/i/{token}/erase")
     assert response.status_code == 200 and "erased" in response.get_data(as_text=True).lower()
@@ -337,7 +337,7 @@ def test_erasure_also_clears_what_was_written_before_rows_stopped_naming_people(
     ada.needs = ["Vegan, and no nuts", "A quiet room to rest"]
     invitation = f.invitation(email=ada.emails[0], name=ada.names[0])
     ada.invitation_id = invitation.id
-    services.register(invitation, f.details(name=ada.names[0], dietary=ada.needs[0], access_needs=ada.needs[1]))
+    journey.register(invitation, f.details(name=ada.names[0], dietary=ada.needs[0], access_needs=ada.needs[1]))
     db.session.commit()
     steward = f.user(Role.STEWARD, name="Sam Steward")
     person = {"name": ada.names[0], "organisation": "Suffolk County Council", "needs": [{"text": ada.needs[0]}]}
@@ -402,9 +402,9 @@ def test_the_audit_log_says_what_changed_without_keeping_it_and_shows_an_erased_
     f.summit()
     olive = f.user(Role.ORGANISER, name="Olive Organiser")
     jane = f.invitation(name="Jane Doe", email="jane@example.org")
-    services.update_invitation(
+    people.update_invitation(
         jane,
-        services.InviteeData(email="jane.doe@example.org", name="Jane A Doe", organisation="Ipswich Borough Council"),
+        people.InviteeData(email="jane.doe@example.org", name="Jane A Doe", organisation="Ipswich Borough Council"),
         actor=olive,
     )
     db.session.commit()
@@ -423,7 +423,7 @@ def test_the_audit_log_says_what_changed_without_keeping_it_and_shows_an_erased_
         f'Olive Organiser changed <a href="/organiser/invitations/{jane.id}">Jane A Doe</a>\'s details: the email; '
         "the name; the organisation from “Suffolk County Council” to “Ipswich Borough Council”; the job title." in log()
     )
-    token = services.token_for(jane)
+    token = links.token_for(jane)
     client.post("/sign-out")
     assert client.post(f"/i/{token}/erase").status_code == 200
     f.sign_in(client, olive)

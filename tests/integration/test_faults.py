@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from app.core.db import db
 from app.core.mail.models import OutboxMessage
 from app.core.summit.models import Summit
-from invitations import services
+from invitations import journey, links
 from invitations.models import Invitation, InvitationState, Registration
 from tests import factories as f
 from tests.conftest import make_app
@@ -27,7 +27,7 @@ def test_sigkill_mid_registration_leaves_no_half_made_registration(kind, tmp_pat
     with app.app_context():
         f.summit(capacity=5)
         inv = f.invitation()
-        token = services.token_for(inv)
+        token = links.token_for(inv)
         url = app.config["DATABASE_URL"]
     marker = tmp_path / "inside-transaction"
     body = b"name=Ada+Lovelace&organisation=Suffolk&job_title=&dietary=Vegan&access_needs=&consent=y"
@@ -59,7 +59,7 @@ def test_sigkill_mid_registration_leaves_no_half_made_registration(kind, tmp_pat
         assert db.session.scalar(select(Summit.places_taken)) == 0
         assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
         # Nothing is left locked: the delegate tries again and gets their place.
-        services.register(db.session.get(Invitation, inv.id), f.details())
+        journey.register(db.session.get(Invitation, inv.id), f.details())
         db.session.commit()
         assert db.session.scalar(select(Summit.places_taken)) == 1
         db.engine.dispose()

@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 from app.core.db import db, utcnow
 from app.core.errors import ValidationFailed
 from app.core.timefmt import LONDON
-from fringe_events import services
+from fringe_events import attendance_lists, programme, signups
 from fringe_events.attendance import record_attendance, resolve_event
 from fringe_events.models import Attendance, CheckinMethod, FringeEvent, FringeSignup, SignupState
-from invitations import services as invitation_services
+from invitations import people as invitation_people
 from invitations.models import Invitation, InvitationState
 from tests import factories as f
 from tests import fringe_factories as ff
@@ -105,7 +105,7 @@ def test_a_walk_in_is_found_by_search_and_recorded(client, organiser, held):
     event, (ada, _, _) = held
     walker = f.invitation(name="Wanda Walker", email="wanda@example.org", organisation="Suffolk ACRE")
     gone = f.invitation(name="Wendy Revoked")
-    invitation_services.revoke_invitation(gone)
+    invitation_people.revoke_invitation(gone)
     db.session.commit()
 
     results = plain(client.get(f"/organiser/fringe/{event.id}/walk-in", query_string={"q": "w"}))
@@ -124,7 +124,7 @@ def test_a_walk_in_is_found_by_search_and_recorded(client, organiser, held):
     # Someone signed up who is "walked in" is simply marked as attended.
     client.post(f"/organiser/fringe/{event.id}/walk-in", data={"invitation_id": str(ada.id)})
     assert attended(event)[ada.id].walk_in is False
-    sheet = services.attendance_sheet(db.session.get(FringeEvent, event.id))
+    sheet = attendance_lists.attendance_sheet(db.session.get(FringeEvent, event.id))
     assert (sheet.signed_up, sheet.attended, sheet.walk_ins) == (3, 2, 1)
     # A revoked invitation can't be recorded, even by id.
     client.post(f"/organiser/fringe/{event.id}/walk-in", data={"invitation_id": str(gone.id)})
@@ -174,7 +174,7 @@ def test_the_scanner_writes_the_same_records_the_list_shows(client, organiser, h
 
 def test_a_cancelled_event_takes_no_attendance(client, organiser, held):
     event, (ada, _, _) = held
-    services.cancel_event(event)
+    programme.cancel_event(event)
     db.session.commit()
     client.post(f"/organiser/fringe/{event.id}/attendance", data={"attended": [str(ada.id)]})
     assert count(Attendance) == 0
@@ -187,7 +187,7 @@ def test_a_persons_warm_up_history_is_on_their_organiser_page(client, organiser,
     dropped = ff.event("Democracy")
     ff.signed_up(ada, later)
     ff.signed_up(ada, dropped)
-    services.cancel_signup(ada, dropped)
+    signups.cancel_signup(ada, dropped)
     db.session.commit()
     client.post(f"/organiser/fringe/{event.id}/attendance", data={"attended": [str(ada.id)]})
 
@@ -252,11 +252,11 @@ def test_the_capacity_cannot_go_below_the_people_signed_up(app):
     event = ff.event("Small", capacity=3)
     for _ in range(2):
         ff.signed_up(f.invitation(), event)
-    data = services.EventData(
+    data = programme.EventData(
         title=event.title, venue=event.venue, starts_at=event.starts_at, ends_at=event.ends_at, capacity=1
     )
     with pytest.raises(ValidationFailed, match="2 people already signed up"):
-        services.update_event(event, data)
+        programme.update_event(event, data)
     db.session.rollback()
 
 

@@ -15,9 +15,9 @@ from app.core.mail.links import conceal, reveal
 from app.core.mail.models import OutboxMessage
 from app.core.summit.models import Summit
 from app.core.timefmt import input_value, span
-from fringe_events import services
+from fringe_events import programme, signups
 from fringe_events.models import FringeEvent
-from invitations import services as invitation_services
+from invitations import handing_on, journey, links, people
 from tests import factories as f
 from tests import fringe_factories as ff
 from tests.calendar_check import parse_both
@@ -72,8 +72,8 @@ def test_the_personal_feed_holds_the_summit_once_registered_and_the_confirmed_si
     for event in (going, dropped, called_off):
         ff.signed_up(ada, event)
     ff.signed_up(f.invitation(), other)
-    services.cancel_signup(ada, dropped)
-    services.cancel_event(called_off)
+    signups.cancel_signup(ada, dropped)
+    programme.cancel_event(called_off)
     db.session.commit()
 
     response, parsed = feed(client, ada)
@@ -90,7 +90,7 @@ def test_the_personal_feed_holds_the_summit_once_registered_and_the_confirmed_si
     assert entries[fringe_uid(going.id)].url == "http://localhost/"  # the public page, never the personal link
     assert entries[fringe_uid(going.id)].location == "Endeavour House, 8 Russell Road, Ipswich IP1 2BX"
 
-    invitation_services.register(ada, f.details(name=ada.name))
+    journey.register(ada, f.details(name=ada.name))
     db.session.commit()
     _, parsed = feed(client, ada)
     assert set(parsed.by_uid()) == {summit_uid(), fringe_uid(going.id), fringe_uid(called_off.id)}
@@ -111,7 +111,7 @@ def test_the_feed_has_a_token_of_its_own_that_opens_the_feed_and_nothing_else(ap
     ada = f.registered(name="Ada Lovelace")
     going = ff.event("Going")
     ff.signed_up(ada, going)
-    token, feed_of_ada = invitation_services.token_for(ada), feed_token(ada)
+    token, feed_of_ada = links.token_for(ada), feed_token(ada)
     assert feed_of_ada != token and len(feed_of_ada) == len(token) == 44  # 128-bit selector, 128-bit MAC
 
     html = ff.text(client.get(link(ada)))
@@ -150,11 +150,11 @@ def test_a_new_link_a_hand_on_or_a_revocation_takes_the_feed_with_it(app, client
     before = {who.id: feed_token(who) for who in (ada, bob, cy)}
     for who in (ada, bob, cy):
         assert client.get(f"/calendar/feed/{before[who.id]}.ics").status_code == 200
-    invitation_services.reissue_link(ada)
-    colleague = invitation_services.hand_on(
-        bob, invitation_services.Colleague(name="Bea Colleague", email="bea@example.org", organisation="Suffolk")
+    links.reissue_link(ada)
+    colleague = handing_on.hand_on(
+        bob, handing_on.Colleague(name="Bea Colleague", email="bea@example.org", organisation="Suffolk")
     )
-    invitation_services.revoke_invitation(cy)
+    people.revoke_invitation(cy)
     db.session.commit()
     for who in (ada, bob, cy):
         assert client.get(f"/calendar/feed/{before[who.id]}.ics").status_code == 404, who.name
@@ -169,12 +169,12 @@ def test_no_emailed_calendar_file_carries_the_personal_link(app, client):
     summit = f.summit()
     ada = f.invitation(name="Ada Lovelace")
     talk = ff.event("Social marketing")
-    invitation_services.register(ada, f.details(name="Ada Lovelace"))
+    journey.register(ada, f.details(name="Ada Lovelace"))
     ff.signed_up(ada, talk)
-    services.cancel_signup(ada, talk)
+    signups.cancel_signup(ada, talk)
     db.session.commit()
     sent = [delivered(m) for m in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
-    token = invitation_services.token_for(ada)
+    token = links.token_for(ada)
     calendars = [a for m in sent for a in m.attachments if a["content_type"].startswith("text/calendar")]
     assert len(calendars) == 3  # the confirmation, the sign-up and its cancellation
     for item in calendars:
@@ -183,10 +183,10 @@ def test_no_emailed_calendar_file_carries_the_personal_link(app, client):
         assert {entry.url for entry in parsed.entries} == {"http://localhost/"}
         assert token.encode() not in body.replace(b"\r\n ", b"") and b"/i/" not in body.replace(b"\r\n ", b"")
     # A message queued before this change names the personal link as the entry's URL: it is not used.
-    legacy = ATTACHMENT_BUILDERS["summit_ics"](summit=summit, url=invitation_services.personal_url(ada), attendee=ada)
+    legacy = ATTACHMENT_BUILDERS["summit_ics"](summit=summit, url=links.personal_url(ada), attendee=ada)
     assert b"/i/" not in legacy.replace(b"\r\n ", b"") and b"URL:http://localhost/" in legacy
     legacy = ATTACHMENT_BUILDERS["fringe_ics"](
-        event=talk, url=invitation_services.personal_url(ada), attendee=ada, cancelled=None, method="REQUEST"
+        event=talk, url=links.personal_url(ada), attendee=ada, cancelled=None, method="REQUEST"
     )
     assert b"/i/" not in legacy.replace(b"\r\n ", b"") and b"URL:http://localhost/" in legacy
 
@@ -232,8 +232,8 @@ def test_changing_a_fringe_events_time_emails_each_person_signed_up_once_with_th
     )
     for person in (ada, grace, quitter, revoked):
         ff.signed_up(person, talk)
-    services.cancel_signup(quitter, talk)
-    invitation_services.revoke_invitation(revoked)
+    signups.cancel_signup(quitter, talk)
+    people.revoke_invitation(revoked)
     db.session.commit()
     first_sequence = {
         m.to_email: parse_both(ff.ics_of(m)[0]).entries[0].sequence for m in ff.messages("fringe_signed_up")
@@ -375,9 +375,9 @@ def test_every_fringe_email_renders_in_both_versions_with_its_link(app):
     ada = f.invitation(name="Ada Lovelace")
     talk = ff.event("Apprenticeships")
     ff.signed_up(ada, talk)
-    services.update_event(
+    programme.update_event(
         talk,
-        services.EventData(
+        programme.EventData(
             title=talk.title,
             venue="The Apex",
             address="Charter Square, Bury St Edmunds IP33 3FD",
@@ -385,10 +385,10 @@ def test_every_fringe_email_renders_in_both_versions_with_its_link(app):
             ends_at=talk.ends_at,
         ),
     )
-    services.cancel_event(talk, reason="Sorry.")
-    services.reinstate_event(talk)
+    programme.cancel_event(talk, reason="Sorry.")
+    programme.reinstate_event(talk)
     db.session.commit()
-    services.cancel_signup(ada, talk)
+    signups.cancel_signup(ada, talk)
     db.session.commit()
     kinds = ["fringe_signed_up", "fringe_changed", "fringe_cancelled", "fringe_signup_cancelled"]
     for kind in kinds:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.core.db import db
 from fringe_events.models import FringeEvent, FringeSignup, SignupState
-from invitations import privacy, services
+from invitations import handing_on, people, privacy
 from tests import factories as f
 from tests import fringe_factories as ff
 
@@ -15,7 +15,7 @@ def test_revoking_gives_back_fringe_places(app):
     inv = f.invitation()
     ff.signed_up(inv, event)
     assert db.session.get(FringeEvent, event.id).places_taken == 1
-    services.revoke_invitation(inv)
+    people.revoke_invitation(inv)
     db.session.commit()
     db.session.expire_all()
     assert db.session.get(FringeEvent, event.id).places_taken == 0
@@ -38,7 +38,7 @@ def test_a_colleague_sent_instead_inherits_the_sign_ups(app):
     event = ff.event(capacity=1)
     inv = f.invitation()
     ff.signed_up(inv, event)
-    colleague = services.hand_on(inv, services.Colleague(name="Sam", email="sam@example.org", organisation="X"))
+    colleague = handing_on.hand_on(inv, handing_on.Colleague(name="Sam", email="sam@example.org", organisation="X"))
     db.session.commit()
     db.session.expire_all()
     signup = db.session.query(FringeSignup).one()

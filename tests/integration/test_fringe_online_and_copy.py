@@ -16,7 +16,7 @@ from app.core.auth.models import Role
 from app.core.db import db, utcnow
 from app.core.mail.models import OutboxMessage
 from app.core.timefmt import input_value
-from fringe_events import services
+from fringe_events import programme as fringe_programme
 from fringe_events.models import FringeEvent, FringeSignup
 from tests import factories as f
 from tests import fringe_factories as ff
@@ -157,4 +157,4 @@ def test_a_copy_with_a_mistake_is_sent_back_with_the_field_named(app, client):
     response = client.post(f"/organiser/fringe/{original.id}/copy", data=event_form(ends_at=event_form()["starts_at"]))
     assert response.status_code == 422 and "The event must end after it starts." in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(FringeEvent)) == 1
-    assert services.get_event(original.id).title == "Digital inclusion online"
+    assert fringe_programme.get_event(original.id).title == "Digital inclusion online"

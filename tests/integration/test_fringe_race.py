@@ -15,9 +15,10 @@ import pytest
 from sqlalchemy import func, select, update
 
 from app.core.db import db
-from fringe_events import services, signups
+from fringe_events import signups
+from fringe_events import signups as fringe_signups
 from fringe_events.models import FringeEvent, FringeSignup, SignupState
-from invitations import services as invitation_services
+from invitations import people as invitation_people
 from invitations.models import Invitation
 from tests import factories as f
 from tests import fringe_factories as ff
@@ -32,8 +33,8 @@ PEOPLE = 3 * CAPACITY
 
 def _invitees(count: int) -> list[int]:
     ids = [
-        invitation_services.create_invitation(
-            invitation_services.InviteeData(
+        invitation_people.create_invitation(
+            invitation_people.InviteeData(
                 email=f"fringe-racer{i}@example.org", name=f"Racer {i}", organisation="Suffolk"
             )
         ).id
@@ -50,10 +51,10 @@ def _sign_up(app, invitation_id: int, event_id: int, start: StartLine) -> str:
         db.session.commit()  # end the read so the race starts from a clean transaction
         start.wait()
         try:
-            services.sign_up(invitation, event)
+            fringe_signups.sign_up(invitation, event)
             db.session.commit()
             return "signed up"
-        except services.FringeFull:
+        except fringe_signups.FringeFull:
             db.session.rollback()
             return "full"
         except Exception as error:
@@ -106,7 +107,7 @@ def test_cancellations_racing_sign_ups_give_every_place_back_exactly_once(app):
     event = ff.event("SLIC open studio", capacity=10)
     holders = _invitees(10)
     for invitation_id in holders:
-        services.sign_up(db.session.get(Invitation, invitation_id), event)
+        fringe_signups.sign_up(db.session.get(Invitation, invitation_id), event)
     db.session.commit()
     newcomers = [i for i in _invitees_named("newcomer", 20)]
     start = StartLine(WORKERS)
@@ -120,7 +121,7 @@ def test_cancellations_racing_sign_ups_give_every_place_back_exactly_once(app):
             results = []
             for _ in range(2):  # a double tap: the second must give nothing back
                 try:
-                    results.append(services.cancel_signup(invitation, fringe_event))
+                    results.append(fringe_signups.cancel_signup(invitation, fringe_event))
                     db.session.commit()
                 except Exception as error:
                     db.session.rollback()
@@ -143,8 +144,8 @@ def test_cancellations_racing_sign_ups_give_every_place_back_exactly_once(app):
 
 def _invitees_named(prefix: str, count: int) -> list[int]:
     ids = [
-        invitation_services.create_invitation(
-            invitation_services.InviteeData(
+        invitation_people.create_invitation(
+            invitation_people.InviteeData(
                 email=f"{prefix}{i}@example.org", name=f"{prefix} {i}", organisation="Suffolk"
             )
         ).id

@@ -13,9 +13,10 @@ from app.core.calendar import fringe_uid
 from app.core.db import db, utcnow
 from app.core.errors import InvalidState
 from app.core.security import calendar_feed_token
-from fringe_events import services
+from fringe_events import programme as fringe_programme
+from fringe_events import signups as fringe_signups
 from fringe_events.models import FringeEvent, FringeSignup, SignupState
-from invitations import services as invitation_services
+from invitations import handing_on, links, people
 from tests import factories as f
 from tests import fringe_factories as ff
 from tests.calendar_check import parse_both
@@ -117,7 +118,7 @@ def test_the_registered_page_shows_the_programme_and_the_calendar(client):
     assert "https://calendar.google.com/calendar/render?action=TEMPLATE" in html
     assert "https://outlook.live.com/calendar/0/deeplink/compose?" in html
     # The add links tell Google and Microsoft what and when, never the personal link.
-    assert invitation_services.token_for(ada) not in "".join(
+    assert links.token_for(ada) not in "".join(
         part
         for part in html.split('"')
         if part.startswith("https://calendar.google") or part.startswith("https://outlook")
@@ -153,7 +154,7 @@ def test_a_cancelled_event_refuses_sign_ups(client):
     ada = f.invitation(name="Ada Lovelace")
     talk = ff.event("Apprenticeships")
     page = client.get(link(ada, f"fringe/{talk.slug}"))
-    services.cancel_event(talk)
+    fringe_programme.cancel_event(talk)
     db.session.commit()
 
     response = client.post(
@@ -171,7 +172,7 @@ def test_a_past_event_refuses_sign_ups(app):
     ada = f.invitation()
     held = ff.event("Held already", starts_at=utcnow() - timedelta(days=2))
     with pytest.raises(InvalidState, match="already started"):
-        services.sign_up(ada, held)
+        fringe_signups.sign_up(ada, held)
 
 
 def test_revoked_and_handed_on_links_cannot_sign_up(client):
@@ -181,9 +182,9 @@ def test_revoked_and_handed_on_links_cannot_sign_up(client):
     token_pages = {
         who: client.get(link(who, f"fringe/{talk.slug}")).get_data(as_text=True) for who in (revoked, handed)
     }
-    invitation_services.revoke_invitation(revoked)
-    invitation_services.hand_on(
-        handed, invitation_services.Colleague(name="Colleague", email="colleague@example.org", organisation="Suffolk")
+    people.revoke_invitation(revoked)
+    handing_on.hand_on(
+        handed, handing_on.Colleague(name="Colleague", email="colleague@example.org", organisation="Suffolk")
     )
     db.session.commit()
 
@@ -197,9 +198,9 @@ def test_revoked_and_handed_on_links_cannot_sign_up(client):
     # The service says no too, whatever the path.
     db.session.expire_all()
     with pytest.raises(InvalidState, match="no longer live"):
-        services.sign_up(db.session.get(type(revoked), revoked.id), talk)
+        fringe_signups.sign_up(db.session.get(type(revoked), revoked.id), talk)
     db.session.rollback()
-    services.sign_up(db.session.get(type(other), other.id), talk)
+    fringe_signups.sign_up(db.session.get(type(other), other.id), talk)
     db.session.commit()
     assert signups(talk) == 1
 
@@ -263,7 +264,7 @@ def test_the_public_calendar_files_need_no_sign_in_and_carry_nothing_personal(cl
         assert response.status_code == 200 and response.content_type == "text/calendar; charset=utf-8"
         assert "attachment" in response.headers["Content-Disposition"]
         body = response.get_data()
-        assert ada.email.encode() not in body and invitation_services.token_for(ada).encode() not in body
+        assert ada.email.encode() not in body and links.token_for(ada).encode() not in body
         assert b"/i/" not in body and b"ATTENDEE" not in body
         assert parse_both(body).method == "PUBLISH"
     assert client.get("/calendar/fringe/nothing-here.ics").status_code == 404

@@ -12,7 +12,7 @@ from app.core.auth.models import Role
 from app.core.db import db
 from app.core.mail.models import OutboxMessage
 from app.core.summit.models import Summit
-from invitations import services
+from invitations import links
 from invitations.models import Invitation, InvitationState, Registration
 from tests import factories as f
 from tests.support import both_databases
@@ -63,7 +63,7 @@ def test_register_form(app, client, form):
     if db.session.scalar(select(Summit.id)) is None:
         f.summit(capacity=10_000)
     inv = f.invitation(email=f"fuzz{next(_counter)}@example.org")
-    response = client.post(f"/i/{services.token_for(inv)}/register", data=form)
+    response = client.post(f"/i/{links.token_for(inv)}/register", data=form)
     assert response.status_code < 500
     db.session.expire_all()
     state = db.session.get(Invitation, inv.id).state
@@ -91,7 +91,7 @@ def test_decline_and_colleague_forms(app, client, reason, colleague):
     if db.session.scalar(select(Summit.id)) is None:
         f.summit()
     inv = f.invitation(email=f"fuzz{next(_counter)}@example.org")
-    token = services.token_for(inv)
+    token = links.token_for(inv)
     before = db.session.scalar(select(func.count()).select_from(Invitation))
     response = client.post(f"/i/{token}/colleague", data=colleague)
     assert response.status_code < 500

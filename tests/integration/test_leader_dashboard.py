@@ -18,7 +18,7 @@ from app.core.db import db, utcnow
 from app.core.errors import NotFound
 from app.core.mail.models import OutboxMessage
 from app.core.summit import services as summit_services
-from app.dashboards import queries
+from app.dashboards import leader_page
 from fringe_events.models import Attendance, FringeEvent, FringeSignup
 from invitations import chasing, transitions
 from invitations.models import (
@@ -174,7 +174,7 @@ def lenas_invitees(people):
 
 
 def test_the_read_model_groups_in_the_order_that_helps_and_puts_the_most_urgent_first(people, lenas_invitees):
-    page = queries.leader_page(people["lena"], target=300)
+    page = leader_page.leader_page(people["lena"], target=300)
     names = {g.key: [p.name for p in g.people] for g in page.groups}
     assert [g.key for g in page.groups] == ["not_opened", "opened", "declined", "waiting", "registered", "warmed_up"]
     # Bounced first (wrong address?), then longest since contact; don't-chase last.

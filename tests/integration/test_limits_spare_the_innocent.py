@@ -20,7 +20,7 @@ from app.core.auth import services as auth_services
 from app.core.auth.models import Role
 from app.core.db import db
 from app.core.extensions import limiter
-from invitations import services
+from invitations import links, people
 from tests import factories as f
 from tests.conftest import FreshSessionClient, make_app
 from tests.integration.test_leader_sign_in_link import emailed_path, outbox
@@ -138,7 +138,7 @@ def test_control_without_the_setting_every_client_behind_a_proxy_shares_one_coun
 
 
 def test_a_real_personal_link_and_its_feed_open_when_the_address_has_used_up_its_misses(app):
-    own = services.token_for(f.registered())
+    own = links.token_for(f.registered())
     client = app.test_client()
     misses = [client.get(made_up(page), **at(ATTACKER)).status_code for page in ["", "/calendar.ics"] * 3]
     assert misses == [404] * 4 + [429] * 2
@@ -150,8 +150,8 @@ def test_a_real_personal_link_and_its_feed_open_when_the_address_has_used_up_its
 
 def test_a_revoked_real_link_is_answered_not_counted(app):
     invitation = f.invitation()
-    token = services.token_for(invitation)
-    services.revoke_invitation(invitation)
+    token = links.token_for(invitation)
+    people.revoke_invitation(invitation)
     db.session.commit()
     client = app.test_client()
     assert [client.get(f"/i/{token}").status_code for _ in range(6)] == [404] * 6

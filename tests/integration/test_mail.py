@@ -17,7 +17,7 @@ from sqlalchemy import func, select, text, update
 from app.core.db import db, utcnow
 from app.core.mail import delivery
 from app.core.mail.models import OutboxMessage, OutboxStatus, ProviderEvent
-from invitations import services
+from invitations import journey, links, mailing, people
 from invitations.models import Invitation, InvitationState
 from tests import factories as f
 from tests.conftest import make_app
@@ -79,14 +79,14 @@ def test_confirmation_arrives_with_a_calendar_file_for_the_summit(kind, tmp_path
     with app.app_context():
         summit = f.summit()
         inv = f.invitation(email="ada@example.org", name="Ada Lovelace")
-        services.register(inv, f.details(name="Ada Lovelace"))
+        journey.register(inv, f.details(name="Ada Lovelace"))
         db.session.commit()
         assert drain().sent == 1
         payload = standin.accepted[0]
         assert payload["personalizations"][0]["to"][0]["email"] == "ada@example.org"
         assert payload["subject"] == "You're registered for The Lives we Lead: New Horizons"
         text = payload["content"][0]["value"]
-        assert services.personal_url(inv) in text
+        assert links.personal_url(inv) in text
         (ics,) = payload["attachments"]
         assert ics["filename"] == "new-horizons.ics" and ics["type"].startswith("text/calendar")
         calendar = Calendar.from_ical(base64.b64decode(ics["content"]))
@@ -111,8 +111,8 @@ def test_click_tracking_is_off_in_every_request_that_carries_a_link(tmp_path, st
     with app.app_context():
         f.summit()
         inv = f.invitation(email="ada@example.org", name="Ada Lovelace")
-        services.send_invitation(inv)
-        services.register(inv, f.details(name="Ada Lovelace"))
+        mailing.send_invitation(inv)
+        journey.register(inv, f.details(name="Ada Lovelace"))
         f.user(role=Role.LEADER, email="lena@staff.example.org", name="Lena Leader")
         assert auth_services.send_sign_in_link("lena@staff.example.org")
         db.session.commit()
@@ -131,7 +131,7 @@ def test_flaky_provider_loses_nothing_and_duplicates_are_counted(tmp_path, stand
     with app.app_context():
         f.summit()
         for n in range(40):
-            services.send_invitation(f.invitation(email=f"p{n}@example.org"))
+            mailing.send_invitation(f.invitation(email=f"p{n}@example.org"))
         db.session.commit()
         # The first 60 requests: every other one fails, alternating 500 and 429. Then the provider recovers.
         standin.plan = lambda n: 202 if n > 60 or n % 2 == 0 else (500 if n % 4 == 1 else 429)
@@ -155,7 +155,7 @@ def test_permanent_refusal_is_marked_failed_shown_to_organisers_and_can_be_retri
     with app.app_context():
         f.summit()
         organiser = f.user()
-        services.send_invitation(f.invitation(email="someone@reject.example", name="Rejected Person"))
+        mailing.send_invitation(f.invitation(email="someone@reject.example", name="Rejected Person"))
         db.session.commit()
         outcome = drain()
         assert outcome.failed == 1 and outcome.retry == 0
@@ -181,7 +181,7 @@ def test_gives_up_after_the_configured_attempts(tmp_path, standin):
     app = sendgrid_app("sqlite", tmp_path, standin, MAIL_MAX_ATTEMPTS=3)
     with app.app_context():
         f.summit()
-        services.send_invitation(f.invitation())
+        mailing.send_invitation(f.invitation())
         db.session.commit()
         standin.plan = lambda n: 503
         drain()
@@ -195,7 +195,7 @@ def test_network_error_is_temporary(tmp_path, standin):
     app = sendgrid_app("sqlite", tmp_path, standin, SENDGRID_HOST="http://127.0.0.1:9", MAIL_MAX_ATTEMPTS=2)
     with app.app_context():
         f.summit()
-        services.send_invitation(f.invitation())
+        mailing.send_invitation(f.invitation())
         db.session.commit()
         first = delivery.send_pending()
         assert first.retry == 1
@@ -210,7 +210,7 @@ def test_a_dead_workers_claim_is_picked_up_again(kind, tmp_path, standin):
     with app.app_context():
         f.summit()
         for _ in range(5):
-            services.send_invitation(f.invitation())
+            mailing.send_invitation(f.invitation())
         db.session.commit()
         # Worker A claims the batch and dies before sending anything.
         claimed = delivery.claim_batch("worker-a", limit=10)
@@ -231,10 +231,10 @@ def test_two_workers_never_send_one_message_twice(kind, tmp_path, standin):
     with app.app_context():
         f.summit()
         invitations = [
-            services.InviteeData(email=f"w{n}@example.org", name=f"W {n}", organisation="X") for n in range(200)
+            people.InviteeData(email=f"w{n}@example.org", name=f"W {n}", organisation="X") for n in range(200)
         ]
         for data in invitations:
-            services.send_invitation(services.create_invitation(data))
+            mailing.send_invitation(people.create_invitation(data))
         db.session.commit()
 
     def work(name):
@@ -263,7 +263,7 @@ def test_registration_succeeds_while_email_is_down(tmp_path, standin):
         f.summit()
         inv = f.invitation()
         client = app.test_client()
-        token = services.token_for(inv)
+        token = links.token_for(inv)
         response = client.post(
             f"/i/{token}/register",
             data={
@@ -325,7 +325,7 @@ def webhook_app(tmp_path, keypair):
     with app.app_context():
         f.summit()
         inv = f.invitation(email="bounce@example.org", name="Bounced Person")
-        services.send_invitation(inv)
+        mailing.send_invitation(inv)
         db.session.commit()
         delivery.send_pending()
         yield app, inv, db.session.scalars(select(OutboxMessage)).one()
@@ -373,14 +373,14 @@ def test_a_clicked_link_in_a_stored_event_is_concealed_as_the_outbox_conceals_it
     with app.app_context():
         f.summit()
         inv = f.invitation(email="ada@example.org", name="Ada Lovelace")
-        services.send_invitation(inv)
+        mailing.send_invitation(inv)
         f.user(role=Role.LEADER, email="lena@staff.example.org", name="Lena Leader")
         auth_services.send_sign_in_link("lena@staff.example.org")
         db.session.commit()
         delivery.send_pending()
         message = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "invitation")).one()
-        link = services.personal_url(inv)
-        token = services.token_for(inv)
+        link = links.personal_url(inv)
+        token = links.token_for(inv)
         sign_in = "http://localhost/sign-in/link/" + sign_in_token("A" * 22)
         encoded = "https://example.org/redirect?to=" + link.replace("/", "%2F").replace(":", "%3A")
         events = [
@@ -508,7 +508,7 @@ def test_send_all_shows_the_count_then_queues_each_invitation(app, client):
     f.summit()
     organiser = f.user()
     already = f.invitation()
-    services.send_invitation(already)
+    mailing.send_invitation(already)
     fresh = [f.invitation() for _ in range(3)]
     db.session.commit()
     f.sign_in(client, organiser)
@@ -521,8 +521,8 @@ def test_send_all_shows_the_count_then_queues_each_invitation(app, client):
         db.session.refresh(inv)
         assert inv.sent_at is not None
         body = next(delivered(m).body_text for m in sent if m.invitation_id == inv.id)
-        assert services.personal_url(inv) in body
-        assert f"/i/{services.token_for(inv)}/decline" in body
+        assert links.personal_url(inv) in body
+        assert f"/i/{links.token_for(inv)}/decline" in body
     assert "Everyone has been sent" in client.get("/organiser/invitations/send").get_data(as_text=True)
 
 
@@ -532,9 +532,9 @@ def test_reminders_go_to_the_chosen_group_and_never_twice_within_the_limit(app, 
     not_opened, opened = f.invitation(), f.invitation()
     registered = f.invitation()
     for inv in (not_opened, opened, registered):
-        services.send_invitation(inv)
+        mailing.send_invitation(inv)
     opened.opened_at = utcnow()
-    services.register(registered, f.details())
+    journey.register(registered, f.details())
     db.session.commit()
     f.sign_in(client, organiser)
     page = client.get("/organiser/reminders").get_data(as_text=True)

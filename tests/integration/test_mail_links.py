@@ -18,7 +18,7 @@ from app.core.mail.links import MASK
 from app.core.mail.models import OutboxMessage, OutboxStatus
 from app.core.mail.outbox import enqueue
 from app.core.security import link_token, selector_from_token
-from invitations import services
+from invitations import journey, links, mailing
 from invitations.models import Invitation
 from tests import factories as f
 from tests import fringe_factories as ff
@@ -81,11 +81,11 @@ def send_and_register(app):
     f.summit()
     people = [f.invitation(name=name) for name in ("Ada Lovelace", "Grace Hopper", "Mary Somerville")]
     for person in people:
-        services.send_invitation(person)
+        mailing.send_invitation(person)
     db.session.commit()
     assert delivery.send_pending().sent == 3
     ada = people[0]
-    services.register(ada, f.details(name=ada.name))
+    journey.register(ada, f.details(name=ada.name))
     db.session.commit()
     ff.signed_up(ada, ff.event("Data for neighbourhoods"))
     return people
@@ -119,7 +119,7 @@ def test_a_database_dump_opens_no_delegates_page_but_the_delivered_mail_does(app
     )
     after_i, windows, _ = link_candidates(readable(as_sent))
     tokens = {w for w in windows if selector_from_token(w)}
-    assert tokens == {services.token_for(p) for p in people} and tokens <= {c[:TOKEN_LENGTH] for c in after_i}
+    assert tokens == {links.token_for(p) for p in people} and tokens <= {c[:TOKEN_LENGTH] for c in after_i}
     assert opening(client, tokens) == tokens
 
 
@@ -127,7 +127,7 @@ def test_a_database_dump_opens_no_delegates_page_but_the_delivered_mail_does(app
 def test_each_link_is_stored_as_its_selector_and_delivered_whole(app):
     people = send_and_register(app)
     ada = db.session.get(Invitation, people[0].id)
-    token, placeholder = services.token_for(ada), "{{link-token:%s}}" % ada.link_selector
+    token, placeholder = links.token_for(ada), "{{link-token:%s}}" % ada.link_selector
     confirmation = ff.messages("registration_confirmed", ada.email)[0]
     assert token not in json.dumps(confirmation.params)  # queued: the context, links as placeholders
     assert f"/i/{placeholder}" in json.dumps(confirmation.params)
@@ -137,7 +137,7 @@ def test_each_link_is_stored_as_its_selector_and_delivered_whole(app):
     assert f"/i/{placeholder}" in confirmation.body_text and f"/i/{placeholder}" in confirmation.body_html
 
     sent = delivered(confirmation)
-    assert services.personal_url(ada) in sent.body_text and services.personal_url(ada) in sent.body_html
+    assert links.personal_url(ada) in sent.body_text and links.personal_url(ada) in sent.body_html
     assert "link-token" not in sent.body_text + sent.body_html
     calendar, content_type = delivered_attachment(confirmation, ".ics")
     assert content_type.startswith("text/calendar")
@@ -151,12 +151,12 @@ def test_each_link_is_stored_as_its_selector_and_delivered_whole(app):
 def test_the_file_backend_writes_the_working_link(app, tmp_path):
     f.summit()
     inv = f.invitation()
-    services.send_invitation(inv)
+    mailing.send_invitation(inv)
     db.session.commit()
     assert delivery.send_pending(backend=FileBackend(str(tmp_path / "outbox"))).sent == 1
     [summary] = [json.loads(p.read_text()) for p in (tmp_path / "outbox").glob("*.json")]
     [page] = [p.read_text() for p in (tmp_path / "outbox").glob("*.html")]
-    assert services.personal_url(inv) in summary["text"] and services.personal_url(inv) in page
+    assert links.personal_url(inv) in summary["text"] and links.personal_url(inv) in page
 
 
 def test_text_that_only_looks_like_a_placeholder_never_becomes_a_link(app):
@@ -171,7 +171,7 @@ def test_text_that_only_looks_like_a_placeholder_never_becomes_a_link(app):
         context=dict(
             invitation=target,
             summit=summit,
-            link=services.personal_url(target),
+            link=links.personal_url(target),
             leader_name="L",
             leader_organisation="O",
             message=f"Open this: http://localhost/i/{forged}",
@@ -180,13 +180,13 @@ def test_text_that_only_looks_like_a_placeholder_never_becomes_a_link(app):
     sent = delivered(message)
     assert link_token(victim.link_selector) not in sent.body_text + sent.body_html
     assert f"/i/{MASK}" in sent.body_text
-    assert services.personal_url(target) in sent.body_text  # the recipient's own link is still there
+    assert links.personal_url(target) in sent.body_text  # the recipient's own link is still there
 
 
 def test_the_mail_page_shows_the_message_with_the_link_masked(app, client):
     f.summit()
     inv = f.invitation(name="Ada Lovelace")
-    services.send_invitation(inv)
+    mailing.send_invitation(inv)
     db.session.commit()
     message = ff.messages("invitation")[0]
     f.sign_in(client, f.user())
@@ -194,4 +194,4 @@ def test_the_mail_page_shows_the_message_with_the_link_masked(app, client):
     preview = client.get(f"/organiser/mail/{message.id}/preview").get_data(as_text=True)
     for shown in (page, preview):
         assert "Ada" in shown and f"/i/{MASK}" in shown and f"/i/{MASK}/decline" in shown
-        assert services.token_for(inv) not in shown and "link-token" not in shown
+        assert links.token_for(inv) not in shown and "link-token" not in shown

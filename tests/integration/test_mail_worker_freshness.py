@@ -19,7 +19,7 @@ from app.core.db import db
 from app.core.mail import delivery
 from app.core.mail.models import OutboxMessage
 from app.core.summit.models import Summit
-from invitations import services
+from invitations import mailing
 from tests import factories as f
 from tests.integration.test_organiser_and_cli import summit_form
 from tests.servers import ROOT
@@ -127,12 +127,12 @@ def test_each_message_reads_the_rows_afresh_even_in_a_session_that_has_read_them
     """`mail send-pending`, or a worker's next message, in a session that already holds the summit: a change
     made elsewhere (another server's request) is what the next message says."""
     summit = f.summit(venue="Adastral Park")
-    services.send_invitation(f.invitation(email="first@example.org"))
+    mailing.send_invitation(f.invitation(email="first@example.org"))
     db.session.commit()
     assert delivery.send_pending().sent == 1  # this session has now read the summit, and keeps it
     with db.engine.begin() as elsewhere:
         elsewhere.execute(update(Summit).where(Summit.id == summit.id).values(venue="Trinity Park"))
-    services.send_invitation(f.invitation(email="second@example.org"))
+    mailing.send_invitation(f.invitation(email="second@example.org"))
     db.session.commit()
 
     assert delivery.send_pending().sent == 1

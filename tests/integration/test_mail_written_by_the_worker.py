@@ -99,9 +99,9 @@ def test_a_message_about_something_deleted_since_fails_and_says_why(app):
     db.session.commit()
     assert delivery.send_pending().sent >= 1  # the registration's confirmation
     db.session.execute(delete(OutboxMessage))
-    from fringe_events import services as fringe_services
+    from fringe_events import signups
 
-    fringe_services.cancel_signup(ada, event)
+    signups.cancel_signup(ada, event)
     db.session.commit()
     queued = db.session.scalars(select(OutboxMessage)).one()
     assert queued.params["event"]["$row"] == "FringeEvent"
@@ -117,12 +117,12 @@ def test_a_message_about_something_deleted_since_fails_and_says_why(app):
 def test_stored_references_hold_no_personal_link(app):
     f.summit()
     ada = f.invitation()
-    from invitations import services
+    from invitations import links, mailing
 
-    services.send_invitation(ada)
+    mailing.send_invitation(ada)
     db.session.commit()
     message = db.session.scalars(select(OutboxMessage)).one()
     stored = json.dumps(message.params)
-    assert services.token_for(ada) not in stored and "{{link-token:" in stored
-    assert services.personal_url(ada) in delivered(message).body_text
+    assert links.token_for(ada) not in stored and "{{link-token:" in stored
+    assert links.personal_url(ada) in delivered(message).body_text
     assert message.next_attempt_at <= utcnow() + timedelta(seconds=1)

@@ -14,7 +14,7 @@ from app.core.db import db
 from app.core.forms import STALE_FORM
 from app.core.mail import delivery
 from app.core.mail.models import OutboxMessage
-from invitations import services
+from invitations import handing_on, links, people
 from invitations.models import Invitation, InvitationState, Registration
 from tests import factories as f
 from tests.conftest import FreshSessionClient, csrf_from, make_app
@@ -39,7 +39,7 @@ def text(response) -> str:
 def test_an_invited_person_gets_their_current_link_at_their_own_address(app, client):
     f.summit()
     ada = f.invitation(email="ada.lovelace@council.example.org", name="Ada Lovelace")
-    services.reissue_link(ada)  # an older link no longer works; the email carries the current one
+    links.reissue_link(ada)  # an older link no longer works; the email carries the current one
     db.session.commit()
 
     answer = client.post("/lost-link", data={"email": "  Ada.Lovelace@Council.example.org "})
@@ -48,11 +48,11 @@ def test_an_invited_person_gets_their_current_link_at_their_own_address(app, cli
     [message] = outbox()
     assert message.kind == "your_link" and message.to_email == "ada.lovelace@council.example.org"
     assert message.invitation_id == ada.id
-    assert services.personal_url(fresh(ada)) in delivered(message).body_text
-    assert services.token_for(fresh(ada)) not in json.dumps(message.params)  # a placeholder, as every email
+    assert links.personal_url(fresh(ada)) in delivered(message).body_text
+    assert links.token_for(fresh(ada)) not in json.dumps(message.params)  # a placeholder, as every email
     delivery.send_pending()
     db.session.refresh(message)
-    assert services.token_for(fresh(ada)) not in message.body_text  # and so is what the worker wrote
+    assert links.token_for(fresh(ada)) not in message.body_text  # and so is what the worker wrote
 
 
 @pytest.mark.parametrize("who", ["not invited", "revoked", "handed on", "not an address"])
@@ -61,11 +61,11 @@ def test_anyone_else_gets_the_same_answer_and_no_email(app, client, who):
     f.invitation(email="ada.lovelace@council.example.org")
     address = "someone.else@council.example.org"
     if who == "revoked":
-        services.revoke_invitation(f.invitation(email=address))
+        people.revoke_invitation(f.invitation(email=address))
     elif who == "handed on":
-        services.hand_on(
+        handing_on.hand_on(
             f.invitation(email=address),
-            services.Colleague(name="Col League", email="col@example.org", organisation="X"),
+            handing_on.Colleague(name="Col League", email="col@example.org", organisation="X"),
         )
     db.session.commit()
     before = len(outbox())
@@ -111,23 +111,23 @@ def test_lost_link_is_limited_per_address_and_per_client(tmp_path):
 def bad_links(app) -> dict[str, str]:
     f.summit()
     ada = f.invitation()
-    token = services.token_for(ada)
+    token = links.token_for(ada)
     old = f.invitation()
-    old_token = services.token_for(old)
-    services.reissue_link(old)
+    old_token = links.token_for(old)
+    links.reissue_link(old)
     revoked = f.invitation()
-    services.revoke_invitation(revoked)
+    people.revoke_invitation(revoked)
     handed = f.invitation()
-    services.hand_on(handed, services.Colleague(name="Col League", email="col2@example.org", organisation="X"))
+    handing_on.hand_on(handed, handing_on.Colleague(name="Col League", email="col2@example.org", organisation="X"))
     db.session.commit()
     return {
         "altered": f"/i/{token[:-1]}{'A' if token[-1] != 'A' else 'B'}",
         "cut short": f"/i/{token[:30]}",
         "old": f"/i/{old_token}",
-        "revoked": f"/i/{services.token_for(revoked)}",
+        "revoked": f"/i/{links.token_for(revoked)}",
         "a page under an old link": f"/i/{old_token}/register",
         "a fringe page under a wrong link": f"/i/{token[:-1]}Z/fringe",
-        "handed on, a page that needs the link live": f"/i/{services.token_for(handed)}/register",
+        "handed on, a page that needs the link live": f"/i/{links.token_for(handed)}/register",
     }
 
 

@@ -26,7 +26,7 @@ from app.core.security import (
     selector_from_token,
     sign_in_selector_from_token,
 )
-from invitations import services
+from invitations import journey, links, mailing
 from tests import factories as f
 from tests import fringe_factories as ff
 from tests.conftest import make_app
@@ -91,10 +91,10 @@ def test_a_dump_opens_nothing_and_no_calendar_file_carries_the_personal_link(kin
         f.summit()
         people = [f.invitation(name=name) for name in ("Ada Lovelace", "Grace Hopper", "Mary Somerville")]
         for person in people:
-            services.send_invitation(person)
+            mailing.send_invitation(person)
         db.session.commit()
         for person in people[:2]:
-            services.register(person, f.details(name=person.name))
+            journey.register(person, f.details(name=person.name))
         db.session.commit()
         talk = ff.event("Data for neighbourhoods")
         ff.signed_up(people[0], talk)
@@ -115,7 +115,7 @@ def test_a_dump_opens_nothing_and_no_calendar_file_carries_the_personal_link(kin
         # each with the link clicked (a personal link, an encoded one, a feed, a sign-in link).
         ada = people[0]
         link, feed = (
-            services.personal_url(ada),
+            links.personal_url(ada),
             f"http://localhost/calendar/feed/{calendar_feed_token(ada.link_selector)}.ics",
         )
         sign_in_link = next(
@@ -124,7 +124,7 @@ def test_a_dump_opens_nothing_and_no_calendar_file_carries_the_personal_link(kin
             if m.kind == "sign_in_link"
         )
         for person in people:
-            assert client.get(services.personal_url(person).removeprefix("http://localhost")).status_code == 200
+            assert client.get(links.personal_url(person).removeprefix("http://localhost")).status_code == 200
         assert client.get(feed.removeprefix("http://localhost")).status_code == 200
         invitation_message = next(m for m in messages if m.kind == "invitation" and m.invitation_id == ada.id)
         base = {
@@ -158,7 +158,7 @@ def test_a_dump_opens_nothing_and_no_calendar_file_carries_the_personal_link(kin
             f"\n[{kind}] dump of {len(data)} bytes: {len(near_paths)} candidates requested on {len(OPENERS)} paths each,"
             f" {len(windows)} token-sized windows checked by MAC: none opens anything"
         )
-        tokens = [services.token_for(p) for p in people]
+        tokens = [links.token_for(p) for p in people]
         for secret in (*tokens, calendar_feed_token(ada.link_selector), sign_in_link.rsplit("/", 1)[1]):
             assert secret.encode() not in data
 

@@ -20,7 +20,8 @@ from app.core.mail.models import OutboxMessage
 from app.core.summit.models import Summit
 from app.factory import create_app
 from config import TestingConfig, settings_of
-from invitations import services
+from invitations import handing_on, journey, links, summit_changes
+from invitations import people as invitation_people
 from invitations.models import Invitation, InvitationState, WaitlistEntry, WaitlistState
 from tests import factories as f
 from tests.conftest import database_url
@@ -42,7 +43,7 @@ def count(model, *where) -> int:
 
 
 def link(invitation: Invitation) -> str:
-    return f"/i/{services.token_for(invitation)}"
+    return f"/i/{links.token_for(invitation)}"
 
 
 def listed_names(response) -> set[str]:
@@ -66,7 +67,7 @@ def test_invitation_list_searches_and_filters(app, client, organiser):
     f.invitation(name="Ada Lovelace", email="ada@engines.example.org", organisation="Analytical Engines", champion=lena)
     grace = f.invitation(name="Grace Hopper", email="grace@navy.example.org", organisation="Navy")
     f.invitation(name="Alan Turing", email="alan@bletchley.example.org", organisation="Bletchley Park", champion=lena)
-    services.register(grace, f.details(name="Grace Hopper", organisation="Navy"))
+    journey.register(grace, f.details(name="Grace Hopper", organisation="Navy"))
     db.session.commit()
 
     assert listed_names(client.get("/organiser/invitations")) == {"Ada Lovelace", "Grace Hopper", "Alan Turing"}
@@ -110,7 +111,7 @@ def test_adding_an_invitee(app, client, organiser):
     assert inv.name == "New Person" and inv.champion_id == lena.id and inv.state == S.INVITED
     assert inv.sent_at is None and count(OutboxMessage) == 0  # adding sends nothing yet
     page = client.get(f"/organiser/invitations/{inv.id}")
-    assert page.status_code == 200 and services.personal_url(inv) in text(page)
+    assert page.status_code == 200 and links.personal_url(inv) in text(page)
 
 
 def test_adding_a_duplicate_email_is_a_422_with_a_message(app, client, organiser):
@@ -194,7 +195,7 @@ def test_resending_queues_an_invitation_email_with_the_personal_link(app, client
         select(OutboxMessage).where(OutboxMessage.invitation_id == inv.id, OutboxMessage.kind == "invitation")
     ).all()
     assert len(messages) == 2
-    url = services.personal_url(inv)
+    url = links.personal_url(inv)
     for message in map(delivered, messages):
         assert message.to_email == inv.email
         assert url in message.body_text and url in message.body_html
@@ -205,7 +206,7 @@ def test_resending_queues_an_invitation_email_with_the_personal_link(app, client
 
 def test_a_revoked_invitation_cannot_be_sent(app, client, organiser):
     inv = f.invitation()
-    services.revoke_invitation(inv)
+    invitation_people.revoke_invitation(inv)
     db.session.commit()
     response = client.post(f"/organiser/invitations/{inv.id}/send")
     assert response.status_code == 303
@@ -328,18 +329,18 @@ def test_summit_settings_ending_before_starting_is_refused(app, client, organise
 
 
 def test_waiting_list_page_lists_waiting_people_and_offers(app, client, organiser):
-    services.configure_summit(capacity=1)
+    summit_changes.configure_summit(capacity=1)
     db.session.commit()
     holder = f.registered()
     first = f.invitation(name="First Waiting")
     second = f.invitation(name="Second Waiting")
     for inv in (first, second):
-        services.join_waitlist(inv)
+        journey.join_waitlist(inv)
         db.session.commit()
     empty_check = text(client.get("/organiser/waiting-list"))
     assert "First Waiting" in empty_check and "Second Waiting" in empty_check and "Offer held" not in empty_check
 
-    services.cancel_registration(holder)
+    journey.cancel_registration(holder)
     db.session.commit()
     response = client.get("/organiser/waiting-list")
 
@@ -372,13 +373,13 @@ def test_summit_configure_and_status(app, runner):
     _a, _b, c = f.registered(), f.registered(), f.registered()
     w1, w2 = f.invitation(), f.invitation()
     for inv in (w1, w2):
-        services.join_waitlist(inv)
+        journey.join_waitlist(inv)
         db.session.commit()
-    services.decline(f.invitation(), "Away")
+    journey.decline(f.invitation(), "Away")
     f.invitation()  # still invited, not answered
     revoked = f.invitation()
-    services.revoke_invitation(revoked)
-    services.cancel_registration(c)  # w1 is offered c's place
+    invitation_people.revoke_invitation(revoked)
+    journey.cancel_registration(c)  # w1 is offered c's place
     db.session.commit()
 
     assert {k: status(runner)[k] for k in STATUS_KEYS} == {
@@ -431,9 +432,9 @@ def test_expire_offers_is_idempotent(app, runner):
     holder = f.registered()
     first, second = f.invitation(), f.invitation()
     for inv in (first, second):
-        services.join_waitlist(inv)
+        journey.join_waitlist(inv)
         db.session.commit()
-    services.cancel_registration(holder)
+    journey.cancel_registration(holder)
     db.session.commit()
     assert fresh(first).state == S.OFFERED
     # Let the offer lapse.
@@ -532,10 +533,10 @@ def test_invitations_links_prints_a_working_link_per_live_invitation(app, runner
     f.summit()
     people = [f.invitation(name=f"Linked Person{i}") for i in range(3)]
     revoked = f.invitation(name="Revoked Person")
-    services.revoke_invitation(revoked)
+    invitation_people.revoke_invitation(revoked)
     handed = f.invitation(name="Handing Person")
-    services.hand_on(
-        handed, services.Colleague(name="Colleague Person", email="colleague@example.org", organisation="X")
+    handing_on.hand_on(
+        handed, handing_on.Colleague(name="Colleague Person", email="colleague@example.org", organisation="X")
     )
     db.session.commit()
     live = {inv.email: inv for inv in people}

@@ -16,10 +16,10 @@ from sqlalchemy import event, func, select
 from app.core.audit import AuditEvent
 from app.core.auth.models import Role
 from app.core.db import db, utcnow
-from app.dashboards import charts, queries
+from app.dashboards import charts, organiser_page
 from bench.dashboards import seed_invitations
 from fringe_events.models import Attendance, FringeEvent, FringeSignup
-from invitations import chasing, services
+from invitations import chasing, journey, mailing
 from invitations.models import Invitation, InvitationState, LeaderNote, NoteKind, Registration
 from tests import factories as f
 from tests.support import both_databases
@@ -59,7 +59,7 @@ def organiser_client(app, staff):
 
 
 def register(inv: Invitation, **needs) -> Invitation:
-    services.register(inv, f.details(name=inv.name, organisation=inv.organisation, **needs))
+    journey.register(inv, f.details(name=inv.name, organisation=inv.organisation, **needs))
     db.session.commit()
     return inv
 
@@ -90,14 +90,14 @@ def summit_under_way(staff):
     ]:
         inv = f.invitation(name=name, organisation=org, champion=champion)
         inv.sector = sector
-        services.send_invitation(inv)
+        mailing.send_invitation(inv)
         people[name.split()[0].lower()] = inv
     db.session.commit()
     for key in ("ada", "grace", "alan"):
         people[key].opened_at = utcnow()
     register(people["ada"], dietary="Vegan")
     register(people["grace"], access_needs="Step-free access")
-    services.decline(people["alan"], "Away that week.")
+    journey.decline(people["alan"], "Away that week.")
     people["charles"].bounced_at = utcnow()
     people["charles"].bounce_reason = "550 No such user"
     # Ada came to the fringe event first and registered after; Mary came but hasn't registered.
@@ -162,7 +162,9 @@ def test_the_dashboard_for_an_empty_summit(organiser_client):
 
 
 def test_chart_geometry_is_pure_and_scaled():
-    bars, height = charts.funnel_bars(queries.FUNNEL, {"invited": 200, "sent": 100, "opened": 1, "registered": 0})
+    bars, height = charts.funnel_bars(
+        organiser_page.FUNNEL, {"invited": 200, "sent": 100, "opened": 1, "registered": 0}
+    )
     assert [b.width for b in bars[:4]] == [100.0, 50.0, 0.6, 0.0] and height == 6 * charts.ROW
     line = charts.line_chart([1, 3, 6], "a", "b", target=10)
     assert line.y_max == 10 and line.points.startswith("0.0,360.0") and line.points.endswith("1000.0,160.0")
@@ -403,7 +405,7 @@ def test_a_registration_in_the_past_counts_on_its_london_day(app, staff):
 
     reg.registered_at = datetime(2026, 7, 1, 23, 30, tzinfo=UTC)
     db.session.commit()
-    days = queries.registrations_per_day(now=datetime(2026, 7, 3, 12, 0, tzinfo=UTC))
+    days = organiser_page.registrations_per_day(now=datetime(2026, 7, 3, 12, 0, tzinfo=UTC))
     assert [(d.day.isoformat(), d.new, d.total) for d in days] == [("2026-07-02", 1, 1), ("2026-07-03", 0, 1)]
 
 
@@ -412,7 +414,7 @@ def test_the_champions_read_model_counts_nudges_notes_and_shares(staff, summit_u
     inv = f.invitation(name="Nudgee", champion=lena)
     chasing.nudge(inv, lena, "Do come")
     db.session.commit()
-    rows = {r.name: r for r in queries.champions(target=300)}
+    rows = {r.name: r for r in organiser_page.champions(target=300)}
     assert rows["Lena Leader"].invitees == 4 and rows["Lena Leader"].nudges == 1 and rows["Lena Leader"].notes == 1
     assert rows["Lena Leader"].share == round(300 * 4 / 6)
     assert rows["No champion"].invitees == 1

@@ -26,7 +26,7 @@ from app.core.db import Base, db, utcnow
 from app.core.mail.models import OutboxMessage
 from app.core.summit.models import Summit
 from app.core.timefmt import input_value
-from invitations import services
+from invitations import journey, links
 from invitations.models import Invitation, WaitlistEntry
 from tests import factories as f
 from tests.conftest import make_app
@@ -126,7 +126,7 @@ def build(start: str, saved: dict[str, Saved]) -> World:
     subject = db.session.get(Invitation, saved[start][1])
     assert subject is not None
     assert subject.state.value == {"invited_full": "invited", "offer_lapsed": "offered"}.get(start, start), start
-    return World(subject, services.token_for(subject), db.session.scalars(select(Summit)).one(), start)
+    return World(subject, links.token_for(subject), db.session.scalars(select(Summit)).one(), start)
 
 
 def rows_of_every_table() -> dict[str, list[dict]]:
@@ -155,7 +155,7 @@ def make_world(start: str) -> Saved:
     if start in ("invited", "cancelled"):
         if start == "cancelled":
             subject = f.registered(name="Sam Subject")
-            services.cancel_registration(subject)
+            journey.cancel_registration(subject)
             db.session.commit()
     else:
         if start == "registered":
@@ -164,13 +164,13 @@ def make_world(start: str) -> Saved:
             second = f.registered(name="Filler Two")
         if start in ("waitlisted", "offered", "offer_lapsed"):
             subject = f.invitation(name="Sam Subject")
-            services.join_waitlist(subject)
+            journey.join_waitlist(subject)
             db.session.commit()
         waiter = f.invitation(name="Wendy Waiting")  # the summit is full: the next in line
-        services.join_waitlist(waiter)
+        journey.join_waitlist(waiter)
         db.session.commit()
         if start in ("offered", "offer_lapsed"):
-            services.cancel_registration(second)  # offered to the subject, first in line
+            journey.cancel_registration(second)  # offered to the subject, first in line
             db.session.commit()
         if start == "offer_lapsed":
             db.session.execute(

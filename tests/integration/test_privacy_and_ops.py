@@ -13,7 +13,7 @@ from app.core.audit import AuditEvent
 from app.core.db import db, utcnow
 from app.core.mail.models import OutboxMessage
 from app.core.summit.models import Summit
-from invitations import services
+from invitations import journey, links
 from invitations.models import Invitation, InvitationState, LeaderNote, NoteKind
 from tests import factories as f
 from tests.support import both_databases
@@ -24,7 +24,7 @@ def test_a_delegate_downloads_their_data(app, client):
     inv = f.registered(name="Ada Lovelace")
     inv.registration.dietary = "Vegan"
     db.session.commit()
-    response = client.get(f"/i/{services.token_for(inv)}/my-data.json")
+    response = client.get(f"/i/{links.token_for(inv)}/my-data.json")
     assert response.status_code == 200
     assert "attachment" in response.headers["Content-Disposition"]
     data = json.loads(response.data)
@@ -38,10 +38,10 @@ def test_erasure_on_request_frees_the_place_and_removes_personal_data(app, clien
     f.summit(capacity=1)
     inv = f.registered(name="Ada Lovelace")
     waiting = f.invitation()
-    services.join_waitlist(waiting)
+    journey.join_waitlist(waiting)
     db.session.add(LeaderNote(invitation_id=inv.id, kind=NoteKind.NOTE, text="Phoned Ada at home"))
     db.session.commit()
-    token = services.token_for(inv)
+    token = links.token_for(inv)
     page = client.get(f"/i/{token}/erase")
     assert page.status_code == 200 and "can't be undone" in page.get_data(as_text=True)
     db.session.expire_all()
@@ -70,7 +70,7 @@ def test_anonymise_after_the_event_keeps_the_counts(app, runner):
     f.summit(starts_at=utcnow() - timedelta(days=200), ends_at=utcnow() - timedelta(days=199, hours=16))
     registered = f.registered(name="Ada Lovelace")
     declined = f.invitation(name="Grace Hopper")
-    services.decline(declined, "Busy")
+    journey.decline(declined, "Busy")
     db.session.commit()
     db.session.execute(Invitation.__table__.update().values(updated_at=utcnow() - timedelta(days=120)))
     db.session.commit()
@@ -138,7 +138,7 @@ def test_audit_page_is_for_organisers_only(app, client):
 def test_nul_characters_are_refused_with_a_clear_400(app, client):
     f.summit()
     inv = f.invitation()
-    response = client.post(f"/i/{services.token_for(inv)}/decline", data={"reason": "busy\x00day"})
+    response = client.post(f"/i/{links.token_for(inv)}/decline", data={"reason": "busy\x00day"})
     assert response.status_code == 400 and "NUL" in response.get_data(as_text=True)
     assert db.session.get(Invitation, inv.id).state == InvitationState.INVITED
     assert client.get("/i/" + "A" * 43 + "%00").status_code == 404

@@ -17,7 +17,7 @@ from app.core.auth.models import Role
 from app.core.db import Base, db
 from app.factory import create_app
 from config import _DEV_SECRET, MAKE_A_KEY, Config, DevelopmentConfig, ProductionConfig, TestingConfig, settings_of
-from invitations import services
+from invitations import links
 from tests import factories as f
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,7 +128,7 @@ def test_a_delegates_page_still_opens_while_redis_is_down(tmp_path):
     app = make_app("sqlite", tmp_path, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="redis://127.0.0.1:9/0")
     with app.app_context():
         f.summit()
-        token = services.token_for(f.invitation())
+        token = links.token_for(f.invitation())
         assert app.test_client().get(f"/i/{token}").status_code == 200
         assert app.test_client().get(f"/i/{secrets.token_urlsafe(33)}").status_code == 404
 
@@ -356,14 +356,14 @@ def test_a_link_minted_under_the_old_key_opens_while_that_key_is_a_fallback(app,
     f.summit()
     invitation = f.invitation()
     old_key, new_key = app.config["SECRET_KEY"], secrets.token_urlsafe(48)
-    old_link = f"/i/{services.token_for(invitation)}"
+    old_link = f"/i/{links.token_for(invitation)}"
     organiser = f.user(role=Role.ORGANISER)
     assert client.post("/sign-in", data={"email": organiser.email, "password": f.PASSWORD}).status_code == 302
 
     app.config.update(SECRET_KEY=new_key, SECRET_KEY_FALLBACKS=[old_key])
     assert client.get(old_link).status_code == 200
     assert client.get("/organiser/").status_code == 200  # Flask honours the fallback for the session too
-    new_link = f"/i/{services.token_for(invitation)}"  # new links are made with the new key only
+    new_link = f"/i/{links.token_for(invitation)}"  # new links are made with the new key only
     assert new_link != old_link and client.get(new_link).status_code == 200
 
     app.config.update(SECRET_KEY_FALLBACKS=[])

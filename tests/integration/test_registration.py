@@ -12,7 +12,7 @@ from app.core.db import db, utcnow
 from app.core.errors import InvalidState, RegistrationClosed, SummitFull, ValidationFailed
 from app.core.mail.models import OutboxMessage
 from app.core.summit.models import Summit
-from invitations import services
+from invitations import handing_on, journey, people, summit_changes, waitlist
 from invitations.models import InvitationState, RegistrationState, WaitlistState
 from tests import factories as f
 from tests.support import both_databases
@@ -36,7 +36,7 @@ def mail_kinds(invitation) -> list[str]:
 def test_register_takes_a_place_and_writes_its_confirmation(app):
     f.summit(capacity=2)
     inv = f.invitation()
-    services.register(inv, f.details(name="Ada Lovelace", dietary="Vegan"))
+    journey.register(inv, f.details(name="Ada Lovelace", dietary="Vegan"))
     db.session.commit()
     db.session.expire_all()
     assert inv.state == S.REGISTERED
@@ -53,12 +53,12 @@ def test_full_summit_refuses_and_waiting_list_takes_them(app):
     f.registered()
     late = f.invitation()
     with pytest.raises(SummitFull):
-        services.register(late, f.details())
+        journey.register(late, f.details())
     db.session.rollback()
-    services.join_waitlist(late)
+    journey.join_waitlist(late)
     db.session.commit()
     assert late.state == S.WAITLISTED
-    assert services.waitlist_position(late) == 1
+    assert waitlist.waitlist_position(late) == 1
     assert places_taken() == 1
     assert "waitlist_joined" in mail_kinds(late)
 
@@ -66,7 +66,7 @@ def test_full_summit_refuses_and_waiting_list_takes_them(app):
 def test_waiting_list_refuses_when_places_remain(app):
     f.summit(capacity=5)
     with pytest.raises(InvalidState, match="register now"):
-        services.join_waitlist(f.invitation())
+        journey.join_waitlist(f.invitation())
 
 
 @both_databases
@@ -74,11 +74,11 @@ def test_cancellation_offers_the_place_to_the_first_in_line(app):
     f.summit(capacity=1)
     holder = f.registered()
     first, second = f.invitation(), f.invitation()
-    services.join_waitlist(first)
+    journey.join_waitlist(first)
     db.session.commit()
-    services.join_waitlist(second)
+    journey.join_waitlist(second)
     db.session.commit()
-    services.cancel_registration(holder)
+    journey.cancel_registration(holder)
     db.session.commit()
     db.session.expire_all()
     assert holder.state == S.CANCELLED
@@ -87,7 +87,7 @@ def test_cancellation_offers_the_place_to_the_first_in_line(app):
     assert first.waitlist_entry.offer_expires_at > utcnow() + timedelta(hours=47)
     assert places_taken() == 1  # the offer holds the place
     assert "place_offered" in mail_kinds(first)
-    services.accept_offer(first, f.details(name=first.name))
+    journey.accept_offer(first, f.details(name=first.name))
     db.session.commit()
     assert first.state == S.REGISTERED and places_taken() == 1
     assert first.waitlist_entry.state == WaitlistState.ACCEPTED
@@ -99,12 +99,12 @@ def test_expired_offer_passes_to_the_next_person(app):
     holder = f.registered()
     first, second = f.invitation(), f.invitation()
     for inv in (first, second):
-        services.join_waitlist(inv)
+        journey.join_waitlist(inv)
         db.session.commit()
-    services.cancel_registration(holder)
+    journey.cancel_registration(holder)
     db.session.commit()
     later = utcnow() + timedelta(hours=49)
-    assert services.expire_offers(later) == 1
+    assert waitlist.expire_offers(later) == 1
     db.session.commit()
     db.session.expire_all()
     assert first.state == S.INVITED and first.waitlist_entry.state == WaitlistState.EXPIRED
@@ -112,21 +112,21 @@ def test_expired_offer_passes_to_the_next_person(app):
     assert places_taken() == 1
     assert "offer_expired" in mail_kinds(first)
     # Idempotent: running it again changes nothing.
-    assert services.expire_offers(later) == 0
+    assert waitlist.expire_offers(later) == 0
     with pytest.raises(InvalidState, match="no offer"):
-        services.accept_offer(first, f.details())
+        journey.accept_offer(first, f.details())
 
 
 def test_accepting_after_expiry_is_refused_and_place_moves_on(app):
     f.summit(capacity=1)
     holder = f.registered()
     first = f.invitation()
-    services.join_waitlist(first)
+    journey.join_waitlist(first)
     db.session.commit()
-    services.cancel_registration(holder)
+    journey.cancel_registration(holder)
     db.session.commit()
     with pytest.raises(InvalidState, match="expired"):
-        services.accept_offer(first, f.details(), now=utcnow() + timedelta(hours=49))
+        journey.accept_offer(first, f.details(), now=utcnow() + timedelta(hours=49))
     db.session.commit()
     assert places_taken() == 0  # nobody else waiting, so the place is free again
     assert first.state == S.INVITED
@@ -135,10 +135,10 @@ def test_accepting_after_expiry_is_refused_and_place_moves_on(app):
 def test_no_place_left_then_last_offer_expires_frees_it(app):
     f.summit(capacity=1)
     holder = f.registered()
-    services.cancel_registration(holder)
+    journey.cancel_registration(holder)
     db.session.commit()
     assert places_taken() == 0
-    services.register(f.invitation(), f.details())
+    journey.register(f.invitation(), f.details())
     db.session.commit()
     assert places_taken() == 1
 
@@ -147,9 +147,9 @@ def test_raising_capacity_offers_new_places_to_the_waiting_list(app):
     f.summit(capacity=1)
     f.registered()
     waiting = f.invitation()
-    services.join_waitlist(waiting)
+    journey.join_waitlist(waiting)
     db.session.commit()
-    services.configure_summit(capacity=2)
+    summit_changes.configure_summit(capacity=2)
     db.session.commit()
     assert waiting.state == S.OFFERED and places_taken() == 2
 
@@ -159,27 +159,27 @@ def test_capacity_cannot_drop_below_places_taken(app):
     f.registered()
     f.registered()
     with pytest.raises(ValidationFailed, match="2 places already taken"):
-        services.configure_summit(capacity=1)
+        summit_changes.configure_summit(capacity=1)
 
 
 def test_registration_window_is_enforced(app):
     f.summit(registration_opens_at=f.future(24))
     with pytest.raises(RegistrationClosed, match="not opened"):
-        services.register(f.invitation(), f.details())
+        journey.register(f.invitation(), f.details())
     db.session.rollback()
-    services.configure_summit(clear_opens=True, registration_closes_at=f.past(1))
+    summit_changes.configure_summit(clear_opens=True, registration_closes_at=f.past(1))
     db.session.commit()
     with pytest.raises(RegistrationClosed, match="closed"):
-        services.register(f.invitation(), f.details())
+        journey.register(f.invitation(), f.details())
 
 
 def test_decline_records_reason_and_can_still_register_later(app):
     f.summit()
     inv = f.invitation()
-    services.decline(inv, "Council meeting that day")
+    journey.decline(inv, "Council meeting that day")
     db.session.commit()
     assert inv.state == S.DECLINED and inv.decline_reason == "Council meeting that day"
-    services.register(inv, f.details())
+    journey.register(inv, f.details())
     db.session.commit()
     assert inv.state == S.REGISTERED
 
@@ -188,7 +188,7 @@ def test_decline_from_registered_is_refused(app):
     f.summit()
     inv = f.registered()
     with pytest.raises(InvalidState, match="Cancel my place"):
-        services.decline(inv)
+        journey.decline(inv)
 
 
 @both_databases
@@ -197,11 +197,11 @@ def test_handing_on_a_registered_place_moves_it_without_the_waiting_list(app):
     champion = f.user(role=Role.LEADER)
     original = f.registered(champion=champion)
     waiting = f.invitation()
-    services.join_waitlist(waiting)
+    journey.join_waitlist(waiting)
     db.session.commit()
-    colleague = services.hand_on(
+    colleague = handing_on.hand_on(
         original,
-        services.Colleague(name="Sam Deputy", email="Sam.Deputy@Example.org", organisation="Ipswich Borough Council"),
+        handing_on.Colleague(name="Sam Deputy", email="Sam.Deputy@Example.org", organisation="Ipswich Borough Council"),
     )
     db.session.commit()
     db.session.expire_all()
@@ -222,12 +222,12 @@ def test_handing_on_a_waiting_list_place_keeps_the_position(app):
     f.registered()
     first, second = f.invitation(), f.invitation()
     for inv in (first, second):
-        services.join_waitlist(inv)
+        journey.join_waitlist(inv)
         db.session.commit()
-    colleague = services.hand_on(first, services.Colleague(name="C", email="c@example.org", organisation="X"))
+    colleague = handing_on.hand_on(first, handing_on.Colleague(name="C", email="c@example.org", organisation="X"))
     db.session.commit()
     assert colleague.state == S.WAITLISTED
-    assert services.waitlist_position(colleague) == 1
+    assert waitlist.waitlist_position(colleague) == 1
 
 
 def test_handing_on_to_someone_already_invited_is_refused(app):
@@ -235,7 +235,7 @@ def test_handing_on_to_someone_already_invited_is_refused(app):
     inv = f.invitation()
     other = f.invitation(email="taken@example.org")
     with pytest.raises(ValidationFailed, match="already been invited"):
-        services.hand_on(inv, services.Colleague(name="T", email="TAKEN@example.org", organisation="X"))
+        handing_on.hand_on(inv, handing_on.Colleague(name="T", email="TAKEN@example.org", organisation="X"))
     db.session.rollback()
     assert inv.state == S.INVITED and other.state == S.INVITED
 
@@ -243,7 +243,7 @@ def test_handing_on_to_someone_already_invited_is_refused(app):
 def test_revoking_a_registered_invitation_frees_the_place(app):
     f.summit(capacity=1)
     inv = f.registered()
-    services.revoke_invitation(inv)
+    people.revoke_invitation(inv)
     db.session.commit()
     assert inv.state == S.REVOKED and places_taken() == 0
 
@@ -252,7 +252,7 @@ def test_one_invitation_per_email_case_insensitive(app):
     f.summit()
     f.invitation(email="Person@Example.org")
     with pytest.raises(ValidationFailed):
-        services.create_invitation(services.InviteeData(email="PERSON@example.ORG", name="Dup", organisation="X"))
+        people.create_invitation(people.InviteeData(email="PERSON@example.ORG", name="Dup", organisation="X"))
 
 
 @both_databases

@@ -17,8 +17,8 @@ from app.core.auth.models import Role
 from app.core.db import db, utcnow
 from app.core.mail.models import OutboxMessage
 from app.core.security import calendar_feed_token
-from fringe_events import services as fringe_services
-from invitations import services
+from fringe_events import programme
+from invitations import links, mailing
 from tests import factories as f
 from tests.conftest import make_app
 
@@ -132,9 +132,9 @@ def _seed():
     leader = f.user(Role.LEADER, email="leader@staff.example.org")
     inv = f.registered(champion=leader, name="Delegate Person")
     other = f.invitation(champion=leader)
-    services.send_invitation(other)
-    event = fringe_services.create_event(
-        fringe_services.EventData(
+    mailing.send_invitation(other)
+    event = programme.create_event(
+        programme.EventData(
             title="Warm-up",
             venue="Endeavour House",
             address="Ipswich",
@@ -159,7 +159,7 @@ def _seed():
         users={"organiser": organiser, "steward": steward, "leader": leader},
         tokens=tokens,
         values={
-            "token": services.token_for(inv),
+            "token": links.token_for(inv),
             "feed_token": calendar_feed_token(inv.link_selector),
             "invitation_id": other.id,
             "event_id": event.id,

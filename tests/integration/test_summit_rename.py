@@ -16,8 +16,8 @@ from app.core.db import db
 from app.core.mail.models import OutboxMessage
 from app.core.summit.models import Summit
 from app.core.timefmt import input_value
-from fringe_events import services as fringe_services
-from invitations import chasing, services
+from fringe_events import programme, signups
+from invitations import chasing, handing_on, journey, mailing, summit_changes
 from invitations.mailing import send_current_link
 from invitations.models import Invitation
 from tests import factories as f
@@ -68,26 +68,28 @@ def every_kind_of_email(leader) -> None:
     now = db.session.scalars(select(Summit)).one().starts_at - timedelta(days=30)
     ada, bob, cara = (f.invitation(name=n, champion=leader) for n in ("Ada Lovelace", "Bob Babbage", "Cara Carter"))
     for person in (ada, bob, cara):
-        services.send_invitation(person, now=now)
+        mailing.send_invitation(person, now=now)
     db.session.commit()
-    services.send_reminders("not_answered", min_days=0)
-    services.register(ada, f.details(name="Ada Lovelace"))
-    services.update_details(ada, f.details(name="Ada Lovelace", dietary="Vegetarian"))
-    services.register(bob, f.details(name="Bob Babbage"))
+    mailing.send_reminders("not_answered", min_days=0)
+    journey.register(ada, f.details(name="Ada Lovelace"))
+    journey.update_details(ada, f.details(name="Ada Lovelace", dietary="Vegetarian"))
+    journey.register(bob, f.details(name="Bob Babbage"))
     db.session.commit()
-    services.join_waitlist(cara)
-    services.cancel_registration(ada)  # Cara is offered Ada's place
-    services.hand_on(bob, services.Colleague(name="Cy Colleague", email="cy@example.org", organisation="Babergh DC"))
+    journey.join_waitlist(cara)
+    journey.cancel_registration(ada)  # Cara is offered Ada's place
+    handing_on.hand_on(
+        bob, handing_on.Colleague(name="Cy Colleague", email="cy@example.org", organisation="Babergh DC")
+    )
     db.session.commit()
     send_current_link(cara.email)
     auth_services.send_sign_in_link(leader.email)
     chasing.nudge(ada, leader, chasing.default_nudge_message(ada, leader))
     db.session.commit()
     summit = db.session.scalars(select(Summit)).one()
-    services.change_summit(starts_at=summit.starts_at + timedelta(hours=1), ends_at=summit.ends_at)
+    summit_changes.change_summit(starts_at=summit.starts_at + timedelta(hours=1), ends_at=summit.ends_at)
     db.session.commit()
-    event = fringe_services.create_event(
-        fringe_services.EventData(
+    event = programme.create_event(
+        programme.EventData(
             title="Data for good",
             venue="Endeavour House",
             address="8 Russell Road, Ipswich IP1 2BX",
@@ -95,7 +97,7 @@ def every_kind_of_email(leader) -> None:
             ends_at=now + timedelta(hours=2),
         )
     )
-    fringe_services.sign_up(cara, event, now=now - timedelta(days=1))
+    signups.sign_up(cara, event, now=now - timedelta(days=1))
     db.session.commit()
 
 

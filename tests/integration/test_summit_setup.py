@@ -19,7 +19,7 @@ from app.core.mail import backends
 from app.core.mail.delivery import send_pending
 from app.core.mail.models import OutboxMessage
 from app.core.summit.models import Summit
-from invitations import services
+from invitations import journey, summit_changes
 from tests import factories as f
 from tests.conftest import FreshSessionClient, csrf_from, make_app
 from tests.mail_helpers import delivered, delivered_attachment
@@ -162,7 +162,7 @@ def test_the_set_up_form_needs_its_csrf_token(tmp_path):
 
 def _one_confirmation_for(email: str) -> OutboxMessage:
     inv = f.invitation(name="Ada Lovelace", email=email)
-    services.register(inv, f.details(name="Ada Lovelace"))
+    journey.register(inv, f.details(name="Ada Lovelace"))
     db.session.commit()
     return db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.kind == "registration_confirmed", OutboxMessage.to_email == email)
@@ -240,7 +240,7 @@ def test_the_summit_settings_page_changes_the_signatory_and_sender(app, client):
 @both_databases
 def test_the_set_up_service_refuses_what_a_new_summit_cannot_have(app):
     """The rules live in the service too (the page's form checks them first, to show every mistake at once)."""
-    good = services.SummitSetUp(
+    good = summit_changes.SummitSetUp(
         name="Suffolk Futures Summit",
         venue="Trinity Park",
         address="Felixstowe Road, Ipswich IP3 8UH",
@@ -256,13 +256,13 @@ def test_the_set_up_service_refuses_what_a_new_summit_cannot_have(app):
         ({"sender_email": "nobody"}, "sender_email"),
     ):
         with pytest.raises(ValidationFailed) as refused:
-            services.set_up_summit(replace(good, **change))
+            summit_changes.set_up_summit(replace(good, **change))
         assert refused.value.field == field
         db.session.rollback()
     assert summits() == 0
-    services.set_up_summit(good)
+    summit_changes.set_up_summit(good)
     db.session.commit()
     with pytest.raises(Conflict):
-        services.set_up_summit(replace(good, name="A second summit"))
+        summit_changes.set_up_summit(replace(good, name="A second summit"))
     db.session.rollback()
     assert summits() == 1

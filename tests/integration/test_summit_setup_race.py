@@ -14,7 +14,7 @@ from app.core.db import db
 from app.core.errors import Conflict
 from app.core.summit import services as summit_services
 from app.core.summit.models import Summit
-from invitations import services
+from invitations import summit_changes
 from tests.support import StartLine, both_databases
 
 RACERS = 8
@@ -24,8 +24,8 @@ def _set_up(app, n: int, start: StartLine) -> str:
     with app.app_context():
         start.wait()
         try:
-            services.set_up_summit(
-                services.SummitSetUp(
+            summit_changes.set_up_summit(
+                summit_changes.SummitSetUp(
                     name=f"Summit {n}",
                     venue="Trinity Park",
                     address="Felixstowe Road, Ipswich IP3 8UH",

@@ -16,7 +16,7 @@ from app.core.errors import Conflict
 from app.core.mail.models import OutboxMessage
 from app.core.summit.models import Summit
 from fringe_events.models import FringeEvent
-from invitations import people, services, transitions
+from invitations import handing_on, journey, people, transitions
 from invitations.models import Invitation, InvitationState, Registration, RegistrationState, WaitlistEntry
 from invitations.privacy import anonymise_older_than, erase_on_request
 from tests import factories as f
@@ -72,7 +72,7 @@ def test_begin_rereads_the_person_and_refuses_a_stale_start(app):
     db.session.commit()
     assert inv.state == S.REGISTERED  # what this session last read
     with pytest.raises(Conflict, match="You've already cancelled your place — this was done a moment ago"):
-        services.cancel_registration(inv)
+        journey.cancel_registration(inv)
     db.session.rollback()
     assert db.session.scalar(select(Summit.places_taken)) == 0  # nothing given back twice
 
@@ -159,9 +159,9 @@ def test_summit_check_finds_planted_drift_and_repair_mends_it(app, runner):
     registered = [f.registered() for _ in range(3)]
     event = ff.event(capacity=5)
     signer = f.invitation()
-    from fringe_events import services as fringe_services
+    from fringe_events import signups
 
-    fringe_services.sign_up(signer, event)
+    signups.sign_up(signer, event)
     db.session.commit()
     clean = runner.invoke(args=["summit", "check"])
     assert clean.exit_code == 0, clean.output
@@ -193,7 +193,7 @@ def test_summit_check_names_people_whose_rows_disagree_with_their_state(app, run
     holder = f.registered(email="holder@example.org")
     f.registered()
     waiting = f.invitation(email="waiting@example.org")
-    services.join_waitlist(waiting)
+    journey.join_waitlist(waiting)
     db.session.commit()
     # A revoked person still holding their place, and an offer past its time.
     db.session.execute(update(Invitation).where(Invitation.id == holder.id).values(state=S.REVOKED))
@@ -235,14 +235,14 @@ def test_a_colleague_handed_an_offer_is_told_it_is_held_and_until_when(app):
     f.summit(capacity=1, offer_hold_hours=24)
     first = f.registered()
     offered = f.invitation()
-    services.join_waitlist(offered)
+    journey.join_waitlist(offered)
     db.session.commit()
-    services.cancel_registration(first)
+    journey.cancel_registration(first)
     db.session.commit()
     assert f.fresh(offered).state == S.OFFERED
     expires = f.fresh(offered).waitlist_entry.offer_expires_at
-    new = services.hand_on(
-        f.fresh(offered), services.Colleague(name="Cole League", email="cole@example.org", organisation="Suffolk")
+    new = handing_on.hand_on(
+        f.fresh(offered), handing_on.Colleague(name="Cole League", email="cole@example.org", organisation="Suffolk")
     )
     db.session.commit()
     message = db.session.scalars(
@@ -265,7 +265,7 @@ def test_cancelling_says_where_the_place_went(app, client):
 
     again = f.registered()
     waiting = f.invitation()
-    services.join_waitlist(waiting)
+    journey.join_waitlist(waiting)
     db.session.commit()
     response = client.post(f.link(again, "cancel"))
     assert "offered to the next person on the waiting list" in plain(client.get(response.headers["Location"]))
@@ -276,9 +276,9 @@ def test_an_offer_found_lapsed_when_accepting_stays_expired(app, client):
     f.summit(capacity=1)
     first = f.registered()
     offered = f.invitation()
-    services.join_waitlist(offered)
+    journey.join_waitlist(offered)
     db.session.commit()
-    services.cancel_registration(first)
+    journey.cancel_registration(first)
     db.session.commit()
     db.session.execute(
         update(WaitlistEntry)

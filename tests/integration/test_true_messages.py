@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.core.db import db, utcnow
 from app.core.mail.models import OutboxMessage
-from invitations import services
+from invitations import journey
 from invitations.models import InvitationState, WaitlistEntry
 from tests import factories as f
 from tests.factories import fresh, link
@@ -37,7 +37,7 @@ def full_summit_with(waiting: int):
     queue = []
     for _ in range(waiting):
         person = f.invitation()
-        services.join_waitlist(person)
+        journey.join_waitlist(person)
         queue.append(person)
     db.session.commit()
     return holder, queue
@@ -73,7 +73,7 @@ def test_cancelling_says_where_the_place_went(client, waiting):
 def offered_place(waiting: int):
     """Someone holding an offer of the summit's one place, with `waiting` people behind them."""
     holder, queue = full_summit_with(1 + waiting)
-    services.cancel_registration(holder)
+    journey.cancel_registration(holder)
     db.session.commit()
     assert fresh(queue[0]).state == S.OFFERED
     return queue

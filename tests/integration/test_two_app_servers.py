@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 from sqlalchemy import func, select
 
 from app.core.db import db
+from invitations.links import token_for
 from invitations.models import Invitation, Registration, RegistrationState, WaitlistEntry
-from invitations.services import token_for
 from tests import factories as f
 from tests.checks import assert_summit_check_clean
 from tests.conftest import make_app

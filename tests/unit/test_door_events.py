@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from app.checkin.services import DoorEvent, default_event, is_today, today_event
+from app.checkin.door import DoorEvent, default_event, is_today, today_event
 
 
 def at(text: str) -> datetime:
