@@ -260,13 +260,13 @@ def register_template_helpers(app: Flask) -> None:
         """The summit's name as organisers set it, for every page's title, header and footer: looked up once a
         request, and the default name when there is no summit yet or the database can't answer (an error page)."""
         if "site_name" not in g:
-            from app.core.summit import services as summit_services
+            from app.core.summit import settings as summit_settings
 
             try:
-                g.site_name = summit_services.summit_name()
+                g.site_name = summit_settings.summit_name()
             except SQLAlchemyError:
                 db.session.rollback()
-                g.site_name = summit_services.DEFAULT_NAME
+                g.site_name = summit_settings.DEFAULT_NAME
         return {"site_name": g.site_name}
 
 

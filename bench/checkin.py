@@ -27,7 +27,7 @@ FORGED_SHARE = 0.1
 
 
 def seed(url: str, delegates: int) -> tuple[list[str], str]:
-    from app.core.auth import services as auth_services
+    from app.core.auth import credentials
     from app.core.auth.models import Role
     from app.core.db import db
     from app.factory import create_app
@@ -53,10 +53,10 @@ def seed(url: str, delegates: int) -> tuple[list[str], str]:
             )
             journey.register(inv, details)
             codes.append(inv.code)
-        steward = auth_services.create_user(
+        steward = credentials.create_user(
             "steward@bench.example.org", name="Bench Steward", role=Role.STEWARD, password=None
         )
-        token = auth_services.issue_api_token(steward)
+        token = credentials.issue_api_token(steward)
         db.session.commit()
         db.engine.dispose()
     return codes, token

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from app.core.db import db, insert_returning_id, utcnow
-from app.core.summit.services import find_summit
+from app.core.summit.settings import find_summit
 from fringe_events.models import SUMMIT_EVENT_KEY, Attendance, CheckinMethod, FringeEvent
 from invitations.models import Invitation
 

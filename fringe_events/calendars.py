@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.core.calendar import CalendarEvent, build_calendar, fringe_uid
 from app.core.db import db
-from app.core.summit import services as summit_services
+from app.core.summit import settings as summit_settings
 from app.core.timefmt import span
 from app.core.urls import external_url
 from fringe_events.models import FringeEvent, FringeSignup, FringeStatus, SignupState
@@ -45,7 +45,7 @@ def _description(event: FringeEvent) -> str:
     host = ", ".join(p for p in (event.host_lead, event.host_organisation) if p)
     if host:
         parts.append(f"Hosted by {host}.")
-    summit = summit_services.find_summit()
+    summit = summit_settings.find_summit()
     parts.append(f"A fringe event of {summit.name if summit else 'the summit'}, Suffolk's innovation summit.")
     return "\n\n".join(parts)
 
@@ -56,7 +56,7 @@ def fringe_calendar_event(
     """One fringe event as a calendar entry: stable UID, SEQUENCE rising with every change of time, place or status.
     An online event's joining link is never in it: calendar files are public or forwarded, the link is for those
     signed up (their page and their sign-up email)."""
-    organizer_email, organizer_name = summit_services.mail_sender()
+    organizer_email, organizer_name = summit_settings.mail_sender()
     return CalendarEvent(
         uid=fringe_uid(event.id),
         title=event.title,
@@ -75,8 +75,8 @@ def fringe_calendar_event(
 
 
 def public_summit_calendar() -> bytes:
-    summit = summit_services.get_summit()
-    return build_calendar([summit_services.summit_calendar_event(summit, url=public_page_url())], name=summit.name)
+    summit = summit_settings.get_summit()
+    return build_calendar([summit_settings.summit_calendar_event(summit, url=public_page_url())], name=summit.name)
 
 
 def public_event_calendar(event: FringeEvent) -> bytes:
@@ -98,16 +98,16 @@ def personal_calendar_events(invitation: Invitation) -> list[CalendarEvent]:
     """The summit once registered, then each confirmed sign-up (a cancelled event stays, as CANCELLED,
     so a subscribed calendar strikes it out rather than silently dropping it)."""
     events = []
-    summit = summit_services.find_summit()
+    summit = summit_settings.find_summit()
     if summit is not None and invitation.state == InvitationState.REGISTERED:
-        events.append(summit_services.summit_calendar_event(summit, url=public_page_url()))
+        events.append(summit_settings.summit_calendar_event(summit, url=public_page_url()))
     for signup in _my_signups(invitation.id):
         events.append(fringe_calendar_event(signup.event, url=public_page_url()))
     return events
 
 
 def personal_calendar(invitation: Invitation) -> bytes:
-    summit = summit_services.find_summit()
+    summit = summit_settings.find_summit()
     return build_calendar(personal_calendar_events(invitation), method="PUBLISH", name=summit.name if summit else "")
 
 

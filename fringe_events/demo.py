@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from app.core.auth.models import Role, User
 from app.core.db import db, utcnow
-from app.core.summit import services as summit_services
+from app.core.summit import settings as summit_settings
 from app.core.timefmt import LONDON
 from fringe_events.models import Attendance, CheckinMethod, FringeEvent, FringeSignup, FringeStatus, SignupState
 from invitations.models import LIVE_STATES, Invitation, InvitationState
@@ -230,7 +230,7 @@ def _at(day, clock: time) -> datetime:
 def load_fringe_demo(seed: int = 2009, now: datetime | None = None) -> dict[str, int]:
     rng = random.Random(seed)
     now = now or utcnow()
-    summit = summit_services.get_summit()
+    summit = summit_settings.get_summit()
     known = set(db.session.scalars(select(FringeEvent.slug)))
     people = list(
         db.session.scalars(select(Invitation).where(Invitation.state.in_(LIVE_STATES)).order_by(Invitation.id))

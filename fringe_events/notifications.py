@@ -12,7 +12,7 @@ from app.core.mail import outbox
 from app.core.mail.compose import attachment_builder, built_attachment
 from app.core.mail.models import OutboxMessage
 from app.core.mail.outbox import enqueue
-from app.core.summit import services as summit_services
+from app.core.summit import settings as summit_settings
 from fringe_events.calendars import event_url, fringe_calendar_event, place_of, public_page_url
 from fringe_events.models import FringeEvent, signed_up_query
 from invitations.links import personal_url
@@ -41,7 +41,7 @@ def tell_one(
         context={
             "invitation": invitation,
             "event": event,
-            "summit": summit_services.find_summit(),
+            "summit": summit_settings.find_summit(),
             "link": personal_url(invitation),
             "event_link": link,
             "place": place_of(event),

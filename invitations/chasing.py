@@ -16,7 +16,7 @@ from app.core.auth.models import Role, User
 from app.core.db import changed, db, utcnow
 from app.core.errors import InvalidState, NotFound, ValidationFailed
 from app.core.mail.outbox import enqueue
-from app.core.summit import services as summit_services
+from app.core.summit import settings as summit_settings
 from app.core.timefmt import ago, day
 from invitations.links import personal_url
 from invitations.models import Invitation, InvitationState, LeaderNote, NoteKind
@@ -144,7 +144,7 @@ def _set_champion(ids: list[int], leader_id: int | None, *, actor, how: str, **d
 
 
 def default_nudge_message(invitation: Invitation, leader: User) -> str:
-    summit = summit_services.get_summit()
+    summit = summit_settings.get_summit()
     when = day(summit.starts_at)
     return (
         f"Dear {invitation.first_name},\n\n"
@@ -237,7 +237,7 @@ def nudge(invitation: Invitation, leader: User, message: str, *, now: datetime |
             nudge_refusal(invitation, leader, now)
             or f"{invitation.first_name} was nudged a moment ago, so we haven't sent another."
         )
-    summit = summit_services.get_summit()
+    summit = summit_settings.get_summit()
     enqueue(
         "leader_nudge",
         to_email=invitation.email,

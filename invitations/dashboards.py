@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.core.db import db
-from app.core.summit.services import get_summit
+from app.core.summit.settings import get_summit
 from invitations.models import Invitation, InvitationState, WaitlistEntry, WaitlistState
 
 

@@ -7,12 +7,12 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from app.core.auth import services as auth_services
+from app.core.auth import credentials
 from app.core.auth.models import Role
 from app.core.db import db, utcnow
 from app.core.demo_data import LEADERS, ORGANISERS, STEWARD, generate_invitees
 from app.core.security import new_badge_code, new_link_selector
-from app.core.summit import services as summit_services
+from app.core.summit import settings as summit_settings
 from app.core.summit.models import Summit
 from invitations import mailing
 from invitations.models import Invitation, InvitationState, Registration, RegistrationState
@@ -36,16 +36,16 @@ _ACCESS = [
 def load_demo(seed: int = 2009) -> dict[str, int]:
     rng = random.Random(seed)
     now = utcnow()
-    if summit_services.find_summit() is None:
-        summit_services.configure_summit()
+    if summit_settings.find_summit() is None:
+        summit_settings.configure_summit()
 
     users = {}
     for person, role in (
         [(p, Role.ORGANISER) for p in ORGANISERS] + [(p, Role.LEADER) for p in LEADERS] + [(STEWARD, Role.STEWARD)]
     ):
-        user = auth_services.find_user(person.email)
+        user = credentials.find_user(person.email)
         if user is None:
-            user = auth_services.create_user(
+            user = credentials.create_user(
                 person.email,
                 name=person.name,
                 role=role,
@@ -100,7 +100,7 @@ def load_demo(seed: int = 2009) -> dict[str, int]:
         created += 1
     db.session.flush()
     # Their emails, as the organisers' mail page would show them after a real send.
-    summit = summit_services.get_summit()
+    summit = summit_settings.get_summit()
     for inv in new_invitations:
         if inv.sent_at is not None:
             mailing.send_invitation(inv, now=inv.sent_at, summit=summit)

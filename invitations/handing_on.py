@@ -9,7 +9,7 @@ from app.core import audit
 from app.core.db import db, utcnow
 from app.core.errors import ValidationFailed
 from app.core.mail.outbox import enqueue
-from app.core.summit import services as summit_services
+from app.core.summit import settings as summit_settings
 from invitations import signals, transitions
 from invitations.mailing import mail_context, tell
 from invitations.models import Invitation, InvitationState, Registration, RegistrationState
@@ -38,7 +38,7 @@ def hand_on(invitation: Invitation, colleague: Colleague, now: datetime | None =
         raise ValidationFailed("That's your own email address: please give your colleague's.", field="email")
     if find_by_email(email) is not None:
         raise ValidationFailed(f"{email} has already been invited, so they have a link of their own.", field="email")
-    summit = summit_services.get_summit()
+    summit = summit_settings.get_summit()
     new = create_invitation(
         InviteeData(
             email=email,

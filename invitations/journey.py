@@ -12,7 +12,8 @@ from sqlalchemy import func, select, update
 
 from app.core.db import changed, db, utcnow
 from app.core.errors import InvalidState, OfferLapsed, RegistrationClosed, SummitFull
-from app.core.summit import services as summit_services
+from app.core.summit import capacity as summit_capacity
+from app.core.summit import settings as summit_settings
 from app.core.summit.models import Summit
 from invitations import transitions
 from invitations.mailing import send_confirmation, tell, tell_details_changed
@@ -79,12 +80,12 @@ def register(invitation: Invitation, details: RegistrationDetails, now: datetime
     )
     if state == S.OFFERED:
         return accept_offer(invitation, details, now)
-    summit = summit_services.get_summit()
+    summit = summit_settings.get_summit()
     _check_open(summit, now)
     expire_offers(now)
     if invitation.state == S.OFFERED:  # a lapsed offer elsewhere just passed a place to this person
         return accept_offer(invitation, details, now)
-    if not summit_services.take_place(summit.id):
+    if not summit_capacity.take_summit_place(summit.id):
         raise SummitFull("The summit is full. You can join the waiting list and we'll offer you the next free place.")
     if invitation.waitlist_entry is not None and invitation.waitlist_entry.state == WaitlistState.WAITING:
         invitation.waitlist_entry.state = WaitlistState.ACCEPTED
@@ -113,7 +114,7 @@ def update_details(invitation: Invitation, details: RegistrationDetails, now: da
     if registration.consent_at is None:
         registration.consent_at = now
     db.session.flush()
-    summit = summit_services.get_summit()
+    summit = summit_settings.get_summit()
     tell_details_changed(invitation, summit, now)
     return registration
 
@@ -127,7 +128,7 @@ def cancel_registration(invitation: Invitation, now: datetime | None = None) -> 
         allowed={S.REGISTERED},
         refusals={s: nothing for s in (S.INVITED, S.WAITLISTED, S.OFFERED, S.DECLINED)},
     )
-    summit = summit_services.get_summit()
+    summit = summit_settings.get_summit()
     outcome = give_up_place(invitation, now)
     invitation.state = S.CANCELLED
     invitation.responded_at = now
@@ -170,7 +171,7 @@ def decline(invitation: Invitation, reason: str = "", now: datetime | None = Non
 def join_waitlist(invitation: Invitation, now: datetime | None = None) -> WaitlistEntry:
     now = now or utcnow()
     transitions.begin(invitation, allowed={S.INVITED, S.DECLINED, S.CANCELLED})
-    summit = summit_services.get_summit()
+    summit = summit_settings.get_summit()
     _check_open(summit, now)
     expire_offers(now)
     db.session.refresh(summit)
@@ -228,7 +229,7 @@ def accept_offer(invitation: Invitation, details: RegistrationDetails, now: date
         expire_offers(now)
         db.session.refresh(invitation)
         raise OfferLapsed(_lapsed(entry))
-    summit = summit_services.get_summit()
+    summit = summit_settings.get_summit()
     registration = _apply_details(invitation, details, now)
     invitation.state = S.REGISTERED
     invitation.responded_at = now
@@ -239,7 +240,7 @@ def accept_offer(invitation: Invitation, details: RegistrationDetails, now: date
 
 def _lapsed(entry: WaitlistEntry) -> str:
     """What became of a place whose offer ran out before it was accepted: said as it is."""
-    summit = summit_services.get_summit()
+    summit = summit_settings.get_summit()
     db.session.refresh(summit)
     passed_on = db.session.scalar(
         select(func.count())

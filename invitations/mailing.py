@@ -16,7 +16,7 @@ from app.core.errors import ValidationFailed
 from app.core.mail import outbox
 from app.core.mail.compose import attachment_builder, built_attachment
 from app.core.mail.outbox import enqueue
-from app.core.summit import services as summit_services
+from app.core.summit import settings as summit_settings
 from app.core.summit.models import Summit
 from app.core.urls import external_url
 from invitations import transitions
@@ -77,7 +77,7 @@ def summit_ics(summit: Summit, attendee: Invitation | None = None, url: str | No
     """The summit's calendar entry (method REQUEST), with them as its attendee. Its URL is the public summit
     page, never the person's link (a calendar file travels); a message queued before carries its personal
     link as `url`, which is not used."""
-    entry = summit_services.summit_calendar_event(summit, url=external_url("main.index"))
+    entry = summit_settings.summit_calendar_event(summit, url=external_url("main.index"))
     if attendee is not None:
         entry = replace(entry, attendee_email=attendee.email, attendee_name=attendee.name)
     return build_calendar([entry], method="REQUEST")
@@ -110,7 +110,7 @@ def send_invitation(
     now = now or utcnow()
     no_longer = "This invitation is no longer live, so it can't be sent."
     transitions.begin(invitation, allowed=LIVE_STATES, refusals={S.REVOKED: no_longer, S.HANDED_ON: no_longer})
-    summit = summit or summit_services.get_summit()
+    summit = summit or summit_settings.get_summit()
     invitation.sent_at = now
     invitation.last_contact_at = now
     tell(
@@ -130,7 +130,7 @@ def unsent_invitations():
 def send_all_unsent(*, actor=None, now: datetime | None = None) -> int:
     """Queue an invitation to everyone not yet sent one. Returns how many."""
     now = now or utcnow()
-    summit = summit_services.get_summit()
+    summit = summit_settings.get_summit()
     transitions.lock_many(db.session.scalars(unsent_invitations().with_only_columns(Invitation.id)))
     invitations = db.session.scalars(unsent_invitations().order_by(Invitation.id)).all()
     for invitation in invitations:
@@ -177,7 +177,7 @@ def reminder_counts(min_days: int, now: datetime | None = None) -> dict[str, dic
 def send_reminders(group: str, *, min_days: int, actor=None, now: datetime | None = None) -> int:
     """Remind a group, skipping anyone reminded in the last `min_days` days. Returns how many were queued."""
     now = now or utcnow()
-    summit = summit_services.get_summit()
+    summit = summit_settings.get_summit()
     query = (
         reminder_query(group)
         .where(or_(Invitation.last_reminded_at.is_(None), ~_recently_reminded(min_days, now)))
@@ -203,6 +203,6 @@ def send_current_link(email: str) -> bool:
         return False
     if invitation is None or invitation.state not in LIVE_STATES or invitation.erased_at is not None:
         return False
-    summit = summit_services.get_summit()
+    summit = summit_settings.get_summit()
     tell(invitation, "your_link", f"Your personal link for {summit.name}", summit)
     return True

@@ -18,7 +18,7 @@ from app.core.db import db
 from app.core.downloads import download
 from app.core.forms import ConfirmForm, ConfirmStepForm
 from app.core.mail.models import OutboxMessage
-from app.core.summit import services as summit_services
+from app.core.summit import settings as summits
 from app.core.timefmt import when
 from invitations import dashboards, import_previews, links, mailing, people, summit_changes, waitlist
 from invitations.csv_import import parse_invitations_csv
@@ -365,7 +365,7 @@ def _setting_words(value) -> str:
 
 
 def _change_summit(form: SummitForm) -> summit_changes.SummitChange:
-    current = summit_services.find_summit()
+    current = summits.find_summit()
     before = {attr: getattr(current, attr, None) for attr, _ in _AUDITED_SETTINGS}
     outcome = summit_changes.change_summit(
         name=form.name.data,
@@ -413,10 +413,10 @@ def _set_up_form() -> SetUpForm:
     """The set-up form, filled in with the usual summit for a first look (every field can be changed)."""
     form = SetUpForm()
     if not form.is_submitted():
-        starts, ends = summit_services.default_summit_times()
-        form.name.data = summit_services.DEFAULT_NAME
-        form.venue.data = summit_services.DEFAULT_VENUE
-        form.address.data = summit_services.DEFAULT_ADDRESS
+        starts, ends = summits.default_summit_times()
+        form.name.data = summits.DEFAULT_NAME
+        form.venue.data = summits.DEFAULT_VENUE
+        form.address.data = summits.DEFAULT_ADDRESS
         form.starts_at.data, form.ends_at.data = starts, ends
         form.capacity.data, form.target.data = 350, 300
     return form
@@ -444,7 +444,7 @@ def _set_up(form: SetUpForm):
 @organiser_required
 def summit_setup():
     """A fresh server's first organiser page: every organiser page leads here until the summit exists."""
-    if summit_services.find_summit() is not None:
+    if summits.find_summit() is not None:
         if request.method == "POST":
             flash("The summit is already set up; change it here.", "info")
             return redirect(url_for(".summit_settings"), 303)
@@ -465,7 +465,7 @@ def summit_setup():
 @bp.route("/summit", methods=["GET", "POST"])
 @organiser_required
 def summit_settings():
-    summit = summit_services.get_summit()
+    summit = summits.get_summit()
     form = SummitForm(obj=summit)
     if form.validate_on_submit():
         done = run_action(lambda: _change_summit(form), form=form, success=_summit_saved)
@@ -481,7 +481,7 @@ def waiting_list():
     waitlist.expire_offers()
     db.session.commit()
     return render_template(
-        "organiser/waiting_list.html", entries=dashboards.waiting_list(), summit=summit_services.get_summit()
+        "organiser/waiting_list.html", entries=dashboards.waiting_list(), summit=summits.get_summit()
     )
 
 

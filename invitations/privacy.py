@@ -10,7 +10,7 @@ from app.core import audit
 from app.core.db import db, utcnow
 from app.core.errors import Conflict, InvalidState
 from app.core.mail.models import OutboxMessage
-from app.core.summit import services as summit_services
+from app.core.summit import settings as summit_settings
 from invitations import erasure, signals, transitions, waitlist
 from invitations.models import LIVE_STATES, Invitation, InvitationState, LeaderNote
 
@@ -32,7 +32,7 @@ def export_personal_data(invitation: Invitation) -> dict:
         select(LeaderNote).where(LeaderNote.invitation_id == invitation.id).order_by(LeaderNote.at)
     ).all()
     data = {
-        "about": f"The personal data {summit_services.summit_name()} holds about you.",
+        "about": f"The personal data {summit_settings.summit_name()} holds about you.",
         "exported_at": utcnow().isoformat(),
         "invitation": {
             "email": invitation.email,
@@ -92,7 +92,7 @@ def erase_on_request(invitation: Invitation, now: datetime | None = None) -> Non
 def anonymise_older_than(days: int, now: datetime | None = None) -> int:
     """After the summit: strip personal data from invitations untouched for `days` days. Counts survive."""
     now = now or utcnow()
-    summit = summit_services.find_summit()
+    summit = summit_settings.find_summit()
     if summit is not None and summit.ends_at > now:
         raise InvalidState("The summit hasn't happened yet: personal data is kept until it's over.")
     cutoff = now - timedelta(days=days)

@@ -9,7 +9,7 @@ from app.core.auth.decorators import mark
 from app.core.auth.forms import EmailLinkForm
 from app.core.db import db
 from app.core.extensions import email_link_limits
-from app.core.summit import services as summit_services
+from app.core.summit import settings as summit_settings
 from invitations.mailing import send_current_link
 
 bp = Blueprint("recovery", __name__)
@@ -25,7 +25,7 @@ def lost_link():
         return render_template(
             "auth/link_sent.html",
             email=form.email.data.strip(),
-            whose=f"has an invitation to {summit_services.summit_name()}",
+            whose=f"has an invitation to {summit_settings.summit_name()}",
             what="its personal link",
             detail="It can take a few minutes. That link is your current one: older links may no longer work.",
             again_url=url_for(".lost_link"),

@@ -12,7 +12,7 @@ from app.core.errors import InvalidState, SummitFull
 from app.core.extensions import personal_link_limit
 from app.core.forms import ConfirmForm
 from app.core.security import private_page
-from app.core.summit import services as summit_services
+from app.core.summit import settings as summit_settings
 from invitations import handing_on, journey, links, waitlist
 from invitations.forms import ColleagueForm, DeclineForm, DetailsForm, RegistrationForm
 from invitations.links import invitation_for_link
@@ -28,7 +28,7 @@ bp.after_request(private_page)
 
 def page_context(invitation: Invitation, token: str, **extra) -> dict:
     """What every page under the personal link shows: the person, their link and the summit."""
-    summit = summit_services.get_summit()
+    summit = summit_settings.get_summit()
     return dict(invitation=invitation, token=token, summit=summit, **extra)
 
 
@@ -122,7 +122,7 @@ def register(token: str):
         if invitation.state == S.WAITLISTED:
             flash(_still_waiting(invitation), "info")
             return redirect(url_for(".home", token=token))
-        summit = summit_services.get_summit()
+        summit = summit_settings.get_summit()
         if invitation.state != S.OFFERED and summit.places_left <= 0 and summit.registration_open(utcnow()):
             message = "The summit is full. Join the waiting list and we'll offer you the next free place."
             context = page_context(invitation, token, form=ConfirmForm(), message=message, just_gone=False)
@@ -225,7 +225,7 @@ def erase(token: str):
         return render_template("invitations/erase.html", **page_context(invitation, token, form=form))
     done = run_action(lambda: erase_on_request(invitation), errors=InvalidState, quiet=InvalidState)
     if done.error is None or invitation.erased_at is not None:  # erased, perhaps a moment ago in another tab
-        return render_template("invitations/erased.html", summit=summit_services.get_summit())
+        return render_template("invitations/erased.html", summit=summit_settings.get_summit())
     flash(done.error.message, "error")
     return redirect(url_for(".home", token=token))
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.core import audit
 from app.core.db import db, utcnow
 from app.core.errors import Conflict, ValidationFailed
-from app.core.summit import services as summit_services
+from app.core.summit import settings as summit_settings
 from app.core.summit.models import Summit
 from app.core.timefmt import span
 from invitations.mailing import summit_ics_attachment, tell
@@ -43,8 +43,8 @@ class SummitSetUp:
 def set_up_summit(settings: SummitSetUp, *, actor=None) -> Summit:
     """The first set-up, from a fresh server's set-up page: the same path as `summit configure`, with what a new
     summit must have (at least one place, a target within the capacity), and only while there is no summit."""
-    summit_services.lock_for_creation()
-    if summit_services.find_summit() is not None:
+    summit_settings.lock_for_creation()
+    if summit_settings.find_summit() is not None:
         raise Conflict(
             "The summit was set up a moment ago, perhaps in another tab. Its settings are on the Summit page."
         )
@@ -79,14 +79,14 @@ class SummitChange:
 def change_summit(**settings) -> SummitChange:
     """As configure_summit; and when the time or place moves, a higher calendar SEQUENCE and an email with the
     updated .ics (METHOD:REQUEST, same UID) to every registered delegate, in the same transaction."""
-    current = summit_services.find_summit()
+    current = summit_settings.find_summit()
     before = None
     if current is not None:
         # Lock before reading "before", so a concurrent change can't slip between the comparison and the write.
         current = db.session.scalars(select(Summit).where(Summit.id == current.id).with_for_update()).one()
         db.session.refresh(current)
         before = _summit_time_and_place(current)
-    summit = summit_services.configure_summit(**settings)
+    summit = summit_settings.configure_summit(**settings)
     fill_from_waitlist(summit, utcnow())
     after = _summit_time_and_place(summit)
     changes = [

@@ -1,6 +1,6 @@
 """The waiting list: giving a place up, offering freed places in order, and offers lapsing.
 
-Every place taken or given back goes through app.core.summit.services.take_place / release_place in the
+Every place taken or given back goes through app.core.summit.capacity.take_summit_place / release_summit_place in the
 same transaction, after the person's own transition has begun (invitations.transitions)."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from datetime import datetime
 from sqlalchemy import func, or_, select, update
 
 from app.core.db import changed, db, utcnow
-from app.core.summit import services as summit_services
+from app.core.summit import capacity as summit_capacity
+from app.core.summit import settings as summit_settings
 from app.core.summit.models import Summit
 from invitations import transitions
 from invitations.mailing import tell
@@ -31,11 +32,11 @@ class PlaceGivenUp:
 def give_up_place(invitation: Invitation, now: datetime) -> PlaceGivenUp:
     """Release whatever the invitation holds: a confirmed place, an offer or a queue position.
     The caller has begun the person's transition (invitations.transitions)."""
-    summit = summit_services.get_summit()
+    summit = summit_settings.get_summit()
     if invitation.state == S.REGISTERED and invitation.registration is not None:
         invitation.registration.state = RegistrationState.CANCELLED
         invitation.registration.cancelled_at = now
-        summit_services.release_place(summit.id)
+        summit_capacity.release_summit_place(summit.id)
         return PlaceGivenUp(released=True, offered_on=fill_from_waitlist(summit, now))
     elif invitation.state == S.OFFERED and invitation.waitlist_entry is not None:
         rows = changed(
@@ -48,7 +49,7 @@ def give_up_place(invitation: Invitation, now: datetime) -> PlaceGivenUp:
         )
         db.session.refresh(invitation.waitlist_entry)
         if rows == 1:
-            summit_services.release_place(summit.id)
+            summit_capacity.release_summit_place(summit.id)
             return PlaceGivenUp(released=True, offered_on=fill_from_waitlist(summit, now))
     elif invitation.state == S.WAITLISTED and invitation.waitlist_entry is not None:
         invitation.waitlist_entry.state = WaitlistState.LEFT
@@ -82,7 +83,7 @@ def waitlist_length() -> int:
 def fill_from_waitlist(summit: Summit, now: datetime) -> int:
     """Offer every free place to the people waiting, in order. Returns how many offers were made."""
     offers = 0
-    hold_until = summit_services.hold_until(summit, now)
+    hold_until = summit_settings.hold_until(summit, now)
     while True:
         entry = db.session.scalars(
             select(WaitlistEntry)
@@ -96,7 +97,7 @@ def fill_from_waitlist(summit: Summit, now: datetime) -> int:
         _lock_holder(entry)
         if entry.state != WaitlistState.WAITING:
             continue
-        if not summit_services.take_place(summit.id):
+        if not summit_capacity.take_summit_place(summit.id):
             return offers
         claimed = changed(
             db.session.execute(
@@ -109,7 +110,7 @@ def fill_from_waitlist(summit: Summit, now: datetime) -> int:
         db.session.refresh(entry)
         if claimed != 1:
             # Someone else's transaction moved this entry first; give the place back and try the next.
-            summit_services.release_place(summit.id)
+            summit_capacity.release_summit_place(summit.id)
             continue
         invitation = entry.invitation
         invitation.state = S.OFFERED
@@ -144,7 +145,7 @@ def expire_offers(now: datetime | None = None) -> int:
         return 0  # the usual answer, and a page that only reads stays a read
     db.will_write()
     lapsed = db.session.scalars(lapsed_query).all()
-    summit = summit_services.get_summit()
+    summit = summit_settings.get_summit()
     expired = 0
     for entry in lapsed:
         _lock_holder(entry)
@@ -166,7 +167,7 @@ def expire_offers(now: datetime | None = None) -> int:
         expired += 1
         invitation = entry.invitation
         invitation.state = S.INVITED
-        summit_services.release_place(summit.id)
+        summit_capacity.release_summit_place(summit.id)
         db.session.flush()
         tell(invitation, "offer_expired", "The place we offered you has passed on", summit)
     fill_from_waitlist(summit, now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 
-from app.core.auth import services as auth_services
+from app.core.auth import credentials
 from app.core.auth.models import Role
 from app.core.db import db, utcnow
 from invitations import journey, links, people, summit_changes
@@ -23,7 +23,7 @@ def summit(capacity: int = 350, target: int = 300, **settings):
 
 def user(role: Role = Role.ORGANISER, email: str | None = None, name: str | None = None):
     n = next(_counter)
-    created = auth_services.create_user(
+    created = credentials.create_user(
         email or f"{role.value}{n}@staff.example.org", name=name or f"{role.label} {n}", role=role, password=PASSWORD
     )
     db.session.commit()

@@ -9,11 +9,11 @@ import os
 import time
 from pathlib import Path
 
-from app.core.summit import services as summit_services
+from app.core.summit import capacity as summit_capacity
 from tests.served_app import app  # noqa: F401  (what gunicorn serves; registration looks take_place up at each call)
 
 PAUSE_SECONDS = 100
-_take_place = summit_services.take_place
+_take_place = summit_capacity.take_summit_place
 
 
 def _take_place_then_pause(summit_id: int) -> bool:
@@ -26,4 +26,4 @@ def _take_place_then_pause(summit_id: int) -> bool:
     return taken
 
 
-summit_services.take_place = _take_place_then_pause
+summit_capacity.take_summit_place = _take_place_then_pause

@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.badges.builders import DEFAULT_LAYOUT, LAYOUTS, NO_PLACE_BANDS, ROLES
-from app.badges.services import PRINT_FILTERS
+from app.badges.rules import PRINT_FILTERS
 from app.core.forms import ConfirmStepForm, Form
 
 MAX_NAMED = 200  # speakers and guests on one print

@@ -17,7 +17,7 @@ from flask import (
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from app.badges import builders, services
+from app.badges import builders, rules
 from app.badges.forms import NoPlaceBadgeForm, PrintForm, ReissueForm, ReprintForm, RoleForm
 from app.core.actions import confirm_step, run_action
 from app.core.auth.decorators import mark, organiser_required
@@ -25,7 +25,7 @@ from app.core.db import db
 from app.core.downloads import download
 from app.core.extensions import personal_link_limit
 from app.core.security import private_page
-from app.core.summit.services import find_summit
+from app.core.summit.settings import find_summit
 from invitations import links
 from invitations import people as invitation_people
 from invitations.models import Invitation
@@ -42,7 +42,7 @@ bp.after_request(private_page)
 def _holder(token: str) -> Invitation:
     """A live invitation behind the link, or 404: handed-on and revoked invitations have no badge."""
     invitation = links.invitation_for_link(token, live=False)
-    if not services.has_badge(invitation):
+    if not rules.has_badge(invitation):
         abort(404)  # handed on: the badge went with the place, so this link has none (404, not 410)
     return invitation
 
@@ -50,14 +50,14 @@ def _holder(token: str) -> Invitation:
 @bp.get("/i/<token>/badge")
 def page(token: str):
     invitation = _holder(token)
-    badge = services.badge_for(invitation)
+    badge = rules.badge_for(invitation)
     return render_template(
         "badges/badge.html",
         invitation=invitation,
         token=token,
         badge=badge,
         summit=find_summit(),
-        has_place=services.has_summit_place(invitation),
+        has_place=rules.has_summit_place(invitation),
         qr=builders.qr_data_uri(invitation.code, box_size=12),
     )
 
@@ -71,7 +71,7 @@ def png(token: str):
 @bp.get("/i/<token>/badge.pdf")
 def pdf(token: str):
     invitation = _holder(token)
-    body = builders.badge_pdf(services.badge_for(invitation))
+    body = builders.badge_pdf(rules.badge_for(invitation))
     return download(body, "application/pdf", "new-horizons-badge.pdf", inline=True)
 
 
@@ -103,15 +103,15 @@ def _no_place_form(**kwargs) -> NoPlaceBadgeForm:
     form = NoPlaceBadgeForm(**kwargs)
     form.staff.choices = [
         SelectChoice(user.id, f"{user.name} ({', '.join(filter(None, [user.role.label, user.organisation]))})")
-        for user in services.staff_accounts()
+        for user in rules.staff_accounts()
     ]
     return form
 
 
 def _index_page(no_place_form: NoPlaceBadgeForm | None = None) -> str:
-    people = services.registered_invitations()
-    printed = services.printed_fingerprints()
-    due = {inv.id for inv in people if printed.get(inv.id) != services.fingerprint(inv)}
+    people = rules.registered_invitations()
+    printed = rules.printed_fingerprints()
+    due = {inv.id for inv in people if printed.get(inv.id) != rules.fingerprint(inv)}
     return render_template(
         "badges/organiser.html",
         form=PrintForm(),
@@ -119,7 +119,7 @@ def _index_page(no_place_form: NoPlaceBadgeForm | None = None) -> str:
         people=people,
         due=due,
         printed=printed,
-        last=services.last_print(),
+        last=rules.last_print(),
         reissue=ReissueForm(),
         layouts=builders.LAYOUTS,
         roles=builders.ROLES,
@@ -140,10 +140,10 @@ def print_no_place():
     if not form.validate_on_submit():
         return _index_page(form), 422
     chosen = set(form.staff.data or [])
-    staff = [user for user in services.staff_accounts() if user.id in chosen]
-    badges = services.no_place_badges(staff, form.people, form.band.data)
+    staff = [user for user in rules.staff_accounts() if user.id in chosen]
+    badges = rules.no_place_badges(staff, form.people, form.band.data)
     body = builders.badge_sheets_pdf(badges, form.layout.data)
-    services.record_no_place_print(badges, layout=form.layout.data, actor=current_user)
+    rules.record_no_place_print(badges, layout=form.layout.data, actor=current_user)
     db.session.commit()
     return Response(
         body,
@@ -162,7 +162,7 @@ def reprint(invitation_id: int):
     invitation = invitation_people.get_invitation(invitation_id)
     if not ReprintForm().validate_on_submit():
         abort(400)
-    if not services.has_badge(invitation):
+    if not rules.has_badge(invitation):
         flash("This invitation is no longer live, so it has no badge to print.", "error")
         return redirect(url_for("organiser.invitation", invitation_id=invitation.id))
     return reprinted(invitation, via="invitation")
@@ -170,8 +170,8 @@ def reprint(invitation_id: int):
 
 def reprinted(invitation: Invitation, *, via: str) -> Response:
     """Record a single reprint, commit, and answer with the badge's PDF (the scanner's reprint uses it too)."""
-    services.record_reprint(invitation, via=via, actor=current_user)
-    body = builders.badge_pdf(services.badge_for(invitation))
+    rules.record_reprint(invitation, via=via, actor=current_user)
+    body = builders.badge_pdf(rules.badge_for(invitation))
     db.session.commit()
     return Response(
         body,
@@ -190,12 +190,12 @@ def print_sheets():
     if not form.validate_on_submit():
         flash("Choose which badges to print and a layout.", "error")
         return redirect(url_for(".index"))
-    people = services.badges_to_print(form.which.data)
+    people = rules.badges_to_print(form.which.data)
     if not people:
         flash("There are no badges to print: every registered delegate's badge has been printed as it is now.", "info")
         return redirect(url_for(".index"))
-    body = builders.badge_sheets_pdf([services.badge_for(inv) for inv in people], form.layout.data)
-    services.record_print(people, which=form.which.data, layout=form.layout.data, actor=current_user)
+    body = builders.badge_sheets_pdf([rules.badge_for(inv) for inv in people], form.layout.data)
+    rules.record_print(people, which=form.which.data, layout=form.layout.data, actor=current_user)
     db.session.commit()
     return download(body, "application/pdf", f"badges-{form.which.data}-{form.layout.data}.pdf")
 
@@ -206,10 +206,10 @@ def preview():
     """The same sheets without recording a print batch (to check the layout first)."""
     which = request.args.get("which", "all")
     layout = request.args.get("layout", builders.DEFAULT_LAYOUT)
-    if which not in services.PRINT_FILTERS or layout not in builders.LAYOUTS:
+    if which not in rules.PRINT_FILTERS or layout not in builders.LAYOUTS:
         abort(400)
-    people = services.badges_to_print(which)
-    body = builders.badge_sheets_pdf([services.badge_for(inv) for inv in people], layout)
+    people = rules.badges_to_print(which)
+    body = builders.badge_sheets_pdf([rules.badge_for(inv) for inv in people], layout)
     return download(body, "application/pdf", "badges-preview.pdf", inline=True)
 
 
@@ -223,7 +223,7 @@ def reissue_code(invitation_id: int):
         abort(400)
     if form.confirmed:
         run_action(
-            lambda: services.reissue_code(invitation, actor=current_user),
+            lambda: rules.reissue_code(invitation, actor=current_user),
             success=(
                 f"{invitation.name} has a new badge code. Their old badge no longer works: print them a new one "
                 "(it is in “new or changed since the last print”), and their phone badge updates when they next "
@@ -257,7 +257,7 @@ def set_role(invitation_id: int):
     form = RoleForm()
     if not form.validate_on_submit():
         abort(400)
-    services.set_badge_role(invitation, form.badge_role.data, actor=current_user)
+    rules.set_badge_role(invitation, form.badge_role.data, actor=current_user)
     db.session.commit()
     flash(f"{invitation.name}'s badge says {builders.ROLES[invitation.badge_role][0]}.", "success")
     return _back(form, invitation)
@@ -266,10 +266,10 @@ def set_role(invitation_id: int):
 @admin_bp.app_context_processor
 def _badge_roles():
     # For badges/_organiser_actions.html, included on the organisers' invitation page.
-    return {"badge_roles": builders.ROLES, "reprint_places": services.REPRINT_PLACES}
+    return {"badge_roles": builders.ROLES, "reprint_places": rules.REPRINT_PLACES}
 
 
 @admin_bp.app_template_global("badge_reprints")
 def badge_reprints(invitation: Invitation):
     """For the organisers' invitation page: when this badge was printed again, and by whom."""
-    return services.reprints(invitation)
+    return rules.reprints(invitation)

@@ -14,8 +14,8 @@ from werkzeug.exceptions import HTTPException
 
 from app.checkin import door, overview, scans
 from app.checkin.scans import MalformedScan, NonceTaken
+from app.core.auth.credentials import ApiCaller, api_token_works, caller_for_api_token
 from app.core.auth.models import Role, User
-from app.core.auth.services import ApiCaller, api_token_works, caller_for_api_token
 from app.core.db import db
 from app.core.errors import Conflict
 from app.core.extensions import csrf, limiter, retry_after_seconds

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app.checkin.scans import MIN_SEARCH_CHARS, MalformedScan, on_today, signed_up_for
 from app.core.collation import by_surname
 from app.core.db import db, utcnow
-from app.core.summit.services import find_summit
+from app.core.summit.settings import find_summit
 from fringe_events.attendance import EventRef
 from fringe_events.models import SUMMIT_EVENT_KEY, Attendance, FringeEvent, FringeStatus, signed_up_query
 from invitations.models import LIVE_STATES, Invitation, InvitationState, Registration, RegistrationState

@@ -11,7 +11,7 @@ from app.checkin.door import expected_query
 from app.checkin.scans import needs_of
 from app.core.collation import by_surname, split_name
 from app.core.db import db, utcnow
-from app.core.summit.services import find_summit
+from app.core.summit.settings import find_summit
 from app.core.timefmt import span, when
 from fringe_events.attendance import EventRef
 from invitations.models import Invitation

@@ -27,7 +27,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.badges import routes as badge_routes
-from app.badges import services as badge_services
+from app.badges import rules as badge_rules
 from app.badges.door_list import door_list_pdf
 from app.checkin import api, door, offline, paper, scans
 from app.checkin import overview as checkin_overview
@@ -160,7 +160,7 @@ def reprint():
     if not isinstance(code, str) or not code.strip():
         return api.json_error(400, "Send the badge's code, or the person's reference from the expected list.")
     invitation = scans.find_by_code(code.strip())
-    if invitation is None or not badge_services.has_badge(invitation):
+    if invitation is None or not badge_rules.has_badge(invitation):
         return api.json_error(404, "That isn't a live badge, so there is nothing to print. Find them by name instead.")
     return badge_routes.reprinted(invitation, via="scanner")
 

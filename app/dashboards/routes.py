@@ -17,7 +17,7 @@ from app.core.auth.models import Role
 from app.core.csv_export import to_csv
 from app.core.db import db, utcnow
 from app.core.downloads import download
-from app.core.summit import services as summit_services
+from app.core.summit import settings as summit_settings
 from app.core.timefmt import short_day
 from app.dashboards import charts, exports, leader_page, organiser_page
 from app.dashboards.forms import ActionForm, AssignChampionForm, NoteForm, NudgeForm
@@ -54,7 +54,7 @@ def back_to_card(invitation_id: int, message: str, tone: str = "success"):
 
 
 def render_leader_page(leader, *, readonly: bool):
-    summit = summit_services.get_summit()
+    summit = summit_settings.get_summit()
     page = leader_page.leader_page(leader, target=summit.target)
     notice = None if readonly else session.pop(NOTICE_KEY, None)
     return render_template(
@@ -88,7 +88,7 @@ def nudge(invitation_id: int):
         return _send_nudge(invitation, form.message.data)
     status = 422 if form.is_submitted() else 200
     return render_template(
-        "dashboards/nudge.html", invitation=invitation, form=form, refusal=refusal, summit=summit_services.get_summit()
+        "dashboards/nudge.html", invitation=invitation, form=form, refusal=refusal, summit=summit_settings.get_summit()
     ), status
 
 
@@ -160,7 +160,7 @@ def chase_again(invitation_id: int):
 @bp.get("/organiser/leaders")
 @organiser_required
 def leaders():
-    summit = summit_services.get_summit()
+    summit = summit_settings.get_summit()
     return render_template("dashboards/leaders.html", champions=organiser_page.champions(summit.target), summit=summit)
 
 
@@ -295,7 +295,7 @@ def export(name: str):
 @organiser_bp.get("/", endpoint="dashboard")
 @organiser_required
 def organiser_dashboard():
-    summit = summit_services.get_summit()
+    summit = summit_settings.get_summit()
     waitlist.expire_offers()
     db.session.commit()
     return render_organiser_dashboard(summit)

@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from app.badges import services as badge_services
+from app.badges import rules as badge_rules
 from app.checkin import scans
 from app.core.auth import accounts
 from app.core.auth.models import Role, SignInLink
@@ -204,7 +204,7 @@ def seed_busy() -> dict:
             steward, scans.Scan(code=code, event="summit", confirmed=True), now=now - timedelta(minutes=minutes)
         )
     db.session.commit()
-    badge_services.record_reprint(people["ada"], via="invitation", actor=organiser)  # shown on her page
+    badge_rules.record_reprint(people["ada"], via="invitation", actor=organiser)  # shown on her page
     db.session.commit()
     message = db.session.query(OutboxMessage).filter(OutboxMessage.invitation_id == people["ada"].id).first()
     tokens = {key: links.token_for(inv) for key, inv in people.items()}

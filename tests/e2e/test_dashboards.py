@@ -219,13 +219,13 @@ class Taps:
 def test_a_leader_goes_from_the_emailed_sign_in_link_to_a_sent_nudge_in_three_taps_or_fewer(
     live_server, browser, shot, scripts
 ):
-    from app.core.auth import services as auth_services
+    from app.core.auth import credentials
     from app.core.auth.models import SignInLink
     from tests.mail_helpers import delivered
 
     seed(live_server)
     with live_server.app.app_context():
-        assert auth_services.send_sign_in_link(LEADER_EMAIL)
+        assert credentials.send_sign_in_link(LEADER_EMAIL)
         db.session.commit()
         message = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "sign_in_link")).one()
         emailed = re.search(r"http://localhost(/sign-in/link/\S+)", delivered(message).body_text).group(1)

@@ -505,7 +505,7 @@ def test_two_codes_arriving_together_are_two_scans_each_shown(phone, door):
 
 def move_summit(door, days: int) -> None:
     with door.app.app_context():
-        from app.core.summit.services import configure_summit
+        from app.core.summit.settings import configure_summit
 
         start = utcnow() + timedelta(days=days)
         configure_summit(starts_at=start, ends_at=start + timedelta(hours=8))

@@ -12,7 +12,7 @@ import pytest
 import zxingcpp
 from sqlalchemy import select
 
-from app.badges import services as badge_services
+from app.badges import rules as badge_rules
 from app.badges.builders import MIN_NAME_PT
 from app.core.audit import AuditEvent
 from app.core.auth.models import Role
@@ -75,7 +75,7 @@ def test_a_reprint_from_the_invitation_page_is_recorded_and_shown_there(app, cli
         f"Reprinted at {clock(reprint.at)} on {day(reprint.at)} by Lucy Organiser, from the invitation page." in shown
     )
     # It counts as printed: "new or changed since the last print" no longer holds it.
-    assert ada.id not in {inv.id for inv in badge_services.badges_to_print("new")}
+    assert ada.id not in {inv.id for inv in badge_rules.badges_to_print("new")}
     # And the audit log says it in words.
     assert "Lucy Organiser printed Ada Lovelace's badge again (the same code)." in page(client, "/organiser/audit/")
 
@@ -123,7 +123,7 @@ def test_the_scanners_reprint_answers_bad_requests_in_json(app, client):
     f.summit()
     ada = f.registered()
     old_code = ada.code
-    badge_services.reissue_code(ada)
+    badge_rules.reissue_code(ada)
     db.session.commit()
     signed_out = client.post("/checkin/reprint", json={"code": ada.code})
     assert signed_out.status_code == 401 and "error" in signed_out.get_json()
@@ -221,12 +221,12 @@ def test_the_staff_badge_pdf_has_no_barcode_a_scanner_could_read(app):
     """Rendered on its own, at the resolution the delegates' badges are tested at: zxing finds nothing."""
     from app.badges.builders import badge_pdf
 
-    badge = badge_services.no_place_badge("Lucy Steward", "Suffolk County Council", "staff")
+    badge = badge_rules.no_place_badge("Lucy Steward", "Suffolk County Council", "staff")
     assert badge.code == "" and badge.role_label == "Staff"
     pdf = badge_pdf(badge)
     assert barcodes(pdf) == [] and "STAFF" in pdf_text(pdf)
     with pytest.raises(ValueError):
-        badge_services.no_place_badge("X", "Y", "delegate")
+        badge_rules.no_place_badge("X", "Y", "delegate")
 
 
 def test_with_csrf_on_the_forms_carry_their_token_and_a_stale_one_keeps_the_names_typed(tmp_path):

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import select
 
-from app.core.auth import services as auth_services
+from app.core.auth import credentials
 from app.core.auth.models import Role
 from app.core.db import db
 from app.core.mail.models import OutboxMessage
@@ -130,7 +130,7 @@ def deployed(kind: str, tmp_path: Path, prefix: str, hops: int) -> Iterator[Depl
         ivy = f.registered(email="ivy.innocent@example.org")
         link, feed = links.token_for(ivy), calendar_token_for(ivy)
         codes = [f.registered().code for _ in range(SCANS)]
-        scanner = auth_services.issue_api_token(f.user(Role.STEWARD, name="Sam Steward"))
+        scanner = credentials.issue_api_token(f.user(Role.STEWARD, name="Sam Steward"))
         db.session.commit()
         organiser_email, leader_email = organiser.email, leader.email
         db.engine.dispose()

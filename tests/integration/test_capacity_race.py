@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 
 from app.core.db import db, utcnow
 from app.core.errors import InvalidState, SummitFull
-from app.core.summit import services as summit_services
+from app.core.summit import capacity as summit_capacity
 from app.core.summit.models import Summit
 from invitations import journey, people, waitlist
 from invitations.models import Invitation, InvitationState, Registration, RegistrationState
@@ -126,7 +126,7 @@ def test_control_without_the_guard_the_race_is_real(kind, tmp_path, monkeypatch)
     # On SQLite the guard is also BEGIN IMMEDIATE, so the control takes both away, and the person lock too
     # (it holds the summit row, which would serialise the naive gate).
     app = make_app(kind, tmp_path, SQLITE_BEGIN="DEFERRED", PERSON_LOCK=False)
-    monkeypatch.setattr(summit_services, "take_place", _naive_take_place)
+    monkeypatch.setattr(summit_capacity, "take_summit_place", _naive_take_place)
     with app.app_context():
         f.summit(capacity=20)
         counts, _, outcomes = run_race(app, registrants=120)

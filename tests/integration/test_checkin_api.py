@@ -17,7 +17,7 @@ from sqlalchemy import func, select, text
 
 from app.checkin import scans as checkin_scans
 from app.checkin.models import ScanLog
-from app.core.auth import services as auth_services
+from app.core.auth import credentials
 from app.core.auth.models import Role
 from app.core.db import db, utcnow
 from app.core.security import CODE_ALPHABET, new_badge_code
@@ -36,7 +36,7 @@ KEYS = {"status", "person", "checked_in_at", "checked_in_by"}
 
 
 def token_for(user) -> str:
-    token = auth_services.issue_api_token(user)
+    token = credentials.issue_api_token(user)
     db.session.commit()
     return token
 
@@ -244,11 +244,11 @@ def test_handed_on_and_revoked_codes_stop_working_altogether(app, client, door):
 
 
 def test_a_reissued_code_replaces_the_old_one(app, client, door):
-    from app.badges import services as badge_services
+    from app.badges import rules as badge_rules
 
     ada = f.registered()
     old = ada.code
-    badge_services.reissue_code(ada)
+    badge_rules.reissue_code(ada)
     db.session.commit()
     assert ada.code != old and ada.code.startswith("NH2-")
     assert scan(client, door, old).get_json()["status"] == "invalid"

@@ -9,7 +9,7 @@ import threading
 import pytest
 from sqlalchemy import delete, func, select, text
 
-from app.core.auth import services as auth_services
+from app.core.auth import credentials
 from app.core.auth.models import ApiToken, Role
 from app.core.db import db
 from tests import factories as f
@@ -121,7 +121,7 @@ def test_a_deactivated_account_is_refused_on_its_next_request(tmp_path):
         f.summit()
         client = app.test_client()
         sam = f.user(role=Role.STEWARD)
-        token = auth_services.issue_api_token(sam)
+        token = credentials.issue_api_token(sam)
         db.session.commit()
         assert scan(client, token, f.registered().code).status_code == 200
         with db.engine.begin() as connection:
@@ -133,7 +133,7 @@ def test_a_deactivated_account_is_refused_on_its_next_request(tmp_path):
 def test_revoking_tokens_with_the_cli_refuses_them_in_this_process_at_once(app, client, runner):
     f.summit()
     sam = f.user(role=Role.STEWARD, email="sam@example.org")
-    token = auth_services.issue_api_token(sam)
+    token = credentials.issue_api_token(sam)
     db.session.commit()
     assert scan(client, token, "NH1-X").status_code == 200
     result = runner.invoke(args=["users", "revoke-tokens", "sam@example.org"])

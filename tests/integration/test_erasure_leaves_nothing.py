@@ -24,7 +24,7 @@ from sqlalchemy import JSON, Enum, String, Text, cast, select, update
 import app.models  # noqa: F401  (every table in Base.metadata)
 from app.checkin.models import ScanLog
 from app.core.audit import AuditEvent
-from app.core.auth import services as auth_services
+from app.core.auth import credentials
 from app.core.auth.models import Role
 from app.core.db import Base, db, utcnow
 from app.core.mail import delivery
@@ -209,7 +209,7 @@ def the_whole_story(client, webhook_key) -> tuple[Person, Person]:
     fringe = ff.event("Digital by default", starts_at=now + timedelta(hours=1))
     organiser = f.user(Role.ORGANISER, name="Olive Organiser")
     steward = f.user(Role.STEWARD, name="Sam Steward")
-    door = auth_services.issue_api_token(steward)
+    door = credentials.issue_api_token(steward)
     db.session.commit()
 
     oliver = Person(names=["Oliver Walker"], emails=["oliver.walker@example.org"])

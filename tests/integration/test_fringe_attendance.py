@@ -267,7 +267,7 @@ def test_the_demo_loads_twelve_events_with_sign_ups_and_warmed_up_delegates(app,
     db.session.expire_all()
     events = db.session.scalars(select(FringeEvent).order_by(FringeEvent.starts_at)).all()
     assert len(events) == 12 and len({e.venue for e in events}) >= 10
-    from app.core.summit.services import get_summit
+    from app.core.summit.settings import get_summit
 
     summit = get_summit()
     assert all(e.ends_at < summit.starts_at for e in events)

@@ -206,13 +206,13 @@ json_values = st.recursive(
 def test_checkin_api(app, client, body, raw):
     import json
 
-    from app.core.auth import services as auth_services
+    from app.core.auth import credentials
     from fringe_events.models import Attendance
 
     if db.session.scalar(select(Summit.id)) is None:
         f.summit()
         steward = f.user(role=Role.STEWARD, email="fuzz-steward@example.org")
-        app.config["FUZZ_TOKEN"] = auth_services.issue_api_token(steward)
+        app.config["FUZZ_TOKEN"] = credentials.issue_api_token(steward)
         db.session.commit()
         f.registered(email="fuzz-delegate@example.org")
     headers = {"Authorization": f"Bearer {app.config['FUZZ_TOKEN']}"}

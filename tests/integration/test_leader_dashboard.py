@@ -17,7 +17,7 @@ from app.core.auth.models import Role
 from app.core.db import db, utcnow
 from app.core.errors import NotFound
 from app.core.mail.models import OutboxMessage
-from app.core.summit import services as summit_services
+from app.core.summit import settings as summit_settings
 from app.dashboards import leader_page
 from fringe_events.models import Attendance, FringeEvent, FringeSignup
 from invitations import chasing, transitions
@@ -401,7 +401,7 @@ def _naive_nudge(inv: Invitation, leader, looked: threading.Barrier) -> None:
             "leader_organisation": "",
             "message": "m",
             "link": "http://x",
-            "summit": summit_services.get_summit(),
+            "summit": summit_settings.get_summit(),
         },
     )
     db.session.flush()

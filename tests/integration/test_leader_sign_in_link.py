@@ -283,13 +283,13 @@ def test_the_one_tap_nudge_needs_its_csrf_token(tmp_path):
 
 
 def test_the_links_button_needs_its_csrf_token_and_only_its_press_signs_in(tmp_path):
-    from app.core.auth import services as auth_services
+    from app.core.auth import credentials
 
     app = make_app("sqlite", tmp_path, WTF_CSRF_ENABLED=True)
     with app.app_context():
         f.summit()
         leo = f.user(Role.LEADER, email="leo.leader@council.example.org", name="Leo Leader")
-        assert auth_services.send_sign_in_link(leo.email)
+        assert credentials.send_sign_in_link(leo.email)
         db.session.commit()
         path = emailed_path(outbox()[0])
         phone = app.test_client()

@@ -15,8 +15,8 @@ import sys
 import pytest
 from flask import request
 
+from app.core.auth import credentials
 from app.core.auth import models as auth_models
-from app.core.auth import services as auth_services
 from app.core.auth.models import Role
 from app.core.db import db
 from app.core.extensions import limiter
@@ -166,7 +166,7 @@ def test_control_a_made_up_link_with_the_right_shape_is_still_a_guess(app):
 
 def test_a_real_sign_in_link_works_when_the_address_has_used_up_its_misses(app):
     leader = f.user(Role.LEADER, email="leo.leader@council.example.org", name="Leo Leader")
-    auth_services.send_sign_in_link(leader.email)
+    credentials.send_sign_in_link(leader.email)
     db.session.commit()
     path = emailed_path(outbox()[-1])
     client = app.test_client()
@@ -180,7 +180,7 @@ def test_a_real_sign_in_link_works_when_the_address_has_used_up_its_misses(app):
 
 def test_a_real_scanner_token_works_when_the_address_has_used_up_its_guesses(app):
     steward = f.user(Role.STEWARD, name="Sam Steward")
-    token = auth_services.issue_api_token(steward)
+    token = credentials.issue_api_token(steward)
     db.session.commit()
     code = f.registered().code
     client = app.test_client()
@@ -203,8 +203,8 @@ def test_a_real_scanner_token_works_when_the_address_has_used_up_its_guesses(app
 
 def test_a_revoked_scanner_token_is_a_guess_again(app):
     steward = f.user(Role.STEWARD)
-    token = auth_services.issue_api_token(steward)
-    auth_services.revoke_api_tokens(steward)
+    token = credentials.issue_api_token(steward)
+    credentials.revoke_api_tokens(steward)
     db.session.commit()
     client = app.test_client()
     answers = [

@@ -104,7 +104,7 @@ def test_confirmation_arrives_with_a_calendar_file_for_the_summit(kind, tmp_path
 def test_click_tracking_is_off_in_every_request_that_carries_a_link(tmp_path, standin):
     """With tracking on, SendGrid rewrites every link through itself and reports each click's URL back:
     a personal or sign-in link would leave the person. Every request switches it off."""
-    from app.core.auth import services as auth_services
+    from app.core.auth import credentials
     from app.core.auth.models import Role
 
     app = sendgrid_app("sqlite", tmp_path, standin)
@@ -114,7 +114,7 @@ def test_click_tracking_is_off_in_every_request_that_carries_a_link(tmp_path, st
         mailing.send_invitation(inv)
         journey.register(inv, f.details(name="Ada Lovelace"))
         f.user(role=Role.LEADER, email="lena@staff.example.org", name="Lena Leader")
-        assert auth_services.send_sign_in_link("lena@staff.example.org")
+        assert credentials.send_sign_in_link("lena@staff.example.org")
         db.session.commit()
         assert drain().sent == 3
         kinds = [payload["categories"][0] for payload in standin.accepted]
@@ -364,7 +364,7 @@ def test_webhook_records_a_signed_bounce_and_flags_the_address(webhook_app, keyp
 def test_a_clicked_link_in_a_stored_event_is_concealed_as_the_outbox_conceals_it(kind, tmp_path, keypair):
     """A click event carries the URL clicked: the personal link (or an encoded one, or a sign-in link). The
     stored event keeps the URL with a placeholder where the token was, and the stored URL opens nothing."""
-    from app.core.auth import services as auth_services
+    from app.core.auth import credentials
     from app.core.auth.models import Role
     from app.core.security import sign_in_token
 
@@ -375,7 +375,7 @@ def test_a_clicked_link_in_a_stored_event_is_concealed_as_the_outbox_conceals_it
         inv = f.invitation(email="ada@example.org", name="Ada Lovelace")
         mailing.send_invitation(inv)
         f.user(role=Role.LEADER, email="lena@staff.example.org", name="Lena Leader")
-        auth_services.send_sign_in_link("lena@staff.example.org")
+        credentials.send_sign_in_link("lena@staff.example.org")
         db.session.commit()
         delivery.send_pending()
         message = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "invitation")).one()

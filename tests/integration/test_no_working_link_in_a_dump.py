@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
 
-from app.core.auth import services as auth_services
+from app.core.auth import credentials
 from app.core.auth.models import Role
 from app.core.db import db
 from app.core.mail import delivery
@@ -99,7 +99,7 @@ def test_a_dump_opens_nothing_and_no_calendar_file_carries_the_personal_link(kin
         talk = ff.event("Data for neighbourhoods")
         ff.signed_up(people[0], talk)
         f.user(role=Role.LEADER, email="lena@staff.example.org", name="Lena Leader")
-        assert auth_services.send_sign_in_link("lena@staff.example.org")
+        assert credentials.send_sign_in_link("lena@staff.example.org")
         db.session.commit()
         assert delivery.send_pending().sent == 7
         messages = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from werkzeug.security import generate_password_hash
 
-from app.core.auth import services as auth_services
+from app.core.auth import credentials
 from app.core.auth.models import Role
 from app.core.db import Base, db
 from app.factory import create_app
@@ -168,7 +168,7 @@ def test_production_hashes_staff_passwords_with_scrypt_and_still_checks_any_stor
     app = create_app(production(tmp_path))
     with app.app_context():
         Base.metadata.create_all(db.engine)
-        user = auth_services.create_user(
+        user = credentials.create_user(
             "olga@staff.example.org", name="Olga", role=Role.ORGANISER, password="a-long-password"
         )
         assert user.password_hash.startswith("scrypt:32768:8:1$")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.auth import services as auth_services
+from app.core.auth import credentials
 from app.core.auth.models import Role
 from app.core.db import db, utcnow
 from app.core.mail.models import OutboxMessage
@@ -149,7 +149,7 @@ def _seed():
     )
     db.session.commit()
     tokens = {
-        role: auth_services.issue_api_token(user)
+        role: credentials.issue_api_token(user)
         for role, user in (("steward", steward), ("leader", leader), ("organiser", organiser))
     }
     db.session.commit()

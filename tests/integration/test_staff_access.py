@@ -13,7 +13,7 @@ from flask_login.utils import encode_cookie
 from sqlalchemy import func, select
 
 from app.core.audit import AuditEvent
-from app.core.auth import services as auth_services
+from app.core.auth import credentials
 from app.core.auth.models import Role, StaffSession, User
 from app.core.db import db, utcnow
 from tests import factories as f
@@ -97,7 +97,7 @@ def test_signing_out_ends_that_sign_in_and_a_copied_remember_cookie_but_not_the_
 def test_sign_out_everywhere_ends_every_session_remember_cookie_and_api_token(app):
     f.summit()
     sam = f.user(Role.STEWARD, name="Sam Steward")
-    token = auth_services.issue_api_token(sam)
+    token = credentials.issue_api_token(sam)
     db.session.commit()
     laptop, phone = signed_in(app, sam), signed_in(app, sam)
     copied = cookie(phone, "remember_token")
@@ -121,7 +121,7 @@ def test_sign_out_everywhere_ends_every_session_remember_cookie_and_api_token(ap
 def test_a_password_change_keeps_this_browser_signed_in_and_ends_everything_else(app):
     f.summit()
     sam = f.user(Role.STEWARD, name="Sam Steward")
-    token = auth_services.issue_api_token(sam)
+    token = credentials.issue_api_token(sam)
     db.session.commit()
     laptop, phone = signed_in(app, sam), signed_in(app, sam)
     old_remember = cookie(laptop, "remember_token")
@@ -174,7 +174,7 @@ def test_an_organiser_deactivates_and_reactivates_a_steward_from_the_team_page(a
     olive = f.user(Role.ORGANISER, name="Olive Organiser")
     sam = f.user(Role.STEWARD, name="Sam Steward")
     f.user(Role.LEADER, name="Leo Leader")
-    token = auth_services.issue_api_token(sam)
+    token = credentials.issue_api_token(sam)
     db.session.commit()
     door = signed_in(app, sam)
     copied = cookie(door, "remember_token")

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from app.core.auth import services as auth_services
+from app.core.auth import credentials
 from app.core.auth.models import Role
 from app.core.db import db
 from tests import factories as f
@@ -111,7 +111,7 @@ def test_copied_remember_cookies_and_api_tokens_are_refused_by_every_worker_once
         lena = f.user(Role.LEADER, name="Lena Leader").email
         sam_user = f.user(Role.STEWARD, name="Sam Steward")
         sam, sam_id = sam_user.email, sam_user.id
-        token = auth_services.issue_api_token(sam_user)
+        token = credentials.issue_api_token(sam_user)
         db.session.commit()
         db.engine.dispose()
     bearer = {"Authorization": f"Bearer {token}"}

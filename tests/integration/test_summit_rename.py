@@ -10,7 +10,7 @@ from datetime import timedelta
 from icalendar import Calendar
 from sqlalchemy import select
 
-from app.core.auth import services as auth_services
+from app.core.auth import credentials
 from app.core.auth.models import Role
 from app.core.db import db
 from app.core.mail.models import OutboxMessage
@@ -82,7 +82,7 @@ def every_kind_of_email(leader) -> None:
     )
     db.session.commit()
     send_current_link(cara.email)
-    auth_services.send_sign_in_link(leader.email)
+    credentials.send_sign_in_link(leader.email)
     chasing.nudge(ada, leader, chasing.default_nudge_message(ada, leader))
     db.session.commit()
     summit = db.session.scalars(select(Summit)).one()

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from app.core.db import db
 from app.core.errors import Conflict
-from app.core.summit import services as summit_services
+from app.core.summit import settings as summit_settings
 from app.core.summit.models import Summit
 from invitations import summit_changes
 from tests.support import StartLine, both_databases
@@ -67,7 +67,7 @@ def test_racing_set_ups_make_exactly_one_summit(app):
 
 @pytest.mark.parametrize("app", ["postgres"], indirect=True)
 def test_control_without_the_creation_lock_the_race_makes_several(app, monkeypatch):
-    monkeypatch.setattr(summit_services, "lock_for_creation", lambda: None)
+    monkeypatch.setattr(summit_settings, "lock_for_creation", lambda: None)
     made = 0
     for _ in range(5):  # a race: nearly always at the first try
         race(app)

@@ -133,10 +133,10 @@ def test_a_constraint_refusing_a_second_copy_is_a_409_sentence_not_a_500(app, cl
 
 def test_the_api_answers_a_conflict_with_409_json(app, client, monkeypatch):
     from app.checkin import api
-    from app.core.auth import services as auth_services
+    from app.core.auth import credentials
 
     f.summit()
-    token = auth_services.issue_api_token(f.user(Role.STEWARD))
+    token = credentials.issue_api_token(f.user(Role.STEWARD))
     db.session.commit()
 
     def lost(*_args, **_kwargs):

@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.core import audit
+from app.core.auth.credentials import MIN_PASSWORD_LENGTH
 from app.core.auth.models import Role, User
-from app.core.auth.services import MIN_PASSWORD_LENGTH
 from app.core.auth.sessions import end_every_sign_in
 from app.core.db import db
 from app.core.errors import Conflict, ValidationFailed

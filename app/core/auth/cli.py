@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from app.core.auth import services
+from app.core.auth import credentials
 from app.core.auth.models import Role
 from app.core.db import db
 from app.core.errors import DomainError
@@ -30,7 +30,7 @@ def create(email, role, name, organisation):
     else:
         password = sys.stdin.readline().rstrip("\n")
     try:
-        user = services.create_user(email, name=name, role=Role(role), password=password, organisation=organisation)
+        user = credentials.create_user(email, name=name, role=Role(role), password=password, organisation=organisation)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
@@ -39,7 +39,7 @@ def create(email, role, name, organisation):
 
 
 def _account(email: str):
-    user = services.find_user(email)
+    user = credentials.find_user(email)
     if user is None:
         raise click.ClickException(f"There is no account for {email}.")
     return user
@@ -49,7 +49,7 @@ def _account(email: str):
 @click.argument("email")
 def token(email):
     """Print a new API token for a staff account (for scanners)."""
-    value = services.issue_api_token(_account(email))
+    value = credentials.issue_api_token(_account(email))
     db.session.commit()
     click.echo(value)
 
@@ -59,7 +59,7 @@ def token(email):
 def revoke_tokens(email):
     """Revoke every API token of a staff account (a lost or stolen scanner). Each is refused from its next request."""
     user = _account(email)
-    revoked = services.revoke_api_tokens(user)
+    revoked = credentials.revoke_api_tokens(user)
     db.session.commit()
     click.echo(
         f"Revoked {revoked} API token{'s' if revoked != 1 else ''} of {user.email}; scanners using "

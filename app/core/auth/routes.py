@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.core.auth import services, sessions
+from app.core.auth import credentials, sessions
 from app.core.auth.decorators import mark
 from app.core.auth.forms import EmailLinkForm, SignInForm
 from app.core.auth.models import Role, User
@@ -46,7 +46,7 @@ def sign_in():
         return redirect(home_for(current_user))
     form = SignInForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
+        user = credentials.authenticate(form.email.data, form.password.data)
         if user is not None:
             sessions.sign_in(user, remember=bool(form.remember.data))
             db.session.commit()
@@ -77,7 +77,7 @@ def request_link():
     """Leaders sign in from an emailed link. The answer is the same whoever the address belongs to."""
     form = EmailLinkForm()
     if form.validate_on_submit():
-        services.send_sign_in_link(form.email.data)
+        credentials.send_sign_in_link(form.email.data)
         db.session.commit()
         minutes = current_app.config["SIGN_IN_LINK_MINUTES"]
         return render_template(
@@ -97,7 +97,7 @@ def request_link():
     return render_template("auth/email_link.html", form=form), status
 
 
-def _link_refused(found: services.LinkCheck):
+def _link_refused(found: credentials.LinkCheck):
     """A link that won't sign in: say why, and offer another straight away (to its own address, when known)."""
     form = EmailLinkForm(formdata=None, email=found.user.email if found.user else "")
     status = {"unknown": 404, "used": 410, "expired": 410}[found.problem or "unknown"]
@@ -116,7 +116,7 @@ def link_sign_in(token: str):
     links, and some run the page's scripts too (Microsoft Defender's does), but none presses a button; a page
     that posted itself would sign the scanner in. We chose the press over "only in the browser that asked for
     the link": leaders ask on one device and open their email on another (the laptop, then the phone)."""
-    found = services.check_sign_in_link(token)
+    found = credentials.check_sign_in_link(token)
     if current_user.is_authenticated and found.user is not None and current_user.id == found.user.id:
         return redirect(home_for(current_user))  # opened again on the phone it already signed in
     if found.problem is not None:
@@ -126,7 +126,7 @@ def link_sign_in(token: str):
         return render_template("auth/link_sign_in.html", form=form, user=found.user)
     if not form.validate_on_submit():
         abort(400)
-    spent = services.use_sign_in_link(token)
+    spent = credentials.use_sign_in_link(token)
     if spent.problem is not None or spent.user is None:
         db.session.rollback()
         return _link_refused(spent)

@@ -22,7 +22,7 @@ from sqlalchemy import inspect
 
 from app.core.db import Base, db
 from app.core.mail.links import OutgoingMessage, conceal, conceal_attachments, expanded, reveal
-from app.core.summit import services as summit_services
+from app.core.summit import settings as summit_settings
 
 # name -> function(**arguments) -> the attachment's bytes; each domain registers its own
 ATTACHMENT_BUILDERS: dict[str, Callable[..., bytes]] = {}
@@ -116,12 +116,12 @@ def compose(message) -> Composed:
         return Composed(message.body_text, message.body_html or "", list(message.attachments or []))
     classes = _row_classes()
     context = decode(message.params or {}, classes)
-    summit = summit_services.find_summit()
+    summit = summit_settings.find_summit()
     # Every message is signed, and its banner named, as the summit now says (an organiser may rename it).
     context = {
         "to_name": message.to_name,
-        "signature_lines": summit_services.signature_lines(summit),
-        "summit_name": summit.name if summit else summit_services.DEFAULT_NAME,
+        "signature_lines": summit_settings.signature_lines(summit),
+        "summit_name": summit.name if summit else summit_settings.DEFAULT_NAME,
         **context,
     }
     text = render_template(f"emails/{message.kind}.txt", subject=message.subject, **context)
@@ -153,5 +153,5 @@ def as_sent(message) -> OutgoingMessage:
     """The message as the recipient gets it (written now if the worker hasn't yet), with working links, in
     memory only: the row is not changed."""
     composed = compose(message)
-    sender = summit_services.mail_sender()
+    sender = summit_settings.mail_sender()
     return expanded(message, composed.body_text, composed.body_html, composed.attachments, sender)

@@ -22,7 +22,7 @@ from app.core.security import (
     sign_in_selector_from_token,
     sign_in_token,
 )
-from app.core.summit import services as summit_services
+from app.core.summit import settings as summit_settings
 from app.core.urls import external_url
 
 MIN_PASSWORD_LENGTH = 10
@@ -176,7 +176,7 @@ def send_sign_in_link(email: str, *, now: datetime | None = None) -> bool:
         "sign_in_link",
         to_email=user.email,
         to_name=user.name,
-        subject=f"Your sign-in link for {summit_services.summit_name()}",
+        subject=f"Your sign-in link for {summit_settings.summit_name()}",
         context={"user": user, "link": external_url("auth.link_sign_in", token=token), "minutes": minutes},
     )
     db.session.flush()

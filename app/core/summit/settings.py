@@ -1,4 +1,4 @@
-"""The summit's settings and the capacity gate (invariant 1)."""
+"""The summit's settings: the one row, its defaults, who signs its emails, its calendar entry."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select, text, update
+from sqlalchemy import select, text
 
 from app.core.calendar import CalendarEvent, summit_uid
-from app.core.db import changed, db
+from app.core.db import db
 from app.core.email_addresses import InvalidAddress, normalise_address
 from app.core.errors import SummitNotSetUp, ValidationFailed
 from app.core.summit.models import Summit
@@ -35,28 +35,6 @@ def summit_name() -> str:
     """The summit's name as organisers set it (for subjects and titles), or the default before it is set up."""
     summit = find_summit()
     return summit.name if summit else DEFAULT_NAME
-
-
-def take_place(summit_id: int) -> bool:
-    """Take one place if there is one. The conditional UPDATE is the whole guarantee: one statement
-    that both checks and increments, so two transactions can never both see the last place free."""
-    result = db.session.execute(
-        update(Summit)
-        .where(Summit.id == summit_id, Summit.places_taken < Summit.capacity)
-        .values(places_taken=Summit.places_taken + 1)
-        # "fetch" keeps a Summit already loaded in this session in step with the row.
-        .execution_options(synchronize_session="fetch")
-    )
-    return changed(result) == 1
-
-
-def release_place(summit_id: int) -> None:
-    db.session.execute(
-        update(Summit)
-        .where(Summit.id == summit_id, Summit.places_taken > 0)
-        .values(places_taken=Summit.places_taken - 1)
-        .execution_options(synchronize_session="fetch")
-    )
 
 
 def default_summit_times(now: datetime | None = None) -> tuple[datetime, datetime]:

@@ -17,7 +17,7 @@ from app.core.collation import by_surname
 from app.core.db import db
 from app.core.errors import InvalidState
 from app.core.security import new_badge_code
-from app.core.summit.services import find_summit
+from app.core.summit.settings import find_summit
 from app.core.timefmt import day
 from invitations.models import LIVE_STATES, Invitation, InvitationState
 
