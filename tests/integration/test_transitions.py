@@ -142,7 +142,7 @@ def test_the_api_answers_a_conflict_with_409_json(app, client, monkeypatch):
     def lost(*_args, **_kwargs):
         raise Conflict("That check-in was undone a moment ago at another door.")
 
-    monkeypatch.setattr(api.services, "undo", lost)
+    monkeypatch.setattr(api.scans, "undo", lost)
     response = client.post(
         "/api/v1/checkin/undo", json={"code": "NH1-X", "event": "summit"}, headers={"Authorization": f"Bearer {token}"}
     )
