@@ -21,7 +21,7 @@ from app.core.extensions import (
     limiter,
     sign_in_limits,
 )
-from app.core.forms import ConfirmForm
+from app.core.forms import STALE_FORM, ConfirmForm
 from app.core.security import private_page
 
 bp = Blueprint("auth", __name__)
@@ -177,9 +177,10 @@ def join(token: str):
     link_form = ConfirmForm(formdata=None)
     if request.method == "POST":
         without_password = request.form.get("how") == "link"
-        if without_password and not ConfirmForm().validate_on_submit():
-            abort(400)
-        if without_password or form.validate_on_submit():
+        stale = without_password and not ConfirmForm().validate_on_submit()
+        if stale:
+            flash(STALE_FORM, "error")  # nothing done: the page comes back with a fresh token to press again
+        elif without_password or form.validate_on_submit():
             outcome = run_action(
                 lambda: invites.accept(
                     token,
