@@ -358,14 +358,24 @@ def test_a_reset_request_answers_and_works_the_same_for_any_address(app, olive, 
 
 
 def test_reset_requests_are_limited_per_address_and_per_client(tmp_path):
-    app = make_app("sqlite", tmp_path, RATELIMIT_ENABLED=True, EMAIL_LINK_RATE_LIMIT="2 per hour")
+    app = make_app(
+        "sqlite",
+        tmp_path,
+        RATELIMIT_ENABLED=True,
+        EMAIL_LINK_RATE_LIMIT="2 per hour",
+        EMAIL_LINK_CLIENT_RATE_LIMIT="3 per hour",
+    )
     app.test_client_class = FreshSessionClient
     with app.app_context():
         f.summit()
         client = app.test_client()
         answers = [ask_for_reset(client, "Someone@staff.example.org").status_code for _ in range(3)]
-        assert answers == [200, 200, 429]
+        assert answers == [200, 200, 429]  # the same address, in any case
+        assert ask_for_reset(client, "SOMEONE@staff.example.org").status_code == 429
         assert ask_for_reset(client, "other@staff.example.org").status_code == 200  # another address
+        # Three of this client's requests went through: a new address is refused to it too.
+        refused = ask_for_reset(client, "third@staff.example.org")
+        assert refused.status_code == 429 and "paused sending" in words(refused)
         db.engine.dispose()
 
 
@@ -374,3 +384,68 @@ def test_the_email_link_page_says_only_what_is_true(app):
     assert "the organisers can check the address on your account" not in page
     assert "Links are only for leaders' accounts" in page and "Forgotten your password?" in page
     assert "Team page" in page and "Mail page" in page
+
+
+def _demote_or_refuse(app, target_id: int, actor_id: int, start) -> str:
+    from app.core.errors import DomainError
+
+    with app.app_context():
+        target, actor = db.session.get(User, target_id), db.session.get(User, actor_id)
+        db.session.commit()  # end the read: the race starts from a clean transaction
+        start.wait()
+        try:
+            accounts.change_role(target, role=Role.STEWARD, actor=actor)
+            db.session.commit()
+            return "demoted"
+        except DomainError as error:
+            db.session.rollback()
+            return error.message
+
+
+@both_databases
+def test_two_organisers_demoting_each_other_at_once_leave_one_organiser(app):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.support import StartLine
+
+    for round_ in range(5):
+        olive = f.user(Role.ORGANISER, name=f"Olive {round_}")
+        otto = f.user(Role.ORGANISER, name=f"Otto {round_}")
+        start = StartLine(2)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            futures = [
+                pool.submit(_demote_or_refuse, app, otto.id, olive.id, start),
+                pool.submit(_demote_or_refuse, app, olive.id, otto.id, start),
+            ]
+            start.start_when_ready()
+            outcomes = sorted(future.result() for future in futures)
+        assert outcomes[1] == "demoted" and "no longer an active organiser" in outcomes[0], outcomes
+        db.session.expire_all()
+        assert [db.session.get(User, u.id).role for u in (olive, otto)].count(Role.ORGANISER) == 1
+        for user in (olive, otto):  # the next round's pair are the only organisers left active
+            db.session.get(User, user.id).active = False
+        db.session.commit()
+
+
+def test_invitation_and_reset_tokens_never_reach_a_log(tmp_path, capsys):
+    logged_app = make_app("sqlite", tmp_path, LOG_LEVEL="DEBUG")
+    logged_app.test_client_class = FreshSessionClient
+    with logged_app.app_context():
+        f.summit()
+        olive = f.user(Role.ORGANISER, email="olive@staff.example.org", name="Olive Organiser")
+        invite(organiser_browser(logged_app, olive), "sam@staff.example.org", "Sam Steward", "steward")
+        ask_for_reset(logged_app.test_client(), olive.email)
+        paths = [
+            emailed_path(outbox("staff_invitation")[0], JOIN_RE),
+            emailed_path(outbox("password_reset")[0], RESET_RE),
+        ]
+        for path in paths:
+            logged_app.logger.warning("opened %s", path)  # as any line naming the path would
+            logged_app.test_client().get(path)
+            logged_app.test_client().post(path, data={"new_password": "x", "repeat_password": "y"})
+        db.engine.dispose()
+    err = capsys.readouterr().err
+    assert "opened /sign-in/join/[token]" in err and "opened /sign-in/reset/[token]" in err
+    for path in paths:
+        token = path.rsplit("/", 1)[1]
+        assert token not in err and token[:16] not in err

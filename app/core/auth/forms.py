@@ -1,6 +1,7 @@
 """The staff forms: signing in, passwords, and the Team page's invitations and roles."""
 
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from app.core.email_addresses import EmailAddress
@@ -40,9 +41,9 @@ class PasswordChangeForm(Form):
 
 
 ROLE_CHOICES = [
-    ("organiser", "Organiser: runs the summit, its team and every page"),
-    ("leader", "Leader (champion): sees and encourages their own invitees"),
-    ("steward", "Steward: checks people in at the door"),
+    SelectChoice("organiser", "Organiser: runs the summit, its team and every page"),
+    SelectChoice("leader", "Leader (champion): sees and encourages their own invitees"),
+    SelectChoice("steward", "Steward: checks people in at the door"),
 ]
 ROLE_HELP = "Leaders may sign in from emailed links instead of a password; organisers and stewards choose a password."
 
@@ -55,7 +56,7 @@ class InviteForm(Form):
         validators=[DataRequired(message="Enter their email address."), EmailAddress(), Length(max=254)],
     )
     name = StringField("Name", validators=[DataRequired(message="Enter their name."), Length(max=200)])
-    role = SelectField(
+    role = RadioField(
         "Role",
         choices=ROLE_CHOICES,
         default="leader",
@@ -65,7 +66,7 @@ class InviteForm(Form):
 
 
 class RoleForm(Form):
-    role = SelectField("New role", choices=ROLE_CHOICES, validators=[DataRequired(message="Choose a role.")])
+    role = RadioField("New role", choices=ROLE_CHOICES, validators=[DataRequired(message="Choose a role.")])
 
 
 class NewPasswordForm(Form):
