@@ -119,14 +119,15 @@ def change_role(target: User, *, role: Role, actor: User) -> int:
         )
     before = target.role
     target.role = role
-    revoked = end_every_sign_in(target) if _is_lowered(before, role) else 0
+    signed_out = _is_lowered(before, role)
+    revoked = end_every_sign_in(target) if signed_out else 0
     audit.record(
         "staff.role_changed",
         actor=actor,
         user_id=target.id,
         before=before.value,
         after=role.value,
-        signed_out=_is_lowered(before, role),
+        signed_out=signed_out and not target.invitation_pending,  # someone yet to join had nothing to end
         tokens_revoked=revoked,
     )
     return revoked
