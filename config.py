@@ -98,6 +98,8 @@ class Config:
     EMAIL_LINK_CLIENT_RATE_LIMIT = os.environ.get("EMAIL_LINK_CLIENT_RATE_LIMIT", "10 per 15 minutes")
     # How long a leader's emailed sign-in link works (once).
     SIGN_IN_LINK_MINUTES = int(os.environ.get("SIGN_IN_LINK_MINUTES", "20"))
+    STAFF_INVITATION_DAYS = int(os.environ.get("STAFF_INVITATION_DAYS", "7"))
+    PASSWORD_RESET_MINUTES = int(os.environ.get("PASSWORD_RESET_MINUTES", "60"))
     # Per scanner (API token or signed-in steward): a door does a scan every few seconds; offline syncs come in bursts.
     CHECKIN_RATE_LIMIT = os.environ.get("CHECKIN_RATE_LIMIT", "300 per minute")
     # A scanner's API token is checked against the database on every request (a revoked token, or a deactivated

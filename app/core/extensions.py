@@ -10,7 +10,12 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
 from app.core.email_addresses import InvalidAddress, normalise_address
-from app.core.security import selector_from_token, sign_in_selector_from_token
+from app.core.security import (
+    password_reset_selector_from_token,
+    selector_from_token,
+    sign_in_selector_from_token,
+    staff_invitation_selector_from_token,
+)
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -44,6 +49,14 @@ def issued_personal_link() -> bool:
 def issued_sign_in_link() -> bool:
     """The same for a leader's emailed sign-in link."""
     return sign_in_selector_from_token(_token_in_path()) is not None
+
+
+def issued_staff_link() -> bool:
+    """The same for a staff invitation or a password-reset link."""
+    token = _token_in_path()
+    return (
+        staff_invitation_selector_from_token(token) is not None or password_reset_selector_from_token(token) is not None
+    )
 
 
 def personal_link_limit():
@@ -124,6 +137,7 @@ __all__ = [
     "failed_lookup",
     "issued_personal_link",
     "issued_sign_in_link",
+    "issued_staff_link",
     "limiter",
     "login_manager",
     "personal_link_limit",

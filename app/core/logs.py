@@ -24,10 +24,11 @@ _REQUEST_ID_KEY = "newhorizons.request_id"  # in the WSGI environ, which lives e
 # gunicorn logs each access after the response, outside the request, with the response headers among its atoms.
 _GUNICORN_ACCESS = "gunicorn.access"
 _GUNICORN_RESPONSE_REQUEST_ID = "{x-request-id}o"
-# A personal link (/i/<token>), a leader's one-time sign-in link (/sign-in/link/<token>) and a person's
-# calendar feed (/calendar/feed/<token>.ics).
-_TOKEN_IN_PATH = re.compile(r"(/i/|/sign-in/link/|/calendar/feed/)[^/?\s\"]+")
-_TOKEN_PATHS = ("/i/", "/sign-in/link/", "/calendar/feed/")
+# A personal link (/i/<token>), a leader's one-time sign-in link (/sign-in/link/<token>), a staff invitation
+# (/sign-in/join/<token>), a password-reset link (/sign-in/reset/<token>) and a person's calendar feed
+# (/calendar/feed/<token>.ics).
+_TOKEN_IN_PATH = re.compile(r"(/i/|/sign-in/link/|/sign-in/join/|/sign-in/reset/|/calendar/feed/)[^/?\s\"]+")
+_TOKEN_PATHS = ("/i/", "/sign-in/link/", "/sign-in/join/", "/sign-in/reset/", "/calendar/feed/")
 
 
 def safe_path(text: str) -> str:

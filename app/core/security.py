@@ -30,6 +30,8 @@ def new_link_selector() -> str:
 _INVITATION_LINK = b"invitation-link:"
 _SIGN_IN_LINK = b"sign-in-link:"
 _CALENDAR_FEED = b"calendar-feed:"
+_STAFF_INVITATION = b"staff-invitation:"
+_PASSWORD_RESET = b"password-reset:"
 
 
 def _verifier(selector: str, key: str, purpose: bytes = _INVITATION_LINK) -> str:
@@ -77,6 +79,29 @@ def calendar_feed_token(selector: str) -> str:
 
 def calendar_selector_from_token(token: str) -> str | None:
     return selector_from_token(token, _CALENDAR_FEED)
+
+
+def staff_invitation_token(selector: str) -> str:
+    """The token in a staff invitation's link (/join/<token>): MACed for joining the team, so it opens nothing
+    else, and stored only as its hash (hash_staff_link_token)."""
+    return selector + _verifier(selector, current_app.config["SECRET_KEY"], _STAFF_INVITATION)
+
+
+def staff_invitation_selector_from_token(token: str) -> str | None:
+    return selector_from_token(token, _STAFF_INVITATION)
+
+
+def password_reset_token(selector: str) -> str:
+    """The token in a staff password-reset link (/sign-in/reset/<token>): the same shape, its own MAC."""
+    return selector + _verifier(selector, current_app.config["SECRET_KEY"], _PASSWORD_RESET)
+
+
+def password_reset_selector_from_token(token: str) -> str | None:
+    return selector_from_token(token, _PASSWORD_RESET)
+
+
+def hash_staff_link_token(token: str) -> str:
+    return hashlib.sha256(b"staff-link:" + token.encode()).hexdigest()
 
 
 def hash_sign_in_token(token: str) -> str:

@@ -337,6 +337,41 @@ def _signed_out_everywhere(e: AuditEvent, names: Names, who: Link) -> list[Part]
     return [who, f" signed out everywhere{_tokens_revoked(e)}."]
 
 
+def _staff_person(e: AuditEvent, names: Names) -> Link:
+    return names.user((e.details or {}).get("user_id"), "a staff account that no longer exists")
+
+
+_ROLE_WORDS = {"organiser": "an organiser", "leader": "a leader", "steward": "a steward"}
+
+
+def _invited(e: AuditEvent, names: Names, who: Link) -> list[Part]:
+    role = _ROLE_WORDS.get(str((e.details or {}).get("role")), "a member of staff")
+    return [who, " invited ", _staff_person(e, names), f" to the team as {role}."]
+
+
+def _invitation_resent(e: AuditEvent, names: Names, who: Link) -> list[Part]:
+    return [who, " re-sent ", _staff_person(e, names), "'s invitation to the team; the earlier link stopped working."]
+
+
+def _joined(e: AuditEvent, names: Names, who: Link) -> list[Part]:
+    how = "choosing a password" if (e.details or {}).get("with_password") else "to sign in from emailed links"
+    return [who, f" accepted their invitation to the team, {how}."]
+
+
+def _role_changed(e: AuditEvent, names: Names, who: Link) -> list[Part]:
+    details = e.details or {}
+    before, after = _ROLE_WORDS[details["before"]], _ROLE_WORDS[details["after"]]
+    tail = f": signed out everywhere{_tokens_revoked(e)}." if details.get("signed_out") else "."
+    return [who, " changed ", _staff_person(e, names), f"'s role from {before} to {after}{tail}"]
+
+
+def _password_reset(e: AuditEvent, names: Names, who: Link) -> list[Part]:
+    return [
+        who,
+        f" set a new password from an emailed reset link, which signed out every other sign-in{_tokens_revoked(e)}.",
+    ]
+
+
 SENTENCES: dict[str, Sentence] = {
     "invitation.created": _did(" invited "),
     "invitation.updated": _details_sentence,
@@ -375,6 +410,11 @@ SENTENCES: dict[str, Sentence] = {
     "staff.reactivated": _staff_account("reactivated"),
     "staff.password_changed": _password_changed,
     "staff.signed_out_everywhere": _signed_out_everywhere,
+    "staff.invited": _invited,
+    "staff.invitation_resent": _invitation_resent,
+    "staff.joined": _joined,
+    "staff.role_changed": _role_changed,
+    "staff.password_reset": _password_reset,
 }
 
 

@@ -31,8 +31,8 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app.badges import rules as badge_rules
 from app.checkin import scans
-from app.core.auth import accounts
-from app.core.auth.models import Role, SignInLink
+from app.core.auth import accounts, credentials, invites, staff_links
+from app.core.auth.models import Role, SignInLink, StaffLinkPurpose
 from app.core.db import db, utcnow
 from app.core.mail.models import OutboxMessage
 from app.core.security import hash_sign_in_token, new_link_selector, sign_in_token
@@ -220,6 +220,12 @@ def seed_busy() -> dict:
     )
     gone = f.user(Role.STEWARD, email="dee.departed@staff.example.org", name="Dee Departed")
     accounts.set_active(gone, active=False, actor=organiser)
+    # A leader invited to the team who hasn't accepted yet (their link's form), and a steward's password reset.
+    invites.invite("ian.invited@council.example.org", name="Ian Invited", role=Role.LEADER, actor=organiser)
+    tokens["join"] = staff_links.issue(
+        credentials.find_user("ian.invited@council.example.org"), StaffLinkPurpose.INVITATION
+    )
+    tokens["reset"] = staff_links.issue(steward, StaffLinkPurpose.PASSWORD_RESET)
     db.session.commit()
     return dict(
         tokens=tokens,
@@ -342,6 +348,35 @@ STATES: list[State] = [
     State("team.team", "busy", "busy", "/organiser/team/", roles=("organiser",)),
     State("team.deactivate", "asks first", "busy", "/organiser/team/{steward}/deactivate", roles=("organiser",)),
     State("team.reactivate", "asks first", "busy", "/organiser/team/{departed}/reactivate", roles=("organiser",)),
+    with_errors("team.team", "busy", "/organiser/team/", ORG, act=submit("#invite-form")),
+    State("team.change_role", "the role page", "busy", "/organiser/team/{steward}/role", roles=("organiser",)),
+    # Joining the team from an invitation, and a forgotten password.
+    State("auth.join", "the invitation's form", "busy", "/sign-in/join/{join}", ("anonymous",)),
+    with_errors("auth.join", "busy", "/sign-in/join/{join}", ("anonymous",), act=submit("main form.stack")),
+    State(
+        "auth.join", "a link that doesn't work (404)", "busy", "/sign-in/join/" + "B" * 44, ("anonymous",), status=404
+    ),
+    State("auth.forgotten_password", "empty", "busy", "/sign-in/forgotten-password", roles=("anonymous",)),
+    with_errors(
+        "auth.forgotten_password", "busy", "/sign-in/forgotten-password", ("anonymous",), act=submit("main form")
+    ),
+    State(
+        "auth.forgotten_password",
+        "sent",
+        "busy",
+        "/sign-in/forgotten-password",
+        roles=("anonymous",),
+        act=submit("main form", fill={"email": "someone@example.org"}),
+    ),
+    State("auth.reset_password", "the form", "busy", "/sign-in/reset/{reset}", ("anonymous",)),
+    State(
+        "auth.reset_password",
+        "a link that doesn't work (404)",
+        "busy",
+        "/sign-in/reset/" + "B" * 44,
+        ("anonymous",),
+        status=404,
+    ),
     # Getting a link by email: a leader's sign-in link, a delegate's lost personal link.
     State("auth.request_link", "empty", "busy", "/sign-in/email-link", roles=("anonymous",)),
     with_errors("auth.request_link", "busy", "/sign-in/email-link", ("anonymous",), act=submit("main form")),

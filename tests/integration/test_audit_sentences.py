@@ -78,6 +78,17 @@ def test_each_sentence_reads_as_words_with_sample_details(app):
         "fringe.changed": {"event_id": 999, "title": "Gone", "changes": [["When", "Mon", "Tue"]], "notified": 2},
         "fringe.cancelled": {"event_id": 999, "title": "Gone", "reason": "Snow", "notified": 1},
         "fringe.counter_repaired": {"event_id": 999, "slug": "gone", "before": 3, "after": 2},
+        "staff.invited": {"user_id": ann.id, "role": "steward"},
+        "staff.invitation_resent": {"user_id": ann.id},
+        "staff.joined": {"user_id": ann.id, "with_password": True},
+        "staff.role_changed": {
+            "user_id": ann.id,
+            "before": "organiser",
+            "after": "steward",
+            "signed_out": True,
+            "tokens_revoked": 1,
+        },
+        "staff.password_reset": {"user_id": ann.id, "tokens_revoked": 0},
     }
     events = [
         AuditEvent(

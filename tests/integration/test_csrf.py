@@ -169,3 +169,46 @@ def test_behind_an_https_proxy_the_token_is_the_check_with_or_without_a_referer(
         assert client.post("/sign-out", data={"csrf_token": token}, base_url=site, headers=proxied).status_code == 302
         assert client.get("/organiser/", base_url=site, headers=proxied).status_code == 302  # signed out
         db.engine.dispose()
+
+
+def test_the_team_pages_and_staff_links_need_the_csrf_token(csrf_app, client):
+    import re
+
+    from flask import g
+
+    from app.core.auth import credentials
+    from app.core.auth.models import Role, StaffLink, User
+    from tests.mail_helpers import delivered
+
+    f.summit()
+    olive = f.user(Role.ORGANISER, name="Olive Organiser")
+    sam = f.user(Role.STEWARD, email="sam@staff.example.org", name="Sam Steward")
+    sign_in_with_csrf(client, olive)
+    invitation = {"email": "nia@staff.example.org", "name": "Nia New", "role": "leader"}
+    assert_refused(client.post("/organiser/team/invite", data=invitation))
+    assert_refused(client.post(f"/organiser/team/{sam.id}/role", data={"role": "organiser"}))
+    assert count(User) == 2 and count(StaffLink) == 0 and count(OutboxMessage) == 0
+    db.session.expire_all()
+    assert db.session.get(User, sam.id).role == Role.STEWARD
+
+    token = csrf_from(client.get("/organiser/team/").get_data(as_text=True))
+    assert client.post("/organiser/team/invite", data={**invitation, "csrf_token": token}).status_code == 303
+    nia = credentials.find_user("nia@staff.example.org")
+    assert_refused(client.post(f"/organiser/team/{nia.id}/resend"))
+    assert count(OutboxMessage) == 1
+    [message] = db.session.scalars(select(OutboxMessage))
+    path = re.search(r"http://localhost(/sign-in/join/\S+)", delivered(message).body_text).group(1)
+
+    stranger = csrf_app.test_client()
+    assert_refused(stranger.post(path, data={"how": "link"}))
+    assert_refused(stranger.post(path, data={"how": "password", "new_password": "x" * 12, "repeat_password": "x" * 12}))
+    db.session.expire_all()
+    assert db.session.get(User, nia.id).invitation_pending
+    assert_refused(stranger.post("/sign-in/forgotten-password", data={"email": sam.email}))
+    assert count(OutboxMessage) == 1
+    g.pop("csrf_token", None)  # the test's app context is shared: the stranger's page gets a token of its own
+    join_token = csrf_from(stranger.get(path).get_data(as_text=True))
+    joined = stranger.post(path, data={"how": "link", "csrf_token": join_token})
+    assert joined.status_code == 303, re.findall(r"flash[^<]*<[^<]*<?[^<]*", joined.get_data(as_text=True))
+    db.session.expire_all()
+    assert not db.session.get(User, nia.id).invitation_pending

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
 
-from app.core.auth import credentials
+from app.core.auth import credentials, invites, password_reset
 from app.core.auth.models import Role
 from app.core.db import db
 from app.core.mail import delivery
@@ -23,8 +23,10 @@ from app.core.mail.models import OutboxMessage, ProviderEvent
 from app.core.security import (
     calendar_feed_token,
     calendar_selector_from_token,
+    password_reset_selector_from_token,
     selector_from_token,
     sign_in_selector_from_token,
+    staff_invitation_selector_from_token,
 )
 from invitations import journey, links, mailing
 from tests import factories as f
@@ -34,8 +36,16 @@ from tests.integration.test_mail_links import TOKEN_CHARS, TOKEN_LENGTH, dump, r
 from tests.mail_helpers import delivered
 
 # Every path a token opens: the person's pages, their calendar feed, a leader's sign-in link.
-OPENERS = ("/i/{}", "/i/{}/calendar.ics", "/calendar/feed/{}.ics", "/sign-in/link/{}")
-AFTER_A_TOKEN_PATH = re.compile(rb"(?:/|%2F)(?:i|feed|link)(?:/|%2F)([^\s/?#\"'<>&\\%]+)", re.IGNORECASE)
+# A staff invitation and a password-reset link too.
+OPENERS = (
+    "/i/{}",
+    "/i/{}/calendar.ics",
+    "/calendar/feed/{}.ics",
+    "/sign-in/link/{}",
+    "/sign-in/join/{}",
+    "/sign-in/reset/{}",
+)
+AFTER_A_TOKEN_PATH = re.compile(rb"(?:/|%2F)(?:i|feed|link|join|reset)(?:/|%2F)([^\s/?#\"'<>&\\%]+)", re.IGNORECASE)
 
 
 def signed(private, events: list[dict], timestamp: str | None = None) -> dict:
@@ -69,7 +79,14 @@ def opening(client, tokens: set[str]) -> set[str]:
 def working_mac(window: str) -> bool:
     """What each of those paths checks first, for every window (too many to request one by one)."""
     return any(
-        check(window) for check in (selector_from_token, sign_in_selector_from_token, calendar_selector_from_token)
+        check(window)
+        for check in (
+            selector_from_token,
+            sign_in_selector_from_token,
+            calendar_selector_from_token,
+            staff_invitation_selector_from_token,
+            password_reset_selector_from_token,
+        )
     )
 
 
@@ -100,8 +117,12 @@ def test_a_dump_opens_nothing_and_no_calendar_file_carries_the_personal_link(kin
         ff.signed_up(people[0], talk)
         f.user(role=Role.LEADER, email="lena@staff.example.org", name="Lena Leader")
         assert credentials.send_sign_in_link("lena@staff.example.org")
+        # A steward invited to the team, and a password reset for the leader.
+        olive = f.user(role=Role.ORGANISER, email="olive@staff.example.org", name="Olive Organiser")
+        invites.invite("sam@staff.example.org", name="Sam Steward", role=Role.STEWARD, actor=olive)
+        assert password_reset.send_reset_link("lena@staff.example.org")
         db.session.commit()
-        assert delivery.send_pending().sent == 7
+        assert delivery.send_pending().sent == 9
         messages = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
         as_sent = [delivered(m) for m in messages]
         assert {m.kind for m in messages} == {
@@ -109,6 +130,8 @@ def test_a_dump_opens_nothing_and_no_calendar_file_carries_the_personal_link(kin
             "registration_confirmed",
             "fringe_signed_up",
             "sign_in_link",
+            "staff_invitation",
+            "password_reset",
         }
 
         # Each person opens their page, subscribes to their feed; SendGrid reports a delivery and the clicks,
@@ -159,7 +182,14 @@ def test_a_dump_opens_nothing_and_no_calendar_file_carries_the_personal_link(kin
             f" {len(windows)} token-sized windows checked by MAC: none opens anything"
         )
         tokens = [links.token_for(p) for p in people]
-        for secret in (*tokens, calendar_feed_token(ada.link_selector), sign_in_link.rsplit("/", 1)[1]):
+        staff_secrets = [
+            re.search(rf"http://localhost/sign-in/{path}/(\S+)", m.body_text).group(1)
+            for m in as_sent
+            for kind_, path in (("staff_invitation", "join"), ("password_reset", "reset"))
+            if m.kind == kind_
+        ]
+        assert len(staff_secrets) == 2
+        for secret in (*tokens, calendar_feed_token(ada.link_selector), sign_in_link.rsplit("/", 1)[1], *staff_secrets):
             assert secret.encode() not in data
 
         # The control: the same search over the mail as delivered and the click events as SendGrid sent them
@@ -169,7 +199,8 @@ def test_a_dump_opens_nothing_and_no_calendar_file_carries_the_personal_link(kin
         )
         sent_near, sent_windows = candidates(readable((sent + "\n" + json.dumps(events)).encode()))
         working = {w for w in sent_windows if working_mac(w)}
-        assert set(tokens) | {calendar_feed_token(ada.link_selector)} <= working
+        assert set(tokens) | {calendar_feed_token(ada.link_selector)} | set(staff_secrets) <= working
+        assert set(staff_secrets) <= opening(client, working & sent_near)
         assert set(tokens) <= opening(client, working & sent_near)
 
         # No calendar file the product serves or sends holds the personal link: the downloads, the feed, the

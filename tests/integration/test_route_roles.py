@@ -65,6 +65,9 @@ POLICY: dict[str, dict[str, str]] = {
     "auth.sign_in": PUBLIC,
     "auth.request_link": PUBLIC,
     "auth.link_sign_in": SIGN_IN_LINK,
+    "auth.forgotten_password": PUBLIC,
+    "auth.join": SIGN_IN_LINK,  # a staff invitation: only its own token opens it
+    "auth.reset_password": SIGN_IN_LINK,  # a password-reset link: the same
     "recovery.lost_link": PUBLIC,
     "calendar.summit": PUBLIC,
     "calendar.fringe_event": PUBLIC,

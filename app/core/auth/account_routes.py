@@ -1,5 +1,5 @@
 """Every staff member's own account page (change the password, sign out everywhere), and the organisers' Team
-page (every staff account, deactivated and reactivated there)."""
+page (every staff account: invited, invitations re-sent, roles changed, deactivated and reactivated there)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 
 from app.core.actions import run_action
-from app.core.auth import accounts, sessions
+from app.core.auth import accounts, invites, sessions
 from app.core.auth.decorators import mark, organiser_required, roles_required
-from app.core.auth.forms import PasswordChangeForm
+from app.core.auth.forms import InviteForm, PasswordChangeForm, RoleForm
 from app.core.auth.models import Role, User
 from app.core.db import db
 from app.core.extensions import limiter
@@ -79,10 +79,77 @@ def sign_out_everywhere():
 # --- the organisers' Team page ---------------------------------------------------------------------------
 
 
+def _team_page(invite_form: InviteForm | None = None, status: int = 200):
+    return render_template(
+        "auth/team.html",
+        people=accounts.team(),
+        invite_form=invite_form or InviteForm(formdata=None),
+        resend_form=ConfirmForm(formdata=None),
+    ), status
+
+
 @team_bp.get("/")
 @organiser_required
 def team():
-    return render_template("auth/team.html", people=accounts.team())
+    return _team_page()
+
+
+@team_bp.post("/invite")
+@organiser_required
+def invite():
+    """Make the account (inactive until accepted) and email the person a one-time link to join."""
+    form = InviteForm()
+    if not form.validate_on_submit():
+        return _team_page(form, 422)
+    outcome = run_action(
+        lambda: invites.invite(
+            form.email.data, name=form.name.data, role=Role(form.role.data), actor=current_user._get_current_object()
+        ),
+        form=form,
+        success=lambda user: (
+            f"{user.name} is invited as {user.role.label.lower()}: we've emailed {user.email} a "
+            f"link to join, which works once within {current_app.config['STAFF_INVITATION_DAYS']} days."
+        ),
+    )
+    if not outcome.ok:
+        return _team_page(form, 422)
+    return redirect(url_for(".team"), 303)
+
+
+@team_bp.post("/<int:user_id>/resend")
+@organiser_required
+def resend_invitation(user_id: int):
+    person = _target(user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    run_action(
+        lambda: invites.resend(person, actor=current_user._get_current_object()),
+        success=f"We've emailed {person.name} a new link to join; the one sent before no longer works.",
+    )
+    return redirect(url_for(".team"), 303)
+
+
+@team_bp.route("/<int:user_id>/role", methods=["GET", "POST"])
+@organiser_required
+def change_role(user_id: int):
+    """The role page (GET), or the change (POST). A change to anything but organiser signs the person out
+    everywhere."""
+    person = _target(user_id)
+    form = RoleForm(formdata=None, role=person.role.value) if request.method == "GET" else RoleForm()
+    if request.method == "POST" and form.validate_on_submit():
+        role = Role(form.role.data)
+        outcome = run_action(
+            lambda: accounts.change_role(person, role=role, actor=current_user._get_current_object()),
+            form=form,
+            success=f"{person.name} is now a{'n' if role == Role.ORGANISER else ''} {role.value}."
+            + ("" if role == Role.ORGANISER else " They are signed out everywhere and sign in afresh."),
+        )
+        if outcome.ok:
+            return redirect(url_for(".team"), 303)
+        if outcome.field is None:
+            return redirect(url_for(".team"), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/team_role.html", person=person, form=form), status
 
 
 def _target(user_id: int) -> User:
@@ -129,3 +196,5 @@ def reactivate(user_id: int):
 
 
 mark(change_password, rerenders_stale_form=True)
+mark(invite, rerenders_stale_form=True)
+mark(change_role, rerenders_stale_form=True)

@@ -61,6 +61,11 @@ def set_active(target: User, *, active: bool, actor: User) -> int:
     db.session.refresh(actor)
     if actor.role != Role.ORGANISER or not actor.active:
         raise Conflict("Your own account has been deactivated in the meantime, so nothing was changed.")
+    if active and target.invitation_pending:
+        raise Conflict(
+            f"{target.name} hasn't accepted their invitation yet, so there is nothing to reactivate: re-send the "
+            "invitation instead."
+        )
     if target.active == active:
         done = "reactivated" if active else "deactivated"
         raise Conflict(f"{target.name}'s account was already {done}, perhaps a moment ago in another tab.")
@@ -83,6 +88,46 @@ def set_active(target: User, *, active: bool, actor: User) -> int:
         "staff.deactivated" if not active else "staff.reactivated",
         actor=actor,
         user_id=target.id,
+        tokens_revoked=revoked,
+    )
+    return revoked
+
+
+def _is_lowered(before: Role, after: Role) -> bool:
+    """Anything but a rise to organiser: what the person may do changes, so their sign-ins start afresh (a
+    leader's scanner API token must not quietly become a steward's, which checks people in)."""
+    return before != after and after != Role.ORGANISER
+
+
+def change_role(target: User, *, role: Role, actor: User) -> int:
+    """Make a staff member an organiser, a leader or a steward. Nobody changes their own role, and the last active
+    organiser stays one. A change other than to organiser ends every session, remember cookie and API token of
+    the account. Returns how many API tokens were revoked. The caller commits."""
+    organisers = _locked_active_organisers()
+    db.session.refresh(target)
+    db.session.refresh(actor)
+    if actor.role != Role.ORGANISER or not actor.active:
+        raise Conflict("Your own account is no longer an active organiser's, so nothing was changed.")
+    if target.role == role:
+        raise Conflict(f"{target.name} is already a{'n' if role == Role.ORGANISER else ''} {role.value}.")
+    if target.id == actor.id:
+        raise ValidationFailed("You can't change your own role. Another organiser can.", field="role")
+    if target.role == Role.ORGANISER and target.active and [i for i in organisers if i != target.id] == []:
+        raise ValidationFailed(
+            f"{target.name} is the last active organiser, so they stay one: make someone else an organiser first.",
+            field="role",
+        )
+    before = target.role
+    target.role = role
+    signed_out = _is_lowered(before, role)
+    revoked = end_every_sign_in(target) if signed_out else 0
+    audit.record(
+        "staff.role_changed",
+        actor=actor,
+        user_id=target.id,
+        before=before.value,
+        after=role.value,
+        signed_out=signed_out and not target.invitation_pending,  # someone yet to join had nothing to end
         tokens_revoked=revoked,
     )
     return revoked

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -53,6 +53,9 @@ class User(UserMixin, Base):
     # Part of what every session and remember cookie of this account carries: raising it ("sign out
     # everywhere", a password change, deactivation) makes every one of them stop working on its next request.
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Invited from the Team page and not yet accepted: the account stays inactive (so every sign-in path already
+    # refuses it) until the person opens their invitation and chooses how to sign in.
+    invitation_pending: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
@@ -117,6 +120,29 @@ class SignInLink(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class StaffLinkPurpose(enum.Enum):
+    INVITATION = "invitation"
+    PASSWORD_RESET = "password_reset"
+
+
+class StaffLink(Base):
+    """A one-time, time-limited link emailed to a staff member: their invitation to the team (choose a password,
+    or for a leader sign in by emailed links), or a password reset. Only the token's hash is kept; `used_at` is
+    set by one conditional UPDATE, so a link acts once; a new link of the same purpose ends the older ones."""
+
+    __tablename__ = "staff_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[StaffLinkPurpose] = mapped_column(enum_column(StaffLinkPurpose))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

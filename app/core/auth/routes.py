@@ -7,13 +7,21 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.core.auth import credentials, sessions
+from app.core.actions import run_action
+from app.core.auth import credentials, invites, password_reset, sessions, staff_links
 from app.core.auth.decorators import mark
-from app.core.auth.forms import EmailLinkForm, SignInForm
+from app.core.auth.forms import EmailLinkForm, NewPasswordForm, SignInForm
 from app.core.auth.models import Role, User
 from app.core.db import db
-from app.core.extensions import email_link_limits, failed_lookup, issued_sign_in_link, limiter, sign_in_limits
-from app.core.forms import ConfirmForm
+from app.core.extensions import (
+    email_link_limits,
+    failed_lookup,
+    issued_sign_in_link,
+    issued_staff_link,
+    limiter,
+    sign_in_limits,
+)
+from app.core.forms import STALE_FORM, ConfirmForm
 from app.core.security import private_page
 
 bp = Blueprint("auth", __name__)
@@ -89,7 +97,10 @@ def request_link():
             "and keeps you signed in there.",
             again_url=url_for(".request_link"),
             again="ask for another link",
-            help="If it still doesn't come, the organisers can check the address on your account.",
+            help="Links are only for leaders' accounts: organisers and stewards sign in with their password (and "
+            "can set a new one from “Forgotten your password?” on the sign-in page). If you are a leader and "
+            "nothing comes, an organiser can look up the address and role of your account on their Team page, "
+            "and on their Mail page whether a link was sent to it.",
         )
     if not form.is_submitted() and request.args.get("email"):
         form.email.data = request.args["email"][:254]
@@ -135,8 +146,123 @@ def link_sign_in(token: str):
     return redirect(home_for(spent.user), 303)
 
 
-bp.after_request(lambda response: private_page(response) if request.endpoint == "auth.link_sign_in" else response)
+# --- a staff invitation, and "Forgotten your password?" --------------------------------------------------
+
+_staff_link_limit = limiter.limit(
+    lambda: current_app.config["LINK_LOOKUP_RATE_LIMIT"],
+    scope="staff-link",
+    deduct_when=failed_lookup,
+    exempt_when=issued_staff_link,
+)
+
+
+def _staff_link_refused(found: staff_links.StaffLinkCheck, kind: str):
+    """A used (or replaced by events), expired or unknown link: a sentence and what to do next, 410 or 404."""
+    return render_template(
+        "auth/staff_link_refused.html", problem=found.problem, kind=kind, user=found.user
+    ), found.status
+
+
+@bp.route("/sign-in/join/<token>", methods=["GET", "POST"])
+@_staff_link_limit
+def join(token: str):
+    """An invitation to the team. Opening it (GET) shows the form and spends nothing, so a mail scanner that
+    follows links changes nothing; only the POST (with its CSRF token) opens the account and signs in."""
+    found = staff_links.check(token, staff_links.StaffLinkPurpose.INVITATION)
+    if found.problem is not None or found.user is None:
+        return _staff_link_refused(found, "invitation")
+    user = found.user
+    by_link = user.role in credentials.SIGN_IN_BY_LINK
+    form = NewPasswordForm(formdata=None) if request.method == "GET" else NewPasswordForm()
+    link_form = ConfirmForm(formdata=None)
+    if request.method == "POST":
+        without_password = request.form.get("how") == "link"
+        stale = without_password and not ConfirmForm().validate_on_submit()
+        if stale:
+            flash(STALE_FORM, "error")  # nothing done: the page comes back with a fresh token to press again
+        elif without_password or form.validate_on_submit():
+            outcome = run_action(
+                lambda: invites.accept(
+                    token,
+                    password=None if without_password else form.new_password.data,
+                    repeated=None if without_password else form.repeat_password.data,
+                ),
+                form=form,
+            )
+            if outcome.ok and outcome.value.problem is not None:
+                return _staff_link_refused(outcome.value, "invitation")
+            if outcome.ok:
+                sessions.sign_in(user, remember=without_password)
+                db.session.commit()
+                flash(f"Welcome, {user.name}: you're signed in.", "success")
+                return redirect(home_for(user), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/join.html", form=form, link_form=link_form, user=user, by_link=by_link), status
+
+
+@bp.route("/sign-in/forgotten-password", methods=["GET", "POST"])
+@email_link_limits("password-reset")
+def forgotten_password():
+    """Staff ask for a reset link. The answer, and the work behind it, are the same whoever the address is."""
+    form = EmailLinkForm()
+    if form.validate_on_submit():
+        password_reset.send_reset_link(form.email.data)
+        db.session.commit()
+        minutes = current_app.config["PASSWORD_RESET_MINUTES"]
+        return render_template(
+            "auth/link_sent.html",
+            email=form.email.data.strip(),
+            whose="belongs to an active staff account",
+            what="a link to choose a new password",
+            detail=f"It works once, within {minutes} minutes. Your password stays as it is until you use it.",
+            again_url=url_for(".forgotten_password"),
+            again="ask for another link",
+            help="Delegates don't have a password: use the link in your invitation. If you were invited to the team "
+            "and haven't accepted yet, use the invitation's link (an organiser can re-send it).",
+        )
+    if not form.is_submitted() and request.args.get("email"):
+        form.email.data = request.args["email"][:254]
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/forgotten_password.html", form=form), status
+
+
+@bp.route("/sign-in/reset/<token>", methods=["GET", "POST"])
+@_staff_link_limit
+def reset_password(token: str):
+    """The emailed reset link: the form (GET), then the new password (POST), which signs out every other sign-in."""
+    found = staff_links.check(token, staff_links.StaffLinkPurpose.PASSWORD_RESET)
+    if found.problem is not None or found.user is None:
+        return _staff_link_refused(found, "reset")
+    user = found.user
+    form = NewPasswordForm(formdata=None) if request.method == "GET" else NewPasswordForm()
+    if request.method == "POST" and form.validate_on_submit():
+        outcome = run_action(
+            lambda: password_reset.reset_password(
+                token, password=form.new_password.data, repeated=form.repeat_password.data
+            ),
+            form=form,
+        )
+        if outcome.ok and outcome.value.problem is not None:
+            return _staff_link_refused(outcome.value, "reset")
+        if outcome.ok:
+            sessions.sign_in(user, remember=False)
+            db.session.commit()
+            flash(
+                "Your new password is set and you're signed in here. Everywhere else you were signed in (other "
+                "browsers, remembered phones, scanners' API tokens) has been signed out.",
+                "success",
+            )
+            return redirect(home_for(user), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/reset_password.html", form=form, user=user), status
+
+
+_PRIVATE = {"auth.link_sign_in", "auth.join", "auth.reset_password"}
+bp.after_request(lambda response: private_page(response) if request.endpoint in _PRIVATE else response)
 
 mark(sign_in, allowed_roles=None, rerenders_stale_form=True)  # public
 mark(request_link, allowed_roles=None, rerenders_stale_form=True)  # public
 mark(link_sign_in, allowed_roles=None)  # public: the token is the credential
+mark(join, allowed_roles=None, rerenders_stale_form=True)  # public: the token is the credential
+mark(forgotten_password, allowed_roles=None, rerenders_stale_form=True)  # public
+mark(reset_password, allowed_roles=None, rerenders_stale_form=True)  # public: the token is the credential

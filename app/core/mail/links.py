@@ -19,9 +19,13 @@ from app.core.security import (
     calendar_selector_from_token,
     link_token,
     new_link_selector,
+    password_reset_selector_from_token,
+    password_reset_token,
     selector_from_token,
     sign_in_selector_from_token,
     sign_in_token,
+    staff_invitation_selector_from_token,
+    staff_invitation_token,
 )
 
 PLACEHOLDER_RE = re.compile(r"\{\{link-token:([A-Za-z0-9_-]+)\}\}")
@@ -30,7 +34,16 @@ PLACEHOLDER_RE = re.compile(r"\{\{link-token:([A-Za-z0-9_-]+)\}\}")
 SIGN_IN_PLACEHOLDER_RE = re.compile(r"\{\{sign-in-token:([A-Za-z0-9_-]+)\}\}")
 # And a calendar feed's address: it opens only the feed, but the feed names where the person will be.
 CALENDAR_PLACEHOLDER_RE = re.compile(r"\{\{calendar-token:([A-Za-z0-9_-]+)\}\}")
-_PLACEHOLDERS = (PLACEHOLDER_RE, SIGN_IN_PLACEHOLDER_RE, CALENDAR_PLACEHOLDER_RE)
+# And a staff invitation's link and a password-reset link: each would let its holder set the account's password.
+STAFF_INVITATION_PLACEHOLDER_RE = re.compile(r"\{\{staff-invitation-token:([A-Za-z0-9_-]+)\}\}")
+PASSWORD_RESET_PLACEHOLDER_RE = re.compile(r"\{\{password-reset-token:([A-Za-z0-9_-]+)\}\}")
+_PLACEHOLDERS = (
+    PLACEHOLDER_RE,
+    SIGN_IN_PLACEHOLDER_RE,
+    CALENDAR_PLACEHOLDER_RE,
+    STAFF_INVITATION_PLACEHOLDER_RE,
+    PASSWORD_RESET_PLACEHOLDER_RE,
+)
 MASK = "••••••"  # what the organisers' Mail page shows where the link's token was
 
 # Every run of URL-safe base64 long enough to hold a token. A token is found wherever it sits in the run
@@ -75,6 +88,10 @@ def _conceal_run(run: str, length: int) -> str:
             placeholder = "{{sign-in-token:%s}}" % selector
         elif (selector := calendar_selector_from_token(candidate)) is not None:
             placeholder = "{{calendar-token:%s}}" % selector
+        elif (selector := staff_invitation_selector_from_token(candidate)) is not None:
+            placeholder = "{{staff-invitation-token:%s}}" % selector
+        elif (selector := password_reset_selector_from_token(candidate)) is not None:
+            placeholder = "{{password-reset-token:%s}}" % selector
         else:
             i += 1
             continue
@@ -88,6 +105,8 @@ def reveal(text: str) -> str:
     """Every placeholder in `text` back to the working token."""
     text = PLACEHOLDER_RE.sub(lambda match: link_token(match.group(1)), text)
     text = CALENDAR_PLACEHOLDER_RE.sub(lambda match: calendar_feed_token(match.group(1)), text)
+    text = STAFF_INVITATION_PLACEHOLDER_RE.sub(lambda match: staff_invitation_token(match.group(1)), text)
+    text = PASSWORD_RESET_PLACEHOLDER_RE.sub(lambda match: password_reset_token(match.group(1)), text)
     return SIGN_IN_PLACEHOLDER_RE.sub(lambda match: sign_in_token(match.group(1)), text)
 
 
