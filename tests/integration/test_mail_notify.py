@@ -432,3 +432,47 @@ def test_the_stand_in_checks_the_token_as_notify_does():
     assert "service not found" in token_problem(token(iss=str(uuid.uuid4())))
     assert "HS256" in token_problem(token(secret=None, algorithm="none"))  # unsigned
     assert "must be provided" in token_problem(None)
+
+
+CALENDAR_KINDS = {
+    # kind: the words that stand where "the calendar file attached" was, and whether a link follows them
+    "registration_confirmed": ("Add it to your calendar:", True),
+    "fringe_signed_up": ("Add it to your calendar:", True),
+    "fringe_changed": ("open the event's calendar file", True),
+    "summit_changed": ("open the summit's calendar file", True),
+    "fringe_cancelled": ("If you added it to your calendar, please take it out.", False),
+    "fringe_signup_cancelled": ("If you added it to your calendar, please take it out.", False),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CALENDAR_KINDS))
+def test_every_message_that_had_a_calendar_file_says_what_to_do_without_it(tmp_path, standin, kind):
+    from app.core.mail.outbox import enqueue
+    from tests.mail_helpers import delivered
+
+    app = notify_app("sqlite", tmp_path, standin)
+    with app.app_context():
+        summit = f.summit()
+        ada = f.invitation(name="Ada Lovelace")
+        talk = ff.event("Data for neighbourhoods")
+        calendar_link = f"http://localhost/calendar/fringe/{talk.slug}.ics"
+        context = dict(
+            invitation=ada,
+            summit=summit,
+            event=talk,
+            link=links.personal_url(ada),
+            event_link=links.personal_url(ada) + f"/fringe/{talk.slug}",
+            place="Endeavour House",
+            changes=[["When", "before", "after"]],
+            reason="",
+            calendar_link=calendar_link,
+            calendar_feed_link=f"http://localhost/calendar/feed/{calendar_feed_token(ada.link_selector)}.ics",
+        )
+        message = delivered(enqueue(kind, to_email=ada.email, subject="A subject", context=context))
+        words, with_link = CALENDAR_KINDS[kind]
+        for body in (message.body_text, message.body_html):
+            assert "attached" not in body and words in body
+        assert message.attachments == []
+        if with_link:
+            assert f":\n{calendar_link}\n" in message.body_text and f'href="{calendar_link}"' in message.body_html
+        db.engine.dispose()
