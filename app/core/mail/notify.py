@@ -39,8 +39,8 @@ class NotifyBackend:
             # Notify can't carry, so it isn't sent half-true.
             names = ", ".join(item["filename"] for item in message.attachments)
             raise PermanentFailure(
-                f"This message was written with an attachment ({names}), which GOV.UK Notify can't carry; it was "
-                "written before the mail backend became Notify. Send the person what it said again from their page."
+                f"Not sent: it was written with an attachment ({names}) before the mail backend became GOV.UK Notify, "
+                "which can't carry one, and its words point to the file. The person's page has their calendar file."
             )
         try:
             response = self.client.send_email_notification(
