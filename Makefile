@@ -21,7 +21,9 @@ $(BIN)/activate:
 
 # Installs come from the locks only: every package pinned and checked against its hash, wheels only
 # (pip itself is in the lock, so it is pinned too). requirements*.txt are the inputs of `make lock`.
-PIP_INSTALL := $(BIN)/pip install --quiet --require-hashes --only-binary :all:
+# --no-deps: a lock names every package, so nothing is resolved at install time (docopt, which a locked package
+# names but never imports, stays out: see requirements-excluded.txt).
+PIP_INSTALL := $(BIN)/pip install --quiet --require-hashes --only-binary :all: --no-deps
 
 $(VENV)/.installed: requirements.lock $(BIN)/activate
 	$(PIP_INSTALL) -r requirements.lock
@@ -34,8 +36,8 @@ $(VENV)/.installed-dev: requirements-dev.lock $(VENV)/.installed
 ## Re-resolve requirements*.txt into the hashed locks, keeping every pin that still fits (LOCK_ARGS=--upgrade to move them all)
 # Resolved for the Python in .venv on this platform (Linux x86_64); the dev lock is held to the versions of the runtime one.
 UV_COMPILE = $(BIN)/uv pip compile --quiet --python $(BIN)/python --generate-hashes --no-build \
-	--custom-compile-command "make lock" $(LOCK_ARGS)
-lock: $(VENV)/.installed-dev
+	--excludes requirements-excluded.txt --custom-compile-command "make lock" $(LOCK_ARGS)
+lock: $(VENV)/.installed-dev requirements-excluded.txt
 	$(UV_COMPILE) requirements.txt -o requirements.lock
 	$(UV_COMPILE) requirements-dev.txt --constraint requirements.lock -o requirements-dev.lock
 

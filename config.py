@@ -2,6 +2,7 @@
 
 import math
 import os
+import re
 from collections import Counter
 from collections.abc import Mapping
 from datetime import timedelta
@@ -12,6 +13,7 @@ BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", BASE_DIR / "instance"))
 
 _DEV_SECRET = "dev-only-not-secret"
+NOTIFY_PRODUCTION_URL = "https://api.notifications.service.gov.uk"
 
 
 def normalise_database_url(url: str) -> str:
@@ -121,6 +123,15 @@ class Config:
     SENDGRID_WEBHOOK_PUBLIC_KEY = os.environ.get("SENDGRID_WEBHOOK_PUBLIC_KEY", "")
     # A signed post is accepted only this many seconds either side of the time it was signed (its timestamp header).
     SENDGRID_WEBHOOK_MAX_AGE_SECONDS = float(os.environ.get("SENDGRID_WEBHOOK_MAX_AGE_SECONDS", "300"))
+    # GOV.UK Notify (MAIL_BACKEND=notify): an API key from Notify's API integration page (its name, the service id and
+    # the secret key, joined by hyphens), and the id of the one email template that carries every message, made with
+    # the subject ((subject)) and the message ((body)).
+    NOTIFY_API_KEY = os.environ.get("NOTIFY_API_KEY", "")
+    NOTIFY_EMAIL_TEMPLATE_ID = os.environ.get("NOTIFY_EMAIL_TEMPLATE_ID", "")
+    NOTIFY_BASE_URL = os.environ.get("NOTIFY_BASE_URL", NOTIFY_PRODUCTION_URL)
+    NOTIFY_TIMEOUT = float(os.environ.get("NOTIFY_TIMEOUT", "15"))
+    # The bearer token given to Notify with the delivery-receipt callback's URL (/webhooks/notify); unset refuses them.
+    NOTIFY_CALLBACK_TOKEN = os.environ.get("NOTIFY_CALLBACK_TOKEN", "")
     MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "8"))
     MAIL_RETRY_BASE_SECONDS = float(os.environ.get("MAIL_RETRY_BASE_SECONDS", "30"))
     MAIL_RETRY_MAX_SECONDS = float(os.environ.get("MAIL_RETRY_MAX_SECONDS", "3600"))
@@ -307,7 +318,8 @@ def production_problems(config: Mapping) -> list[str]:
     if backend in _NON_DELIVERING_MAIL_BACKENDS and not config.get("MAIL_ALLOW_NON_DELIVERY"):
         problems.append(
             f"MAIL_BACKEND is {backend!r}, which delivers no email, so no delegate would get an invitation. "
-            "Set MAIL_BACKEND=sendgrid and SENDGRID_API_KEY; or, if this server should really send nothing "
+            "Set MAIL_BACKEND=sendgrid and SENDGRID_API_KEY (or MAIL_BACKEND=notify, NOTIFY_API_KEY and "
+            "NOTIFY_EMAIL_TEMPLATE_ID for GOV.UK Notify); or, if this server should really send nothing "
             "(a rehearsal, say), set MAIL_ALLOW_NON_DELIVERY=1."
         )
     elif backend == "sendgrid" and not config.get("SENDGRID_API_KEY"):
@@ -315,7 +327,49 @@ def production_problems(config: Mapping) -> list[str]:
             "MAIL_BACKEND is sendgrid but SENDGRID_API_KEY is not set: set it to an API key with "
             "Mail Send permission from SendGrid's settings."
         )
+    elif backend == "notify":
+        problems.extend(notify_problems(config))
+        notify_url = config.get("NOTIFY_BASE_URL") or ""
+        if urlsplit(notify_url).scheme != "https":
+            problems.append(
+                f"NOTIFY_BASE_URL is {notify_url!r}, not an https:// address, so every email, personal links and all, "
+                f"would travel to Notify unencrypted: remove it (Notify's own address, {NOTIFY_PRODUCTION_URL}, is "
+                "the default)."
+            )
     return [problem for problem in problems if problem]
+
+
+_NOTIFY_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def notify_problems(config: Mapping) -> list[str]:
+    """Why GOV.UK Notify can't send with these settings (MAIL_BACKEND=notify), as sentences: refused at start in
+    production, and by the mail worker anywhere."""
+    problems = []
+    key = (config.get("NOTIFY_API_KEY") or "").strip()
+    if not key:
+        problems.append(
+            "MAIL_BACKEND is notify but NOTIFY_API_KEY is not set: create a live API key on Notify's API integration "
+            "page (API keys, Create an API key, type 'Live') and set NOTIFY_API_KEY to it, name and all."
+        )
+    elif len(key) < 74 or not (_NOTIFY_ID.fullmatch(key[-73:-37]) and _NOTIFY_ID.fullmatch(key[-36:])):
+        problems.append(
+            "NOTIFY_API_KEY doesn't look like a GOV.UK Notify API key, which ends with the service id and the secret "
+            "key (two ids of 36 characters, joined by a hyphen): copy the whole key as Notify showed it when it was made."
+        )
+    template = (config.get("NOTIFY_EMAIL_TEMPLATE_ID") or "").strip()
+    if not template:
+        problems.append(
+            "MAIL_BACKEND is notify but NOTIFY_EMAIL_TEMPLATE_ID is not set: make one email template in Notify with "
+            "the subject ((subject)) and the message ((body)), and set NOTIFY_EMAIL_TEMPLATE_ID to its id (shown "
+            "under the template as 'Template ID')."
+        )
+    elif not _NOTIFY_ID.fullmatch(template):
+        problems.append(
+            f"NOTIFY_EMAIL_TEMPLATE_ID is {template!r}, which is not a template id: copy the 'Template ID' shown under "
+            "the template in Notify (36 characters, like f33517ff-2a88-4f6e-b855-c550268ce08a)."
+        )
+    return problems
 
 
 CONFIGS = {"development": DevelopmentConfig, "testing": TestingConfig, "production": ProductionConfig}

@@ -75,6 +75,7 @@ def register_blueprints(app: Flask) -> None:
     from app.core.auth.account_routes import bp as account_bp
     from app.core.auth.account_routes import team_bp
     from app.core.auth.routes import bp as auth_bp
+    from app.core.mail.notify_receipts import bp as mail_notify_bp
     from app.core.mail.routes import bp as mail_bp
     from app.core.mail.webhook import bp as mail_webhook_bp
     from app.dashboards.audit_log import bp as audit_bp
@@ -95,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboards_bp)
     app.register_blueprint(mail_bp)
     app.register_blueprint(mail_webhook_bp)
+    app.register_blueprint(mail_notify_bp)
     app.register_blueprint(audit_bp)
     from app.badges.routes import admin_bp as badge_admin_bp
     from app.badges.routes import bp as badges_bp

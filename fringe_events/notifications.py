@@ -13,9 +13,10 @@ from app.core.mail.compose import attachment_builder, built_attachment
 from app.core.mail.models import OutboxMessage
 from app.core.mail.outbox import enqueue
 from app.core.summit import settings as summit_settings
+from app.core.urls import external_url
 from fringe_events.calendars import event_url, fringe_calendar_event, place_of, public_page_url
 from fringe_events.models import FringeEvent, signed_up_query
-from invitations.links import personal_url
+from invitations.links import calendar_token_for, personal_url
 from invitations.models import Invitation
 
 
@@ -47,6 +48,10 @@ def tell_one(
             "place": place_of(event),
             "changes": changes or [],
             "reason": reason,
+            # For a backend that carries no files (GOV.UK Notify): the event's public calendar file and the
+            # person's own calendar feed, given as links instead.
+            "calendar_link": external_url("calendar.fringe_event", slug=event.slug),
+            "calendar_feed_link": external_url("calendar.feed", feed_token=calendar_token_for(invitation)),
         },
         attachments=[
             built_attachment(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import TypedDict
 
 from flask import current_app
 from sqlalchemy import func, or_, select
@@ -20,7 +21,7 @@ from app.core.summit import settings as summit_settings
 from app.core.summit.models import Summit
 from app.core.urls import external_url
 from invitations import transitions
-from invitations.links import personal_url, token_for
+from invitations.links import calendar_token_for, personal_url, token_for
 from invitations.models import LIVE_STATES, Invitation, InvitationState
 
 S = InvitationState
@@ -94,6 +95,20 @@ def summit_ics_attachment(summit: Summit, invitation: Invitation, *, attendee: b
     )
 
 
+class CalendarLinks(TypedDict):
+    calendar_link: str
+    calendar_feed_link: str
+
+
+def calendar_links(invitation: Invitation) -> CalendarLinks:
+    """Where a message that can't carry its calendar file (GOV.UK Notify takes no attachments) sends the person
+    instead: the summit's public calendar file, and their own calendar feed (its own read-only token)."""
+    return {
+        "calendar_link": external_url("calendar.summit"),
+        "calendar_feed_link": external_url("calendar.feed", feed_token=calendar_token_for(invitation)),
+    }
+
+
 def send_confirmation(invitation: Invitation, summit: Summit) -> None:
     tell(
         invitation,
@@ -101,6 +116,7 @@ def send_confirmation(invitation: Invitation, summit: Summit) -> None:
         f"You're registered for {summit.name}",
         summit,
         attachments=[summit_ics_attachment(summit, invitation)],
+        **calendar_links(invitation),
     )
 
 

@@ -14,7 +14,7 @@ from app.core.errors import Conflict, ValidationFailed
 from app.core.summit import settings as summit_settings
 from app.core.summit.models import Summit
 from app.core.timefmt import span
-from invitations.mailing import summit_ics_attachment, tell
+from invitations.mailing import calendar_links, summit_ics_attachment, tell
 from invitations.models import Invitation, InvitationState
 from invitations.waitlist import fill_from_waitlist
 
@@ -123,5 +123,6 @@ def _send_summit_changed(summit: Summit, changes: list[list[str]]) -> int:
             summit,
             attachments=[summit_ics_attachment(summit, invitation, attendee=True)],
             changes=changes,
+            **calendar_links(invitation),
         )
     return len(people)

@@ -19,6 +19,7 @@ from app.factory import create_app
 from config import _DEV_SECRET, MAKE_A_KEY, Config, DevelopmentConfig, ProductionConfig, TestingConfig, settings_of
 from invitations import links
 from tests import factories as f
+from tests import notify_standin
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -194,6 +195,39 @@ def test_production_refuses_sendgrid_without_an_api_key(tmp_path):
     assert "SENDGRID_API_KEY is not set" in refusal(tmp_path, SENDGRID_API_KEY="")
 
 
+NOTIFY = dict(
+    MAIL_BACKEND="notify", NOTIFY_API_KEY=notify_standin.API_KEY, NOTIFY_EMAIL_TEMPLATE_ID=notify_standin.TEMPLATE_ID
+)
+
+
+def test_production_starts_with_notify_given_its_key_and_template(tmp_path):
+    app = create_app(production(tmp_path, SENDGRID_API_KEY="", **NOTIFY))
+    assert app.config["NOTIFY_BASE_URL"] == "https://api.notifications.service.gov.uk"
+
+
+@pytest.mark.parametrize(
+    "overrides, sentence",
+    [
+        ({"NOTIFY_API_KEY": ""}, "MAIL_BACKEND is notify but NOTIFY_API_KEY is not set: create a live API key"),
+        ({"NOTIFY_API_KEY": notify_standin.SECRET}, "NOTIFY_API_KEY doesn't look like a GOV.UK Notify API key"),
+        ({"NOTIFY_EMAIL_TEMPLATE_ID": ""}, "NOTIFY_EMAIL_TEMPLATE_ID is not set: make one email template in Notify"),
+        ({"NOTIFY_EMAIL_TEMPLATE_ID": "Generic message"}, "is 'Generic message', which is not a template id"),
+        ({"NOTIFY_BASE_URL": "http://api.notifications.service.gov.uk"}, "not an https:// address"),
+    ],
+)
+def test_production_refuses_notify_without_what_it_needs_and_says_what_to_set(tmp_path, overrides, sentence):
+    assert sentence in refusal(tmp_path, **{**NOTIFY, **overrides})
+
+
+def test_the_mail_worker_says_what_notify_lacks_anywhere(tmp_path):
+    from app.core.mail import delivery
+
+    app = create_app({**settings_of(TestingConfig), "MAIL_BACKEND": "notify", "DATABASE_URL": "sqlite://"})
+    with app.app_context(), pytest.raises(RuntimeError) as raised:
+        delivery.send_pending()
+    assert str(raised.value).startswith("GOV.UK Notify can't send yet. MAIL_BACKEND is notify but NOTIFY_API_KEY")
+
+
 def test_every_problem_is_named_at_once(tmp_path):
     message = refusal(tmp_path, SECRET_KEY="a" * 32, RATELIMIT_SINGLE_PROCESS=False, MAIL_BACKEND="console")
     assert "SECRET_KEY" in message and "RATELIMIT_STORAGE_URI" in message and "MAIL_BACKEND" in message
@@ -207,7 +241,9 @@ def operators_environment(**env: str | None) -> dict:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("SECRET_KEY", "RATELIMIT_", "MAIL_", "SENDGRID_", "APP_ENV", "BASE_URL", "ALLOW_"))
+        if not k.startswith(
+            ("SECRET_KEY", "RATELIMIT_", "MAIL_", "SENDGRID_", "NOTIFY_", "APP_ENV", "BASE_URL", "ALLOW_")
+        )
     }
     given = {"APP_ENV": "production", **env}
     return {**clean, "PYTHONPATH": str(ROOT), **{k: v for k, v in given.items() if v is not None}}

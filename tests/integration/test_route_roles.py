@@ -51,6 +51,7 @@ API_DOOR = {
 }
 API_ORGANISER = {**API_DOOR, "steward": "deny"}
 SIGNED = {r: "deny" for r in ROLES}  # SendGrid's webhook: only a valid signature gets in
+BEARER = {r: "unauthorised" for r in ROLES}  # GOV.UK Notify's delivery receipts: only its bearer token gets in
 # A leader's emailed sign-in link: only its own token opens it; any other is the same 404 for everyone.
 SIGN_IN_LINK = {r: "notfound" for r in ROLES}
 
@@ -76,6 +77,7 @@ POLICY: dict[str, dict[str, str]] = {
     "checkin.decoder_file": PUBLIC,
     "checkin.service_worker": PUBLIC,
     "mail_webhook.sendgrid_events": SIGNED,
+    "mail_notify.delivery_receipt": BEARER,
     "auth.sign_out": STAFF,
     **{f"account.{name}": STAFF for name in ("account", "change_password", "sign_out_everywhere")},
     "main.staff_home": STAFF,

@@ -81,3 +81,41 @@ def test_the_dev_lock_holds_the_runtime_packages_at_the_runtime_versions():
     assert runtime.keys() <= dev.keys()
     # The platform wheels this machine needs come with the extras that pull them in.
     assert {"psycopg-binary", "pillow", "zxing-cpp", "pypdfium2"} <= dev.keys()
+
+
+def excluded() -> set[str]:
+    """The packages make lock leaves out on purpose (requirements-excluded.txt)."""
+    lines = (ROOT / "requirements-excluded.txt").read_text().splitlines()
+    return {canonical(line.split("#", 1)[0].strip()) for line in lines if line.split("#", 1)[0].strip()}
+
+
+def test_each_lock_holds_every_package_its_packages_need_but_the_excluded():
+    """make installs with --no-deps, so nothing a locked package needs may be missing from the lock: every
+    requirement of every locked package (as installed here, extras aside) is locked too, or excluded on purpose."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    for lock in ("requirements.lock", "requirements-dev.lock"):
+        entries = locked(ROOT / lock)
+        missing = {}
+        for name in entries:
+            for line in metadata.distribution(name).requires or []:
+                requirement = Requirement(line)
+                if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
+                    continue
+                if canonical(requirement.name) not in entries and canonical(requirement.name) not in excluded():
+                    missing[name] = requirement.name
+        assert not missing, f"{lock} lacks what these need (package: requirement): {missing}; run `make lock`"
+        assert not excluded() & entries.keys()
+
+
+def test_the_excluded_docopt_is_never_imported_by_the_notify_client():
+    """notifications-python-client names docopt, which only its old scripts used: the library must not import it."""
+    from importlib import metadata
+
+    files = metadata.distribution("notifications-python-client").files or []
+    sources = [f for f in files if str(f).endswith(".py")]
+    assert sources
+    assert not [str(f) for f in sources if "docopt" in f.read_text()]
+    assert excluded() == {"docopt"}

@@ -1,4 +1,4 @@
-"""Where outbox messages go: SendGrid in production; memory, file or console in development and tests."""
+"""Where outbox messages go: SendGrid or GOV.UK Notify in production; memory, file or console in development and tests."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from flask import current_app
 
 from app.core.mail.links import OutgoingMessage
 from app.core.text_input import single_line
+from config import notify_problems
 
 SENT_IN_MEMORY: list[dict] = []  # the memory backend's mailbox, read by tests
 
@@ -117,16 +118,37 @@ class SendGridBackend:
             body = _short(getattr(error, "body", b""))
             if status == 429 or status >= 500:
                 headers = getattr(error, "headers", None) or {}
-                raise TemporaryFailure(f"SendGrid answered {status}: {body}", _retry_after(headers)) from error
+                raise TemporaryFailure(f"SendGrid answered {status}: {body}", retry_after(headers)) from error
             raise PermanentFailure(f"SendGrid refused the message ({status}): {body}") from error
         except (TimeoutError, urllib.error.URLError, ConnectionError, OSError) as error:
             raise TemporaryFailure(f"Could not reach SendGrid: {error}") from error
         return response.headers.get("X-Message-Id", "") or f"sendgrid-{message.id}"
 
 
+# Backends that carry no attachments: a message for them gives each calendar file as a link instead (compose.py).
+WITHOUT_ATTACHMENTS = {"notify"}
+
+
+def takes_attachments() -> bool:
+    """Whether the configured backend delivers attachments."""
+    return current_app.config["MAIL_BACKEND"] not in WITHOUT_ATTACHMENTS
+
+
 def backend_from_config():
     config = current_app.config
     name = config["MAIL_BACKEND"]
+    if name == "notify":
+        from app.core.mail.notify import NotifyBackend
+
+        problems = notify_problems(config)
+        if problems:
+            raise RuntimeError("GOV.UK Notify can't send yet. " + " ".join(problems))
+        return NotifyBackend(
+            config["NOTIFY_API_KEY"],
+            config["NOTIFY_EMAIL_TEMPLATE_ID"],
+            config["NOTIFY_BASE_URL"],
+            config["NOTIFY_TIMEOUT"],
+        )
     if name == "sendgrid":
         return SendGridBackend(
             config["SENDGRID_API_KEY"],
@@ -141,7 +163,7 @@ def backend_from_config():
         return FileBackend(config["MAIL_FILE_DIR"])
     if name == "console":
         return ConsoleBackend()
-    raise RuntimeError(f"Unknown MAIL_BACKEND {name!r}: use sendgrid, console, file or memory.")
+    raise RuntimeError(f"Unknown MAIL_BACKEND {name!r}: use sendgrid, notify, console, file or memory.")
 
 
 def _summary(message: OutgoingMessage) -> dict:
@@ -165,7 +187,8 @@ def _short(body) -> str:
     return str(body)[:300]
 
 
-def _retry_after(headers) -> float | None:
+def retry_after(headers) -> float | None:
+    """The provider's Retry-After header, in seconds, if it gave one."""
     try:
         value = headers.get("Retry-After") if hasattr(headers, "get") else None
         return float(value) if value is not None else None

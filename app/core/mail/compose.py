@@ -21,6 +21,7 @@ from flask import render_template
 from sqlalchemy import inspect
 
 from app.core.db import Base, db
+from app.core.mail import backends
 from app.core.mail.links import OutgoingMessage, conceal, conceal_attachments, expanded, reveal
 from app.core.summit import settings as summit_settings
 
@@ -117,8 +118,11 @@ def compose(message) -> Composed:
     classes = _row_classes()
     context = decode(message.params or {}, classes)
     summit = summit_settings.find_summit()
+    as_links = not backends.takes_attachments()
     # Every message is signed, and its banner named, as the summit now says (an organiser may rename it).
     context = {
+        # A backend that carries no files (GOV.UK Notify): the message gives its calendar files as links instead.
+        "attachments_as_links": as_links,
         "to_name": message.to_name,
         "signature_lines": summit_settings.signature_lines(summit),
         "summit_name": summit.name if summit else summit_settings.DEFAULT_NAME,
@@ -126,7 +130,7 @@ def compose(message) -> Composed:
     }
     text = render_template(f"emails/{message.kind}.txt", subject=message.subject, **context)
     html = render_template(f"emails/{message.kind}.html", subject=message.subject, **context)
-    attachments = [_build(item, classes) for item in message.attachments or []]
+    attachments = [] if as_links else [_build(item, classes) for item in message.attachments or []]
     return Composed(conceal(text), conceal(html), conceal_attachments(attachments))
 
 

@@ -127,6 +127,27 @@ def _temporary(error: TemporaryFailure, attempt: int) -> tuple[Outcome, dict]:
     )
 
 
+def send_again_later(message_id: int, provider_id: str, reason: str) -> bool:
+    """A message the provider took but later reported undelivered for a passing reason (GOV.UK Notify's temporary
+    or technical failure): due again after the backoff, as a failed attempt is, or failed once MAIL_MAX_ATTEMPTS are
+    spent. Only while it is still the send the report is about, so a report that comes twice changes it once."""
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None or message.status != OutboxStatus.SENT or message.provider_id != provider_id:
+        return False
+    _, values = _temporary(TemporaryFailure(reason), message.attempts)
+    changed = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.status == OutboxStatus.SENT,
+            OutboxMessage.provider_id == provider_id,
+        )
+        .values(claimed_at=None, claimed_by=None, **values)
+        .execution_options(synchronize_session="fetch")
+    )
+    return getattr(changed, "rowcount", 0) == 1
+
+
 def send_pending(limit: int = 100, worker_id: str | None = None, backend=None) -> Outcome:
     """Deliver everything that was due when this call began, batch by batch, once.
 

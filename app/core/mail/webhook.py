@@ -117,7 +117,7 @@ def _kept(item: dict) -> dict:
 def record_event(item: dict) -> bool:
     """Record one event; False if it was already recorded (SendGrid retries, replays)."""
     sg_event_id = str(item["sg_event_id"])[:100]
-    if db.session.scalar(select(ProviderEvent.id).where(ProviderEvent.sg_event_id == sg_event_id)) is not None:
+    if already_recorded(sg_event_id):
         return False
     message = _message_for(item)
     try:
@@ -134,6 +134,16 @@ def record_event(item: dict) -> bool:
         occurred_at=occurred,
         payload=_kept(item),
     )
+    return keep_event(event)
+
+
+def already_recorded(event_key: str) -> bool:
+    return db.session.scalar(select(ProviderEvent.id).where(ProviderEvent.sg_event_id == event_key)) is not None
+
+
+def keep_event(event: ProviderEvent) -> bool:
+    """Add a provider's event (SendGrid's or GOV.UK Notify's) once, by its key, and let the people domain react to
+    it (a bounce flags the invitation); False if it was already recorded."""
     try:
         with db.session.begin_nested():  # a concurrent copy of the same event loses quietly
             db.session.add(event)

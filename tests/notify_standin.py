@@ -1,0 +1,166 @@
+"""A stand-in for GOV.UK Notify's POST /v2/notifications/email on 127.0.0.1: checks the client's signed token as
+Notify does (HS256 with the API key's secret part, `iss` the service id, `iat` within 30 seconds), checks and
+records what it is sent, answers as Notify answers, and fails on demand."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import jwt
+
+from tests.servers import InThread
+
+SERVICE_ID = "26785a09-ab16-4eb0-8407-a37497a57506"
+SECRET = "3d844edf-8d35-456d-8c7a-28f4d6e8d6b8"
+API_KEY = f"new_horizons_test-{SERVICE_ID}-{SECRET}"
+TEMPLATE_ID = "f33517ff-2a88-4f6e-b855-c550268ce08a"
+CALLBACK_TOKEN = "notify-callback-token-for-tests-only"
+TOKEN_BOUND_SECONDS = 30  # how far from now Notify accepts a token's `iat`, either way
+# Notify's own words for a recipient a team-only (or trial) key can't send to: a 400, not worth trying again.
+TEAM_ONLY = "Can't send to this recipient using a team-only API key"
+
+
+def token_problem(header: str | None, now: float | None = None) -> str | None:
+    """Why Notify would refuse this Authorization header (its own words), or None when it would let it in."""
+    if not header or not header.startswith("Bearer "):
+        return "Unauthorized: authentication token must be provided"
+    token = header.removeprefix("Bearer ")
+    try:
+        claims = jwt.decode(
+            token, key=SECRET, algorithms=["HS256"], options={"verify_iat": False, "require": ["iss", "iat"]}
+        )
+    except jwt.InvalidAlgorithmError:
+        return "Invalid token: algorithm used is not HS256"
+    except jwt.MissingRequiredClaimError as error:
+        return f"Invalid token: {error.claim} field not provided"
+    except jwt.InvalidTokenError:
+        return "Invalid token: signature, api token not found"
+    if jwt.get_unverified_header(token).get("alg") != "HS256":
+        return "Invalid token: algorithm used is not HS256"
+    if claims["iss"] != SERVICE_ID:
+        return "Invalid token: service not found"
+    now = time.time() if now is None else now
+    if abs(now - int(claims["iat"])) > TOKEN_BOUND_SECONDS:
+        return "Error: Your system clock must be accurate to within 30 seconds"
+    return None
+
+
+class StandIn:
+    """`plan` decides each request's status: a callable (request number -> status), default always 201."""
+
+    def __init__(self):
+        self.accepted: list[dict] = []  # each accepted request's body, with "notification_id" (Notify's id) added
+        self.rejected: list[tuple[int, str]] = []
+        self.requests = 0
+        self.plan = lambda n: 201
+        self.lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self) -> StandIn:
+        self.stop = InThread(self.server, name="notify-stand-in")
+        return self
+
+    def references(self) -> Counter:
+        """How many times each outbox message (its `reference`) was accepted."""
+        return Counter(int(body["reference"]) for body in self.accepted)
+
+    def _handler(self):
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep test output quiet
+                pass
+
+            def _answer(self, status: int, body: dict, headers: dict | None = None):
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _error(self, status: int, kind: str, message: str, headers: dict | None = None):
+                standin.rejected.append((status, message))
+                body = {"status_code": status, "errors": [{"error": kind, "message": message}]}
+                return self._answer(status, body, headers)
+
+            def do_POST(self):
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with standin.lock:
+                    standin.requests += 1
+                    number = standin.requests
+                if self.path != "/v2/notifications/email":
+                    return self._error(404, "NotFound", "Not Found")
+                problem = token_problem(self.headers.get("Authorization"))
+                if problem:
+                    return self._error(403, "AuthError", problem)
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    return self._error(400, "BadRequestError", "Invalid JSON supplied in POST data")
+                problem = check_body(body)
+                if problem:
+                    return self._error(400, "BadRequestError", problem)
+                status = standin.plan(number)
+                if status == 429:
+                    return self._error(
+                        429, "RateLimitError", "Exceeded rate limit for key type LIVE of 3000 requests per 60 seconds"
+                    )
+                if status >= 500:
+                    return self._error(status, "Exception", "Internal server error")
+                notification_id = str(uuid.uuid4())
+                with standin.lock:
+                    standin.accepted.append({**body, "notification_id": notification_id})
+                personalisation = body["personalisation"]
+                return self._answer(
+                    201,
+                    {
+                        "id": notification_id,
+                        "reference": body.get("reference"),
+                        "content": {
+                            "subject": personalisation["subject"],
+                            "body": personalisation["body"],
+                            "from_email": "new.horizons@notifications.service.gov.uk",
+                        },
+                        "uri": f"{standin.url}/v2/notifications/{notification_id}",
+                        "template": {"id": TEMPLATE_ID, "version": 1, "uri": f"{standin.url}/templates/{TEMPLATE_ID}"},
+                        "scheduled_for": None,
+                    },
+                )
+
+        return Handler
+
+
+def check_body(body: dict) -> str | None:
+    """What Notify checks of a request to send an email with the one template (in its own words); None if fine."""
+    if not isinstance(body, dict):
+        return "Invalid JSON supplied in POST data"
+    for field in ("email_address", "template_id"):
+        if not body.get(field):
+            return f"{field} is a required property"
+    if body["template_id"] != TEMPLATE_ID:
+        return "Template not found"
+    address = body["email_address"]
+    if "@" not in address or address != address.strip():
+        return "email_address Not a valid email address"
+    personalisation = body.get("personalisation") or {}
+    missing = [name for name in ("body", "subject") if not personalisation.get(name)]
+    if missing:
+        return f"Missing personalisation: {', '.join(missing)}"
+    if "reference" in body and not isinstance(body["reference"], str):
+        return "reference is not a string"
+    if address.endswith("@reject.example"):
+        return TEAM_ONLY
+    return None
