@@ -31,12 +31,15 @@ def champion_map() -> dict[str, int]:
 
 
 def check_kept(preview: ImportPreview, champions: dict[str, int]) -> ImportCheck:
-    """The kept file checked as it stands now: with its organiser's columns, else the remembered ones."""
+    """The kept file checked as it stands now, with the columns it was previewed with: the confirm imports
+    exactly what the preview showed, whatever another organiser chooses for these headings meanwhile."""
     check = check_invitee_file(preview.content, champions.keys(), chosen=preview.columns)
-    if preview.columns is None and check.table is not None:
-        remembered = import_columns.remembered_columns(check.table.headings)
-        if remembered is not None:
-            check = check_invitee_file(preview.content, champions.keys(), remembered=remembered)
+    if check.table is not None and check.columns is not None and preview.columns is not None:
+        headings = check.table.headings
+        if preview.columns == [import_columns.meaning_of(h) for h in headings]:
+            check.columns.how = "headings"
+        elif preview.columns == import_columns.remembered_columns(headings):
+            check.columns.how = "remembered"
     return check
 
 
@@ -118,10 +121,14 @@ def import_invitations():
     remembered = import_columns.remembered_columns(check.table.headings)
     if remembered is not None:
         check = check_invitee_file(data, champion_map().keys(), remembered=remembered)
-    # Kept here until confirmed (an hour at most): the forms after this carry its id, never the file.
+    # Kept here until confirmed (an hour at most), with the columns it is read with: the forms after this carry
+    # its id, never the file.
     kept = import_previews.keep_preview(current_user.id, filename, data)
+    preview = import_previews.find_preview(kept, current_user.id)
+    assert preview is not None and check.columns is not None
+    import_previews.choose_columns(preview, check.columns.choices)
     db.session.commit()
-    return _render(check, import_previews.find_preview(kept, current_user.id), filename)
+    return _render(check, preview, filename)
 
 
 def _kept_or_gone(preview_id: str) -> ImportPreview | None:

@@ -263,3 +263,25 @@ def test_the_command_line_imports_an_xlsx(app, runner, tmp_path):
     assert "Imported 1 rows: 1 new, 0 updated, 0 unchanged." in done.output
     assert "1 blank row skipped." in done.output
     assert by_email("ann@example.org").job_title == "Officer"
+
+
+def test_the_confirm_reads_the_columns_the_preview_showed_whatever_is_chosen_meanwhile(app, client):
+    organiser(client)
+    headings = ["Contact", "Who", "Body"]
+    first = upload(client, xlsx(headings, ["ann@example.org", "Ann", "Suffolk"]))
+    columns = {"column_0": "email", "column_1": "name", "column_2": "organisation"}
+    assert client.post(preview_path(text(first)) + "/columns", data=columns).status_code == 302
+
+    other = app.test_client()
+    f.sign_in(other, f.user(email="olga@staff.example.org"))
+    previewed = upload(other, xlsx(headings, ["bob@example.org", "Bob", "Ipswich"]))
+    assert previewed.status_code == 200 and "Bob" in plain(previewed)
+
+    # Meanwhile the first organiser reads these headings the other way round.
+    again = upload(client, xlsx(headings, ["cat@example.org", "Cat", "Babergh"]))
+    swapped = {**columns, "column_1": "organisation", "column_2": "name"}
+    assert client.post(preview_path(text(again)) + "/columns", data=swapped).status_code == 302
+
+    assert confirm(other, text(previewed)).status_code == 302
+    bob = by_email("bob@example.org")
+    assert (bob.name, bob.organisation) == ("Bob", "Ipswich")  # as the preview showed, not as chosen since
