@@ -62,7 +62,9 @@ def _others_accounts(check: ImportCheck) -> dict[str, User]:
     return {u.email: u for u in db.session.scalars(select(User).where(User.email.in_(emails)))}
 
 
-def _render(check: ImportCheck, preview: ImportPreview | None, filename: str, status: int | None = None):
+def _render(
+    check: ImportCheck, preview: ImportPreview | None, filename: str, status: int | None = None, leaders_sent=None
+):
     plan = None
     confirm = None
     if check.ok:
@@ -73,7 +75,7 @@ def _render(check: ImportCheck, preview: ImportPreview | None, filename: str, st
         columns = columns_form(check.table.headings, check.columns.choices)
     others = _others_accounts(check)
     invitable = [(email, name) for email, name in _unknown_people(check) if email not in others]
-    leaders = leaders_form(invitable) if invitable and preview is not None else None
+    leaders = leaders_sent or (leaders_form(invitable) if invitable and preview is not None else None)
     if status is None:
         status = 422 if check.problem_count or check.needs_columns else 200
     return render_template(
@@ -189,7 +191,7 @@ def add_import_leaders(preview_id: str):
         return redirect(url_for(".import_preview", preview_id=preview.id))
     form = leaders_form(invitable)
     if not form.validate_on_submit():
-        return _render(check, preview, preview.filename, 422)
+        return _render(check, preview, preview.filename, 422, leaders_sent=form)
     people_named = [(email, form[f"name_{i}"].data) for i, (email, _) in enumerate(invitable)]
     run_action(
         lambda: accounts.add_leaders(people_named, actor=current_user),

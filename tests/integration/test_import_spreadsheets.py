@@ -285,3 +285,23 @@ def test_the_confirm_reads_the_columns_the_preview_showed_whatever_is_chosen_mea
     assert confirm(other, text(previewed)).status_code == 302
     bob = by_email("bob@example.org")
     assert (bob.name, bob.organisation) == ("Bob", "Ipswich")  # as the preview showed, not as chosen since
+
+
+def test_inviting_a_champion_without_a_name_is_a_422_that_says_so(app, client):
+    organiser(client)
+    checked = upload(client, b"email,name,organisation,champion_email\r\na@example.org,Ann,Org,jo@council.gov.uk\r\n")
+    refused = client.post(preview_path(text(checked)) + "/leaders", data={"name_0": "  "})
+    assert refused.status_code == 422 and "Give jo@council.gov.uk a name." in plain(refused)
+    assert db.session.scalars(select(User).where(User.email == "jo@council.gov.uk")).first() is None
+
+
+def test_a_champion_with_a_stewards_account_is_named_not_offered(app, client):
+    organiser(client)
+    f.user(role=Role.STEWARD, email="sam@council.gov.uk", name="Sam Steward")
+    checked = upload(client, b"email,name,organisation,champion_email\r\na@example.org,Ann,Org,sam@council.gov.uk\r\n")
+    page = plain(checked)
+    assert "Unknown champion sam@council.gov.uk (1 row: line 2) — this address has a steward's account" in page
+    assert "Invite them as leaders" not in page
+    refused = client.post(preview_path(text(checked)) + "/leaders", data={"name_0": "Sam"})
+    assert refused.status_code == 302  # nothing to add: the page says so
+    assert db.session.scalars(select(User).where(User.email == "sam@council.gov.uk")).one().role == Role.STEWARD
