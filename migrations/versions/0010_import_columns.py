@@ -1,16 +1,16 @@
 """invitee lists matched by meaning: import_preview.columns (this file's chosen columns) and import_layout
 (the columns chosen for a set of headings, remembered for the next file)
 
-Revision ID: 0011_import_columns
-Revises: 0008_staff_sessions
+Revision ID: 0010_import_columns
+Revises: 0009_staff_invitations
 Create Date: 2026-12-07 06:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0011_import_columns"
-down_revision = "0008_staff_sessions"
+revision = "0010_import_columns"
+down_revision = "0009_staff_invitations"
 branch_labels = None
 depends_on = None
 
