@@ -72,6 +72,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    import invitations.import_routes  # noqa: F401  (the invitee import's pages, on the organiser blueprint)
     from app.core.auth.account_routes import bp as account_bp
     from app.core.auth.account_routes import team_bp
     from app.core.auth.routes import bp as auth_bp

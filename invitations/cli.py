@@ -16,9 +16,9 @@ from app.core.db import db
 from app.core.errors import DomainError
 from app.core.text_input import SINGLE_LINE
 from app.core.timefmt import parse_local
-from invitations import dashboards, people, summit_changes, waitlist
+from invitations import dashboards, import_columns, people, summit_changes, waitlist
 from invitations import links as invitation_links
-from invitations.csv_import import parse_invitations_csv
+from invitations.import_check import check_invitee_file, import_notes
 from invitations.models import LIVE_STATES, Invitation
 from invitations.privacy import anonymise_older_than
 
@@ -31,16 +31,33 @@ def invitations_cli():
 @invitations_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_file(file: Path):
-    """Import invitees from a CSV file: all rows or none."""
+    """Import invitees from a CSV file or an Excel workbook (.xlsx): all rows or none."""
     champions = {u.email: u.id for u in db.session.scalars(select(User).where(User.role == Role.LEADER))}
-    result = parse_invitations_csv(file.read_bytes(), champions.keys())
-    if not result.ok:
-        for error in result.errors:
-            click.echo(f"{file.name}: {error}", err=True)
-        raise click.ClickException(f"Nothing was imported: {len(result.errors)} problem(s) in {file.name}.")
-    outcome = people.import_invitees(result.rows, champions)
+    data = file.read_bytes()
+    check = check_invitee_file(data, champions.keys())
+    if check.table is not None:
+        remembered = import_columns.remembered_columns(check.table.headings)
+        if remembered is not None:  # the columns an organiser chose in the browser for these headings
+            check = check_invitee_file(data, champions.keys(), remembered=remembered)
+    if not check.ok:
+        problems = check.all_problems()
+        for problem in problems:
+            click.echo(f"{file.name}: {problem}", err=True)
+        if check.needs_columns:
+            click.echo(
+                f"{file.name}: name the columns {', '.join(import_columns.FIELDS)}, or choose them once on the "
+                "organisers' import page, which remembers the choice for files with these headings.",
+                err=True,
+            )
+        raise click.ClickException(f"Nothing was imported: {len(problems)} problem(s) in {file.name}.")
+    for note in import_notes(check):
+        click.echo(f"{file.name}: {note}", err=True)
+    outcome = people.import_invitees(check.rows, champions)
     db.session.commit()
-    click.echo(f"Imported {len(result.rows)} rows: {outcome.created} new, {outcome.updated} updated.")
+    click.echo(
+        f"Imported {len(check.rows)} rows: {outcome.created} new, {outcome.updated} updated, "
+        f"{outcome.unchanged} unchanged."
+    )
 
 
 @invitations_cli.command("links")

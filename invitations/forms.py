@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, EmailField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.core.email_addresses import EmailAddress
 from app.core.forms import Form, LondonDateTimeField
+from app.core.text_input import single_line
 
 NAME = [DataRequired(message="Enter your full name."), Length(max=200, message="Keep the name under 200 characters.")]
 ORG = [
@@ -87,10 +89,54 @@ class InvitationForm(Form):
 
 class ImportForm(Form):
     file = FileField(
-        "CSV file",
-        validators=[FileRequired(message="Choose a CSV file to upload.")],
-        description="Columns: email, name, organisation, job_title, champion_email. Saved as CSV UTF-8.",
+        "Spreadsheet (.xlsx) or CSV file",
+        validators=[FileRequired(message="Choose a spreadsheet or CSV file to upload.")],
+        description="An Excel workbook (its first sheet) or CSV, with a row of headings: email address, name and "
+        "organisation (or council) at least; job title and champion email if you have them.",
     )
+
+
+def columns_form(headings: list[str], choices: list[str]) -> Form:
+    """A select per column of the file: which field it holds, or ignore it."""
+    from invitations import import_columns
+
+    options = [SelectChoice(value, label[0].upper() + label[1:]) for value, label in import_columns.LABELS.items()]
+
+    class ColumnsForm(Form):
+        pass
+
+    for index in range(len(headings)):
+        described = import_columns.describe(index, headings)
+        label = described[0].upper() + described[1:]
+        setattr(
+            ColumnsForm,
+            f"column_{index}",
+            SelectField(label, choices=options, default=choices[index] if index < len(choices) else "ignore"),
+        )
+    return ColumnsForm()
+
+
+def leaders_form(people: list[tuple[str, str]]) -> Form:
+    """A name for each unknown champion's leader account (the addresses come from the checked file, not the form)."""
+
+    class LeadersForm(Form):
+        pass
+
+    for index, (email, name) in enumerate(people):
+        setattr(
+            LeadersForm,
+            f"name_{index}",
+            StringField(
+                f"Name for {email}",
+                default=name,
+                validators=[
+                    DataRequired(f"Give {email} a name."),
+                    Length(max=200, message="Keep the name under 200 characters."),
+                ],
+                filters=[single_line],
+            ),
+        )
+    return LeadersForm()
 
 
 class ImportConfirmForm(Form):

@@ -1,4 +1,4 @@
-"""Invitee CSVs kept on the server between the preview and the confirm: for the organiser who checked them, for
+"""Invitee lists (.xlsx or CSV) kept on the server between the preview and the confirm: for the organiser who checked them, for
 an hour at most."""
 
 from __future__ import annotations
@@ -43,6 +43,12 @@ def find_preview(preview_id: str, user_id: int, now: datetime | None = None) -> 
         )
         .with_for_update()
     ).first()
+
+
+def choose_columns(preview: ImportPreview, choices: list[str]) -> None:
+    """Which column is which in this file, as its organiser chose."""
+    preview.columns = list(choices)
+    db.session.flush()
 
 
 def forget_preview(preview: ImportPreview) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, false
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.auth.models import User
@@ -191,3 +191,18 @@ class ImportPreview(Base):
     filename: Mapped[str] = mapped_column(String(255), default="")
     content: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # The organiser's choice of which column is which, for this file (import_columns.FIELDS or "ignore" each).
+    columns: Mapped[list | None] = mapped_column(JSON, default=None)
+
+
+class ImportLayout(Base):
+    """Which column is which in an invitee list with these headings, as an organiser last chose: used for every
+    later file with the same headings, whoever uploads it."""
+
+    __tablename__ = "import_layout"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the headings, normalised
+    headings: Mapped[list] = mapped_column(JSON, default=list)
+    columns: Mapped[list] = mapped_column(JSON, default=list)
+    chosen_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    chosen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

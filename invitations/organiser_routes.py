@@ -20,9 +20,8 @@ from app.core.forms import ConfirmForm, ConfirmStepForm
 from app.core.mail.models import OutboxMessage
 from app.core.summit import settings as summits
 from app.core.timefmt import when
-from invitations import dashboards, import_previews, links, mailing, people, summit_changes, waitlist
-from invitations.csv_import import parse_invitations_csv
-from invitations.forms import ImportConfirmForm, ImportForm, InvitationForm, SetUpForm, SummitForm
+from invitations import dashboards, links, mailing, people, summit_changes, waitlist
+from invitations.forms import InvitationForm, SetUpForm, SummitForm
 from invitations.models import Invitation, InvitationState
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
@@ -270,78 +269,6 @@ def reissue_link(invitation_id: int):
         back_url=url_for(".invitation", invitation_id=inv.id),
         back_label=f"Back to {inv.name}",
     )
-
-
-def _champion_map() -> dict[str, int]:
-    return {u.email: u.id for u in _leaders()}
-
-
-def _already_invited(emails: list[str]) -> set[str]:
-    """Which of these addresses already have an invitation (the preview marks them as updates)."""
-    existing: set[str] = set()
-    for start in range(0, len(emails), 500):
-        existing.update(
-            db.session.scalars(select(Invitation.email).where(Invitation.email.in_(emails[start : start + 500])))
-        )
-    return existing
-
-
-@bp.route("/invitations/import", methods=["GET", "POST"])
-@organiser_required
-def import_invitations():
-    form = ImportForm()
-    if not form.validate_on_submit():
-        status = 422 if form.is_submitted() else 200
-        return render_template("organiser/import.html", form=form, result=None), status
-    data = form.file.data.read()
-    result = parse_invitations_csv(data, _champion_map().keys())
-    existing: set[str] = set()
-    confirm = None
-    if result.ok:
-        existing = _already_invited([row.email for row in result.rows])
-        # Kept here until confirmed (an hour at most): the confirm form carries its id, not the file.
-        kept = import_previews.keep_preview(current_user.id, form.file.data.filename or "", data)
-        db.session.commit()
-        confirm = ImportConfirmForm(preview=kept)
-    status = 200 if result.ok else 422
-    return render_template(
-        "organiser/import.html",
-        form=form,
-        result=result,
-        confirm=confirm,
-        existing=existing,
-        filename=form.file.data.filename,
-    ), status
-
-
-@bp.post("/invitations/import/confirm")
-@organiser_required
-def confirm_import():
-    form = ImportConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
-    preview = import_previews.find_preview(form.preview.data, current_user.id)
-    if preview is None:
-        flash(
-            "That checked file is no longer kept (it was imported already, or was checked more than an hour ago), "
-            "so nothing was imported. Upload it again to check it.",
-            "error",
-        )
-        return render_template("organiser/import.html", form=ImportForm(), result=None, confirm=None), 410
-    champions = _champion_map()
-    result = parse_invitations_csv(preview.content, champions.keys())
-    import_previews.forget_preview(preview)
-    if not result.ok:
-        # Something changed since the preview (a champion removed, say): show the errors, import nothing.
-        db.session.commit()  # the file is forgotten: it needs fixing and uploading again
-        flash("The file no longer checks out, so nothing was imported. See the problems below.", "error")
-        return render_template(
-            "organiser/import.html", form=ImportForm(), result=result, confirm=None, existing=set()
-        ), 422
-    outcome = people.import_invitees(result.rows, champions, actor=current_user)
-    db.session.commit()
-    flash(f"Imported: {outcome.created} new invitations, {outcome.updated} updated.", "success")
-    return redirect(url_for(".invitations"))
 
 
 # The settings the audit log records as "before → after", in words (time and place come as outcome.changes).

@@ -4,7 +4,7 @@ Services flush but never commit; the caller commits once."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
@@ -102,60 +102,98 @@ def update_invitation(invitation: Invitation, data: InviteeData, *, actor=None) 
 class ImportOutcome:
     created: int
     updated: int
+    unchanged: int = 0
 
 
-def import_invitees(rows, champions_by_email: dict[str, int], *, actor=None) -> ImportOutcome:
-    """Upsert parsed CSV rows (already validated as a whole). A known email is updated, never duplicated."""
+@dataclass
+class ImportPlan:
+    """What importing these rows does, person by person: the preview shows it and the import does exactly it."""
+
+    new: list = field(default_factory=list)  # rows for people not yet invited
+    updates: list = field(default_factory=list)  # (invitation, row, {field: new value}) for people whose details change
+    unchanged: list = field(default_factory=list)  # rows for people already invited exactly so
+    action: dict[str, str] = field(default_factory=dict)  # email -> "new", "update" or "unchanged"
+
+
+def _changes(known: Invitation, row, champion_id: int | None) -> dict:
+    """What the import changes for someone already invited. A blank champion, or a file without a job-title or
+    champion column, leaves theirs as it is."""
+    wanted: dict = {"name": row.name, "organisation": row.organisation}
+    if row.job_title is not None:
+        wanted["job_title"] = row.job_title
+    if row.champion_email:
+        wanted["champion_id"] = champion_id
+    return {name: value for name, value in wanted.items() if getattr(known, name) != value}
+
+
+def plan_import(rows, champions_by_email: dict[str, int], *, lock: bool = False) -> ImportPlan:
+    """Sort the rows into new people, updates and people unchanged, reading everyone the file names once."""
     emails = [row.email for row in rows]
     chunks = [emails[start : start + 500] for start in range(0, len(emails), 500)]
-    # Hold the people being updated, then read them as they now are.
-    transitions.lock_many(
-        id_ for chunk in chunks for id_ in db.session.scalars(select(Invitation.id).where(Invitation.email.in_(chunk)))
-    )
+    if lock:  # hold the people being updated, then read them as they now are
+        transitions.lock_many(
+            id_
+            for chunk in chunks
+            for id_ in db.session.scalars(select(Invitation.id).where(Invitation.email.in_(chunk)))
+        )
     existing: dict[str, Invitation] = {}
-    new_emails: set[str] = set()
     for chunk in chunks:
         for inv in db.session.scalars(select(Invitation).where(Invitation.email.in_(chunk))):
             existing[inv.email] = inv
-    created = updated = 0
-    new_people: list[dict] = []
+    plan = ImportPlan()
     for row in rows:
+        if row.email in plan.action:
+            continue  # listed twice (the check keeps the later line only; never insert a second row for it)
         champion_id = champions_by_email.get(row.champion_email) if row.champion_email else None
         known = existing.get(row.email)
         if known is None:
-            if row.email in new_emails:
-                continue  # listed twice (the parser refuses that; never insert a second row for it)
-            new_emails.add(row.email)
-            new_people.append(
-                {
-                    "email": row.email,
-                    "name": row.name,
-                    "organisation": row.organisation,
-                    "job_title": row.job_title,
-                    "champion_id": champion_id,
-                    "state": S.INVITED,
-                    "link_selector": new_link_selector(),
-                    "code": new_badge_code(),
-                }
-            )
-            created += 1
+            plan.new.append(row)
+            plan.action[row.email] = "new"
+            continue
+        changes = _changes(known, row, champion_id)
+        if changes:
+            plan.updates.append((known, row, changes))
+            plan.action[row.email] = "update"
         else:
-            changed = False
-            for field, value in (("name", row.name), ("organisation", row.organisation), ("job_title", row.job_title)):
-                if getattr(known, field) != value:
-                    setattr(known, field, value)
-                    changed = True
-            if row.champion_email and known.champion_id != champion_id:
-                known.champion_id = champion_id
-                changed = True
-            updated += int(changed)
+            plan.unchanged.append(row)
+            plan.action[row.email] = "unchanged"
+    return plan
+
+
+def import_invitees(rows, champions_by_email: dict[str, int], *, actor=None) -> ImportOutcome:
+    """Upsert checked rows (valid as a whole). A known email is updated, never duplicated; the counts are the
+    plan's, so they are what the preview showed when nothing changed in between."""
+    plan = plan_import(rows, champions_by_email, lock=True)
+    for known, _row, changes in plan.updates:
+        for name, value in changes.items():
+            setattr(known, name, value)
     db.session.flush()
+    new_people = [
+        {
+            "email": row.email,
+            "name": row.name,
+            "organisation": row.organisation,
+            "job_title": row.job_title or "",
+            "champion_id": champions_by_email.get(row.champion_email) if row.champion_email else None,
+            "state": S.INVITED,
+            "link_selector": new_link_selector(),
+            "code": new_badge_code(),
+        }
+        for row in plan.new
+    ]
     # New people in batches of one statement each, without reading each new row back: 20,000 rows in a few
     # seconds rather than the minute one ORM object each took, well inside a worker's timeout.
     for start in range(0, len(new_people), 1000):
         db.session.execute(insert(cast(Table, Invitation.__table__)), new_people[start : start + 1000])
-    audit.record("invitations.imported", actor=actor, created=created, updated=updated)
-    return ImportOutcome(created=created, updated=updated)
+    outcome = ImportOutcome(created=len(plan.new), updated=len(plan.updates), unchanged=len(plan.unchanged))
+    audit.record(
+        "invitations.imported",
+        actor=actor,
+        created=outcome.created,
+        updated=outcome.updated,
+        unchanged=outcome.unchanged,
+    )
+    return outcome
 
 
 def revoke_invitation(invitation: Invitation, *, actor=None, now: datetime | None = None) -> Invitation:

@@ -38,7 +38,7 @@ from app.core.mail.models import OutboxMessage
 from app.core.security import hash_sign_in_token, new_link_selector, sign_in_token
 from fringe_events import programme, signups
 from fringe_events.attendance import record_attendance, resolve_event
-from invitations import chasing, handing_on, journey, links, mailing
+from invitations import chasing, handing_on, import_previews, journey, links, mailing
 from invitations import people as invitation_people
 from tests import factories as f
 from tests.conftest import make_app
@@ -129,9 +129,12 @@ def seed_empty() -> dict:
     f.summit(capacity=350, target=300)
     staff = _staff()
     nia = f.invitation(name="Nia Newcomer", email="nia@example.org")
+    # An invitee list kept between its check and its confirm: odd headings, then an unknown champion.
+    kept = import_previews.keep_preview(staff["organiser"].id, "council.csv", ODD_HEADINGS_CSV.encode())
+    db.session.commit()
     return dict(
         tokens={"invited": links.token_for(nia)},
-        ids={"invitation": nia.id, "leader": staff["leader"].id, "invitee": nia.id},
+        ids={"invitation": nia.id, "leader": staff["leader"].id, "invitee": nia.id, "import_preview": kept},
     )
 
 
@@ -321,6 +324,12 @@ def with_errors(endpoint: str, db: str, path: str, roles: tuple[str, ...], act: 
 
 
 BAD_CSV = "email,name,organisation,job_title,champion_email\nnot-an-email,,Suffolk County Council,Officer,\n"
+ODD_HEADINGS_CSV = "Contact,Who,Body\nann@example.org,Ann Smith,Suffolk County Council\n"
+UNKNOWN_CHAMPION_CSV = (
+    "Email address,Full name,Council,Champion email\n"
+    "ann@example.org,Ann Smith,Suffolk County Council,jo.smith@council.example.org\n"
+    "bob@example.org,Bob Jones,Suffolk County Council,jo.smith@council.example.org\n"
+)
 GOOD_CSV = "email,name,organisation,job_title,champion_email\nnew.person@example.org,New Person,Suffolk County Council,Officer,\n"
 
 STATES: list[State] = [
@@ -508,6 +517,22 @@ STATES: list[State] = [
         "/organiser/invitations/import",
         roles=ORG,
         act=upload(GOOD_CSV),
+    ),
+    State(
+        "organiser.import_invitations",
+        "an unknown champion, to invite as a leader",
+        "empty",
+        "/organiser/invitations/import",
+        roles=ORG,
+        act=upload(UNKNOWN_CHAMPION_CSV),
+        status=422,
+    ),
+    State(
+        "organiser.import_preview",
+        "columns to choose",
+        "empty",
+        "/organiser/invitations/import/{import_preview}",
+        roles=ORG,
     ),
     State("organiser.summit_setup", "a fresh server's first page", "fresh", "/organiser/set-up", roles=ORG),
     State("organiser.summit_setup", "reached from the dashboard", "fresh", "/organiser/", roles=ORG),

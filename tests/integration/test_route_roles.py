@@ -175,6 +175,7 @@ def _seed():
             "user_id": steward.id,
             "name": "delegates",
             "filename": "barcode-detector/ponyfill.js",
+            "preview_id": "a-preview-nobody-kept",
         },
     )
 
