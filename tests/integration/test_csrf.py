@@ -169,3 +169,19 @@ def test_behind_an_https_proxy_the_token_is_the_check_with_or_without_a_referer(
         assert client.post("/sign-out", data={"csrf_token": token}, base_url=site, headers=proxied).status_code == 302
         assert client.get("/organiser/", base_url=site, headers=proxied).status_code == 302  # signed out
         db.engine.dispose()
+
+
+def test_saving_an_emails_wording_without_the_csrf_token_is_refused(csrf_app, client):
+    from app.core.mail.models import MessageWording
+
+    f.summit()
+    organiser = f.user(email="olive@staff.example.org")
+    db.session.commit()
+    sign_in_with_csrf(client, organiser)
+    data = {"subject": "Hello ((first_name))", "body": "Come: ((personal_link))"}
+    assert_refused(client.post("/organiser/emails/invitation", data=data))
+    assert_refused(client.post("/organiser/emails/invitation/test", data={}))
+    assert count(MessageWording) == 0 and count(OutboxMessage) == 0
+    token = csrf_from(client.get("/organiser/emails/invitation").get_data(as_text=True))
+    assert client.post("/organiser/emails/invitation", data={**data, "csrf_token": token}).status_code == 302
+    assert count(MessageWording) == 1
