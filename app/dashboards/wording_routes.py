@@ -113,13 +113,14 @@ def _invitee() -> Invitation | None:
     ).first()
 
 
-def sample_context(kind: MessageKind, invitation: Invitation) -> dict | None:
+def sample_context(kind: MessageKind, invitation: Invitation, organiser) -> dict | None:
     """What this kind of message would be written from, for this invitee, as the product sends it (None when
-    it needs something that doesn't exist yet, such as a fringe event)."""
+    it needs something that doesn't exist yet, such as a fringe event). A sign-in link's email is the organiser's
+    own, and a nudge with no leader comes from them."""
     summit = summit_settings.get_summit()
     if kind.name == "sign_in_link":
         minutes = current_app.config["SIGN_IN_LINK_MINUTES"]
-        return {"user": current_user._get_current_object(), "link": external_url("auth.sign_in"), "minutes": minutes}
+        return {"user": organiser, "link": external_url("auth.sign_in"), "minutes": minutes}
     context = mailing.mail_context(invitation, summit)
     now = utcnow()
     if kind.name == "invitation":
@@ -138,7 +139,7 @@ def sample_context(kind: MessageKind, invitation: Invitation) -> dict | None:
         when = span(summit.starts_at, summit.ends_at)
         context["changes"] = [["When", when, when]]
     elif kind.name == "leader_nudge":
-        leader = invitation.champion or current_user._get_current_object()
+        leader = invitation.champion or organiser
         context.update(leader_name=leader.name, leader_organisation=leader.organisation or "", message="")
     elif kind.name.startswith("fringe_"):
         event = db.session.scalars(select(FringeEvent).order_by(FringeEvent.starts_at, FringeEvent.id)).first()
@@ -155,7 +156,7 @@ def sample_context(kind: MessageKind, invitation: Invitation) -> dict | None:
     return context
 
 
-def _message(kind: MessageKind, to_email: str, to_name: str, context: dict) -> OutboxMessage:
+def preview_message(kind: MessageKind, to_email: str, to_name: str, context: dict) -> OutboxMessage:
     """A message as the outbox would hold it, never added to the session: written the way the worker writes."""
     found = wording.values({"to_name": to_name, "summit_name": summit_settings.summit_name(), **context})
     return OutboxMessage(
@@ -178,11 +179,11 @@ def preview(kind_name: str):
     if invitation is None:
         missing = "Add an invitee first: the preview shows the email as one of them would get it."
     else:
-        context = sample_context(kind, invitation)
+        context = sample_context(kind, invitation, current_user._get_current_object())
         if context is None:
             missing = "Add a fringe event first: this email is about one."
         else:
-            message = _message(kind, invitation.email, invitation.name, context)
+            message = preview_message(kind, invitation.email, invitation.name, context)
             try:
                 composed = compose(message)
             except CannotCompose as error:
@@ -211,10 +212,10 @@ def preview_html(kind_name: str):
     """The HTML for the preview's frame: sandboxed, nothing fetched, links masked (as the Mail page's)."""
     kind = _kind(kind_name)
     invitation = _invitee()
-    context = sample_context(kind, invitation) if invitation is not None else None
+    context = sample_context(kind, invitation, current_user._get_current_object()) if invitation is not None else None
     if invitation is None or context is None:
         abort(404)
-    body = compose(_message(kind, invitation.email, invitation.name, context)).body_html
+    body = compose(preview_message(kind, invitation.email, invitation.name, context)).body_html
     response = Response(links.masked(body), mimetype="text/html")
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox"
@@ -232,7 +233,7 @@ def send_test(kind_name: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     invitation = _invitee()
-    context = sample_context(kind, invitation) if invitation is not None else None
+    context = sample_context(kind, invitation, current_user._get_current_object()) if invitation is not None else None
     if invitation is None or context is None:
         flash("There is nothing to write this email about yet, so no test was sent.", "error")
         return redirect(url_for(".preview", kind_name=kind.name)), 303

@@ -119,6 +119,7 @@ def values(context: Mapping[str, Any]) -> dict[str, str]:
         found["summit_date"] = span(summit.starts_at, summit.ends_at)
         venue_first = summit.venue and summit.venue not in summit.address
         found["venue"] = f"{summit.venue}, {summit.address}" if venue_first else summit.address
+        found["venue_name"] = summit.venue or summit.address
     link = context.get("link") or ""
     found["personal_link"] = link if user is None else ""
     found["sign_in_link"] = link if user is not None else ""

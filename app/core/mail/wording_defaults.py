@@ -36,6 +36,7 @@ PLACEHOLDERS: dict[str, Placeholder] = {
         Placeholder("summit_name", "The summit's name, as set on the Summit page."),
         Placeholder("summit_date", "The summit's day and times, such as “Wednesday 14 October, 9:30am–4:30pm”."),
         Placeholder("venue", "Where the summit is: the venue and its address."),
+        Placeholder("venue_name", "The venue's name alone, such as “Adastral Park”."),
         Placeholder("summit_tagline", "The summit's line about why it matters, from the Summit page."),
         Placeholder("personal_link", "The person's own link to their invitation page.", link=True),
         Placeholder("decline_link", "The link that opens the “I can't come” page.", link=True),
@@ -53,13 +54,13 @@ PLACEHOLDERS: dict[str, Placeholder] = {
         Placeholder("leader_message", "The leader's own message (empty if they wrote none)."),
         Placeholder("event_title", "The fringe event's title."),
         Placeholder("event_date", "The fringe event's day and times."),
-        Placeholder("event_place", "Where the fringe event is (or “Online”)."),
+        Placeholder("event_place", "Where the fringe event is: its venue and address."),
         Placeholder("event_link", "The person's own link to the fringe event's page.", link=True),
         Placeholder("reason", "The reason the organisers gave for cancelling (may be empty)."),
     )
 }
 
-PERSON = ("first_name", "name", "summit_name", "summit_date", "venue")
+PERSON = ("first_name", "name", "summit_name", "summit_date", "venue", "venue_name")
 EVENT = ("event_title", "event_date", "event_place", "event_link")
 
 _KINDS = (
@@ -72,7 +73,7 @@ _KINDS = (
         "Your invitation to ((summit_name))",
         """Dear ((first_name)),
 
-We would like to invite you to ((summit_name)), an invitation-only innovation summit at ((venue)).
+We would like to invite you to ((summit_name)), an invitation-only innovation summit at ((venue_name)).
 
 ((summit_tagline))
 
@@ -181,7 +182,9 @@ If you didn't cancel your place, please reply to this email straight away and th
         "You're on the waiting list for ((summit_name))",
         """Dear ((first_name)),
 
-((summit_name)) is full at the moment, so we've added you to the waiting list. You are number ((position)) in the queue.
+((summit_name)) is full at the moment, so we've added you to the waiting list.
+
+You are number ((position)) in the queue.
 
 **What happens next**
 
@@ -353,7 +356,7 @@ We're sorry for any trouble this causes.
         (*PERSON, "leader_name", "leader_organisation", "leader_message", "personal_link"),
         ("personal_link",),
         "A message from ((leader_name)) about ((summit_name))",
-        """((leader_name)) of ((leader_organisation)) has sent you this message about your invitation to ((summit_name)):
+        """((leader_name)) has sent you this message about your invitation to ((summit_name)):
 
 ((leader_message))
 
