@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.core.audit import AuditEvent
+from app.core.auth import credentials
 from app.core.auth.models import Role
 from app.core.db import db
 from app.core.mail import wording
@@ -19,6 +20,9 @@ from app.core.mail.models import MessageWording, OutboxMessage
 from app.core.mail.wording_defaults import KINDS
 from app.dashboards import audit_log
 from app.dashboards.wording_routes import preview_message, sample_context
+from fringe_events import signups
+from fringe_events.calendars import event_url
+from fringe_events.models import FringeEvent
 from invitations import links, mailing
 from invitations.models import Invitation
 from tests import factories as f
@@ -273,3 +277,47 @@ def test_a_leader_can_neither_see_nor_change_the_wording(app, client):
     assert client.get("/organiser/emails/").status_code == 403
     assert save(client, "invitation", "x", "((personal_link))").status_code == 403
     assert db.session.scalar(select(func.count()).select_from(MessageWording)) == 0
+
+
+@both_databases
+def test_a_reworded_sign_in_link_works_and_is_stored_concealed(app, client):
+    f.summit()
+    organiser(client)
+    body = "Hi ((first_name)), here you are:\n\n[Sign me in](((sign_in_link)))\n\nFor ((minutes)) minutes."
+    assert save(client, "sign_in_link", "Sign in to ((summit_name))", body).status_code == 302
+    assert save(client, "sign_in_link", "Sign in", "Hi ((first_name))").status_code == 422  # the link is needed
+    f.user(Role.LEADER, email="lena@staff.example.org", name="Lena Leader")
+    db.session.commit()
+    assert credentials.send_sign_in_link("lena@staff.example.org")
+    db.session.commit()
+    message = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "sign_in_link")).one()
+    write_down(message)
+    db.session.commit()
+    stored = db.session.get(OutboxMessage, message.id)
+    assert stored.subject == "Sign in to The Lives we Lead: New Horizons"
+    assert "{{sign-in-token:" in stored.body_text and "{{sign-in-token:" in stored.body_html
+    sent = delivered(stored)
+    url = re.search(r"https?://\S+/sign-in/link/[A-Za-z0-9_-]+", sent.body_text).group(0)
+    assert "Hi Lena, here you are:" in sent.body_text and f'href="{url}"' in sent.body_html
+    assert url.rsplit("/", 1)[1] not in stored.body_text + stored.body_html
+    assert client.get(url.replace("http://localhost", "")).status_code == 200  # the link in the email works
+
+
+@both_databases
+def test_a_reworded_fringe_email_carries_the_events_link(app, client):
+    from tests.integration.test_route_roles import _seed
+
+    seeded = _seed()
+    f.sign_in(client, seeded["users"]["organiser"])
+    body = "((first_name)): ((event_title)) on ((event_date)) at ((event_place)).\n\n((event_link))"
+    assert save(client, "fringe_signed_up", "Booked: ((event_title))", body).status_code == 302
+    assert save(client, "fringe_signed_up", "Booked", "No link here").status_code == 422
+    inv = f.invitation(name="Ada Lovelace")
+    event = db.session.scalars(select(FringeEvent)).one()
+    signups.sign_up(inv, event)
+    db.session.commit()
+    message = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "fringe_signed_up")).one()
+    sent = delivered(message)
+    assert sent.subject == "Booked: Warm-up"
+    assert "Ada: Warm-up on " in sent.body_text and "at Endeavour House, Ipswich." in sent.body_text
+    assert event_url(inv, event) in sent.body_text and f'href="{event_url(inv, event)}"' in sent.body_html
