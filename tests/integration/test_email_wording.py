@@ -74,7 +74,8 @@ def test_the_edited_wording_reaches_the_subject_the_text_and_the_html(app, clien
     assert "- workshops" in sent.body_text and f"Say yes:\n{link}" in sent.body_text
     assert "Hello Ada," in sent.body_html and "<strong>really</strong>" in sent.body_html
     assert "<em>workshops</em>" in sent.body_html and "<li>" in sent.body_html
-    assert f'href="{link}"' in sent.body_html and ">Say yes</a>" in sent.body_html  # the button
+    assert f'href="{link}">Say yes</a>' in sent.body_html and '<a style="display:inline-block;' in sent.body_html
+    assert not re.search(r'<[^>]* style="[^"]*"[^>]* style=', sent.body_html)  # one style to a tag, or none works
     assert "We would like to invite you" not in sent.body_text  # the default wording is gone
     assert "Suffolk's public-sector partners" in sent.body_text + sent.body_html  # still signed, in its frame
 
@@ -268,6 +269,14 @@ def test_the_covering_note_goes_above_those_invitations_only(app, client):
     db.session.commit()
     later = delivered(db.session.scalars(select(OutboxMessage).where(OutboxMessage.invitation_id == grace.id)).one())
     assert "chief executives" not in later.body_text  # a one-off
+    assert save(client, "invitation", EDITED_SUBJECT, EDITED_BODY).status_code == 302  # and with their own wording
+    mary = f.invitation(name="Mary Somerville")
+    db.session.commit()
+    assert client.post("/organiser/invitations/send", data={"note": note}).status_code == 302
+    ours = delivered(db.session.scalars(select(OutboxMessage).where(OutboxMessage.invitation_id == mary.id)).one())
+    assert "<strong>chief executives</strong>, Mary:" in ours.body_html and "<strong>really</strong>" in ours.body_html
+    assert "&lt;p" not in ours.body_html and "A word from the chief executives, Mary:" in ours.body_text
+    assert ours.body_text.index("A word from") < ours.body_text.index("Hello Mary,")
 
 
 def test_a_leader_can_neither_see_nor_change_the_wording(app, client):

@@ -147,7 +147,7 @@ def _written(message, context: dict) -> tuple[str | None, str, str]:
         html = render_template(f"emails/{message.kind}.html", subject=message.subject, **context, **extra)
         return None, text, html
     subject = ("Test: " if context.get("is_test") else "") + wording.subject_line(row.subject, found)
-    content_html = Markup(note_html + wording.html_fragment(row.body, found))  # sanitised, values escaped
+    content_html = Markup(str(note_html) + wording.html_fragment(row.body, found))  # sanitised, values escaped
     content_text = (note_text + "\n" if note_text else "") + wording.text_body(row.body, found)
     text = render_template("emails/_custom.txt", subject=subject, content=content_text, **context)
     html = render_template("emails/_custom.html", subject=subject, content=content_html, **context)

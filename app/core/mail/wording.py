@@ -44,11 +44,11 @@ BODY_MAX = 20_000
 P_STYLE = "margin:0 0 16px;"
 LINK_STYLE = "color:#0b5563;"
 BUTTON = (
-    '<p style="margin:24px 0;"><a href="%s" style="display:inline-block;box-sizing:border-box;min-height:44px;'
+    '<p style="margin:24px 0;"><a style="display:inline-block;box-sizing:border-box;min-height:44px;'
     "padding:12px 24px;background-color:#0b5563;border:2px solid #0b5563;border-radius:6px;color:#ffffff;"
-    'font-size:18px;font-weight:bold;line-height:20px;text-decoration:none;">%s</a></p>'
+    'font-size:18px;font-weight:bold;line-height:20px;text-decoration:none;" href="%s">%s</a></p>'
     '<p style="margin:0 0 16px;font-size:14px;color:#4a5056;">If the button doesn\'t work, copy this address into '
-    'your web browser:<br><a href="%s" style="color:#0b5563;word-break:break-all;">%s</a></p>'
+    'your web browser:<br><a style="color:#0b5563;word-break:break-all;" href="%s">%s</a></p>'
 )
 
 
