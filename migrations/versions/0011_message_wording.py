@@ -1,15 +1,15 @@
 """the organisers' own wording of each kind of message: message_wording
 
-Revision ID: 0012_message_wording
-Revises: 0008_staff_sessions
+Revision ID: 0011_message_wording
+Revises: 0010_import_columns
 Create Date: 2026-12-07 06:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0012_message_wording"
-down_revision = "0008_staff_sessions"
+revision = "0011_message_wording"
+down_revision = "0010_import_columns"
 branch_labels = None
 depends_on = None
 
