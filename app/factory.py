@@ -81,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     from app.core.mail.webhook import bp as mail_webhook_bp
     from app.dashboards.audit_log import bp as audit_bp
     from app.dashboards.routes import bp as dashboards_bp
+    from app.dashboards.wording_routes import bp as wording_bp
     from app.public.routes import bp as main_bp
     from invitations.mail_events import on_provider_event
     from invitations.organiser_routes import bp as organiser_bp
@@ -99,6 +100,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(mail_webhook_bp)
     app.register_blueprint(mail_notify_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(wording_bp)
     from app.badges.routes import admin_bp as badge_admin_bp
     from app.badges.routes import bp as badges_bp
     from app.checkin.api import bp as checkin_api_bp

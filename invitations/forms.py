@@ -259,3 +259,11 @@ class SummitForm(Form):
         ],
     )
     signatory_name, signatory_role, sender_email = _signatory_fields()
+
+
+class CoveringNoteForm(Form):
+    note = TextAreaField(
+        "A covering note (optional)",
+        description="Goes above the invitation, to these invitations only. The same markup and placeholders as "
+        "the invitation's wording.",
+    )

@@ -121,8 +121,14 @@ def send_confirmation(invitation: Invitation, summit: Summit) -> None:
 
 
 def send_invitation(
-    invitation: Invitation, *, actor=None, now: datetime | None = None, summit: Summit | None = None
+    invitation: Invitation,
+    *,
+    actor=None,
+    now: datetime | None = None,
+    summit: Summit | None = None,
+    covering_note: str = "",
 ) -> None:
+    """Queue this person's invitation; `covering_note` (the organisers' markup) goes above it, this once."""
     now = now or utcnow()
     no_longer = "This invitation is no longer live, so it can't be sent."
     transitions.begin(invitation, allowed=LIVE_STATES, refusals={S.REVOKED: no_longer, S.HANDED_ON: no_longer})
@@ -135,6 +141,7 @@ def send_invitation(
         f"Your invitation to {summit.name}",
         summit,
         decline_link=external_url("invitations.decline", token=token_for(invitation)),
+        covering_note=covering_note.strip(),
     )
     audit.record("invitation.sent", actor=actor, invitation_id=invitation.id)
 
@@ -143,14 +150,15 @@ def unsent_invitations():
     return select(Invitation).where(Invitation.sent_at.is_(None), Invitation.state == S.INVITED)
 
 
-def send_all_unsent(*, actor=None, now: datetime | None = None) -> int:
-    """Queue an invitation to everyone not yet sent one. Returns how many."""
+def send_all_unsent(*, actor=None, now: datetime | None = None, covering_note: str = "") -> int:
+    """Queue an invitation to everyone not yet sent one, with the covering note if there is one (checked by
+    app.core.mail.wording.note_problems). Returns how many."""
     now = now or utcnow()
     summit = summit_settings.get_summit()
     transitions.lock_many(db.session.scalars(unsent_invitations().with_only_columns(Invitation.id)))
     invitations = db.session.scalars(unsent_invitations().order_by(Invitation.id)).all()
     for invitation in invitations:
-        send_invitation(invitation, actor=actor, now=now, summit=summit)
+        send_invitation(invitation, actor=actor, now=now, summit=summit, covering_note=covering_note)
     db.session.flush()
     return len(invitations)
 

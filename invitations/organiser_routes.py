@@ -17,11 +17,13 @@ from app.core.csv_export import to_csv
 from app.core.db import db
 from app.core.downloads import download
 from app.core.forms import ConfirmForm, ConfirmStepForm
+from app.core.mail import wording
 from app.core.mail.models import OutboxMessage
+from app.core.mail.wording_defaults import KINDS
 from app.core.summit import settings as summits
 from app.core.timefmt import when
 from invitations import dashboards, links, mailing, people, summit_changes, waitlist
-from invitations.forms import InvitationForm, SetUpForm, SummitForm
+from invitations.forms import CoveringNoteForm, InvitationForm, SetUpForm, SummitForm
 from invitations.models import Invitation, InvitationState
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
@@ -415,11 +417,16 @@ def waiting_list():
 @bp.route("/invitations/send", methods=["GET", "POST"])
 @organiser_required
 def send_all():
-    """Send invitations to everyone not yet sent one: the page says how many, then asks to confirm."""
-    form = ConfirmForm()
+    """Send invitations to everyone not yet sent one: the page says how many, then asks to confirm; a covering
+    note, if written, goes above these invitations only."""
+    form = CoveringNoteForm()
     count = db.session.scalar(select(func.count()).select_from(mailing.unsent_invitations().subquery()))
     if form.validate_on_submit():
-        sent = mailing.send_all_unsent(actor=current_user)
+        problems = wording.note_problems(form.note.data or "", KINDS["invitation"])
+        if problems:
+            form.note.errors = problems
+            return render_template("organiser/send_all.html", form=form, count=count), 422
+        sent = mailing.send_all_unsent(actor=current_user, covering_note=form.note.data or "")
         db.session.commit()
         flash(
             f"{sent} invitation{'s are' if sent != 1 else ' is'} queued to send. Follow them on the Mail page.",

@@ -18,6 +18,7 @@ from app.core.audit import AuditEvent
 from app.core.auth.decorators import organiser_required
 from app.core.auth.models import Role, User
 from app.core.db import db
+from app.core.mail.wording_defaults import KINDS
 from fringe_events.models import FringeEvent
 from invitations.mailing import REMINDER_GROUPS
 from invitations.models import Invitation, InvitationState
@@ -166,6 +167,22 @@ def _summit_configured(e: AuditEvent, names: Names, who: Link) -> list[Part]:
     told = d.get("notified") or 0
     tail = f" ({_plural(told, 'registered delegate')} sent the new calendar entry)." if told else "."
     return [who, " changed ", *_from_to(changed), tail]
+
+
+def _wording(e: AuditEvent, names: Names, who: Link) -> list[Part]:
+    d = e.details or {}
+    kind = KINDS.get(d.get("kind", ""))
+    label = f"the {kind.label.lower()} email" if kind else f"the {d.get('kind', '')} email"
+    before, after = d.get("before") or {}, d.get("after") or {}
+    done = (
+        " put " + label + " back to its default wording" if e.action == "mail.wording_reset" else " reworded " + label
+    )
+    parts: list[Part] = [who, done]
+    if before.get("subject") != after.get("subject"):
+        parts.append(f": the subject from “{before.get('subject', '')}” to “{after.get('subject', '')}”")
+    if before.get("body") != after.get("body"):
+        parts.append(" and its message" if len(parts) > 2 else ": its message")
+    return [*parts, "."]
 
 
 def _summit_set_up(e: AuditEvent, names: Names, who: Link) -> list[Part]:
@@ -399,6 +416,8 @@ SENTENCES: dict[str, Sentence] = {
     "privacy.erased_on_request": _erased,
     "privacy.anonymised": _anonymised,
     "mail.retried": _mail_retried,
+    "mail.wording_changed": _wording,
+    "mail.wording_reset": _wording,
     "badge.role_changed": _badge_role,
     "badge.code_reissued": _did(" gave ", " a new badge code; the old badge stopped working."),
     "badges.printed": _printed,

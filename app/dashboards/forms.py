@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wtforms import HiddenField, SelectField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from app.core.forms import Form
@@ -43,3 +43,17 @@ class AssignChampionForm(Form):
         validators=[InputRequired(message="Choose a leader from the list.")],
     )
     return_to = HiddenField()
+
+
+class WordingForm(Form):
+    """An email's subject and body in the organisers' markup; what they may say is checked by
+    app.core.mail.wording (placeholders offered and required)."""
+
+    subject = StringField("Subject", validators=[InputRequired(message="Write a subject.")])
+    body = TextAreaField(
+        "Message",
+        validators=[InputRequired(message="Write the message.")],
+        description="A blank line starts a new paragraph. **Bold**, *italics*, [words](((personal_link))) for a "
+        "link, and lines starting “- ” for a list. A link alone on its line becomes a button.",
+        render_kw={"class": "wording-body", "rows": 24},
+    )

@@ -539,6 +539,38 @@ STATES: list[State] = [
     with_errors("organiser.summit_setup", "fresh", "/organiser/set-up", ORG),
     State("organiser.summit_settings", "filled in", "busy", "/organiser/summit", roles=ORG),
     with_errors("organiser.summit_settings", "busy", "/organiser/summit", ORG),
+    State("wording.index", "every email at its default", "empty", "/organiser/emails/", roles=ORG),
+    State("wording.index", "every email at its default", "busy", "/organiser/emails/", roles=ORG),
+    State(
+        "wording.edit",
+        "just saved, with back to the default",
+        "busy",
+        "/organiser/emails/reminder",
+        roles=ORG,
+        act=submit("main form", fill={"subject": "Come", "body": "Hello.\n\n[Reply](((personal_link)))"}, empty=False),
+        changes=True,
+    ),
+    State("wording.edit", "the default wording", "busy", "/organiser/emails/invitation", roles=ORG),
+    with_errors("wording.edit", "busy", "/organiser/emails/invitation", ORG, act=submit("main form")),
+    State(
+        "wording.edit",
+        "a required placeholder left out",
+        "busy",
+        "/organiser/emails/invitation",
+        roles=ORG,
+        act=submit("main form", fill={"subject": "Hello", "body": "Hello ((nickname))."}, empty=False),
+        status=422,
+    ),
+    State("wording.preview", "for the first invitee", "busy", "/organiser/emails/invitation/preview", roles=ORG),
+    State("wording.preview", "nobody to preview it for", "empty", "/organiser/emails/invitation/preview", roles=ORG),
+    State(
+        "wording.preview_html",
+        "an invitation",
+        "busy",
+        "/organiser/emails/invitation/preview.html",
+        roles=ORG,
+        unsandboxed=True,
+    ),
     State("mail.message", "an invitation", "busy", "/organiser/mail/{message}", roles=ORG),
     State("mail.preview", "an invitation", "busy", "/organiser/mail/{message}/preview", roles=ORG, unsandboxed=True),
     State("fringe_organiser.event", "upcoming", "busy", "/organiser/fringe/{event}", roles=ORG),
@@ -690,7 +722,8 @@ def _visit(page, base: str, state: State, values: dict, label: str) -> Visit:
     if "text/html" not in (response.headers.get("content-type") or ""):
         visit.problems.append(f"not a page: {response.headers.get('content-type')}")
         return visit
-    if state.endpoint != "mail.preview" and not FOOTER_LINKS.search(visit.html):  # the preview is an email
+    is_an_email = state.endpoint in ("mail.preview", "wording.preview_html")  # a preview is an email, not a page
+    if not is_an_email and not FOOTER_LINKS.search(visit.html):
         visit.problems.append("the footer has no link to the accessibility statement beside the privacy notice")
     visit.problems += [_describe(v) for v in _axe(page) if v["impact"] in FAILING_IMPACTS]
     return visit

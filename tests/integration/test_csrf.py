@@ -212,3 +212,19 @@ def test_the_team_pages_and_staff_links_need_the_csrf_token(csrf_app, client):
     assert joined.status_code == 303, re.findall(r"flash[^<]*<[^<]*<?[^<]*", joined.get_data(as_text=True))
     db.session.expire_all()
     assert not db.session.get(User, nia.id).invitation_pending
+
+
+def test_saving_an_emails_wording_without_the_csrf_token_is_refused(csrf_app, client):
+    from app.core.mail.models import MessageWording
+
+    f.summit()
+    organiser = f.user(email="olive@staff.example.org")
+    db.session.commit()
+    sign_in_with_csrf(client, organiser)
+    data = {"subject": "Hello ((first_name))", "body": "Come: ((personal_link))"}
+    assert_refused(client.post("/organiser/emails/invitation", data=data))
+    assert_refused(client.post("/organiser/emails/invitation/test", data={}))
+    assert count(MessageWording) == 0 and count(OutboxMessage) == 0
+    token = csrf_from(client.get("/organiser/emails/invitation").get_data(as_text=True))
+    assert client.post("/organiser/emails/invitation", data={**data, "csrf_token": token}).status_code == 302
+    assert count(MessageWording) == 1

@@ -93,7 +93,7 @@ POLICY: dict[str, dict[str, str]] = {
     **{f"checkin_api.{name}": API_DOOR for name in ("checkin", "undo", "search", "counts", "events")},
     "checkin_api.scan_log": API_ORGANISER,
 }
-for prefix in ("organiser.", "mail.", "audit.", "fringe_organiser.", "badge_admin.", "team."):
+for prefix in ("organiser.", "mail.", "audit.", "fringe_organiser.", "badge_admin.", "team.", "wording."):
     POLICY[prefix] = ORGANISER
 for prefix in ("invitations.", "badges.", "fringe."):
     POLICY[prefix] = LINK
@@ -174,6 +174,7 @@ def _seed():
             "leader_id": leader.id,
             "user_id": steward.id,
             "name": "delegates",
+            "kind_name": "invitation",
             "filename": "barcode-detector/ponyfill.js",
             "preview_id": "a-preview-nobody-kept",
         },

@@ -13,16 +13,18 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
 from flask import render_template
+from markupsafe import Markup
 from sqlalchemy import inspect
 
 from app.core.db import Base, db
-from app.core.mail import backends
+from app.core.mail import backends, wording
 from app.core.mail.links import OutgoingMessage, conceal, conceal_attachments, expanded, reveal
+from app.core.mail.wording_defaults import KINDS
 from app.core.summit import settings as summit_settings
 
 # name -> function(**arguments) -> the attachment's bytes; each domain registers its own
@@ -109,6 +111,7 @@ class Composed:
     body_text: str
     body_html: str
     attachments: list[dict]  # each {"filename", "content_type", "content_b64"}, links concealed
+    subject: str | None = None  # the organisers' own subject, when they have worded this kind themselves
 
 
 def compose(message) -> Composed:
@@ -128,10 +131,30 @@ def compose(message) -> Composed:
         "summit_name": summit.name if summit else summit_settings.DEFAULT_NAME,
         **context,
     }
-    text = render_template(f"emails/{message.kind}.txt", subject=message.subject, **context)
-    html = render_template(f"emails/{message.kind}.html", subject=message.subject, **context)
+    subject, text, html = _written(message, context)
     attachments = [] if as_links else [_build(item, classes) for item in message.attachments or []]
-    return Composed(conceal(text), conceal(html), conceal_attachments(attachments))
+    return Composed(conceal(text), conceal(html), conceal_attachments(attachments), subject)
+
+
+def _written(message, context: dict) -> tuple[str | None, str, str]:
+    """(subject if the organisers worded it, text, HTML): from their wording when they have written one for this
+    kind (read now, so a message says what the wording is when it is written), else from its templates."""
+    row = wording.custom(message.kind) if message.kind in KINDS else None
+    note = context.get("covering_note") or ""
+    found = wording.values(context) if row is not None or note else {}
+    note_html = Markup(wording.note_html(note, found)) if note else ""  # sanitised, values escaped
+    note_text = wording.note_text(note, found) if note else ""
+    if row is None:
+        extra = {"covering_note_html": note_html, "covering_note_text": note_text}
+        text = render_template(f"emails/{message.kind}.txt", subject=message.subject, **context, **extra)
+        html = render_template(f"emails/{message.kind}.html", subject=message.subject, **context, **extra)
+        return None, text, html
+    subject = ("Test: " if context.get("is_test") else "") + wording.subject_line(row.subject, found)
+    content_html = Markup(str(note_html) + wording.html_fragment(row.body, found))  # sanitised, values escaped
+    content_text = (note_text + "\n" if note_text else "") + wording.text_body(row.body, found)
+    text = render_template("emails/_custom.txt", subject=subject, content=content_text, **context)
+    html = render_template("emails/_custom.html", subject=subject, content=content_html, **context)
+    return subject, text, html
 
 
 def _build(item: dict, classes: dict[str, type]) -> dict:
@@ -150,6 +173,8 @@ def write_down(message) -> None:
     if message.body_text is None:
         composed = compose(message)
         message.body_text, message.body_html = composed.body_text, composed.body_html
+        if composed.subject is not None:
+            message.subject = composed.subject
         message.attachments = composed.attachments
 
 
@@ -158,4 +183,5 @@ def as_sent(message) -> OutgoingMessage:
     memory only: the row is not changed."""
     composed = compose(message)
     sender = summit_settings.mail_sender()
-    return expanded(message, composed.body_text, composed.body_html, composed.attachments, sender)
+    outgoing = expanded(message, composed.body_text, composed.body_html, composed.attachments, sender)
+    return replace(outgoing, subject=composed.subject) if composed.subject is not None else outgoing

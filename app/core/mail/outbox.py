@@ -36,7 +36,9 @@ def enqueue(
     references); `attachments` are made ones (attachment()) or ones to build at delivery (built_attachment()).
 
     The row holds no working personal link: each token is stored as a placeholder (see app.core.mail.links).
-    `not_before` holds it back until then (see send_time)."""
+    `not_before` holds it back until then (see send_time). `subject` is the default wording's: where the
+    organisers have worded this kind themselves, the worker puts their subject in when it writes the message
+    (app.core.mail.compose), so a request that queues mail reads no wording."""
     message = OutboxMessage(
         kind=kind,
         to_email=to_email,
