@@ -147,10 +147,10 @@ def backup_command(file: Path):
 @click.option("--repair", is_flag=True, help="Set drifted counters from the rows, in one audited transaction.")
 @with_appcontext
 def check_command(repair: bool):
-    """`summit check`: the places counted must equal the places held (invariant 1), for the summit and each
-    fringe event; and nobody may hold a place, an offer or a queue position their state says they don't."""
+    """`summit check`: the places counted must equal the places held (invariant 1), for the summit, each
+    limited option of a registration question and each fringe event; and nobody may hold a place, an offer or a queue position their state says they don't."""
     from fringe_events.consistency import fringe_findings, repair_counters
-    from invitations.consistency import repair_counter, summit_findings
+    from invitations.consistency import option_findings, repair_counter, summit_findings
 
     if repair:
         before = repair_counter()
@@ -166,7 +166,7 @@ def check_command(repair: bool):
         # One snapshot for every query, so transactions committing meanwhile can't look like drift.
         db.session.rollback()
         db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-    findings = summit_findings() + fringe_findings()
+    findings = summit_findings() + option_findings() + fringe_findings()
     db.session.rollback()
     if not findings:
         click.echo(

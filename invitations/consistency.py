@@ -19,6 +19,7 @@ from invitations.models import (
     WaitlistEntry,
     WaitlistState,
 )
+from invitations.question_models import Answer, Question, QuestionOption
 
 S = InvitationState
 EXAMPLES = 5  # people named in each finding, the rest counted
@@ -126,6 +127,38 @@ def summit_findings(now: datetime | None = None) -> list[Finding]:
                 f"{waiting} waiting; `summit configure` or a cancellation offers free places",
             )
         )
+    return findings
+
+
+def option_findings() -> list[Finding]:
+    """Each option's counter against its answers (a choice answer holds a place while its person is registered)."""
+    counted = dict(
+        db.session.execute(
+            select(Answer.option_id, func.count()).where(Answer.option_id.is_not(None)).group_by(Answer.option_id)
+        ).all()
+    )
+    findings: list[Finding] = []
+    rows = db.session.execute(
+        select(QuestionOption, Question.label).join(Question).order_by(Question.position, QuestionOption.position)
+    ).all()
+    for option, question in rows:
+        held = counted.get(option.id, 0)
+        if option.taken != held:
+            findings.append(
+                Finding(
+                    f"places counter of “{option.label}” ({question})",
+                    f"{held} (answers choosing it)",
+                    str(option.taken),
+                    "the counter has drifted from the answers",
+                )
+            )
+    person = select(Invitation.id, Invitation.email).distinct()
+    findings += _mismatch(
+        "option chosen by someone not registered",
+        person.join(Answer, Answer.invitation_id == Invitation.id).where(
+            Answer.option_id.is_not(None), Invitation.state != S.REGISTERED
+        ),
+    )
     return findings
 
 

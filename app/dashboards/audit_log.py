@@ -337,6 +337,15 @@ def _signed_out_everywhere(e: AuditEvent, names: Names, who: Link) -> list[Part]
     return [who, f" signed out everywhere{_tokens_revoked(e)}."]
 
 
+def _question_changed(e: AuditEvent, names: Names, who: Link) -> list[Part]:
+    d = e.details or {}
+    change = str(d.get("change") or "changed")
+    verb = {"added": "added", "edited": "edited", "hid": "hid", "showed": "showed", "deleted": "deleted"}.get(
+        change, change
+    )
+    return [who, f" {verb} the registration question “{d.get('question', '')}”."]
+
+
 SENTENCES: dict[str, Sentence] = {
     "invitation.created": _did(" invited "),
     "invitation.updated": _details_sentence,
@@ -353,6 +362,7 @@ SENTENCES: dict[str, Sentence] = {
     "leader.chase_again": _did(" started chasing ", " again."),
     "summit.configured": _summit_configured,
     "summit.set_up": _summit_set_up,
+    "question.changed": _question_changed,
     "summit.counter_repaired": _counter("summit", "recounted from the registrations and offers"),
     "privacy.erased_on_request": _erased,
     "privacy.anonymised": _anonymised,

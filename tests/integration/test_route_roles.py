@@ -18,7 +18,8 @@ from app.core.db import db, utcnow
 from app.core.mail.models import OutboxMessage
 from app.core.security import calendar_feed_token
 from fringe_events import programme
-from invitations import links, mailing
+from invitations import links, mailing, questions
+from invitations.question_models import QuestionKind
 from tests import factories as f
 from tests.conftest import make_app
 
@@ -88,7 +89,7 @@ POLICY: dict[str, dict[str, str]] = {
     **{f"checkin_api.{name}": API_DOOR for name in ("checkin", "undo", "search", "counts", "events")},
     "checkin_api.scan_log": API_ORGANISER,
 }
-for prefix in ("organiser.", "mail.", "audit.", "fringe_organiser.", "badge_admin.", "team."):
+for prefix in ("organiser.", "mail.", "audit.", "fringe_organiser.", "badge_admin.", "team.", "questions."):
     POLICY[prefix] = ORGANISER
 for prefix in ("invitations.", "badges.", "fringe."):
     POLICY[prefix] = LINK
@@ -147,6 +148,7 @@ def _seed():
             host_lead="",
         )
     )
+    question = questions.add_question(questions.QuestionData(label="Your team", kind=QuestionKind.SHORT_TEXT))
     db.session.commit()
     tokens = {
         role: credentials.issue_api_token(user)
@@ -170,6 +172,7 @@ def _seed():
             "user_id": steward.id,
             "name": "delegates",
             "filename": "barcode-detector/ponyfill.js",
+            "question_id": question.id,
         },
     )
 
