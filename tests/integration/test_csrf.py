@@ -169,3 +169,24 @@ def test_behind_an_https_proxy_the_token_is_the_check_with_or_without_a_referer(
         assert client.post("/sign-out", data={"csrf_token": token}, base_url=site, headers=proxied).status_code == 302
         assert client.get("/organiser/", base_url=site, headers=proxied).status_code == 302  # signed out
         db.engine.dispose()
+
+
+def test_question_pages_need_the_csrf_token(csrf_app, client):
+    from invitations.question_models import Question
+    from tests import question_factories as qf
+
+    f.summit()
+    sign_in_with_csrf(client, f.user())
+    workshops = qf.workshops()
+    data = {"label": "Your team", "kind": "short_text"}
+    assert_refused(client.post("/organiser/questions/new", data=data))
+    for action in ("hide", "delete"):
+        assert_refused(client.post(f"/organiser/questions/{workshops.id}/{action}"))
+    assert_refused(client.post(f"/organiser/questions/{workshops.id}/move", data={"direction": "down"}))
+    assert count(Question) == 1 and not db.session.get(Question, workshops.id).hidden
+
+    token = csrf_from(client.get("/organiser/questions/new").get_data(as_text=True))
+    assert client.post("/organiser/questions/new", data={**data, "csrf_token": token}).status_code == 302
+    assert client.post(f"/organiser/questions/{workshops.id}/hide", data={"csrf_token": token}).status_code == 302
+    db.session.expire_all()
+    assert count(Question) == 2 and db.session.get(Question, workshops.id).hidden
