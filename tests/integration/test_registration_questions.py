@@ -200,6 +200,10 @@ def test_summit_check_reports_a_tampered_option_counter(app, runner):
     result = runner.invoke(args=["summit", "check"])
     assert result.exit_code == 1
     assert "places counter of “Health and care”" in result.output and "1 (answers choosing it)" in result.output
+    repaired = runner.invoke(args=["summit", "check", "--repair"])
+    assert repaired.exit_code == 0 and "Repaired 1 question option counter(s)." in repaired.output
+    db.session.expire_all()
+    assert db.session.get(QuestionOption, health.id).taken == 1
 
 
 @both_databases
