@@ -93,7 +93,7 @@ class Answer(Base):
 
     __tablename__ = "answer"
     __table_args__ = (
-        UniqueConstraint("invitation_id", "question_id", "option_id", name="one_answer_per_option"),
+        UniqueConstraint("invitation_id", "question_id", "option_id"),  # one answer per option
         Index("ix_answer_question_option", "question_id", "option_id"),
     )
 

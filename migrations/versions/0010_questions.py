@@ -75,7 +75,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["question_id"], ["question.id"], name=op.f("fk_answer_question_id_question")),
         sa.ForeignKeyConstraint(["option_id"], ["question_option.id"], name=op.f("fk_answer_option_id_question_option")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_answer")),
-        sa.UniqueConstraint("invitation_id", "question_id", "option_id", name=op.f("uq_answer_one_answer_per_option")),
+        sa.UniqueConstraint("invitation_id", "question_id", "option_id", name=op.f("uq_answer_invitation_id")),
     )
     with op.batch_alter_table("answer", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_answer_invitation_id"), ["invitation_id"], unique=False)
