@@ -294,10 +294,11 @@ class QuestionForm(Form):
         ],
         description="As delegates will read it, for example “Which theme's workshop would you like to join?”",
     )
-    kind = SelectField(
+    kind = RadioField(
         "Kind of answer",
         choices=[SelectChoice(k.value, k.label) for k in QuestionKind],
-        validators=[DataRequired(message="Choose the kind of answer.")],
+        default=QuestionKind.SHORT_TEXT.value,
+        validators=[InputRequired(message="Choose the kind of answer.")],
     )
     help_text = TextAreaField(
         "Help text",
