@@ -328,6 +328,5 @@ for _n in range(1, OPTION_ROWS + 1):
                     min=1, max=100000, message="Enter a number of places from 1 to 100,000, or leave it blank."
                 ),
             ],
-            description="One-choice questions only: leave blank for no limit." if _n == 1 else "",
         ),
     )
