@@ -1,15 +1,15 @@
 """registration questions: question, question_option (with places and a taken counter), answer
 
-Revision ID: 0010_questions
-Revises: 0008_staff_sessions
+Revision ID: 0012_questions
+Revises: 0011_message_wording
 Create Date: 2026-12-07 06:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0010_questions"
-down_revision = "0008_staff_sessions"
+revision = "0012_questions"
+down_revision = "0011_message_wording"
 branch_labels = None
 depends_on = None
 
