@@ -147,26 +147,29 @@ def backup_command(file: Path):
 @click.option("--repair", is_flag=True, help="Set drifted counters from the rows, in one audited transaction.")
 @with_appcontext
 def check_command(repair: bool):
-    """`summit check`: the places counted must equal the places held (invariant 1), for the summit and each
-    fringe event; and nobody may hold a place, an offer or a queue position their state says they don't."""
+    """`summit check`: the places counted must equal the places held (invariant 1), for the summit, each
+    limited option of a registration question and each fringe event; and nobody may hold a place, an offer or a queue position their state says they don't."""
     from fringe_events.consistency import fringe_findings, repair_counters
-    from invitations.consistency import repair_counter, summit_findings
+    from invitations.consistency import option_findings, repair_counter, repair_option_counters, summit_findings
 
     if repair:
         before = repair_counter()
         fringe = repair_counters()
+        options = repair_option_counters()
         db.session.commit()
         if before is not None:
             click.echo(f"Repaired the summit's places counter (was {before}).")
         if fringe:
             click.echo(f"Repaired {fringe} fringe event counter(s).")
-        if before is None and not fringe:
+        if options:
+            click.echo(f"Repaired {options} question option counter(s).")
+        if before is None and not fringe and not options:
             click.echo("No counter needed repairing.")
     if db.engine.dialect.name == "postgresql":
         # One snapshot for every query, so transactions committing meanwhile can't look like drift.
         db.session.rollback()
         db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-    findings = summit_findings() + fringe_findings()
+    findings = summit_findings() + option_findings() + fringe_findings()
     db.session.rollback()
     if not findings:
         click.echo(

@@ -85,6 +85,7 @@ def register_blueprints(app: Flask) -> None:
     from app.public.routes import bp as main_bp
     from invitations.mail_events import on_provider_event
     from invitations.organiser_routes import bp as organiser_bp
+    from invitations.question_routes import bp as questions_bp
     from invitations.recovery_routes import bp as recovery_bp
     from invitations.routes import bp as invitations_bp
 
@@ -95,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(invitations_bp)
     app.register_blueprint(recovery_bp)
     app.register_blueprint(organiser_bp)
+    app.register_blueprint(questions_bp)
     app.register_blueprint(dashboards_bp)
     app.register_blueprint(mail_bp)
     app.register_blueprint(mail_webhook_bp)

@@ -7,4 +7,5 @@ import app.core.auth.models
 import app.core.mail.models
 import app.core.summit.models  # noqa: F401
 import fringe_events.models  # noqa: F401
-import invitations.models  # noqa: F401
+import invitations.models
+import invitations.question_models  # noqa: F401

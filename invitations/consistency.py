@@ -19,6 +19,7 @@ from invitations.models import (
     WaitlistEntry,
     WaitlistState,
 )
+from invitations.question_models import Answer, Question, QuestionOption
 
 S = InvitationState
 EXAMPLES = 5  # people named in each finding, the rest counted
@@ -127,6 +128,63 @@ def summit_findings(now: datetime | None = None) -> list[Finding]:
             )
         )
     return findings
+
+
+def option_findings() -> list[Finding]:
+    """Each option's counter against its answers (a choice answer holds a place while its person is registered)."""
+    counted = dict(
+        db.session.execute(
+            select(Answer.option_id, func.count()).where(Answer.option_id.is_not(None)).group_by(Answer.option_id)
+        ).all()
+    )
+    findings: list[Finding] = []
+    rows = db.session.execute(
+        select(QuestionOption, Question.label).join(Question).order_by(Question.position, QuestionOption.position)
+    ).all()
+    for option, question in rows:
+        held = counted.get(option.id, 0)
+        if option.taken != held:
+            within = option.places is None or held <= option.places
+            findings.append(
+                Finding(
+                    f"places counter of “{option.label}” ({question})",
+                    f"{held} (answers choosing it)",
+                    str(option.taken),
+                    "the counter has drifted from the answers; --repair sets it from them"
+                    if within
+                    else f"more chose it than its {option.places} places: raise its places first",
+                    repairable=within,
+                )
+            )
+    person = select(Invitation.id, Invitation.email).distinct()
+    findings += _mismatch(
+        "option chosen by someone not registered",
+        person.join(Answer, Answer.invitation_id == Invitation.id).where(
+            Answer.option_id.is_not(None), Invitation.state != S.REGISTERED
+        ),
+    )
+    return findings
+
+
+def repair_option_counters(*, actor_label: str = "summit check --repair") -> int:
+    """Set each option's counter from its answers (within its places), in the caller's transaction."""
+    counted = dict(
+        db.session.execute(
+            select(Answer.option_id, func.count()).where(Answer.option_id.is_not(None)).group_by(Answer.option_id)
+        ).all()
+    )
+    repaired = 0
+    for option in db.session.scalars(select(QuestionOption).order_by(QuestionOption.id).with_for_update()):
+        held = counted.get(option.id, 0)
+        if option.taken == held or (option.places is not None and held > option.places):
+            continue
+        audit.record(
+            "question.counter_repaired", actor_label=actor_label, option=option.label, before=option.taken, after=held
+        )
+        option.taken = held
+        repaired += 1
+    db.session.flush()
+    return repaired
 
 
 def repair_counter(*, actor_label: str = "summit check --repair") -> int | None:

@@ -21,7 +21,7 @@ from app.core.audit import AuditEvent
 from app.core.db import db
 from app.core.mail.models import OutboxMessage, OutboxStatus, ProviderEvent
 from app.core.security import new_badge_code, new_link_selector
-from invitations import signals
+from invitations import answers, signals
 from invitations.models import Invitation, LeaderNote
 
 ERASED_NAME = "Erased"
@@ -44,6 +44,7 @@ def words_for(invitation: Invitation) -> list[str]:
     )
     if invitation.registration is not None:
         names.update((invitation.registration.dietary, invitation.registration.access_needs))
+    names.update(answer.text for answer in answers.answers_of(invitation.id) if answer.option_id is None)
     return sorted({word.strip() for word in names if word and len(word.strip()) > 1}, key=len, reverse=True)
 
 
@@ -74,6 +75,7 @@ def strip(invitation: Invitation, now: datetime) -> None:
     if invitation.registration is not None:
         invitation.registration.dietary = ""
         invitation.registration.access_needs = ""
+    answers.erase_answers(invitation.id)
     db.session.execute(
         update(LeaderNote)
         .where(LeaderNote.invitation_id == invitation.id)

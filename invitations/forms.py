@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, EmailField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.core.email_addresses import EmailAddress
 from app.core.forms import Form, LondonDateTimeField
 from app.core.text_input import single_line
+from invitations.question_models import Question, QuestionKind, QuestionOption
 
 NAME = [DataRequired(message="Enter your full name."), Length(max=200, message="Keep the name under 200 characters.")]
 ORG = [
@@ -41,6 +53,60 @@ class RegistrationForm(DetailsForm):
         "I agree that the organisers may use these details to run the summit, as the privacy notice explains",
         validators=[DataRequired(message="Please tick to agree, so that we can hold your place.")],
     )
+
+
+def _option_label(option: QuestionOption) -> str:
+    if option.full:
+        return f"{option.label} (full)"
+    if option.places is not None:
+        left = option.places_left
+        return f"{option.label} ({left} place{'s' if left != 1 else ''} left)"
+    return option.label
+
+
+def _question_field(question: Question, held: set[int]):
+    """The field for one question: required or optional, its help text as the hint, a full option disabled
+    (unless it is the person's own choice already)."""
+    kind = question.kind
+    message = f"Choose an answer to “{question.label}”: it's required."
+    if kind in (QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT):
+        message = f"Answer “{question.label}”: it's required."
+    if kind == QuestionKind.MANY_CHOICES:
+        message = f"Choose at least one answer to “{question.label}”: it's required."
+    needed = [InputRequired(message=message)] if question.required else [Optional()]
+    common = dict(label=question.label, description=question.help_text or "")
+    if kind == QuestionKind.SHORT_TEXT:
+        return StringField(validators=[*needed, Length(max=300, message="Keep this under 300 characters.")], **common)
+    if kind == QuestionKind.LONG_TEXT:
+        return TextAreaField(
+            validators=[*needed, Length(max=2000, message="Keep this under 2,000 characters.")], **common
+        )
+    if kind == QuestionKind.YES_NO:
+        return RadioField(choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No")], validators=needed, **common)
+    choices = [
+        SelectChoice(str(o.id), _option_label(o), {"disabled": True} if o.full and o.id not in held else {})
+        for o in question.options
+    ]
+    if kind == QuestionKind.ONE_CHOICE:
+        return RadioField(choices=choices, validators=needed, **common)
+    return SelectMultipleField(
+        choices=choices,
+        validators=needed,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        **common,
+    )
+
+
+def with_questions(form_class, questions: list[Question], held: set[int]):
+    """The registration or details form with a field per question shown (named q_<id>, in the organisers' order)."""
+
+    class WithQuestions(form_class):
+        pass
+
+    for question in questions:
+        setattr(WithQuestions, question.field_name, _question_field(question, held))
+    return WithQuestions
 
 
 class DeclineForm(Form):
@@ -266,4 +332,54 @@ class CoveringNoteForm(Form):
         "A covering note (optional)",
         description="Goes above the invitation, to these invitations only. The same markup and placeholders as "
         "the invitation's wording.",
+    )
+
+
+class QuestionForm(Form):
+    """An organiser's registration question: its wording, kind, help text, whether it must be answered, and up
+    to eight options (a one-choice option may limit its places)."""
+
+    label = StringField(
+        "The question",
+        validators=[
+            DataRequired(message="Enter the question."),
+            Length(max=300, message="Keep it under 300 characters."),
+        ],
+        description="As delegates will read it, for example “Which theme's workshop would you like to join?”",
+    )
+    kind = RadioField(
+        "Kind of answer",
+        choices=[SelectChoice(k.value, k.label) for k in QuestionKind],
+        default=QuestionKind.SHORT_TEXT.value,
+        validators=[InputRequired(message="Choose the kind of answer.")],
+    )
+    help_text = TextAreaField(
+        "Help text",
+        validators=[Optional(), Length(max=1000, message="Keep the help text under 1,000 characters.")],
+        description="Shown under the question, to help people answer it.",
+    )
+    required = BooleanField("Delegates must answer this question")
+
+
+OPTION_ROWS = 8
+for _n in range(1, OPTION_ROWS + 1):
+    setattr(
+        QuestionForm,
+        f"option_{_n}_label",
+        StringField(
+            f"Option {_n}", validators=[Optional(), Length(max=200, message="Keep an option under 200 characters.")]
+        ),
+    )
+    setattr(
+        QuestionForm,
+        f"option_{_n}_places",
+        IntegerField(
+            f"Places for option {_n}",
+            validators=[
+                Optional(),
+                NumberRange(
+                    min=1, max=100000, message="Enter a number of places from 1 to 100,000, or leave it blank."
+                ),
+            ],
+        ),
     )

@@ -10,7 +10,7 @@ from app.core.db import db, utcnow
 from app.core.errors import ValidationFailed
 from app.core.mail.outbox import enqueue
 from app.core.summit import settings as summit_settings
-from invitations import signals, transitions
+from invitations import answers, signals, transitions
 from invitations.mailing import mail_context, tell
 from invitations.models import Invitation, InvitationState, Registration, RegistrationState
 from invitations.people import InviteeData, create_invitation, find_by_email, normalise_email
@@ -55,6 +55,7 @@ def hand_on(invitation: Invitation, colleague: Colleague, now: datetime | None =
     if invitation.state == S.REGISTERED and invitation.registration is not None:
         invitation.registration.state = RegistrationState.TRANSFERRED
         invitation.registration.cancelled_at = now
+        answers.release_choices(invitation)  # the colleague chooses their own options
         # The place moves without touching the counter: it never becomes free.
         db.session.add(Registration(invitation=new, state=RegistrationState.CONFIRMED, registered_at=now))
         new.state = S.REGISTERED

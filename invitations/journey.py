@@ -15,7 +15,8 @@ from app.core.errors import InvalidState, OfferLapsed, RegistrationClosed, Summi
 from app.core.summit import capacity as summit_capacity
 from app.core.summit import settings as summit_settings
 from app.core.summit.models import Summit
-from invitations import transitions
+from invitations import answers, transitions
+from invitations.answers import Submitted
 from invitations.mailing import send_confirmation, tell, tell_details_changed
 from invitations.models import (
     Invitation,
@@ -37,6 +38,8 @@ class RegistrationDetails:
     job_title: str
     dietary: str = ""
     access_needs: str = ""
+    # Answers to the registration questions the form showed (invitations.answers); None leaves them as they are.
+    answers: Submitted | None = None
 
 
 REGISTERABLE = frozenset({S.INVITED, S.DECLINED, S.CANCELLED, S.WAITLISTED})
@@ -90,6 +93,7 @@ def register(invitation: Invitation, details: RegistrationDetails, now: datetime
     if invitation.waitlist_entry is not None and invitation.waitlist_entry.state == WaitlistState.WAITING:
         invitation.waitlist_entry.state = WaitlistState.ACCEPTED
     registration = _apply_details(invitation, details, now)
+    answers.save_answers(invitation, details.answers)  # raises ValidationFailed for a full option
     invitation.state = S.REGISTERED
     invitation.responded_at = now
     db.session.flush()
@@ -113,6 +117,7 @@ def update_details(invitation: Invitation, details: RegistrationDetails, now: da
     registration.access_needs = details.access_needs.strip()
     if registration.consent_at is None:
         registration.consent_at = now
+    answers.save_answers(invitation, details.answers)  # a changed choice gives its old option's place back
     db.session.flush()
     summit = summit_settings.get_summit()
     tell_details_changed(invitation, summit, now)
@@ -231,6 +236,7 @@ def accept_offer(invitation: Invitation, details: RegistrationDetails, now: date
         raise OfferLapsed(_lapsed(entry))
     summit = summit_settings.get_summit()
     registration = _apply_details(invitation, details, now)
+    answers.save_answers(invitation, details.answers)
     invitation.state = S.REGISTERED
     invitation.responded_at = now
     db.session.flush()

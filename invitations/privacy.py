@@ -11,7 +11,7 @@ from app.core.db import db, utcnow
 from app.core.errors import Conflict, InvalidState
 from app.core.mail.models import OutboxMessage
 from app.core.summit import settings as summit_settings
-from invitations import erasure, signals, transitions, waitlist
+from invitations import answers, erasure, signals, transitions, waitlist
 from invitations.models import LIVE_STATES, Invitation, InvitationState, LeaderNote
 
 S = InvitationState
@@ -66,6 +66,14 @@ def export_personal_data(invitation: Invitation) -> dict:
         },
         "emails": [{"subject": m.subject, "written_at": iso(m.created_at), "status": m.status.value} for m in messages],
         "champion_notes": [{"at": iso(n.at), "kind": n.kind.value, "text": n.text} for n in notes],
+        "answers": [
+            {
+                "question": a.question.label,
+                "answer": a.option.label if a.option is not None else a.text,
+                "answered_at": iso(a.answered_at),
+            }
+            for a in answers.answers_of(invitation.id)
+        ],
     }
     for _receiver, sections in signals.personal_data_requested.send(invitation):
         data.update(sections)

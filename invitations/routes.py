@@ -13,8 +13,8 @@ from app.core.extensions import personal_link_limit
 from app.core.forms import ConfirmForm
 from app.core.security import private_page
 from app.core.summit import settings as summit_settings
-from invitations import handing_on, journey, links, waitlist
-from invitations.forms import ColleagueForm, DeclineForm, DetailsForm, RegistrationForm
+from invitations import answers, handing_on, journey, links, waitlist
+from invitations.forms import ColleagueForm, DeclineForm, DetailsForm, RegistrationForm, with_questions
 from invitations.links import invitation_for_link
 from invitations.models import Invitation, InvitationState
 from invitations.privacy import erase_on_request, export_personal_data
@@ -39,22 +39,51 @@ def _form_page(template: str, invitation: Invitation, token: str, form):
 
 
 def _details_form(form_class, invitation: Invitation):
-    """The registration or details form, filled in from what they gave before."""
-    form = form_class(obj=invitation)
-    if invitation.registration is not None and not form.is_submitted():
-        form.dietary.data = invitation.registration.dietary
-        form.access_needs.data = invitation.registration.access_needs
+    """The registration or details form, with the organisers' questions, filled in from what they gave before."""
+    questions = answers.shown_questions()
+    current = answers.current_values(invitation.id)
+    held = {i for value in current.values() if isinstance(value, list) for i in value}
+    form = with_questions(form_class, questions, held)(obj=invitation)
+    form.questions = questions
+    if not form.is_submitted():
+        if invitation.registration is not None:
+            form.dietary.data = invitation.registration.dietary
+            form.access_needs.data = invitation.registration.access_needs
+        for question in questions:
+            value = current.get(question.id)
+            if value is not None:
+                chosen = [str(i) for i in value] if isinstance(value, list) else value
+                form[question.field_name].data = chosen[0] if question.kind.value == "one_choice" and chosen else chosen
     return form
 
 
 def _details(form) -> journey.RegistrationDetails:
+    submitted: dict[int, str | list[int]] = {}
+    for question in form.questions:
+        data = form[question.field_name].data
+        if question.kind.has_options:
+            values = data if isinstance(data, list) else ([data] if data else [])
+            submitted[question.id] = [int(v) for v in values if str(v).isdigit()]
+        else:
+            submitted[question.id] = data or ""
     return journey.RegistrationDetails(
         name=form.name.data or "",
         organisation=form.organisation.data or "",
         job_title=form.job_title.data or "",
         dietary=form.dietary.data or "",
         access_needs=form.access_needs.data or "",
+        answers=submitted,
     )
+
+
+def _refreshed(form, invitation: Invitation):
+    """After a refusal (rolled back): the form as sent, with the options' places as they are now and its errors."""
+    db.session.expire_all()
+    fresh = _details_form(type(form).__mro__[1], invitation)
+    for name, errors in form.errors.items():
+        if name in fresh:
+            fresh[name].errors = list(errors)
+    return fresh
 
 
 def _colleague(form: ColleagueForm) -> handing_on.Colleague:
@@ -132,9 +161,12 @@ def register(token: str):
     # A lapsed offer is flashed (its expiry stands); registration closed or a changed state, flashed too.
     done = run_action(
         lambda: journey.register(invitation, _details(form)),
+        form=form,
         quiet=SummitFull,
         success="You're registered. We've emailed you a confirmation.",
     )
+    if done.field is not None:  # an option filled up while they chose: the page again, the sentence beside it
+        return _form_page("invitations/register.html", invitation, token, _refreshed(form, invitation))
     if isinstance(done.error, SummitFull):
         if invitation.state == S.WAITLISTED:  # already waiting: not the offer to join what they're on
             flash(_still_waiting(invitation), "info")
@@ -176,7 +208,11 @@ def details(token: str):
         return redirect(url_for(".home", token=token))
     if not form.validate_on_submit():
         return _form_page("invitations/details.html", invitation, token, form)
-    run_action(lambda: journey.update_details(invitation, _details(form)), success="Your details are saved.")
+    done = run_action(
+        lambda: journey.update_details(invitation, _details(form)), form=form, success="Your details are saved."
+    )
+    if done.field is not None:
+        return _form_page("invitations/details.html", invitation, token, _refreshed(form, invitation))
     return redirect(url_for(".home", token=token))
 
 

@@ -396,6 +396,24 @@ def _password_reset(e: AuditEvent, names: Names, who: Link) -> list[Part]:
     ]
 
 
+def _question_changed(e: AuditEvent, names: Names, who: Link) -> list[Part]:
+    d = e.details or {}
+    change = str(d.get("change") or "changed")
+    verb = {"added": "added", "edited": "edited", "hid": "hid", "showed": "showed", "deleted": "deleted"}.get(
+        change, change
+    )
+    return [who, f" {verb} the registration question “{d.get('question', '')}”."]
+
+
+def _option_counter(e: AuditEvent, names: Names, who: Link) -> list[Part]:
+    d = e.details or {}
+    return [
+        who,
+        f" recounted the places of the option “{d.get('option', '')}” from the answers: "
+        f"{d.get('before')} to {d.get('after')}.",
+    ]
+
+
 SENTENCES: dict[str, Sentence] = {
     "invitation.created": _did(" invited "),
     "invitation.updated": _details_sentence,
@@ -412,6 +430,8 @@ SENTENCES: dict[str, Sentence] = {
     "leader.chase_again": _did(" started chasing ", " again."),
     "summit.configured": _summit_configured,
     "summit.set_up": _summit_set_up,
+    "question.changed": _question_changed,
+    "question.counter_repaired": _option_counter,
     "summit.counter_repaired": _counter("summit", "recounted from the registrations and offers"),
     "privacy.erased_on_request": _erased,
     "privacy.anonymised": _anonymised,

@@ -13,6 +13,7 @@ from app.core.db import db
 from app.core.timefmt import local
 from app.dashboards.measures import LIVE, S, warmed_up_query
 from fringe_events.models import SUMMIT_EVENT_KEY, Attendance, FringeEvent
+from invitations import answers
 from invitations.models import Invitation, LeaderNote, NoteKind, Registration, RegistrationState
 
 
@@ -23,8 +24,10 @@ def _stamp(value: datetime | None) -> str:
 def delegates_rows():
     champion = aliased(User)
     warmed = warmed_up_query()
+    questions, answered = answers.answers_by_person()
     rows = db.session.execute(
         select(
+            Invitation.id,
             Invitation.name,
             Invitation.email,
             Invitation.organisation,
@@ -52,8 +55,12 @@ def delegates_rows():
         "champion",
         "registered_at",
         "attended_a_fringe_event",
+        *(q.label for q in questions),  # a column per registration question, headed by its wording
     ]
-    return header, ([n, e, o, j, s, c, _stamp(r), w] for n, e, o, j, s, c, r, w in rows)
+    return header, (
+        [n, e, o, j, s, c, _stamp(r), w, *(answered.get(i, {}).get(q.id, "") for q in questions)]
+        for i, n, e, o, j, s, c, r, w in rows
+    )
 
 
 def needs_rows():

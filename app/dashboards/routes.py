@@ -21,7 +21,7 @@ from app.core.summit import settings as summit_settings
 from app.core.timefmt import short_day
 from app.dashboards import charts, exports, leader_page, organiser_page
 from app.dashboards.forms import ActionForm, AssignChampionForm, NoteForm, NudgeForm
-from invitations import chasing, waitlist
+from invitations import chasing, questions, waitlist
 from invitations.organiser_routes import bp as organiser_bp
 
 bp = Blueprint("dashboards", __name__)
@@ -320,6 +320,7 @@ def render_organiser_dashboard(summit):
         funnel_height=funnel_height,
         line=line,
         busy_days=[d for d in days if d.new],
+        questions=questions.summaries(),
     )
 
 

@@ -27,6 +27,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app.badges import rules as badge_rules
@@ -38,9 +39,11 @@ from app.core.mail.models import OutboxMessage
 from app.core.security import hash_sign_in_token, new_link_selector, sign_in_token
 from fringe_events import programme, signups
 from fringe_events.attendance import record_attendance, resolve_event
-from invitations import chasing, handing_on, import_previews, journey, links, mailing
+from invitations import chasing, handing_on, import_previews, journey, links, mailing, questions
 from invitations import people as invitation_people
+from invitations.question_models import Question, QuestionKind
 from tests import factories as f
+from tests import question_factories as qf
 from tests.conftest import make_app
 from tests.e2e.conftest import BROWSER_TIMEOUT_MS, PHONE, REQUIRE_BROWSER
 from tests.integration.test_route_roles import ENDPOINTS, ROLES, policy_for
@@ -144,14 +147,37 @@ def seed_busy() -> dict:
     f.summit(capacity=4, target=4)
     staff = _staff()
     organiser, steward, leader = staff["organiser"], staff["steward"], staff["leader"]
+    # Registration questions of every kind; the first workshop fills up (one place), so it shows as full.
+    workshops = qf.question(
+        "Which theme's workshop would you like to join?",
+        QuestionKind.ONE_CHOICE,
+        required=True,
+        help_text="Each workshop has limited places.",
+        options=[("Health and care", 1), ("Growth and skills", 90), ("Net zero", 90), ("Communities", 90)],
+    )
+    team = qf.question("Your team", QuestionKind.SHORT_TEXT, required=True)
+    qf.question("What do you hope to take away?", QuestionKind.LONG_TEXT, help_text="A sentence or two.")
+    qf.question("Staying for lunch?", QuestionKind.YES_NO)
+    qf.question("Topics you'd like covered", QuestionKind.MANY_CHOICES, options=["Data", "Housing", "Travel"])
+    qf.question("An old question", QuestionKind.SHORT_TEXT)
     people = {}
     for key, name in (("ada", "Ada Lovelace"), ("bob", "Bob Babbage"), ("cara", "Cara Carter"), ("dan", "Dan Dale")):
         people[key] = f.invitation(name=name, email=f"{key}@example.org", champion=leader)
         mailing.send_invitation(people[key], now=now - timedelta(days=9))
+        chosen = workshops.options[0 if key == "ada" else 2].id
         journey.register(
-            people[key], f.details(name=name, dietary="Vegetarian", access_needs="Step-free access, please")
+            people[key],
+            f.details(
+                name=name,
+                dietary="Vegetarian",
+                access_needs="Step-free access, please",
+                answers={workshops.id: [chosen], team.id: "Policy"},
+            ),
         )
         db.session.commit()
+    hidden = db.session.scalars(select(Question).where(Question.label == "An old question")).one()
+    questions.set_hidden(hidden, True, actor=organiser)
+    db.session.commit()
     for key, name in (
         ("waiting", "Wendy Waite"),
         ("will", "Will Waite"),
@@ -243,6 +269,7 @@ def seed_busy() -> dict:
             "cancelled_event": called_off.id,
             "steward": steward.id,
             "departed": gone.id,
+            "question": workshops.id,
         },
         slugs={"upcoming": upcoming.slug, "full": full.slug, "past": past.slug, "cancelled": called_off.slug},
     )
@@ -537,6 +564,12 @@ STATES: list[State] = [
     State("organiser.summit_setup", "a fresh server's first page", "fresh", "/organiser/set-up", roles=ORG),
     State("organiser.summit_setup", "reached from the dashboard", "fresh", "/organiser/", roles=ORG),
     with_errors("organiser.summit_setup", "fresh", "/organiser/set-up", ORG),
+    State("questions.index", "none yet", "empty", "/organiser/questions", roles=ORG),
+    State("questions.index", "every kind, one option full, one hidden", "busy", "/organiser/questions", roles=ORG),
+    State("questions.new", "empty", "empty", "/organiser/questions/new", roles=ORG),
+    with_errors("questions.new", "empty", "/organiser/questions/new", ORG),
+    State("questions.edit", "filled in, with limits", "busy", "/organiser/questions/{question}", roles=ORG),
+    with_errors("questions.edit", "busy", "/organiser/questions/{question}", ORG),
     State("organiser.summit_settings", "filled in", "busy", "/organiser/summit", roles=ORG),
     with_errors("organiser.summit_settings", "busy", "/organiser/summit", ORG),
     State("wording.index", "every email at its default", "empty", "/organiser/emails/", roles=ORG),

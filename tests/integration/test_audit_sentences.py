@@ -68,6 +68,8 @@ def test_each_sentence_reads_as_words_with_sample_details(app):
         "invitations.imported": {"created": 3, "updated": 1},
         "summit.configured": {"settings": [["capacity", "350", "320"]], "changes": [], "notified": 0},
         "summit.counter_repaired": {"before": 3, "after": 2},
+        "question.changed": {"change": "moved up", "question": "Which workshop?"},
+        "question.counter_repaired": {"option": "Net zero", "before": 3, "after": 2},
         "privacy.anonymised": {"count": 12, "older_than_days": 90},
         "mail.retried": {"message_id": 1},
         "badge.role_changed": {"before": "delegate", "after": "speaker"},

@@ -228,3 +228,24 @@ def test_saving_an_emails_wording_without_the_csrf_token_is_refused(csrf_app, cl
     token = csrf_from(client.get("/organiser/emails/invitation").get_data(as_text=True))
     assert client.post("/organiser/emails/invitation", data={**data, "csrf_token": token}).status_code == 302
     assert count(MessageWording) == 1
+
+
+def test_question_pages_need_the_csrf_token(csrf_app, client):
+    from invitations.question_models import Question
+    from tests import question_factories as qf
+
+    f.summit()
+    sign_in_with_csrf(client, f.user())
+    workshops = qf.workshops()
+    data = {"label": "Your team", "kind": "short_text"}
+    assert_refused(client.post("/organiser/questions/new", data=data))
+    for action in ("hide", "delete"):
+        assert_refused(client.post(f"/organiser/questions/{workshops.id}/{action}"))
+    assert_refused(client.post(f"/organiser/questions/{workshops.id}/move", data={"direction": "down"}))
+    assert count(Question) == 1 and not db.session.get(Question, workshops.id).hidden
+
+    token = csrf_from(client.get("/organiser/questions/new").get_data(as_text=True))
+    assert client.post("/organiser/questions/new", data={**data, "csrf_token": token}).status_code == 302
+    assert client.post(f"/organiser/questions/{workshops.id}/hide", data={"csrf_token": token}).status_code == 302
+    db.session.expire_all()
+    assert count(Question) == 2 and db.session.get(Question, workshops.id).hidden

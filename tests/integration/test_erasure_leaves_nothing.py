@@ -30,10 +30,12 @@ from app.core.db import Base, db, utcnow
 from app.core.mail import delivery
 from app.core.mail.models import OutboxMessage, OutboxStatus, ProviderEvent
 from app.core.summit.models import Summit
-from invitations import erasure, journey, links, mailing, people
+from invitations import answers, erasure, journey, links, mailing, people
 from invitations.models import Invitation
+from invitations.question_models import QuestionKind
 from tests import factories as f
 from tests import fringe_factories as ff
+from tests import question_factories as qf
 from tests.support import both_databases
 
 
@@ -158,7 +160,7 @@ def check_in(client, door: str, person: Person, event: str) -> None:
     assert answer["status"] == "ok" and answer["person"]["name"] == person.names[-1], answer
 
 
-def change_own_details(client, person: Person, name: str, dietary: str, access: str) -> None:
+def change_own_details(client, person: Person, name: str, dietary: str, access: str, hope: str) -> None:
     invitation = db.session.get(Invitation, person.invitation_id)
     response = client.post(
         f.link(invitation, "details"),
@@ -168,11 +170,12 @@ def change_own_details(client, person: Person, name: str, dietary: str, access: 
             "job_title": "Policy lead",
             "dietary": dietary,
             "access_needs": access,
+            **{q.field_name: hope for q in answers.shown_questions()},  # their answer to the registration question
         },
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     person.names.append(name)
-    person.needs += [dietary, access]
+    person.needs += [dietary, access, hope]
 
 
 def organiser_corrects(client, organiser, person: Person, name: str, email: str) -> None:
@@ -210,6 +213,7 @@ def the_whole_story(client, webhook_key) -> tuple[Person, Person]:
     organiser = f.user(Role.ORGANISER, name="Olive Organiser")
     steward = f.user(Role.STEWARD, name="Sam Steward")
     door = credentials.issue_api_token(steward)
+    hopes = qf.question("What do you hope to take away?", QuestionKind.LONG_TEXT)
     db.session.commit()
 
     oliver = Person(names=["Oliver Walker"], emails=["oliver.walker@example.org"])
@@ -219,7 +223,11 @@ def the_whole_story(client, webhook_key) -> tuple[Person, Person]:
     db.session.commit()
     deliver_everything()
 
-    oliver.needs += ["Coeliac: no gluten at all, please", "A hearing loop in the main hall"]
+    oliver.needs += [
+        "Coeliac: no gluten at all, please",
+        "A hearing loop in the main hall",
+        "A way to share Felixstowe's port data",
+    ]
     registered = client.post(
         f.link(invitation, "register"),
         data={
@@ -228,6 +236,7 @@ def the_whole_story(client, webhook_key) -> tuple[Person, Person]:
             "job_title": "Officer",
             "dietary": oliver.needs[0],
             "access_needs": oliver.needs[1],
+            hopes.field_name: oliver.needs[2],
             "consent": "y",
         },
     )
@@ -236,7 +245,14 @@ def the_whole_story(client, webhook_key) -> tuple[Person, Person]:
     deliver_everything()
     check_in(client, door, oliver, "summit")
     check_in(client, door, oliver, fringe.slug)
-    change_own_details(client, oliver, "Oliver J Walker", "Gluten free and vegetarian", "Step-free access to seats")
+    change_own_details(
+        client,
+        oliver,
+        "Oliver J Walker",
+        "Gluten free and vegetarian",
+        "Step-free access to seats",
+        "Partners for the Ipswich waterfront bid",
+    )
     deliver_everything()
     bounce_and_click(client, webhook_key, oliver, "oliver-1")
     organiser_corrects(client, organiser, oliver, "Oliver James Walker", "o.walker@example.org")
@@ -261,7 +277,14 @@ def the_whole_story(client, webhook_key) -> tuple[Person, Person]:
     deliver_everything()
     check_in(client, door, roisin, "summit")
     check_in(client, door, roisin, fringe.slug)
-    change_own_details(client, roisin, "Róisín O'Neill-Byrne", "Halal, and no nuts", "A seat near the door")
+    change_own_details(
+        client,
+        roisin,
+        "Róisín O'Neill-Byrne",
+        "Halal, and no nuts",
+        "A seat near the door",
+        "Lowestoft's offshore wind skills",
+    )
     deliver_everything()
     bounce_and_click(client, webhook_key, roisin, "roisin-1")
     deliver_everything()
@@ -272,7 +295,7 @@ def the_story_is_all_there(oliver: Person, roisin: Person) -> None:
     """Before erasure every kind of place holds them: so the search below can see what it looks for. And no
     subject names anyone but its recipient (the hand-on's emails name the other person only in their text)."""
     found = "\n".join(where_found(oliver) + where_found(roisin))
-    for place in ("invitation.", "registration.", "outbox_message.body_html", "provider_event."):
+    for place in ("invitation.", "registration.", "answer.text", "outbox_message.body_html", "provider_event."):
         assert place in found, place
     messages = db.session.execute(select(OutboxMessage.invitation_id, OutboxMessage.kind, OutboxMessage.subject)).all()
     assert {"colleague_invited", "handed_on"} <= {kind for _, kind, _ in messages}

@@ -18,7 +18,8 @@ from app.core.db import db, utcnow
 from app.core.mail.models import OutboxMessage
 from app.core.security import calendar_feed_token
 from fringe_events import programme
-from invitations import links, mailing
+from invitations import links, mailing, questions
+from invitations.question_models import QuestionKind
 from tests import factories as f
 from tests.conftest import make_app
 
@@ -93,7 +94,7 @@ POLICY: dict[str, dict[str, str]] = {
     **{f"checkin_api.{name}": API_DOOR for name in ("checkin", "undo", "search", "counts", "events")},
     "checkin_api.scan_log": API_ORGANISER,
 }
-for prefix in ("organiser.", "mail.", "audit.", "fringe_organiser.", "badge_admin.", "team.", "wording."):
+for prefix in ("organiser.", "mail.", "audit.", "fringe_organiser.", "badge_admin.", "team.", "wording.", "questions."):
     POLICY[prefix] = ORGANISER
 for prefix in ("invitations.", "badges.", "fringe."):
     POLICY[prefix] = LINK
@@ -152,6 +153,7 @@ def _seed():
             host_lead="",
         )
     )
+    question = questions.add_question(questions.QuestionData(label="Your team", kind=QuestionKind.SHORT_TEXT))
     db.session.commit()
     tokens = {
         role: credentials.issue_api_token(user)
@@ -177,6 +179,7 @@ def _seed():
             "kind_name": "invitation",
             "filename": "barcode-detector/ponyfill.js",
             "preview_id": "a-preview-nobody-kept",
+            "question_id": question.id,
         },
     )
 
