@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
-from app.core import audit, paging
+from app.core import paging
 from app.core.actions import confirm_step, run_action
 from app.core.audit import AuditEvent
 from app.core.auth.decorators import mark, organiser_required
@@ -21,7 +19,6 @@ from app.core.mail import wording
 from app.core.mail.models import OutboxMessage
 from app.core.mail.wording_defaults import KINDS
 from app.core.summit import settings as summits
-from app.core.timefmt import when
 from invitations import dashboards, links, mailing, people, summit_changes, waitlist
 from invitations.forms import CoveringNoteForm, InvitationForm, SetUpForm, SummitForm
 from invitations.models import Invitation, InvitationState
@@ -274,29 +271,9 @@ def reissue_link(invitation_id: int):
 
 
 # The settings the audit log records as "before → after", in words (time and place come as outcome.changes).
-_AUDITED_SETTINGS = (
-    ("capacity", "capacity"),
-    ("target", "target"),
-    ("offer_hold_hours", "hours an offer is held"),
-    ("name", "name"),
-    ("registration_opens_at", "registration opening"),
-    ("registration_closes_at", "registration closing"),
-    ("signatory_name", "signatory"),
-    ("signatory_role", "signatory's role"),
-    ("sender_email", "sender address"),
-)
-
-
-def _setting_words(value) -> str:
-    if value is None or value == "":
-        return "none"
-    return when(value) if isinstance(value, datetime) else str(value)
-
-
 def _change_summit(form: SummitForm) -> summit_changes.SummitChange:
-    current = summits.find_summit()
-    before = {attr: getattr(current, attr, None) for attr, _ in _AUDITED_SETTINGS}
-    outcome = summit_changes.change_summit(
+    return summit_changes.edit_summit(
+        actor=current_user,
         name=form.name.data,
         tagline=form.tagline.data or "",
         venue=form.venue.data,
@@ -314,15 +291,6 @@ def _change_summit(form: SummitForm) -> summit_changes.SummitChange:
         signatory_role=form.signatory_role.data or "",
         sender_email=form.sender_email.data or "",
     )
-    settings = [
-        [label, _setting_words(before[attr]), _setting_words(getattr(outcome.summit, attr))]
-        for attr, label in _AUDITED_SETTINGS
-        if current is not None and before[attr] != getattr(outcome.summit, attr)
-    ]
-    audit.record(
-        "summit.configured", actor=current_user, changes=outcome.changes, settings=settings, notified=outcome.notified
-    )
-    return outcome
 
 
 def _summit_saved(outcome: summit_changes.SummitChange) -> str:

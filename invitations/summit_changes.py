@@ -13,7 +13,7 @@ from app.core.db import db, utcnow
 from app.core.errors import Conflict, ValidationFailed
 from app.core.summit import settings as summit_settings
 from app.core.summit.models import Summit
-from app.core.timefmt import span
+from app.core.timefmt import span, when
 from invitations.mailing import calendar_links, summit_ics_attachment, tell
 from invitations.models import Invitation, InvitationState
 from invitations.waitlist import fill_from_waitlist
@@ -74,6 +74,43 @@ class SummitChange:
     summit: Summit
     changes: list[list[str]]  # [label, before, after] in words: [["When", "Wednesday 14 October, 9:30am–4:30pm", …]]
     notified: int  # registered delegates emailed the updated calendar entry
+
+
+# What an organiser's edit of the summit records besides the time and place (which change_summit compares and
+# tells delegates about): each as (attribute, the words the audit log uses).
+AUDITED_SETTINGS = (
+    ("capacity", "capacity"),
+    ("target", "target"),
+    ("offer_hold_hours", "hours an offer is held"),
+    ("name", "name"),
+    ("tagline", "line on why it matters"),
+    ("registration_opens_at", "registration opening"),
+    ("registration_closes_at", "registration closing"),
+    ("signatory_name", "signatory"),
+    ("signatory_role", "signatory's role"),
+    ("sender_email", "sender address"),
+)
+
+
+def _setting_words(value) -> str:
+    if value is None or value == "":
+        return "none"
+    return when(value) if isinstance(value, datetime) else str(value)
+
+
+def edit_summit(*, actor, **settings) -> SummitChange:
+    """An organiser's edit on the Summit page: change_summit, and one audit event that says what changed (the time
+    and place, and each of AUDITED_SETTINGS from before to after) and how many delegates were told."""
+    current = summit_settings.find_summit()
+    before = {attr: getattr(current, attr, None) for attr, _ in AUDITED_SETTINGS}
+    outcome = change_summit(**settings)
+    changed = [
+        [label, _setting_words(before[attr]), _setting_words(getattr(outcome.summit, attr))]
+        for attr, label in AUDITED_SETTINGS
+        if current is not None and before[attr] != getattr(outcome.summit, attr)
+    ]
+    audit.record("summit.configured", actor=actor, changes=outcome.changes, settings=changed, notified=outcome.notified)
+    return outcome
 
 
 def change_summit(**settings) -> SummitChange:

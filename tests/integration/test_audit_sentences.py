@@ -151,3 +151,22 @@ def test_the_audit_page_speaks_in_sentences_with_names_and_links(app, client):
     assert "stopped chasing" in page
     settings = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "summit.configured")).one().details
     assert settings["settings"][0] == ["capacity", "350", "320"]
+
+
+def test_an_edit_of_the_summits_line_on_why_it_matters_is_said_not_lost(app, client):
+    """The audit policy lives in the service (summit_changes.edit_summit): an edit of the text alone is a change."""
+    f.summit(capacity=200, target=180, tagline="Shaping Suffolk's innovation strategy.")
+    ann = f.user(Role.ORGANISER, name="Ann Smith")
+    db.session.commit()
+    f.sign_in(client, ann)
+    form = summit_form(tagline="Where Suffolk's public services meet the people most likely to innovate.")
+    assert client.post("/organiser/summit", data=form).status_code == 302
+    [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "summit.configured"))
+    assert [
+        "line on why it matters",
+        "Shaping Suffolk's innovation strategy.",
+        "Where Suffolk's public services meet the people most likely to innovate.",
+    ] in event.details["settings"]
+    html = client.get("/organiser/audit/").get_data(as_text=True)
+    assert "without changing them" not in html
+    assert "the line on why it matters from Shaping Suffolk&#39;s innovation strategy. to Where" in html
