@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
@@ -355,12 +355,15 @@ _AUDITED_SETTINGS = (
     ("signatory_name", "signatory"),
     ("signatory_role", "signatory's role"),
     ("sender_email", "sender address"),
+    ("leaders_may_nudge_unsent", "leaders may nudge before the invitation is sent"),
 )
 
 
 def _setting_words(value) -> str:
     if value is None or value == "":
         return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     return when(value) if isinstance(value, datetime) else str(value)
 
 
@@ -384,6 +387,7 @@ def _change_summit(form: SummitForm) -> summit_changes.SummitChange:
         signatory_name=form.signatory_name.data or "",
         signatory_role=form.signatory_role.data or "",
         sender_email=form.sender_email.data or "",
+        leaders_may_nudge_unsent=bool(form.leaders_may_nudge_unsent.data),
     )
     settings = [
         [label, _setting_words(before[attr]), _setting_words(getattr(outcome.summit, attr))]
@@ -482,46 +486,6 @@ def waiting_list():
     db.session.commit()
     return render_template(
         "organiser/waiting_list.html", entries=dashboards.waiting_list(), summit=summits.get_summit()
-    )
-
-
-@bp.route("/invitations/send", methods=["GET", "POST"])
-@organiser_required
-def send_all():
-    """Send invitations to everyone not yet sent one: the page says how many, then asks to confirm."""
-    form = ConfirmForm()
-    count = db.session.scalar(select(func.count()).select_from(mailing.unsent_invitations().subquery()))
-    if form.validate_on_submit():
-        sent = mailing.send_all_unsent(actor=current_user)
-        db.session.commit()
-        flash(
-            f"{sent} invitation{'s are' if sent != 1 else ' is'} queued to send. Follow them on the Mail page.",
-            "success",
-        )
-        return redirect(url_for(".dashboard"))
-    return render_template("organiser/send_all.html", form=form, count=count)
-
-
-@bp.route("/reminders", methods=["GET", "POST"])
-@organiser_required
-def reminders():
-    min_days = current_app.config["REMINDER_MIN_DAYS"]
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        group = request.form.get("group", "")
-        if group not in mailing.REMINDER_GROUPS:
-            flash("Choose who to remind.", "error")
-            return redirect(url_for(".reminders")), 303
-        sent = mailing.send_reminders(group, min_days=min_days, actor=current_user)
-        db.session.commit()
-        flash(f"{sent} reminder{'s' if sent != 1 else ''} queued to send.", "success")
-        return redirect(url_for(".reminders"))
-    return render_template(
-        "organiser/reminders.html",
-        form=form,
-        groups=mailing.REMINDER_GROUPS,
-        counts=mailing.reminder_counts(min_days),
-        min_days=min_days,
     )
 
 
