@@ -1,7 +1,7 @@
 """scheduled sends, and whether leaders may nudge before the invitation is sent
 
 Revision ID: 0013_scheduled_sends
-Revises: 0008_staff_sessions
+Revises: 0012_questions
 Create Date: 2026-12-07 06:00:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = "0013_scheduled_sends"
-down_revision = "0008_staff_sessions"
+down_revision = "0012_questions"
 branch_labels = None
 depends_on = None
 
