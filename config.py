@@ -136,7 +136,9 @@ class Config:
     MAIL_RETRY_BASE_SECONDS = float(os.environ.get("MAIL_RETRY_BASE_SECONDS", "30"))
     MAIL_RETRY_MAX_SECONDS = float(os.environ.get("MAIL_RETRY_MAX_SECONDS", "3600"))
     MAIL_CLAIM_LEASE_SECONDS = int(os.environ.get("MAIL_CLAIM_LEASE_SECONDS", "300"))
-    REMINDER_MIN_DAYS = int(os.environ.get("REMINDER_MIN_DAYS", "7"))
+    # A person sent any message (a reminder, an invitation sent again by hand, a nudge …) in this many days
+    # isn't reminded again yet.
+    REMIND_QUIET_DAYS = int(os.environ.get("REMIND_QUIET_DAYS", "3"))
     # Emails a person causes with their own link, per rolling hour: "your details changed" per person, and
     # fringe sign-up or cancellation emails per person and event; more wait (and are coalesced) until the hour allows.
     OWN_ACTION_EMAILS_PER_HOUR = int(os.environ.get("OWN_ACTION_EMAILS_PER_HOUR", "3"))

@@ -88,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
     from invitations.question_routes import bp as questions_bp
     from invitations.recovery_routes import bp as recovery_bp
     from invitations.routes import bp as invitations_bp
+    from invitations.sending_routes import bp as sending_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -97,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(recovery_bp)
     app.register_blueprint(organiser_bp)
     app.register_blueprint(questions_bp)
+    app.register_blueprint(sending_bp)
     app.register_blueprint(dashboards_bp)
     app.register_blueprint(mail_bp)
     app.register_blueprint(mail_webhook_bp)
@@ -123,6 +125,10 @@ def register_blueprints(app: Flask) -> None:
 
     connect_fringe()  # the fringe programme follows people who leave or hand on
     connect_checkin()  # the scan log forgets people who are erased
+    from app.core.mail import delivery
+    from invitations import scheduled_sends
+
+    delivery.round_starting.connect(scheduled_sends.on_mail_round)  # scheduled sends go when the worker runs
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, exists, select
 
 from app.core.db import db
-from fringe_events.models import Attendance, FringeSignup
+from fringe_events.models import Attendance, FringeEvent, FringeSignup, FringeStatus, SignupState
 from fringe_events.signups import release_signups, transfer_signups
-from invitations import signals
+from invitations import audiences, signals
 from invitations.models import Invitation
 from invitations.privacy import iso
 
@@ -29,8 +29,26 @@ def _personal_data(invitation: Invitation) -> dict:
     }
 
 
+def _event_choices() -> list[tuple[str, str]]:
+    events = db.session.scalars(
+        select(FringeEvent).where(FringeEvent.status != FringeStatus.CANCELLED).order_by(FringeEvent.starts_at)
+    )
+    return [(str(e.id), e.title) for e in events]
+
+
+def _signed_up(choice: str) -> ColumnElement[bool] | None:
+    """A group's fringe condition: signed up for this event, or ("none") for no event at all."""
+    confirmed = [FringeSignup.invitation_id == Invitation.id, FringeSignup.state == SignupState.CONFIRMED]
+    if choice == "none":
+        return ~exists().where(*confirmed)
+    if not choice.isdigit() or db.session.get(FringeEvent, int(choice)) is None:
+        return None
+    return exists().where(*confirmed, FringeSignup.fringe_event_id == int(choice))
+
+
 def connect() -> None:
     """Idempotent: blinker connects a receiver once however often this runs."""
     signals.person_left.connect(_release)
     signals.person_handed_on.connect(_transfer)
     signals.personal_data_requested.connect(_personal_data)
+    audiences.provide_fringe_filter(audiences.FringeFilter(choices=_event_choices, condition=_signed_up))

@@ -181,6 +181,11 @@ def nudge_refusal(invitation: Invitation, leader: User, now: datetime | None = N
         return f"{name} is on the waiting list; we'll offer them the next free place, so there's nothing to ask of them yet."
     if invitation.state not in NUDGEABLE:
         return f"{name}'s invitation is no longer live, so there's nobody to nudge."
+    if invitation.sent_at is None and not summit_settings.get_summit().leaders_may_nudge_unsent:
+        return (
+            f"Not invited yet: the organisers haven't sent {name}'s invitation, and a nudge would reach {name} "
+            "before it. You can nudge once it has been sent."
+        )
     if invitation.last_nudged_at is not None and invitation.last_nudged_at > now - timedelta(days=NUDGE_MIN_DAYS):
         again = invitation.last_nudged_at + timedelta(days=NUDGE_MIN_DAYS)
         return (

@@ -325,6 +325,21 @@ class SummitForm(Form):
         ],
     )
     signatory_name, signatory_role, sender_email = _signatory_fields()
+    leaders_may_nudge_unsent = BooleanField(
+        "Leaders may nudge before the invitation is sent",
+        description="Off: a leader can nudge someone only once their invitation has gone, so nobody gets their "
+        "personal link from a leader first.",
+    )
+
+
+class ScheduleForm(Form):
+    """When to send a group's invitations or reminders (the group comes with it, as on the page)."""
+
+    due_at = LondonDateTimeField(
+        "Send at (UK time)",
+        validators=[InputRequired(message="Enter the date and time to send them (UK time).")],
+        description="The group is worked out again when they go, so people who answer before then aren't sent one.",
+    )
 
 
 class CoveringNoteForm(Form):

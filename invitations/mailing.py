@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TypedDict
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from app.core import audit
 from app.core.calendar import build_calendar
 from app.core.db import db, utcnow
 from app.core.email_addresses import InvalidAddress, normalise_address
-from app.core.errors import ValidationFailed
 from app.core.mail import outbox
-from app.core.mail.compose import attachment_builder, built_attachment
+from app.core.mail.compose import attachment_builder, built_attachment, encode
+from app.core.mail.models import OutboxMessage
 from app.core.mail.outbox import enqueue
 from app.core.summit import settings as summit_settings
 from app.core.summit.models import Summit
 from app.core.urls import external_url
-from invitations import transitions
+from invitations import audiences, transitions
 from invitations.links import calendar_token_for, personal_url, token_for
 from invitations.models import LIVE_STATES, Invitation, InvitationState
 
@@ -135,86 +135,89 @@ def send_invitation(
     summit = summit or summit_settings.get_summit()
     invitation.sent_at = now
     invitation.last_contact_at = now
-    tell(
-        invitation,
-        "invitation",
-        f"Your invitation to {summit.name}",
-        summit,
-        decline_link=external_url("invitations.decline", token=token_for(invitation)),
-        covering_note=covering_note.strip(),
-    )
+    subject, extra = invitation_words(invitation, summit)
+    tell(invitation, "invitation", subject, summit, covering_note=covering_note.strip(), **extra)
     audit.record("invitation.sent", actor=actor, invitation_id=invitation.id)
 
 
+def invitation_words(invitation: Invitation, summit: Summit) -> tuple[str, dict]:
+    """An invitation's subject and what its template is told beside the person, the summit and the link."""
+    return f"Your invitation to {summit.name}", {
+        "decline_link": external_url("invitations.decline", token=token_for(invitation))
+    }
+
+
 def unsent_invitations():
-    return select(Invitation).where(Invitation.sent_at.is_(None), Invitation.state == S.INVITED)
+    return audiences.members(audiences.Audience(state=audiences.NOT_SENT))
 
 
-def send_all_unsent(*, actor=None, now: datetime | None = None, covering_note: str = "") -> int:
-    """Queue an invitation to everyone not yet sent one, with the covering note if there is one (checked by
-    app.core.mail.wording.note_problems). Returns how many."""
+def send_invitations(
+    audience: audiences.Audience, *, actor=None, now: datetime | None = None, covering_note: str = ""
+) -> int:
+    """Queue an invitation to everyone in the group not yet sent one, with the covering note if there is one
+    (checked by app.core.mail.wording.note_problems). Returns how many."""
     now = now or utcnow()
     summit = summit_settings.get_summit()
-    transitions.lock_many(db.session.scalars(unsent_invitations().with_only_columns(Invitation.id)))
-    invitations = db.session.scalars(unsent_invitations().order_by(Invitation.id)).all()
+    group = audiences.members(replace(audience, state=audiences.NOT_SENT))
+    transitions.lock_many(db.session.scalars(group.with_only_columns(Invitation.id)))
+    invitations = db.session.scalars(group.order_by(Invitation.id)).all()
     for invitation in invitations:
         send_invitation(invitation, actor=actor, now=now, summit=summit, covering_note=covering_note)
     db.session.flush()
     return len(invitations)
 
 
-REMINDER_GROUPS = {
-    "not_answered": "Everyone who hasn't answered",
-    "not_opened": "Those who haven't opened their invitation",
-    "opened_not_registered": "Those who opened it but haven't registered",
-}
+def send_all_unsent(*, actor=None, now: datetime | None = None, covering_note: str = "") -> int:
+    """Queue an invitation to everyone not yet sent one. Returns how many."""
+    return send_invitations(audiences.Audience(), actor=actor, now=now, covering_note=covering_note)
 
 
-def reminder_query(group: str):
-    """Sent, still unanswered invitations in the chosen group."""
-    query = select(Invitation).where(Invitation.state == S.INVITED, Invitation.sent_at.is_not(None))
-    if group == "not_opened":
-        return query.where(Invitation.opened_at.is_(None))
-    if group == "opened_not_registered":
-        return query.where(Invitation.opened_at.is_not(None))
-    if group == "not_answered":
-        return query
-    raise ValidationFailed(f"'{group}' is not a reminder group; choose one of {', '.join(REMINDER_GROUPS)}.")
+# The group a reminder goes to when the organiser chooses no state: those who haven't answered.
+DEFAULT_REMINDER_STATE = "not_answered"
 
 
-def _recently_reminded(min_days: int, now: datetime):
-    return Invitation.last_reminded_at > now - timedelta(days=min_days)
+def reminder(invitation: Invitation, summit: Summit) -> tuple[str, dict]:
+    """A reminder's subject and what its template is told, for this person as they are now."""
+    if invitation.state == S.REGISTERED:
+        return f"See you at {summit.name}", {}
+    if invitation.state == S.WAITLISTED:
+        return f"You're on the waiting list for {summit.name}", {}
+    if invitation.state == S.OFFERED:
+        return f"A place is held for you at {summit.name}", {}
+    return f"A reminder: your invitation to {summit.name}", {"summit_full": summit.places_left == 0}
 
 
-def reminder_counts(min_days: int, now: datetime | None = None) -> dict[str, dict[str, int]]:
-    """For each group: how many would get a reminder now, and how many are skipped as reminded recently."""
-    now = now or utcnow()
-    counts = {}
-    for group in REMINDER_GROUPS:
-        sub = reminder_query(group).subquery()
-        recent = sub.c.last_reminded_at > now - timedelta(days=min_days)
-        row = db.session.execute(select(func.count(), func.count().filter(recent)).select_from(sub)).one()
-        counts[group] = {"due": row[0] - row[1], "skipped": row[1]}
-    return counts
-
-
-def send_reminders(group: str, *, min_days: int, actor=None, now: datetime | None = None) -> int:
-    """Remind a group, skipping anyone reminded in the last `min_days` days. Returns how many were queued."""
+def send_reminders(audience: audiences.Audience, *, quiet_days: int, actor=None, now: datetime | None = None) -> int:
+    """Remind a group, leaving out anyone sent any message in the last `quiet_days` days. Returns how many
+    were queued."""
     now = now or utcnow()
     summit = summit_settings.get_summit()
-    query = (
-        reminder_query(group)
-        .where(or_(Invitation.last_reminded_at.is_(None), ~_recently_reminded(min_days, now)))
-        .order_by(Invitation.id)
-    )
-    invitations = db.session.scalars(query).all()
+    invitations = db.session.scalars(audiences.due(audience, quiet_days, now)).all()
+    group = audiences.describe(audience)
     for invitation in invitations:
         invitation.last_reminded_at = now
         invitation.last_contact_at = now
-        tell(invitation, "reminder", f"A reminder: your invitation to {summit.name}", summit)
+        subject, extra = reminder(invitation, summit)
+        tell(invitation, "reminder", subject, summit, **extra)
         audit.record("invitation.reminded", actor=actor, invitation_id=invitation.id, group=group)
     db.session.flush()
     return len(invitations)
+
+
+def draft(kind: str, invitation: Invitation) -> OutboxMessage:
+    """The invitation or reminder this person would be sent now, for a preview: written like a queued
+    message (links concealed) but never added to the outbox."""
+    summit = summit_settings.get_summit()
+    subject, extra = (invitation_words if kind == "invitation" else reminder)(invitation, summit)
+    return OutboxMessage(
+        kind=kind,
+        to_email=invitation.email,
+        to_name=invitation.name,
+        subject=subject,
+        params=encode({**mail_context(invitation, summit), **extra}),
+        attachments=[],
+        invitation_id=invitation.id,
+    )
 
 
 def send_current_link(email: str) -> bool:

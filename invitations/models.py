@@ -206,3 +206,39 @@ class ImportLayout(Base):
     columns: Mapped[list] = mapped_column(JSON, default=list)
     chosen_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     chosen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ScheduledKind(enum.Enum):
+    INVITATION = "invitation"
+    REMINDER = "reminder"
+
+
+class ScheduledStatus(enum.Enum):
+    WAITING = "waiting"
+    SENT = "sent"
+    CANCELLED = "cancelled"
+
+
+class ScheduledSend(Base):
+    """Invitations or reminders an organiser asked to go at a later time, to a group as it will be then: the
+    mail worker turns a due row into outbox messages, once (app.core.mail's round signal)."""
+
+    __tablename__ = "scheduled_send"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[ScheduledKind] = mapped_column(enum_column(ScheduledKind))
+    # The group's filter (invitations.audiences.Audience as a dict), applied when it goes.
+    audience: Mapped[dict] = mapped_column(JSON, default=dict)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    status: Mapped[ScheduledStatus] = mapped_column(
+        enum_column(ScheduledStatus), default=ScheduledStatus.WAITING, index=True
+    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # sent or cancelled
+    sent_count: Mapped[int | None] = mapped_column()
+    sent_by: Mapped[str | None] = mapped_column(String(100))  # the worker that sent it
+
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    cancelled_by: Mapped[User | None] = relationship(foreign_keys=[cancelled_by_id])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
@@ -15,12 +15,10 @@ from app.core.csv_export import to_csv
 from app.core.db import db
 from app.core.downloads import download
 from app.core.forms import ConfirmForm, ConfirmStepForm
-from app.core.mail import wording
 from app.core.mail.models import OutboxMessage
-from app.core.mail.wording_defaults import KINDS
 from app.core.summit import settings as summits
 from invitations import dashboards, links, mailing, people, summit_changes, waitlist
-from invitations.forms import CoveringNoteForm, InvitationForm, SetUpForm, SummitForm
+from invitations.forms import InvitationForm, SetUpForm, SummitForm
 from invitations.models import Invitation, InvitationState
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
@@ -290,6 +288,7 @@ def _change_summit(form: SummitForm) -> summit_changes.SummitChange:
         signatory_name=form.signatory_name.data or "",
         signatory_role=form.signatory_role.data or "",
         sender_email=form.sender_email.data or "",
+        leaders_may_nudge_unsent=bool(form.leaders_may_nudge_unsent.data),
     )
 
 
@@ -379,51 +378,6 @@ def waiting_list():
     db.session.commit()
     return render_template(
         "organiser/waiting_list.html", entries=dashboards.waiting_list(), summit=summits.get_summit()
-    )
-
-
-@bp.route("/invitations/send", methods=["GET", "POST"])
-@organiser_required
-def send_all():
-    """Send invitations to everyone not yet sent one: the page says how many, then asks to confirm; a covering
-    note, if written, goes above these invitations only."""
-    form = CoveringNoteForm()
-    count = db.session.scalar(select(func.count()).select_from(mailing.unsent_invitations().subquery()))
-    if form.validate_on_submit():
-        problems = wording.note_problems(form.note.data or "", KINDS["invitation"])
-        if problems:
-            form.note.errors = problems
-            return render_template("organiser/send_all.html", form=form, count=count), 422
-        sent = mailing.send_all_unsent(actor=current_user, covering_note=form.note.data or "")
-        db.session.commit()
-        flash(
-            f"{sent} invitation{'s are' if sent != 1 else ' is'} queued to send. Follow them on the Mail page.",
-            "success",
-        )
-        return redirect(url_for(".dashboard"))
-    return render_template("organiser/send_all.html", form=form, count=count)
-
-
-@bp.route("/reminders", methods=["GET", "POST"])
-@organiser_required
-def reminders():
-    min_days = current_app.config["REMINDER_MIN_DAYS"]
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        group = request.form.get("group", "")
-        if group not in mailing.REMINDER_GROUPS:
-            flash("Choose who to remind.", "error")
-            return redirect(url_for(".reminders")), 303
-        sent = mailing.send_reminders(group, min_days=min_days, actor=current_user)
-        db.session.commit()
-        flash(f"{sent} reminder{'s' if sent != 1 else ''} queued to send.", "success")
-        return redirect(url_for(".reminders"))
-    return render_template(
-        "organiser/reminders.html",
-        form=form,
-        groups=mailing.REMINDER_GROUPS,
-        counts=mailing.reminder_counts(min_days),
-        min_days=min_days,
     )
 
 

@@ -89,12 +89,15 @@ AUDITED_SETTINGS = (
     ("signatory_name", "signatory"),
     ("signatory_role", "signatory's role"),
     ("sender_email", "sender address"),
+    ("leaders_may_nudge_unsent", "leaders may nudge before the invitation is sent"),
 )
 
 
 def _setting_words(value) -> str:
     if value is None or value == "":
         return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     return when(value) if isinstance(value, datetime) else str(value)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from flask import Blueprint, abort, render_template, request, url_for
 from sqlalchemy import func, select
@@ -19,8 +20,8 @@ from app.core.auth.decorators import organiser_required
 from app.core.auth.models import Role, User
 from app.core.db import db
 from app.core.mail.wording_defaults import KINDS
+from app.core.timefmt import when
 from fringe_events.models import FringeEvent
-from invitations.mailing import REMINDER_GROUPS
 from invitations.models import Invitation, InvitationState
 
 bp = Blueprint("audit", __name__, url_prefix="/organiser/audit")
@@ -248,9 +249,45 @@ def _revoked(e: AuditEvent, names: Names, who: Link) -> list[Part]:
     return [who, " revoked the invitation of ", names.person(e.invitation_id), f" (they were {was})."]
 
 
+# The groups reminders went to before organisers could filter them, as they were recorded then.
+_OLD_REMINDER_GROUPS = {
+    "not_answered": "everyone who hadn't answered",
+    "not_opened": "those who hadn't opened their invitation",
+    "opened_not_registered": "those who opened it but hadn't registered",
+}
+
+
 def _reminded(e: AuditEvent, names: Names, who: Link) -> list[Part]:
-    group = REMINDER_GROUPS.get((e.details or {}).get("group", ""), "a reminder group").lower()
-    return [who, " sent ", names.person(e.invitation_id), f" a reminder ({group})."]
+    group = str((e.details or {}).get("group", "") or "a reminder group")
+    group = _OLD_REMINDER_GROUPS.get(group, group[:1].lower() + group[1:])
+    return [who, " sent ", names.person(e.invitation_id), f" a reminder (to: {group})."]
+
+
+def _scheduled(verb: str):
+    def render(e: AuditEvent, names: Names, who: Link) -> list[Part]:
+        d = e.details or {}
+        when = _at_words(d.get("due_at"))
+        group = str(d.get("group", "") or "a group")
+        group = group[:1].lower() + group[1:]
+        kind = d.get("kind", "messages")
+        if verb == "sent":
+            return [f"The {kind} scheduled by ", who, f" went: {_plural(d.get('count', 0), 'message')} to {group}."]
+        return [who, f" {verb} {kind} to {group}, for {when}."]
+
+    return render
+
+
+def _scheduled_dropped(e: AuditEvent, names: Names, who: Link) -> list[Part]:
+    d = e.details or {}
+    reason = str(d.get("reason") or "the group they were for no longer exists.")
+    return [f"The {d.get('kind', 'messages')} scheduled by ", who, f" were not sent: {reason[:1].lower()}{reason[1:]}"]
+
+
+def _at_words(iso: object) -> str:
+    try:
+        return when(datetime.fromisoformat(str(iso)))
+    except ValueError:
+        return "a time no longer known"
 
 
 def _handed_on(e: AuditEvent, names: Names, who: Link) -> list[Part]:
@@ -432,6 +469,10 @@ SENTENCES: dict[str, Sentence] = {
     "summit.set_up": _summit_set_up,
     "question.changed": _question_changed,
     "question.counter_repaired": _option_counter,
+    "scheduled_send.created": _scheduled("scheduled"),
+    "scheduled_send.cancelled": _scheduled("cancelled the"),
+    "scheduled_send.sent": _scheduled("sent"),
+    "scheduled_send.dropped": _scheduled_dropped,
     "summit.counter_repaired": _counter("summit", "recounted from the registrations and offers"),
     "privacy.erased_on_request": _erased,
     "privacy.anonymised": _anonymised,

@@ -13,6 +13,7 @@ from sqlalchemy import and_, func, or_, select
 
 from app.core.auth.models import Role, User
 from app.core.db import db, utcnow
+from app.core.summit import settings as summit_settings
 from app.dashboards.measures import LIVE, S, share_of_target
 from fringe_events.models import Attendance, FringeSignup, SignupState
 from invitations.chasing import CHASEABLE, NUDGE_MIN_DAYS, NUDGEABLE
@@ -82,6 +83,8 @@ class Person:
     note_text: str | None
     note_at: datetime | None
     now: datetime = field(repr=False, default_factory=utcnow)
+    # The summit's "Leaders may nudge before the invitation is sent" (off: no nudge until it is sent).
+    may_nudge_unsent: bool = field(repr=False, default=False)
 
     @property
     def group(self) -> str:
@@ -132,9 +135,18 @@ class Person:
         return allowed if allowed > self.now else None
 
     @property
+    def not_invited_yet(self) -> bool:
+        """Their invitation hasn't been sent and leaders may not nudge before it is."""
+        return self.sent_at is None and not self.may_nudge_unsent
+
+    @property
     def can_nudge(self) -> bool:
         return (
-            self.state in NUDGEABLE and not self.dont_chase and self.bounced_at is None and self.next_nudge_at is None
+            self.state in NUDGEABLE
+            and not self.dont_chase
+            and self.bounced_at is None
+            and self.next_nudge_at is None
+            and not self.not_invited_yet
         )
 
     @property
@@ -231,6 +243,9 @@ def leader_page(leader: User, *, target: int, now: datetime | None = None) -> Le
     """Everything the leader's page shows, in two queries."""
     now = now or utcnow()
     people = _leader_rows(leader, now)
+    summit = summit_settings.find_summit()
+    for person in people:
+        person.may_nudge_unsent = bool(summit and summit.leaders_may_nudge_unsent)
     you = next((p for p in people if p.email == leader.email.lower()), None)
     mine = [p for p in people if p is not you and p.champion_id == leader.id]
     by_group: dict[str, list[Person]] = defaultdict(list)

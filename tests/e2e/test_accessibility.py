@@ -27,7 +27,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app.badges import rules as badge_rules
@@ -39,8 +39,19 @@ from app.core.mail.models import OutboxMessage
 from app.core.security import hash_sign_in_token, new_link_selector, sign_in_token
 from fringe_events import programme, signups
 from fringe_events.attendance import record_attendance, resolve_event
-from invitations import chasing, handing_on, import_previews, journey, links, mailing, questions
+from invitations import (
+    audiences,
+    chasing,
+    handing_on,
+    import_previews,
+    journey,
+    links,
+    mailing,
+    questions,
+    scheduled_sends,
+)
 from invitations import people as invitation_people
+from invitations.models import ScheduledKind
 from invitations.question_models import Question, QuestionKind
 from tests import factories as f
 from tests import question_factories as qf
@@ -236,6 +247,16 @@ def seed_busy() -> dict:
     badge_rules.record_reprint(people["ada"], via="invitation", actor=organiser)  # shown on her page
     db.session.commit()
     message = db.session.query(OutboxMessage).filter(OutboxMessage.invitation_id == people["ada"].id).first()
+    # Nell's invitation went long enough ago for a reminder; one reminder is scheduled for next week.
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.invitation_id == people["nell"].id)
+        .values(created_at=now - timedelta(days=8))
+    )
+    scheduled_sends.schedule(
+        ScheduledKind.REMINDER, audiences.Audience(state="not_answered"), now + timedelta(days=7), actor=organiser
+    )
+    db.session.commit()
     tokens = {key: links.token_for(inv) for key, inv in people.items()}
     tokens["revoked"] = links.token_for(revoked)
     # A leader's emailed sign-in link (opening it spends nothing), and a deactivated steward on the Team page.
@@ -498,8 +519,9 @@ STATES: list[State] = [
             ("organiser.dashboard", "/organiser/"),
             ("organiser.invitations", "/organiser/invitations"),
             ("organiser.waiting_list", "/organiser/waiting-list"),
-            ("organiser.send_all", "/organiser/invitations/send"),
-            ("organiser.reminders", "/organiser/reminders"),
+            ("sending.send_all", "/organiser/invitations/send"),
+            ("sending.reminders", "/organiser/reminders"),
+            ("sending.scheduled", "/organiser/scheduled"),
             ("dashboards.leaders", "/organiser/leaders"),
             ("dashboards.leader_view", "/organiser/leaders/{leader}"),
             ("dashboards.champions", "/organiser/champions"),
@@ -606,6 +628,31 @@ STATES: list[State] = [
     ),
     State("mail.message", "an invitation", "busy", "/organiser/mail/{message}", roles=ORG),
     State("mail.preview", "an invitation", "busy", "/organiser/mail/{message}/preview", roles=ORG, unsandboxed=True),
+    State(
+        "sending.preview", "a reminder", "busy", "/organiser/reminder/preview?state=not_answered", ORG, unsandboxed=True
+    ),
+    State(
+        "sending.reminders",
+        "a group due, its preview, the summit full",
+        "busy",
+        "/organiser/reminders?state=not_answered",
+        roles=ORG,
+    ),
+    with_errors(
+        "sending.schedule",
+        "busy",
+        "/organiser/reminders?state=not_answered",
+        ORG,
+        act=submit("main form[action$='/schedule']"),
+    ),
+    State(
+        "sending.send_reminders",
+        "asked first",
+        "busy",
+        "/organiser/reminders?state=not_answered",
+        roles=ORG,
+        act=submit("main form[action$='/reminders']", empty=False),
+    ),
     State("fringe_organiser.event", "upcoming", "busy", "/organiser/fringe/{event}", roles=ORG),
     State("fringe_organiser.event", "cancelled", "busy", "/organiser/fringe/{cancelled_event}", roles=ORG),
     State("fringe_organiser.new_event", "empty", "empty", "/organiser/fringe/new", roles=ORG),
@@ -755,7 +802,7 @@ def _visit(page, base: str, state: State, values: dict, label: str) -> Visit:
     if "text/html" not in (response.headers.get("content-type") or ""):
         visit.problems.append(f"not a page: {response.headers.get('content-type')}")
         return visit
-    is_an_email = state.endpoint in ("mail.preview", "wording.preview_html")  # a preview is an email, not a page
+    is_an_email = state.endpoint in ("mail.preview", "wording.preview_html", "sending.preview")  # an email, not a page
     if not is_an_email and not FOOTER_LINKS.search(visit.html):
         visit.problems.append("the footer has no link to the accessibility statement beside the privacy notice")
     visit.problems += [_describe(v) for v in _axe(page) if v["impact"] in FAILING_IMPACTS]

@@ -259,7 +259,9 @@ def test_the_covering_note_goes_above_those_invitations_only(app, client):
     note = "A word from the **chief executives**, ((first_name)): <script>x()</script> please come."
     response = client.post("/organiser/invitations/send", data={"note": note + " ((secret))"})
     assert response.status_code == 422 and "((secret)) is not a placeholder" in response.get_data(as_text=True)
-    assert client.post("/organiser/invitations/send", data={"note": note}).status_code == 302
+    asked = client.post("/organiser/invitations/send", data={"note": note})  # the group's page asks first
+    assert asked.status_code == 200 and "covering note goes above the invitation" in asked.get_data(as_text=True)
+    assert client.post("/organiser/invitations/send", data={"note": note, "confirm": "yes"}).status_code == 302
     sent = delivered(db.session.scalars(select(OutboxMessage).where(OutboxMessage.invitation_id == ada.id)).one())
     assert "A word from the chief executives, Ada:  please come." in sent.body_text
     assert "<strong>chief executives</strong>, Ada:" in sent.body_html and "<script" not in sent.body_html
@@ -272,7 +274,7 @@ def test_the_covering_note_goes_above_those_invitations_only(app, client):
     assert save(client, "invitation", EDITED_SUBJECT, EDITED_BODY).status_code == 302  # and with their own wording
     mary = f.invitation(name="Mary Somerville")
     db.session.commit()
-    assert client.post("/organiser/invitations/send", data={"note": note}).status_code == 302
+    assert client.post("/organiser/invitations/send", data={"note": note, "confirm": "yes"}).status_code == 302
     ours = delivered(db.session.scalars(select(OutboxMessage).where(OutboxMessage.invitation_id == mary.id)).one())
     assert "<strong>chief executives</strong>, Mary:" in ours.body_html and "<strong>really</strong>" in ours.body_html
     assert "&lt;p" not in ours.body_html and "A word from the chief executives, Mary:" in ours.body_text

@@ -15,6 +15,7 @@ from app.core.db import db, utcnow
 from app.core.mail import delivery
 from app.core.mail.links import masked
 from app.core.mail.models import OutboxMessage
+from invitations import mailing
 from invitations.models import LeaderNote, NoteKind
 from tests import factories as f
 from tests.conftest import csrf_from, make_app
@@ -227,6 +228,8 @@ def test_the_token_never_reaches_a_log(tmp_path, capsys):
 @pytest.fixture
 def lenas_invitee(app, leo):
     inv = f.invitation(name="Jane Doe", champion=leo)
+    mailing.send_invitation(inv)  # a leader nudges only someone whose invitation has gone
+    db.session.commit()
     return inv
 
 
@@ -271,6 +274,8 @@ def test_the_one_tap_nudge_needs_its_csrf_token(tmp_path):
         f.summit()
         leo = f.user(Role.LEADER)
         inv = f.invitation(champion=leo)
+        mailing.send_invitation(inv)
+        db.session.commit()
         client = app.test_client()
         page = client.get("/sign-in").get_data(as_text=True)
         client.post("/sign-in", data={"email": leo.email, "password": f.PASSWORD, "csrf_token": csrf_from(page)})

@@ -513,8 +513,11 @@ def test_send_all_shows_the_count_then_queues_each_invitation(app, client):
     db.session.commit()
     f.sign_in(client, organiser)
     page = client.get("/organiser/invitations/send").get_data(as_text=True)
-    assert "3</strong> invitees have not been sent" in page
-    assert client.post("/organiser/invitations/send").status_code == 302
+    assert "<strong>3</strong> invitations would go now" in page
+    asked = client.post("/organiser/invitations/send")
+    assert asked.status_code == 200 and "Send 3 invitations?" in asked.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1  # asked, nothing sent yet
+    assert client.post("/organiser/invitations/send", data={"confirm": "yes"}).status_code == 302
     sent = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "invitation")).all()
     assert len(sent) == 4  # the earlier one plus three
     for inv in fresh:
@@ -526,7 +529,7 @@ def test_send_all_shows_the_count_then_queues_each_invitation(app, client):
     assert "Everyone has been sent" in client.get("/organiser/invitations/send").get_data(as_text=True)
 
 
-def test_reminders_go_to_the_chosen_group_and_never_twice_within_the_limit(app, client):
+def test_reminders_go_to_the_chosen_group_and_never_within_the_quiet_days(app, client):
     f.summit()
     organiser = f.user()
     not_opened, opened = f.invitation(), f.invitation()
@@ -537,12 +540,18 @@ def test_reminders_go_to_the_chosen_group_and_never_twice_within_the_limit(app, 
     journey.register(registered, f.details())
     db.session.commit()
     f.sign_in(client, organiser)
+    page = client.get("/organiser/reminders?state=not_answered").get_data(as_text=True)
+    # Everyone was just sent their invitation, so the quiet days leave all of them out for now.
+    assert "<strong>0</strong> reminders would go now" in page and "2 people are left out" in page
+    app.config["REMIND_QUIET_DAYS"] = 0
     page = client.get("/organiser/reminders").get_data(as_text=True)
-    assert "<strong>2</strong> to remind" in page  # not answered: both unanswered ones
-    client.post("/organiser/reminders", data={"group": "not_opened"})
+    assert "<strong>2</strong> reminders would go now" in page  # not answered: both unanswered ones
+    client.post("/organiser/reminders", data={"state": "not_opened", "confirm": "yes"})
     reminded = db.session.scalars(select(OutboxMessage.invitation_id).where(OutboxMessage.kind == "reminder")).all()
     assert reminded == [not_opened.id]
-    client.post("/organiser/reminders", data={"group": "not_answered"})
+    app.config["REMIND_QUIET_DAYS"] = 3
+    client.post("/organiser/reminders", data={"state": "not_answered", "confirm": "yes"})
     reminded = db.session.scalars(select(OutboxMessage.invitation_id).where(OutboxMessage.kind == "reminder")).all()
-    assert sorted(reminded) == sorted([not_opened.id, opened.id])  # not_opened was skipped the second time
-    assert client.post("/organiser/reminders", data={"group": "bogus"}).status_code == 303
+    assert reminded == [not_opened.id]  # both heard from us in the last 3 days
+    refused = client.post("/organiser/reminders", data={"state": "bogus"})
+    assert refused.status_code == 400 and "not a group we know" in refused.get_data(as_text=True)

@@ -102,7 +102,7 @@ def test_a_running_worker_writes_each_invitation_from_the_summit_as_it_then_is(a
             assert changed.status_code == 302
             for _ in range(people_per_round):
                 expected[f.invitation().email] = (venue, address, why)
-            assert client.post("/organiser/invitations/send").status_code == 302
+            assert client.post("/organiser/invitations/send", data={"confirm": "yes"}).status_code == 302
             db.session.rollback()  # hold no transaction (on SQLite, no lock) while the worker writes
             emails = worker.emails(number * people_per_round)  # this round's written before the next change
 

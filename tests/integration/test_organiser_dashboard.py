@@ -412,6 +412,7 @@ def test_a_registration_in_the_past_counts_on_its_london_day(app, staff):
 def test_the_champions_read_model_counts_nudges_notes_and_shares(staff, summit_under_way):
     lena = staff["lena"]
     inv = f.invitation(name="Nudgee", champion=lena)
+    mailing.send_invitation(inv)
     chasing.nudge(inv, lena, "Do come")
     db.session.commit()
     rows = {r.name: r for r in organiser_page.champions(target=300)}

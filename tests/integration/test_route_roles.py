@@ -18,7 +18,8 @@ from app.core.db import db, utcnow
 from app.core.mail.models import OutboxMessage
 from app.core.security import calendar_feed_token
 from fringe_events import programme
-from invitations import links, mailing, questions
+from invitations import audiences, links, mailing, questions, scheduled_sends
+from invitations.models import ScheduledKind
 from invitations.question_models import QuestionKind
 from tests import factories as f
 from tests.conftest import make_app
@@ -94,7 +95,17 @@ POLICY: dict[str, dict[str, str]] = {
     **{f"checkin_api.{name}": API_DOOR for name in ("checkin", "undo", "search", "counts", "events")},
     "checkin_api.scan_log": API_ORGANISER,
 }
-for prefix in ("organiser.", "mail.", "audit.", "fringe_organiser.", "badge_admin.", "team.", "wording.", "questions."):
+for prefix in (
+    "organiser.",
+    "sending.",
+    "mail.",
+    "audit.",
+    "fringe_organiser.",
+    "badge_admin.",
+    "team.",
+    "wording.",
+    "questions.",
+):
     POLICY[prefix] = ORGANISER
 for prefix in ("invitations.", "badges.", "fringe."):
     POLICY[prefix] = LINK
@@ -161,6 +172,10 @@ def _seed():
     }
     db.session.commit()
     message = db.session.query(OutboxMessage).first()
+    scheduled = scheduled_sends.schedule(
+        ScheduledKind.REMINDER, audiences.Audience(state="not_answered"), utcnow() + timedelta(days=1), actor=organiser
+    )
+    db.session.commit()
     return dict(
         summit=summit,
         users={"organiser": organiser, "steward": steward, "leader": leader},
@@ -180,6 +195,8 @@ def _seed():
             "filename": "barcode-detector/ponyfill.js",
             "preview_id": "a-preview-nobody-kept",
             "question_id": question.id,
+            "kind": "reminder",
+            "scheduled_id": scheduled.id,
         },
     )
 
@@ -192,6 +209,7 @@ def _url(rule: str, values: dict, role: str) -> str:
         for pattern in (f"<{key}>", f"<int:{key}>", f"<path:{key}>"):
             url = url.replace(pattern, str(value))
         url = url.replace(f"<any(delegates, needs, attendance, 'follow-up'):{key}>", str(value))
+        url = url.replace(f"<any(invitation, reminder):{key}>", str(value))
     assert "<" not in url, f"no value for a parameter in {rule}"
     return url
 

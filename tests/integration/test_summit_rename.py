@@ -17,7 +17,7 @@ from app.core.mail.models import OutboxMessage
 from app.core.summit.models import Summit
 from app.core.timefmt import input_value
 from fringe_events import programme, signups
-from invitations import chasing, handing_on, journey, mailing, summit_changes
+from invitations import audiences, chasing, handing_on, journey, mailing, summit_changes
 from invitations.mailing import send_current_link
 from invitations.models import Invitation
 from tests import factories as f
@@ -70,7 +70,7 @@ def every_kind_of_email(leader) -> None:
     for person in (ada, bob, cara):
         mailing.send_invitation(person, now=now)
     db.session.commit()
-    mailing.send_reminders("not_answered", min_days=0)
+    mailing.send_reminders(audiences.Audience(state="not_answered"), quiet_days=0)
     journey.register(ada, f.details(name="Ada Lovelace"))
     journey.update_details(ada, f.details(name="Ada Lovelace", dietary="Vegetarian"))
     journey.register(bob, f.details(name="Bob Babbage"))

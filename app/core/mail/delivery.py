@@ -15,6 +15,7 @@ import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from blinker import Namespace
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
@@ -22,6 +23,10 @@ from app.core.db import db, utcnow
 from app.core.mail.backends import PermanentFailure, TemporaryFailure, backend_from_config
 from app.core.mail.compose import CannotCompose, as_sent, write_down
 from app.core.mail.models import OutboxMessage, OutboxStatus
+
+# Sent as each round begins, before the outbox is read: a domain with mail scheduled for later (the people
+# domain's scheduled sends) writes what is due now into the outbox, without this kernel naming it.
+round_starting = Namespace().signal("mail-round-starting")
 
 
 @dataclass
@@ -154,6 +159,7 @@ def send_pending(limit: int = 100, worker_id: str | None = None, backend=None) -
     A message that fails here is rescheduled after `started`, so one call never retries it in a tight loop."""
     worker_id = worker_id or default_worker_id()
     backend = backend or backend_from_config()
+    round_starting.send(current_app._get_current_object(), worker_id=worker_id)  # type: ignore[attr-defined]
     started = utcnow()
     total = Outcome()
     while True:

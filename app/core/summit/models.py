@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, String, Text
+from sqlalchemy import CheckConstraint, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, UTCDateTime, utcnow
@@ -40,6 +40,8 @@ class Summit(Base):
     signatory_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     signatory_role: Mapped[str] = mapped_column(String(200), default="", server_default="")
     sender_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    # Off: a leader can't nudge someone whose invitation hasn't been sent (they'd get their link from the leader).
+    leaders_may_nudge_unsent: Mapped[bool] = mapped_column(default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     @property

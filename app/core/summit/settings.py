@@ -72,6 +72,7 @@ def configure_summit(
     signatory_name: str | None = None,
     signatory_role: str | None = None,
     sender_email: str | None = None,
+    leaders_may_nudge_unsent: bool | None = None,
     clear_opens: bool = False,
     clear_closes: bool = False,
 ) -> Summit:
@@ -111,6 +112,8 @@ def configure_summit(
             setattr(summit, field, value.strip())
     if sender_email is not None:
         summit.sender_email = _sender_address(sender_email)
+    if leaders_may_nudge_unsent is not None:
+        summit.leaders_may_nudge_unsent = leaders_may_nudge_unsent
     if starts_at is not None:
         summit.starts_at = starts_at
     if ends_at is not None:
