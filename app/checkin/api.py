@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.checkin import door, overview, scans
 from app.checkin.scans import MalformedScan, NonceTaken
+from app.core.auth import credentials
 from app.core.auth.credentials import ApiCaller, api_token_works, caller_for_api_token
 from app.core.auth.models import Role, User
 from app.core.db import db
@@ -225,6 +226,15 @@ def door_caller():
     other routes); a missing or wrong one against the address's failed look-ups (LINK_LOOKUP_RATE_LIMIT), so a
     real scanner is never refused for others' guesses. Returns the caller, or the response that refuses."""
     token = bearer_token()
+    if token and credentials.seen_working(token):
+        # A token this process saw work a moment ago: its door limit is counted before the transaction begins (on
+        # SQLite the look-up takes the write lock, which nothing else should hold it for), then it is asked of the
+        # database as every request is.
+        if not hit_limit("CHECKIN_RATE_LIMIT", "checkin", "token:" + hash_api_token(token)):
+            return too_many()
+        counted = True
+    else:
+        counted = False
     user = caller_for_api_token(token) if token else None
     if user is None:
         db.session.rollback()
@@ -235,7 +245,7 @@ def door_caller():
             return json_error(401, "Send an API token: 'Authorization: Bearer <token>'.", **challenge)
         return json_error(401, "That API token doesn't work. Ask an organiser for a new one.", **challenge)
     assert token is not None  # a caller was found for it
-    if not hit_limit("CHECKIN_RATE_LIMIT", "checkin", "token:" + hash_api_token(token)):
+    if not counted and not hit_limit("CHECKIN_RATE_LIMIT", "checkin", "token:" + hash_api_token(token)):
         db.session.rollback()
         return too_many()
     if user.role not in DOOR_ROLES:
