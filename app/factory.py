@@ -122,7 +122,9 @@ def register_blueprints(app: Flask) -> None:
     app.extensions["on_provider_event"] = on_provider_event
     from app.checkin.subscriptions import connect as connect_checkin
     from fringe_events.subscriptions import connect as connect_fringe
+    from invitations.subscriptions import connect as connect_invitations
 
+    connect_invitations()  # the mail worker expires offers that have run out
     connect_fringe()  # the fringe programme follows people who leave or hand on
     connect_checkin()  # the scan log forgets people who are erased
     from app.core.mail import delivery

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app.core.calendar import CalendarEvent, build_calendar, fringe_uid
 from app.core.db import db
 from app.core.summit import settings as summit_settings
+from app.core.summit.models import Summit
 from app.core.timefmt import span
 from app.core.urls import external_url
 from fringe_events.models import FringeEvent, FringeSignup, FringeStatus, SignupState
@@ -40,30 +41,40 @@ def public_page_url() -> str:
     return external_url("main.index")
 
 
-def _description(event: FringeEvent) -> str:
+_UNREAD = object()  # the summit not passed in: read it
+
+
+def _description(event: FringeEvent, summit) -> str:
     parts = [event.description.strip()] if event.description.strip() else []
     host = ", ".join(p for p in (event.host_lead, event.host_organisation) if p)
     if host:
         parts.append(f"Hosted by {host}.")
-    summit = summit_settings.find_summit()
     parts.append(f"A fringe event of {summit.name if summit else 'the summit'}, Suffolk's innovation summit.")
     return "\n\n".join(parts)
 
 
 def fringe_calendar_event(
-    event: FringeEvent, *, url: str = "", attendee: Invitation | None = None, cancelled: bool | None = None
+    event: FringeEvent,
+    *,
+    url: str = "",
+    attendee: Invitation | None = None,
+    cancelled: bool | None = None,
+    summit: Summit | object | None = _UNREAD,
 ) -> CalendarEvent:
     """One fringe event as a calendar entry: stable UID, SEQUENCE rising with every change of time, place or status.
     An online event's joining link is never in it: calendar files are public or forwarded, the link is for those
-    signed up (their page and their sign-up email)."""
-    organizer_email, organizer_name = summit_settings.mail_sender()
+    signed up (their page and their sign-up email). Pass the `summit` (or None) when it has been read already."""
+    if summit is _UNREAD:
+        summit = summit_settings.find_summit()
+    assert summit is None or isinstance(summit, Summit)
+    organizer_email, organizer_name = summit_settings.mail_sender(summit)
     return CalendarEvent(
         uid=fringe_uid(event.id),
         title=event.title,
         starts_at=event.starts_at,
         ends_at=event.ends_at,
         location=place_of(event),
-        description=_description(event),
+        description=_description(event, summit),
         url=url,
         sequence=event.ics_sequence,
         cancelled=event.status == FringeStatus.CANCELLED if cancelled is None else cancelled,
@@ -97,12 +108,21 @@ def _my_signups(invitation_id: int) -> list[FringeSignup]:
 def personal_calendar_events(invitation: Invitation) -> list[CalendarEvent]:
     """The summit once registered, then each confirmed sign-up (a cancelled event stays, as CANCELLED,
     so a subscribed calendar strikes it out rather than silently dropping it)."""
-    events = []
     summit = summit_settings.find_summit()
+    return calendar_events_of(invitation, summit, [signup.event for signup in _my_signups(invitation.id)])
+
+
+def calendar_events_of(
+    invitation: Invitation, summit: Summit | None, signed_up_for: list[FringeEvent]
+) -> list[CalendarEvent]:
+    """The person's calendar from what has been read already: the summit once registered, then the fringe events
+    they signed up for, in order of time (no statement of its own)."""
+    url = public_page_url()
+    events = []
     if summit is not None and invitation.state == InvitationState.REGISTERED:
-        events.append(summit_settings.summit_calendar_event(summit, url=public_page_url()))
-    for signup in _my_signups(invitation.id):
-        events.append(fringe_calendar_event(signup.event, url=public_page_url()))
+        events.append(summit_settings.summit_calendar_event(summit, url=url))
+    for event in signed_up_for:
+        events.append(fringe_calendar_event(event, url=url, summit=summit))
     return events
 
 
@@ -164,7 +184,12 @@ def _add_links(item: CalendarEvent) -> AddLinks:
 
 def personal_calendar_links(invitation: Invitation) -> list[AddLinks]:
     """An 'add to Google / Outlook.com' pair for each entry of the person's feed that is going ahead."""
-    return [_add_links(item) for item in personal_calendar_events(invitation) if not item.cancelled]
+    return add_links_for(personal_calendar_events(invitation))
+
+
+def add_links_for(entries: list[CalendarEvent]) -> list[AddLinks]:
+    """The 'add to Google / Outlook.com' pairs for the entries that are going ahead."""
+    return [_add_links(item) for item in entries if not item.cancelled]
 
 
 def event_add_links(event: FringeEvent) -> AddLinks:

@@ -8,8 +8,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from app.core.db import db, utcnow
+from app.core.summit.models import Summit
+from fringe_events import calendars
+from fringe_events.calendars import AddLinks
 from fringe_events.models import Attendance, FringeEvent, FringeSignup, FringeStatus, SignupState
-from fringe_events.programme import all_events
 from fringe_events.signups import is_signed_up
 from invitations.models import Invitation
 
@@ -79,33 +81,42 @@ class Programme:
 
 
 def programme_for(invitation: Invitation, now: datetime | None = None) -> Programme:
-    """Every upcoming event, plus past or cancelled ones this person signed up for or attended."""
+    """Every upcoming event, plus past or cancelled ones this person signed up for or attended: one statement,
+    each event with whether they signed up for it and whether they attended."""
     now = now or utcnow()
-    mine = {
-        s.fringe_event_id
-        for s in db.session.scalars(
-            select(FringeSignup).where(
-                FringeSignup.invitation_id == invitation.id, FringeSignup.state == SignupState.CONFIRMED
-            )
+    signed_up = (
+        select(FringeSignup.id)
+        .where(
+            FringeSignup.fringe_event_id == FringeEvent.id,
+            FringeSignup.invitation_id == invitation.id,
+            FringeSignup.state == SignupState.CONFIRMED,
         )
-    }
-    attended = set(
-        db.session.scalars(
-            select(Attendance.fringe_event_id).where(
-                Attendance.invitation_id == invitation.id, Attendance.fringe_event_id.is_not(None)
-            )
-        )
+        .exists()
     )
-    items = []
-    for event in all_events():
-        started = event.starts_at <= now
-        involved = event.id in mine or event.id in attended
-        if (started or event.status == FringeStatus.CANCELLED) and not involved:
-            continue
-        items.append(
-            ProgrammeItem(event=event, signed_up=event.id in mine, attended=event.id in attended, started=started)
+    attended = (
+        select(Attendance.id)
+        .where(Attendance.fringe_event_id == FringeEvent.id, Attendance.invitation_id == invitation.id)
+        .exists()
+    )
+    rows = db.session.execute(
+        select(FringeEvent, signed_up.label("signed_up"), attended.label("attended")).order_by(
+            FringeEvent.starts_at, FringeEvent.id
         )
+    ).all()
+    items = []
+    for event, mine, went in rows:
+        started = event.starts_at <= now
+        if (started or event.status == FringeStatus.CANCELLED) and not (mine or went):
+            continue
+        items.append(ProgrammeItem(event=event, signed_up=bool(mine), attended=bool(went), started=started))
     return Programme(items)
+
+
+def calendar_links(invitation: Invitation, summit: Summit | None, programme: Programme) -> list[AddLinks]:
+    """The person's 'add to Google / Outlook.com' links, from the programme already read: the summit once registered,
+    then each event they signed up for that is going ahead."""
+    signed_up_for = [item.event for item in programme.items if item.signed_up]
+    return calendars.add_links_for(calendars.calendar_events_of(invitation, summit, signed_up_for))
 
 
 def programme_item(invitation: Invitation, event: FringeEvent, now: datetime | None = None) -> ProgrammeItem:

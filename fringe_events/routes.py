@@ -28,14 +28,10 @@ ICS_TYPE = "text/calendar; charset=utf-8"
 
 @bp.record_once
 def _template_helpers(state) -> None:
-    # The partials on the delegate's pages (and the organiser's invitation page) ask for what they show
-    # through these; each is a service function, so templates never query.
+    # The organiser's invitation page asks for the warm-up history through this service function; the delegate's
+    # pages are handed what they show by their views.
     state.app.jinja_env.globals.update(
-        fringe_programme=delegate_view.programme_for,
-        fringe_calendar_links=calendars.personal_calendar_links,
-        fringe_history=history.warm_up_history,
-        webcal=calendars.webcal_url,
-        calendar_token_for=calendar_token_for,
+        fringe_history=history.warm_up_history, webcal=calendars.webcal_url, calendar_token_for=calendar_token_for
     )
 
 
@@ -57,10 +53,10 @@ def _back(token: str, slug: str, back: str | None):
 @bp.get("/<token>/fringe")
 def programme(token: str):
     invitation = invitation_for_link(token)
-    return render_template(
-        "fringe_events/programme.html",
-        **page_context(invitation, token, programme=delegate_view.programme_for(invitation)),
-    )
+    context = page_context(invitation, token)
+    programme = delegate_view.programme_for(invitation)
+    links = delegate_view.calendar_links(invitation, context["summit"], programme)
+    return render_template("fringe_events/programme.html", programme=programme, calendar_links=links, **context)
 
 
 @bp.get("/<token>/fringe/<slug>")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, exists, select
 
 from app.core.db import db
+from fringe_events import delegate_view
 from fringe_events.models import Attendance, FringeEvent, FringeSignup, FringeStatus, SignupState
 from fringe_events.signups import release_signups, transfer_signups
 from invitations import audiences, signals
@@ -46,9 +47,19 @@ def _signed_up(choice: str) -> ColumnElement[bool] | None:
     return exists().where(*confirmed, FringeSignup.fringe_event_id == int(choice))
 
 
+def _personal_page(invitation: Invitation, *, summit, now) -> dict:
+    """What the person's page shows of the fringe: the programme and their calendar's add links, from one read."""
+    programme = delegate_view.programme_for(invitation, now)
+    return {
+        "fringe_programme": programme,
+        "fringe_calendar_links": delegate_view.calendar_links(invitation, summit, programme),
+    }
+
+
 def connect() -> None:
     """Idempotent: blinker connects a receiver once however often this runs."""
     signals.person_left.connect(_release)
     signals.person_handed_on.connect(_transfer)
     signals.personal_data_requested.connect(_personal_data)
     audiences.provide_fringe_filter(audiences.FringeFilter(choices=_event_choices, condition=_signed_up))
+    signals.personal_page_shown.connect(_personal_page)

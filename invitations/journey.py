@@ -83,13 +83,18 @@ def register(invitation: Invitation, details: RegistrationDetails, now: datetime
     )
     if state == S.OFFERED:
         return accept_offer(invitation, details, now)
-    summit = summit_settings.get_summit()
+    summit = transitions.locked_summit()
     _check_open(summit, now)
-    expire_offers(now)
-    if invitation.state == S.OFFERED:  # a lapsed offer elsewhere just passed a place to this person
-        return accept_offer(invitation, details, now)
     if not summit_capacity.take_summit_place(summit.id):
-        raise SummitFull("The summit is full. You can join the waiting list and we'll offer you the next free place.")
+        # Full, as far as the counter says: offers that have run out give their places back first (the write that
+        # needs the place expires them, so no page view has to).
+        expire_offers(now)
+        if invitation.state == S.OFFERED:  # a lapsed offer elsewhere just passed a place to this person
+            return accept_offer(invitation, details, now)
+        if not summit_capacity.take_summit_place(summit.id):
+            raise SummitFull(
+                "The summit is full. You can join the waiting list and we'll offer you the next free place."
+            )
     if invitation.waitlist_entry is not None and invitation.waitlist_entry.state == WaitlistState.WAITING:
         invitation.waitlist_entry.state = WaitlistState.ACCEPTED
     registration = _apply_details(invitation, details, now)

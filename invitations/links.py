@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask import abort
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.core import audit
 from app.core.db import db, utcnow
@@ -21,18 +22,23 @@ from invitations import transitions
 from invitations.models import Invitation, InvitationState
 
 
-def invitation_for_token(token: str) -> Invitation | None:
+def invitation_for_token(token: str, *, with_places: bool = False) -> Invitation | None:
+    """The invitation a link opens; `with_places` reads its registration and waiting-list entry in the same
+    statement (for a page that shows them)."""
     selector = selector_from_token(token)
     if selector is None:
         return None
-    return db.session.scalars(select(Invitation).where(Invitation.link_selector == selector)).first()
+    query = select(Invitation).where(Invitation.link_selector == selector)
+    if with_places:
+        query = query.options(joinedload(Invitation.registration), joinedload(Invitation.waitlist_entry))
+    return db.session.scalars(query).first()
 
 
-def invitation_for_link(token: str, *, live: bool = True) -> Invitation:
+def invitation_for_link(token: str, *, live: bool = True, with_places: bool = False) -> Invitation:
     """The invitation behind a link, for every page under /i/<token>: a 404 for an unknown or revoked link,
     which says nothing about whether anyone else exists; and, when the page needs the link `live`, a 410
     once it has been handed on to a colleague."""
-    invitation = invitation_for_token(token)
+    invitation = invitation_for_token(token, with_places=with_places)
     if invitation is None or invitation.state == InvitationState.REVOKED:
         abort(404)
     if live and invitation.state == InvitationState.HANDED_ON:
@@ -67,11 +73,16 @@ def personal_url(invitation: Invitation) -> str:
     return external_url("invitations.home", token=token_for(invitation))
 
 
-def mark_opened(invitation: Invitation, now: datetime | None = None) -> None:
-    if invitation.opened_at is None:
-        db.will_write()  # the first opening is written; on SQLite it re-reads the invitation under the lock
-        if invitation.opened_at is None:
-            invitation.opened_at = now or utcnow()
+def mark_opened(invitation: Invitation, now: datetime | None = None) -> bool:
+    """Record the link's first opening, once: True if this call wrote it (the caller commits), False when it had
+    been opened before, which costs nothing (every later view of the page only reads)."""
+    if invitation.opened_at is not None:
+        return False
+    db.will_write()  # the first opening is written; on SQLite it re-reads the invitation under the lock
+    if invitation.opened_at is not None:
+        return False
+    invitation.opened_at = now or utcnow()
+    return True
 
 
 def reissue_link(invitation: Invitation, actor=None) -> Invitation:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, url_for
 
 from app.core.actions import run_action
 from app.core.auth.decorators import mark
@@ -13,7 +13,7 @@ from app.core.extensions import personal_link_limit
 from app.core.forms import ConfirmForm
 from app.core.security import private_page
 from app.core.summit import settings as summit_settings
-from invitations import answers, handing_on, journey, links, waitlist
+from invitations import answers, handing_on, journey, links, signals, waitlist
 from invitations.forms import ColleagueForm, DeclineForm, DetailsForm, RegistrationForm, with_questions
 from invitations.links import invitation_for_link
 from invitations.models import Invitation, InvitationState
@@ -45,7 +45,7 @@ def _details_form(form_class, invitation: Invitation):
     held = {i for value in current.values() if isinstance(value, list) for i in value}
     form = with_questions(form_class, questions, held)(obj=invitation)
     form.questions = questions
-    if not form.is_submitted():
+    if not form.is_submitted():  # a POST needn't read what they gave before
         if invitation.registration is not None:
             form.dietary.data = invitation.registration.dietary
             form.access_needs.data = invitation.registration.access_needs
@@ -127,14 +127,31 @@ def _still_waiting(invitation: Invitation) -> str:
 
 @bp.get("/<token>")
 def home(token: str):
-    invitation = invitation_for_link(token, live=False)
-    links.mark_opened(invitation)
-    waitlist.expire_offers()
-    db.session.commit()
+    """The person's page. Everything it shows is read here, once, and handed to the templates; after the first
+    opening (recorded once) a view writes nothing. An offer that has run out shows as lapsed, from the time, until
+    the mail worker (or the next write that needs the place) expires it."""
+    invitation = invitation_for_link(token, live=False, with_places=True)
+    if links.mark_opened(invitation):
+        db.session.commit()
     if invitation.state == S.HANDED_ON:
         colleague = db.session.query(Invitation).filter(Invitation.substitute_for_id == invitation.id).first()
         return render_template("invitations/handed_on.html", **page_context(invitation, token, colleague=colleague))
-    context = page_context(invitation, token, form=ConfirmForm(), position=waitlist.waitlist_position(invitation))
+    now = utcnow()
+    summit = summit_settings.get_summit()
+    g.site_name = summit.name  # the page's title and footer need no look-up of their own
+    extra: dict = {}
+    for _receiver, added in signals.personal_page_shown.send(invitation, summit=summit, now=now):
+        extra.update(added or {})
+    entry = invitation.waitlist_entry
+    context = dict(
+        invitation=invitation,
+        token=token,
+        summit=summit,
+        form=ConfirmForm(),
+        position=waitlist.waitlist_position(invitation),
+        offer_lapsed=invitation.state == S.OFFERED and entry is not None and waitlist.offer_lapsed(entry, now),
+        **extra,
+    )
     template = "invitations/personal.html" if invitation.state == S.REGISTERED else "invitations/welcome.html"
     return render_template(template, **context)
 

@@ -25,3 +25,8 @@ person_erased = _signals.signal("person-erased")
 # A person asked for a copy of their data: each receiver returns a dict of sections to add.
 # sender: the Invitation.
 personal_data_requested = _signals.signal("personal-data-requested")
+
+# A person's own page is about to be shown: each receiver returns a dict of what it adds to the page, read once in
+# the view so that the templates never query. Receivers only read (the page writes nothing once it has been opened).
+# sender: the Invitation, with its registration and waiting-list entry loaded; keywords `summit` and `now`.
+personal_page_shown = _signals.signal("personal-page-shown")

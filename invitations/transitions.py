@@ -4,7 +4,8 @@ Every change of an invitation's state, a registration's or a waiting-list entry'
 
 1. `begin(invitation, allowed=…)` takes the summit row and then the person's row for the rest of the
    transaction (`SELECT … FOR UPDATE` on PostgreSQL; on SQLite `BEGIN IMMEDIATE` already holds the one
-   write lock), reads the person, their registration and their waiting-list entry again, and checks they
+   write lock), reads the person, their registration and their waiting-list entry again (one statement;
+   the summit as locked is `locked_summit()`, so no step reads it twice), and checks they
    are still in one of the states the action starts from. If not, it raises `Conflict` with a sentence
    about what already happened ("You've already cancelled…"), before anything has moved.
 2. The caller then moves counters and sets the new state. Setting `Invitation.state`,
@@ -23,15 +24,17 @@ from collections.abc import Iterable
 
 from flask import current_app
 from sqlalchemy import event, inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.core.db import db
 from app.core.errors import Conflict
+from app.core.summit import settings as summit_settings
 from app.core.summit.models import Summit
 from invitations.models import Invitation, InvitationState, Registration, WaitlistEntry
 
 S = InvitationState
 _LOCKED = "locked_people"
+_SUMMIT = "locked_summit"
 
 AGO = "this was done a moment ago, perhaps in another tab."
 
@@ -66,7 +69,20 @@ def _locks_rows(session: Session) -> bool:
 
 
 def _lock_summit(session: Session) -> None:
-    session.execute(select(Summit.id).order_by(Summit.id).limit(1).with_for_update())
+    # The whole row, so that what the transition then needs of the summit is already read (locked_summit()).
+    locked = select(Summit).order_by(Summit.id).limit(1).with_for_update().execution_options(populate_existing=True)
+    summit = session.scalars(locked).first()
+    if summit is not None:
+        session.info[_SUMMIT] = summit
+
+
+def locked_summit() -> Summit:
+    """The summit, as read when this transaction's transition began (under its lock on PostgreSQL; on SQLite the
+    write lock already holds it): read once, however many steps of the transition ask."""
+    summit = db.session.info.get(_SUMMIT)
+    if summit is None:
+        summit = db.session.info[_SUMMIT] = summit_settings.get_summit()
+    return summit
 
 
 def lock(invitation: Invitation) -> Invitation:
@@ -74,7 +90,9 @@ def lock(invitation: Invitation) -> Invitation:
     db.will_write()  # in a GET on SQLite: the lock is the write lock, so take it now
     session = db.session
     ids = _locked(session)
-    if invitation.id in ids:
+    identity = inspect(invitation).identity
+    invitation_id = identity[0] if identity else invitation.id  # without reading an expired person again
+    if invitation_id in ids:
         return invitation
     if _enabled():
         session.flush()
@@ -87,8 +105,14 @@ def lock(invitation: Invitation) -> Invitation:
             if loaded.get(name) is not None:
                 session.expire(loaded[name])
         session.expire(invitation)
-        session.execute(select(Invitation).where(Invitation.id == invitation.id).with_for_update(of=Invitation))
-    ids.add(invitation.id)
+        # Their registration and waiting-list entry ride along (one statement; each is one row or none).
+        session.scalars(
+            select(Invitation)
+            .where(Invitation.id == invitation_id)
+            .options(joinedload(Invitation.registration), joinedload(Invitation.waitlist_entry))
+            .with_for_update(of=Invitation)
+        ).unique().first()
+    ids.add(invitation_id)
     return invitation
 
 
@@ -168,3 +192,4 @@ def _guard_waitlist(target: WaitlistEntry, value, oldvalue, initiator):
 def _forget_locks(session: Session, transaction) -> None:
     if transaction.parent is None:
         session.info.pop(_LOCKED, None)
+        session.info.pop(_SUMMIT, None)

@@ -136,6 +136,12 @@ def _lock_holder(entry: WaitlistEntry) -> None:
             return
 
 
+def offer_lapsed(entry: WaitlistEntry, now: datetime) -> bool:
+    """Whether an offer has run out, from the time alone: true before the worker (or the next write that needs the
+    place) has expired it, so a page can say so without writing."""
+    return entry.state == WaitlistState.OFFERED and entry.offer_expires_at is not None and entry.offer_expires_at <= now
+
+
 def expire_offers(now: datetime | None = None) -> int:
     """Expire lapsed offers and pass each place on. Idempotent: safe to run from anywhere, any time."""
     now = now or utcnow()

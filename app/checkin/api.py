@@ -14,11 +14,12 @@ from werkzeug.exceptions import HTTPException
 
 from app.checkin import door, overview, scans
 from app.checkin.scans import MalformedScan, NonceTaken
+from app.core.auth import credentials
 from app.core.auth.credentials import ApiCaller, api_token_works, caller_for_api_token
 from app.core.auth.models import Role, User
 from app.core.db import db
 from app.core.errors import Conflict
-from app.core.extensions import csrf, limiter, retry_after_seconds
+from app.core.extensions import csrf, hit_limit, limiter, retry_after_seconds
 from app.core.security import hash_api_token
 
 bp = Blueprint("checkin_api", __name__, url_prefix="/api/v1")
@@ -210,11 +211,58 @@ def handle_counts(user: User | ApiCaller):
 
 
 @bp.post("/checkin")
-@bad_token_limit
-@door_limit()
-@bearer_roles(*DOOR_ROLES)
+@limiter.exempt  # the hot path checks its limits itself: one call to the store a scan (door_caller)
 def checkin():
-    return handle_scan(g.door_user)
+    user = door_caller()
+    if not isinstance(user, ApiCaller):
+        return user  # the refusal
+    return handle_scan(user)
+
+
+def door_caller():
+    """The check-in's sign-in and limits, as the decorators on the other routes do them, at a scan's cost: the
+    token asked of the database (every request, so a revoked one is refused on its next), then one call to the
+    limiter's store. A working token counts against its scanner's door limit (CHECKIN_RATE_LIMIT, shared with the
+    other routes); a missing or wrong one against the address's failed look-ups (LINK_LOOKUP_RATE_LIMIT), so a
+    real scanner is never refused for others' guesses. Returns the caller, or the response that refuses."""
+    token = bearer_token()
+    if token and credentials.seen_working(token):
+        # A token this process saw work a moment ago: its door limit is counted before the transaction begins (on
+        # SQLite the look-up takes the write lock, which nothing else should hold it for), then it is asked of the
+        # database as every request is.
+        if not hit_limit("CHECKIN_RATE_LIMIT", "checkin", "token:" + hash_api_token(token)):
+            return too_many()
+        counted = True
+    else:
+        counted = False
+    user = caller_for_api_token(token) if token else None
+    if user is None:
+        db.session.rollback()
+        if not hit_limit("LINK_LOOKUP_RATE_LIMIT", "checkin-bad-token", get_remote_address() or ""):
+            return too_many()
+        challenge = {"WWW-Authenticate": 'Bearer realm="check-in"'}
+        if not token:
+            return json_error(401, "Send an API token: 'Authorization: Bearer <token>'.", **challenge)
+        return json_error(401, "That API token doesn't work. Ask an organiser for a new one.", **challenge)
+    assert token is not None  # a caller was found for it
+    if not counted and not hit_limit("CHECKIN_RATE_LIMIT", "checkin", "token:" + hash_api_token(token)):
+        db.session.rollback()
+        return too_many()
+    if user.role not in DOOR_ROLES:
+        db.session.rollback()
+        return json_error(403, "This account can't use this part of the check-in API.")
+    return user
+
+
+def too_many():
+    return json_error(
+        429,
+        "Too many requests from this scanner. Wait a moment and send it again.",
+        **{"Retry-After": str(retry_after_seconds())},
+    )
+
+
+checkin.allowed_roles = frozenset(DOOR_ROLES)  # type: ignore[attr-defined]
 
 
 @bp.post("/checkin/undo")

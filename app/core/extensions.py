@@ -3,11 +3,12 @@
 import hashlib
 import time
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+from limits import RateLimitItem, parse
 
 from app.core.email_addresses import InvalidAddress, normalise_address
 from app.core.security import (
@@ -27,8 +28,42 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 def retry_after_seconds() -> int:
     """For a 429's Retry-After: seconds until the limit this request broke lets it through again. Only a refusal
     asks (RATELIMIT_HEADERS_ENABLED is off, so an allowed request costs the store one hit and no second read)."""
+    refused = g.get("_refused_by")
+    if refused is not None:  # a limit checked by hit_limit
+        reset_at = limiter.limiter.get_window_stats(*refused).reset_time
+        return max(1, int(reset_at - time.time()))
     broken = limiter.current_limit
     return max(1, int(broken.reset_at - time.time())) if broken is not None else 60
+
+
+_PARSED: dict[str, RateLimitItem] = {}
+
+
+def hit_limit(setting: str, scope: str, key: str) -> bool:
+    """Count one request against the limit in the setting `setting`, for `key` (an address, a token's hash) in
+    `scope`: one call to the limiter's store, for a hot path that checks its own limit instead of through a
+    decorator that works out its limits on every request. True when the request is within the limit. The store's
+    keys are the decorators' own, so a route with this and a route with `shared_limit(…, scope=scope)` share one
+    budget; when the store can't be reached the limiter's in-memory stand-in counts, as it does for the decorators."""
+    if not limiter.enabled:
+        return True
+    text = current_app.config[setting]
+    item = _PARSED.get(text)
+    if item is None:
+        item = _PARSED[text] = parse(text)
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
+    args = [prefix, key, scope] if prefix else [key, scope]
+    try:
+        allowed = limiter.limiter.hit(item, *args)
+    except Exception:
+        if not current_app.config.get("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED") or limiter._storage_dead:
+            raise
+        current_app.logger.warning("Rate limit storage unreachable - falling back to in-memory storage")
+        limiter._storage_dead = True  # as flask-limiter does; it looks for the store's return itself
+        allowed = limiter.limiter.hit(item, *args)
+    if not allowed:
+        g._refused_by = (item, *args)
+    return allowed
 
 
 def failed_lookup(response) -> bool:

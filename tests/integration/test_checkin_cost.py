@@ -219,3 +219,40 @@ def test_an_unknown_token_is_still_counted_against_its_address(limited_app, monk
     # from an address that has just been guessing (one venue's wifi); the guesses are refused still.
     assert scan(client, good, "NH1-X").status_code == 200
     assert scan(client, "guess-3", "NH1-X").status_code == 429
+
+
+def test_a_wrong_token_costs_the_limiter_one_call_and_a_full_budget_answers_when_to_retry(limited_app, monkeypatch):
+    app, limiter = limited_app
+    app.config["LINK_LOOKUP_RATE_LIMIT"] = "3 per minute"
+    app.config["CHECKIN_RATE_LIMIT"] = "4 per minute"
+    f.summit()
+    token = steward_token()
+    client = app.test_client()
+    strategy = limiter.limiter
+    calls: list[str] = []
+    for name in LIMITER_CALLS:
+        real = getattr(strategy, name)
+        monkeypatch.setattr(
+            strategy, name, lambda *a, _real=real, _name=name, **k: calls.append(_name) or _real(*a, **k)
+        )
+
+    # The check-in counts itself, one call to the store a scan: no test before the view and hit after it.
+    guesses = [scan(client, f"guess-{n}", "NH1-X") for n in range(4)]
+    assert [r.status_code for r in guesses] == [401, 401, 401, 429]
+    assert calls[:3] == ["hit"] * 3
+    assert 1 <= int(guesses[-1].headers["Retry-After"]) <= 60
+    assert guesses[-1].get_json()["error"].startswith("Too many requests")
+
+    calls.clear()
+    scans = [scan(client, token, f"NH{n}-X") for n in range(4)]
+    with statements() as seen:
+        scans.append(scan(client, token, "NH5-X"))
+    assert [r.status_code for r in scans] == [200, 200, 200, 200, 429]
+    assert calls[:5] == ["hit"] * 5
+    assert 1 <= int(scans[-1].headers["Retry-After"]) <= 60
+    # A token this process saw work is counted before its transaction begins (on SQLite that would take the write
+    # lock while the store answers): a scanner over its limit is refused without asking the database anything.
+    assert seen == []
+    # The budget is the one the other routes' decorators count in: the scanner's search is refused too.
+    search = client.get("/api/v1/checkin/search?event=summit&q=Ada", headers={"Authorization": f"Bearer {token}"})
+    assert search.status_code == 429

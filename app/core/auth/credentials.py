@@ -105,6 +105,13 @@ def api_token_works(token: str) -> bool:
     return True
 
 
+def seen_working(token: str) -> bool:
+    """Whether this process saw the token work within API_TOKEN_CACHE_SECONDS: no database, and no promise that it
+    still works (caller_for_api_token asks that), only that it isn't a guess."""
+    seen = _known_tokens().get(hash_api_token(token))
+    return seen is not None and time.monotonic() - seen < current_app.config["API_TOKEN_CACHE_SECONDS"]
+
+
 def caller_for_api_token(token: str) -> ApiCaller | None:
     """The caller a token belongs to, or None. Every request asks the database (one indexed SELECT), so a token
     revoked, or its account deactivated or signed out everywhere, is refused on its very next request on every

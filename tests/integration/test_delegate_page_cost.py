@@ -1,0 +1,232 @@
+"""What a delegate's page and their registration cost (issue: near the floor): statements per request, and no write
+on a page once it has been opened. An offer that runs out shows as lapsed on the page, from the time alone, and the
+mail worker's scheduled step expires it and offers the place to the next person waiting.
+
+The counts are asserted so they can't creep back; the figures they buy are in bench/RESULTS.md."""
+
+from __future__ import annotations
+
+import html as html_lib
+import json
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+
+from app.core.db import db, utcnow
+from app.core.mail import rounds
+from app.core.mail.models import OutboxMessage
+from app.core.summit.models import Summit
+from invitations import journey
+from invitations.models import InvitationState, WaitlistEntry
+from tests import factories as f
+from tests import fringe_factories as ff
+from tests.factories import fresh, link
+from tests.integration.test_mail_worker_freshness import MailWorker
+from tests.statements import statements
+from tests.support import both_databases
+
+S = InvitationState
+FRAMING = {"BEGIN", "BEGIN IMMEDIATE", "BEGIN DEFERRED", "COMMIT", "ROLLBACK"}
+WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+def work(seen: list[str]) -> list[str]:
+    """The statements that do work (BEGIN, COMMIT and ROLLBACK left out), each by its first words."""
+    return [" ".join(s.split()[:3]) for s in seen if s not in FRAMING]
+
+
+def writes(seen: list[str]) -> list[str]:
+    """Writes, and a lock taken to write (SQLite's BEGIN IMMEDIATE, PostgreSQL's FOR UPDATE)."""
+    return [s for s in seen if s.lstrip().upper().startswith(WRITES) or s == "BEGIN IMMEDIATE" or "FOR UPDATE" in s]
+
+
+def view(client, path: str) -> tuple[str, list[str]]:
+    with statements() as seen:
+        response = client.get(path)
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    return html_lib.unescape(response.get_data(as_text=True)), seen
+
+
+def opened_at(invitation):
+    return fresh(invitation).opened_at
+
+
+@both_databases
+def test_a_registered_persons_page_is_three_statements_and_no_write_once_opened(app, client):
+    f.summit()
+    ada = f.registered(name="Ada Lovelace")
+    talks = [ff.event(f"Talk {n}") for n in range(4)]
+    for talk in talks[:2]:
+        ff.signed_up(ada, talk)
+
+    _, first = view(client, link(ada))
+    assert len([s for s in first if s.startswith("UPDATE invitation SET opened_at")]) == 1  # the first opening
+    first_opened = opened_at(ada)
+    assert first_opened is not None
+
+    html, seen = view(client, link(ada))
+
+    # The person with their registration and waiting-list entry; the summit; the programme with their sign-ups
+    # and attendance. Nothing else: no template asks the database, and nothing is written or committed.
+    assert work(seen) == [
+        "SELECT invitation.id, invitation.email,",
+        "SELECT summit.id, summit.name,",
+        "SELECT fringe_event.id, fringe_event.slug,",
+    ]
+    assert len(work(seen)) <= 6
+    assert writes(seen) == [] and "COMMIT" not in seen
+    assert opened_at(ada) == first_opened
+    # What the page shows, from those reads: their events, the others, the calendar's add links, the badge.
+    assert "You're registered" in html and "You're signed up for" in html
+    assert "Talk 0" in html and "Talk 1" in html and "Talk 2" in html
+    assert html.count("Google Calendar<span") == 3  # the summit and their two events
+    assert "Your badge" in html
+
+
+@both_databases
+def test_an_invited_persons_page_is_three_statements_and_no_write_once_opened(app, client):
+    f.summit()
+    ivy = f.invitation(name="Ivy Invited")
+    talk = ff.event("Warm-up talk")
+    ff.signed_up(ivy, talk)
+    view(client, link(ivy))
+
+    html, seen = view(client, link(ivy))
+
+    assert work(seen) == [
+        "SELECT invitation.id, invitation.email,",
+        "SELECT summit.id, summit.name,",
+        "SELECT fringe_event.id, fringe_event.slug,",
+    ]
+    assert writes(seen) == [] and "COMMIT" not in seen
+    assert "Register for my place" in html and "Warm-up talk" in html and "Add to your calendar" in html
+
+
+@both_databases
+def test_a_waiting_persons_page_adds_only_their_place_in_the_queue(app, client):
+    f.summit(capacity=1)
+    f.registered()
+    wes = f.invitation(name="Wes Waiting")
+    journey.join_waitlist(wes)
+    db.session.commit()
+    view(client, link(wes))
+
+    html, seen = view(client, link(wes))
+
+    assert len(work(seen)) == 4 and work(seen)[-1].startswith("SELECT count(*)")
+    assert writes(seen) == [] and "COMMIT" not in seen
+    assert "number 1" in html
+
+
+def offer_that_ran_out(waiting_behind: int = 1):
+    """A summit of one place, given up: the first person waiting holds the offer, which ran out a minute ago."""
+    f.summit(capacity=1)
+    holder = f.registered(name="Holder Person")
+    queue = [f.invitation(name=f"Waiting {n}") for n in range(1 + waiting_behind)]
+    for person in queue:
+        journey.join_waitlist(person)
+    db.session.commit()
+    journey.cancel_registration(holder)
+    db.session.commit()
+    assert fresh(queue[0]).state == S.OFFERED
+    db.session.execute(
+        update(WaitlistEntry)
+        .where(WaitlistEntry.invitation_id == queue[0].id)
+        .values(offer_expires_at=utcnow() - timedelta(minutes=1))
+    )
+    db.session.commit()
+    return queue
+
+
+def places_taken() -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(Summit.places_taken))
+
+
+@both_databases
+def test_an_offer_that_ran_out_shows_as_expired_and_viewing_it_writes_nothing(app, client):
+    offered, behind = offer_that_ran_out()
+    view(client, link(offered))
+
+    html, seen = view(client, link(offered))
+
+    assert writes(seen) == [] and "COMMIT" not in seen
+    assert "Offer expired" in html and "The place we held for you has passed on" in html
+    assert "Accept my place" not in html and "it's yours if you want it" not in html
+    # Computed from the time: the rows are as they were until the worker (or a write that needs the place) acts.
+    assert fresh(offered).state == S.OFFERED and fresh(behind).state == S.WAITLISTED and places_taken() == 1
+
+
+@both_databases
+def test_the_workers_step_expires_an_offer_that_ran_out_and_offers_the_place_to_the_next_person(app, client):
+    offered, behind = offer_that_ran_out()
+
+    assert rounds.run_scheduled_steps() == ["Expired 1 waiting-list offer(s) that had run out."]
+
+    assert fresh(offered).state == S.INVITED and fresh(behind).state == S.OFFERED and places_taken() == 1
+    kinds = db.session.scalars(select(OutboxMessage.kind).order_by(OutboxMessage.id)).all()
+    assert kinds[-2:] == ["offer_expired", "place_offered"]
+    assert rounds.run_scheduled_steps() == []  # nothing more to do: idempotent
+    html, _ = view(client, link(behind))
+    assert "it's yours if you want it" in html
+
+
+@both_databases
+def test_a_running_mail_worker_expires_offers_and_sends_the_next_persons_offer(app, client, tmp_path):
+    offered, behind = offer_that_ran_out()
+    queued_before = db.session.scalar(select(func.count()).select_from(OutboxMessage))
+    db.session.rollback()  # hold no transaction (on SQLite, no lock) while the worker writes
+    with MailWorker(app, tmp_path / "worker-outbox", tmp_path) as worker:
+        emails = worker.emails(queued_before + 2)  # everything queued before, and the two emails of its own step
+        db.session.rollback()
+    assert fresh(offered).state == S.INVITED and fresh(behind).state == S.OFFERED and places_taken() == 1
+    kinds = db.session.scalars(select(OutboxMessage.kind).order_by(OutboxMessage.id)).all()
+    assert kinds[-2:] == ["offer_expired", "place_offered"] and len(kinds) == queued_before + 2
+    assert any(behind.email in json.dumps(email) for email in emails)
+
+
+REGISTRATION_FORM = {
+    "name": "Ada Lovelace",
+    "organisation": "Analytical Engines Ltd",
+    "job_title": "Head of Computing",
+    "dietary": "Vegan",
+    "access_needs": "",
+    "consent": "y",
+}
+
+
+@both_databases
+def test_a_registration_is_eight_statements_at_most(app, client):
+    f.summit()
+    f.registered()  # the summit and its first registration exist
+    ada = f.invitation(name="Ada")
+    client.get(link(ada))
+
+    with statements() as seen:
+        response = client.post(link(ada, "register"), data=REGISTRATION_FORM)
+
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    assert fresh(ada).state == S.REGISTERED
+    # The link; the person under their lock with their registration and waiting-list entry; the summit (on
+    # PostgreSQL read by its lock); the place taken; the person, their registration and their confirmation written.
+    # Nothing read twice, and no look for lapsed offers while the summit has places.
+    assert len(work(seen)) <= 8, work(seen)
+    assert work(seen)[-4:] == [
+        "UPDATE summit SET",
+        "UPDATE invitation SET",
+        "INSERT INTO registration",
+        "INSERT INTO outbox_message",
+    ]
+    assert not [s for s in work(seen) if s.startswith("SELECT EXISTS")]
+    assert len([s for s in seen if s.startswith("SELECT summit.id, summit.name")]) == 1
+
+
+@both_databases
+def test_a_registration_for_a_place_held_by_an_offer_that_ran_out_expires_it_first(app, client):
+    (offered,) = offer_that_ran_out(waiting_behind=0)
+    newcomer = f.invitation(name="New Comer")
+
+    response = client.post(link(newcomer, "register"), data=REGISTRATION_FORM)
+
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    assert fresh(newcomer).state == S.REGISTERED and fresh(offered).state == S.INVITED and places_taken() == 1
