@@ -79,7 +79,7 @@ def full_sentence(question: Question, option: QuestionOption) -> str:
 def save_answers(invitation: Invitation, submitted: Submitted | None) -> None:
     """Replace the person's answers to the questions in `submitted` (the ones their form showed); others stay.
     The caller has begun the person's transition and is registering them, or they are registered."""
-    if submitted is None:
+    if not submitted:  # no questions shown: nothing to read or write (a registration stays at its 8 statements)
         return
     now = utcnow()
     questions = {q.id: q for q in db.session.scalars(select(Question).where(Question.id.in_(list(submitted))))}

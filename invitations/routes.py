@@ -41,7 +41,7 @@ def _form_page(template: str, invitation: Invitation, token: str, form):
 def _details_form(form_class, invitation: Invitation):
     """The registration or details form, with the organisers' questions, filled in from what they gave before."""
     questions = answers.shown_questions()
-    current = answers.current_values(invitation.id)
+    current = answers.current_values(invitation.id) if questions else {}
     held = {i for value in current.values() if isinstance(value, list) for i in value}
     form = with_questions(form_class, questions, held)(obj=invitation)
     form.questions = questions
