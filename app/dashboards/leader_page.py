@@ -15,7 +15,7 @@ from app.core.auth.models import Role, User
 from app.core.db import db, utcnow
 from app.dashboards.measures import LIVE, S, share_of_target
 from fringe_events.models import Attendance, FringeSignup, SignupState
-from invitations.chasing import CHASEABLE, NUDGE_MIN_DAYS, NUDGEABLE
+from invitations.chasing import CHASEABLE, GONE, NUDGE_MIN_DAYS, NUDGEABLE
 from invitations.models import (
     Invitation,
     InvitationState,
@@ -231,15 +231,21 @@ def _mine(leader: User):
 
 def leader_totals(leader: User) -> Totals:
     """One aggregate statement: the leader's invitees per group (through the champion's index, so it reads
-    their list only), with everyone live counted in a scalar subquery (an index-only count)."""
-    group = _group_number()
-    live_total = select(func.count()).select_from(Invitation).where(LIVE).scalar_subquery()
-    row = db.session.execute(
-        select(*[func.count().filter(group == number) for number in range(len(GROUPS))], live_total).where(
-            _mine(leader)
-        )
-    ).one()
-    return Totals(dict(zip([key for key, *_ in GROUPS], row[: len(GROUPS)])), row[len(GROUPS)] or 0)
+    their list only), with everyone live counted once in uncorrelated subqueries.
+    A leader with no invitees gets no rows, and needs no share."""
+    group = _group_number().label("g")
+    # Everyone, less the few gone: SQLite counts a whole table without reading its rows.
+    live_total = (
+        select(func.count()).select_from(Invitation).scalar_subquery()
+        - select(func.count()).select_from(Invitation).where(Invitation.state.in_(GONE)).scalar_subquery()
+    )
+    counts = {key: 0 for key, *_ in GROUPS}
+    everyone = 0
+    for number, n, live in db.session.execute(
+        select(group, func.count(), live_total).where(_mine(leader)).group_by(group)
+    ):
+        counts[GROUPS[number][0]], everyone = n, live
+    return Totals(counts, everyone or 0)
 
 
 def _flag(condition):
@@ -280,7 +286,8 @@ def _ranking(leader: User):
             registered_at.label("registered_at"),
         )
         .where(_mine(leader))
-        .subquery("keyed")
+        .cte("keyed")
+        .prefix_with("MATERIALIZED")  # each key once a row, not the group's CASE again in every sort key
     )
     k = keyed.c
     return k.id, (
