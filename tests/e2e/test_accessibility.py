@@ -430,6 +430,7 @@ STATES: list[State] = [
             ("organiser.send_all", "/organiser/invitations/send"),
             ("organiser.reminders", "/organiser/reminders"),
             ("dashboards.leaders", "/organiser/leaders"),
+            ("dashboards.breakdown", "/organiser/breakdown/organisation"),
             ("dashboards.leader_view", "/organiser/leaders/{leader}"),
             ("dashboards.champions", "/organiser/champions"),
             ("fringe_organiser.index", "/organiser/fringe/"),
