@@ -11,7 +11,21 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, distinct, false, func, or_, select
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    cast,
+    distinct,
+    false,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import aliased
 
 from app.core.auth.models import Role, User
@@ -47,6 +61,10 @@ class Counts:
     dont_chase: int = 0
     bounced: int = 0
 
+    def add(self, other: Counts) -> None:
+        for name in FIELDS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
 
 FIELDS = ("live", "sent", "opened", "registered", "declined", "warmed_up", "dont_chase", "bounced")
 
@@ -71,53 +89,88 @@ def warmed_up_ids():
 
 
 def tally() -> Tally:
-    """Two statements. The invitations grouped by champion, organisation, sector and state, with cheap counts
-    in each group, read from one covering index already in that order (ix_invitation_tally: no table rows,
-    no sort); and those who warmed up, from the attendance (bounded by the fringe events' capacity).
-    Everything else is added up here, over groups whose number depends on how many champions,
-    organisations, sectors and states there are, not on how many invitees."""
+    """Two statements. The first reads the invitations once, from one covering index already in the order it
+    groups by (ix_invitation_tally: no table rows, no sort), into cheap counts per champion, organisation,
+    sector and state, and adds those up again in the database per champion, per organisation, per sector
+    and per state: a few hundred rows come back, however many invitations there are. The second counts
+    those who warmed up, from the attendance (bounded by the fringe events' capacity)."""
     columns = (Invitation.champion_id, Invitation.organisation, Invitation.sector)
+    groups = (
+        select(
+            *columns,
+            type_coerce(Invitation.state, String).label("state"),
+            func.count().label("n"),
+            func.count(Invitation.sent_at).label("sent"),
+            func.count(func.coalesce(Invitation.opened_at, Invitation.responded_at)).label("opened"),
+            func.count(func.nullif(Invitation.dont_chase, false())).label("dont_chase"),
+            func.count(Invitation.bounced_at).label("bounced"),
+        )
+        .group_by(*columns, Invitation.state)
+        .cte("groups")
+        .prefix_with("MATERIALIZED")  # grouped once, then added up four ways
+    )
+    g = groups.c
+    live = g.state.not_in([state.value for state in GONE])
+
+    def live_sum(column, *where):
+        return func.coalesce(func.sum(column).filter(live, *where), 0)
+
+    def per(dimension: int, key_id, key_name, by):
+        return select(
+            literal(dimension),
+            key_id,
+            key_name,
+            live_sum(g.n),
+            live_sum(g.sent),
+            live_sum(g.opened),
+            live_sum(g.n, g.state == S.REGISTERED.value),
+            live_sum(g.n, g.state == S.DECLINED.value),
+            live_sum(g.dont_chase),
+            live_sum(g.bounced),
+        ).group_by(by)
+
+    no_id, no_name = cast(null(), Integer), cast(null(), String)
+    per_state = select(literal(3), no_id, g.state, func.sum(g.n), *[literal(0)] * 6).group_by(g.state)
+    rows = db.session.execute(
+        union_all(
+            per(0, g.champion_id, no_name, g.champion_id),
+            per(1, no_id, g.organisation, g.organisation),
+            per(2, no_id, g.sector, g.sector),
+            per_state,
+        )
+    ).all()
     result = Tally(
         {state: 0 for state in InvitationState}, Counts(), defaultdict(Counts), defaultdict(Counts), defaultdict(Counts)
     )
-    warmed = {
-        (champion_id, organisation, sector): n
-        for champion_id, organisation, sector, n in db.session.execute(
-            select(*columns, func.count(distinct(Invitation.id)))
-            .join(Attendance, Attendance.invitation_id == Invitation.id)
-            .where(Attendance.fringe_event_id.is_not(None), Invitation.state == S.REGISTERED)
-            .group_by(*columns)
-        )
-    }
-    states = result.states
-    everyone: list[int] = [0] * len(FIELDS)
-    by: tuple[dict, dict, dict] = ({}, {}, {})  # champion, organisation, sector: the counts in FIELDS' order
-    for champion_id, organisation, sector, state, n, sent, opened, dont_chase, bounced in db.session.execute(
-        select(
-            *columns,
-            Invitation.state,
-            func.count(),
-            func.count(Invitation.sent_at),
-            func.count(func.coalesce(Invitation.opened_at, Invitation.responded_at)),
-            func.count(func.nullif(Invitation.dont_chase, false())),
-            func.count(Invitation.bounced_at),
-        ).group_by(*columns, Invitation.state)
-    ):
-        states[state] += n
-        if state in GONE:
-            continue
-        registered = n if state == S.REGISTERED else 0
-        warm = warmed.get((champion_id, organisation, sector), 0) if registered else 0
-        values = (n, sent, opened, registered, n if state == S.DECLINED else 0, warm, dont_chase, bounced)
-        for totals, key in zip(by, (champion_id, organisation or "", sector or "")):
-            found = totals.get(key)
-            totals[key] = values if found is None else [a + b for a, b in zip(found, values)]
-        everyone = [a + b for a, b in zip(everyone, values)]
-    result.everyone = Counts(*everyone)
+    warmed = _warmed_up(columns)
     targets: tuple[dict[Any, Counts], ...] = (result.by_champion, result.by_organisation, result.by_sector)
-    for target, totals in zip(targets, by):
-        target.update((key, Counts(*values)) for key, values in totals.items())
+    for dimension, key_id, key_name, *sums in rows:
+        n, sent, opened, registered, declined, dont_chase, bounced = map(int, sums)  # PostgreSQL's sums: numeric
+        if dimension == 3:
+            result.states[InvitationState(key_name)] = n
+            continue
+        key = key_id if dimension == 0 else (key_name or "")
+        if not n:
+            continue
+        counts = Counts(n, sent, opened, registered, declined, warmed[dimension].get(key, 0), dont_chase, bounced)
+        targets[dimension][key] = counts
+        if dimension == 0:
+            result.everyone.add(counts)
     return result
+
+
+def _warmed_up(columns) -> tuple[dict, dict, dict]:
+    """Registered invitees who attended a fringe event, per champion, organisation and sector."""
+    out: tuple[dict, dict, dict] = (defaultdict(int), defaultdict(int), defaultdict(int))
+    for champion_id, organisation, sector, n in db.session.execute(
+        select(columns[0], columns[1], columns[2], func.count(distinct(Invitation.id)))
+        .join(Attendance, Attendance.invitation_id == Invitation.id)
+        .where(Attendance.fringe_event_id.is_not(None), Invitation.state == S.REGISTERED)
+        .group_by(*columns)
+    ):
+        for totals, key in zip(out, (champion_id, organisation or "", sector or "")):
+            totals[key] += n
+    return out
 
 
 def funnel(counts: Counts, arrived: int) -> dict[str, int]:
