@@ -253,25 +253,8 @@ def _flag(condition):
 
 
 def _ranking(leader: User):
-    """The leader's invitees' ids and Person.urgency's order as SQL sort keys (on their list only)."""
-    signed_up = (
-        select(FringeSignup.id)
-        .where(FringeSignup.invitation_id == Invitation.id, FringeSignup.state == SignupState.CONFIRMED)
-        .correlate(Invitation)
-        .exists()
-    )
-    offer_expires = (
-        select(WaitlistEntry.offer_expires_at)
-        .where(WaitlistEntry.invitation_id == Invitation.id)
-        .correlate(Invitation)
-        .scalar_subquery()
-    )
-    registered_at = (
-        select(Registration.registered_at)
-        .where(Registration.invitation_id == Invitation.id, Registration.state == RegistrationState.CONFIRMED)
-        .correlate(Invitation)
-        .scalar_subquery()
-    )
+    """The leader's invitees' ids and Person.urgency's order as SQL sort keys (on their list only). The keys
+    that need another table are looked up in the sort's CASE, so only for the groups that use them."""
     touch = func.coalesce(Invitation.last_contact_at, Invitation.sent_at, Invitation.created_at)
     keyed = (
         select(Invitation.id.label("id"), _group_number().label("g"), Invitation.name.label("name"))
@@ -281,23 +264,38 @@ def _ranking(leader: User):
             Invitation.sent_at.label("sent_at"),
             (Invitation.state == S.OFFERED).label("offered"),
             touch.label("touch"),
-            signed_up.label("signed_up"),
-            offer_expires.label("offer_expires_at"),
-            registered_at.label("registered_at"),
         )
         .where(_mine(leader))
         .cte("keyed")
         .prefix_with("MATERIALIZED")  # each key once a row, not the group's CASE again in every sort key
     )
     k = keyed.c
+    signed_up = (
+        select(FringeSignup.id)
+        .where(FringeSignup.invitation_id == k.id, FringeSignup.state == SignupState.CONFIRMED)
+        .correlate(keyed)
+        .exists()
+    )
+    offer_expires = (
+        select(WaitlistEntry.offer_expires_at)
+        .where(WaitlistEntry.invitation_id == k.id)
+        .correlate(keyed)
+        .scalar_subquery()
+    )
+    registered_at = (
+        select(Registration.registered_at)
+        .where(Registration.invitation_id == k.id, Registration.state == RegistrationState.CONFIRMED)
+        .correlate(keyed)
+        .scalar_subquery()
+    )
     return k.id, (
         k.g,
-        case((k.g <= 3, _flag(k.dont_chase)), (k.g == 4, _flag(k.signed_up)), else_=0),
+        case((k.g <= 3, _flag(k.dont_chase)), (k.g == 4, _flag(signed_up)), else_=0),
         case((k.g == 0, _flag(k.bounced_at.is_(None))), (k.g == 3, _flag(~k.offered)), else_=0),
         case((k.g == 0, _flag(k.sent_at.is_(None))), else_=0),
         case(
-            (k.g == 3, func.coalesce(k.offer_expires_at, k.touch)),
-            (k.g == 4, func.coalesce(k.registered_at, k.touch)),
+            (k.g == 3, func.coalesce(offer_expires, k.touch)),
+            (k.g == 4, func.coalesce(registered_at, k.touch)),
             (k.g == 5, null()),
             else_=k.touch,
         ),
