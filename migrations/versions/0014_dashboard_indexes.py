@@ -2,7 +2,7 @@
 the invitations that bounced
 
 Revision ID: 0014_dashboard_indexes
-Revises: 0008_staff_sessions
+Revises: 0013_scheduled_sends
 Create Date: 2026-12-07 06:00:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = "0014_dashboard_indexes"
-down_revision = "0008_staff_sessions"
+down_revision = "0013_scheduled_sends"
 branch_labels = None
 depends_on = None
 
