@@ -13,7 +13,7 @@ BIND_HOST = $(if $(findstring :,$(HOST)),[$(HOST)],$(HOST))
 LOCAL_URL = http://$(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(BIND_HOST)):$(PORT)
 BASE_URL ?= $(LOCAL_URL)
 
-.PHONY: run test lint setup setup-dev db demo bench clean lock test-tools
+.PHONY: run test lint setup setup-dev db demo bench bench-dashboards clean lock test-tools
 BENCH_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/newhorizons_bench
 
 $(BIN)/activate:
@@ -116,3 +116,7 @@ bench: setup-dev
 	psql "$(dir $(BENCH_POSTGRES_URL))postgres" -qtc "SELECT 1 FROM pg_database WHERE datname = '$(notdir $(BENCH_POSTGRES_URL))'" | grep -q 1 \
 	  || psql "$(dir $(BENCH_POSTGRES_URL))postgres" -qc "CREATE DATABASE $(notdir $(BENCH_POSTGRES_URL))"
 	$(BIN)/python -m bench.run_all --postgres-url $(BENCH_POSTGRES_URL)
+
+## The two dashboards at 1,000, 10,000 and 50,000 invitations, on SQLite: server CPU per request against the constant route
+bench-dashboards: setup-dev
+	$(BIN)/python -m bench.run_dashboards

@@ -19,6 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
 
@@ -180,6 +181,12 @@ def seed_invitations(
         )
 
     registrations, waiting, signups, attendance, notes = [], [], [], [], []
+    taken = defaultdict(int)
+    taken.update(
+        db.session.execute(
+            select(FringeSignup.fringe_event_id, func.count()).group_by(FringeSignup.fringe_event_id)
+        ).all()
+    )
     for row in rows:
         kind, inv_id = plan[row["email"]], ids[row["email"]]
         if kind in ("registered", "warm", "arrived"):
@@ -204,7 +211,9 @@ def seed_invitations(
             )
         if kind in ("registered", "warm", "arrived", "opened"):
             event_ = events[inv_id % len(events)]
-            signups.append(dict(invitation_id=inv_id, fringe_event_id=event_.id, state="confirmed"))
+            if taken[event_.id] < (event_.capacity or n):  # confirmed sign-ups never pass an event's capacity
+                taken[event_.id] += 1
+                signups.append(dict(invitation_id=inv_id, fringe_event_id=event_.id, state="confirmed"))
             if kind in ("warm", "arrived"):
                 attendance.append(
                     dict(

@@ -1,22 +1,52 @@
-"""The two dashboards at 10,000 invitations and 100 leaders, through gunicorn, for `make bench`."""
+"""The two dashboards as the summit grows: 1,000, 10,000 and 50,000 invitations, through gunicorn.
+
+    .venv/bin/python -m bench.run_dashboards [--sizes 1000,10000,50000] [--postgres-url URL] [--rounds 3]
+
+For each size: a fresh database seeded with bulk inserts (100 leaders, so leader7's list is a hundredth of
+the invitations: 10, 100, 500 invitees), the constant route (`GET /ping` of bench/floor_app.py) and the
+product served side by side by gunicorn with the same sync workers, then interleaved rounds of the
+constant route, a leader's page (`/leader`) and the organisers' dashboard (`/organiser/`), medians
+reported. The steady figure is the server's CPU per request (its workers' user + system time ÷ requests)
+and its ratio to the constant route's in the same run; rates and latencies are printed too. JSON on
+stdout, a Markdown table on stderr. Figures only: nothing passes or fails on time. `make bench` runs it
+on both databases; `make bench-dashboards` on SQLite alone.
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
 import urllib.parse
 
-from bench.harness import Server, bench_config
+from bench.harness import WORKERS, Server, bench_config, fresh_database
+
+SIZES = (1_000, 10_000, 50_000)
+LEADERS = 100
+LEADER_EMAIL = "leader7@bench.example.org"
+PAGES = (
+    ("leader page", LEADER_EMAIL, "/leader"),
+    ("organisers' dashboard", "organiser@bench.example.org", "/organiser/"),
+)
 
 
-def seed_dashboards(url: str, invitations: int = 10_000, leaders: int = 100) -> None:
+def seed_dashboards(url: str, invitations: int = 10_000, leaders: int = LEADERS) -> float:
+    """Seed `invitations` (realistic states) and `leaders` leaders; returns the seconds it took."""
     from app.core.db import db
     from app.factory import create_app
     from bench.dashboards import seed_invitations, seed_summit_and_staff
 
+    started = time.perf_counter()
     app = create_app(bench_config(url))
     with app.app_context():
         leader_ids = seed_summit_and_staff(leaders)
-        seed_invitations(invitations, leader_ids, realistic=True)
+        for start in range(0, invitations, 10_000):
+            seed_invitations(min(10_000, invitations - start), leader_ids, start=start, realistic=True)
         db.engine.dispose()
+    return time.perf_counter() - started
 
 
 def session_cookie(base_url: str, email: str, password: str) -> str:
@@ -35,27 +65,109 @@ def session_cookie(base_url: str, email: str, password: str) -> str:
     return cookie.split(";", 1)[0]
 
 
-def dashboards(url: str, concurrency: int = 2, requests: int = 60) -> list[dict]:
+def page_bytes(base_url: str, path: str, cookie: str) -> int:
+    import http.client
+
+    parts = urllib.parse.urlsplit(base_url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
+    conn.request("GET", path, headers={"Cookie": cookie})
+    body = conn.getresponse().read()
+    conn.close()
+    return len(body)
+
+
+def _median(rounds: list[dict]) -> dict:
+    out = {key: round(statistics.median(r[key] for r in rounds), 2) for key in ("throughput_rps", "p50_ms", "p99_ms")}
+    out["server_cpu_ms_per_request"] = round(statistics.median(r["server_cpu_ms_per_request"] for r in rounds), 2)
+    out["requests"] = sum(r["requests"] for r in rounds)
+    out["errors"] = sum(r["errors"] for r in rounds)
+    out["rounds"] = len(rounds)
+    return out
+
+
+def dashboards(
+    kind: str = "sqlite",
+    postgres_url: str | None = None,
+    sizes=SIZES,
+    rounds: int = 3,
+    requests: int = 20,
+    concurrency: int = 2,
+) -> list[dict]:
+    """Each page at each size, with its CPU per request as a multiple of the constant route's."""
     from bench.dashboards import PASSWORD
 
-    seed_dashboards(url)
-    results = []
-    with Server(url) as server:
-        for label, email, path in (
-            ("leader page", "leader7@bench.example.org", "/leader"),
-            ("organisers' dashboard", "organiser@bench.example.org", "/organiser/"),
-        ):
-            headers = {"Cookie": session_cookie(server.url, email, PASSWORD)}
-            server.measure([("GET", path, None, headers)] * 8, concurrency)  # warm up
-            result = server.measure([("GET", path, None, headers)] * requests, concurrency, ok_statuses=(200,))
-            result.pop("statuses", None)
-            results.append(
-                {
-                    "benchmark": f"dashboards: {label}",
-                    "invitations": 10_000,
-                    "leaders": 100,
-                    "concurrency": concurrency,
-                    **result,
-                }
+    label = "postgresql" if kind == "postgres" else "sqlite"
+    out = []
+    for size in sizes:
+        url = fresh_database(kind, postgres_url)
+        seeded = seed_dashboards(url, size)
+        with Server(url, app="bench.floor_app:app") as floor, Server(url) as product:
+            floor.measure([("GET", "/ping", None, None)] * 200, concurrency)  # imports and connections
+            cookies = {email: session_cookie(product.url, email, PASSWORD) for _, email, _ in PAGES}
+            for _, email, path in PAGES:
+                product.measure([("GET", path, None, {"Cookie": cookies[email]})] * 4, concurrency)
+            collected: dict[str, list[dict]] = {}
+            for _ in range(rounds):
+                ping = floor.measure([("GET", "/ping", None, None)] * 1000, concurrency, ok_statuses=(200,))
+                collected.setdefault("constant", []).append(ping)
+                for name, email, path in PAGES:
+                    jobs = [("GET", path, None, {"Cookie": cookies[email]})] * requests
+                    collected.setdefault(name, []).append(product.measure(jobs, concurrency, ok_statuses=(200,)))
+            sizes_in_bytes = {name: page_bytes(product.url, path, cookies[email]) for name, email, path in PAGES}
+        constant = _median(collected["constant"])
+        out.append(
+            {"database": label, "benchmark": "constant route GET /ping", "invitations": size, **constant}
+            | {"concurrency": concurrency, "workers": WORKERS, "seed_seconds": round(seeded, 1)}
+        )
+        for name, _, _ in PAGES:
+            result = _median(collected[name])
+            result["cpu_times_constant"] = round(
+                result["server_cpu_ms_per_request"] / max(constant["server_cpu_ms_per_request"], 0.01), 1
             )
-    return results
+            result["bytes"] = sizes_in_bytes[name]
+            result["leader_invitees"] = size // LEADERS if name == "leader page" else None
+            out.append(
+                {"database": label, "benchmark": f"dashboards: {name}", "invitations": size, **result}
+                | {"concurrency": concurrency, "workers": WORKERS}
+            )
+    return out
+
+
+def markdown(results: list[dict]) -> str:
+    rows = [
+        "| database | page | invitations | server CPU ms/req | CPU × constant | req/s | p50 ms | p99 ms | bytes | errors |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        rows.append(
+            f"| {r['database']} | {r['benchmark']} | {r['invitations']:,} | {r['server_cpu_ms_per_request']} "
+            f"| {r.get('cpu_times_constant', '—')} | {r['throughput_rps']} | {r['p50_ms']} | {r['p99_ms']} "
+            f"| {r.get('bytes', '—')} | {r['errors']} |"
+        )
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default=",".join(str(s) for s in SIZES), help="invitations, comma-separated")
+    parser.add_argument("--postgres-url", default=None, help="also on this PostgreSQL database (it is wiped)")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--requests", type=int, default=20, help="requests per page per round")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    started = time.time()
+    results = [] if args.skip_sqlite else dashboards("sqlite", None, sizes, args.rounds, args.requests)
+    if args.postgres_url:
+        results += dashboards("postgres", args.postgres_url, sizes, args.rounds, args.requests)
+    document = {
+        "machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg(), "gunicorn_sync_workers": WORKERS},
+        "seconds": round(time.time() - started, 1),
+        "results": results,
+    }
+    print(json.dumps(document, indent=2))
+    print(markdown(results), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

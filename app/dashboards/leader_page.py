@@ -1,4 +1,4 @@
-"""The leader's page: their invitees in the order that helps, as one or two aggregate queries.
+"""The leader's page: their invitees in the order that helps, a page at a time, in two statements.
 
 Rules about who may be nudged live in invitations/chasing.py; this only reads."""
 
@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, null, or_, select
 
 from app.core.auth.models import Role, User
 from app.core.db import db, utcnow
 from app.core.summit import settings as summit_settings
 from app.dashboards.measures import LIVE, S, share_of_target
 from fringe_events.models import Attendance, FringeSignup, SignupState
-from invitations.chasing import CHASEABLE, NUDGE_MIN_DAYS, NUDGEABLE
+from invitations.chasing import CHASEABLE, GONE, NUDGE_MIN_DAYS, NUDGEABLE
 from invitations.models import (
     Invitation,
     InvitationState,
@@ -154,32 +154,178 @@ class Person:
         return self.state in CHASEABLE
 
 
+PAGE_SIZE = 25  # people on a page of the leader's list
+
+
 @dataclass
 class Group:
     key: str
     title: str
     short: str
     hint: str
-    people: list[Person]
+    people: list[Person]  # those on this page
+    count: int  # everyone in the group
+    first_page: int  # the page the group starts on
 
 
 @dataclass
 class LeaderPage:
     leader: User
     you: Person | None
-    groups: list[Group]
+    groups: list[Group]  # the groups with someone on this page
+    jumps: list[Group]  # every group with someone in it, for the jump list
     total: int
     registered: int
     target: int
     live_total: int
     share: int
+    page: int = 1
+    pages: int = 1
 
     @property
     def counts(self) -> dict[str, int]:
-        return {g.key: len(g.people) for g in self.groups}
+        return {g.key: g.count for g in self.jumps}
 
 
-def _leader_rows(leader: User, now: datetime) -> list[Person]:
+@dataclass(frozen=True)
+class Totals:
+    """How many of the leader's invitees are in each group, and everyone live (for the share)."""
+
+    counts: dict[str, int]
+    live_total: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def registered(self) -> int:
+        return self.counts["registered"] + self.counts["warmed_up"]
+
+    @property
+    def pages(self) -> int:
+        return max((self.total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+
+    def first_pages(self) -> dict[str, int]:
+        """The page each group starts on: the groups follow each other in GROUPS' order."""
+        out, before = {}, 0
+        for key, *_ in GROUPS:
+            out[key] = before // PAGE_SIZE + 1
+            before += self.counts[key]
+        return out
+
+
+def _attended():
+    return (
+        select(Attendance.id)
+        .where(Attendance.invitation_id == Invitation.id, Attendance.fringe_event_id.is_not(None))
+        .correlate(Invitation)
+        .exists()
+    )
+
+
+def _group_number():
+    """Person.group in SQL: 0…5 in GROUPS' order."""
+    return case(
+        (and_(Invitation.state == S.INVITED, Invitation.opened_at.is_(None)), 0),
+        (Invitation.state == S.INVITED, 1),
+        (Invitation.state.in_([S.DECLINED, S.CANCELLED]), 2),
+        (Invitation.state.in_([S.WAITLISTED, S.OFFERED]), 3),
+        (_attended(), 5),
+        else_=4,
+    )
+
+
+def _mine(leader: User):
+    """The leader's invitees: those they champion, not their own invitation, still live."""
+    return and_(Invitation.champion_id == leader.id, Invitation.email != leader.email.lower(), LIVE)
+
+
+def leader_totals(leader: User) -> Totals:
+    """One aggregate statement: the leader's invitees per group (through the champion's index, so it reads
+    their list only), with everyone live counted once in uncorrelated subqueries.
+    A leader with no invitees gets no rows, and needs no share."""
+    group = _group_number().label("g")
+    # Everyone, less the few gone: SQLite counts a whole table without reading its rows.
+    live_total = (
+        select(func.count()).select_from(Invitation).scalar_subquery()
+        - select(func.count()).select_from(Invitation).where(Invitation.state.in_(GONE)).scalar_subquery()
+    )
+    counts = {key: 0 for key, *_ in GROUPS}
+    everyone = 0
+    for number, n, live in db.session.execute(
+        select(group, func.count(), live_total).where(_mine(leader)).group_by(group)
+    ):
+        counts[GROUPS[number][0]], everyone = n, live
+    return Totals(counts, everyone or 0)
+
+
+def _flag(condition):
+    return case((condition, 1), else_=0)
+
+
+def _ranking(leader: User):
+    """The leader's invitees' ids and Person.urgency's order as SQL sort keys (on their list only). The keys
+    that need another table are looked up in the sort's CASE, so only for the groups that use them."""
+    touch = func.coalesce(Invitation.last_contact_at, Invitation.sent_at, Invitation.created_at)
+    keyed = (
+        select(Invitation.id.label("id"), _group_number().label("g"), Invitation.name.label("name"))
+        .add_columns(
+            Invitation.dont_chase.label("dont_chase"),
+            Invitation.bounced_at.label("bounced_at"),
+            Invitation.sent_at.label("sent_at"),
+            (Invitation.state == S.OFFERED).label("offered"),
+            touch.label("touch"),
+        )
+        .where(_mine(leader))
+        .cte("keyed")
+        .prefix_with("MATERIALIZED")  # each key once a row, not the group's CASE again in every sort key
+    )
+    k = keyed.c
+    signed_up = (
+        select(FringeSignup.id)
+        .where(FringeSignup.invitation_id == k.id, FringeSignup.state == SignupState.CONFIRMED)
+        .correlate(keyed)
+        .exists()
+    )
+    offer_expires = (
+        select(WaitlistEntry.offer_expires_at)
+        .where(WaitlistEntry.invitation_id == k.id)
+        .correlate(keyed)
+        .scalar_subquery()
+    )
+    registered_at = (
+        select(Registration.registered_at)
+        .where(Registration.invitation_id == k.id, Registration.state == RegistrationState.CONFIRMED)
+        .correlate(keyed)
+        .scalar_subquery()
+    )
+    return k.id, (
+        k.g,
+        case((k.g <= 3, _flag(k.dont_chase)), (k.g == 4, _flag(signed_up)), else_=0),
+        case((k.g == 0, _flag(k.bounced_at.is_(None))), (k.g == 3, _flag(~k.offered)), else_=0),
+        case((k.g == 0, _flag(k.sent_at.is_(None))), else_=0),
+        case(
+            (k.g == 3, func.coalesce(offer_expires, k.touch)),
+            (k.g == 4, func.coalesce(registered_at, k.touch)),
+            (k.g == 5, null()),
+            else_=k.touch,
+        ),
+        case((k.g == 3, k.touch), else_=null()),
+        case((k.g == 5, func.lower(k.name)), else_=k.name),
+        k.id,
+    )
+
+
+def _page_ids(leader: User, page: int):
+    """The ids of one page of the leader's invitees, in order, as a subquery: the rest of each row is read
+    for the page alone."""
+    id_, keys = _ranking(leader)
+    return select(id_).order_by(*keys).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+
+
+def _leader_rows(leader: User, page: int, now: datetime) -> list[Person]:
+    """This page of the leader's invitees, and their own invitation (if live), with all Person shows."""
     signups = (
         select(func.count())
         .select_from(FringeSignup)
@@ -233,41 +379,58 @@ def _leader_rows(leader: User, now: datetime) -> list[Person]:
         )
         .outerjoin(WaitlistEntry, WaitlistEntry.invitation_id == Invitation.id)
         .outerjoin(LeaderNote, LeaderNote.id == last_note)
-        .where(or_(Invitation.champion_id == leader.id, Invitation.email == leader.email.lower()), LIVE)
+        .where(or_(Invitation.id.in_(_page_ids(leader, page)), Invitation.email == leader.email.lower()), LIVE)
     )
     # One row per person, its columns in Person's field order (mypy can't follow a row spread into a dataclass).
     return [Person(*cast(tuple[Any, ...], row), now=now) for row in db.session.execute(stmt)]  # type: ignore[misc]
 
 
-def leader_page(leader: User, *, target: int, now: datetime | None = None) -> LeaderPage:
-    """Everything the leader's page shows, in two queries."""
+def leader_page(
+    leader: User, *, target: int, page: int = 1, totals: Totals | None = None, now: datetime | None = None
+) -> LeaderPage:
+    """What the leader's page shows: one page of their invitees, the most in need of a word first, grouped;
+    the totals from one aggregate. Two statements, whatever the length of the list (`page` is clamped to
+    the pages there are)."""
     now = now or utcnow()
-    people = _leader_rows(leader, now)
+    totals = totals or leader_totals(leader)
+    page = min(max(page, 1), totals.pages)
+    people = _leader_rows(leader, page, now)
     summit = summit_settings.find_summit()
     for person in people:
         person.may_nudge_unsent = bool(summit and summit.leaders_may_nudge_unsent)
     you = next((p for p in people if p.email == leader.email.lower()), None)
-    mine = [p for p in people if p is not you and p.champion_id == leader.id]
     by_group: dict[str, list[Person]] = defaultdict(list)
-    for person in mine:
-        by_group[person.group].append(person)
-    groups = [
-        Group(key, title, short, hint, sorted(by_group[key], key=Person.urgency))
+    for person in people:
+        if person is not you:
+            by_group[person.group].append(person)
+    first_pages = totals.first_pages()
+    every = [
+        Group(key, title, short, hint, sorted(by_group[key], key=Person.urgency), totals.counts[key], first_pages[key])
         for key, title, short, hint in GROUPS
-        if by_group.get(key)
+        if totals.counts[key]
     ]
-    live_total = db.session.scalar(select(func.count()).select_from(Invitation).where(LIVE)) or 0
-    registered = sum(1 for p in mine if p.state == S.REGISTERED)
     return LeaderPage(
         leader=leader,
         you=you,
-        groups=groups,
-        total=len(mine),
-        registered=registered,
+        groups=[group for group in every if group.people],
+        jumps=every,
+        total=totals.total,
+        registered=totals.registered,
         target=target,
-        live_total=live_total,
-        share=share_of_target(target, len(mine), live_total),
+        live_total=totals.live_total,
+        share=share_of_target(target, totals.total, totals.live_total),
+        page=page,
+        pages=totals.pages,
     )
+
+
+def page_of(leader: User, invitation_id: int) -> int:
+    """The page of the leader's list that shows this invitee (1 if they aren't on it): where to come back to
+    after acting on them."""
+    id_, keys = _ranking(leader)
+    ranked = select(id_.label("id"), func.row_number().over(order_by=keys).label("n")).subquery("ranked")
+    position = db.session.scalar(select(ranked.c.n).where(ranked.c.id == invitation_id))
+    return (position - 1) // PAGE_SIZE + 1 if position else 1
 
 
 def leaders() -> list[User]:

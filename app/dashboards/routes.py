@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
+from app.core import paging
 from app.core.actions import run_action
 from app.core.auth.decorators import mark, organiser_required, roles_required
 from app.core.auth.models import Role
@@ -54,9 +55,15 @@ def back_to_card(invitation_id: int, message: str, tone: str = "success"):
 
 
 def render_leader_page(leader, *, readonly: bool):
+    """A page of the leader's list (`?page=`, clamped); back from an action, the page with that person on it."""
     summit = summit_settings.get_summit()
-    page = leader_page.leader_page(leader, target=summit.target)
+    totals = leader_page.leader_totals(leader)
     notice = None if readonly else session.pop(NOTICE_KEY, None)
+    if notice and "page" not in request.args:
+        number = leader_page.page_of(leader, notice["id"])
+    else:
+        number = paging.requested_page(totals.total, leader_page.PAGE_SIZE)
+    page = leader_page.leader_page(leader, target=summit.target, page=number, totals=totals)
     return render_template(
         "dashboards/leader.html",
         page=page,
@@ -65,6 +72,9 @@ def render_leader_page(leader, *, readonly: bool):
         action_form=ActionForm(),
         now=utcnow(),
         notice=notice,
+        pager_endpoint="dashboards.leader_view" if readonly else "dashboards.leader_home",
+        pager_params={"leader_id": leader.id} if readonly else {},
+        page_size=leader_page.PAGE_SIZE,
     )
 
 
@@ -157,11 +167,41 @@ def chase_again(invitation_id: int):
 # --- organisers: leaders and champions ---------------------------------------------------------
 
 
+LIST_PAGE_SIZE = 25  # rows a page of the leaders' list and of the breakdowns
+
+
 @bp.get("/organiser/leaders")
 @organiser_required
 def leaders():
+    """Every leader by name (then invitations with no champion), a page at a time."""
     summit = summit_settings.get_summit()
-    return render_template("dashboards/leaders.html", champions=organiser_page.champions(summit.target), summit=summit)
+    rows = organiser_page.champion_rows(summit.target, organiser_page.tally().by_champion)
+    page = paging.requested_page(len(rows), LIST_PAGE_SIZE)
+    shown = organiser_page.with_notes(rows[(page - 1) * LIST_PAGE_SIZE : page * LIST_PAGE_SIZE])
+    return render_template(
+        "dashboards/leaders.html",
+        champions=shown,
+        summit=summit,
+        page=page,
+        pages=paging.page_count(len(rows), LIST_PAGE_SIZE),
+    )
+
+
+@bp.get("/organiser/breakdown/<any(organisation, sector):by>")
+@organiser_required
+def breakdown(by: str):
+    """The dashboard's "by organisation" or "by sector" table in full, the most invited first, a page at a time."""
+    counts = organiser_page.tally()
+    rows = organiser_page.breakdown(counts.by_organisation if by == "organisation" else counts.by_sector)
+    page = paging.requested_page(len(rows), LIST_PAGE_SIZE)
+    return render_template(
+        "dashboards/breakdown.html",
+        by=by,
+        rows=rows[(page - 1) * LIST_PAGE_SIZE : page * LIST_PAGE_SIZE],
+        total=len(rows),
+        page=page,
+        pages=paging.page_count(len(rows), LIST_PAGE_SIZE),
+    )
 
 
 @bp.get("/organiser/leaders/<int:leader_id>")

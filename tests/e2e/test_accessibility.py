@@ -523,6 +523,7 @@ STATES: list[State] = [
             ("sending.reminders", "/organiser/reminders"),
             ("sending.scheduled", "/organiser/scheduled"),
             ("dashboards.leaders", "/organiser/leaders"),
+            ("dashboards.breakdown", "/organiser/breakdown/organisation"),
             ("dashboards.leader_view", "/organiser/leaders/{leader}"),
             ("dashboards.champions", "/organiser/champions"),
             ("fringe_organiser.index", "/organiser/fringe/"),

@@ -562,6 +562,8 @@ def test_leaders_cannot_open_the_organiser_views(app, people):
         "/organiser/leaders",
         f"/organiser/leaders/{people['lena'].id}",
         "/organiser/champions",
+        "/organiser/breakdown/organisation",
+        "/organiser/breakdown/sector",
         "/organiser/exports/delegates.csv",
         "/organiser/exports/follow-up.csv",
     ]:
@@ -574,7 +576,7 @@ def dashboard_requests(app, invitation_id: int, leader_id: int) -> list[tuple[st
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("dashboards."):
             continue
-        values = {"invitation_id": invitation_id, "leader_id": leader_id, "name": "delegates"}
+        values = {"invitation_id": invitation_id, "leader_id": leader_id, "name": "delegates", "by": "organisation"}
         with app.test_request_context():
             from flask import url_for
 

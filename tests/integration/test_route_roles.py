@@ -86,7 +86,8 @@ POLICY: dict[str, dict[str, str]] = {
     "dashboards.leader_home": LEADER_PAGE,
     **{f"dashboards.{name}": LEADER for name in ("nudge", "nudge_now", "note", "dont_chase", "chase_again")},
     **{
-        f"dashboards.{name}": ORGANISER for name in ("leaders", "leader_view", "assign_champion", "champions", "export")
+        f"dashboards.{name}": ORGANISER
+        for name in ("leaders", "leader_view", "breakdown", "assign_champion", "champions", "export")
     },
     "checkin.scanner": DOOR,
     **{f"checkin_door.{name}": DOOR_JSON for name in ("scan", "undo", "search", "counts", "expected")},
@@ -192,6 +193,7 @@ def _seed():
             "user_id": steward.id,
             "name": "delegates",
             "kind_name": "invitation",
+            "by": "organisation",
             "filename": "barcode-detector/ponyfill.js",
             "preview_id": "a-preview-nobody-kept",
             "question_id": question.id,
@@ -210,6 +212,7 @@ def _url(rule: str, values: dict, role: str) -> str:
             url = url.replace(pattern, str(value))
         url = url.replace(f"<any(delegates, needs, attendance, 'follow-up'):{key}>", str(value))
         url = url.replace(f"<any(invitation, reminder):{key}>", str(value))
+        url = url.replace(f"<any(organisation, sector):{key}>", str(value))
     assert "<" not in url, f"no value for a parameter in {rule}"
     return url
 
