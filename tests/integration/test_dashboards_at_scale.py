@@ -19,10 +19,11 @@ from tests import factories as f
 from tests.statements import statements
 from tests.support import both_databases
 
-DASHBOARD_STATEMENTS = (
-    11  # user, staff session, summit, expiring offers, tally ×2, leaders, notes, arrivals, days, fringe, bounces
-)
-LEADER_STATEMENTS = 4  # user, staff session, the totals, the page's rows
+# user, staff session, summit, expiring offers, tally ×2, leaders, notes, arrivals, days, fringe, bounces, and the
+# registration questions' summary (the questions, and the answers counted by question)
+DASHBOARD_STATEMENTS = 13
+# user, staff session, the totals, the page's rows, and the summit (may leaders nudge before the invitation goes?)
+LEADER_STATEMENTS = 5
 
 
 def plain(response) -> str:
