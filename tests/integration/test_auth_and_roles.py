@@ -143,6 +143,9 @@ def test_organisers_may_use_every_organiser_route(app, client):
     f.sign_in(client, f.user())
     for endpoint, method, url in organiser_requests(app, inv.id):
         response = client.get(url)  # GET on a POST-only route is a 405: allowed, just the wrong method
+        if endpoint in ("organiser.import_preview", "organiser.confirm_import"):  # a kept file nobody kept: gone
+            assert response.status_code == 410 and "no longer kept" in response.get_data(as_text=True), endpoint
+            continue
         assert response.status_code in (200, 302, 405), (endpoint, response.status_code)
         # The set-up page leads to the summit's settings once the summit exists (as it does here).
         page = 302 if endpoint == "organiser.summit_setup" else 200

@@ -7,15 +7,16 @@ import json
 import time
 import uuid
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
 
-from app.core.db import db
+from app.core.db import db, utcnow
 from app.core.mail import delivery
 from app.core.mail.models import OutboxMessage, OutboxStatus, ProviderEvent
 from app.core.security import calendar_feed_token
-from invitations import journey, links, mailing
+from invitations import audiences, journey, links, mailing
 from invitations.models import Invitation
 from tests import factories as f
 from tests import fringe_factories as ff
@@ -111,7 +112,10 @@ def test_the_delegate_journey_goes_through_notify_with_a_bounce_and_temporary_fa
         db.session.commit()
         journey.cancel_registration(dan)
         db.session.commit()
-        assert mailing.send_reminders("not_answered", min_days=7) == 1
+        # Cy, invited a week ago (the quiet days count his invitation), is reminded.
+        week_ago = utcnow() - timedelta(days=7)
+        db.session.execute(update(OutboxMessage).where(OutboxMessage.kind == "invitation").values(created_at=week_ago))
+        assert mailing.send_reminders(audiences.Audience(state="not_answered"), quiet_days=3) == 1
         db.session.commit()
         talk = ff.event("Data for neighbourhoods")
         ff.signed_up(ada, talk)
