@@ -23,10 +23,12 @@ from werkzeug.serving import make_server
 
 from app.badges.builders import qr_png
 from app.checkin.models import ScanLog
+from app.core.audit import AuditEvent
 from app.core.auth.models import Role
 from app.core.db import db, utcnow
 from app.core.security import new_badge_code
 from fringe_events.models import Attendance, FringeEvent
+from invitations.models import Invitation
 from tests import factories as f
 from tests.conftest import make_app
 from tests.e2e.conftest import BROWSER_TIMEOUT_MS, CHROMIUM_ARGS, PHONE, SHOTS, _browser_or_skip
@@ -148,7 +150,7 @@ def door(tmp_path, camera):
         db.engine.dispose()
 
 
-def open_scanner(camera, door, base: str | None = None, **context_options):
+def open_scanner(camera, door, base: str | None = None, email: str | None = None, **context_options):
     browser, _ = camera
     base = base or door.url
     context = browser.new_context(**PHONE, **context_options)
@@ -157,7 +159,7 @@ def open_scanner(camera, door, base: str | None = None, **context_options):
     # Straight on to the summit's scanner (that a steward signing in lands on /checkin is shown by
     # tests/integration/test_auth_and_roles.py), so the scanner and its decoder load once.
     page.goto(f"{base}/sign-in?next=%2Fcheckin%3Fevent%3Dsummit")
-    page.get_by_label("Email address").fill(door.steward_email)
+    page.get_by_label("Email address").fill(email or door.steward_email)
     page.get_by_label("Password").fill(f.PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(re.compile(r"/checkin\?event=summit$"))
@@ -370,6 +372,64 @@ def test_without_https_the_camera_is_explained_and_the_other_ways_work(camera, d
     page.get_by_role("button", name="Check in Ada Lovelace").click()
     expect(page.locator("#result")).to_contain_text("Checked in")
     assert door.methods() == ["manual"]
+    page.context.close()
+
+
+def test_an_organiser_reprints_the_badge_of_the_person_on_the_card_and_a_steward_is_not_offered_it(camera, door):
+    with door.app.app_context():
+        f.user(role=Role.ORGANISER, name="Lucy Organiser", email="lucy@staff.example.org")
+        db.session.commit()
+    # A steward's card is as it was: no Reprint badge.
+    page = open_scanner(camera, door)
+    page.get_by_label("Handheld scanner or typed code").fill(door.code)
+    page.get_by_label("Handheld scanner or typed code").press("Enter")
+    result = page.locator("#result")
+    expect(result).to_contain_text("Checked in")
+    expect(page.get_by_role("button", name="Reprint badge")).to_be_hidden()
+    assert page.locator("#scanner").get_attribute("data-reprint-url") is None
+    page.context.close()
+
+    # An organiser scans the same badge (already checked in): the card offers it, and the PDF comes down.
+    page = open_scanner(camera, door, email="lucy@staff.example.org")
+    page.get_by_label("Handheld scanner or typed code").fill(door.code)
+    page.get_by_label("Handheld scanner or typed code").press("Enter")
+    result = page.locator("#result")
+    expect(result).to_contain_text("Already checked in")
+    shot(page, "18-reprint-offered")
+    fits_the_screen(page)
+    with page.expect_download() as downloaded:
+        page.get_by_role("button", name="Reprint badge").click()
+    assert downloaded.value.suggested_filename == f"badge-{door.ada_id}.pdf"
+    assert Path(downloaded.value.path()).read_bytes().startswith(b"%PDF")
+    expect(result).to_contain_text("Reprint recorded — printing…")
+    expect(result).to_contain_text("Ada Lovelace")
+    expect(page.get_by_role("button", name="Reprint badge")).to_be_hidden()
+    shot(page, "19-reprinted")
+    with door.app.app_context():
+        reprints = list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == "badge.reprinted")))
+        assert [(e.invitation_id, e.actor_label, e.details["via"]) for e in reprints] == [
+            (door.ada_id, "Lucy Organiser", "scanner")
+        ]
+
+    # Refused (here: the badge's code reissued meanwhile), the card says why and nothing is recorded.
+    time.sleep(3.1)  # the same code typed again within 3 s is taken for a scanner's double send
+    page.get_by_label("Handheld scanner or typed code").fill(door.code)
+    page.get_by_label("Handheld scanner or typed code").press("Enter")
+    expect(result).to_contain_text("Already checked in")
+    with door.app.app_context():
+        db.session.get(Invitation, door.ada_id).code = new_badge_code()
+        db.session.commit()
+    page.get_by_role("button", name="Reprint badge").click()
+    expect(result).to_have_class(re.compile(r"\bresult--error\b"))
+    expect(result).to_contain_text("Not reprinted")
+    expect(result).to_contain_text("That isn't a live badge, so there is nothing to print.")
+    with door.app.app_context():
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "badge.reprinted")
+            )
+            == 1
+        )
     page.context.close()
 
 

@@ -55,18 +55,21 @@ export function renderNeeds(list, needs) {
 }
 
 // The big answer. Scans answered close together (two badges at once, or a scanner that sent two codes) are
-// all shown: the newest in full, the ones before it in a list under it, each with its word and name.
+// all shown: the newest in full, the ones before it in a list under it, each with its word and name. On an
+// organiser's page (reprints), someone let in also gets "Reprint badge" (reprint.js).
 export class AnswerCard {
-  constructor({ box, beep, refocus }) {
+  constructor({ box, beep, refocus, reprints = false }) {
     this.box = box;
     this.beep = beep;        // (tone) => void
     this.refocus = refocus;  // puts the focus back where a handheld scanner types
+    this.reprints = reprints;
+    this.reprintTarget = null;  // { code, ref, name } of the person whose badge "Reprint badge" prints
     this.together = [];
     this.shownAt = 0;
     this.timer = null;
   }
 
-  show({ tone, word, name = "", org = "", detail = "", needs = [], undo = false, scan = false, code = "" }) {
+  show({ tone, word, name = "", org = "", detail = "", needs = [], undo = false, scan = false, code = "", reprint = null }) {
     const now = Date.now();
     this.together = scan && !this.box.hidden && now - this.shownAt < TOGETHER_MS ? this.together : [];
     const earlier = this.together.slice().reverse();
@@ -85,11 +88,13 @@ export class AnswerCard {
     $("result-detail").textContent = detail;
     renderNeeds($("result-needs"), needs);
     $("result-undo").hidden = !undo;
+    this.reprintTarget = this.reprints && reprint ? reprint : null;
+    $("result-reprint").hidden = !this.reprintTarget;
     this.box.hidden = false;
     this.beep(tone);
     clearTimeout(this.timer);
-    // Needs stay up longer: the steward has to read them out.
-    this.timer = setTimeout(() => this.hide(), needs.length ? RESULT_MS * 2 : RESULT_MS);
+    // Needs stay up longer: the steward has to read them out. So does a card with Reprint badge, to press it.
+    this.timer = setTimeout(() => this.hide(), needs.length || this.reprintTarget ? RESULT_MS * 2 : RESULT_MS);
   }
 
   hide() {

@@ -14,6 +14,7 @@ import { byId as $ } from "./dom.js";
 import { Handheld } from "./handheld.js";
 import { Connection, requester } from "./net.js";
 import { EventPicker } from "./picker.js";
+import { Reprint } from "./reprint.js";
 import { Door } from "./scans.js";
 import { NameSearch } from "./search.js";
 import { Sound } from "./sound.js";
@@ -31,6 +32,7 @@ const config = {
   searchUrl: root.dataset.searchUrl,
   countsUrl: root.dataset.countsUrl,
   expectedUrl: root.dataset.expectedUrl,
+  reprintUrl: root.dataset.reprintUrl || "",  // organisers only: a steward's page has none
   user: root.dataset.user,
   userName: root.dataset.userName,
   csrf: document.querySelector('meta[name="csrf-token"]').content,
@@ -58,7 +60,9 @@ const connection = new Connection({
     else await counts.refresh({ probing: true });
   },
 });
-const card = new AnswerCard({ box: $("result"), beep: (tone) => sound.beep(tone), refocus: () => handheld.focus() });
+const card = new AnswerCard({ box: $("result"), beep: (tone) => sound.beep(tone), refocus: () => handheld.focus(),
+                              reprints: Boolean(config.reprintUrl) });
+const reprint = new Reprint({ url: config.reprintUrl, csrf: config.csrf, card });
 const recent = new LastScans({ list: $("recent"), undo: (target) => door.undo(target) });
 const picker = new EventPicker({ select: $("event"), root, confirmed: new ConfirmedEvents(sessionStorage), card });
 const counts = new Counts({ request, url: config.countsUrl, connection, bar, currentEvent: () => picker.current() });
@@ -106,6 +110,7 @@ window.addEventListener("offline", () => { connection.offline(); });
 setInterval(() => { if (connection.reachable() && queue.mine().length) sync.run(); }, SYNC_EVERY_MS);
 $("result-undo").addEventListener("click", () => door.undo(door.lastAdmitted));
 $("result-close").addEventListener("click", () => card.hide());
+$("result-reprint").addEventListener("click", () => reprint.print(card.reprintTarget));
 setInterval(() => counts.refresh(), COUNTS_EVERY_MS);
 picker.select.addEventListener("change", () => {
   door.repeats.forget();

@@ -125,8 +125,12 @@ export class Door {
     const person = answer.person || {};
     const undo = answer.status === "ok";
     if (undo) this.lastAdmitted = { code: scan.code, ref: scan.ref, event: scan.event, name: person.name };
+    // Someone let in can have their badge printed again (the card offers it on an organiser's page only).
+    const admitted = undo || answer.status === "already_checked_in";
+    const reprint = admitted ? { code: scan.code, ref: scan.ref, name: person.name || "" } : null;
     if (!synced) {
-      this.card.show({ ...shown, name: person.name || "", org: person.organisation || "", needs: person.needs, undo, scan: true });
+      this.card.show({ ...shown, name: person.name || "", org: person.organisation || "", needs: person.needs, undo, scan: true,
+                       reprint });
     }
     this.recent.add({ tone: shown.tone, word: synced ? `${shown.word} (synced)` : shown.word, name: person.name,
                       detail: shown.tone === "warning" ? shown.detail : "", code: scan.code, ref: scan.ref, event: scan.event, undo,
