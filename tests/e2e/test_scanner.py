@@ -391,11 +391,20 @@ def test_an_organiser_reprints_the_badge_of_the_person_on_the_card_and_a_steward
 
     # An organiser scans the same badge (already checked in): the card offers it, and the PDF comes down.
     page = open_scanner(camera, door, email="lucy@staff.example.org")
+    # Someone checked in now: Undo, Reprint badge and Next all fit on the phone.
+    page.get_by_label("Handheld scanner or typed code").fill(door.others[0])
+    page.get_by_label("Handheld scanner or typed code").press("Enter")
+    expect(page.locator("#result")).to_contain_text("Checked in")
+    expect(page.locator("#result").get_by_role("button", name="Undo")).to_be_visible()
+    expect(page.get_by_role("button", name="Reprint badge")).to_be_visible()
+    fits_the_screen(page)
+    shot(page, "18-reprint-offered-with-undo")
+    page.get_by_role("button", name="Next").click()
     page.get_by_label("Handheld scanner or typed code").fill(door.code)
     page.get_by_label("Handheld scanner or typed code").press("Enter")
     result = page.locator("#result")
     expect(result).to_contain_text("Already checked in")
-    shot(page, "18-reprint-offered")
+    shot(page, "19-reprint-offered")
     fits_the_screen(page)
     with page.expect_download() as downloaded:
         page.get_by_role("button", name="Reprint badge").click()
@@ -404,7 +413,7 @@ def test_an_organiser_reprints_the_badge_of_the_person_on_the_card_and_a_steward
     expect(result).to_contain_text("Reprint recorded — printing…")
     expect(result).to_contain_text("Ada Lovelace")
     expect(page.get_by_role("button", name="Reprint badge")).to_be_hidden()
-    shot(page, "19-reprinted")
+    shot(page, "20-reprinted")
     with door.app.app_context():
         reprints = list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == "badge.reprinted")))
         assert [(e.invitation_id, e.actor_label, e.details["via"]) for e in reprints] == [
