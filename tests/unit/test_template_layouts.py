@@ -76,6 +76,7 @@ def test_the_personal_layout_has_the_band_and_no_site_header(app):
             '{% extends "invitations/_personal_layout.html" %}{% block content %}<h1>Hello</h1>{% endblock %}',
             summit=None,
         )
+    assert html.lower().startswith("<!doctype html>")  # nothing before the page, as when it extended base.html
     assert '<div class="band">' in html
     assert 'class="site-header"' not in html
     assert "<h1>Hello</h1>" in html
