@@ -38,3 +38,20 @@ def test_a_leaders_actions_check_ownership_with_one_guard():
             node for node in ast.parse(source).body if isinstance(node, ast.FunctionDef) and node.name == action
         )
         assert "ensure_their_invitee" in ast.unparse(body), action
+
+
+ONE_BUTTON_POSTS = {
+    "invitations/organiser_routes.py": ("revoke_invitation", "send_invitation", "reissue_link"),
+    "app/badges/routes.py": ("set_role",),
+    "app/dashboards/routes.py": ("assign_champion", "champions"),
+}
+
+
+def test_organisers_one_button_posts_commit_through_run_action():
+    for path, views in ONE_BUTTON_POSTS.items():
+        functions = {
+            node.name: node for node in ast.parse((ROOT / path).read_text()).body if isinstance(node, ast.FunctionDef)
+        }
+        for view in views:
+            body = ast.unparse(functions[view])
+            assert "run_action(" in body and ".commit()" not in body, f"{path} {view}"
