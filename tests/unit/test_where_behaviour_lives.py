@@ -44,6 +44,7 @@ ONE_BUTTON_POSTS = {
     "invitations/organiser_routes.py": ("revoke_invitation", "send_invitation", "reissue_link"),
     "app/badges/routes.py": ("set_role",),
     "app/dashboards/routes.py": ("assign_champion", "champions"),
+    "app/dashboards/wording_routes.py": ("reset",),
 }
 
 
