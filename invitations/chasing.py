@@ -15,10 +15,9 @@ from app.core import audit
 from app.core.auth.models import Role, User
 from app.core.db import changed, db, utcnow
 from app.core.errors import InvalidState, NotFound, ValidationFailed
-from app.core.mail.outbox import enqueue
 from app.core.summit import settings as summit_settings
 from app.core.timefmt import ago, day
-from invitations.links import personal_url
+from invitations.mailing import tell
 from invitations.models import Invitation, InvitationState, LeaderNote, NoteKind
 
 S = InvitationState
@@ -47,10 +46,18 @@ def is_own_invitation(invitation: Invitation, leader: User) -> bool:
     return invitation.email == (leader.email or "").strip().lower()
 
 
+def ensure_their_invitee(invitation: Invitation | None, leader: User) -> Invitation:
+    """The one ownership guard for a leader's actions: NotFound unless this is one of the leader's invitees, so
+    another leader's invitee looks like no invitee at all."""
+    if invitation is None or invitation.champion_id != leader.id:
+        raise NotFound("That person isn't one of your invitees. Go back to your list and choose someone there.")
+    return invitation
+
+
 def invitee_for_leader(leader: User, invitation_id: int) -> Invitation:
-    """One of the leader's invitees, or NotFound: another leader's invitee looks like no invitee at all."""
-    invitation = db.session.get(Invitation, invitation_id)
-    if invitation is None or invitation.champion_id != leader.id or invitation.state in GONE:
+    """One of the leader's invitees still in play, or NotFound (ensure_their_invitee)."""
+    invitation = ensure_their_invitee(db.session.get(Invitation, invitation_id), leader)
+    if invitation.state in GONE:
         raise NotFound("That person isn't one of your invitees. Go back to your list and choose someone there.")
     return invitation
 
@@ -207,8 +214,7 @@ def nudge(invitation: Invitation, leader: User, message: str, *, now: datetime |
     The 3-day rule holds across all leaders and under concurrency: the conditional UPDATE claims the nudge,
     so of two leaders (or two taps) at once exactly one gets a row count of 1."""
     now = now or utcnow()
-    if invitation.champion_id != leader.id:
-        raise NotFound("That person isn't one of your invitees. Go back to your list and choose someone there.")
+    ensure_their_invitee(invitation, leader)
     message = (message or "").replace("\r\n", "\n").strip()
     if not message:
         raise ValidationFailed("Write a message to send: a line or two in your own words works best.")
@@ -243,21 +249,15 @@ def nudge(invitation: Invitation, leader: User, message: str, *, now: datetime |
             or f"{invitation.first_name} was nudged a moment ago, so we haven't sent another."
         )
     summit = summit_settings.get_summit()
-    enqueue(
+    tell(
+        invitation,
         "leader_nudge",
-        to_email=invitation.email,
-        to_name=invitation.name,
-        invitation_id=invitation.id,
+        f"A message from {leader.name} about {summit.name}",
+        summit,
         reply_to=leader.email,
-        subject=f"A message from {leader.name} about {summit.name}",
-        context={
-            "leader_name": leader.name,
-            "leader_organisation": leader.organisation,
-            "message": message,
-            "link": personal_url(invitation),
-            "summit": summit,
-            "invitation": invitation,
-        },
+        leader_name=leader.name,
+        leader_organisation=leader.organisation,
+        message=message,
     )
     note = LeaderNote(invitation_id=invitation.id, leader_id=leader.id, kind=NoteKind.NUDGE, text=message, at=now)
     db.session.add(note)
@@ -272,8 +272,7 @@ def nudge(invitation: Invitation, leader: User, message: str, *, now: datetime |
 def add_note(invitation: Invitation, leader: User, text: str, *, now: datetime | None = None) -> LeaderNote:
     """A conversation noted ("phoned 3 Oct, will register"): it counts as contact."""
     now = now or utcnow()
-    if invitation.champion_id != leader.id:
-        raise NotFound("That person isn't one of your invitees. Go back to your list and choose someone there.")
+    ensure_their_invitee(invitation, leader)
     text = (text or "").strip()
     if not text:
         raise ValidationFailed('Write a few words about the conversation, such as "phoned 3 Oct, will register".')
@@ -292,8 +291,7 @@ def set_dont_chase(
 ) -> LeaderNote:
     """Mark someone as not to be chased (no nudges, shown last), or undo it."""
     now = now or utcnow()
-    if invitation.champion_id != leader.id:
-        raise NotFound("That person isn't one of your invitees. Go back to your list and choose someone there.")
+    ensure_their_invitee(invitation, leader)
     if is_own_invitation(invitation, leader):
         raise InvalidState("That's your own invitation, so there's nobody to chase.")
     if invitation.dont_chase == dont_chase:

@@ -8,10 +8,9 @@ from datetime import datetime
 from app.core import audit
 from app.core.db import db, utcnow
 from app.core.errors import ValidationFailed
-from app.core.mail.outbox import enqueue
 from app.core.summit import settings as summit_settings
 from invitations import answers, signals, transitions
-from invitations.mailing import mail_context, tell
+from invitations.mailing import tell
 from invitations.models import Invitation, InvitationState, Registration, RegistrationState
 from invitations.people import InviteeData, create_invitation, find_by_email, normalise_email
 
@@ -74,23 +73,18 @@ def hand_on(invitation: Invitation, colleague: Colleague, now: datetime | None =
         to_invitation=new.id,
         before=previous_state.value,
     )
-    context = mail_context(new, summit)
-    enqueue(
+    tell(
+        new,
         "colleague_invited",
-        to_email=new.email,
-        to_name=new.name,
-        invitation_id=new.id,
         # A subject names nobody but its recipient: the outbox keeps it after the other person is erased.
-        subject=f"A colleague has passed their invitation to {summit.name} to you",
-        context={
-            **context,
-            "original": invitation,
-            "had_place": new.state == S.REGISTERED,
-            "offer_expires_at": new.waitlist_entry.offer_expires_at
-            if new.state == S.OFFERED and new.waitlist_entry is not None
-            else None,
-            "waiting": new.state == S.WAITLISTED,
-        },
+        f"A colleague has passed their invitation to {summit.name} to you",
+        summit,
+        original=invitation,
+        had_place=new.state == S.REGISTERED,
+        offer_expires_at=new.waitlist_entry.offer_expires_at
+        if new.state == S.OFFERED and new.waitlist_entry is not None
+        else None,
+        waiting=new.state == S.WAITLISTED,
     )
     tell(invitation, "handed_on", f"You've sent a colleague to {summit.name} in your place", summit, colleague=new)
     return new

@@ -39,10 +39,12 @@ def tell(
     *,
     attachments: list[dict] | None = None,
     not_before: datetime | None = None,
+    reply_to: str | None = None,
     **extra,
 ) -> None:
     """Write one email about this person's invitation to the outbox, in the caller's transaction; `extra`
-    goes into the template's context beside the person, the summit and the link."""
+    goes into the template's context beside the person, the summit and the link. `reply_to` is where the
+    person's answer goes when it isn't the summit's own address (a leader's nudge)."""
     enqueue(
         kind,
         to_email=invitation.email,
@@ -52,6 +54,7 @@ def tell(
         context={**mail_context(invitation, summit), **extra},
         attachments=attachments,
         not_before=not_before,
+        reply_to=reply_to,
     )
 
 

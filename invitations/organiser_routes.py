@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from app.core import paging
-from app.core.actions import confirm_step, run_action
+from app.core.actions import Outcome, confirm_step, run_action
 from app.core.audit import AuditEvent
 from app.core.auth.decorators import mark, organiser_required
 from app.core.auth.models import Role, User
 from app.core.csv_export import to_csv
 from app.core.db import db
 from app.core.downloads import download
+from app.core.errors import Conflict
 from app.core.forms import ConfirmForm, ConfirmStepForm
 from app.core.mail.models import OutboxMessage
 from app.core.summit import settings as summits
@@ -202,6 +204,12 @@ _PLACE_GOES = {
 }
 
 
+def _as_it_stands(inv: Invitation, done: Outcome) -> ResponseReturnValue:
+    """Back to the invitation's page after a one-button action: 302 when it was done; 303 when it had already
+    changed (another organiser was quicker), the sentence flashed there, as the app answers any such race."""
+    return redirect(url_for(".invitation", invitation_id=inv.id), 302 if done.ok else 303)
+
+
 @bp.route("/invitations/<int:invitation_id>/revoke", methods=["GET", "POST"])
 @organiser_required
 def revoke_invitation(invitation_id: int):
@@ -210,10 +218,12 @@ def revoke_invitation(invitation_id: int):
     if form.is_submitted() and not form.validate_on_submit():
         abort(400)
     if form.confirmed:
-        people.revoke_invitation(inv, actor=current_user)
-        db.session.commit()
-        flash(f"{inv.name}'s invitation is revoked: their link and badge no longer work.", "success")
-        return redirect(url_for(".invitation", invitation_id=inv.id))
+        done = run_action(
+            lambda: people.revoke_invitation(inv, actor=current_user),
+            success=f"{inv.name}'s invitation is revoked: their link and badge no longer work.",
+            errors=Conflict,
+        )
+        return _as_it_stands(inv, done)
     consequences = [
         f"{inv.name}'s personal link stops working at once, and so does their badge, at the door too.",
         *([_PLACE_GOES[inv.state]] if inv.state in _PLACE_GOES else []),
@@ -235,10 +245,12 @@ def send_invitation(invitation_id: int):
     inv = people.get_invitation(invitation_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    mailing.send_invitation(inv, actor=current_user)
-    db.session.commit()
-    flash(f"The invitation to {inv.name} is queued to send.", "success")
-    return redirect(url_for(".invitation", invitation_id=inv.id))
+    done = run_action(
+        lambda: mailing.send_invitation(inv, actor=current_user),
+        success=f"The invitation to {inv.name} is queued to send.",
+        errors=Conflict,
+    )
+    return _as_it_stands(inv, done)
 
 
 @bp.route("/invitations/<int:invitation_id>/new-link", methods=["GET", "POST"])
@@ -249,12 +261,12 @@ def reissue_link(invitation_id: int):
     if form.is_submitted() and not form.validate_on_submit():
         abort(400)
     if form.confirmed:
-        links.reissue_link(inv, actor=current_user)
-        db.session.commit()
-        flash(
-            "A new link is made and the old one no longer works. Send the invitation again so they have it.", "success"
+        done = run_action(
+            lambda: links.reissue_link(inv, actor=current_user),
+            success="A new link is made and the old one no longer works. Send the invitation again so they have it.",
+            errors=Conflict,
         )
-        return redirect(url_for(".invitation", invitation_id=inv.id))
+        return _as_it_stands(inv, done)
     return confirm_step(
         form,
         heading=f"Make a new link for {inv.name}?",

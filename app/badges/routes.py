@@ -257,9 +257,10 @@ def set_role(invitation_id: int):
     form = RoleForm()
     if not form.validate_on_submit():
         abort(400)
-    rules.set_badge_role(invitation, form.badge_role.data, actor=current_user)
-    db.session.commit()
-    flash(f"{invitation.name}'s badge says {builders.ROLES[invitation.badge_role][0]}.", "success")
+    run_action(
+        lambda: rules.set_badge_role(invitation, form.badge_role.data, actor=current_user),
+        success=lambda _: f"{invitation.name}'s badge says {builders.ROLES[invitation.badge_role][0]}.",
+    )
     return _back(form, invitation)
 
 

@@ -249,9 +249,10 @@ def assign_champion():
     if not ids:
         flash("Tick the invitations you want to give a champion, then choose the leader.", "error")
         return redirect(back, 303)
-    changed = chasing.assign_champion(ids, form.champion_id.data or None, actor=current_user)
-    db.session.commit()
-    flash(_assigned(changed, form), "success")
+    run_action(
+        lambda: chasing.assign_champion(ids, form.champion_id.data or None, actor=current_user),
+        success=lambda changed: _assigned(changed, form),
+    )
     return redirect(back, 303)
 
 
@@ -296,9 +297,7 @@ def champions():
         if not mapping:
             flash("Choose a leader for at least one organisation.", "error")
             return redirect(url_for(".champions"), 303)
-        applied = chasing.apply_organisation_mapping(mapping, actor=current_user)
-        db.session.commit()
-        flash(_mapped(applied), "success")
+        run_action(lambda: chasing.apply_organisation_mapping(mapping, actor=current_user), success=_mapped)
         return redirect(url_for(".champions"), 303)
     if form.is_submitted():
         abort(400)

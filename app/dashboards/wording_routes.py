@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user
 from sqlalchemy import select
 
+from app.core.actions import run_action
 from app.core.auth.decorators import organiser_required
 from app.core.db import db, utcnow
 from app.core.forms import ConfirmForm
@@ -87,10 +88,11 @@ def reset(kind_name: str):
     kind = _kind(kind_name)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    if wording.reset(kind, actor=current_user):
-        db.session.commit()
-        flash(f"The {kind.label.lower()} email is back to its default wording.", "success")
-    else:
+    done = run_action(
+        lambda: wording.reset(kind, actor=current_user),
+        success=lambda changed: f"The {kind.label.lower()} email is back to its default wording." if changed else None,
+    )
+    if done.ok and not done.value:
         flash("This email already has its default wording.", "info")
     return redirect(url_for(".edit", kind_name=kind.name))
 

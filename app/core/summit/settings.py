@@ -76,7 +76,10 @@ def configure_summit(
     clear_opens: bool = False,
     clear_closes: bool = False,
 ) -> Summit:
-    """Create or update the summit. Raising capacity offers the new places to the waiting list."""
+    """Create the summit's row, or lock and update it, checking each setting given (None leaves it as it is).
+
+    Only the row: places a raised capacity frees are offered to the waiting list, and a moved time or place
+    told to the people coming, by `invitations.summit_changes.change_summit`, which callers go through."""
     summit = find_summit()
     if summit is None:
         lock_for_creation()
