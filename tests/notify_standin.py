@@ -5,15 +5,14 @@ records what it is sent, answers as Notify answers, and fails on demand."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import jwt
 
-from tests.servers import InThread
+from tests.servers import RecordingStandIn
 
 SERVICE_ID = "26785a09-ab16-4eb0-8407-a37497a57506"
 SECRET = "3d844edf-8d35-456d-8c7a-28f4d6e8d6b8"
@@ -50,25 +49,12 @@ def token_problem(header: str | None, now: float | None = None) -> str | None:
     return None
 
 
-class StandIn:
-    """`plan` decides each request's status: a callable (request number -> status), default always 201."""
+class StandIn(RecordingStandIn):
+    """Notify's email API as tests/servers.RecordingStandIn records it: each accepted body with "notification_id"
+    (Notify's id) added."""
 
-    def __init__(self):
-        self.accepted: list[dict] = []  # each accepted request's body, with "notification_id" (Notify's id) added
-        self.rejected: list[tuple[int, str]] = []
-        self.requests = 0
-        self.plan = lambda n: 201
-        self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def start(self) -> StandIn:
-        self.stop = InThread(self.server, name="notify-stand-in")
-        return self
+    ACCEPTED = 201
+    NAME = "notify-stand-in"
 
     def references(self) -> Counter:
         """How many times each outbox message (its `reference`) was accepted."""

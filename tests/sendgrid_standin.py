@@ -3,34 +3,19 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
-from tests.servers import InThread
+from tests.servers import RecordingStandIn
 
 API_KEY = "SG.test-key"
 
 
-class StandIn:
+class StandIn(RecordingStandIn):
     """`plan` decides each request's status: a callable (request number -> status), default always 202."""
 
-    def __init__(self):
-        self.accepted: list[dict] = []
-        self.rejected: list[tuple[int, str]] = []
-        self.requests = 0
-        self.plan = lambda n: 202
-        self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def start(self) -> StandIn:
-        self.stop = InThread(self.server, name="sendgrid-stand-in")
-        return self
+    ACCEPTED = 202
+    NAME = "sendgrid-stand-in"
 
     def outbox_ids(self) -> Counter:
         return Counter(int(p["custom_args"]["outbox_id"]) for p in self.accepted)

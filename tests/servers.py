@@ -18,6 +18,7 @@ import threading
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -246,3 +247,32 @@ class Nginx:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(30)
+
+
+class RecordingStandIn:
+    """A stand-in for a mail provider's HTTP API on 127.0.0.1, recording what it accepted and refused. `plan`
+    decides each request's status (request number -> status), by default `ACCEPTED`. A subclass gives its handler
+    (`_handler()`, a BaseHTTPRequestHandler class) and its name."""
+
+    ACCEPTED = 200
+    NAME = "stand-in"
+
+    def __init__(self):
+        self.accepted: list[dict] = []
+        self.rejected: list[tuple[int, str]] = []
+        self.requests = 0
+        self.plan = lambda n: self.ACCEPTED
+        self.lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self):
+        self.stop = InThread(self.server, name=self.NAME)
+        return self
+
+    def _handler(self):
+        raise NotImplementedError

@@ -44,3 +44,42 @@ def join_all(threads: list[threading.Thread]) -> None:
         thread.join(max(deadline - time.monotonic(), 0))
     stuck = [thread.name for thread in threads if thread.is_alive()]
     assert not stuck, f"still running after {PATIENCE_SECONDS} s: {stuck}"
+
+
+def organisers_acting_on_each_other(app, act, *, rounds: int = 5):
+    """Two organisers, each at once doing `act(target, actor)` to the other, `rounds` times, each round on a fresh
+    pair (the last round's pair are left inactive). Yields (the pair, their two outcomes sorted): "done", or the
+    sentence of the refusal (a DomainError). For the last-organiser rules, which must hold under a race."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app.core.auth.models import Role, User
+    from app.core.db import db
+    from app.core.errors import DomainError
+    from tests import factories as f
+
+    def one_side(target_id: int, actor_id: int, start: StartLine) -> str:
+        with app.app_context():
+            target, actor = db.session.get(User, target_id), db.session.get(User, actor_id)
+            db.session.commit()  # end the read: the race starts from a clean transaction
+            start.wait()
+            try:
+                act(target, actor)
+                db.session.commit()
+                return "done"
+            except DomainError as error:
+                db.session.rollback()
+                return error.message
+
+    for round_ in range(rounds):
+        olive = f.user(Role.ORGANISER, name=f"Olive {round_}")
+        otto = f.user(Role.ORGANISER, name=f"Otto {round_}")
+        start = StartLine(2)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            futures = [pool.submit(one_side, otto.id, olive.id, start), pool.submit(one_side, olive.id, otto.id, start)]
+            start.start_when_ready()
+            outcomes = sorted(future.result() for future in futures)
+        db.session.expire_all()
+        yield (olive, otto), outcomes
+        for user in (olive, otto):  # the next round's pair are the only organisers left active
+            db.session.get(User, user.id).active = False
+        db.session.commit()

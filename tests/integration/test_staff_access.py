@@ -13,7 +13,7 @@ from flask_login.utils import encode_cookie
 from sqlalchemy import func, select
 
 from app.core.audit import AuditEvent
-from app.core.auth import credentials
+from app.core.auth import accounts, credentials
 from app.core.auth.models import Role, StaffSession, User
 from app.core.db import db, utcnow
 from tests import factories as f
@@ -230,7 +230,6 @@ def test_nobody_deactivates_themselves_and_the_last_organiser_stays(app):
     assert db.session.get(User, olive.id).active and not db.session.get(User, otto.id).active
     # Otto, signed in before he was deactivated, can't act any more; Olive is the last organiser and stays.
     assert refused(app.test_client().get("/organiser/team/"))
-    from app.core.auth import accounts
     from app.core.errors import DomainError
 
     with pytest.raises(DomainError, match="deactivated in the meantime"):
@@ -344,43 +343,12 @@ def test_the_migration_gives_existing_accounts_version_1_and_they_sign_in_as_bef
             db.engine.dispose()
 
 
-def _deactivate_or_refuse(app, target_id: int, actor_id: int, start) -> str:
-    from app.core.auth import accounts
-    from app.core.errors import DomainError
-
-    with app.app_context():
-        target, actor = db.session.get(User, target_id), db.session.get(User, actor_id)
-        db.session.commit()  # end the read: the race starts from a clean transaction
-        start.wait()
-        try:
-            accounts.set_active(target, active=False, actor=actor)
-            db.session.commit()
-            return "deactivated"
-        except DomainError as error:
-            db.session.rollback()
-            return error.message
-
-
 @both_databases
 def test_two_organisers_deactivating_each_other_at_once_leave_one_active(app):
-    from concurrent.futures import ThreadPoolExecutor
+    from tests.support import organisers_acting_on_each_other
 
-    from tests.support import StartLine
-
-    for round_ in range(5):
-        olive = f.user(Role.ORGANISER, name=f"Olive {round_}")
-        otto = f.user(Role.ORGANISER, name=f"Otto {round_}")
-        start = StartLine(2)
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            futures = [
-                pool.submit(_deactivate_or_refuse, app, otto.id, olive.id, start),
-                pool.submit(_deactivate_or_refuse, app, olive.id, otto.id, start),
-            ]
-            start.start_when_ready()
-            outcomes = sorted(future.result() for future in futures)
-        assert outcomes[1] == "deactivated" and "deactivated in the meantime" in outcomes[0], outcomes
-        db.session.expire_all()
+    for (olive, otto), outcomes in organisers_acting_on_each_other(
+        app, lambda target, actor: accounts.set_active(target, active=False, actor=actor)
+    ):
+        assert outcomes[1] == "done" and "deactivated in the meantime" in outcomes[0], outcomes
         assert [db.session.get(User, u.id).active for u in (olive, otto)].count(True) == 1
-        for user in (olive, otto):  # the next round's pair are the only organisers left active
-            db.session.get(User, user.id).active = False
-        db.session.commit()

@@ -386,45 +386,15 @@ def test_the_email_link_page_says_only_what_is_true(app):
     assert "Team page" in page and "Mail page" in page
 
 
-def _demote_or_refuse(app, target_id: int, actor_id: int, start) -> str:
-    from app.core.errors import DomainError
-
-    with app.app_context():
-        target, actor = db.session.get(User, target_id), db.session.get(User, actor_id)
-        db.session.commit()  # end the read: the race starts from a clean transaction
-        start.wait()
-        try:
-            accounts.change_role(target, role=Role.STEWARD, actor=actor)
-            db.session.commit()
-            return "demoted"
-        except DomainError as error:
-            db.session.rollback()
-            return error.message
-
-
 @both_databases
 def test_two_organisers_demoting_each_other_at_once_leave_one_organiser(app):
-    from concurrent.futures import ThreadPoolExecutor
+    from tests.support import organisers_acting_on_each_other
 
-    from tests.support import StartLine
-
-    for round_ in range(5):
-        olive = f.user(Role.ORGANISER, name=f"Olive {round_}")
-        otto = f.user(Role.ORGANISER, name=f"Otto {round_}")
-        start = StartLine(2)
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            futures = [
-                pool.submit(_demote_or_refuse, app, otto.id, olive.id, start),
-                pool.submit(_demote_or_refuse, app, olive.id, otto.id, start),
-            ]
-            start.start_when_ready()
-            outcomes = sorted(future.result() for future in futures)
-        assert outcomes[1] == "demoted" and "no longer an active organiser" in outcomes[0], outcomes
-        db.session.expire_all()
+    for (olive, otto), outcomes in organisers_acting_on_each_other(
+        app, lambda target, actor: accounts.change_role(target, role=Role.STEWARD, actor=actor)
+    ):
+        assert outcomes[1] == "done" and "no longer an active organiser" in outcomes[0], outcomes
         assert [db.session.get(User, u.id).role for u in (olive, otto)].count(Role.ORGANISER) == 1
-        for user in (olive, otto):  # the next round's pair are the only organisers left active
-            db.session.get(User, user.id).active = False
-        db.session.commit()
 
 
 def test_invitation_and_reset_tokens_never_reach_a_log(tmp_path, capsys):

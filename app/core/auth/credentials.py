@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, select, update
 
+from app.core.auth import staff_links
 from app.core.auth.models import ApiToken, Role, SignInLink, User, check_password_nobody_has
-from app.core.db import changed, db, utcnow
+from app.core.db import db, utcnow
 from app.core.email_addresses import InvalidAddress, normalise_address
 from app.core.errors import ValidationFailed
 from app.core.mail.outbox import enqueue
@@ -220,15 +221,6 @@ def use_sign_in_link(token: str, now: datetime | None = None) -> LinkCheck:
     found = check_sign_in_link(token, now)
     if found.problem is not None or found.link is None:
         return found
-    spent = changed(
-        db.session.execute(
-            update(SignInLink)
-            .where(SignInLink.id == found.link.id, SignInLink.used_at.is_(None), SignInLink.expires_at > now)
-            .values(used_at=now)
-            .execution_options(synchronize_session=False)
-        )
-    )
-    db.session.refresh(found.link)
-    if spent != 1:
+    if not staff_links.spend(found.link, now):
         return check_sign_in_link(token, now)
     return found

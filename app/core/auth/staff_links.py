@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, select, update
 
-from app.core.auth.models import StaffLink, StaffLinkPurpose, User
+from app.core.auth.models import SignInLink, StaffLink, StaffLinkPurpose, User
 from app.core.db import changed, db, utcnow
 from app.core.security import (
     hash_staff_link_token,
@@ -100,15 +100,22 @@ def use(token: str, purpose: StaffLinkPurpose, now: datetime | None = None) -> S
     found = check(token, purpose, now)
     if found.problem is not None or found.link is None:
         return found
+    if not spend(found.link, now):
+        return check(token, purpose, now)
+    return found
+
+
+def spend(link: StaffLink | SignInLink, now: datetime) -> bool:
+    """Use a one-time link (a staff link or a leader's sign-in link) up: one conditional UPDATE, so of two presses
+    at once exactly one gets True. The link is read again either way."""
+    model = type(link)
     spent = changed(
         db.session.execute(
-            update(StaffLink)
-            .where(StaffLink.id == found.link.id, StaffLink.used_at.is_(None), StaffLink.expires_at > now)
+            update(model)
+            .where(model.id == link.id, model.used_at.is_(None), model.expires_at > now)
             .values(used_at=now)
             .execution_options(synchronize_session=False)
         )
     )
-    db.session.refresh(found.link)
-    if spent != 1:
-        return check(token, purpose, now)
-    return found
+    db.session.refresh(link)
+    return spent == 1
