@@ -79,7 +79,7 @@ def _render(
     if status is None:
         status = 422 if check.problem_count or check.needs_columns else 200
     return render_template(
-        "organiser/import.html",
+        "invitations/organiser_import.html",
         form=ImportForm(),
         check=check,
         plan=plan,
@@ -114,7 +114,7 @@ def import_invitations():
     form = ImportForm()
     if not form.validate_on_submit():
         status = 422 if form.is_submitted() else 200
-        return render_template("organiser/import.html", form=form, check=None), status
+        return render_template("invitations/organiser_import.html", form=form, check=None), status
     data = form.file.data.read()
     filename = form.file.data.filename or ""
     check = check_invitee_file(data, champion_map().keys())
@@ -141,7 +141,7 @@ def _kept_or_gone(preview_id: str) -> ImportPreview | None:
 
 def _gone():
     flash(GONE, "error")
-    return render_template("organiser/import.html", form=ImportForm(), check=None), 410
+    return render_template("invitations/organiser_import.html", form=ImportForm(), check=None), 410
 
 
 @bp.get("/invitations/import/<preview_id>")

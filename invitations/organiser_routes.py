@@ -77,7 +77,7 @@ def invitations():
         select(Invitation.organisation).distinct().order_by(Invitation.organisation)
     ).all()
     return render_template(
-        "organiser/invitations.html",
+        "invitations/organiser_invitations.html",
         rows=rows,
         total=total,
         page=page,
@@ -158,7 +158,7 @@ def new_invitation():
         if done.ok:
             return redirect(url_for(".invitation", invitation_id=done.value.id))
     status = 422 if form.is_submitted() else 200
-    return render_template("organiser/invitation_form.html", form=form, invitation=None), status
+    return render_template("invitations/organiser_invitation_form.html", form=form, invitation=None), status
 
 
 @bp.get("/invitations/<int:invitation_id>")
@@ -172,7 +172,7 @@ def invitation(invitation_id: int):
         select(OutboxMessage).where(OutboxMessage.invitation_id == inv.id).order_by(OutboxMessage.id.desc()).limit(50)
     ).all()
     return render_template(
-        "organiser/invitation.html",
+        "invitations/organiser_invitation.html",
         invitation=inv,
         history=history,
         form=ConfirmForm(),
@@ -193,7 +193,7 @@ def edit_invitation(invitation_id: int):
         if done.ok:
             return redirect(url_for(".invitation", invitation_id=inv.id))
     status = 422 if form.is_submitted() else 200
-    return render_template("organiser/invitation_form.html", form=form, invitation=inv), status
+    return render_template("invitations/organiser_invitation_form.html", form=form, invitation=inv), status
 
 
 _PLACE_GOES = {
@@ -367,7 +367,7 @@ def summit_setup():
         if done.ok:
             return redirect(url_for(".dashboard"))
     status = 422 if form.is_submitted() else 200
-    return render_template("organiser/set_up.html", form=form), status
+    return render_template("invitations/organiser_set_up.html", form=form), status
 
 
 @bp.route("/summit", methods=["GET", "POST"])
@@ -380,7 +380,7 @@ def summit_settings():
         if done.ok:
             return redirect(url_for(".summit_settings"))
     status = 422 if form.is_submitted() else 200
-    return render_template("organiser/summit.html", form=form, summit=summit), status
+    return render_template("invitations/organiser_summit.html", form=form, summit=summit), status
 
 
 @bp.get("/waiting-list")
@@ -389,7 +389,7 @@ def waiting_list():
     waitlist.expire_offers()
     db.session.commit()
     return render_template(
-        "organiser/waiting_list.html", entries=dashboards.waiting_list(), summit=summits.get_summit()
+        "invitations/organiser_waiting_list.html", entries=dashboards.waiting_list(), summit=summits.get_summit()
     )
 
 

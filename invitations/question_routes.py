@@ -38,14 +38,14 @@ def _data(form: QuestionForm) -> questions.QuestionData:
 def _page(form: QuestionForm, question: Question | None):
     status = 422 if form.is_submitted() else 200
     rows = [(form[f"option_{n}_label"], form[f"option_{n}_places"]) for n in range(1, OPTION_ROWS + 1)]
-    return render_template("organiser/question_form.html", form=form, question=question, rows=rows), status
+    return render_template("invitations/organiser_question_form.html", form=form, question=question, rows=rows), status
 
 
 @bp.get("")
 @organiser_required
 def index():
     return render_template(
-        "organiser/questions.html",
+        "invitations/organiser_questions.html",
         summaries=questions.summaries(),
         answered={q.id: questions.answer_count(q.id) for q in questions.all_questions()},
         form=ConfirmForm(),

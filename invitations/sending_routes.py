@@ -66,7 +66,7 @@ def _group_page(
         preview = {"person": first, "subject": message.subject, "text": text}
     summit = summits.get_summit()
     return render_template(
-        "organiser/group_send.html",
+        "invitations/organiser_group_send.html",
         kind=kind,
         audience=audience,
         group=audiences.describe(audience),
@@ -137,7 +137,7 @@ def _send(kind: str):
     if not form.confirmed:
         counted = audiences.count(audience, quiet)
         return render_template(
-            "organiser/group_confirm.html",
+            "invitations/organiser_group_confirm.html",
             kind=kind,
             audience=audience,
             group=audiences.describe(audience),
@@ -199,7 +199,7 @@ def schedule(kind: str):
 def scheduled():
     rows = scheduled_sends.waiting()
     return render_template(
-        "organiser/scheduled.html",
+        "invitations/organiser_scheduled.html",
         rows=[
             (row, audiences.describe(scheduled_sends.audience_of(row)), scheduled_sends.how_many_now(row))
             for row in rows

@@ -81,7 +81,7 @@ def confirm_step(
     without confirm=yes: then nothing has changed, and the page says so."""
     asked_again = form.is_submitted()
     page = render_template(
-        "organiser/confirm.html",
+        "core/confirm.html",
         heading=heading,
         consequences=consequences,
         button=button,

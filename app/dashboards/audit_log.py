@@ -585,7 +585,7 @@ def audit_log():
         query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
     return render_template(
-        "audit/log.html",
+        "dashboards/audit_log.html",
         rows=sentences(events),
         actions=ACTION_WORDS,
         args=request.args,

@@ -352,7 +352,7 @@ def render_organiser_dashboard(summit):
         else None
     )
     return render_template(
-        "organiser/dashboard.html",
+        "dashboards/organiser_dashboard.html",
         summit=summit,
         o=overview,
         bars=bars,

@@ -41,7 +41,7 @@ def _kind(name: str) -> MessageKind:
 @organiser_required
 def index():
     edited = {row.kind: row for row in db.session.scalars(select(MessageWording))}
-    return render_template("wording/index.html", kinds=list(KINDS.values()), edited=edited)
+    return render_template("dashboards/wording_index.html", kinds=list(KINDS.values()), edited=edited)
 
 
 @bp.route("/<kind_name>", methods=["GET", "POST"])
@@ -72,7 +72,7 @@ def edit(kind_name: str):
 
 def _edit_page(kind: MessageKind, form: WordingForm, edited: bool) -> str:
     return render_template(
-        "wording/edit.html",
+        "dashboards/wording_edit.html",
         kind=kind,
         form=form,
         edited=edited,
@@ -197,7 +197,7 @@ def preview(kind_name: str):
         .order_by(Invitation.name, Invitation.id)
     ).all()
     return render_template(
-        "wording/preview.html",
+        "dashboards/wording_preview.html",
         kind=kind,
         invitation=invitation,
         invitees=invitees,

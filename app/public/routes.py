@@ -25,12 +25,12 @@ ACCESSIBILITY_STATEMENT_REVIEWED = date(2026, 12, 1)
 def index():
     if current_user.is_authenticated and current_user.role == Role.ORGANISER:
         return redirect(url_for("organiser.dashboard"))
-    return render_template("main/index.html", summit=summit_settings.find_summit())
+    return render_template("public/index.html", summit=summit_settings.find_summit())
 
 
 @bp.get("/privacy")
 def privacy():
-    return render_template("main/privacy.html", summit=summit_settings.find_summit())
+    return render_template("public/privacy.html", summit=summit_settings.find_summit())
 
 
 @bp.get("/accessibility")
@@ -38,7 +38,7 @@ def accessibility():
     """The accessibility statement UK public-sector websites must publish (the GOV.UK model's sections)."""
     reviewed = ACCESSIBILITY_STATEMENT_REVIEWED
     return render_template(
-        "main/accessibility.html",
+        "public/accessibility.html",
         summit=summit_settings.find_summit(),
         contact=current_app.config["MAIL_FROM"],
         prepared=f"{reviewed.day} {reviewed:%B %Y}",
@@ -69,4 +69,4 @@ def healthz():
 def staff_home():
     if current_user.role == Role.LEADER:
         return render_leader_page(current_user, readonly=False)
-    return render_template("main/staff_home.html", summit=summit_settings.find_summit())
+    return render_template("public/staff_home.html", summit=summit_settings.find_summit())

@@ -34,8 +34,8 @@ CONFIRM_PAGES = [
     "invitations/cancel.html",
     "invitations/erase.html",
     "auth/team_confirm.html",
-    "organiser/confirm.html",
-    "organiser/group_confirm.html",
+    "core/confirm.html",
+    "invitations/organiser_group_confirm.html",
     "fringe_events/organiser_cancel.html",
     "fringe_events/organiser_confirm_early.html",
 ]
@@ -54,7 +54,7 @@ def test_every_personal_page_extends_the_one_layout_and_only_it_places_the_band(
         assert "{% block header %}" not in every[name], name
     with_band = {name for name, text in every.items() if "invitations/_band.html" in text}
     # The home page shows the band under the site's own header; every other page with the band is personal.
-    assert with_band == {LAYOUT, "main/index.html"}
+    assert with_band == {LAYOUT, "public/index.html"}
 
 
 def test_no_page_writes_its_own_confirm_row_or_pager():
@@ -105,3 +105,46 @@ def test_the_pager_counts_pages_when_it_knows_them_and_reads_newer_older_when_it
     assert ">Newer</a>" not in first_of_more and ">Older</a>" in first_of_more and "Page " not in first_of_more
     assert ">Newer</a>" in last_of_more and ">Older</a>" not in last_of_more
     assert "<nav" not in single
+
+
+# Where a page's template lives says which package renders it: a package renders from its own folder.
+# The kernel's packages render from folders named after them (auth/, mail/, and emails/ for the messages the
+# mail package composes); the kernel's own modules from core/ and errors/.
+OWN_FOLDERS = {
+    "app/core/auth": {"auth"},
+    "app/core/mail": {"mail", "emails"},
+    "app/core": {"core", "errors"},
+    "app/badges": {"badges"},
+    "app/checkin": {"checkin"},
+    "app/dashboards": {"dashboards"},
+    "app/public": {"public"},
+    "invitations": {"invitations"},
+    "fringe_events": {"fringe_events"},
+    "app/factory.py": {"errors"},
+}
+# One page shared on purpose: "check your email", after a staff sign-in link or a delegate's lost link.
+SHARED_PAGES = {("invitations/recovery_routes.py", "auth")}
+
+
+def test_each_package_renders_pages_from_the_folder_named_after_it():
+    root = TEMPLATES.parents[1]
+    named = re.compile(r"[\"']([a-z_]+)/[a-z_]+\.(?:html|txt)[\"']")
+    wrong = []
+    rendered = 0
+    for source in root.glob("**/*.py"):
+        relative = source.relative_to(root).as_posix()
+        if relative.startswith((".venv", "tests", "bench", "migrations", "node_modules")):
+            continue
+        owner = max((p for p in OWN_FOLDERS if relative == p or relative.startswith(p + "/")), key=len, default=None)
+        for folder in named.findall(source.read_text(encoding="utf-8")):
+            if not (TEMPLATES / folder).is_dir():
+                continue
+            rendered += 1
+            if (relative, folder) in SHARED_PAGES:
+                continue
+            if owner is None or folder not in OWN_FOLDERS[owner]:
+                wrong.append(f"{relative} renders from {folder}/")
+    assert rendered > 60
+    assert not wrong, wrong
+    folders = {p.name for p in TEMPLATES.iterdir() if p.is_dir() and not p.name.startswith("_")}
+    assert folders == set().union(*OWN_FOLDERS.values())
