@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tests.servers import free_port, wait_until_serving
+from tests.support.servers import free_port, wait_until_serving
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -29,7 +29,7 @@ def main() -> None:
     from app.factory import create_app
     from config import TestingConfig, normalise_database_url, settings_of
     from invitations import mailing, people, summit_changes
-    from tests.sendgrid_standin import API_KEY, StandIn
+    from tests.support.sendgrid_standin import API_KEY, StandIn
 
     standin = StandIn().start()
     folder = Path(tempfile.mkdtemp())

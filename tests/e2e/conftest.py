@@ -2,69 +2,28 @@
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
-from app.core.db import db
+from app.core.auth.models import Role
+from app.core.db import db, utcnow
+from app.core.security import new_badge_code
 from invitations import links
-from tests import factories as f
-from tests.conftest import make_app
-from tests.servers import InThread
+from tests.support import factories as f
+from tests.support.apps import make_app
+from tests.support.browser import BROWSER_TIMEOUT_MS, CHROMIUM_ARGS, PHONE, SHOTS, Delegate, LiveServer, browser_or_skip
+from tests.support.scanner import Door, Hang, badge_frame, open_scanner, write_y4m
+from tests.support.servers import InThread
 
-CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PHONE = dict(viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True)
-SHOTS = Path(os.environ.get("E2E_SHOTS_DIR", "/tmp/shots"))
-# How long a browser step may take before it counts as failed: a page loads in well under a second here,
-# but on a loaded machine Chromium can take many seconds, which should make a test slower, not red.
-BROWSER_TIMEOUT_MS = 30_000
 expect.set_options(timeout=BROWSER_TIMEOUT_MS)  # assertions wait as long as actions (Playwright's own default is 5 s)
-
-
-@dataclass
-class Delegate:
-    id: int
-    name: str
-    token: str
-
-
-@dataclass
-class LiveServer:
-    url: str
-    app: object
-    delegates: dict[str, Delegate] = field(default_factory=dict)
-
-    def link(self, key: str, page: str = "") -> str:
-        return f"{self.url}/i/{self.delegates[key].token}" + (f"/{page}" if page else "")
-
-
-def _browser_or_skip() -> str:
-    if not Path(CHROMIUM_PATH).is_file():
-        message = f"Chromium not found at {CHROMIUM_PATH} (set CHROMIUM_PATH)"
-        if REQUIRE_BROWSER:
-            pytest.fail(f"REQUIRE_BROWSER=1 but {message}")
-        pytest.skip(message)
-    return CHROMIUM_PATH
 
 
 @pytest.fixture(scope="session")
 def browser():
-    executable = _browser_or_skip()
+    executable = browser_or_skip()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -112,3 +71,57 @@ def shot():
         page.screenshot(path=str(SHOTS / f"e2e-{name}.png"), full_page=True)
 
     return take
+
+
+@pytest.fixture(scope="session")
+def camera(browser, tmp_path_factory):
+    """Chromium whose camera films a badge. The code is made first, then given to the delegate in each test.
+    One for the whole run (in each test process): the tests of several files use it, in any order."""
+    code = new_badge_code()
+    video = tmp_path_factory.mktemp("camera") / "badge.y4m"
+    write_y4m(video, badge_frame(code))
+    args = CHROMIUM_ARGS + [
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+        # A name that is not localhost, so the page is not a secure context (as plain http at a venue).
+        "--host-resolver-rules=MAP door.test 127.0.0.1",
+    ]
+    # A second browser from the session's Playwright (two Playwright instances can't run in one thread).
+    filming = browser.browser_type.launch(executable_path=browser_or_skip(), headless=True, args=args)
+    yield filming, code
+    filming.close()
+
+
+@pytest.fixture
+def door(tmp_path, camera):
+    """A real server (CSRF on) with a summit, a steward, and Ada, whose badge the camera is filming."""
+    _, code = camera
+    app = make_app("sqlite", tmp_path, WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        # The summit is on now: the door is at it (other days are the event tests' business).
+        f.summit(capacity=50, starts_at=utcnow() - timedelta(hours=1), ends_at=utcnow() + timedelta(hours=8))
+        steward = f.user(role=Role.STEWARD, name="Sam Steward", email="sam@staff.example.org")
+        ada = f.registered(name="Ada Lovelace")
+        ada.organisation = "Analytical Engines"
+        ada.code = code
+        ada.registration.dietary = "Vegan"
+        ada.registration.access_needs = "Step-free access"
+        others = [f.registered(name=f"Other Delegate {i}").code for i in range(3)]
+        db.session.commit()
+        ada_id, email = ada.id, steward.email
+    gate = Hang(app)
+    http = make_server("127.0.0.1", 0, gate, threaded=True)
+    stop = InThread(http, name="door")
+    yield Door(f"http://127.0.0.1:{http.server_port}", app, code, ada_id, email, others, gate)
+    gate.released.set()
+    stop()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def phone(camera, door):
+    page = open_scanner(camera, door, permissions=["camera"])
+    yield page
+    page.context.close()

@@ -53,12 +53,12 @@ from invitations import (
 from invitations import people as invitation_people
 from invitations.models import ScheduledKind
 from invitations.question_models import Question, QuestionKind
-from tests import factories as f
-from tests import question_factories as qf
-from tests.conftest import make_app
-from tests.e2e.conftest import BROWSER_TIMEOUT_MS, PHONE, REQUIRE_BROWSER
-from tests.integration.test_route_roles import ENDPOINTS, ROLES, policy_for
-from tests.servers import InThread
+from tests.support import factories as f
+from tests.support import question_factories as qf
+from tests.support.apps import make_app
+from tests.support.browser import BROWSER_TIMEOUT_MS, PHONE, REQUIRE_BROWSER
+from tests.support.route_policy import ENDPOINTS, ROLES, policy_for
+from tests.support.servers import InThread
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from app.core.db import db
 from invitations import journey
 from invitations.models import Invitation
-from tests import factories as f
+from tests.support import factories as f
 
 
 def decode_screen(locator) -> list[str]:

@@ -15,9 +15,9 @@ from app.core.mail.models import OutboxMessage
 from fringe_events.models import Attendance, FringeEvent
 from invitations import mailing, transitions
 from invitations.models import Invitation, InvitationState, Registration, RegistrationState
-from tests import factories as f
-from tests.e2e.conftest import PHONE
-from tests.mail_helpers import delivered
+from tests.support import factories as f
+from tests.support.browser import PHONE
+from tests.support.mail_helpers import delivered
 
 S = InvitationState
 LEADER_EMAIL = "lena.leader@babergh.example.gov.uk"
@@ -221,7 +221,7 @@ def test_a_leader_goes_from_the_emailed_sign_in_link_to_a_sent_nudge_in_three_ta
 ):
     from app.core.auth import credentials
     from app.core.auth.models import SignInLink
-    from tests.mail_helpers import delivered
+    from tests.support.mail_helpers import delivered
 
     seed(live_server)
     with live_server.app.app_context():

@@ -1,4 +1,4 @@
-"""The scanner page's decoder on realistic frames (tests/frames.py: the product's own badges, one or two per
+"""The scanner page's decoder on realistic frames (tests/support/frames.py: the product's own badges, one or two per
 frame, at several sizes, angles, blurs, contrasts and positions), against zxing-cpp in Python on the same
 frames; and the camera path end to end: two badges in view, and the hints when nothing reads.
 
@@ -17,9 +17,9 @@ import zxingcpp
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests import frames as frame_set
-from tests.e2e.conftest import CHROMIUM_ARGS, SHOTS, _browser_or_skip
-from tests.e2e.test_scanner import door, open_scanner  # noqa: F401 (fixtures)
+from tests.support import frames as frame_set
+from tests.support.browser import CHROMIUM_ARGS, SHOTS, browser_or_skip
+from tests.support.scanner import open_scanner
 
 FRAME_COUNT = 120
 
@@ -58,7 +58,7 @@ def _filming(browser, video) -> object:
         "--use-fake-ui-for-media-stream",
         f"--use-file-for-fake-video-capture={video}",
     ]
-    return browser.browser_type.launch(executable_path=_browser_or_skip(), headless=True, args=args)
+    return browser.browser_type.launch(executable_path=browser_or_skip(), headless=True, args=args)
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +95,7 @@ async ({ names }) => {
 """
 
 
-def test_the_page_decoder_reads_at_least_as_many_frames_as_zxing_cpp(frames, camera, door):  # noqa: F811
+def test_the_page_decoder_reads_at_least_as_many_frames_as_zxing_cpp(frames, camera, door):
     page = open_scanner(camera, door)
     pngs = {}
     for frame in frames:
@@ -160,7 +160,7 @@ def test_the_page_decoder_reads_at_least_as_many_frames_as_zxing_cpp(frames, cam
     page.context.close()
 
 
-def test_two_badges_in_view_check_in_the_one_nearest_the_centre(camera, door):  # noqa: F811
+def test_two_badges_in_view_check_in_the_one_nearest_the_centre(camera, door):
     page = open_scanner(camera, door, permissions=["camera"])
     page.get_by_role("button", name="Start camera").click()
     # From the first frame playing (both badges already in view) to the answer on screen.
@@ -183,7 +183,7 @@ def test_two_badges_in_view_check_in_the_one_nearest_the_centre(camera, door):  
 @pytest.mark.parametrize(
     ("moving", "hint"), [pytest.param(False, "Move a little closer", id="still"), (True, "Hold steady")]
 )
-def test_after_two_seconds_without_a_read_the_steward_gets_a_hint(browser, door, first_frames, tmp_path, moving, hint):  # noqa: F811
+def test_after_two_seconds_without_a_read_the_steward_gets_a_hint(browser, door, first_frames, tmp_path, moving, hint):
     # A badge too far away to read (the frame shrunk tenfold). Moving: the picture jumps every frame.
     far = [f for f in first_frames if f.kind == "a6"][:2]
     images = []

@@ -14,9 +14,9 @@ from app.core.db import db, utcnow
 from fringe_events.models import FringeEvent, FringeSignup, SignupState
 from invitations import journey
 from invitations.models import Invitation
-from tests import factories as f
-from tests import fringe_factories as ff
-from tests.calendar_check import parse_both
+from tests.support import factories as f
+from tests.support import fringe_factories as ff
+from tests.support.calendar_check import parse_both
 
 TITLES = (
     "Social marketing: changing what people do",

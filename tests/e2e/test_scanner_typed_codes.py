@@ -8,10 +8,10 @@ import re
 from playwright.sync_api import expect
 
 from app.core.security import new_badge_code
-from tests.e2e.test_scanner import camera, door, phone, shot  # noqa: F401 (fixtures)
+from tests.support.scanner import shot
 
 
-def test_a_mistyped_code_asks_for_care_and_a_forged_one_stays_red(phone, door):  # noqa: F811
+def test_a_mistyped_code_asks_for_care_and_a_forged_one_stays_red(phone, door):
     page = phone
     field = page.get_by_label("Handheld scanner or typed code")
     result = page.locator("#result")

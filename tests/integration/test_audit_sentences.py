@@ -14,9 +14,9 @@ from app.core.auth.models import Role
 from app.core.db import db
 from app.dashboards.audit_log import SENTENCES, Names, sentence
 from invitations import chasing
-from tests import factories as f
-from tests import fringe_factories as ff
-from tests.integration.test_organiser_and_cli import summit_form
+from tests.support import factories as f
+from tests.support import fringe_factories as ff
+from tests.support.organiser import summit_form
 
 ROOT = Path(__file__).resolve().parents[2]
 _CALL = re.compile(r"audit\.record\(\s*(?P<first>[^,]+),")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import html as html_lib
 import re
 import secrets
 from urllib.parse import parse_qs, urlsplit
@@ -15,12 +14,9 @@ from app.core.auth.models import ApiToken, Role, User
 from app.core.db import db
 from app.core.security import calendar_feed_token
 from invitations import links, people
-from tests import factories as f
-from tests.conftest import FreshSessionClient, make_app
-
-
-def text(response) -> str:
-    return html_lib.unescape(response.get_data(as_text=True))
+from tests.support import factories as f
+from tests.support.apps import FreshSessionClient, make_app
+from tests.support.pages import text
 
 
 def signed_in(client) -> bool:

@@ -7,8 +7,8 @@ import pytest
 from app.core import audit
 from app.core.db import db
 from invitations import mailing
-from tests import factories as f
 from tests.support import both_databases
+from tests.support import factories as f
 
 # --- page numbers on the organisers' long lists ------------------------------------------------------------
 
@@ -287,8 +287,8 @@ def test_sendgrid_gets_one_line_even_for_a_name_stored_before_the_filter(tmp_pat
 
     from app.core.mail import delivery
     from app.core.mail.models import OutboxMessage
-    from tests.conftest import make_app
-    from tests.sendgrid_standin import API_KEY, StandIn
+    from tests.support.apps import make_app
+    from tests.support.sendgrid_standin import API_KEY, StandIn
 
     standin = StandIn().start()
     try:

@@ -16,7 +16,7 @@ from app.core.auth.models import Role
 from app.core.db import db
 from invitations import handing_on, journey, links, people
 from invitations.models import Invitation
-from tests import factories as f
+from tests.support import factories as f
 
 
 def link(inv: Invitation, page: str) -> str:

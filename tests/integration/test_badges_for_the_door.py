@@ -20,9 +20,10 @@ from app.core.db import db
 from app.core.forms import STALE_FORM
 from app.core.timefmt import clock, day
 from invitations import people
-from tests import factories as f
-from tests.conftest import FreshSessionClient, csrf_from, make_app
 from tests.support import both_databases
+from tests.support import factories as f
+from tests.support.apps import FreshSessionClient, make_app
+from tests.support.pages import csrf_from
 
 
 def barcodes(pdf: bytes) -> list[str]:

@@ -26,10 +26,10 @@ from app.core.db import db
 from app.core.mail.models import OutboxMessage
 from invitations import links
 from invitations.links import calendar_token_for
-from tests import factories as f
-from tests.conftest import make_app
-from tests.integration.test_shared_rate_limits import REDIS_URL, redis_keys  # noqa: F401  (a fixture)
-from tests.servers import ROOT, Nginx, ServedApp, free_port, nginx_binary
+from tests.support import factories as f
+from tests.support.apps import make_app
+from tests.support.redis_store import REDIS_URL
+from tests.support.servers import ROOT, Nginx, ServedApp, free_port, nginx_binary
 
 ATTACKER, INNOCENT = "127.0.0.2", "127.0.0.3"
 # The machine that installs Chromium for the browser tests (.ci/run) installs nginx beside it.
@@ -170,7 +170,7 @@ def tallied(figures: list[str]):
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
-def test_behind_nginx_nobody_is_locked_out_and_the_attacker_is_still_stopped(kind, tmp_path, redis_keys):  # noqa: F811
+def test_behind_nginx_nobody_is_locked_out_and_the_attacker_is_still_stopped(kind, tmp_path, redis_keys):
     _, prefix = redis_keys
     figures: list[str] = []
     tally = tallied(figures)
@@ -241,7 +241,7 @@ def test_behind_nginx_nobody_is_locked_out_and_the_attacker_is_still_stopped(kin
     assert scanner not in logged
 
 
-def test_control_without_trusted_proxy_hops_every_client_is_nginx(tmp_path, redis_keys):  # noqa: F811
+def test_control_without_trusted_proxy_hops_every_client_is_nginx(tmp_path, redis_keys):
     """What TRUSTED_PROXY_HOPS is for: with it 0 behind nginx, every client is 127.0.0.1, so one attacker's failures
     pause sign-in and link-by-email for everyone. (A real link or scanner token still works: it skips the failures.)"""
     _, prefix = redis_keys

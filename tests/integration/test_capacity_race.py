@@ -22,24 +22,15 @@ from app.core.summit import capacity as summit_capacity
 from app.core.summit.models import Summit
 from invitations import journey, people, waitlist
 from invitations.models import Invitation, InvitationState, Registration, RegistrationState
-from tests import factories as f
-from tests.checks import assert_summit_check_clean
-from tests.conftest import make_app
 from tests.support import PATIENCE_SECONDS, StartLine, both_databases
+from tests.support import factories as f
+from tests.support.apps import make_app
+from tests.support.checks import assert_summit_check_clean
+from tests.support.factories import bulk_invitations
 
 WORKERS = 16
 CAPACITY = 100
 REGISTRANTS = 3 * CAPACITY
-
-
-def _bulk_invitations(count: int) -> list[int]:
-    rows = [
-        people.InviteeData(email=f"racer{i}@example.org", name=f"Racer {i}", organisation="Suffolk")
-        for i in range(count)
-    ]
-    ids = [people.create_invitation(row).id for row in rows]
-    db.session.commit()
-    return ids
 
 
 def _register_or_wait(app, invitation_id: int, start: StartLine) -> str:
@@ -66,7 +57,7 @@ def _register_or_wait(app, invitation_id: int, start: StartLine) -> str:
 
 
 def run_race(app, registrants: int = REGISTRANTS, workers: int = WORKERS) -> tuple[Counter, float]:
-    ids = _bulk_invitations(registrants)
+    ids = bulk_invitations(registrants)
     random.Random(7).shuffle(ids)
     start = StartLine(min(workers, len(ids)))
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -145,7 +136,7 @@ def test_control_without_the_guard_the_race_is_real(kind, tmp_path, monkeypatch)
 def test_offer_path_race_never_exceeds_capacity_or_loses_a_place(app):
     capacity = 20
     f.summit(capacity=capacity)
-    ids = _bulk_invitations(capacity + 40)
+    ids = bulk_invitations(capacity + 40)
     holders, waiting = ids[:capacity], ids[capacity:]
     for invitation_id in holders:
         journey.register(db.session.get(Invitation, invitation_id), f.details())

@@ -17,53 +17,22 @@ from sqlalchemy import func, select, text
 
 from app.checkin import scans as checkin_scans
 from app.checkin.models import ScanLog
-from app.core.auth import credentials
 from app.core.auth.models import Role
 from app.core.db import db, utcnow
 from app.core.security import CODE_ALPHABET, new_badge_code
-from fringe_events.models import Attendance, FringeEvent, FringeSignup, FringeStatus, SignupState
+from fringe_events.models import Attendance, FringeSignup, FringeStatus, SignupState
 from invitations import handing_on, journey
 from invitations import people as invitation_people
 from invitations.models import Invitation
-from tests import factories as f
-from tests.conftest import make_app
 from tests.support import PATIENCE_SECONDS, both_databases, join_all
+from tests.support import factories as f
+from tests.support.apps import make_app
+from tests.support.checkin import fringe, scan, steward_token, token_for
 
 KEYS = {"status", "person", "checked_in_at", "checked_in_by"}
 
 
 # --- helpers ---------------------------------------------------------------------------------------
-
-
-def token_for(user) -> str:
-    token = credentials.issue_api_token(user)
-    db.session.commit()
-    return token
-
-
-def steward_token(name: str = "Sam Steward") -> str:
-    return token_for(f.user(role=Role.STEWARD, name=name))
-
-
-def scan(client, token, code, event="summit", **extra):
-    """One scan through the bearer API. The events these tests make are seldom on today (the summit is months
-    away), so a scan says the steward confirmed the event unless a test says otherwise (`confirmed=False`)."""
-    body = {"code": code, "event": event, "confirmed": True, **extra}
-    return client.post("/api/v1/checkin", json=body, headers={"Authorization": f"Bearer {token}"})
-
-
-def fringe(slug: str = "warm-up", status: FringeStatus = FringeStatus.SCHEDULED) -> FringeEvent:
-    event = FringeEvent(
-        slug=slug,
-        title=slug.replace("-", " ").title(),
-        venue="Ipswich Library",
-        starts_at=utcnow() + timedelta(hours=1),
-        ends_at=utcnow() + timedelta(hours=3),
-        status=status,
-    )
-    db.session.add(event)
-    db.session.commit()
-    return event
 
 
 def attendances(invitation_id: int | None = None, event_key: str | None = None) -> int:
@@ -588,7 +557,7 @@ def test_events_lists_the_summit_and_scheduled_fringe_events(app, client, door):
 
 def signed_in_with_csrf(app, user):
     """A client signed in through the real form, CSRF token and all."""
-    from tests.conftest import csrf_from
+    from tests.support.pages import csrf_from
 
     client = app.test_client()
     page = client.get("/sign-in")

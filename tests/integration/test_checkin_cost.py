@@ -12,11 +12,11 @@ from sqlalchemy import delete, func, select, text
 from app.core.auth import credentials
 from app.core.auth.models import ApiToken, Role
 from app.core.db import db
-from tests import factories as f
-from tests.conftest import make_app
-from tests.integration.test_checkin_api import fringe, scan, steward_token
-from tests.statements import statements
 from tests.support import both_databases
+from tests.support import factories as f
+from tests.support.apps import make_app
+from tests.support.checkin import fringe, scan, steward_token
+from tests.support.statements import statements
 
 FRAMING = {"BEGIN", "BEGIN IMMEDIATE", "COMMIT"}
 

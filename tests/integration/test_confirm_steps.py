@@ -4,8 +4,6 @@ sends confirm=yes) acts. A POST without the confirmation changes nothing and sho
 
 from __future__ import annotations
 
-import html
-
 import pytest
 from sqlalchemy import func, select
 
@@ -15,14 +13,11 @@ from app.core.db import db
 from app.core.summit.models import Summit
 from invitations import journey
 from invitations.models import Invitation, InvitationState
-from tests import factories as f
 from tests.support import both_databases
+from tests.support import factories as f
+from tests.support.pages import text
 
 S = InvitationState
-
-
-def text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
 
 
 def audit_count() -> int:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.core.db import db
 from app.core.forms import STALE_FORM
 from app.core.mail.models import OutboxMessage
 from invitations.models import Invitation, InvitationState, Registration
-from tests import factories as f
-from tests.conftest import FreshSessionClient, csrf_from, make_app
-from tests.factories import fresh, link
+from tests.support import factories as f
+from tests.support.apps import FreshSessionClient, make_app
+from tests.support.factories import fresh, link
+from tests.support.pages import csrf_from
+from tests.support.rows import count
 
 S = InvitationState
 REGISTRATION_FORM = {
@@ -37,10 +39,6 @@ def csrf_app(tmp_path):
 def client(csrf_app):
     csrf_app.test_client_class = FreshSessionClient
     return csrf_app.test_client()
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def assert_refused(response):
@@ -178,7 +176,7 @@ def test_the_team_pages_and_staff_links_need_the_csrf_token(csrf_app, client):
 
     from app.core.auth import credentials
     from app.core.auth.models import Role, StaffLink, User
-    from tests.mail_helpers import delivered
+    from tests.support.mail_helpers import delivered
 
     f.summit()
     olive = f.user(Role.ORGANISER, name="Olive Organiser")
@@ -232,7 +230,7 @@ def test_saving_an_emails_wording_without_the_csrf_token_is_refused(csrf_app, cl
 
 def test_question_pages_need_the_csrf_token(csrf_app, client):
     from invitations.question_models import Question
-    from tests import question_factories as qf
+    from tests.support import question_factories as qf
 
     f.summit()
     sign_in_with_csrf(client, f.user())

@@ -4,7 +4,6 @@ that helps, and the indexes the dashboard reads."""
 
 from __future__ import annotations
 
-import html as html_lib
 import re
 
 import pytest
@@ -15,19 +14,16 @@ from app.core.db import db, utcnow
 from app.dashboards import leader_page, organiser_page
 from bench.dashboards import ORGANISATIONS, seed_invitations
 from invitations.models import Invitation
-from tests import factories as f
-from tests.statements import statements
 from tests.support import both_databases
+from tests.support import factories as f
+from tests.support.pages import plain
+from tests.support.statements import statements
 
 # user, staff session, summit, expiring offers, tally ×2, leaders, notes, arrivals, days, fringe, bounces, and the
 # registration questions' summary (the questions, and the answers counted by question)
 DASHBOARD_STATEMENTS = 13
 # user, staff session, the totals, the page's rows, and the summit (may leaders nudge before the invitation goes?)
 LEADER_STATEMENTS = 5
-
-
-def plain(response) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html_lib.unescape(response.get_data(as_text=True))))
 
 
 def sent_by(client, url: str) -> list[str]:

@@ -18,12 +18,12 @@ from app.core.mail.models import OutboxMessage
 from app.core.summit.models import Summit
 from invitations import journey
 from invitations.models import InvitationState, WaitlistEntry
-from tests import factories as f
-from tests import fringe_factories as ff
-from tests.factories import fresh, link
-from tests.integration.test_mail_worker_freshness import MailWorker
-from tests.statements import statements
 from tests.support import both_databases
+from tests.support import factories as f
+from tests.support import fringe_factories as ff
+from tests.support.factories import fresh, link
+from tests.support.mail_worker import MailWorker
+from tests.support.statements import statements
 
 S = InvitationState
 FRAMING = {"BEGIN", "BEGIN IMMEDIATE", "BEGIN DEFERRED", "COMMIT", "ROLLBACK"}

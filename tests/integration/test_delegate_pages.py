@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import html as html_lib
 import logging
 import re
 import secrets
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.core.db import db
 from app.core.mail.models import OutboxMessage
@@ -18,30 +17,20 @@ from app.core.timefmt import day_year
 from invitations import journey, links, waitlist
 from invitations import people as invitation_people
 from invitations.models import Invitation, InvitationState, Registration, RegistrationState
-from tests import factories as f
-from tests.factories import fresh, link
-from tests.servers import InThread
 from tests.support import both_databases
+from tests.support import factories as f
+from tests.support.factories import fresh, link
+from tests.support.pages import REGISTRATION_FORM, text
+from tests.support.rows import count
+from tests.support.servers import InThread
 
 S = InvitationState
 
-REGISTRATION_FORM = {
-    "name": "Ada Lovelace",
-    "organisation": "Analytical Engines Ltd",
-    "job_title": "Head of Computing",
-    "dietary": "Vegan",
-    "access_needs": "Step-free access",
-    "consent": "y",
-}
 NOT_FOUND_TITLE = "This link doesn't work"  # and it offers "Lost your link?" (test_no_dead_ends.py)
 
 
 def places_taken() -> int:
     return db.session.scalar(select(Summit.places_taken))
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def mail_kinds(invitation: Invitation) -> list[str]:
@@ -50,11 +39,6 @@ def mail_kinds(invitation: Invitation) -> list[str]:
             select(OutboxMessage.kind).where(OutboxMessage.invitation_id == invitation.id).order_by(OutboxMessage.id)
         )
     )
-
-
-def text(response) -> str:
-    """The page as a person reads it (entities such as &#39; unescaped)."""
-    return html_lib.unescape(response.get_data(as_text=True))
 
 
 # --- the welcome page ------------------------------------------------------------------------------

@@ -10,9 +10,9 @@ from app.core.auth.models import Role
 from app.core.db import db
 from fringe_events import programme
 from invitations import journey
-from tests import factories as f
-from tests import fringe_factories as ff
 from tests.support import both_databases
+from tests.support import factories as f
+from tests.support import fringe_factories as ff
 
 
 def pdf_lines(data: bytes) -> list[str]:

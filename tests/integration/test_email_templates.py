@@ -7,8 +7,8 @@ import pytest
 from app.core.db import utcnow
 from app.core.mail.outbox import enqueue
 from invitations import links
-from tests import factories as f
-from tests.mail_helpers import delivered
+from tests.support import factories as f
+from tests.support.mail_helpers import delivered
 
 KINDS = [
     "invitation",

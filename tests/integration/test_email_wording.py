@@ -26,9 +26,9 @@ from fringe_events.calendars import event_url
 from fringe_events.models import FringeEvent
 from invitations import audiences, links, mailing
 from invitations.models import Invitation, InvitationState
-from tests import factories as f
-from tests.mail_helpers import delivered
 from tests.support import both_databases
+from tests.support import factories as f
+from tests.support.mail_helpers import delivered
 
 EDITED_SUBJECT = "Come to ((summit_name)), ((first_name))"
 EDITED_BODY = """Hello ((first_name)),
@@ -215,9 +215,9 @@ def test_send_me_a_test_queues_one_message_to_the_organiser(app, client):
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_every_kind_previews_and_its_default_wording_saves(app, client, kind):
     """Each kind's default wording passes its own checks, and previews for an invitee with a fringe event."""
-    from tests.integration.test_route_roles import _seed
+    from tests.support.route_policy import seed_one_of_everything
 
-    seeded = _seed()
+    seeded = seed_one_of_everything()
     f.sign_in(client, seeded["users"]["organiser"])
     assert wording.problems(KINDS[kind], KINDS[kind].subject, KINDS[kind].body) == {}
     page = client.get(f"/organiser/emails/{kind}/preview")
@@ -236,9 +236,9 @@ def test_each_default_wording_says_what_todays_email_says(app, kind):
     """The default wording (what the editor starts from, and what "back to the default" means) is today's email
     in the organisers' markup: written from it for one invitee, nearly every line is a line of today's text.
     (Today's title line, the buttons' words and a few conditional phrases are what may differ.)"""
-    from tests.integration.test_route_roles import _seed
+    from tests.support.route_policy import seed_one_of_everything
 
-    seeded = _seed()
+    seeded = seed_one_of_everything()
     with app.test_request_context(method="POST"):
         people = select(Invitation).order_by(Invitation.id)
         if kind == "reminder":  # today's reminder suits the person's state: the default is the not-answered one
@@ -321,9 +321,9 @@ def test_a_reworded_sign_in_link_works_and_is_stored_concealed(app, client):
 
 @both_databases
 def test_a_reworded_fringe_email_carries_the_events_link(app, client):
-    from tests.integration.test_route_roles import _seed
+    from tests.support.route_policy import seed_one_of_everything
 
-    seeded = _seed()
+    seeded = seed_one_of_everything()
     f.sign_in(client, seeded["users"]["organiser"])
     body = "((first_name)): ((event_title)) on ((event_date)) at ((event_place)).\n\n((event_link))"
     assert save(client, "fringe_signed_up", "Booked: ((event_title))", body).status_code == 302

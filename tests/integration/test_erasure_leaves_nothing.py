@@ -33,10 +33,10 @@ from app.core.summit.models import Summit
 from invitations import answers, erasure, journey, links, mailing, people
 from invitations.models import Invitation
 from invitations.question_models import QuestionKind
-from tests import factories as f
-from tests import fringe_factories as ff
-from tests import question_factories as qf
 from tests.support import both_databases
+from tests.support import factories as f
+from tests.support import fringe_factories as ff
+from tests.support import question_factories as qf
 
 
 @dataclass

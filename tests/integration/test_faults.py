@@ -15,10 +15,10 @@ from app.core.mail.models import OutboxMessage
 from app.core.summit.models import Summit
 from invitations import journey, links
 from invitations.models import Invitation, InvitationState, Registration
-from tests import factories as f
-from tests.conftest import make_app
-from tests.servers import ServedApp
 from tests.support import PATIENCE_SECONDS, join_all
+from tests.support import factories as f
+from tests.support.apps import make_app
+from tests.support.servers import ServedApp
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
@@ -33,7 +33,7 @@ def test_sigkill_mid_registration_leaves_no_half_made_registration(kind, tmp_pat
     body = b"name=Ada+Lovelace&organisation=Suffolk&job_title=&dietary=Vegan&access_needs=&consent=y"
     outcome = {}
     with ServedApp(
-        {"DATABASE_URL": url}, log_dir=tmp_path, app="tests.fault_app:app", env={"FAULT_MARKER": str(marker)}
+        {"DATABASE_URL": url}, log_dir=tmp_path, app="tests.support.fault_app:app", env={"FAULT_MARKER": str(marker)}
     ) as server:
 
         def post():

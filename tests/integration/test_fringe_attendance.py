@@ -16,14 +16,16 @@ from fringe_events.attendance import record_attendance, resolve_event
 from fringe_events.models import Attendance, CheckinMethod, FringeEvent, FringeSignup, SignupState
 from invitations import people as invitation_people
 from invitations.models import Invitation, InvitationState
-from tests import factories as f
-from tests import fringe_factories as ff
-from tests.fringe_factories import count, plain
+from tests.support import factories as f
+from tests.support import fringe_factories as ff
+from tests.support.apps import FreshSessionClient
+from tests.support.pages import plain, text
+from tests.support.rows import count
 
 
 @pytest.fixture
 def client(app):
-    app.test_client_class = ff.FreshSessionClient
+    app.test_client_class = FreshSessionClient
     return app.test_client()
 
 
@@ -71,7 +73,7 @@ def test_bulk_ticks_mark_the_ticked_people_as_attended(client, organiser, held):
     assert page.status_code == 200
     words = plain(page)
     assert all(p.name in words for p in (ada, grace, alan)) and "Not Signed Up" not in words
-    assert f'name="attended" value="{ada.id}"' in ff.text(page)
+    assert f'name="attended" value="{ada.id}"' in text(page)
 
     response = client.post(
         f"/organiser/fringe/{event.id}/attendance", data={"attended": [str(ada.id), str(alan.id), str(stranger.id)]}
@@ -135,7 +137,7 @@ def test_undo_removes_a_mistaken_tick(client, organiser, held):
     event, (ada, grace, _) = held
     client.post(f"/organiser/fringe/{event.id}/attendance", data={"attended": [str(ada.id), str(grace.id)]})
     page = client.get(f"/organiser/fringe/{event.id}/attendance")
-    assert f'name="invitation_id" value="{grace.id}"' in ff.text(page)  # an Undo button per person in
+    assert f'name="invitation_id" value="{grace.id}"' in text(page)  # an Undo button per person in
 
     response = client.post(f"/organiser/fringe/{event.id}/attendance/undo", data={"invitation_id": str(grace.id)})
 

@@ -10,14 +10,15 @@ from sqlalchemy import select
 
 from app.core.db import db, utcnow
 from fringe_events.models import Attendance, FringeSignup, SignupState
-from tests import factories as f
-from tests import fringe_factories as ff
-from tests.fringe_factories import plain
+from tests.support import factories as f
+from tests.support import fringe_factories as ff
+from tests.support.apps import FreshSessionClient
+from tests.support.pages import plain
 
 
 @pytest.fixture
 def client(app):
-    app.test_client_class = ff.FreshSessionClient
+    app.test_client_class = FreshSessionClient
     client = app.test_client()
     f.summit()
     f.sign_in(client, f.user(name="Olive Organiser"))

@@ -18,18 +18,19 @@ from app.core.timefmt import input_value, span
 from fringe_events import programme, signups
 from fringe_events.models import FringeEvent
 from invitations import handing_on, journey, links, people
-from tests import factories as f
-from tests import fringe_factories as ff
-from tests.calendar_check import parse_both
-from tests.fringe_factories import link, plain
-from tests.mail_helpers import delivered
 from tests.support import both_databases
-from tests.unit.test_calendar import end_of_bst
+from tests.support import factories as f
+from tests.support import fringe_factories as ff
+from tests.support.apps import FreshSessionClient
+from tests.support.calendar_check import end_of_bst, parse_both
+from tests.support.fringe_factories import link
+from tests.support.mail_helpers import delivered
+from tests.support.pages import plain, text
 
 
 @pytest.fixture
 def client(app):
-    app.test_client_class = ff.FreshSessionClient
+    app.test_client_class = FreshSessionClient
     return app.test_client()
 
 
@@ -114,7 +115,7 @@ def test_the_feed_has_a_token_of_its_own_that_opens_the_feed_and_nothing_else(ap
     token, feed_of_ada = links.token_for(ada), feed_token(ada)
     assert feed_of_ada != token and len(feed_of_ada) == len(token) == 44  # 128-bit selector, 128-bit MAC
 
-    html = ff.text(client.get(link(ada)))
+    html = text(client.get(link(ada)))
     # The page offers its own download under the personal link, and the feed's own address to subscribe to.
     assert f'href="{link(ada, "calendar.ics")}"' in html
     assert f'href="webcal://localhost/calendar/feed/{feed_of_ada}.ics"' in html

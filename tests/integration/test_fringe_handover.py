@@ -5,8 +5,8 @@ from __future__ import annotations
 from app.core.db import db
 from fringe_events.models import FringeEvent, FringeSignup, SignupState
 from invitations import handing_on, people, privacy
-from tests import factories as f
-from tests import fringe_factories as ff
+from tests.support import factories as f
+from tests.support import fringe_factories as ff
 
 
 def test_revoking_gives_back_fringe_places(app):

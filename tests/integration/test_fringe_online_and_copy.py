@@ -18,10 +18,10 @@ from app.core.mail.models import OutboxMessage
 from app.core.timefmt import input_value
 from fringe_events import programme as fringe_programme
 from fringe_events.models import FringeEvent, FringeSignup
-from tests import factories as f
-from tests import fringe_factories as ff
-from tests.mail_helpers import delivered, delivered_attachment
 from tests.support import both_databases
+from tests.support import factories as f
+from tests.support import fringe_factories as ff
+from tests.support.mail_helpers import delivered, delivered_attachment
 
 TEAMS = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_NjQ5ZDk0%40thread.v2/0?context=%7b%22Tid%22%7d"
 

@@ -20,11 +20,11 @@ from fringe_events import signups as fringe_signups
 from fringe_events.models import FringeEvent, FringeSignup, SignupState
 from invitations import people as invitation_people
 from invitations.models import Invitation
-from tests import factories as f
-from tests import fringe_factories as ff
-from tests.checks import assert_summit_check_clean
-from tests.conftest import make_app
 from tests.support import StartLine, both_databases
+from tests.support import factories as f
+from tests.support import fringe_factories as ff
+from tests.support.apps import make_app
+from tests.support.checks import assert_summit_check_clean
 
 WORKERS = 12
 CAPACITY = 30

@@ -17,11 +17,13 @@ from fringe_events import programme as fringe_programme
 from fringe_events import signups as fringe_signups
 from fringe_events.models import FringeEvent, FringeSignup, SignupState
 from invitations import handing_on, links, people
-from tests import factories as f
-from tests import fringe_factories as ff
-from tests.calendar_check import parse_both
-from tests.conftest import csrf_from, make_app
-from tests.fringe_factories import count, link, plain
+from tests.support import factories as f
+from tests.support import fringe_factories as ff
+from tests.support.apps import FreshSessionClient, make_app
+from tests.support.calendar_check import parse_both
+from tests.support.fringe_factories import link
+from tests.support.pages import csrf_from, plain, text
+from tests.support.rows import count
 
 
 @pytest.fixture
@@ -34,7 +36,7 @@ def csrf_app(tmp_path):
 
 @pytest.fixture
 def client(csrf_app):
-    csrf_app.test_client_class = ff.FreshSessionClient
+    csrf_app.test_client_class = FreshSessionClient
     return csrf_app.test_client()
 
 
@@ -111,7 +113,7 @@ def test_the_registered_page_shows_the_programme_and_the_calendar(client):
     words = plain(page)
     assert "Fringe events" in words and "Intergenerational support" in words
     assert "Add to calendar" in words and "Subscribe" in words
-    html = ff.text(page)
+    html = text(page)
     assert f'href="{link(ada, "calendar.ics")}"' in html
     feed = calendar_feed_token(ada.link_selector)
     assert f'href="webcal://localhost/calendar/feed/{feed}.ics"' in html  # the feed's own token, not the link
@@ -145,7 +147,7 @@ def test_a_full_event_says_so_and_takes_nobody_else(client):
     # The pages say so too, with no button left to press.
     for page in (client.get(link(ada, "fringe")), client.get(link(ada, f"fringe/{small.slug}"))):
         assert "Full" in plain(page)
-        assert f"fringe/{small.slug}/sign-up" not in ff.text(page)
+        assert f"fringe/{small.slug}/sign-up" not in text(page)
     assert "This event is full" in plain(client.get(link(ada, f"fringe/{small.slug}")))
 
 

@@ -14,8 +14,8 @@ from app.core.mail.models import OutboxMessage
 from app.core.summit.models import Summit
 from invitations import links
 from invitations.models import Invitation, InvitationState, Registration
-from tests import factories as f
 from tests.support import both_databases
+from tests.support import factories as f
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 # Text as people and attackers type it: any unicode, control characters, very long runs, markup, formulas.

@@ -13,15 +13,12 @@ from pathlib import Path
 import pytest
 
 from app.core.auth.models import Role
-from tests import factories as f
-from tests.conftest import make_app
+from tests.support import factories as f
+from tests.support.apps import LATEST, make_app
 
 ROOT = Path(__file__).resolve().parents[2]
 # What `make run` inherits here that would change it: make's own state (under `make test`) and our variables.
 NOT_INHERITED = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "BASE_URL", "HOST", "PORT"}
-
-# The newest migration, as the CLI names it ("0005" for 0005_outbox_params.py).
-LATEST = max(p.name[:4] for p in (Path(__file__).resolve().parents[2] / "migrations" / "versions").glob("0*.py"))
 
 
 def make_run(*args: str, **env: str) -> list[str]:
@@ -104,7 +101,7 @@ def test_db_upgrade_says_it_created_the_database_then_upgraded_it_then_that_it_i
     from app.core.db import db
     from app.factory import create_app
     from config import settings_of
-    from tests.conftest import TestingConfig
+    from tests.support.apps import TestingConfig
 
     config = settings_of(TestingConfig)
     database = tmp_path / "new" / "newhorizons.sqlite3"

@@ -18,10 +18,10 @@ from app.core.mail.models import OutboxMessage
 from app.core.summit import settings as summit_settings
 from invitations import audiences, chasing, journey, mailing, scheduled_sends
 from invitations.models import Invitation, ScheduledKind, ScheduledSend, ScheduledStatus
-from tests import factories as f
-from tests import fringe_factories as ff
-from tests.conftest import make_app
 from tests.support import both_databases, join_all
+from tests.support import factories as f
+from tests.support import fringe_factories as ff
+from tests.support.apps import make_app
 
 A, B = "Babergh District Council", "Ipswich Borough Council"
 

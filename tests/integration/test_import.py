@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html as html_lib
-import io
 import re
 import time
 
@@ -13,25 +11,13 @@ from sqlalchemy import func, select
 from app.core.auth.models import Role
 from app.core.db import db
 from invitations.models import ImportPreview, Invitation
-from tests import factories as f
 from tests.support import both_databases
+from tests.support import factories as f
+from tests.support.imports import by_email, confirm, count_invitations, preview_from, upload
+from tests.support.pages import text
 
 HEADER = "email,name,organisation,job_title,champion_email"
 LEADER_EMAIL = "leader@staff.example.org"
-
-
-def count_invitations() -> int:
-    db.session.expire_all()
-    return db.session.scalar(select(func.count()).select_from(Invitation))
-
-
-def by_email(email: str) -> Invitation | None:
-    db.session.expire_all()
-    return db.session.scalars(select(Invitation).where(Invitation.email == email)).first()
-
-
-def text(response) -> str:
-    return html_lib.unescape(response.get_data(as_text=True))
 
 
 def csv_bytes(*lines: str, newline: str = "\n") -> bytes:
@@ -190,26 +176,6 @@ def test_cli_reimport_updates_a_known_email_case_insensitively_and_never_duplica
 
 
 # --- through the organiser's upload page -------------------------------------------------------------
-
-
-def upload(client, content: bytes, filename: str = "invitees.csv"):
-    return client.post(
-        "/organiser/invitations/import",
-        data={"file": (io.BytesIO(content), filename)},
-        content_type="multipart/form-data",
-    )
-
-
-def preview_from(page: str) -> str:
-    """The id of the checked file the server keeps, from the preview page's confirm form."""
-    match = re.search(r'<input[^>]*name="preview"[^>]*>', page)
-    assert match, "no preview field on the preview page"
-    value = re.search(r'value="([^"]*)"', match.group(0))
-    return html_lib.unescape(value.group(1))
-
-
-def confirm(client, page: str):
-    return client.post("/organiser/invitations/import/confirm", data={"preview": preview_from(page)})
 
 
 def test_upload_shows_a_preview_with_new_and_update_counts_and_writes_nothing(app, client, leader):

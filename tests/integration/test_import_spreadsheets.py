@@ -14,9 +14,10 @@ from app.core.audit import AuditEvent
 from app.core.auth.models import Role, User
 from app.core.db import db
 from invitations.models import ImportLayout
-from tests import factories as f
-from tests.integration.test_import import by_email, confirm, count_invitations, text, upload
 from tests.support import both_databases
+from tests.support import factories as f
+from tests.support.imports import by_email, confirm, count_invitations, upload
+from tests.support.pages import text
 
 COUNCIL = ["Email address", "Full name", "Council", "Job title", "Champion email"]
 LEADER_EMAIL = "leader@staff.example.org"

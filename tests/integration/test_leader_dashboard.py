@@ -10,7 +10,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.core.audit import AuditEvent
 from app.core.auth.models import Role
@@ -31,10 +31,12 @@ from invitations.models import (
     WaitlistEntry,
     WaitlistState,
 )
-from tests import factories as f
-from tests.conftest import csrf_from, make_app
-from tests.mail_helpers import delivered
 from tests.support import PATIENCE_SECONDS, both_databases, join_all
+from tests.support import factories as f
+from tests.support.apps import make_app
+from tests.support.mail_helpers import delivered
+from tests.support.pages import csrf_from, text
+from tests.support.rows import count
 
 S = InvitationState
 
@@ -44,18 +46,9 @@ def client(app):
     return app.test_client()
 
 
-def text(response) -> str:
-    return html_lib.unescape(response.get_data(as_text=True))
-
-
 def plain(response) -> str:
     """The page's words without tags, spaces collapsed: what a reader sees."""
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text(response))).replace(" ,", ",").replace(" .", ".")
-
-
-def count(model, *where) -> int:
-    db.session.expire_all()
-    return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 def fresh(invitation_id: int) -> Invitation:

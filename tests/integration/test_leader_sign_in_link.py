@@ -4,7 +4,6 @@ only a hash stored, never in a log; and a leader's nudge in one tap, with its co
 from __future__ import annotations
 
 import json
-import re
 from datetime import timedelta
 
 import pytest
@@ -14,14 +13,12 @@ from app.core.auth.models import Role, SignInLink
 from app.core.db import db, utcnow
 from app.core.mail import delivery
 from app.core.mail.links import masked
-from app.core.mail.models import OutboxMessage
 from invitations import mailing
 from invitations.models import LeaderNote, NoteKind
-from tests import factories as f
-from tests.conftest import csrf_from, make_app
-from tests.mail_helpers import delivered
-
-LINK_RE = re.compile(r"http://localhost(/sign-in/link/[A-Za-z0-9_-]+)")
+from tests.support import factories as f
+from tests.support.apps import make_app
+from tests.support.mail_helpers import delivered, emailed_path, outbox
+from tests.support.pages import csrf_from
 
 
 @pytest.fixture
@@ -30,20 +27,8 @@ def leo(app):
     return f.user(Role.LEADER, email="leo.leader@council.example.org", name="Leo Leader")
 
 
-def outbox() -> list[OutboxMessage]:
-    db.session.expire_all()
-    return list(db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
-
-
 def ask_for_link(client, email: str):
     return client.post("/sign-in/email-link", data={"email": email})
-
-
-def emailed_path(message: OutboxMessage) -> str:
-    """The sign-in link's path as the leader receives it (the stored row holds a placeholder instead)."""
-    match = LINK_RE.search(delivered(message).body_text)
-    assert match, delivered(message).body_text
-    return match.group(1)
 
 
 def test_a_leader_asks_for_a_link_and_it_signs_them_in_and_remembers_them(app, client, leo):

@@ -21,10 +21,10 @@ from app.core.auth.models import Role
 from app.core.db import db
 from app.core.extensions import limiter
 from invitations import links, people
-from tests import factories as f
-from tests.conftest import FreshSessionClient, make_app
-from tests.integration.test_leader_sign_in_link import emailed_path, outbox
-from tests.servers import ROOT
+from tests.support import factories as f
+from tests.support.apps import FreshSessionClient, make_app
+from tests.support.mail_helpers import emailed_path, outbox
+from tests.support.servers import ROOT
 
 ATTACKER, INNOCENT = "10.0.0.2", "10.0.0.3"
 

@@ -15,8 +15,8 @@ import pytest
 from flask import current_app, request
 
 from app.core.db import db
-from tests.conftest import make_app
-from tests.servers import ROOT, ServedApp
+from tests.support.apps import make_app
+from tests.support.servers import ROOT, ServedApp
 
 STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
 
@@ -144,7 +144,7 @@ def test_gunicorn_logs_in_the_same_format_with_the_request_id_and_no_token(tmp_p
     server = ServedApp(
         settings,
         log_dir=tmp_path,
-        app="tests.served_logging_app:app",
+        app="tests.support.served_logging_app:app",
         env={"GUNICORN_CMD_ARGS": "--access-logfile - --logger-class app.core.logs.GunicornLogger"},
     )
     with server:

@@ -19,11 +19,11 @@ from app.core.mail import delivery
 from app.core.mail.models import OutboxMessage, OutboxStatus, ProviderEvent
 from invitations import journey, links, mailing, people
 from invitations.models import Invitation, InvitationState
-from tests import factories as f
-from tests.conftest import make_app
-from tests.mail_helpers import delivered
-from tests.sendgrid_standin import API_KEY, StandIn
 from tests.support import PATIENCE_SECONDS, join_all
+from tests.support import factories as f
+from tests.support.apps import make_app
+from tests.support.mail_helpers import delivered, drain, statuses
+from tests.support.sendgrid_standin import API_KEY, StandIn
 
 BOTH = pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 
@@ -48,29 +48,6 @@ def sendgrid_app(kind, tmp_path, standin, **overrides):
     )
     settings.update(overrides)
     return make_app(kind, tmp_path, **settings)
-
-
-def drain(max_seconds: float = PATIENCE_SECONDS) -> delivery.Outcome:
-    """Run the worker until nothing is pending (retries are due within milliseconds here)."""
-    total = delivery.Outcome()
-    deadline = time.monotonic() + max_seconds
-    while time.monotonic() < deadline:
-        total.add(delivery.send_pending())
-        left = db.session.scalar(
-            select(func.count())
-            .select_from(OutboxMessage)
-            .where(OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]))
-        )
-        db.session.commit()
-        if not left:
-            break
-        time.sleep(0.01)
-    return total
-
-
-def statuses() -> dict:
-    rows = db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
-    return {status.value: n for status, n in rows}
 
 
 @BOTH

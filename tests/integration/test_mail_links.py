@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
-from pathlib import Path
 
-from sqlalchemy import select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
-from app.core.db import Base, db
+from app.core.db import db
 from app.core.mail import delivery
 from app.core.mail.backends import FileBackend
 from app.core.mail.links import MASK
@@ -20,46 +16,13 @@ from app.core.mail.outbox import enqueue
 from app.core.security import link_token, selector_from_token
 from invitations import journey, links, mailing
 from invitations.models import Invitation
-from tests import factories as f
-from tests import fringe_factories as ff
-from tests.mail_helpers import delivered, delivered_attachment
 from tests.support import both_databases
+from tests.support import factories as f
+from tests.support import fringe_factories as ff
+from tests.support.dumps import TOKEN_CHARS, TOKEN_LENGTH, dump, readable
+from tests.support.mail_helpers import delivered, delivered_attachment
 
-TOKEN_LENGTH = 44  # selector (22) + verifier (22): see app.core.security
-TOKEN_CHARS = re.compile(rb"[A-Za-z0-9_-]+")
 AFTER_I = re.compile(rb"(?:/|%2F)i(?:/|%2F)([^\s/?#\"'<>&\\]+)", re.IGNORECASE)
-BASE64_BLOB = re.compile(rb"[A-Za-z0-9+/]{40,}={0,2}")
-
-
-def dump(app) -> bytes:
-    """Everything the database holds, as someone with a copy would read it: on SQLite the file's own bytes
-    (free pages and the write-ahead log included), and on both databases every column of every row as text
-    (a long value spans SQLite's overflow pages, which the raw bytes interrupt)."""
-    raw = b""
-    if db.engine.dialect.name == "sqlite":
-        path = Path(make_url(app.config["DATABASE_URL"]).database)
-        files = [path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-journal"))]
-        raw = b"".join(p.read_bytes() for p in files if p.exists())
-    rows = [
-        " ".join(map(str, row))
-        for table in Base.metadata.sorted_tables
-        for row in db.session.execute(text(f'SELECT * FROM "{table.name}"'))
-    ]
-    db.session.rollback()
-    return raw + "\n".join(rows).encode()
-
-
-def readable(data: bytes) -> bytes:
-    """The dump plus what its base64 (attachments) says, with calendar lines unfolded."""
-    decoded = []
-    for blob in BASE64_BLOB.findall(data):
-        for start in range(4):  # a stretch cut out of a raw page may begin mid-quartet
-            piece = blob[start:]
-            try:
-                decoded.append(base64.b64decode(piece + b"=" * (-len(piece) % 4)))
-            except (binascii.Error, ValueError):
-                pass
-    return re.sub(rb"\r\n[ \t]", b"", b"\n".join([data, *decoded]))
 
 
 def link_candidates(data: bytes) -> tuple[set[str], set[str], set[str]]:

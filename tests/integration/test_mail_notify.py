@@ -18,14 +18,13 @@ from app.core.mail.models import OutboxMessage, OutboxStatus, ProviderEvent
 from app.core.security import calendar_feed_token
 from invitations import audiences, journey, links, mailing
 from invitations.models import Invitation
-from tests import factories as f
-from tests import fringe_factories as ff
-from tests.conftest import make_app
-from tests.integration.test_mail import drain, statuses
-from tests.integration.test_mail_links import dump, readable
-from tests.integration.test_no_working_link_in_a_dump import candidates, opening, working_mac
-from tests.notify_standin import API_KEY, CALLBACK_TOKEN, SECRET, SERVICE_ID, TEAM_ONLY, TEMPLATE_ID, StandIn
 from tests.support import PATIENCE_SECONDS
+from tests.support import factories as f
+from tests.support import fringe_factories as ff
+from tests.support.apps import make_app
+from tests.support.dumps import candidates, dump, opening, readable, working_mac
+from tests.support.mail_helpers import drain, statuses
+from tests.support.notify_standin import API_KEY, CALLBACK_TOKEN, SECRET, SERVICE_ID, TEAM_ONLY, TEMPLATE_ID, StandIn
 
 BOTH = pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 
@@ -421,7 +420,7 @@ def test_the_stand_in_checks_the_token_as_notify_does():
     """HS256 under the key's secret part, `iss` the service id, `iat` within 30 seconds of now either way."""
     import jwt
 
-    from tests.notify_standin import token_problem
+    from tests.support.notify_standin import token_problem
 
     now = time.time()
 
@@ -452,7 +451,7 @@ CALENDAR_KINDS = {
 @pytest.mark.parametrize("kind", sorted(CALENDAR_KINDS))
 def test_every_message_that_had_a_calendar_file_says_what_to_do_without_it(tmp_path, standin, kind):
     from app.core.mail.outbox import enqueue
-    from tests.mail_helpers import delivered
+    from tests.support.mail_helpers import delivered
 
     app = notify_app("sqlite", tmp_path, standin)
     with app.app_context():

@@ -15,13 +15,13 @@ from app.core.mail import delivery
 from app.core.mail.models import OutboxMessage, OutboxStatus
 from fringe_events.models import FringeEvent
 from invitations.models import Invitation
-from tests import factories as f
-from tests import fringe_factories as ff
-from tests.factories import link
-from tests.integration.test_delegate_pages import REGISTRATION_FORM
-from tests.mail_helpers import delivered, delivered_attachment
-from tests.statements import statements
 from tests.support import both_databases
+from tests.support import factories as f
+from tests.support import fringe_factories as ff
+from tests.support.factories import link
+from tests.support.mail_helpers import delivered, delivered_attachment
+from tests.support.pages import REGISTRATION_FORM
+from tests.support.statements import statements
 
 
 def templates_rendered(app, seen: list[str]):

@@ -16,10 +16,11 @@ from app.core.mail import delivery
 from app.core.mail.models import OutboxMessage
 from invitations import handing_on, links, people
 from invitations.models import Invitation, InvitationState, Registration
-from tests import factories as f
-from tests.conftest import FreshSessionClient, csrf_from, make_app
-from tests.factories import fresh, link
-from tests.mail_helpers import delivered
+from tests.support import factories as f
+from tests.support.apps import FreshSessionClient, make_app
+from tests.support.factories import fresh, link
+from tests.support.mail_helpers import delivered
+from tests.support.pages import csrf_from, text
 
 S = InvitationState
 
@@ -27,10 +28,6 @@ S = InvitationState
 def outbox() -> list[OutboxMessage]:
     db.session.expire_all()
     return list(db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True).replace("&#39;", "'")
 
 
 # --- Lost your link? ---------------------------------------------------------------------------

@@ -20,32 +20,13 @@ from app.core.auth.models import Role
 from app.core.db import db
 from app.core.mail import delivery
 from app.core.mail.models import OutboxMessage, ProviderEvent
-from app.core.security import (
-    calendar_feed_token,
-    calendar_selector_from_token,
-    password_reset_selector_from_token,
-    selector_from_token,
-    sign_in_selector_from_token,
-    staff_invitation_selector_from_token,
-)
+from app.core.security import calendar_feed_token
 from invitations import journey, links, mailing
-from tests import factories as f
-from tests import fringe_factories as ff
-from tests.conftest import make_app
-from tests.integration.test_mail_links import TOKEN_CHARS, TOKEN_LENGTH, dump, readable
-from tests.mail_helpers import delivered
-
-# Every path a token opens: the person's pages, their calendar feed, a leader's sign-in link.
-# A staff invitation and a password-reset link too.
-OPENERS = (
-    "/i/{}",
-    "/i/{}/calendar.ics",
-    "/calendar/feed/{}.ics",
-    "/sign-in/link/{}",
-    "/sign-in/join/{}",
-    "/sign-in/reset/{}",
-)
-AFTER_A_TOKEN_PATH = re.compile(rb"(?:/|%2F)(?:i|feed|link|join|reset)(?:/|%2F)([^\s/?#\"'<>&\\%]+)", re.IGNORECASE)
+from tests.support import factories as f
+from tests.support import fringe_factories as ff
+from tests.support.apps import make_app
+from tests.support.dumps import OPENERS, candidates, dump, opening, readable, working_mac
+from tests.support.mail_helpers import delivered
 
 
 def signed(private, events: list[dict], timestamp: str | None = None) -> dict:
@@ -59,34 +40,6 @@ def signed(private, events: list[dict], timestamp: str | None = None) -> dict:
             "X-Twilio-Email-Event-Webhook-Signature": signature,
             "X-Twilio-Email-Event-Webhook-Timestamp": timestamp,
         },
-    )
-
-
-def candidates(data: bytes) -> tuple[set[str], set[str]]:
-    """(what follows a token's path, and every stretch of URL-safe base64 standing alone at a token's length);
-    and, separately, every token-sized window of every stretch, wherever it sits."""
-    runs = [run.decode() for run in TOKEN_CHARS.findall(data)]
-    alone = {run for run in runs if len(run) == TOKEN_LENGTH}
-    after_path = {m.decode("latin-1").removesuffix(".ics") for m in AFTER_A_TOKEN_PATH.findall(data)}
-    return after_path | alone, {run[i : i + TOKEN_LENGTH] for run in runs for i in range(len(run) - TOKEN_LENGTH + 1)}
-
-
-def opening(client, tokens: set[str]) -> set[str]:
-    """The tokens that open something, each tried on every path a token opens."""
-    return {t for t in tokens for path in OPENERS if client.get(path.format(t)).status_code != 404}
-
-
-def working_mac(window: str) -> bool:
-    """What each of those paths checks first, for every window (too many to request one by one)."""
-    return any(
-        check(window)
-        for check in (
-            selector_from_token,
-            sign_in_selector_from_token,
-            calendar_selector_from_token,
-            staff_invitation_selector_from_token,
-            password_reset_selector_from_token,
-        )
     )
 
 

@@ -21,12 +21,12 @@ from app.core.summit import capacity as summit_capacity
 from invitations import answers, journey
 from invitations.models import Invitation, InvitationState
 from invitations.question_models import Answer, QuestionOption
-from tests import factories as f
-from tests import question_factories as qf
-from tests.checks import assert_summit_check_clean
-from tests.conftest import make_app
-from tests.integration.test_capacity_race import _bulk_invitations
 from tests.support import StartLine, both_databases
+from tests.support import factories as f
+from tests.support import question_factories as qf
+from tests.support.apps import make_app
+from tests.support.checks import assert_summit_check_clean
+from tests.support.factories import bulk_invitations
 
 WORKERS = 16
 PLACES = 10
@@ -53,7 +53,7 @@ def _register_choosing(app, invitation_id: int, question_id: int, option_id: int
 def run_option_race(app, registrants: int = REGISTRANTS, places: int = PLACES):
     workshops = qf.workshops(places=places)
     option_id = workshops.options[0].id
-    ids = _bulk_invitations(registrants)
+    ids = bulk_invitations(registrants)
     random.Random(11).shuffle(ids)
     start = StartLine(min(WORKERS, len(ids)))
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import html as html_lib
 import io
 import json
 import re
@@ -11,35 +10,26 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import create_engine, func, select, update
+from sqlalchemy import select, update
 from sqlalchemy import text as sql
 
 from app.core.auth.models import Role, User
 from app.core.db import Base, db, utcnow
 from app.core.mail.models import OutboxMessage
 from app.core.summit.models import Summit
-from app.factory import create_app
-from config import TestingConfig, settings_of
 from invitations import handing_on, journey, links, summit_changes
 from invitations import people as invitation_people
 from invitations.models import Invitation, InvitationState, WaitlistEntry, WaitlistState
-from tests import factories as f
-from tests.conftest import database_url
-from tests.factories import fresh
-from tests.integration.test_getting_started import LATEST
-from tests.mail_helpers import delivered
+from tests.support import factories as f
+from tests.support.apps import LATEST
+from tests.support.factories import fresh
+from tests.support.mail_helpers import delivered
+from tests.support.organiser import bare_app, summit_form
+from tests.support.pages import text
+from tests.support.rows import count
 
 S = InvitationState
 STATUS_KEYS = {"capacity", "target", "registered", "offers_held", "waitlisted", "declined", "invited"}
-
-
-def text(response) -> str:
-    return html_lib.unescape(response.get_data(as_text=True))
-
-
-def count(model, *where) -> int:
-    db.session.expire_all()
-    return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 def link(invitation: Invitation) -> str:
@@ -268,24 +258,6 @@ def test_export_csv_has_the_header_a_row_per_invitation_and_defuses_formulas(app
 
 
 # --- summit settings -----------------------------------------------------------------------------------
-
-
-def summit_form(**overrides) -> dict:
-    data = {
-        "name": "The Lives we Lead: New Horizons",
-        "tagline": "Shaping Suffolk's innovation strategy.",
-        "venue": "Adastral Park",
-        "address": "Martlesham Heath, Ipswich IP5 3RE",
-        "starts_at": "2027-10-14T09:30",
-        "ends_at": "2027-10-14T16:30",
-        "registration_opens_at": "",
-        "registration_closes_at": "2027-10-07T17:00",
-        "capacity": "200",
-        "target": "180",
-        "offer_hold_hours": "24",
-    }
-    data.update(overrides)
-    return data
 
 
 def test_summit_settings_page_saves(app, client, organiser):
@@ -579,20 +551,6 @@ def test_demo_is_idempotent(app, runner):
     assert data["registered"] == registered > 0
     db.session.expire_all()
     assert db.session.scalar(select(Summit.places_taken)) == registered
-
-
-def bare_app(kind: str, tmp_path):
-    """An app whose database has no tables yet (make_app would create them)."""
-    config = settings_of(TestingConfig)
-    url = f"sqlite:///{tmp_path / 'fresh' / 'upgrade.sqlite3'}" if kind == "sqlite" else database_url(kind, tmp_path)
-    config.update(DATABASE_URL=url, MAIL_FILE_DIR=str(tmp_path / "outbox"))
-    if kind == "postgres":
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(sql("DROP SCHEMA public CASCADE"))
-            connection.execute(sql("CREATE SCHEMA public"))
-        engine.dispose()
-    return create_app(config)
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])

@@ -4,7 +4,6 @@ dashboards, which must not grow with the number of invitees."""
 from __future__ import annotations
 
 import csv
-import html as html_lib
 import io
 import re
 from datetime import UTC, timedelta
@@ -21,18 +20,11 @@ from bench.dashboards import seed_invitations
 from fringe_events.models import Attendance, FringeEvent, FringeSignup
 from invitations import chasing, journey, mailing
 from invitations.models import Invitation, InvitationState, LeaderNote, NoteKind, Registration
-from tests import factories as f
 from tests.support import both_databases
+from tests.support import factories as f
+from tests.support.pages import plain, text
 
 S = InvitationState
-
-
-def text(response) -> str:
-    return html_lib.unescape(response.get_data(as_text=True))
-
-
-def plain(response) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text(response)))
 
 
 def rows_of(response) -> list[list[str]]:

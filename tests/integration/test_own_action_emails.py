@@ -11,10 +11,10 @@ from app.core.db import db, utcnow
 from app.core.mail import delivery, outbox
 from app.core.mail.models import OutboxMessage, OutboxStatus
 from fringe_events.models import FringeSignup, SignupState
-from tests import factories as f
-from tests import fringe_factories as ff
-from tests.mail_helpers import delivered
 from tests.support import both_databases
+from tests.support import factories as f
+from tests.support import fringe_factories as ff
+from tests.support.mail_helpers import delivered
 
 
 def messages(invitation, *kinds: str) -> list[OutboxMessage]:

@@ -28,10 +28,10 @@ from app.core.summit.models import Summit
 from app.core.timefmt import input_value
 from invitations import journey, links
 from invitations.models import Invitation, WaitlistEntry
-from tests import factories as f
-from tests.conftest import make_app
-from tests.servers import ServedApp
 from tests.support import PATIENCE_SECONDS, join_all
+from tests.support import factories as f
+from tests.support.apps import make_app
+from tests.support.servers import ServedApp
 
 TRIES = int(os.environ.get("RACE_TRIES", "2"))
 WORKERS = 4

@@ -15,8 +15,8 @@ from app.core.mail.models import OutboxMessage
 from app.core.summit.models import Summit
 from invitations import journey, links
 from invitations.models import Invitation, InvitationState, LeaderNote, NoteKind
-from tests import factories as f
 from tests.support import both_databases
+from tests.support import factories as f
 
 
 def test_a_delegate_downloads_their_data(app, client):

@@ -18,8 +18,8 @@ from app.core.db import Base, db
 from app.factory import create_app
 from config import _DEV_SECRET, MAKE_A_KEY, Config, DevelopmentConfig, ProductionConfig, TestingConfig, settings_of
 from invitations import links
-from tests import factories as f
-from tests import notify_standin
+from tests.support import factories as f
+from tests.support import notify_standin
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -124,7 +124,7 @@ def test_production_refuses_the_per_process_rate_limit_store_unless_one_process_
 
 def test_a_delegates_page_still_opens_while_redis_is_down(tmp_path):
     """Counters fall back to memory while the shared store is unreachable, instead of a 500 on every page."""
-    from tests.conftest import make_app
+    from tests.support.apps import make_app
 
     app = make_app("sqlite", tmp_path, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="redis://127.0.0.1:9/0")
     with app.app_context():

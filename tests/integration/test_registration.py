@@ -14,8 +14,8 @@ from app.core.mail.models import OutboxMessage
 from app.core.summit.models import Summit
 from invitations import handing_on, journey, people, summit_changes, waitlist
 from invitations.models import InvitationState, RegistrationState, WaitlistState
-from tests import factories as f
 from tests.support import both_databases
+from tests.support import factories as f
 
 S = InvitationState
 

@@ -13,11 +13,11 @@ from app.core.db import db
 from invitations import answers, journey, people
 from invitations.models import InvitationState
 from invitations.question_models import Answer, Question, QuestionKind, QuestionOption
-from tests import factories as f
-from tests import question_factories as qf
-from tests.checks import assert_summit_check_clean
-from tests.factories import fresh, link
 from tests.support import both_databases
+from tests.support import factories as f
+from tests.support import question_factories as qf
+from tests.support.checks import assert_summit_check_clean
+from tests.support.factories import fresh, link
 
 S = InvitationState
 FORM = {"name": "Ada Lovelace", "organisation": "Analytical Engines", "job_title": "", "consent": "y"}

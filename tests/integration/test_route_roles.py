@@ -1,206 +1,25 @@
 """Every route × every role: what anonymous visitors, a delegate's link, stewards, leaders and organisers get.
 
-The table below is the access policy. A route added to the app without an entry here fails the test, so
-nobody can add a page without deciding who may use it.
+The access policy is the table in tests/support/route_policy.py. A route added to the app without an entry there
+fails the test, so nobody can add a page without deciding who may use it.
 """
 
 from __future__ import annotations
 
 import shutil
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from app.core.auth import credentials
-from app.core.auth.models import Role
-from app.core.db import db, utcnow
-from app.core.mail.models import OutboxMessage
-from app.core.security import calendar_feed_token
-from fringe_events import programme
-from invitations import audiences, links, mailing, questions, scheduled_sends
-from invitations.models import ScheduledKind
-from invitations.question_models import QuestionKind
-from tests import factories as f
-from tests.conftest import make_app
-
-ROLES = ("anonymous", "delegate", "steward", "leader", "organiser")
-PUBLIC = {r: "allow" for r in ROLES}
-ORGANISER = {"anonymous": "signin", "delegate": "signin", "steward": "deny", "leader": "deny", "organiser": "allow"}
-LEADER = {"anonymous": "signin", "delegate": "signin", "steward": "deny", "leader": "allow", "organiser": "deny"}
-LEADER_PAGE = {**LEADER, "organiser": "allow"}
-DOOR = {"anonymous": "signin", "delegate": "signin", "steward": "allow", "leader": "deny", "organiser": "allow"}
-# The scanner page's own JSON calls (session + CSRF): a 401 in JSON, not a redirect, when signed out.
-DOOR_JSON = {**DOOR, "anonymous": "unauthorised", "delegate": "unauthorised"}
-# Printing a badge again from the scanner's person card: organisers only (a badge admits its holder).
-DOOR_JSON_ORGANISER = {**DOOR_JSON, "steward": "deny"}
-STAFF = {"anonymous": "signin", "delegate": "signin", "steward": "allow", "leader": "allow", "organiser": "allow"}
-# A personal link: only its token opens it (the others here hold no token and get the same 404 as a wrong one).
-LINK = {
-    "anonymous": "notfound",
-    "delegate": "allow",
-    "steward": "notfound",
-    "leader": "notfound",
-    "organiser": "notfound",
-}
-# The bearer-token API: no token is 401; a leader's token is 403.
-API_DOOR = {
-    "anonymous": "unauthorised",
-    "delegate": "unauthorised",
-    "steward": "allow",
-    "leader": "deny",
-    "organiser": "allow",
-}
-API_ORGANISER = {**API_DOOR, "steward": "deny"}
-SIGNED = {r: "deny" for r in ROLES}  # SendGrid's webhook: only a valid signature gets in
-BEARER = {r: "unauthorised" for r in ROLES}  # GOV.UK Notify's delivery receipts: only its bearer token gets in
-# A leader's emailed sign-in link: only its own token opens it; any other is the same 404 for everyone.
-SIGN_IN_LINK = {r: "notfound" for r in ROLES}
-
-POLICY: dict[str, dict[str, str]] = {
-    "static": PUBLIC,
-    "main.index": PUBLIC,
-    "main.privacy": PUBLIC,
-    "main.accessibility": PUBLIC,
-    "main.favicon": PUBLIC,
-    "main.healthz": PUBLIC,
-    "main.ping": PUBLIC,
-    "auth.sign_in": PUBLIC,
-    "auth.request_link": PUBLIC,
-    "auth.link_sign_in": SIGN_IN_LINK,
-    "auth.forgotten_password": PUBLIC,
-    "auth.join": SIGN_IN_LINK,  # a staff invitation: only its own token opens it
-    "auth.reset_password": SIGN_IN_LINK,  # a password-reset link: the same
-    "recovery.lost_link": PUBLIC,
-    "calendar.summit": PUBLIC,
-    "calendar.fringe_event": PUBLIC,
-    "calendar.feed": LINK,  # the person's calendar feed: only its own token opens it
-    "badges.service_worker": PUBLIC,
-    "checkin.decoder_file": PUBLIC,
-    "checkin.service_worker": PUBLIC,
-    "mail_webhook.sendgrid_events": SIGNED,
-    "mail_notify.delivery_receipt": BEARER,
-    "auth.sign_out": STAFF,
-    **{f"account.{name}": STAFF for name in ("account", "change_password", "sign_out_everywhere")},
-    "main.staff_home": STAFF,
-    "dashboards.leader_home": LEADER_PAGE,
-    **{f"dashboards.{name}": LEADER for name in ("nudge", "nudge_now", "note", "dont_chase", "chase_again")},
-    **{
-        f"dashboards.{name}": ORGANISER
-        for name in ("leaders", "leader_view", "breakdown", "assign_champion", "champions", "export")
-    },
-    "checkin.scanner": DOOR,
-    **{f"checkin_door.{name}": DOOR_JSON for name in ("scan", "undo", "search", "counts", "expected")},
-    **{f"checkin.{name}": ORGANISER for name in ("overview", "not_arrived_csv", "scan_log_csv", "door_list")},
-    "checkin_door.reprint": DOOR_JSON_ORGANISER,
-    **{f"checkin_api.{name}": API_DOOR for name in ("checkin", "undo", "search", "counts", "events")},
-    "checkin_api.scan_log": API_ORGANISER,
-}
-for prefix in (
-    "organiser.",
-    "sending.",
-    "mail.",
-    "audit.",
-    "fringe_organiser.",
-    "badge_admin.",
-    "team.",
-    "wording.",
-    "questions.",
-):
-    POLICY[prefix] = ORGANISER
-for prefix in ("invitations.", "badges.", "fringe."):
-    POLICY[prefix] = LINK
-
-
-def policy_for(endpoint: str) -> dict[str, str] | None:
-    if endpoint in POLICY:
-        return POLICY[endpoint]
-    for key, value in POLICY.items():
-        if key.endswith(".") and endpoint.startswith(key):
-            return value
-    return None
-
-
-def all_endpoints() -> list[tuple[str, str, frozenset]]:
-    from app.factory import create_app
-    from config import settings_of
-    from tests.conftest import TestingConfig
-
-    config = settings_of(TestingConfig)
-    application = create_app(config)
-    return sorted(
-        (rule.endpoint, rule.rule, frozenset(rule.methods - {"HEAD", "OPTIONS"}))
-        for rule in application.url_map.iter_rules()
-    )
-
-
-ENDPOINTS = all_endpoints()
+from app.core.db import db
+from tests.support import factories as f
+from tests.support.apps import make_app
+from tests.support.route_policy import ENDPOINTS, ROLES, policy_for, seed_one_of_everything
 
 
 def test_every_route_has_a_policy():
     missing = sorted({endpoint for endpoint, _, _ in ENDPOINTS if policy_for(endpoint) is None})
     assert missing == [], f"routes with no entry in the route x role policy: {missing}"
-
-
-def _seed():
-    """One of everything a route might name, owned so that the leader's routes are about their own invitee."""
-    summit = f.summit()
-    organiser = f.user(Role.ORGANISER, email="organiser@staff.example.org")
-    steward = f.user(Role.STEWARD, email="steward@staff.example.org")
-    leader = f.user(Role.LEADER, email="leader@staff.example.org")
-    inv = f.registered(champion=leader, name="Delegate Person")
-    other = f.invitation(champion=leader)
-    mailing.send_invitation(other)
-    event = programme.create_event(
-        programme.EventData(
-            title="Warm-up",
-            venue="Endeavour House",
-            address="Ipswich",
-            starts_at=utcnow() + timedelta(days=5),
-            ends_at=utcnow() + timedelta(days=5, hours=2),
-            capacity=None,
-            description="",
-            theme="",
-            host_organisation="",
-            host_lead="",
-        )
-    )
-    question = questions.add_question(questions.QuestionData(label="Your team", kind=QuestionKind.SHORT_TEXT))
-    db.session.commit()
-    tokens = {
-        role: credentials.issue_api_token(user)
-        for role, user in (("steward", steward), ("leader", leader), ("organiser", organiser))
-    }
-    db.session.commit()
-    message = db.session.query(OutboxMessage).first()
-    scheduled = scheduled_sends.schedule(
-        ScheduledKind.REMINDER, audiences.Audience(state="not_answered"), utcnow() + timedelta(days=1), actor=organiser
-    )
-    db.session.commit()
-    return dict(
-        summit=summit,
-        users={"organiser": organiser, "steward": steward, "leader": leader},
-        tokens=tokens,
-        values={
-            "token": links.token_for(inv),
-            "feed_token": calendar_feed_token(inv.link_selector),
-            "invitation_id": other.id,
-            "event_id": event.id,
-            "slug": event.slug,
-            "event": "summit",
-            "message_id": message.id,
-            "leader_id": leader.id,
-            "user_id": steward.id,
-            "name": "delegates",
-            "kind_name": "invitation",
-            "by": "organisation",
-            "filename": "barcode-detector/ponyfill.js",
-            "preview_id": "a-preview-nobody-kept",
-            "question_id": question.id,
-            "kind": "reminder",
-            "scheduled_id": scheduled.id,
-        },
-    )
 
 
 def _url(rule: str, values: dict, role: str) -> str:
@@ -237,7 +56,7 @@ def seeded_database(tmp_path_factory) -> tuple[Path, dict]:
     folder = tmp_path_factory.mktemp("seeded")
     app = make_app("sqlite", folder)
     with app.app_context():
-        seeded = _seed()
+        seeded = seed_one_of_everything()
     with app.app_context():  # after the seeding session has let go of its connection
         db.engine.dispose()  # the file is whole once its last connection closes
     return folder / "test.sqlite3", seeded

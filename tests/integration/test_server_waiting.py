@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from tests.servers import free_port, wait_until_serving
+from tests.support.servers import free_port, wait_until_serving
 
 
 def python(code: str, log_path) -> subprocess.Popen:

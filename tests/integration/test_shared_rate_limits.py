@@ -3,44 +3,19 @@ holds with one worker process (threads are fine) and, the control, does not with
 
 from __future__ import annotations
 
-import os
 import secrets
-import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
 
-import pytest
-
 from app.core.db import db
-from tests import factories as f
-from tests.conftest import make_app
-from tests.servers import ServedApp
+from tests.support import factories as f
+from tests.support.apps import make_app
+from tests.support.redis_store import REDIS_URL
+from tests.support.servers import ServedApp
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
-# CI has Redis (.ci/run makes sure): there a missing server is a failure, not a skip.
-REQUIRE_REDIS = os.environ.get("REQUIRE_REDIS") == "1" or os.environ.get("CI", "").lower() in ("1", "true")
 SIGNIN_LIMIT, LINK_LIMIT = 10, 20  # the promised defaults, as in config.py
 ATTEMPTS = 40
-
-
-@pytest.fixture
-def redis_keys():
-    """(client, a key prefix of this test's own) on the Redis at 127.0.0.1:6379; its keys are removed afterwards."""
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_timeout=60, socket_connect_timeout=60)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        if REQUIRE_REDIS:
-            pytest.fail(f"Redis is required here (CI or REQUIRE_REDIS=1) but unreachable at {REDIS_URL}: {error}")
-        pytest.skip(f"Redis unreachable at {REDIS_URL}: {error}")
-    prefix = f"test-{uuid.uuid4().hex}"
-    yield client, prefix
-    for key in client.scan_iter(match=f"*{prefix}*"):
-        client.delete(key)
-    client.close()
 
 
 def served_settings(tmp_path, storage_uri: str, prefix: str) -> tuple[dict, str]:

@@ -13,11 +13,11 @@ from sqlalchemy import select
 from app.core.auth.models import Role
 from app.core.db import WriteInReadOnlyRequest, db
 from invitations.models import Invitation
-from tests import factories as f
-from tests.conftest import make_app
-from tests.factories import link
-from tests.integration.test_checkin_api import scan, steward_token
 from tests.support import PATIENCE_SECONDS
+from tests.support import factories as f
+from tests.support.apps import make_app
+from tests.support.checkin import scan, steward_token
+from tests.support.factories import link
 
 
 def sqlite_file(app: Flask) -> str:

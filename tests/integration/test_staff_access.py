@@ -16,9 +16,10 @@ from app.core.audit import AuditEvent
 from app.core.auth import accounts, credentials
 from app.core.auth.models import Role, StaffSession, User
 from app.core.db import db, utcnow
-from tests import factories as f
-from tests.conftest import FreshSessionClient, csrf_from, make_app
 from tests.support import both_databases
+from tests.support import factories as f
+from tests.support.apps import FreshSessionClient, make_app
+from tests.support.pages import csrf_from
 
 NEW_PASSWORD = "a new and longer password"
 
@@ -309,7 +310,7 @@ def test_the_migration_gives_existing_accounts_version_1_and_they_sign_in_as_bef
     from sqlalchemy import text
 
     from app.cli import alembic_config
-    from tests.integration.test_organiser_and_cli import bare_app
+    from tests.support.organiser import bare_app
 
     (tmp_path / "fresh").mkdir()
     application = bare_app(kind, tmp_path)

@@ -16,9 +16,9 @@ import pytest
 from app.core.auth import credentials
 from app.core.auth.models import Role
 from app.core.db import db
-from tests import factories as f
-from tests.conftest import make_app
-from tests.servers import ServedApp
+from tests.support import factories as f
+from tests.support.apps import make_app
+from tests.support.servers import ServedApp
 
 WORKERS = 4
 BATCH = 8  # requests at once: enough that every worker takes some

@@ -20,9 +20,9 @@ from fringe_events import programme, signups
 from invitations import audiences, chasing, handing_on, journey, mailing, summit_changes
 from invitations.mailing import send_current_link
 from invitations.models import Invitation
-from tests import factories as f
-from tests.mail_helpers import delivered, delivered_attachment
 from tests.support import both_databases
+from tests.support import factories as f
+from tests.support.mail_helpers import delivered, delivered_attachment
 
 NEW = "Suffolk Futures Summit"
 OLD = "New Horizons"  # in the default name, "The Lives we Lead: New Horizons"

@@ -20,10 +20,11 @@ from app.core.mail.delivery import send_pending
 from app.core.mail.models import OutboxMessage
 from app.core.summit.models import Summit
 from invitations import journey, summit_changes
-from tests import factories as f
-from tests.conftest import FreshSessionClient, csrf_from, make_app
-from tests.mail_helpers import delivered, delivered_attachment
 from tests.support import both_databases
+from tests.support import factories as f
+from tests.support.apps import FreshSessionClient, make_app
+from tests.support.mail_helpers import delivered, delivered_attachment
+from tests.support.pages import csrf_from
 
 SET_UP = "/organiser/set-up"
 GOOD = {

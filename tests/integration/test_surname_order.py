@@ -10,9 +10,9 @@ import pypdfium2 as pdfium
 
 from app.core.auth.models import Role
 from app.core.db import db
-from tests import factories as f
-from tests import fringe_factories as ff
 from tests.support import both_databases
+from tests.support import factories as f
+from tests.support import fringe_factories as ff
 
 # Registered in an order that is neither the answer nor its reverse.
 PEOPLE = ["Óscar Ortiz", "Zara Ahmed", "Łukasz Lis", "Aaron Lewis", "María de la Cruz", "Zoë Abbott"]

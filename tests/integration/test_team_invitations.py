@@ -22,10 +22,10 @@ from app.core.errors import Conflict
 from app.core.mail import delivery
 from app.core.mail.links import masked
 from app.core.mail.models import OutboxMessage
-from tests import factories as f
-from tests.conftest import FreshSessionClient, make_app
-from tests.mail_helpers import delivered
 from tests.support import both_databases
+from tests.support import factories as f
+from tests.support.apps import FreshSessionClient, make_app
+from tests.support.mail_helpers import delivered
 
 PASSWORD = "correct horse battery staple"
 JOIN_RE = re.compile(r"http://localhost(/sign-in/join/[A-Za-z0-9_-]+)")

@@ -19,11 +19,11 @@ from fringe_events.models import FringeEvent
 from invitations import handing_on, journey, people, transitions
 from invitations.models import Invitation, InvitationState, Registration, RegistrationState, WaitlistEntry
 from invitations.privacy import anonymise_older_than, erase_on_request
-from tests import factories as f
-from tests import fringe_factories as ff
-from tests.fringe_factories import plain
-from tests.mail_helpers import delivered
 from tests.support import both_databases
+from tests.support import factories as f
+from tests.support import fringe_factories as ff
+from tests.support.mail_helpers import delivered
+from tests.support.pages import plain
 
 S = InvitationState
 

@@ -12,16 +12,13 @@ from app.core.db import db, utcnow
 from app.core.mail.models import OutboxMessage
 from invitations import journey
 from invitations.models import InvitationState, WaitlistEntry
-from tests import factories as f
-from tests.factories import fresh, link
-from tests.mail_helpers import delivered
+from tests.support import factories as f
+from tests.support.factories import fresh, link
+from tests.support.mail_helpers import delivered
+from tests.support.pages import text
 
 S = InvitationState
 REGISTRATION = {"name": "Ada Lovelace", "organisation": "Engines", "job_title": "", "consent": "y"}
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True).replace("&#39;", "'").replace("&#34;", '"')
 
 
 def after(client, response) -> str:

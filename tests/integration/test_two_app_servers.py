@@ -14,25 +14,25 @@ from sqlalchemy import func, select
 from app.core.db import db
 from invitations.links import token_for
 from invitations.models import Invitation, Registration, RegistrationState, WaitlistEntry
-from tests import factories as f
-from tests.checks import assert_summit_check_clean
-from tests.conftest import make_app
-from tests.integration.test_capacity_race import _bulk_invitations
-from tests.integration.test_delegate_pages import REGISTRATION_FORM
-from tests.integration.test_shared_rate_limits import REDIS_URL, redis_keys  # noqa: F401  (a fixture)
-from tests.servers import ServedApp
+from tests.support import factories as f
+from tests.support.apps import make_app
+from tests.support.checks import assert_summit_check_clean
+from tests.support.factories import bulk_invitations
+from tests.support.pages import REGISTRATION_FORM
+from tests.support.redis_store import REDIS_URL
+from tests.support.servers import ServedApp
 
 CAPACITY, REGISTRANTS, WORKERS_EACH = 25, 80, 4
 SIGNIN_LIMIT, ATTEMPTS = 10, 30
 
 
-def test_two_app_servers_grant_exactly_the_capacity_and_share_the_sign_in_limit(tmp_path, redis_keys):  # noqa: F811
+def test_two_app_servers_grant_exactly_the_capacity_and_share_the_sign_in_limit(tmp_path, redis_keys):
     _, prefix = redis_keys
     app = make_app("postgres", tmp_path)
     with app.app_context():
         f.summit(capacity=CAPACITY)
         organiser = f.user().email
-        tokens = [token_for(db.session.get(Invitation, i)) for i in _bulk_invitations(REGISTRANTS)]
+        tokens = [token_for(db.session.get(Invitation, i)) for i in bulk_invitations(REGISTRANTS)]
         db.session.commit()
         db.engine.dispose()
     settings = {

@@ -3,18 +3,12 @@ stable UIDs and rising SEQUENCEs, cancellation, methods and the properties every
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from app.core.calendar import CalendarEvent, build_calendar, fringe_uid, summit_uid
-from tests.calendar_check import parse_both
-
-
-def end_of_bst(year: int) -> date:
-    """The last Sunday of October."""
-    day = date(year, 10, 31)
-    return day - timedelta(days=(day.weekday() - 6) % 7)
+from tests.support.calendar_check import end_of_bst, parse_both
 
 
 def entry(uid: str, starts_at: datetime, hours: float = 2, **extra) -> CalendarEvent:

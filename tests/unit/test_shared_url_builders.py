@@ -1,6 +1,6 @@
-"""The URL builders the tests' apps share (tests/conftest.py) are, rule by rule, the code Werkzeug compiles afresh."""
+"""The URL builders the tests' apps share (tests/support/apps.py) are, rule by rule, the code Werkzeug compiles afresh."""
 
-from tests.conftest import compile_url_builder_afresh
+from tests.support.apps import compile_url_builder_afresh
 
 
 def test_every_rule_builds_with_the_code_werkzeug_would_compile_for_it(app):

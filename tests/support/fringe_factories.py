@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import html as html_lib
 import itertools
-import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.core.db import db, utcnow
 from app.core.mail.models import OutboxMessage
@@ -15,8 +13,7 @@ from fringe_events import programme, signups
 from fringe_events.models import FringeEvent
 from invitations import links
 from invitations.models import Invitation
-from tests.conftest import FreshSessionClient  # noqa: F401  (the fringe tests set it on their own apps)
-from tests.mail_helpers import delivered_attachment
+from tests.support.mail_helpers import delivered_attachment
 
 _counter = itertools.count(1)
 
@@ -56,20 +53,6 @@ def signed_up(invitation: Invitation, fringe_event: FringeEvent) -> None:
 
 def link(invitation: Invitation, page: str = "") -> str:
     return f"/i/{links.token_for(invitation)}" + (f"/{page}" if page else "")
-
-
-def text(response) -> str:
-    return html_lib.unescape(response.get_data(as_text=True))
-
-
-def plain(response) -> str:
-    """The page's words without tags, spaces collapsed: what a reader sees."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text(response)))
-
-
-def count(model, *where) -> int:
-    db.session.expire_all()
-    return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 def messages(kind: str, to_email: str | None = None) -> list[OutboxMessage]:

@@ -81,3 +81,13 @@ def fresh(invitation: Invitation) -> Invitation:
     """The invitation as the database now has it (requests commit in the test's shared session)."""
     db.session.expire_all()
     return db.session.get(Invitation, invitation.id)
+
+
+def bulk_invitations(count: int) -> list[int]:
+    rows = [
+        people.InviteeData(email=f"racer{i}@example.org", name=f"Racer {i}", organisation="Suffolk")
+        for i in range(count)
+    ]
+    ids = [people.create_invitation(row).id for row in rows]
+    db.session.commit()
+    return ids

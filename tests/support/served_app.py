@@ -1,4 +1,4 @@
-"""The testing app as gunicorn serves it for tests that need real worker processes (run via tests/servers.py).
+"""The testing app as gunicorn serves it for tests that need real worker processes (run via tests/support/servers.py).
 
 Settings come as JSON in SERVED_APP_CONFIG, over TestingConfig. Every answer names the worker process that
 gave it (X-Worker-Pid), and /_test/hold keeps a worker busy for a moment, so a test can see its requests

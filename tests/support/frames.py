@@ -3,7 +3,7 @@ product itself (badge.pdf's A6 badge and the name-card sheet, rasterised with pd
 cluttered background as a phone at the door sees it: one or two per frame, at several sizes, angles, blurs,
 contrasts and positions, with a little sensor noise. Seeded, so every run makes the same frames.
 
-`python -m tests.frames DIR` writes them as PNGs (and an index) to look at."""
+`python -m tests.support.frames DIR` writes them as PNGs (and an index) to look at."""
 
 from __future__ import annotations
 

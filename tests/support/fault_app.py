@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from app.core.summit import capacity as summit_capacity
-from tests.served_app import app  # noqa: F401  (what gunicorn serves; registration looks take_place up at each call)
+from tests.support.served_app import app  # noqa: F401  (what gunicorn serves; registration looks take_place up at each call)
 
 PAUSE_SECONDS = 100
 _take_place = summit_capacity.take_summit_place

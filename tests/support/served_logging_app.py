@@ -1,8 +1,8 @@
-"""tests/served_app.py with a page that logs what it is asked, for the logging tests under real gunicorn."""
+"""tests/support/served_app.py with a page that logs what it is asked, for the logging tests under real gunicorn."""
 
 from flask import current_app, request
 
-from tests.served_app import app
+from tests.support.served_app import app
 
 
 @app.get("/_test/note")

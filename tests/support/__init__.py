@@ -1,4 +1,7 @@
-"""Shared markers for tests, and waiting that holds on a busy machine."""
+"""The tests' support package: everything a test imports lives here (nothing imports a conftest or a test module).
+
+This module: shared markers for tests, and waiting that holds on a busy machine.
+"""
 
 import threading
 import time
@@ -55,7 +58,7 @@ def organisers_acting_on_each_other(app, act, *, rounds: int = 5):
     from app.core.auth.models import Role, User
     from app.core.db import db
     from app.core.errors import DomainError
-    from tests import factories as f
+    from tests.support import factories as f
 
     def one_side(target_id: int, actor_id: int, start: StartLine) -> str:
         with app.app_context():

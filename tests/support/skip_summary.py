@@ -49,7 +49,7 @@ GROUPS = (
 )
 OTHER = SkipGroup("other", (), 'each is listed with the line that skipped it under "short test summary info" above')
 
-# Lines of what did run that a reader should know (tests/conftest.py adds where PostgreSQL tests ran).
+# Lines of what did run that a reader should know (tests/support/apps.py adds where PostgreSQL tests ran).
 NOTES: list[str] = []
 
 

@@ -1,4 +1,4 @@
-"""Servers in processes of their own, for tests and benchmarks: gunicorn serving tests/served_app.py (or an
+"""Servers in processes of their own, for tests and benchmarks: gunicorn serving tests/support/served_app.py (or an
 app built on it), and the waiting every server start needs.
 
 Start-up is waited for robustly: any connection error, timeout or non-200 answer is retried until a
@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 START_DEADLINE_SECONDS = 90
 
 
@@ -66,7 +66,7 @@ def wait_until_serving(
 class ServedApp:
     """`with ServedApp(settings, workers=4, log_dir=tmp_path) as server:` … `server.post("/sign-in", body)`.
 
-    `app` names another WSGI app built on tests/served_app.py (so it keeps /_test/hold), and `env` adds to
+    `app` names another WSGI app built on tests/support/served_app.py (so it keeps /_test/hold), and `env` adds to
     the server's environment."""
 
     def __init__(
@@ -76,7 +76,7 @@ class ServedApp:
         log_dir: Path,
         workers: int = 1,
         threads: int = 1,
-        app: str = "tests.served_app:app",
+        app: str = "tests.support.served_app:app",
         env: dict | None = None,
     ):
         self.settings, self.workers, self.threads = settings, workers, threads

@@ -6,7 +6,7 @@ import json
 from collections import Counter
 from http.server import BaseHTTPRequestHandler
 
-from tests.servers import RecordingStandIn
+from tests.support.servers import RecordingStandIn
 
 API_KEY = "SG.test-key"
 

@@ -7,7 +7,7 @@ from the zone definition the file carries, not from the machine's zone database:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import icalendar
 import vobject
@@ -143,3 +143,9 @@ def parse_both(data: bytes) -> Parsed:
         assert entry.status in ("CONFIRMED", "CANCELLED")
         assert entry.dtstamp.tzinfo is not None
     return one
+
+
+def end_of_bst(year: int) -> date:
+    """The last Sunday of October."""
+    day = date(year, 10, 31)
+    return day - timedelta(days=(day.weekday() - 6) % 7)

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler
 
 import jwt
 
-from tests.servers import RecordingStandIn
+from tests.support.servers import RecordingStandIn
 
 SERVICE_ID = "26785a09-ab16-4eb0-8407-a37497a57506"
 SECRET = "3d844edf-8d35-456d-8c7a-28f4d6e8d6b8"

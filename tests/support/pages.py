@@ -1,0 +1,34 @@
+"""Pages as a reader sees them, and the CSRF token a form carries."""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def text(response) -> str:
+    """The page as a person reads it (entities such as &#39; unescaped)."""
+    return html_lib.unescape(response.get_data(as_text=True))
+
+
+def plain(response) -> str:
+    """The page's words without tags, spaces collapsed: what a reader sees."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text(response)))
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1) or match.group(2)
+
+
+REGISTRATION_FORM = {
+    "name": "Ada Lovelace",
+    "organisation": "Analytical Engines Ltd",
+    "job_title": "Head of Computing",
+    "dietary": "Vegan",
+    "access_needs": "Step-free access",
+    "consent": "y",
+}

@@ -1,0 +1,13 @@
+"""What the database holds, read afresh."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from app.core.db import db
+
+
+def count(model, *where) -> int:
+    """Rows of `model` (matching `where`), read afresh rather than from the session's cache."""
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))

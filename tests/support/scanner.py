@@ -1,0 +1,117 @@
+"""The scanner at a door for browser tests: a fake camera filming a real badge (a .y4m made here), a served app
+with a steward and the filmed delegate, a switch that makes the server hang, and the scanner page opened signed in."""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+from PIL import Image
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from app.badges.builders import qr_png
+from app.checkin.models import ScanLog
+from app.core.db import db
+from fringe_events.models import Attendance
+from tests.support import factories as f
+from tests.support.browser import BROWSER_TIMEOUT_MS, PHONE, SHOTS
+
+WIDTH, HEIGHT = 640, 480  # the fake camera's frame
+
+
+def write_y4m(path: Path, image: Image.Image, frames: int = 10) -> None:
+    """YUV4MPEG2, 4:2:0 (jpeg siting): a header, then each frame as FRAME and the Y, U and V planes."""
+    ycbcr = image.convert("RGB").resize((WIDTH, HEIGHT)).convert("YCbCr")
+    y, cb, cr = ycbcr.split()
+    half = (WIDTH // 2, HEIGHT // 2)
+    planes = y.tobytes() + cb.resize(half, Image.BOX).tobytes() + cr.resize(half, Image.BOX).tobytes()
+    with path.open("wb") as out:
+        out.write(f"YUV4MPEG2 W{WIDTH} H{HEIGHT} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            out.write(b"FRAME\n")
+            out.write(planes)
+
+
+def badge_frame(code: str) -> Image.Image:
+    """A badge held up to the camera: its QR (with the quiet zone) on a grey background."""
+    import io
+
+    qr = Image.open(io.BytesIO(qr_png(code, box_size=8))).convert("RGB")
+    frame = Image.new("RGB", (WIDTH, HEIGHT), (170, 175, 180))
+    frame.paste(qr, ((WIDTH - qr.width) // 2, (HEIGHT - qr.height) // 2))
+    return frame
+
+
+class Hang:
+    """WSGI middleware: while held, the scanner's calls to the server (/checkin/…) hang, as a server does
+    that has stopped answering while the wifi is fine. Released, they carry on (late, as they would)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.released = threading.Event()
+        self.released.set()
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/checkin/") and not path.startswith("/checkin/vendor/"):
+            self.released.wait(timeout=60)
+        return self.app(environ, start_response)
+
+
+class Door:
+    def __init__(self, url: str, app, code: str, ada_id: int, steward_email: str, others: list[str], gate: Hang):
+        self.url, self.app, self.code, self.ada_id, self.steward_email = url, app, code, ada_id, steward_email
+        self.others = others  # the other delegates' codes
+        self.gate = gate
+
+    def hang(self) -> None:
+        self.gate.released.clear()
+
+    def recover(self) -> None:
+        self.gate.released.set()
+
+    def attendances(self) -> int:
+        with self.app.app_context():
+            return db.session.scalar(
+                select(func.count()).select_from(Attendance).where(Attendance.invitation_id == self.ada_id)
+            )
+
+    def methods(self) -> list[str]:
+        with self.app.app_context():
+            return [a.method.value for a in db.session.scalars(select(Attendance))]
+
+    def log(self) -> list[str]:
+        with self.app.app_context():
+            return list(db.session.scalars(select(ScanLog.status).order_by(ScanLog.id)))
+
+
+def open_scanner(camera, door, base: str | None = None, email: str | None = None, **context_options):
+    browser, _ = camera
+    base = base or door.url
+    context = browser.new_context(**PHONE, **context_options)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
+    page = context.new_page()
+    # Straight on to the summit's scanner (that a steward signing in lands on /checkin is shown by
+    # tests/integration/test_auth_and_roles.py), so the scanner and its decoder load once.
+    page.goto(f"{base}/sign-in?next=%2Fcheckin%3Fevent%3Dsummit")
+    page.get_by_label("Email address").fill(email or door.steward_email)
+    page.get_by_label("Password").fill(f.PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/checkin\?event=summit$"))
+    expect(page.locator("#scanner[data-ready=true]")).to_be_attached()
+    # Settled, as a steward finds it a moment after opening it: the decoder loaded (its WebAssembly compiled, the
+    # slowest the first time a browser sees it) and the page saved for offline use (over plain http, at door.test,
+    # there is no service worker). Keys typed while the page is still busy with those can be held up past the
+    # handheld scanner's 150 ms pause, which no scanner's keys are.
+    page.wait_for_function(
+        "() => { const s = document.getElementById('scanner').dataset;"
+        " return s.library && (!window.isSecureContext || s.offlineReady); }"
+    )
+    return page
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"scanner-{name}.png"), full_page=False)
