@@ -263,6 +263,40 @@ def test_an_id_token_not_for_this_sign_in_is_refused(app, client, provider, capl
     assert db.session.scalar(select(func.count()).select_from(StaffSession)) == 0
 
 
+@pytest.mark.parametrize("verified", [False, "0"])
+def test_an_address_in_a_domain_the_tenant_has_not_verified_is_refused(app, client, provider, caplog, verified):
+    f.user(Role.ORGANISER, email=ANN)
+    provider.tamper = {"xms_edov": verified}  # Entra's optional claim "email domain owner verified"
+
+    back = sign_in_with_council(client)
+
+    assert back.status_code == 403 and "a domain your council hasn't verified" in words(back)
+    assert refusals(caplog) == ["unverified-domain"]
+    assert client.get("/staff").status_code == 302
+    provider.tamper = {"xms_edov": True}
+    assert sign_in_with_council(app.test_client()).status_code == 303
+
+
+def test_without_an_email_claim_the_sign_in_name_is_the_address(app, client, provider):
+    f.user(Role.ORGANISER, email=ANN)
+    provider.tamper = {"email": None, "preferred_username": ANN.upper()}
+    assert sign_in_with_council(client).status_code == 303
+
+    provider.tamper = {"email": None, "preferred_username": "ANNOFFICER"}  # a sign-in name that isn't an address
+    refused = sign_in_with_council(app.test_client())
+    assert refused.status_code == 403 and "didn't tell us your email address" in words(refused)
+
+
+def test_signing_in_again_in_another_tab_ends_the_first_sign_in(app, client, provider):
+    f.user(Role.ORGANISER, email=ANN)
+    first_trip = go_to_provider(client)
+    second_trip = go_to_provider(client)  # a second tab, before the first came back
+    assert come_back(client, first_trip).status_code == 303
+    assert come_back(client, second_trip).status_code == 303
+    assert db.session.scalar(select(func.count()).select_from(StaffSession)) == 1
+    assert client.get("/staff").status_code == 200
+
+
 def test_a_token_signed_with_another_key_is_refused(app, client, provider, caplog):
     f.user(Role.ORGANISER, email=ANN)
     provider.sign_with = new_key(provider.key.kid)  # the provider's key id, someone else's key

@@ -169,7 +169,16 @@ def identity_from_callback() -> CouncilIdentity:
 
 def _address(claims: Mapping) -> str:
     """The person's email address: Entra's `email` claim, else their sign-in name when it is an address (in most
-    councils it is the same)."""
+    councils it is the same). Entra doesn't check that a tenant owns the domain of the addresses its administrators
+    give accounts; where the app registration asks for the optional claim `xms_edov` ("email domain owner
+    verified"), an address whose domain the tenant hasn't verified is refused."""
+    if str(claims.get("xms_edov", "")).lower() in ("false", "0"):
+        raise CouncilSignInRefused(
+            "Your council's Microsoft account has an email address in a domain your council hasn't verified, so we "
+            "can't tell which staff account is yours. Sign in with your email and password instead, or ask your "
+            "council's IT team to verify the domain.",
+            reason="unverified-domain",
+        )
     for claim in ("email", "preferred_username", "upn"):
         value = str(claims.get(claim) or "").strip()
         if not value:

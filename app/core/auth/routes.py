@@ -123,6 +123,8 @@ def council_callback():
         db.session.rollback()
         current_app.logger.info("council sign-in refused: %s", refused.reason)
         return render_template("auth/council_refused.html", message=refused.message), refused.status
+    if current_user.is_authenticated:
+        sessions.sign_out()  # signed in meanwhile in another tab: that sign-in ends, this one takes its place
     sessions.sign_in(user, remember=False)
     db.session.commit()
     return redirect(_safe_next(session.pop(_COUNCIL_NEXT, None)) or home_for(user), 303)
