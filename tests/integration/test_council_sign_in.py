@@ -297,6 +297,17 @@ def test_signing_in_again_in_another_tab_ends_the_first_sign_in(app, client, pro
     assert client.get("/staff").status_code == 200
 
 
+def test_a_browser_keeps_only_its_newest_sign_ins_under_way(app, client, provider):
+    """Each sign-in under way is kept in the session cookie, which can't grow past 4 KB: the newest three are kept."""
+    f.user(Role.ORGANISER, email=ANN)
+    trips = [go_to_provider(client) for _ in range(12)]
+    cookie = client.get_cookie("session")
+    assert cookie is not None and len(cookie.value) < 1500
+    assert come_back(client, trips[0]).status_code == 400  # the oldest was forgotten
+    assert come_back(app.test_client(), trips[-1]).status_code == 400  # another browser's
+    assert come_back(client, trips[-1]).status_code == 303  # the newest works
+
+
 def test_a_token_signed_with_another_key_is_refused(app, client, provider, caplog):
     f.user(Role.ORGANISER, email=ANN)
     provider.sign_with = new_key(provider.key.kid)  # the provider's key id, someone else's key

@@ -24,7 +24,7 @@ import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
 from authlib.integrations.flask_client import OAuth
-from flask import Flask, current_app
+from flask import Flask, current_app, session
 from joserfc.errors import JoseError
 from sqlalchemy import update
 
@@ -38,6 +38,10 @@ from app.core.errors import DomainError
 CLIENT = "council"
 TENANT_PLACEHOLDER = "{tenantid}"
 _EXTENSION = "authlib.integrations.flask_client"  # where Authlib's OAuth keeps itself on the app
+_PENDING_PREFIX = f"_state_{CLIENT}_"  # Authlib's session keys for sign-ins under way (state, nonce, PKCE verifier)
+# Sign-ins under way kept in one browser's session: each is about 200 bytes of a cookie that can't pass 4 KB, and a
+# person with more tabs than this at Microsoft at once finishes the newest ones.
+MAX_PENDING = 3
 
 
 class CouncilSignInRefused(DomainError):
@@ -115,6 +119,11 @@ def _unreachable() -> CouncilSignInRefused:
 def redirect_to_provider(redirect_uri: str):
     """The redirect to Entra's sign-in, with a fresh state, nonce and PKCE challenge kept in this browser's session.
     `prompt=select_account`: on a shared laptop, the person picks their own account rather than the last one."""
+    pending = sorted(
+        (key for key in session if key.startswith(_PENDING_PREFIX)), key=lambda k: session[k].get("exp", 0)
+    )
+    for key in pending[: max(0, len(pending) - (MAX_PENDING - 1))]:
+        session.pop(key)
     try:
         return _client().authorize_redirect(redirect_uri, prompt="select_account")
     except requests.RequestException:
