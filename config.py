@@ -14,6 +14,8 @@ INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", BASE_DIR / "instance"))
 
 _DEV_SECRET = "dev-only-not-secret"
 NOTIFY_PRODUCTION_URL = "https://api.notifications.service.gov.uk"
+# Microsoft Entra ID's OpenID Connect metadata for work and school accounts of any tenant (the allow-list narrows it).
+ENTRA_METADATA_URL = "https://login.microsoftonline.com/organizations/v2.0/.well-known/openid-configuration"
 
 
 def normalise_database_url(url: str) -> str:
@@ -132,6 +134,16 @@ class Config:
     NOTIFY_TIMEOUT = float(os.environ.get("NOTIFY_TIMEOUT", "15"))
     # The bearer token given to Notify with the delivery-receipt callback's URL (/webhooks/notify); unset refuses them.
     NOTIFY_CALLBACK_TOKEN = os.environ.get("NOTIFY_CALLBACK_TOKEN", "")
+    # Staff signing in with their council's Microsoft 365 account (OpenID Connect with Microsoft Entra ID): the app's
+    # registration in Entra (its Application (client) ID and a client secret), and the tenant ids of the councils whose
+    # accounts may sign in. With all three set the sign-in page offers "Sign in with your council account".
+    OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "").strip()
+    OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "").strip()
+    OIDC_ALLOWED_TENANTS = tuple(tenant.lower() for tenant in _env_list("OIDC_ALLOWED_TENANTS"))
+    # Where the provider's OpenID Connect metadata is (its endpoints, keys and issuer): Entra's, unless tests point it
+    # at a stand-in.
+    OIDC_METADATA_URL = os.environ.get("OIDC_METADATA_URL", ENTRA_METADATA_URL)
+    OIDC_TIMEOUT = float(os.environ.get("OIDC_TIMEOUT", "10"))
     MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "8"))
     MAIL_RETRY_BASE_SECONDS = float(os.environ.get("MAIL_RETRY_BASE_SECONDS", "30"))
     MAIL_RETRY_MAX_SECONDS = float(os.environ.get("MAIL_RETRY_MAX_SECONDS", "3600"))
@@ -338,7 +350,52 @@ def production_problems(config: Mapping) -> list[str]:
                 f"would travel to Notify unencrypted: remove it (Notify's own address, {NOTIFY_PRODUCTION_URL}, is "
                 "the default)."
             )
+    problems.extend(oidc_problems(config))
     return [problem for problem in problems if problem]
+
+
+_TENANT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def oidc_problems(config: Mapping) -> list[str]:
+    """Why signing in with a council account is half set up (some of OIDC_CLIENT_ID, OIDC_CLIENT_SECRET and
+    OIDC_ALLOWED_TENANTS set, not all), or set up unsafely, as sentences; none when it is off or whole."""
+    client_id = (config.get("OIDC_CLIENT_ID") or "").strip()
+    secret = (config.get("OIDC_CLIENT_SECRET") or "").strip()
+    tenants = list(config.get("OIDC_ALLOWED_TENANTS") or ())
+    if not (client_id or secret or tenants):
+        return []
+    problems = []
+    where = "from the app's registration in Microsoft Entra ID (see the README's “Signing in with a council account”)"
+    if not client_id:
+        problems.append(
+            f"OIDC_CLIENT_SECRET or OIDC_ALLOWED_TENANTS is set but OIDC_CLIENT_ID is not: set it to the "
+            f"Application (client) ID {where}, or remove the other OIDC_ settings to turn council sign-in off."
+        )
+    if not secret:
+        problems.append(
+            f"OIDC_CLIENT_ID or OIDC_ALLOWED_TENANTS is set but OIDC_CLIENT_SECRET is not: set it to a client "
+            f"secret's value {where}, or remove the other OIDC_ settings to turn council sign-in off."
+        )
+    if not tenants:
+        problems.append(
+            "OIDC_CLIENT_ID is set but OIDC_ALLOWED_TENANTS is not, so no council's accounts could sign in: set it to "
+            "the tenant ids of the councils whose staff may sign in, separated by commas (each council's "
+            "'Tenant ID' on the Overview page of its Microsoft Entra admin centre)."
+        )
+    for tenant in tenants:
+        if not _TENANT_ID.fullmatch(tenant):
+            problems.append(
+                f"OIDC_ALLOWED_TENANTS has {tenant!r}, which is not a tenant id: use the council's 'Tenant ID' (36 "
+                "characters, like 72f988bf-86f1-41af-91ab-2d7cd011db47), not its domain name."
+            )
+    metadata_url = config.get("OIDC_METADATA_URL") or ""
+    if urlsplit(metadata_url).scheme != "https":
+        problems.append(
+            f"OIDC_METADATA_URL is {metadata_url!r}, not an https:// address, so the keys that sign council sign-ins "
+            f"could be swapped on the way: remove it (Entra's own, {ENTRA_METADATA_URL}, is the default)."
+        )
+    return problems
 
 
 _NOTIFY_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

@@ -69,6 +69,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"
+    from app.core.auth import council
+
+    council.init_app(app)  # signing in with a council account, when OIDC_ settings set it up
 
 
 def register_blueprints(app: Flask) -> None:

@@ -415,8 +415,18 @@ def _invitation_resent(e: AuditEvent, names: Names, who: Link) -> list[Part]:
 
 
 def _joined(e: AuditEvent, names: Names, who: Link) -> list[Part]:
-    how = "choosing a password" if (e.details or {}).get("with_password") else "to sign in from emailed links"
+    details = e.details or {}
+    if details.get("with_council_account"):
+        how = "by signing in with their council account"
+    elif details.get("with_password"):
+        how = "choosing a password"
+    else:
+        how = "to sign in from emailed links"
     return [who, f" accepted their invitation to the team, {how}."]
+
+
+def _signed_in_with_council_account(e: AuditEvent, names: Names, who: Link) -> list[Part]:
+    return [who, " signed in with their council account."]
 
 
 def _role_changed(e: AuditEvent, names: Names, who: Link) -> list[Part]:
@@ -501,6 +511,7 @@ SENTENCES: dict[str, Sentence] = {
     "staff.invited": _invited,
     "staff.invitation_resent": _invitation_resent,
     "staff.joined": _joined,
+    "staff.signed_in_with_council_account": _signed_in_with_council_account,
     "staff.role_changed": _role_changed,
     "staff.password_reset": _password_reset,
 }

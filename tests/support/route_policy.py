@@ -51,6 +51,9 @@ SIGNED = {r: "deny" for r in ROLES}  # SendGrid's webhook: only a valid signatur
 BEARER = {r: "unauthorised" for r in ROLES}  # GOV.UK Notify's delivery receipts: only its bearer token gets in
 # A leader's emailed sign-in link: only its own token opens it; any other is the same 404 for everyone.
 SIGN_IN_LINK = {r: "notfound" for r in ROLES}
+# Signing in with a council account: a 404 for everyone where the OIDC_ settings don't set it up, as here
+# (tests/integration/test_council_sign_in.py tries it set up).
+COUNCIL_SIGN_IN = {r: "notfound" for r in ROLES}
 
 POLICY: dict[str, dict[str, str]] = {
     "static": PUBLIC,
@@ -64,6 +67,8 @@ POLICY: dict[str, dict[str, str]] = {
     "auth.request_link": PUBLIC,
     "auth.link_sign_in": SIGN_IN_LINK,
     "auth.forgotten_password": PUBLIC,
+    "auth.council_sign_in": COUNCIL_SIGN_IN,
+    "auth.council_callback": COUNCIL_SIGN_IN,
     "auth.join": SIGN_IN_LINK,  # a staff invitation: only its own token opens it
     "auth.reset_password": SIGN_IN_LINK,  # a password-reset link: the same
     "recovery.lost_link": PUBLIC,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from app.core.actions import run_action
-from app.core.auth import credentials, invites, password_reset, sessions, staff_links
+from app.core.auth import council, credentials, invites, password_reset, sessions, staff_links
 from app.core.auth.decorators import mark
 from app.core.auth.forms import EmailLinkForm, NewPasswordForm, SignInForm
 from app.core.auth.models import Role, User
@@ -23,6 +23,7 @@ from app.core.extensions import (
 )
 from app.core.forms import STALE_FORM, ConfirmForm
 from app.core.security import private_page
+from app.core.urls import external_url
 
 bp = Blueprint("auth", __name__)
 
@@ -60,9 +61,16 @@ def sign_in():
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")) or home_for(user))
         form.password.errors.append("That email and password don't match an account. Check them and try again.")
-        return render_template("auth/sign_in.html", form=form), 401
+        return _sign_in_page(form), 401
     status = 422 if request.method == "POST" else 200
-    return render_template("auth/sign_in.html", form=form), status
+    return _sign_in_page(form), status
+
+
+def _sign_in_page(form: SignInForm):
+    council_url = None
+    if council.enabled():
+        council_url = url_for(".council_sign_in", next=_safe_next(request.args.get("next")))
+    return render_template("auth/sign_in.html", form=form, council_url=council_url)
 
 
 @bp.post("/sign-out")
@@ -74,6 +82,52 @@ def sign_out():
     db.session.commit()
     flash("You're signed out.", "info")
     return redirect(url_for("auth.sign_in"))
+
+
+# --- signing in with a council account (OpenID Connect with Microsoft Entra ID) -------------------------
+
+_COUNCIL_NEXT = "council_sign_in_next"  # where to go after the sign-in, kept in this browser's session meanwhile
+
+
+def _council_set_up() -> None:
+    if not council.enabled():
+        abort(404)  # not set up here: the sign-in page offers no such button either
+
+
+@bp.get("/sign-in/council")
+@limiter.limit(lambda: current_app.config["SIGNIN_RATE_LIMIT"])
+def council_sign_in():
+    """Off to the council's Microsoft sign-in. A link, not a form: the content security policy's form-action
+    'self' would stop a form's redirect to Microsoft; what starts here signs nobody in until it comes back
+    to the callback with this browser's own state."""
+    _council_set_up()
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    session[_COUNCIL_NEXT] = _safe_next(request.args.get("next"))
+    try:
+        return council.redirect_to_provider(external_url("auth.council_callback"))
+    except council.CouncilSignInRefused as refused:
+        return render_template("auth/council_refused.html", message=refused.message), refused.status
+
+
+@bp.get("/sign-in/council/callback")
+@limiter.limit(lambda: current_app.config["SIGNIN_RATE_LIMIT"])
+def council_callback():
+    """Microsoft sends the browser back here with a code and the state: check both, and the ID token they lead
+    to, then sign in the staff account with that address, if there is one that may sign in."""
+    _council_set_up()
+    try:
+        identity = council.identity_from_callback()
+        user = council.sign_in_account(identity)
+    except council.CouncilSignInRefused as refused:
+        db.session.rollback()
+        current_app.logger.info("council sign-in refused: %s", refused.reason)
+        return render_template("auth/council_refused.html", message=refused.message), refused.status
+    if current_user.is_authenticated:
+        sessions.sign_out()  # signed in meanwhile in another tab: that sign-in ends, this one takes its place
+    sessions.sign_in(user, remember=False)
+    db.session.commit()
+    return redirect(_safe_next(session.pop(_COUNCIL_NEXT, None)) or home_for(user), 303)
 
 
 # --- a leader's one-time sign-in link ------------------------------------------------------------
@@ -257,11 +311,13 @@ def reset_password(token: str):
     return render_template("auth/reset_password.html", form=form, user=user), status
 
 
-_PRIVATE = {"auth.link_sign_in", "auth.join", "auth.reset_password"}
+_PRIVATE = {"auth.link_sign_in", "auth.join", "auth.reset_password", "auth.council_callback"}
 bp.after_request(lambda response: private_page(response) if request.endpoint in _PRIVATE else response)
 
 mark(sign_in, allowed_roles=None, rerenders_stale_form=True)  # public
 mark(request_link, allowed_roles=None, rerenders_stale_form=True)  # public
+mark(council_sign_in, allowed_roles=None)  # public: Microsoft and the account's address decide who signs in
+mark(council_callback, allowed_roles=None)  # public: only this browser's own state and a valid ID token sign in
 mark(link_sign_in, allowed_roles=None)  # public: the token is the credential
 mark(join, allowed_roles=None, rerenders_stale_form=True)  # public: the token is the credential
 mark(forgotten_password, allowed_roles=None, rerenders_stale_form=True)  # public
