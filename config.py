@@ -14,6 +14,8 @@ INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", BASE_DIR / "instance"))
 
 _DEV_SECRET = "dev-only-not-secret"
 NOTIFY_PRODUCTION_URL = "https://api.notifications.service.gov.uk"
+GOOGLE_WALLET_PRODUCTION_URL = "https://walletobjects.googleapis.com"
+GOOGLE_TOKEN_PRODUCTION_URL = "https://oauth2.googleapis.com/token"
 
 
 def normalise_database_url(url: str) -> str:
@@ -132,6 +134,25 @@ class Config:
     NOTIFY_TIMEOUT = float(os.environ.get("NOTIFY_TIMEOUT", "15"))
     # The bearer token given to Notify with the delivery-receipt callback's URL (/webhooks/notify); unset refuses them.
     NOTIFY_CALLBACK_TOKEN = os.environ.get("NOTIFY_CALLBACK_TOKEN", "")
+    # Apple Wallet (Add to Apple Wallet on the badge page, shown when all but the password are set): the pass type id
+    # and team id from the Apple Developer account, the pass certificate and its private key (PEM files; the
+    # certificate may be DER as Apple downloads it), the key's password if it has one, and Apple's WWDR intermediate.
+    APPLE_PASS_TYPE_ID = os.environ.get("APPLE_PASS_TYPE_ID", "")
+    APPLE_TEAM_ID = os.environ.get("APPLE_TEAM_ID", "")
+    APPLE_PASS_CERTIFICATE = os.environ.get("APPLE_PASS_CERTIFICATE", "")
+    APPLE_PASS_KEY = os.environ.get("APPLE_PASS_KEY", "")
+    APPLE_PASS_KEY_PASSWORD = os.environ.get("APPLE_PASS_KEY_PASSWORD", "")
+    APPLE_WWDR_CERTIFICATE = os.environ.get("APPLE_WWDR_CERTIFICATE", "")
+    # Google Wallet (Save to Google Wallet, shown when both are set): the issuer id from the Google Pay & Wallet
+    # Console and a service account's JSON key file (the account has the Wallet Object Issuer role).
+    GOOGLE_WALLET_ISSUER_ID = os.environ.get("GOOGLE_WALLET_ISSUER_ID", "")
+    GOOGLE_WALLET_KEY_FILE = os.environ.get("GOOGLE_WALLET_KEY_FILE", "")
+    # The event ticket class every badge's pass belongs to: the issuer id, a dot, then this.
+    GOOGLE_WALLET_CLASS_SUFFIX = os.environ.get("GOOGLE_WALLET_CLASS_SUFFIX", "new_horizons_summit")
+    # Where passes are marked inactive (a person cancels, hands on or is revoked) and the token for it comes from.
+    GOOGLE_WALLET_API_URL = os.environ.get("GOOGLE_WALLET_API_URL", GOOGLE_WALLET_PRODUCTION_URL)
+    GOOGLE_WALLET_TOKEN_URL = os.environ.get("GOOGLE_WALLET_TOKEN_URL", GOOGLE_TOKEN_PRODUCTION_URL)
+    GOOGLE_WALLET_TIMEOUT = float(os.environ.get("GOOGLE_WALLET_TIMEOUT", "15"))
     MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "8"))
     MAIL_RETRY_BASE_SECONDS = float(os.environ.get("MAIL_RETRY_BASE_SECONDS", "30"))
     MAIL_RETRY_MAX_SECONDS = float(os.environ.get("MAIL_RETRY_MAX_SECONDS", "3600"))
@@ -337,6 +358,13 @@ def production_problems(config: Mapping) -> list[str]:
                 f"NOTIFY_BASE_URL is {notify_url!r}, not an https:// address, so every email, personal links and all, "
                 f"would travel to Notify unencrypted: remove it (Notify's own address, {NOTIFY_PRODUCTION_URL}, is "
                 "the default)."
+            )
+    for name in ("GOOGLE_WALLET_API_URL", "GOOGLE_WALLET_TOKEN_URL"):
+        url = config.get(name) or ""
+        if config.get("GOOGLE_WALLET_ISSUER_ID") and urlsplit(url).scheme != "https":
+            problems.append(
+                f"{name} is {url!r}, not an https:// address, so the service account's token would travel to "
+                "Google unencrypted: remove it (Google's own address is the default)."
             )
     return [problem for problem in problems if problem]
 
