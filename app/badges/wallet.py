@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from app.badges.builders import DEFAULT_ROLE, ROLES
 from app.core.summit.models import Summit
 from app.core.summit.settings import find_summit
 from app.core.timefmt import clock, day, local
 from invitations.models import Invitation, InvitationState
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,8 @@ def serial_for(code: str, registered_at: datetime) -> str:
     Not a working link: a hash of the badge code, which the pass carries anyway, and the time of registering."""
     if registered_at.tzinfo is None:
         registered_at = registered_at.replace(tzinfo=UTC)
-    seed = f"new-horizons-pass|{code}|{int(registered_at.timestamp())}"
+    microseconds = (registered_at - _EPOCH) // timedelta(microseconds=1)  # exact, as the database keeps it
+    seed = f"new-horizons-pass|{code}|{microseconds}"
     return "nh" + hashlib.sha256(seed.encode()).hexdigest()[:30]
 
 
