@@ -225,7 +225,8 @@ class WalletApi:
         )
         status, answer = _call(request, self.timeout)
         if status != 200 or "access_token" not in answer:
-            raise PermanentFailure(
+            # Tried again later, with the backoff: a key replaced or a clock put right mends it, and the queue waits.
+            raise TemporaryFailure(
                 f"Google refused the service account's token ({status}): {answer.get('error', answer)}"[:2000]
             )
         self._token = (answer["access_token"], now + float(answer.get("expires_in", 3600)))

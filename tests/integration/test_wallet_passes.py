@@ -406,3 +406,28 @@ def test_production_refuses_a_google_wallet_api_over_plain_http():
     assert any("GOOGLE_WALLET_API_URL is 'http://walletobjects.example'" in p for p in production_problems(config))
     config.update(GOOGLE_WALLET_API_URL="https://walletobjects.googleapis.com")
     assert not any("GOOGLE_WALLET" in p for p in production_problems(config))
+
+
+def test_a_refusal_is_kept_as_failed_and_a_refused_token_waits_to_be_tried_again(walleted):
+    f.summit()
+    refused, waiting = f.registered(), f.registered()
+    walleted.google.save(_object_id(refused))
+    walleted.google.plan = lambda n: 403  # a service account without the Developer access level
+    _leave("revoked", db.session.get(Invitation, refused.id))
+    rounds.run_scheduled_steps()
+    db.session.expire_all()
+    row = db.session.scalars(select(WalletPassUpdate)).one()
+    assert row.status == WalletUpdateStatus.FAILED and "(403)" in row.outcome
+    assert walleted.google.objects[_object_id(refused)] == "ACTIVE"
+
+    # Google refuses the grant (another key signed it): the pass stays queued, for when the key is put right.
+    walleted.google.public_key_pem = walleted.files.certificate.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    walleted.google.plan = lambda n: 200
+    _leave("revoked", db.session.get(Invitation, waiting.id))
+    rounds.run_scheduled_steps()
+    db.session.expire_all()
+    row = db.session.scalars(select(WalletPassUpdate).where(WalletPassUpdate.object_id == _object_id(waiting))).one()
+    assert row.status == WalletUpdateStatus.PENDING and "refused the service account's token" in row.outcome
+    assert walleted.google.grants == 1  # only the first round's
