@@ -16,6 +16,8 @@ _DEV_SECRET = "dev-only-not-secret"
 NOTIFY_PRODUCTION_URL = "https://api.notifications.service.gov.uk"
 # Microsoft Entra ID's OpenID Connect metadata for work and school accounts of any tenant (the allow-list narrows it).
 ENTRA_METADATA_URL = "https://login.microsoftonline.com/organizations/v2.0/.well-known/openid-configuration"
+GOOGLE_WALLET_PRODUCTION_URL = "https://walletobjects.googleapis.com"
+GOOGLE_TOKEN_PRODUCTION_URL = "https://oauth2.googleapis.com/token"
 
 
 def normalise_database_url(url: str) -> str:
@@ -144,6 +146,25 @@ class Config:
     # at a stand-in.
     OIDC_METADATA_URL = os.environ.get("OIDC_METADATA_URL", ENTRA_METADATA_URL)
     OIDC_TIMEOUT = float(os.environ.get("OIDC_TIMEOUT", "10"))
+    # Apple Wallet (Add to Apple Wallet on the badge page, shown when all but the password are set): the pass type id
+    # and team id from the Apple Developer account, the pass certificate and its private key (PEM files; the
+    # certificate may be DER as Apple downloads it), the key's password if it has one, and Apple's WWDR intermediate.
+    APPLE_PASS_TYPE_ID = os.environ.get("APPLE_PASS_TYPE_ID", "")
+    APPLE_TEAM_ID = os.environ.get("APPLE_TEAM_ID", "")
+    APPLE_PASS_CERTIFICATE = os.environ.get("APPLE_PASS_CERTIFICATE", "")
+    APPLE_PASS_KEY = os.environ.get("APPLE_PASS_KEY", "")
+    APPLE_PASS_KEY_PASSWORD = os.environ.get("APPLE_PASS_KEY_PASSWORD", "")
+    APPLE_WWDR_CERTIFICATE = os.environ.get("APPLE_WWDR_CERTIFICATE", "")
+    # Google Wallet (Save to Google Wallet, shown when both are set): the issuer id from the Google Pay & Wallet
+    # Console and a service account's JSON key file (the account has the Wallet Object Issuer role).
+    GOOGLE_WALLET_ISSUER_ID = os.environ.get("GOOGLE_WALLET_ISSUER_ID", "")
+    GOOGLE_WALLET_KEY_FILE = os.environ.get("GOOGLE_WALLET_KEY_FILE", "")
+    # The event ticket class every badge's pass belongs to: the issuer id, a dot, then this.
+    GOOGLE_WALLET_CLASS_SUFFIX = os.environ.get("GOOGLE_WALLET_CLASS_SUFFIX", "new_horizons_summit")
+    # Where passes are marked inactive (a person cancels, hands on or is revoked) and the token for it comes from.
+    GOOGLE_WALLET_API_URL = os.environ.get("GOOGLE_WALLET_API_URL", GOOGLE_WALLET_PRODUCTION_URL)
+    GOOGLE_WALLET_TOKEN_URL = os.environ.get("GOOGLE_WALLET_TOKEN_URL", GOOGLE_TOKEN_PRODUCTION_URL)
+    GOOGLE_WALLET_TIMEOUT = float(os.environ.get("GOOGLE_WALLET_TIMEOUT", "15"))
     MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "8"))
     MAIL_RETRY_BASE_SECONDS = float(os.environ.get("MAIL_RETRY_BASE_SECONDS", "30"))
     MAIL_RETRY_MAX_SECONDS = float(os.environ.get("MAIL_RETRY_MAX_SECONDS", "3600"))
@@ -351,6 +372,13 @@ def production_problems(config: Mapping) -> list[str]:
                 "the default)."
             )
     problems.extend(oidc_problems(config))
+    for name in ("GOOGLE_WALLET_API_URL", "GOOGLE_WALLET_TOKEN_URL"):
+        url = config.get(name) or ""
+        if config.get("GOOGLE_WALLET_ISSUER_ID") and urlsplit(url).scheme != "https":
+            problems.append(
+                f"{name} is {url!r}, not an https:// address, so the service account's token would travel to "
+                "Google unencrypted: remove it (Google's own address is the default)."
+            )
     return [problem for problem in problems if problem]
 
 

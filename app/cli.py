@@ -149,6 +149,7 @@ def backup_command(file: Path):
 def check_command(repair: bool):
     """`summit check`: the places counted must equal the places held (invariant 1), for the summit, each
     limited option of a registration question and each fringe event; and nobody may hold a place, an offer or a queue position their state says they don't."""
+    from app.badges.wallet_setup import setup_warnings
     from fringe_events.consistency import fringe_findings, repair_counters
     from invitations.consistency import option_findings, repair_counter, repair_option_counters, summit_findings
 
@@ -171,6 +172,8 @@ def check_command(repair: bool):
         db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     findings = summit_findings() + option_findings() + fringe_findings()
     db.session.rollback()
+    for warning in setup_warnings(current_app.config):
+        click.echo(f"Warning: {warning}")
     if not findings:
         click.echo(
             "summit check: every counter agrees with the rows, and nobody holds what their state says they don't."

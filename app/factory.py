@@ -123,6 +123,7 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (fringe_bp, fringe_organiser_bp, calendar_bp):
         app.register_blueprint(blueprint)
     app.extensions["on_provider_event"] = on_provider_event
+    from app.badges.subscriptions import connect as connect_badges
     from app.checkin.subscriptions import connect as connect_checkin
     from fringe_events.subscriptions import connect as connect_fringe
     from invitations.subscriptions import connect as connect_invitations
@@ -130,6 +131,7 @@ def register_blueprints(app: Flask) -> None:
     connect_invitations()  # the mail worker expires offers that have run out
     connect_fringe()  # the fringe programme follows people who leave or hand on
     connect_checkin()  # the scan log forgets people who are erased
+    connect_badges()  # a place that ends marks its Google Wallet pass inactive
     from app.core.mail import delivery
     from invitations import scheduled_sends
 

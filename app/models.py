@@ -1,6 +1,7 @@
 """Every model module, imported once: the one list that Alembic, the CLI, the tests and the benchmarks use, so
 that `Base.metadata` holds every table."""
 
+import app.badges.models
 import app.checkin.models
 import app.core.audit
 import app.core.auth.models

@@ -17,6 +17,11 @@ person_left = _signals.signal("person-left")
 # sender: the original Invitation; keywords `to` (the colleague's Invitation) and `now`.
 person_handed_on = _signals.signal("person-handed-on")
 
+# A person gave up a confirmed summit place (cancelled it, or was revoked or erased while holding it); handing on
+# is person_handed_on. sender: the Invitation, its registration just cancelled and its code still the one it had;
+# keyword `now`.
+summit_place_given_up = _signals.signal("summit-place-given-up")
+
 # A person's data was erased (on request, or by the anonymiser after the event): remove whatever else names them.
 # sender: the Invitation, already stripped; keywords `words` (every name, address and need they were known by,
 # longest first) and `now`.

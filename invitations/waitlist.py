@@ -14,7 +14,7 @@ from app.core.db import changed, db, utcnow
 from app.core.summit import capacity as summit_capacity
 from app.core.summit import settings as summit_settings
 from app.core.summit.models import Summit
-from invitations import answers, transitions
+from invitations import answers, signals, transitions
 from invitations.mailing import tell
 from invitations.models import Invitation, InvitationState, RegistrationState, WaitlistEntry, WaitlistState
 
@@ -38,6 +38,7 @@ def give_up_place(invitation: Invitation, now: datetime) -> PlaceGivenUp:
         invitation.registration.cancelled_at = now
         summit_capacity.release_summit_place(summit.id)
         answers.release_choices(invitation)  # and the places of the options they chose
+        signals.summit_place_given_up.send(invitation, now=now)
         return PlaceGivenUp(released=True, offered_on=fill_from_waitlist(summit, now))
     elif invitation.state == S.OFFERED and invitation.waitlist_entry is not None:
         rows = changed(

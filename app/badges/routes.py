@@ -17,7 +17,7 @@ from flask import (
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from app.badges import builders, rules
+from app.badges import apple_wallet, builders, google_wallet, rules, wallet
 from app.badges.forms import NoPlaceBadgeForm, PrintForm, ReissueForm, ReprintForm, RoleForm
 from app.core.actions import confirm_step, run_action
 from app.core.auth.decorators import mark, organiser_required
@@ -51,15 +51,37 @@ def _holder(token: str) -> Invitation:
 def page(token: str):
     invitation = _holder(token)
     badge = rules.badge_for(invitation)
+    summit = find_summit()
+    config = current_app.config
+    apple = google = None
+    if apple_wallet.configured(config) or google_wallet.configured(config):
+        facts = wallet.pass_facts(invitation, summit)
+        if facts is not None:
+            apple = url_for(".pkpass", token=token) if apple_wallet.available(config) else None
+            google = google_wallet.save_link(facts, config) if google_wallet.available(config) else None
     return render_template(
         "badges/badge.html",
         invitation=invitation,
         token=token,
         badge=badge,
-        summit=find_summit(),
+        summit=summit,
         has_place=rules.has_summit_place(invitation),
         qr=builders.qr_data_uri(invitation.code, box_size=12),
+        apple_wallet_url=apple,
+        google_wallet_url=google,
     )
+
+
+@bp.get("/i/<token>/badge.pkpass")
+def pkpass(token: str):
+    """The badge as an Apple Wallet pass: for a confirmed place, while Apple Wallet is set up and can sign."""
+    invitation = _holder(token)
+    config = current_app.config
+    facts = wallet.pass_facts(invitation)
+    if facts is None or not apple_wallet.available(config):
+        abort(404, "There is no Apple Wallet pass for this badge: it is for a confirmed place at the summit.")
+    body = apple_wallet.pkpass_from_config(facts, config)
+    return download(body, apple_wallet.MIMETYPE, "new-horizons-badge.pkpass")
 
 
 @bp.get("/i/<token>/badge.png")

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from app.badges import wallet_updates
 from app.badges.builders import NO_PLACE_BANDS, ROLES, Badge
 from app.core import audit
 from app.core.audit import AuditEvent
@@ -57,6 +58,7 @@ def reissue_code(invitation: Invitation, *, actor=None) -> Invitation:
     """A new code for a lost or copied badge; the old one stops working at once."""
     if not has_badge(invitation):
         raise InvalidState("This invitation is no longer live, so it has no badge to reissue.")
+    wallet_updates.queue_inactive(invitation)  # the wallet pass carries the old code: known by it, so first
     invitation.code = new_badge_code()
     audit.record(REISSUE_ACTION, actor=actor, invitation_id=invitation.id)  # never the code itself
     db.session.flush()

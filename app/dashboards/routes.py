@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
+from app.badges import wallet_setup
 from app.core import paging
 from app.core.actions import run_action
 from app.core.auth.decorators import mark, organiser_required, roles_required
@@ -360,6 +361,7 @@ def render_organiser_dashboard(summit):
         line=line,
         busy_days=[d for d in days if d.new],
         questions=questions.summaries(),
+        wallet_warnings=wallet_setup.setup_warnings(current_app.config),
     )
 
 

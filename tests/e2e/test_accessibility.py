@@ -59,6 +59,7 @@ from tests.support.apps import make_app
 from tests.support.browser import BROWSER_TIMEOUT_MS, PHONE, REQUIRE_BROWSER
 from tests.support.route_policy import ENDPOINTS, ROLES, policy_for
 from tests.support.servers import InThread
+from tests.support.wallet_support import wallet_files
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -82,6 +83,7 @@ NOT_PAGES = {
     "main.favicon": "an icon",
     "badges.png": "an image",
     "badges.pdf": "a PDF",
+    "badges.pkpass": "an Apple Wallet pass",
     "badges.service_worker": "a script",
     "badge_admin.preview": "a PDF",
     "calendar.summit": "a calendar file",
@@ -311,7 +313,32 @@ def seed_fresh() -> dict:
     return dict(tokens={}, ids={})
 
 
-SEEDS = {"empty": seed_empty, "busy": seed_busy, "fresh": seed_fresh}
+def seed_wallet() -> dict:
+    """Apple and Google Wallet set up (the app's settings, below), the pass certificate running out in 20 days: a
+    registered delegate's badge with both wallet buttons, and the organisers' dashboard with its warning."""
+    f.summit(capacity=350, target=300)
+    _staff()
+    ada = f.registered(name="Ada Lovelace", email="ada@example.org")
+    return dict(tokens={"ada": links.token_for(ada)}, ids={})
+
+
+SEEDS = {"empty": seed_empty, "busy": seed_busy, "fresh": seed_fresh, "wallet": seed_wallet}
+
+
+def app_settings(db_name: str, folder: Path) -> dict:
+    """A database's own settings: the wallet database's app has both wallets set up, with a test chain and key."""
+    if db_name != "wallet":
+        return {}
+    return wallet_files(folder / "wallet-files", pass_certificate_days=20).settings
+
+
+# A comma-separated list of endpoints (A11Y_ONLY=badges.page) walks their states alone, for a quick look at a few
+# pages; every route still needs its states, and the whole walk runs without it.
+ONLY = {name.strip() for name in os.environ.get("A11Y_ONLY", "").split(",") if name.strip()}
+
+
+def chosen(state) -> bool:
+    return not ONLY or state.endpoint in ONLY
 
 
 # --- the page states ------------------------------------------------------------------------------------
@@ -509,6 +536,8 @@ STATES: list[State] = [
     State("invitations.erase", "erased", "busy", "/i/{bob}/erase", roles=D, act=submit("main form"), changes=True),
     State("badges.page", "registered", "busy", "/i/{ada}/badge", roles=D),
     State("badges.page", "no summit place", "busy", "/i/{ivy}/badge", roles=D),
+    State("badges.page", "registered, with Apple and Google Wallet", "wallet", "/i/{ada}/badge", roles=D),
+    State("organiser.dashboard", "wallet passes need attention", "wallet", "/organiser/", roles=ORG),
     State("fringe.programme", "none yet", "empty", "/i/{invited}/fringe", roles=D),
     State("fringe.programme", "signed up", "busy", "/i/{ada}/fringe", roles=D),
     *[
@@ -831,7 +860,7 @@ def _walk(page, base: str, db_name: str, seeded: dict) -> list[Visit]:
     """Every state on this database, role by role (signed in once each); the ones that change it come last."""
     values = {**seeded["tokens"], **seeded["ids"], **seeded.get("slugs", {})}
     by_role: dict[str, list[State]] = {}
-    for state in sorted((s for s in STATES if s.db == db_name), key=lambda s: s.changes):
+    for state in sorted((s for s in STATES if s.db == db_name and chosen(s)), key=lambda s: s.changes):
         for role in roles_for(state):
             by_role.setdefault(role, []).append(state)
     visits = []
@@ -875,8 +904,10 @@ def seeded_databases(tmp_path_factory) -> dict[str, tuple[Path, dict]]:
     """Each database seeded once; the walk serves it (with CSRF on, as in production)."""
     made = {}
     for name, seed in SEEDS.items():
+        if not any(state.db == name and chosen(state) for state in STATES):
+            continue
         folder = tmp_path_factory.mktemp(f"a11y-{name}")
-        app = make_app("sqlite", folder, WTF_CSRF_ENABLED=True, **COUNCIL_SIGN_IN)
+        app = make_app("sqlite", folder, WTF_CSRF_ENABLED=True, **COUNCIL_SIGN_IN, **app_settings(name, folder))
         with app.app_context():
             seeded = seed()
         with app.app_context():
@@ -896,7 +927,7 @@ def test_every_page_state_passes_axe_and_the_nu_checker(browser, seeded_database
     visits: list[Visit] = []
     try:
         for name, (folder, seeded) in seeded_databases.items():
-            app = make_app("sqlite", folder, WTF_CSRF_ENABLED=True, **COUNCIL_SIGN_IN)
+            app = make_app("sqlite", folder, WTF_CSRF_ENABLED=True, **COUNCIL_SIGN_IN, **app_settings(name, folder))
             with serving(app) as base:
                 visits += _walk(page, base, name, seeded)
             with app.app_context():

@@ -15,6 +15,7 @@ from app.core.db import db
 from tests.support import factories as f
 from tests.support.apps import make_app
 from tests.support.route_policy import ENDPOINTS, ROLES, policy_for, seed_one_of_everything
+from tests.support.wallet_support import wallet_files
 
 
 def test_every_route_has_a_policy():
@@ -68,7 +69,9 @@ def test_route_answers_each_role_as_the_policy_says(endpoint, rule, methods, tmp
     assert policy is not None, f"{endpoint} has no policy"
     seeded_file, seeded = seeded_database
     shutil.copyfile(seeded_file, tmp_path / "test.sqlite3")
-    app = make_app("sqlite", tmp_path)  # on the copy, which already has every table and the seeded rows
+    # The Apple Wallet pass is there only when Apple Wallet is set up (a test chain, made here).
+    wallet = wallet_files(tmp_path / "wallet", google=False).settings if endpoint == "badges.pkpass" else {}
+    app = make_app("sqlite", tmp_path, **wallet)  # on the copy, which already has every table and the seeded rows
     # Each request below runs in its own app context, as in production (no session or user carried over).
     method = "GET" if "GET" in methods else sorted(methods)[0]
     api = endpoint.startswith("checkin_api.")
