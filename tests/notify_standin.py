@@ -1,4 +1,4 @@
-"""A stand-in for GOV.UK Notify's POST /v2/notifications/email on 127.0.0.1: checks the client's signed token as
+"""A stand-in for GOV.UK Notify's POST /v2/notifications/email and /v2/notifications/sms on 127.0.0.1: checks the client's signed token as
 Notify does (HS256 with the API key's secret part, `iss` the service id, `iat` within 30 seconds), checks and
 records what it is sent, answers as Notify answers, and fails on demand."""
 
@@ -18,6 +18,7 @@ SERVICE_ID = "26785a09-ab16-4eb0-8407-a37497a57506"
 SECRET = "3d844edf-8d35-456d-8c7a-28f4d6e8d6b8"
 API_KEY = f"new_horizons_test-{SERVICE_ID}-{SECRET}"
 TEMPLATE_ID = "f33517ff-2a88-4f6e-b855-c550268ce08a"
+SMS_TEMPLATE_ID = "7c0f2c4e-5d1b-4b63-9a3e-1f6f0f2d9b11"
 CALLBACK_TOKEN = "notify-callback-token-for-tests-only"
 TOKEN_BOUND_SECONDS = 30  # how far from now Notify accepts a token's `iat`, either way
 # Notify's own words for a recipient a team-only (or trial) key can't send to: a 400, not worth trying again.
@@ -60,6 +61,10 @@ class StandIn(RecordingStandIn):
         """How many times each outbox message (its `reference`) was accepted."""
         return Counter(int(body["reference"]) for body in self.accepted)
 
+    def texts(self) -> list[dict]:
+        """The texts accepted (each body has "phone_number"), in the order they came."""
+        return [body for body in self.accepted if "phone_number" in body]
+
     def _handler(self):
         standin = self
 
@@ -87,8 +92,9 @@ class StandIn(RecordingStandIn):
                 with standin.lock:
                     standin.requests += 1
                     number = standin.requests
-                if self.path != "/v2/notifications/email":
+                if self.path not in ("/v2/notifications/email", "/v2/notifications/sms"):
                     return self._error(404, "NotFound", "Not Found")
+                is_text = self.path.endswith("/sms")
                 problem = token_problem(self.headers.get("Authorization"))
                 if problem:
                     return self._error(403, "AuthError", problem)
@@ -96,7 +102,7 @@ class StandIn(RecordingStandIn):
                     body = json.loads(raw)
                 except ValueError:
                     return self._error(400, "BadRequestError", "Invalid JSON supplied in POST data")
-                problem = check_body(body)
+                problem = check_text_body(body) if is_text else check_body(body)
                 if problem:
                     return self._error(400, "BadRequestError", problem)
                 status = standin.plan(number)
@@ -110,6 +116,22 @@ class StandIn(RecordingStandIn):
                 with standin.lock:
                     standin.accepted.append({**body, "notification_id": notification_id})
                 personalisation = body["personalisation"]
+                if is_text:
+                    return self._answer(
+                        201,
+                        {
+                            "id": notification_id,
+                            "reference": body.get("reference"),
+                            "content": {"body": personalisation["body"], "from_number": "NewHorizons"},
+                            "uri": f"{standin.url}/v2/notifications/{notification_id}",
+                            "template": {
+                                "id": SMS_TEMPLATE_ID,
+                                "version": 1,
+                                "uri": f"{standin.url}/templates/{SMS_TEMPLATE_ID}",
+                            },
+                            "scheduled_for": None,
+                        },
+                    )
                 return self._answer(
                     201,
                     {
@@ -149,4 +171,26 @@ def check_body(body: dict) -> str | None:
         return "reference is not a string"
     if address.endswith("@reject.example"):
         return TEAM_ONLY
+    return None
+
+
+def check_text_body(body: dict) -> str | None:
+    """What Notify checks of a request to send a text with the one text template (in its own words); None if fine."""
+    if not isinstance(body, dict):
+        return "Invalid JSON supplied in POST data"
+    for field in ("phone_number", "template_id"):
+        if not body.get(field):
+            return f"{field} is a required property"
+    if body["template_id"] != SMS_TEMPLATE_ID:
+        return "Template not found"
+    number = body["phone_number"]
+    if not (number.startswith("+447") and number[1:].isdigit() and len(number) == 13):
+        return "phone_number Not a UK mobile number"
+    personalisation = body.get("personalisation") or {}
+    if not personalisation.get("body"):
+        return "Missing personalisation: body"
+    if len(personalisation["body"]) > 918:
+        return "Text messages cannot be longer than 918 characters"
+    if "reference" in body and not isinstance(body["reference"], str):
+        return "reference is not a string"
     return None
