@@ -281,3 +281,97 @@ def test_receipt_bodies_round_trip_as_json(tmp_path, standin):
     assert check_text_body({"phone_number": "+33612345678", "template_id": SMS_TEMPLATE_ID}) is not None
     good = {"phone_number": "+447400123456", "template_id": SMS_TEMPLATE_ID, "personalisation": {"body": "Hi"}}
     assert check_text_body(json.loads(json.dumps(good))) is None
+
+
+REGISTRATION = {
+    "name": "Ada Lovelace",
+    "organisation": "Analytical Engines",
+    "job_title": "",
+    "dietary": "",
+    "access_needs": "",
+    "consent": "y",
+}
+
+
+@pytest.mark.parametrize(
+    "typed,sentence",
+    [
+        ("+33 6 12 34 56 78", "is a number in France: we can only text UK mobile numbers"),
+        ("+1 202 555 0143", "is a number in the United States"),
+        ("0770090", "isn't a complete UK mobile number"),
+        ("call me", "isn't a phone number"),
+        ("01473 123456", "is a landline or a service number, which can't take texts"),
+    ],
+)
+def test_a_number_we_cant_text_is_refused_with_a_sentence_and_nothing_is_saved(app, client, typed, sentence):
+    f.summit()
+    person = f.invitation()
+    refused = client.post(f.link(person, "register"), data={**REGISTRATION, "mobile": typed})
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert sentence in html.replace("&#39;", "'") and "Mobile number" in html
+    assert f.fresh(person).mobile is None and f.fresh(person).state.value == "invited"
+
+
+def test_a_uk_mobile_is_kept_as_e164_from_registration_and_changed_or_removed_from_change_details(app, client):
+    f.summit()
+    person = f.invitation()
+    form = client.get(f.link(person, "register")).get_data(as_text=True)
+    assert "We&#39;ll only text you about the summit on the day. You can stop texts at any time." in form
+    assert client.post(f.link(person, "register"), data={**REGISTRATION, "mobile": "07400 123 456"}).status_code == 302
+    assert f.fresh(person).mobile == "+447400123456"
+    page = client.get(f.link(person)).get_data(as_text=True)
+    assert "07400 123456" in page and "Stop texts" in page
+    details = client.get(f.link(person, "details")).get_data(as_text=True)
+    assert 'value="07400 123456"' in details  # the form shows the number they gave
+    assert client.post(f.link(person, "details"), data={**REGISTRATION, "mobile": "+44 7400 654321"}).status_code == 302
+    assert f.fresh(person).mobile == "+447400654321"
+    refused = client.post(f.link(person, "details"), data={**REGISTRATION, "mobile": "+49 1512 3456789"})
+    assert refused.status_code == 422 and "is a number in Germany" in refused.get_data(as_text=True)
+    assert f.fresh(person).mobile == "+447400654321"
+    assert client.post(f.link(person, "details"), data={**REGISTRATION, "mobile": ""}).status_code == 302
+    assert f.fresh(person).mobile is None
+
+
+@BOTH
+def test_the_number_and_the_texts_are_in_the_export_and_gone_after_erasure(kind, tmp_path, standin):
+    app = texts_app(kind, tmp_path, standin)
+    with app.app_context():
+        client = app.test_client()
+        f.summit()
+        (person,) = delegates(1)
+        f.sign_in(client, f.user())
+        preview_and_send(client, body="Doors open at 8:30, ((first_name)).")
+        drain()
+        client.post("/sign-out")
+        data = client.get(f.link(person, "my-data.json")).get_json()
+        assert data["invitation"]["mobile"] == "+447400123400"
+        assert data["invitation"]["texts_stopped_at"] is None
+        (text,) = data["texts"]
+        assert text["to"] == "+447400123400" and text["status"] == "sent"
+        assert text["text"].startswith("Doors open at 8:30, Delegate.") and "/texts/stop/••••••" in text["text"]
+        assert all("sms" not in str(email) for email in data["emails"])
+        stop_path = urlsplit(texting.stop_url(person)).path
+
+        token = f.link(person)
+        assert client.post(f"{token}/erase").status_code == 200
+        db.session.expire_all()
+        erased = db.session.get(Invitation, person.id)
+        assert erased.mobile is None and erased.text_stop_selector is None
+        message = texts_in_outbox()[0]
+        assert message.to_phone is None and message.body_text == "(erased)"
+        numbers = ("+447400123400", "07400 123400", "7400123400")
+        for table, column in [
+            ("invitation", "mobile"),
+            ("outbox_message", "to_phone"),
+            ("outbox_message", "body_text"),
+        ]:
+            held = db.session.execute(text_sql(f"SELECT {column} FROM {table}")).scalars().all()
+            assert not [v for v in held if v and any(n in v for n in numbers)], (table, column)
+        assert client.get(stop_path).status_code == 404  # their stop link opens nothing now
+
+
+def text_sql(statement: str):
+    from sqlalchemy import text
+
+    return text(statement)
