@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from wtforms import HiddenField, SelectField, TextAreaField
+from wtforms import HiddenField, RadioField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from app.core.forms import Form
 
 
 class TextForm(Form):
-    audience = SelectField("Who it goes to", validators=[DataRequired(message="Choose who the text goes to.")])
+    audience = RadioField(
+        "Who it goes to",
+        default="summit",
+        validators=[DataRequired(message="Choose who the text goes to.")],
+        description="Of them, those who gave a mobile number and haven't stopped texts.",
+    )
     body = TextAreaField(
         "The text",
         validators=[

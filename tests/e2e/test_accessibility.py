@@ -36,7 +36,7 @@ from app.core.auth import accounts, credentials, invites, staff_links
 from app.core.auth.models import Role, SignInLink, StaffLinkPurpose
 from app.core.db import db, utcnow
 from app.core.mail.models import OutboxMessage
-from app.core.security import hash_sign_in_token, new_link_selector, sign_in_token
+from app.core.security import hash_sign_in_token, new_link_selector, sign_in_token, text_stop_token
 from fringe_events import programme, signups
 from fringe_events.attendance import record_attendance, resolve_event
 from invitations import (
@@ -49,11 +49,13 @@ from invitations import (
     mailing,
     questions,
     scheduled_sends,
+    texting,
 )
 from invitations import people as invitation_people
 from invitations.models import ScheduledKind
 from invitations.question_models import Question, QuestionKind
 from tests import factories as f
+from tests import notify_standin
 from tests import question_factories as qf
 from tests.conftest import make_app
 from tests.e2e.conftest import BROWSER_TIMEOUT_MS, PHONE, REQUIRE_BROWSER
@@ -256,9 +258,11 @@ def seed_busy() -> dict:
     scheduled_sends.schedule(
         ScheduledKind.REMINDER, audiences.Audience(state="not_answered"), now + timedelta(days=7), actor=organiser
     )
+    texting.set_mobile(people["ada"], "07400 123456")  # her page shows texts on the day; a text's stop link
     db.session.commit()
     tokens = {key: links.token_for(inv) for key, inv in people.items()}
     tokens["revoked"] = links.token_for(revoked)
+    tokens["text_stop"] = text_stop_token(people["ada"].text_stop_selector or "")
     # A leader's emailed sign-in link (opening it spends nothing), and a deactivated steward on the Team page.
     tokens["sign_in_link"] = sign_in_token(new_link_selector())
     db.session.add(
@@ -303,6 +307,18 @@ def seed_fresh() -> dict:
 
 
 SEEDS = {"empty": seed_empty, "busy": seed_busy, "fresh": seed_fresh}
+# The empty database is served with GOV.UK Notify set up for texts (nothing is delivered: no worker runs), so the
+# texts page offers its form; the busy one with the tests' own mail, where the page says texts need Notify.
+SETTINGS: dict[str, dict] = {
+    "empty": dict(
+        MAIL_BACKEND="notify",
+        NOTIFY_API_KEY=notify_standin.API_KEY,
+        NOTIFY_EMAIL_TEMPLATE_ID=notify_standin.TEMPLATE_ID,
+        NOTIFY_SMS_TEMPLATE_ID=notify_standin.SMS_TEMPLATE_ID,
+    )
+}
+# A11Y_ONLY=texts.,mail. walks only the states of endpoints starting so (the whole walk takes minutes).
+ONLY = tuple(prefix for prefix in os.environ.get("A11Y_ONLY", "").split(",") if prefix)
 
 
 # --- the page states ------------------------------------------------------------------------------------
@@ -666,6 +682,29 @@ STATES: list[State] = [
     State("fringe_organiser.attendance", "past", "busy", "/organiser/fringe/{past_event}/attendance", roles=ORG),
     State("fringe_organiser.walk_in", "empty", "busy", "/organiser/fringe/{past_event}/walk-in", roles=ORG),
     State("fringe_organiser.walk_in", "searched", "busy", "/organiser/fringe/{past_event}/walk-in?q=ivy", roles=ORG),
+    # Texts on the day: the organisers' page (with Notify set up on the empty database, without on the busy one),
+    # its confirmation and its mistakes; the stop link in a text, asking and done.
+    State("texts.index", "the form, and no texts yet", "empty", "/organiser/texts", roles=ORG),
+    State("texts.index", "texts need GOV.UK Notify", "busy", "/organiser/texts", roles=ORG),
+    State(
+        "texts.preview",
+        "asked first, with the length and fragments",
+        "empty",
+        "/organiser/texts",
+        roles=ORG,
+        act=submit("main form.stack", fill={"body": "Doors open at 8:30 — your badge: ((badge_link))"}, empty=False),
+    ),
+    with_errors("texts.preview", "empty", "/organiser/texts", ORG),
+    State("texts.stop", "asks first", "busy", "/texts/stop/{text_stop}", roles=D),
+    State(
+        "texts.stop",
+        "texts stopped",
+        "busy",
+        "/texts/stop/{text_stop}",
+        roles=D,
+        act=submit("main form", empty=False),
+        changes=True,
+    ),
     # The door.
     State("checkin.scanner", "empty", "empty", "/checkin"),
     State("checkin.scanner", "busy", "busy", "/checkin"),
@@ -814,7 +853,8 @@ def _walk(page, base: str, db_name: str, seeded: dict) -> list[Visit]:
     """Every state on this database, role by role (signed in once each); the ones that change it come last."""
     values = {**seeded["tokens"], **seeded["ids"], **seeded.get("slugs", {})}
     by_role: dict[str, list[State]] = {}
-    for state in sorted((s for s in STATES if s.db == db_name), key=lambda s: s.changes):
+    chosen = (s for s in STATES if s.db == db_name and (not ONLY or s.endpoint.startswith(ONLY)))
+    for state in sorted(chosen, key=lambda s: s.changes):
         for role in roles_for(state):
             by_role.setdefault(role, []).append(state)
     visits = []
@@ -859,7 +899,7 @@ def seeded_databases(tmp_path_factory) -> dict[str, tuple[Path, dict]]:
     made = {}
     for name, seed in SEEDS.items():
         folder = tmp_path_factory.mktemp(f"a11y-{name}")
-        app = make_app("sqlite", folder, WTF_CSRF_ENABLED=True)
+        app = make_app("sqlite", folder, WTF_CSRF_ENABLED=True, **SETTINGS.get(name, {}))
         with app.app_context():
             seeded = seed()
         with app.app_context():
@@ -879,7 +919,7 @@ def test_every_page_state_passes_axe_and_the_nu_checker(browser, seeded_database
     visits: list[Visit] = []
     try:
         for name, (folder, seeded) in seeded_databases.items():
-            app = make_app("sqlite", folder, WTF_CSRF_ENABLED=True)
+            app = make_app("sqlite", folder, WTF_CSRF_ENABLED=True, **SETTINGS.get(name, {}))
             with serving(app) as base:
                 visits += _walk(page, base, name, seeded)
             with app.app_context():
