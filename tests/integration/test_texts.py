@@ -375,3 +375,49 @@ def text_sql(statement: str):
     from sqlalchemy import text
 
     return text(statement)
+
+
+@BOTH
+def test_four_presses_of_send_at_the_same_moment_send_each_text_once(kind, tmp_path, standin):
+    import threading
+
+    from tests.support import join_all
+
+    app = texts_app(kind, tmp_path, standin)
+    with app.app_context():
+        f.summit()
+        delegates(5)
+        organiser = f.user()
+        first = app.test_client()
+        f.sign_in(first, organiser)
+        html = first.post("/organiser/texts", data={"audience": "summit", "body": "Coffee is ready."}).get_data(
+            as_text=True
+        )
+        form = {"audience": "summit", "body": "Coffee is ready.", "key": key_from(html)}
+        db.session.close()
+
+    start = threading.Barrier(4)
+    answers: list[int] = []
+
+    def press() -> None:
+        with app.app_context():
+            client = app.test_client()
+            f.sign_in(client, organiser)
+            start.wait()
+            answers.append(client.post("/organiser/texts/send", data=form).status_code)
+            db.session.close()
+
+    threads = [threading.Thread(target=press) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    join_all(threads)
+    with app.app_context():
+        assert answers == [302] * 4
+        assert db.session.scalar(select(func.count()).select_from(TextSend)) == 1
+        per_person = db.session.execute(
+            select(OutboxMessage.invitation_id, func.count())
+            .where(OutboxMessage.channel == Channel.SMS)
+            .group_by(OutboxMessage.invitation_id)
+        ).all()
+        assert len(per_person) == 5 and {n for _, n in per_person} == {1}
+        db.engine.dispose()
