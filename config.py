@@ -132,6 +132,8 @@ class Config:
     # the subject ((subject)) and the message ((body)).
     NOTIFY_API_KEY = os.environ.get("NOTIFY_API_KEY", "")
     NOTIFY_EMAIL_TEMPLATE_ID = os.environ.get("NOTIFY_EMAIL_TEMPLATE_ID", "")
+    # The one Notify text message template (message `((body))`) that carries every text; unset, no texts are offered.
+    NOTIFY_SMS_TEMPLATE_ID = os.environ.get("NOTIFY_SMS_TEMPLATE_ID", "")
     NOTIFY_BASE_URL = os.environ.get("NOTIFY_BASE_URL", NOTIFY_PRODUCTION_URL)
     NOTIFY_TIMEOUT = float(os.environ.get("NOTIFY_TIMEOUT", "15"))
     # The bearer token given to Notify with the delivery-receipt callback's URL (/webhooks/notify); unset refuses them.
@@ -457,6 +459,28 @@ def notify_problems(config: Mapping) -> list[str]:
             "the template in Notify (36 characters, like f33517ff-2a88-4f6e-b855-c550268ce08a)."
         )
     return problems
+
+
+def texts_problems(config: Mapping) -> list[str]:
+    """Why organisers can't send texts with these settings, as sentences (none: they can). Texts go only through
+    GOV.UK Notify, with its one text message template."""
+    if config.get("MAIL_BACKEND") != "notify":
+        return [
+            "Texts need GOV.UK Notify: set MAIL_BACKEND=notify (with NOTIFY_API_KEY and NOTIFY_EMAIL_TEMPLATE_ID) and "
+            "NOTIFY_SMS_TEMPLATE_ID, the id of a text message template whose message is ((body))."
+        ]
+    template = (config.get("NOTIFY_SMS_TEMPLATE_ID") or "").strip()
+    if not template:
+        return [
+            "Texts need NOTIFY_SMS_TEMPLATE_ID: make one text message template in Notify with the message ((body)), "
+            "and set NOTIFY_SMS_TEMPLATE_ID to its id (shown under the template as 'Template ID')."
+        ]
+    if not _NOTIFY_ID.fullmatch(template):
+        return [
+            f"NOTIFY_SMS_TEMPLATE_ID is {template!r}, which is not a template id: copy the 'Template ID' shown under "
+            "the text message template in Notify (36 characters)."
+        ]
+    return notify_problems(config)
 
 
 CONFIGS = {"development": DevelopmentConfig, "testing": TestingConfig, "production": ProductionConfig}

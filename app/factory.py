@@ -122,6 +122,9 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (fringe_bp, fringe_organiser_bp, calendar_bp):
         app.register_blueprint(blueprint)
+    from app.texts.routes import bp as texts_bp
+
+    app.register_blueprint(texts_bp)
     app.extensions["on_provider_event"] = on_provider_event
     from app.badges.subscriptions import connect as connect_badges
     from app.checkin.subscriptions import connect as connect_checkin
@@ -269,9 +272,10 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from app.core import timefmt
+    from app.core import mobile_numbers, timefmt
 
     app.jinja_env.filters.update(timefmt.FILTERS)
+    app.jinja_env.filters["mobile"] = mobile_numbers.shown
     app.jinja_env.globals["span"] = timefmt.span
     app.jinja_env.globals["now"] = utcnow
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from markupsafe import escape
 from sqlalchemy import func, or_, select, update
 
-from app.core import audit
+from app.core import audit, mobile_numbers
 from app.core.audit import AuditEvent
 from app.core.db import db
 from app.core.mail.models import OutboxMessage, OutboxStatus, ProviderEvent
@@ -42,6 +42,8 @@ def words_for(invitation: Invitation) -> list[str]:
             select(OutboxMessage.to_name, OutboxMessage.to_email).where(OutboxMessage.invitation_id == invitation.id)
         ).all()
     )
+    if invitation.mobile:
+        names.update((invitation.mobile, mobile_numbers.shown(invitation.mobile)))
     if invitation.registration is not None:
         names.update((invitation.registration.dietary, invitation.registration.access_needs))
     names.update(answer.text for answer in answers.answers_of(invitation.id) if answer.option_id is None)
@@ -69,6 +71,8 @@ def strip(invitation: Invitation, now: datetime) -> None:
     invitation.job_title = ""
     invitation.decline_reason = ""
     invitation.bounce_reason = ""
+    invitation.mobile = None
+    invitation.text_stop_selector = None
     # The old link and badge stop working.
     invitation.link_selector = new_link_selector()
     invitation.code = new_badge_code()
@@ -104,6 +108,7 @@ def _scrub_own_messages(invitation: Invitation, words: list[str]) -> list[int]:
             .values(
                 to_email=invitation.email,
                 to_name="",
+                to_phone=None,
                 subject=without(message.subject, words),
                 params=None,
                 body_text=ERASED_TEXT,

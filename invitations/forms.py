@@ -12,6 +12,7 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    TelField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
@@ -20,6 +21,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.core.email_addresses import EmailAddress
 from app.core.forms import Form, LondonDateTimeField
+from app.core.mobile_numbers import NotAUkMobile, uk_mobile
 from app.core.text_input import single_line
 from invitations.question_models import Question, QuestionKind, QuestionOption
 
@@ -30,6 +32,10 @@ ORG = [
 ]
 TITLE = [Optional(), Length(max=200, message="Keep the job title under 200 characters.")]
 NEEDS = [Optional(), Length(max=1000, message="Please keep this under 1,000 characters.")]
+MOBILE_CONSENT = (
+    "A UK mobile number, if you'd like a text on the day. We'll only text you about the summit on the day. "
+    "You can stop texts at any time."
+)
 
 
 class DetailsForm(Form):
@@ -46,6 +52,17 @@ class DetailsForm(Form):
         validators=NEEDS,
         description="Anything that would help you take part: step-free access, a hearing loop, a seat near the front.",
     )
+    mobile = TelField(
+        "Mobile number",
+        validators=[Optional(), Length(max=40, message="That is too long for a phone number.")],
+        description=MOBILE_CONSENT,
+    )
+
+    def validate_mobile(self, field) -> None:
+        try:
+            uk_mobile(field.data or "")
+        except NotAUkMobile as problem:
+            raise ValidationError(str(problem)) from None
 
 
 class RegistrationForm(DetailsForm):

@@ -15,7 +15,7 @@ from app.core.errors import InvalidState, OfferLapsed, RegistrationClosed, Summi
 from app.core.summit import capacity as summit_capacity
 from app.core.summit import settings as summit_settings
 from app.core.summit.models import Summit
-from invitations import answers, transitions
+from invitations import answers, texting, transitions
 from invitations.answers import Submitted
 from invitations.mailing import send_confirmation, tell, tell_details_changed
 from invitations.models import (
@@ -40,6 +40,8 @@ class RegistrationDetails:
     access_needs: str = ""
     # Answers to the registration questions the form showed (invitations.answers); None leaves them as they are.
     answers: Submitted | None = None
+    # Their mobile number as typed ("" takes it away); None leaves it as it is (invitations.texting).
+    mobile: str | None = None
 
 
 REGISTERABLE = frozenset({S.INVITED, S.DECLINED, S.CANCELLED, S.WAITLISTED})
@@ -59,6 +61,8 @@ def _apply_details(invitation: Invitation, details: RegistrationDetails, now: da
     registration.consent_at = now
     registration.registered_at = now
     registration.cancelled_at = None
+    if details.mobile is not None:
+        texting.set_mobile(invitation, details.mobile)
     return registration
 
 
@@ -122,6 +126,8 @@ def update_details(invitation: Invitation, details: RegistrationDetails, now: da
     registration.access_needs = details.access_needs.strip()
     if registration.consent_at is None:
         registration.consent_at = now
+    if details.mobile is not None:
+        texting.set_mobile(invitation, details.mobile)
     answers.save_answers(invitation, details.answers)  # a changed choice gives its old option's place back
     db.session.flush()
     summit = summit_settings.get_summit()

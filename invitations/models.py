@@ -125,6 +125,11 @@ class Invitation(Base):
     badge_role: Mapped[str] = mapped_column(String(20), default="delegate", server_default="delegate")
     # When the person's data was erased (on request, or anonymised after the event): a fact, not a name.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Texts on the day (app/texts): the person's UK mobile number in E.164, given by them, and when they stopped texts.
+    mobile: Mapped[str | None] = mapped_column(String(16))
+    texts_stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The public half of the stop link in their texts (/texts/stop/<token>); the other half is a MAC, as a link's.
+    text_stop_selector: Mapped[str | None] = mapped_column(String(16), unique=True)
 
     champion: Mapped[User | None] = relationship(foreign_keys=[champion_id])
     substitute_for: Mapped[Invitation | None] = relationship(remote_side=[id], foreign_keys=[substitute_for_id])

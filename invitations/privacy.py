@@ -9,7 +9,8 @@ from sqlalchemy import select
 from app.core import audit
 from app.core.db import db, utcnow
 from app.core.errors import Conflict, InvalidState
-from app.core.mail.models import OutboxMessage
+from app.core.mail.links import masked
+from app.core.mail.models import Channel, OutboxMessage
 from app.core.summit import settings as summit_settings
 from invitations import answers, erasure, signals, transitions, waitlist
 from invitations.models import LIVE_STATES, Invitation, InvitationState, LeaderNote
@@ -46,6 +47,8 @@ def export_personal_data(invitation: Invitation) -> dict:
             "responded_at": iso(invitation.responded_at),
             "decline_reason": invitation.decline_reason or None,
             "in_place_of": invitation.substitute_for.name if invitation.substitute_for else None,
+            "mobile": invitation.mobile,
+            "texts_stopped_at": iso(invitation.texts_stopped_at),
         },
         "registration": None
         if registration is None
@@ -64,7 +67,21 @@ def export_personal_data(invitation: Invitation) -> dict:
             "joined_at": iso(invitation.waitlist_entry.joined_at),
             "offer_expires_at": iso(invitation.waitlist_entry.offer_expires_at),
         },
-        "emails": [{"subject": m.subject, "written_at": iso(m.created_at), "status": m.status.value} for m in messages],
+        "emails": [
+            {"subject": m.subject, "written_at": iso(m.created_at), "status": m.status.value}
+            for m in messages
+            if m.channel == Channel.EMAIL
+        ],
+        "texts": [
+            {
+                "to": m.to_phone,
+                "text": masked(m.body_text or ""),
+                "written_at": iso(m.created_at),
+                "status": m.status.value,
+            }
+            for m in messages
+            if m.channel == Channel.SMS
+        ],
         "champion_notes": [{"at": iso(n.at), "kind": n.kind.value, "text": n.text} for n in notes],
         "answers": [
             {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, url_for
 
+from app.core import mobile_numbers
 from app.core.actions import run_action
 from app.core.auth.decorators import mark
 from app.core.db import db, utcnow
@@ -13,7 +14,7 @@ from app.core.extensions import personal_link_limit
 from app.core.forms import ConfirmForm
 from app.core.security import private_page
 from app.core.summit import settings as summit_settings
-from invitations import answers, handing_on, journey, links, signals, waitlist
+from invitations import answers, handing_on, journey, links, signals, texting, waitlist
 from invitations.forms import ColleagueForm, DeclineForm, DetailsForm, RegistrationForm, with_questions
 from invitations.links import invitation_for_link
 from invitations.models import Invitation, InvitationState
@@ -49,6 +50,7 @@ def _details_form(form_class, invitation: Invitation):
         if invitation.registration is not None:
             form.dietary.data = invitation.registration.dietary
             form.access_needs.data = invitation.registration.access_needs
+        form.mobile.data = mobile_numbers.shown(invitation.mobile)
         for question in questions:
             value = current.get(question.id)
             if value is not None:
@@ -73,6 +75,7 @@ def _details(form) -> journey.RegistrationDetails:
         dietary=form.dietary.data or "",
         access_needs=form.access_needs.data or "",
         answers=submitted,
+        mobile=form.mobile.data or "",
     )
 
 
@@ -150,6 +153,7 @@ def home(token: str):
         form=ConfirmForm(),
         position=waitlist.waitlist_position(invitation),
         offer_lapsed=invitation.state == S.OFFERED and entry is not None and waitlist.offer_lapsed(entry, now),
+        mobile=mobile_numbers.shown(invitation.mobile),
         **extra,
     )
     template = "invitations/personal.html" if invitation.state == S.REGISTERED else "invitations/welcome.html"
@@ -259,6 +263,30 @@ def colleague(token: str):
         if done.field is None:  # handed on, or refused with a sentence for the page as it stands
             return redirect(url_for(".home", token=token))
     return _form_page("invitations/colleague.html", invitation, token, form)
+
+
+@bp.post("/<token>/texts/stop")
+def stop_texts(token: str):
+    invitation = invitation_for_link(token)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    run_action(
+        lambda: texting.stop_texts(invitation, "page"),
+        success="Done: we won't text you. Your emails and your place are as they were.",
+    )
+    return redirect(url_for(".home", token=token))
+
+
+@bp.post("/<token>/texts/start")
+def start_texts(token: str):
+    invitation = invitation_for_link(token)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    run_action(
+        lambda: texting.start_texts(invitation),
+        success=lambda started: "We'll text you on the day again." if started else None,
+    )
+    return redirect(url_for(".home", token=token))
 
 
 @bp.get("/<token>/my-data.json")

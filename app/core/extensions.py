@@ -16,6 +16,7 @@ from app.core.security import (
     selector_from_token,
     sign_in_selector_from_token,
     staff_invitation_selector_from_token,
+    text_stop_selector_from_token,
 )
 
 csrf = CSRFProtect()
@@ -103,6 +104,21 @@ def personal_link_limit():
         scope="personal-link",
         deduct_when=failed_lookup,
         exempt_when=issued_personal_link,
+    )
+
+
+def issued_text_stop_link() -> bool:
+    """The same for a text's stop link."""
+    return text_stop_selector_from_token(_token_in_path()) is not None
+
+
+def text_stop_link_limit():
+    """A text's stop link shares the personal links' budget of failed look-ups: guessing stop links buys nothing."""
+    return limiter.shared_limit(
+        lambda: current_app.config["LINK_LOOKUP_RATE_LIMIT"],
+        scope="personal-link",
+        deduct_when=failed_lookup,
+        exempt_when=issued_text_stop_link,
     )
 
 

@@ -100,6 +100,38 @@ def password_reset_selector_from_token(token: str) -> str | None:
     return selector_from_token(token, _PASSWORD_RESET)
 
 
+# A text's stop link is short (a text's characters are few): 48 bits of selector, stored, and a 64-bit MAC, not.
+_TEXT_STOP = b"text-stop:"
+_TEXT_STOP_SELECTOR_BYTES = 6
+_TEXT_STOP_SELECTOR_LEN = 8
+_TEXT_STOP_VERIFIER_LEN = 11
+TEXT_STOP_TOKEN_LEN = _TEXT_STOP_SELECTOR_LEN + _TEXT_STOP_VERIFIER_LEN
+_TEXT_STOP_RE = re.compile(rf"[A-Za-z0-9_-]{{{TEXT_STOP_TOKEN_LEN}}}")
+
+
+def new_text_stop_selector() -> str:
+    return _b64(secrets.token_bytes(_TEXT_STOP_SELECTOR_BYTES))
+
+
+def _text_stop_verifier(selector: str, key: str) -> str:
+    mac = hmac.new(key.encode(), _TEXT_STOP + selector.encode(), hashlib.sha256).digest()
+    return _b64(mac[:8])
+
+
+def text_stop_token(selector: str) -> str:
+    """The token in a text's stop link (/texts/stop/<token>): it stops that person's texts and opens nothing else."""
+    return selector + _text_stop_verifier(selector, current_app.config["SECRET_KEY"])
+
+
+def text_stop_selector_from_token(token: str) -> str | None:
+    if not isinstance(token, str) or not _TEXT_STOP_RE.fullmatch(token):
+        return None
+    selector, given = token[:_TEXT_STOP_SELECTOR_LEN], token[_TEXT_STOP_SELECTOR_LEN:]
+    keys = [current_app.config["SECRET_KEY"], *current_app.config.get("SECRET_KEY_FALLBACKS", ())]
+    matches = [hmac.compare_digest(_text_stop_verifier(selector, key), given) for key in keys]
+    return selector if any(matches) else None
+
+
 def hash_staff_link_token(token: str) -> str:
     return hashlib.sha256(b"staff-link:" + token.encode()).hexdigest()
 

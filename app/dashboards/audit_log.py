@@ -322,6 +322,19 @@ def _mail_retried(e: AuditEvent, names: Names, who: Link) -> list[Part]:
     return [who, " sent an email to ", names.person(e.invitation_id), " again (", message, ")."]
 
 
+def _texts_sent(e: AuditEvent, names: Names, who: Link) -> list[Part]:
+    d = e.details or {}
+    people = _plural(d.get("recipients", 0), "text")
+    fragments = _plural(d.get("fragments", 0), "fragment")
+    label = str(d.get("audience_label") or "a group")
+    return [who, " sent ", Link(people, url_for("texts.index")), f" to {label} ({fragments} each)."]
+
+
+def _texts_stopped(e: AuditEvent, names: Names, who: Link) -> list[Part]:
+    how = " from the link in a text" if (e.details or {}).get("how") == "link" else " from their page"
+    return [names.person(e.invitation_id), f" stopped texts{how}."]
+
+
 def _badge_role(e: AuditEvent, names: Names, who: Link) -> list[Part]:
     d = e.details or {}
     return [who, " changed ", names.person(e.invitation_id), f"'s badge from {d.get('before')} to {d.get('after')}."]
@@ -487,6 +500,9 @@ SENTENCES: dict[str, Sentence] = {
     "privacy.erased_on_request": _erased,
     "privacy.anonymised": _anonymised,
     "mail.retried": _mail_retried,
+    "texts.sent": _texts_sent,
+    "texts.stopped": _texts_stopped,
+    "texts.started": lambda e, names, who: [names.person(e.invitation_id), " asked for texts on the day again."],
     "mail.wording_changed": _wording,
     "mail.wording_reset": _wording,
     "badge.role_changed": _badge_role,

@@ -36,7 +36,7 @@ from app.core.auth import accounts, credentials, invites, staff_links
 from app.core.auth.models import Role, SignInLink, StaffLinkPurpose
 from app.core.db import db, utcnow
 from app.core.mail.models import OutboxMessage
-from app.core.security import hash_sign_in_token, new_link_selector, sign_in_token
+from app.core.security import hash_sign_in_token, new_link_selector, sign_in_token, text_stop_token
 from fringe_events import programme, signups
 from fringe_events.attendance import record_attendance, resolve_event
 from invitations import (
@@ -49,11 +49,13 @@ from invitations import (
     mailing,
     questions,
     scheduled_sends,
+    texting,
 )
 from invitations import people as invitation_people
 from invitations.models import ScheduledKind
 from invitations.question_models import Question, QuestionKind
 from tests.support import factories as f
+from tests.support import notify_standin
 from tests.support import question_factories as qf
 from tests.support.apps import make_app
 from tests.support.browser import BROWSER_TIMEOUT_MS, PHONE, REQUIRE_BROWSER
@@ -267,9 +269,11 @@ def seed_busy() -> dict:
     scheduled_sends.schedule(
         ScheduledKind.REMINDER, audiences.Audience(state="not_answered"), now + timedelta(days=7), actor=organiser
     )
+    texting.set_mobile(people["ada"], "07400 123456")  # her page shows texts on the day; a text's stop link
     db.session.commit()
     tokens = {key: links.token_for(inv) for key, inv in people.items()}
     tokens["revoked"] = links.token_for(revoked)
+    tokens["text_stop"] = text_stop_token(people["ada"].text_stop_selector or "")
     # A leader's emailed sign-in link (opening it spends nothing), and a deactivated steward on the Team page.
     tokens["sign_in_link"] = sign_in_token(new_link_selector())
     db.session.add(
@@ -325,20 +329,34 @@ def seed_wallet() -> dict:
 SEEDS = {"empty": seed_empty, "busy": seed_busy, "fresh": seed_fresh, "wallet": seed_wallet}
 
 
+# The empty database is served with GOV.UK Notify set up for texts (nothing is delivered: no worker runs), so the
+# texts page offers its form; the busy one with the tests' own mail, where the page says texts need Notify.
+SETTINGS: dict[str, dict] = {
+    "empty": dict(
+        MAIL_BACKEND="notify",
+        NOTIFY_API_KEY=notify_standin.API_KEY,
+        NOTIFY_EMAIL_TEMPLATE_ID=notify_standin.TEMPLATE_ID,
+        NOTIFY_SMS_TEMPLATE_ID=notify_standin.SMS_TEMPLATE_ID,
+    )
+}
+
+
 def app_settings(db_name: str, folder: Path) -> dict:
-    """A database's own settings: the wallet database's app has both wallets set up, with a test chain and key."""
+    """A database's own settings: Notify for the empty one (above); the wallet database's app has both wallets set
+    up, with a test chain and key."""
     if db_name != "wallet":
-        return {}
+        return SETTINGS.get(db_name, {})
     return wallet_files(folder / "wallet-files", pass_certificate_days=20).settings
 
 
-# A comma-separated list of endpoints (A11Y_ONLY=badges.page) walks their states alone, for a quick look at a few
-# pages; every route still needs its states, and the whole walk runs without it.
-ONLY = {name.strip() for name in os.environ.get("A11Y_ONLY", "").split(",") if name.strip()}
+# A comma-separated list of endpoints, or their beginnings (A11Y_ONLY=badges.page or A11Y_ONLY=texts.,mail.), walks
+# their states alone, for a quick look at a few pages; every route still needs its states, and the whole walk runs
+# without it.
+ONLY = tuple(name.strip() for name in os.environ.get("A11Y_ONLY", "").split(",") if name.strip())
 
 
 def chosen(state) -> bool:
-    return not ONLY or state.endpoint in ONLY
+    return not ONLY or state.endpoint.startswith(ONLY)
 
 
 # --- the page states ------------------------------------------------------------------------------------
@@ -712,6 +730,29 @@ STATES: list[State] = [
     State("fringe_organiser.attendance", "past", "busy", "/organiser/fringe/{past_event}/attendance", roles=ORG),
     State("fringe_organiser.walk_in", "empty", "busy", "/organiser/fringe/{past_event}/walk-in", roles=ORG),
     State("fringe_organiser.walk_in", "searched", "busy", "/organiser/fringe/{past_event}/walk-in?q=ivy", roles=ORG),
+    # Texts on the day: the organisers' page (with Notify set up on the empty database, without on the busy one),
+    # its confirmation and its mistakes; the stop link in a text, asking and done.
+    State("texts.index", "the form, and no texts yet", "empty", "/organiser/texts", roles=ORG),
+    State("texts.index", "texts need GOV.UK Notify", "busy", "/organiser/texts", roles=ORG),
+    State(
+        "texts.preview",
+        "asked first, with the length and fragments",
+        "empty",
+        "/organiser/texts",
+        roles=ORG,
+        act=submit("main form.stack", fill={"body": "Doors open at 8:30 — your badge: ((badge_link))"}, empty=False),
+    ),
+    with_errors("texts.preview", "empty", "/organiser/texts", ORG),
+    State("texts.stop", "asks first", "busy", "/texts/stop/{text_stop}", roles=D),
+    State(
+        "texts.stop",
+        "texts stopped",
+        "busy",
+        "/texts/stop/{text_stop}",
+        roles=D,
+        act=submit("main form", empty=False),
+        changes=True,
+    ),
     # The door.
     State("checkin.scanner", "empty", "empty", "/checkin"),
     State("checkin.scanner", "busy", "busy", "/checkin"),

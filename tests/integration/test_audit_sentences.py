@@ -72,6 +72,12 @@ def test_each_sentence_reads_as_words_with_sample_details(app):
         "question.counter_repaired": {"option": "Net zero", "before": 3, "after": 2},
         "privacy.anonymised": {"count": 12, "older_than_days": 90},
         "mail.retried": {"message_id": 1},
+        "texts.sent": {
+            "text_send_id": 1,
+            "audience_label": "everyone registered for the summit",
+            "recipients": 30,
+            "fragments": 2,
+        },
         "badge.role_changed": {"before": "delegate", "after": "speaker"},
         "badges.printed": {"filter": "new", "layout": "a6-2x2", "count": 4},
         "badge.reprinted": {"via": "scanner", "printed": {"1": "abc"}},

@@ -247,3 +247,45 @@ def test_question_pages_need_the_csrf_token(csrf_app, client):
     assert client.post(f"/organiser/questions/{workshops.id}/hide", data={"csrf_token": token}).status_code == 302
     db.session.expire_all()
     assert count(Question) == 2 and db.session.get(Question, workshops.id).hidden
+
+
+def test_texts_and_stopping_them_need_the_csrf_token(tmp_path):
+    from urllib.parse import urlsplit
+
+    from app.core.mail.models import TextSend
+    from invitations import texting
+    from tests.support.apps import FreshSessionClient as Client
+    from tests.support.notify_standin import API_KEY, SMS_TEMPLATE_ID, TEMPLATE_ID
+
+    application = make_app(
+        "sqlite",
+        tmp_path,
+        WTF_CSRF_ENABLED=True,
+        MAIL_BACKEND="notify",
+        NOTIFY_API_KEY=API_KEY,
+        NOTIFY_EMAIL_TEMPLATE_ID=TEMPLATE_ID,
+        NOTIFY_SMS_TEMPLATE_ID=SMS_TEMPLATE_ID,
+    )
+    application.test_client_class = Client
+    with application.app_context():
+        client = application.test_client()
+        f.summit()
+        person = f.registered()
+        texting.set_mobile(person, "07400 123456")
+        db.session.commit()
+        stop = urlsplit(texting.stop_url(person)).path
+        sign_in_with_csrf(client, f.user())
+        form = {"audience": "summit", "body": "Doors open at 8:30.", "key": "k" * 32}
+        assert_refused(client.post("/organiser/texts/send", data=form))
+        assert count(TextSend) == 0
+        token = csrf_from(client.get("/organiser/texts").get_data(as_text=True))
+        assert client.post("/organiser/texts/send", data={**form, "csrf_token": token}).status_code == 302
+        assert count(TextSend) == 1
+
+        assert_refused(client.post(stop))
+        assert_refused(client.post(f"{link(person)}/texts/stop"))
+        assert fresh(person).texts_stopped_at is None
+        token = csrf_from(client.get(stop).get_data(as_text=True))
+        assert client.post(stop, data={"csrf_token": token}).status_code == 200
+        assert fresh(person).texts_stopped_at is not None
+        db.engine.dispose()

@@ -23,13 +23,15 @@ from sqlalchemy import JSON, Enum, String, Text, cast, select, update
 
 import app.models  # noqa: F401  (every table in Base.metadata)
 from app.checkin.models import ScanLog
+from app.core import mobile_numbers
 from app.core.audit import AuditEvent
 from app.core.auth import credentials
 from app.core.auth.models import Role
 from app.core.db import Base, db, utcnow
-from app.core.mail import delivery
-from app.core.mail.models import OutboxMessage, OutboxStatus, ProviderEvent
+from app.core.mail import delivery, outbox
+from app.core.mail.models import Channel, OutboxMessage, OutboxStatus, ProviderEvent, TextSend
 from app.core.summit.models import Summit
+from app.texts import services as text_services
 from invitations import answers, erasure, journey, links, mailing, people
 from invitations.models import Invitation
 from invitations.question_models import QuestionKind
@@ -117,7 +119,7 @@ def bounce_and_click(client, private, person: Person, tag: str) -> None:
     db.session.expire_all()
     message = db.session.scalars(
         select(OutboxMessage)
-        .where(OutboxMessage.invitation_id == person.invitation_id)
+        .where(OutboxMessage.invitation_id == person.invitation_id, OutboxMessage.channel == Channel.EMAIL)
         .order_by(OutboxMessage.id.desc())
     ).first()
     assert message is not None and message.provider_id
@@ -160,7 +162,9 @@ def check_in(client, door: str, person: Person, event: str) -> None:
     assert answer["status"] == "ok" and answer["person"]["name"] == person.names[-1], answer
 
 
-def change_own_details(client, person: Person, name: str, dietary: str, access: str, hope: str) -> None:
+def change_own_details(
+    client, person: Person, name: str, dietary: str, access: str, hope: str, mobile: str = ""
+) -> None:
     invitation = db.session.get(Invitation, person.invitation_id)
     response = client.post(
         f.link(invitation, "details"),
@@ -170,12 +174,38 @@ def change_own_details(client, person: Person, name: str, dietary: str, access: 
             "job_title": "Policy lead",
             "dietary": dietary,
             "access_needs": access,
+            "mobile": mobile,
             **{q.field_name: hope for q in answers.shown_questions()},  # their answer to the registration question
         },
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     person.names.append(name)
     person.needs += [dietary, access, hope]
+    if mobile:
+        person.needs += mobile_forms(mobile)
+
+
+def mobile_forms(typed: str) -> list[str]:
+    """A mobile number as typed, as stored (E.164) and as shown (07400 123456)."""
+    stored = mobile_numbers.uk_mobile(typed)
+    return [typed, stored, mobile_numbers.shown(stored)]
+
+
+def text_them(person: Person) -> None:
+    """An organiser's text reaches them (the worker can't send it without GOV.UK Notify: the row stays, failed)."""
+    invitation = db.session.get(Invitation, person.invitation_id)
+    record = TextSend(idempotency_key=text_services.new_key(), audience="summit", body="Doors open at 8:30.")
+    db.session.add(record)
+    db.session.flush()
+    outbox.enqueue_text(
+        to_phone=invitation.mobile or "",
+        to_name=invitation.name,
+        subject="Text to everyone registered for the summit",
+        text=text_services.personal_text("Doors open at 8:30, ((first_name)): ((badge_link))", invitation),
+        invitation_id=invitation.id,
+        text_send_id=record.id,
+    )
+    db.session.commit()
 
 
 def organiser_corrects(client, organiser, person: Person, name: str, email: str) -> None:
@@ -237,10 +267,13 @@ def the_whole_story(client, webhook_key) -> tuple[Person, Person]:
             "dietary": oliver.needs[0],
             "access_needs": oliver.needs[1],
             hopes.field_name: oliver.needs[2],
+            "mobile": "07400 123456",
             "consent": "y",
         },
     )
     assert registered.status_code == 302, registered.get_data(as_text=True)[:800]
+    oliver.needs += mobile_forms("07400 123456")
+    text_them(oliver)
     assert client.post(ff.link(invitation, f"fringe/{fringe.slug}/sign-up")).status_code == 302
     deliver_everything()
     check_in(client, door, oliver, "summit")
@@ -252,7 +285,9 @@ def the_whole_story(client, webhook_key) -> tuple[Person, Person]:
         "Gluten free and vegetarian",
         "Step-free access to seats",
         "Partners for the Ipswich waterfront bid",
+        mobile="+44 7400 654321",
     )
+    text_them(oliver)
     deliver_everything()
     bounce_and_click(client, webhook_key, oliver, "oliver-1")
     organiser_corrects(client, organiser, oliver, "Oliver James Walker", "o.walker@example.org")
@@ -284,7 +319,9 @@ def the_whole_story(client, webhook_key) -> tuple[Person, Person]:
         "Halal, and no nuts",
         "A seat near the door",
         "Lowestoft's offshore wind skills",
+        mobile="07400 777888",
     )
+    text_them(roisin)
     deliver_everything()
     bounce_and_click(client, webhook_key, roisin, "roisin-1")
     deliver_everything()
@@ -295,7 +332,14 @@ def the_story_is_all_there(oliver: Person, roisin: Person) -> None:
     """Before erasure every kind of place holds them: so the search below can see what it looks for. And no
     subject names anyone but its recipient (the hand-on's emails name the other person only in their text)."""
     found = "\n".join(where_found(oliver) + where_found(roisin))
-    for place in ("invitation.", "registration.", "answer.text", "outbox_message.body_html", "provider_event."):
+    for place in (
+        "invitation.",
+        "registration.",
+        "answer.text",
+        "outbox_message.body_html",
+        "outbox_message.to_phone",
+        "provider_event.",
+    ):
         assert place in found, place
     messages = db.session.execute(select(OutboxMessage.invitation_id, OutboxMessage.kind, OutboxMessage.subject)).all()
     assert {"colleague_invited", "handed_on"} <= {kind for _, kind, _ in messages}

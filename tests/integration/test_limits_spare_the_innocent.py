@@ -11,6 +11,7 @@ import os
 import secrets
 import subprocess
 import sys
+from urllib.parse import urlsplit
 
 import pytest
 from flask import request
@@ -20,7 +21,7 @@ from app.core.auth import models as auth_models
 from app.core.auth.models import Role
 from app.core.db import db
 from app.core.extensions import limiter
-from invitations import links, people
+from invitations import links, people, texting
 from tests.support import factories as f
 from tests.support.apps import FreshSessionClient, make_app
 from tests.support.mail_helpers import emailed_path, outbox
@@ -162,6 +163,18 @@ def test_control_a_made_up_link_with_the_right_shape_is_still_a_guess(app):
     client = app.test_client()
     shaped = secrets.token_urlsafe(33)[:44]  # selector and MAC lengths right, MAC wrong
     assert [client.get(f"/i/{shaped}").status_code for _ in range(5)] == [404] * 4 + [429]
+
+
+def test_guessed_stop_links_share_the_link_budget_and_a_real_one_still_opens(app):
+    person = f.registered()
+    texting.set_mobile(person, "07400 123456")
+    db.session.commit()
+    own = urlsplit(texting.stop_url(person)).path
+    client = app.test_client()
+    guesses = [f"/texts/stop/{secrets.token_urlsafe(15)[:19]}" for _ in range(3)] + [made_up()]
+    assert [client.get(path, **at(ATTACKER)).status_code for path in guesses] == [404] * 4
+    assert client.get(guesses[0], **at(ATTACKER)).status_code == 429  # a stop link and a personal link: one budget
+    assert client.get(own, **at(ATTACKER)).status_code == 200  # the person's own stop link still opens
 
 
 def test_a_real_sign_in_link_works_when_the_address_has_used_up_its_misses(app):

@@ -18,13 +18,20 @@ from app.core.mail.models import OutboxMessage, OutboxStatus, ProviderEvent
 from app.core.security import calendar_feed_token
 from invitations import audiences, journey, links, mailing
 from invitations.models import Invitation
-from tests.support import PATIENCE_SECONDS
 from tests.support import factories as f
 from tests.support import fringe_factories as ff
-from tests.support.apps import make_app
 from tests.support.dumps import candidates, dump, opening, readable, working_mac
 from tests.support.mail_helpers import drain, statuses
-from tests.support.notify_standin import API_KEY, CALLBACK_TOKEN, SECRET, SERVICE_ID, TEAM_ONLY, TEMPLATE_ID, StandIn
+from tests.support.notify_standin import (
+    CALLBACK_TOKEN,
+    SECRET,
+    SERVICE_ID,
+    TEAM_ONLY,
+    TEMPLATE_ID,
+    StandIn,
+    notify_app,
+    post_receipt,
+)
 
 BOTH = pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 
@@ -34,22 +41,6 @@ def standin():
     server = StandIn().start()
     yield server
     server.stop()
-
-
-def notify_app(kind, tmp_path, standin, **overrides):
-    # A client timeout on a loaded machine would send again what the stand-in had already accepted: be patient.
-    settings = dict(
-        MAIL_BACKEND="notify",
-        NOTIFY_API_KEY=API_KEY,
-        NOTIFY_EMAIL_TEMPLATE_ID=TEMPLATE_ID,
-        NOTIFY_BASE_URL=standin.url,
-        NOTIFY_CALLBACK_TOKEN=CALLBACK_TOKEN,
-        NOTIFY_TIMEOUT=PATIENCE_SECONDS,
-        MAIL_RETRY_BASE_SECONDS=0.001,
-        MAIL_RETRY_MAX_SECONDS=0.01,
-    )
-    settings.update(overrides)
-    return make_app(kind, tmp_path, **settings)
 
 
 def receipt(message: OutboxMessage, status: str, notification_id: str | None = None) -> dict:
@@ -66,11 +57,6 @@ def receipt(message: OutboxMessage, status: str, notification_id: str | None = N
         "template_id": TEMPLATE_ID,
         "template_version": 1,
     }
-
-
-def post_receipt(client, body, token: str | None = CALLBACK_TOKEN):
-    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-    return client.post("/webhooks/notify", data=json.dumps(body), content_type="application/json", headers=headers)
 
 
 def sent_to(standin, message: OutboxMessage) -> list[dict]:

@@ -80,6 +80,9 @@ POLICY: dict[str, dict[str, str]] = {
     "checkin.service_worker": PUBLIC,
     "mail_webhook.sendgrid_events": SIGNED,
     "mail_notify.delivery_receipt": BEARER,
+    # A text's stop link: only its own short token opens it (a personal link's token is no stop token).
+    "texts.stop": SIGN_IN_LINK,
+    **{f"texts.{name}": ORGANISER for name in ("index", "preview", "send")},
     "auth.sign_out": STAFF,
     **{f"account.{name}": STAFF for name in ("account", "change_password", "sign_out_everywhere")},
     "main.staff_home": STAFF,

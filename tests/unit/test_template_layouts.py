@@ -118,6 +118,7 @@ OWN_FOLDERS = {
     "app/checkin": {"checkin"},
     "app/dashboards": {"dashboards"},
     "app/public": {"public"},
+    "app/texts": {"texts"},
     "invitations": {"invitations"},
     "fringe_events": {"fringe_events"},
     "app/factory.py": {"errors"},

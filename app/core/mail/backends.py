@@ -148,6 +148,7 @@ def backend_from_config():
             config["NOTIFY_EMAIL_TEMPLATE_ID"],
             config["NOTIFY_BASE_URL"],
             config["NOTIFY_TIMEOUT"],
+            sms_template_id=config.get("NOTIFY_SMS_TEMPLATE_ID") or "",
         )
     if name == "sendgrid":
         return SendGridBackend(

@@ -102,6 +102,8 @@ def deliver(message_id: int, worker_id: str, backend) -> Outcome:
     # The working links go back in only here, in memory: the row keeps its placeholders.
     outgoing = as_sent(message)
     try:
+        if outgoing.channel == "sms" and not getattr(backend, "sends_texts", False):
+            raise PermanentFailure("Not sent: texts go only through GOV.UK Notify, and the mail backend is another.")
         provider_id = backend.send(outgoing)
     except TemporaryFailure as error:
         outcome, values = _temporary(error, attempt)

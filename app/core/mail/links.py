@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from icalendar.parser import Contentline
 
 from app.core.security import (
+    TEXT_STOP_TOKEN_LEN,
     calendar_feed_token,
     calendar_selector_from_token,
     link_token,
@@ -26,6 +27,8 @@ from app.core.security import (
     sign_in_token,
     staff_invitation_selector_from_token,
     staff_invitation_token,
+    text_stop_selector_from_token,
+    text_stop_token,
 )
 
 PLACEHOLDER_RE = re.compile(r"\{\{link-token:([A-Za-z0-9_-]+)\}\}")
@@ -37,7 +40,10 @@ CALENDAR_PLACEHOLDER_RE = re.compile(r"\{\{calendar-token:([A-Za-z0-9_-]+)\}\}")
 # And a staff invitation's link and a password-reset link: each would let its holder set the account's password.
 STAFF_INVITATION_PLACEHOLDER_RE = re.compile(r"\{\{staff-invitation-token:([A-Za-z0-9_-]+)\}\}")
 PASSWORD_RESET_PLACEHOLDER_RE = re.compile(r"\{\{password-reset-token:([A-Za-z0-9_-]+)\}\}")
+# And a text's stop link: short, so it has a length of its own (app.core.security.text_stop_token).
+TEXT_STOP_PLACEHOLDER_RE = re.compile(r"\{\{text-stop-token:([A-Za-z0-9_-]+)\}\}")
 _PLACEHOLDERS = (
+    TEXT_STOP_PLACEHOLDER_RE,
     PLACEHOLDER_RE,
     SIGN_IN_PLACEHOLDER_RE,
     CALENDAR_PLACEHOLDER_RE,
@@ -67,6 +73,8 @@ class OutgoingMessage:
     attachments: list[dict]
     from_email: str = ""  # empty: the backend's own (MAIL_FROM)
     from_name: str = ""
+    channel: str = "email"  # or "sms": a text to `to_phone`, its words in body_text
+    to_phone: str = ""
 
 
 def conceal(text: str) -> str:
@@ -74,7 +82,24 @@ def conceal(text: str) -> str:
     # Text that merely looks like a placeholder came from someone's input: it must never become a link.
     text = masked(text)
     length = len(link_token(new_link_selector()))
-    return _RUN_RE.sub(lambda run: _conceal_run(run.group(), length), text)
+    text = _RUN_RE.sub(lambda run: _conceal_run(run.group(), length), text)
+    return _RUN_RE.sub(lambda run: _conceal_stop_run(run.group()), text)
+
+
+def _conceal_stop_run(run: str) -> str:
+    """A text's stop token wherever it sits in the run, as _conceal_run finds the longer tokens."""
+    if len(run) < TEXT_STOP_TOKEN_LEN:
+        return run
+    kept, start, i = [], 0, 0
+    while i + TEXT_STOP_TOKEN_LEN <= len(run):
+        selector = text_stop_selector_from_token(run[i : i + TEXT_STOP_TOKEN_LEN])
+        if selector is None:
+            i += 1
+            continue
+        kept += [run[start:i], "{{text-stop-token:%s}}" % selector]
+        i = start = i + TEXT_STOP_TOKEN_LEN
+    kept.append(run[start:])
+    return "".join(kept)
 
 
 def _conceal_run(run: str, length: int) -> str:
@@ -107,6 +132,7 @@ def reveal(text: str) -> str:
     text = CALENDAR_PLACEHOLDER_RE.sub(lambda match: calendar_feed_token(match.group(1)), text)
     text = STAFF_INVITATION_PLACEHOLDER_RE.sub(lambda match: staff_invitation_token(match.group(1)), text)
     text = PASSWORD_RESET_PLACEHOLDER_RE.sub(lambda match: password_reset_token(match.group(1)), text)
+    text = TEXT_STOP_PLACEHOLDER_RE.sub(lambda match: text_stop_token(match.group(1)), text)
     return SIGN_IN_PLACEHOLDER_RE.sub(lambda match: sign_in_token(match.group(1)), text)
 
 
@@ -137,6 +163,8 @@ def expanded(
         attachments=[_change_attachment(item, reveal) for item in attachments],
         from_email=sender[0],
         from_name=sender[1],
+        channel=getattr(message.channel, "value", None) or "email",
+        to_phone=message.to_phone or "",
     )
 
 

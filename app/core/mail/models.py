@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, UTCDateTime, enum_column, utcnow
@@ -18,11 +18,22 @@ class OutboxStatus(enum.Enum):
     FAILED = "failed"
 
 
+class Channel(enum.Enum):
+    EMAIL = "email"
+    SMS = "sms"  # a text message, through GOV.UK Notify only
+
+
 class OutboxMessage(Base):
     __tablename__ = "outbox_message"
+    # One text per person per send, whatever is pressed twice (emails have no send: NULLs never clash).
+    __table_args__ = (UniqueConstraint("text_send_id", "invitation_id", name="uq_outbox_message_text_send_person"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(50), index=True)
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel), default=Channel.EMAIL, server_default="email")
+    # A text's number (E.164); an email's is None. to_email is "" for a text.
+    to_phone: Mapped[str | None] = mapped_column(String(16))
+    text_send_id: Mapped[int | None] = mapped_column(ForeignKey("text_send.id", ondelete="SET NULL"), index=True)
     to_email: Mapped[str] = mapped_column(String(254))
     to_name: Mapped[str] = mapped_column(String(200), default="")
     reply_to: Mapped[str | None] = mapped_column(String(254))
@@ -75,3 +86,20 @@ class MessageWording(Base):
     body: Mapped[str] = mapped_column(Text)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TextSend(Base):
+    """An organiser's text to a group (the summit's delegates, or one fringe event's): one row per press of Send,
+    made unique by the key its confirmation form carried, so a second press or a repeated POST sends nothing more."""
+
+    __tablename__ = "text_send"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    audience: Mapped[str] = mapped_column(String(40))  # "summit" or "fringe:<id>"
+    audience_label: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text)  # as the organiser wrote it, ((badge_link)) and all: it names nobody
+    recipients: Mapped[int] = mapped_column(default=0)
+    fragments: Mapped[int] = mapped_column(default=0)  # per text
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -22,18 +22,36 @@ _BULLET = re.compile(r"[-*] ")
 class NotifyBackend:
     """Notify's own client (POST /v2/notifications/email), pointed at NOTIFY_BASE_URL."""
 
-    def __init__(self, api_key: str, template_id: str, base_url: str, timeout: float):
+    sends_texts = True
+
+    def __init__(self, api_key: str, template_id: str, base_url: str, timeout: float, sms_template_id: str = ""):
         from notifications_python_client.notifications import NotificationsAPIClient
 
         self.client = NotificationsAPIClient(api_key, base_url=base_url, timeout=timeout)
         self.template_id = template_id
+        self.sms_template_id = sms_template_id
 
     def personalisation(self, message: OutgoingMessage) -> dict[str, str]:
         return {"subject": single_line(message.subject) or "", "body": notify_body(message.body_text, message.reply_to)}
 
     def send(self, message: OutgoingMessage) -> str:
-        from notifications_python_client.errors import APIError, HTTPError
+        if message.channel == "sms":
+            return self._call(self._send_text, message)
+        return self._call(self._send_email, message)
 
+    def _send_text(self, message: OutgoingMessage):
+        if not self.sms_template_id:
+            raise PermanentFailure(
+                "Not sent: NOTIFY_SMS_TEMPLATE_ID is not set, so GOV.UK Notify has no template for texts."
+            )
+        return self.client.send_sms_notification(
+            phone_number=message.to_phone,
+            template_id=self.sms_template_id,
+            personalisation={"body": message.body_text},
+            reference=str(message.id),
+        )
+
+    def _send_email(self, message: OutgoingMessage):
         if message.attachments:
             # Written for a backend that attaches files (before MAIL_BACKEND changed): its words point at a file
             # Notify can't carry, so it isn't sent half-true.
@@ -42,14 +60,19 @@ class NotifyBackend:
                 f"Not sent: it was written with an attachment ({names}) before the mail backend became GOV.UK Notify, "
                 "which can't carry one, and its words point to the file. The person's page has their calendar file."
             )
+        return self.client.send_email_notification(
+            email_address=message.to_email,
+            template_id=self.template_id,
+            personalisation=self.personalisation(message),
+            # Carried back on every delivery receipt, so a receipt finds its message without guessing.
+            reference=str(message.id),
+        )
+
+    def _call(self, send, message: OutgoingMessage) -> str:
+        from notifications_python_client.errors import APIError, HTTPError
+
         try:
-            response = self.client.send_email_notification(
-                email_address=message.to_email,
-                template_id=self.template_id,
-                personalisation=self.personalisation(message),
-                # Carried back on every delivery receipt, so a receipt finds its message without guessing.
-                reference=str(message.id),
-            )
+            response = send(message)
         except HTTPError as error:
             if error.response is None:  # never reached Notify (the client calls it a 503)
                 raise TemporaryFailure(f"Could not reach GOV.UK Notify: {error.__cause__ or error}") from error

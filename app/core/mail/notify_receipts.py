@@ -14,7 +14,7 @@ from app.core.db import db
 from app.core.extensions import csrf
 from app.core.mail import delivery
 from app.core.mail.links import conceal
-from app.core.mail.models import OutboxMessage, ProviderEvent
+from app.core.mail.models import Channel, OutboxMessage, ProviderEvent
 from app.core.mail.webhook import already_recorded, keep_event
 
 bp = Blueprint("mail_notify", __name__)
@@ -37,6 +37,24 @@ STATUSES = {
     ),
 }
 SEND_AGAIN = {"temporary-failure", "technical-failure"}
+# A text's statuses have names of their own, so a text's fate never flags or clears an email address; and a text is
+# never sent again by us (Notify has tried for 72 hours already, and a text on the day is no use the day after).
+TEXT_STATUSES = {
+    "delivered": ("text delivered", ""),
+    "sent": ("text sent", "GOV.UK Notify sent it abroad, where no delivery receipt comes back."),
+    "permanent-failure": (
+        "text not delivered",
+        "The phone network says the number doesn't exist or can't take texts (permanent failure).",
+    ),
+    "temporary-failure": (
+        "text not delivered",
+        "The phone was off or out of signal for 72 hours, so the network gave up (temporary failure).",
+    ),
+    "technical-failure": (
+        "text not delivered",
+        "GOV.UK Notify could not send it because of a problem on its side (technical failure).",
+    ),
+}
 # Not `to`: the message and the invitation say whose it was, and an erasure leaves nothing behind.
 KEPT_FIELDS = (
     "id",
@@ -104,7 +122,8 @@ def record_receipt(item: dict) -> bool:
     if already_recorded(key):
         return False
     message = _message_for(item)
-    name, reason = STATUSES.get(status, (f"other:{status}"[:40], ""))
+    is_text = message.channel == Channel.SMS if message is not None else item.get("notification_type") == "sms"
+    name, reason = (TEXT_STATUSES if is_text else STATUSES).get(status, (f"other:{status}"[:40], ""))
     event = ProviderEvent(
         sg_event_id=key,
         event=name,
@@ -116,6 +135,6 @@ def record_receipt(item: dict) -> bool:
     )
     if not keep_event(event):
         return False
-    if status in SEND_AGAIN and message is not None:
+    if status in SEND_AGAIN and message is not None and not is_text:
         delivery.send_again_later(message.id, notification_id, reason)
     return True

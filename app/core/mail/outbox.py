@@ -6,12 +6,13 @@ import base64
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
+from markupsafe import escape
 from sqlalchemy import delete, or_, select
 
 from app.core.db import db, utcnow
 from app.core.mail.compose import encode
-from app.core.mail.links import conceal_attachments
-from app.core.mail.models import OutboxMessage, OutboxStatus
+from app.core.mail.links import conceal, conceal_attachments
+from app.core.mail.models import Channel, OutboxMessage, OutboxStatus
 from app.core.text_input import single_line
 
 
@@ -50,6 +51,34 @@ def enqueue(
         attachments=[item if "build" in item else conceal_attachments([item])[0] for item in attachments or []],
         invitation_id=invitation_id,
         next_attempt_at=not_before or utcnow(),
+    )
+    db.session.add(message)
+    return message
+
+
+TEXT_KIND = "text_message"
+
+
+def enqueue_text(
+    *, to_phone: str, to_name: str, subject: str, text: str, invitation_id: int, text_send_id: int
+) -> OutboxMessage:
+    """Add a text message to the session (the caller commits), for GOV.UK Notify's text template. It is written
+    here, whole, as the organiser previewed it, with each working link concealed as an email's are: the worker
+    puts them back in memory as it sends."""
+    words = conceal(text)
+    message = OutboxMessage(
+        kind=TEXT_KIND,
+        channel=Channel.SMS,
+        to_email="",
+        to_phone=to_phone,
+        to_name=single_line(to_name) or "",
+        subject=single_line(subject) or "",
+        params=None,
+        body_text=words,
+        body_html=f'<pre style="white-space: pre-wrap; font-family: inherit">{escape(words)}</pre>',
+        attachments=[],
+        invitation_id=invitation_id,
+        text_send_id=text_send_id,
     )
     db.session.add(message)
     return message
