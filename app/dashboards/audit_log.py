@@ -414,6 +414,10 @@ def _invitation_resent(e: AuditEvent, names: Names, who: Link) -> list[Part]:
     return [who, " re-sent ", _staff_person(e, names), "'s invitation to the team; the earlier link stopped working."]
 
 
+def _invitation_withdrawn(e: AuditEvent, names: Names, who: Link) -> list[Part]:
+    return [who, " withdrew ", _staff_person(e, names), "'s invitation to the team; its link stopped working."]
+
+
 def _joined(e: AuditEvent, names: Names, who: Link) -> list[Part]:
     how = "choosing a password" if (e.details or {}).get("with_password") else "to sign in from emailed links"
     return [who, f" accepted their invitation to the team, {how}."]
@@ -500,6 +504,7 @@ SENTENCES: dict[str, Sentence] = {
     "staff.signed_out_everywhere": _signed_out_everywhere,
     "staff.invited": _invited,
     "staff.invitation_resent": _invitation_resent,
+    "staff.invitation_withdrawn": _invitation_withdrawn,
     "staff.joined": _joined,
     "staff.role_changed": _role_changed,
     "staff.password_reset": _password_reset,

@@ -63,6 +63,11 @@ def set_active(target: User, *, active: bool, actor: User) -> int:
     db.session.refresh(actor)
     if actor.role != Role.ORGANISER or not actor.active:
         raise Conflict("Your own account has been deactivated in the meantime, so nothing was changed.")
+    if active and target.invitation_withdrawn_at is not None:
+        raise Conflict(
+            f"{target.name}'s invitation was withdrawn before they accepted it, so there is nothing to reactivate: "
+            "invite them again instead."
+        )
     if active and target.invitation_pending:
         raise Conflict(
             f"{target.name} hasn't accepted their invitation yet, so there is nothing to reactivate: re-send the "
