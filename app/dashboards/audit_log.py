@@ -407,7 +407,8 @@ _ROLE_WORDS = {"organiser": "an organiser", "leader": "a leader", "steward": "a 
 
 def _invited(e: AuditEvent, names: Names, who: Link) -> list[Part]:
     role = _ROLE_WORDS.get(str((e.details or {}).get("role")), "a member of staff")
-    return [who, " invited ", _staff_person(e, names), f" to the team as {role}."]
+    source = " (an unknown champion in an invitee list)" if (e.details or {}).get("source") == "import" else ""
+    return [who, " invited ", _staff_person(e, names), f" to the team as {role}{source}."]
 
 
 def _invitation_resent(e: AuditEvent, names: Names, who: Link) -> list[Part]:

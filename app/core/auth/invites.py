@@ -40,7 +40,7 @@ def _send(user: User, actor: User) -> None:
     )
 
 
-def invite(email: str, *, name: str, role: Role, actor: User) -> User:
+def invite(email: str, *, name: str, role: Role, actor: User, source: str = "team") -> User:
     """Make the account (inactive, awaiting its invitation) and email the link. An address with an account
     already, in any case, is refused with the field named. The caller commits."""
     if credentials.find_user(email) is not None:
@@ -59,8 +59,23 @@ def invite(email: str, *, name: str, role: Role, actor: User) -> User:
     user.active = False
     user.invitation_pending = True
     _send(user, actor)
-    audit.record("staff.invited", actor=actor, user_id=user.id, role=role.value)
+    audit.record("staff.invited", actor=actor, user_id=user.id, role=role.value, source=source)
     return user
+
+
+def invite_leaders(people: list[tuple[str, str]], *, actor: User) -> list[User]:
+    """Invite (email, name) pairs as leaders, as the Team page invites one (an account awaiting its invitation, a
+    one-time link emailed): an invitee list's unknown champions. An address that has an account already is refused,
+    and then nobody is invited. The caller commits."""
+    invited = []
+    for email, name in people:
+        existing = credentials.find_user(email)
+        if existing is not None:
+            role = "a leader's" if existing.role == Role.LEADER else f"a {existing.role.value}'s"
+            raise ValidationFailed(f"{existing.email} already has an account ({role}), so no leaders were invited.")
+        user = invite(email, name=name, role=Role.LEADER, actor=actor, source="import")
+        invited.append(user)
+    return invited
 
 
 def resend(user: User, *, actor: User) -> None:
