@@ -384,12 +384,6 @@ def _staff_account(done: str) -> Sentence:
     return render
 
 
-def _leader_added(e: AuditEvent, names: Names, who: Link) -> list[Part]:
-    person = names.user((e.details or {}).get("user_id"), "a staff account that no longer exists")
-    source = " from an invitee list's unknown champions" if (e.details or {}).get("source") == "import" else ""
-    return [who, " added ", person, f" as a leader{source}; they sign in with an emailed link."]
-
-
 def _password_changed(e: AuditEvent, names: Names, who: Link) -> list[Part]:
     return [who, f" changed their password, which signed out their other sign-ins{_tokens_revoked(e)}."]
 
@@ -501,7 +495,6 @@ SENTENCES: dict[str, Sentence] = {
     "staff.deactivated": _staff_account("deactivated"),
     "staff.reactivated": _staff_account("reactivated"),
     "staff.password_changed": _password_changed,
-    "staff.leader_added": _leader_added,
     "staff.signed_out_everywhere": _signed_out_everywhere,
     "staff.invited": _invited,
     "staff.invitation_resent": _invitation_resent,
