@@ -234,6 +234,7 @@ def test_an_organisers_first_week(browser, site):
     expect(team.get_by_role("row", name=re.compile("Lena Leader"))).to_contain_text("Invited")
     expect(team.get_by_role("row", name=re.compile("Sam Steward"))).to_contain_text("Invited")
     site.shot(page, "03-team-invited")
+    assert "/sign-in/join/" in site.emails(LEADER[0], "staff_invitation")[0]["text"]
 
     # The steward opens the emailed link on their own computer and chooses a password.
     [joining] = site.emails(STEWARD[0], "staff_invitation")
@@ -294,7 +295,9 @@ def test_an_organisers_first_week(browser, site):
     _nav(page, "Emails")
     page.get_by_role("link", name="Invitation", exact=True).click()
     body = page.get_by_label("Message")
-    body.fill("Suffolk's partners would value your voice.\n\n" + body.input_value())
+    body.fill(
+        body.input_value().replace("We would like", "Suffolk's partners would value your voice. We would like", 1)
+    )
     page.get_by_role("button", name="Save the wording").click()
     _flash(page, "")
     expect(page.locator("main")).to_contain_text("Edited")
@@ -316,9 +319,12 @@ def test_an_organisers_first_week(browser, site):
     _nav(page, "Invitations")
     page.get_by_role("link", name="Send invitations", exact=True).click()
     expect(page.locator("#group-count")).to_contain_text("5 invitations would go now.")
+    expect(page.frame_locator("iframe.mail-preview").locator("body")).to_contain_text("Dear Ada")
+    page.get_by_label("A covering note (optional)").fill("The chief executives hope you can come, ((first_name)).")
     site.shot(page, "12-send-invitations")
     page.get_by_role("button", name="Send 5 invitations…").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Send 5 invitations?")
+    expect(page.locator("main")).to_contain_text("Your covering note goes above the invitation")
     site.shot(page, "13-send-confirm")
     page.get_by_role("button", name="Yes, send 5 invitations").click()
     _flash(page, "5 invitations are queued to send.")
@@ -326,6 +332,7 @@ def test_an_organisers_first_week(browser, site):
     # Zoë opens hers on her phone and registers, choosing a workshop.
     [invitation] = site.emails("zoe.brook@babergh.example.org", "invitation")
     assert "Suffolk's partners would value your voice." in invitation["text"]
+    assert "The chief executives hope you can come, Zoë." in invitation["text"]
     phone = _context(browser, **PHONE).new_page()
     phone.goto(site.link(invitation, r"/i/[A-Za-z0-9_.-]+"))
     expect(phone.get_by_role("heading", level=1)).to_have_text("Hello Zoë")
@@ -380,6 +387,7 @@ def test_an_organisers_first_week(browser, site):
 
     # And the door list, to print.
     _nav(page, "Summit")
+    expect(page.locator("main")).to_contain_text("1 place is taken")
     door_list = page.get_by_role("link", name="Door list (PDF)")
     expect(door_list).to_be_visible()
     site.shot(page, "20-summit-page")
