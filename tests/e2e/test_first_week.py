@@ -242,7 +242,7 @@ def test_an_organisers_first_week(browser, site):
     steward.goto(site.link(joining, r"/sign-in/join/[A-Za-z0-9_-]+"))
     expect(steward.get_by_role("heading", level=1)).to_have_text("Join the team, Sam Steward")
     site.shot(steward, "04-steward-joins")
-    steward.get_by_role("textbox", name="Choose a password").fill(STEWARD[2])
+    steward.get_by_label("Choose a password").fill(STEWARD[2])
     steward.get_by_label("The password again").fill(STEWARD[2])
     steward.get_by_role("button", name="Set my password and sign in").click()
     expect(steward.locator(".flash--success")).to_contain_text("Welcome, Sam Steward: you're signed in.")
