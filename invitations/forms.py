@@ -362,8 +362,8 @@ class ScheduleForm(Form):
 class CoveringNoteForm(Form):
     note = TextAreaField(
         "A covering note (optional)",
-        description="Goes above the invitation, to these invitations only. The same markup and placeholders as "
-        "the invitation's wording.",
+        description="Goes above the invitation, in the invitations sent or scheduled from this page only. The same "
+        "markup and placeholders as the invitation's wording.",
     )
 
 

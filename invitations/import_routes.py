@@ -3,12 +3,12 @@ when they aren't clear, add unknown champions as leaders, see exactly what will 
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from app.core.actions import run_action
-from app.core.auth import accounts
+from app.core.auth import invites
 from app.core.auth.decorators import organiser_required
 from app.core.auth.models import Role, User
 from app.core.db import db
@@ -193,11 +193,13 @@ def add_import_leaders(preview_id: str):
     if not form.validate_on_submit():
         return _render(check, preview, preview.filename, 422, leaders_sent=form)
     people_named = [(email, form[f"name_{i}"].data) for i, (email, _) in enumerate(invitable)]
+    days = current_app.config["STAFF_INVITATION_DAYS"]
     run_action(
-        lambda: accounts.add_leaders(people_named, actor=current_user),
+        lambda: invites.invite_leaders(people_named, actor=current_user._get_current_object()),
         success=lambda added: (
-            f"{len(added)} leader{'s' if len(added) != 1 else ''} added: {', '.join(u.name for u in added)}. "
-            "They sign in with “Email me a sign-in link” on the sign-in page, with no password to set."
+            f"{len(added)} leader{'s' if len(added) != 1 else ''} invited: {', '.join(u.name for u in added)}. "
+            f"We've emailed each a link to join the team, which works once within {days} days; they show on the "
+            "Team page as Invited until they accept."
         ),
     )
     return redirect(url_for(".import_preview", preview_id=preview.id))

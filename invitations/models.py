@@ -268,6 +268,9 @@ class ScheduledSend(Base):
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # sent or cancelled
     sent_count: Mapped[int | None] = mapped_column()
     sent_by: Mapped[str | None] = mapped_column(String(100))  # the worker that sent it
+    # Invitations only: the one-off covering note the organiser typed (their markup), put above each invitation
+    # when it goes.
+    covering_note: Mapped[str | None] = mapped_column(Text)
 
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     cancelled_by: Mapped[User | None] = relationship(foreign_keys=[cancelled_by_id])

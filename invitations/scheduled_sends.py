@@ -12,6 +12,8 @@ from sqlalchemy import select, update
 from app.core import audit
 from app.core.db import changed, db, utcnow
 from app.core.errors import InvalidState, NotFound, ValidationFailed
+from app.core.mail import wording
+from app.core.mail.wording_defaults import KINDS as MESSAGE_KINDS
 from invitations import audiences, mailing
 from invitations.models import ScheduledKind, ScheduledSend, ScheduledStatus
 
@@ -21,16 +23,33 @@ KIND_WORDS = {ScheduledKind.INVITATION: "invitations", ScheduledKind.REMINDER: "
 
 
 def schedule(
-    kind: ScheduledKind, audience: audiences.Audience, due_at: datetime | None, *, actor, now: datetime | None = None
+    kind: ScheduledKind,
+    audience: audiences.Audience,
+    due_at: datetime | None,
+    *,
+    actor,
+    now: datetime | None = None,
+    covering_note: str = "",
 ) -> ScheduledSend:
+    """Keep the send for later. Invitations may carry the organiser's one-off covering note, checked now as it is
+    on sending at once, and put above each invitation when they go."""
     now = now or utcnow()
     if due_at is None:
         raise ValidationFailed("Enter the date and time to send them (UK time).", field="due_at")
     if due_at <= now:
         raise ValidationFailed("That time has passed: choose a time in the future (UK time).", field="due_at")
+    note = covering_note.strip() if kind == ScheduledKind.INVITATION else ""
+    problems = wording.note_problems(note, MESSAGE_KINDS["invitation"]) if note else []
+    if problems:
+        raise ValidationFailed(" ".join(problems), field="note")
     audience.check()
     row = ScheduledSend(
-        kind=kind, audience=audience.as_dict(), due_at=due_at, created_by_id=getattr(actor, "id", None), created_at=now
+        kind=kind,
+        audience=audience.as_dict(),
+        due_at=due_at,
+        created_by_id=getattr(actor, "id", None),
+        created_at=now,
+        covering_note=note or None,
     )
     db.session.add(row)
     db.session.flush()
@@ -41,6 +60,7 @@ def schedule(
         kind=KIND_WORDS[kind],
         group=audiences.describe(audience),
         due_at=due_at.isoformat(),
+        covering_note=bool(note),
     )
     return row
 
@@ -172,7 +192,7 @@ def _expand(row: ScheduledSend, now: datetime) -> None:
         )
         return
     if row.kind == ScheduledKind.INVITATION:
-        row.sent_count = mailing.send_invitations(audience, actor=actor, now=now)
+        row.sent_count = mailing.send_invitations(audience, actor=actor, now=now, covering_note=row.covering_note or "")
     else:
         quiet_days = current_app.config["REMIND_QUIET_DAYS"]
         row.sent_count = mailing.send_reminders(audience, quiet_days=quiet_days, actor=actor, now=now)

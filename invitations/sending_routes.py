@@ -184,10 +184,22 @@ def schedule(kind: str):
             abort(400, "This form has expired. Go back, reload the page and try again.")
         return _group_page(kind, form, 422)
     audience = _audience(kind, request.form)
+    # The covering note typed on the invitations page goes with them, checked now as it is for sending at once.
+    note = (request.form.get("note") or "").strip() if kind == "invitation" else ""
+    problems = wording.note_problems(note, MESSAGE_KINDS["invitation"]) if note else []
+    if problems:
+        note_form = CoveringNoteForm()
+        note_form.note.errors = problems
+        return _group_page(kind, form, 422, note_form=note_form)
     done = run_action(
-        lambda: scheduled_sends.schedule(KINDS[kind], audience, form.due_at.data, actor=current_user),
+        lambda: scheduled_sends.schedule(
+            KINDS[kind], audience, form.due_at.data, actor=current_user, covering_note=note
+        ),
         form=form,
-        success=lambda row: f"Scheduled: the {scheduled_sends.KIND_WORDS[row.kind]} will go at the time you chose.",
+        success=lambda row: (
+            f"Scheduled: the {scheduled_sends.KIND_WORDS[row.kind]} will go at the time you chose"
+            + (", with your covering note." if row.covering_note else ".")
+        ),
     )
     if not done.ok:
         return _group_page(kind, form, 422)

@@ -397,12 +397,6 @@ def _staff_account(done: str) -> Sentence:
     return render
 
 
-def _leader_added(e: AuditEvent, names: Names, who: Link) -> list[Part]:
-    person = names.user((e.details or {}).get("user_id"), "a staff account that no longer exists")
-    source = " from an invitee list's unknown champions" if (e.details or {}).get("source") == "import" else ""
-    return [who, " added ", person, f" as a leader{source}; they sign in with an emailed link."]
-
-
 def _password_changed(e: AuditEvent, names: Names, who: Link) -> list[Part]:
     return [who, f" changed their password, which signed out their other sign-ins{_tokens_revoked(e)}."]
 
@@ -420,11 +414,16 @@ _ROLE_WORDS = {"organiser": "an organiser", "leader": "a leader", "steward": "a 
 
 def _invited(e: AuditEvent, names: Names, who: Link) -> list[Part]:
     role = _ROLE_WORDS.get(str((e.details or {}).get("role")), "a member of staff")
-    return [who, " invited ", _staff_person(e, names), f" to the team as {role}."]
+    source = " (an unknown champion in an invitee list)" if (e.details or {}).get("source") == "import" else ""
+    return [who, " invited ", _staff_person(e, names), f" to the team as {role}{source}."]
 
 
 def _invitation_resent(e: AuditEvent, names: Names, who: Link) -> list[Part]:
     return [who, " re-sent ", _staff_person(e, names), "'s invitation to the team; the earlier link stopped working."]
+
+
+def _invitation_withdrawn(e: AuditEvent, names: Names, who: Link) -> list[Part]:
+    return [who, " withdrew ", _staff_person(e, names), "'s invitation to the team; its link stopped working."]
 
 
 def _joined(e: AuditEvent, names: Names, who: Link) -> list[Part]:
@@ -522,10 +521,10 @@ SENTENCES: dict[str, Sentence] = {
     "staff.deactivated": _staff_account("deactivated"),
     "staff.reactivated": _staff_account("reactivated"),
     "staff.password_changed": _password_changed,
-    "staff.leader_added": _leader_added,
     "staff.signed_out_everywhere": _signed_out_everywhere,
     "staff.invited": _invited,
     "staff.invitation_resent": _invitation_resent,
+    "staff.invitation_withdrawn": _invitation_withdrawn,
     "staff.joined": _joined,
     "staff.signed_in_with_council_account": _signed_in_with_council_account,
     "staff.role_changed": _role_changed,

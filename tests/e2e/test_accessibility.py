@@ -305,6 +305,7 @@ def seed_busy() -> dict:
             "cancelled_event": called_off.id,
             "steward": steward.id,
             "departed": gone.id,
+            "invited": credentials.find_user("ian.invited@council.example.org").id,
             "question": workshops.id,
         },
         slugs={"upcoming": upcoming.slug, "full": full.slug, "past": past.slug, "cancelled": called_off.slug},
@@ -467,6 +468,7 @@ STATES: list[State] = [
     State("team.team", "busy", "busy", "/organiser/team/", roles=("organiser",)),
     State("team.deactivate", "asks first", "busy", "/organiser/team/{steward}/deactivate", roles=("organiser",)),
     State("team.reactivate", "asks first", "busy", "/organiser/team/{departed}/reactivate", roles=("organiser",)),
+    State("team.withdraw_invitation", "asks first", "busy", "/organiser/team/{invited}/withdraw", roles=("organiser",)),
     with_errors("team.team", "busy", "/organiser/team/", ORG, act=submit("#invite-form")),
     State("team.change_role", "the role page", "busy", "/organiser/team/{steward}/role", roles=("organiser",)),
     # Joining the team from an invitation, and a forgotten password.

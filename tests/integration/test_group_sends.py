@@ -262,6 +262,42 @@ def test_invitations_can_be_sent_to_a_group_or_scheduled(app, client, group):
 
 
 @both_databases
+def test_scheduled_invitations_carry_the_covering_note_typed_on_the_page(app, client, group):
+    """The note typed above the invitations goes with them when they are scheduled, and the worker's round that
+    makes the due send puts it above each one; a note with a mistake is refused when scheduling, not later."""
+    f.sign_in(client, group["organiser"])
+    page = client.get("/organiser/invitations/send").get_data(as_text=True)
+    form = page[page.index('action="/organiser/invitations/send"') :]
+    form = form[: form.index("</form>")]
+    assert 'name="note"' in form and 'formaction="/organiser/invitation/schedule"' in form  # one form, two ways
+    note = "A word from the **chief executives**, ((first_name)): please come."
+    refused = client.post(
+        "/organiser/invitation/schedule", data={"due_at": "2030-01-01T10:00", "note": note + " ((secret))"}
+    )
+    assert refused.status_code == 422 and "((secret)) is not a placeholder" in refused.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(ScheduledSend)) == 0
+    made = client.post("/organiser/invitation/schedule", data={"due_at": "2030-01-01T10:00", "note": note})
+    assert made.status_code == 302
+    listing = client.get("/organiser/scheduled").get_data(as_text=True)
+    assert "with a covering note" in listing
+    db.session.execute(update(ScheduledSend).values(due_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+
+    delivery.send_pending(worker_id="worker-1")  # the worker's round: the due send is made, then delivered
+
+    sent = db.session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.kind == "invitation", OutboxMessage.invitation_id == group["unsent"].id
+        )
+    ).one()
+    assert "A word from the chief executives, Fay: please come." in sent.body_text
+    assert "<strong>chief executives</strong>, Fay:" in sent.body_html
+    assert sent.body_text.index("A word from") < sent.body_text.index("We would like to invite you")
+    others = db.session.scalars(select(OutboxMessage).where(OutboxMessage.invitation_id != group["unsent"].id)).all()
+    assert others and all("chief executives" not in (m.body_text or "") for m in others)  # a one-off
+
+
+@both_databases
 def test_a_due_send_goes_once_for_the_group_as_it_is_then_and_not_before(app, group):
     organiser = group["organiser"]
     row = scheduled_sends.schedule(

@@ -13,10 +13,12 @@ from sqlalchemy import func, select
 from app.core.audit import AuditEvent
 from app.core.auth.models import Role, User
 from app.core.db import db
+from app.core.mail.models import OutboxMessage
 from invitations.models import ImportLayout
 from tests.support import both_databases
 from tests.support import factories as f
 from tests.support.imports import by_email, confirm, count_invitations, upload
+from tests.support.mail_helpers import delivered
 from tests.support.pages import text
 
 COUNCIL = ["Email address", "Full name", "Council", "Job title", "Champion email"]
@@ -177,18 +179,33 @@ def test_an_unknown_champion_in_twelve_rows_is_one_line_and_invited_as_a_leader_
     added = client.post(preview_path(text(checked)) + "/leaders", data={"name_0": "Jo Smith-Jones"})
     assert added.status_code == 302
     leader = db.session.scalars(select(User).where(User.email == "jo.smith@council.gov.uk")).one()
-    assert (leader.role, leader.name, leader.password_hash, leader.active) == (
+    # Invited as the Team page invites a leader: an account awaiting its invitation, and a one-time link emailed.
+    assert (leader.role, leader.name, leader.password_hash, leader.active, leader.invitation_pending) == (
         Role.LEADER,
         "Jo Smith-Jones",
         None,
+        False,
         True,
     )
-    assert db.session.scalars(select(AuditEvent).where(AuditEvent.action == "staff.leader_added")).one()
+    invited = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "staff.invited")).one()
+    assert invited.details["source"] == "import" and invited.details["user_id"] == leader.id
+    [email] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "staff_invitation")).all()
+    assert email.to_email == "jo.smith@council.gov.uk"
+    join = re.search(r"http://localhost(/sign-in/join/[A-Za-z0-9_-]+)", delivered(email).body_text)
+    assert join is not None
     again = client.get(added.headers["Location"])  # the preview, checked again
     assert again.status_code == 200 and "looks good" in plain(again)
-    assert "1 leader added: Jo Smith-Jones." in plain(again)
+    assert "1 leader invited: Jo Smith-Jones. We've emailed each a link to join the team" in plain(again)
+    assert "Jo Smith-Jones" in plain(client.get("/organiser/team/")) and "Invited" in plain(
+        client.get("/organiser/team/")
+    )
+    assert "(an unknown champion in an invitee list)" in plain(client.get("/organiser/audit/"))
     assert confirm(client, text(again)).status_code == 302
     assert by_email("p0@example.org").champion_id == leader.id
+    # The leader joins from the emailed link, without a password, and sees their invitees.
+    phone = app.test_client()
+    assert phone.post(join.group(1), data={"how": "link"}).status_code == 303
+    assert "Person 0" in plain(phone.get("/leader"))
 
 
 @both_databases

@@ -205,6 +205,58 @@ def test_re_sending_an_invitation_kills_the_old_link(app, olive):
     assert "already accepted their invitation" in words(browser.get("/organiser/team/"))
 
 
+@both_databases
+def test_a_pending_invitation_can_be_withdrawn_after_a_confirm_step_and_its_link_then_says_so(app, olive):
+    browser = organiser_browser(app, olive)
+    invite(browser, "sam@council.example.org", "Sam Steward", "steward")
+    sam = account("sam@council.example.org")
+    path = emailed_path(outbox("staff_invitation")[0], JOIN_RE)
+    team = words(browser.get("/organiser/team/"))
+    assert f'href="/organiser/team/{sam.id}/withdraw"' in team and "Withdraw invitation" in team
+    asked = browser.get(f"/organiser/team/{sam.id}/withdraw")  # asks first, changes nothing
+    assert asked.status_code == 200 and "Withdraw Sam Steward’s invitation?" in words(asked)
+    assert account(sam.email).invitation_pending and app.test_client().get(path).status_code == 200
+
+    done = browser.post(f"/organiser/team/{sam.id}/withdraw")
+    assert done.status_code == 303
+    sam = account(sam.email)
+    assert (sam.invitation_pending, sam.active) == (False, False) and sam.invitation_withdrawn_at is not None
+    page = words(browser.get("/organiser/team/"))
+    assert "Sam Steward's invitation is withdrawn" in page and "Invitation withdrawn" in page
+    assert "Invite again" in page
+    assert audit_actions()[-1] == "staff.invitation_withdrawn"
+    log = words(browser.get("/organiser/audit/"))
+    assert "Olive Organiser withdrew Sam Steward's invitation to the team; its link stopped working." in log
+
+    # The link refuses, with a sentence, whether opened or pressed; nothing opens the account.
+    for answer in (
+        app.test_client().get(path),
+        app.test_client().post(path, data={"how": "password", "new_password": PASSWORD, "repeat_password": PASSWORD}),
+    ):
+        assert answer.status_code == 410 and "This invitation was withdrawn" in words(answer)
+        assert "ask them to invite you again" in words(answer)
+    assert not account(sam.email).active
+    assert app.test_client().post("/sign-in", data={"email": sam.email, "password": PASSWORD}).status_code == 401
+    # Withdrawn twice (an old tab), or reactivated into an account without a password: refused with a sentence.
+    browser.post(f"/organiser/team/{sam.id}/withdraw")
+    assert "already withdrawn" in words(browser.get("/organiser/team/"))
+    browser.post(f"/organiser/team/{sam.id}/reactivate")
+    assert not account(sam.email).active and "invite them again instead" in words(browser.get("/organiser/team/"))
+
+    # Invited again: a new link that works; the withdrawn one still doesn't.
+    assert browser.post(f"/organiser/team/{sam.id}/resend").status_code == 303
+    fresh = emailed_path(outbox("staff_invitation")[-1], JOIN_RE)
+    assert account(sam.email).invitation_pending and account(sam.email).invitation_withdrawn_at is None
+    assert app.test_client().get(path).status_code == 404
+    joined = app.test_client().post(
+        fresh, data={"how": "password", "new_password": PASSWORD, "repeat_password": PASSWORD}
+    )
+    assert joined.status_code == 303 and account(sam.email).active
+    # Once accepted, there is nothing to withdraw.
+    browser.post(f"/organiser/team/{sam.id}/withdraw")
+    assert account(sam.email).active and "nothing to withdraw" in words(browser.get("/organiser/team/"))
+
+
 def test_a_pending_invitation_cant_be_reactivated_into_an_account_without_a_password(app, olive):
     browser = organiser_browser(app, olive)
     invite(browser, "sam@council.example.org", "Sam Steward", "steward")

@@ -129,6 +129,27 @@ def resend_invitation(user_id: int):
     return redirect(url_for(".team"), 303)
 
 
+@team_bp.route("/<int:user_id>/withdraw", methods=["GET", "POST"])
+@organiser_required
+def withdraw_invitation(user_id: int):
+    """The confirmation page (GET), or taking back an invitation not yet accepted (POST): its link then says so."""
+    person = _target(user_id)
+    form = ConfirmForm()
+    if request.method == "GET":
+        if not person.invitation_pending:  # an old tab, or another organiser got there first
+            flash(f"{person.name} has no invitation waiting to be accepted, so there is nothing to withdraw.", "info")
+            return redirect(url_for(".team"))
+        return render_template("auth/team_withdraw.html", person=person, form=form)
+    if not form.validate_on_submit():
+        abort(400)
+    run_action(
+        lambda: invites.withdraw(person, actor=current_user._get_current_object()),
+        success=f"{person.name}'s invitation is withdrawn: the link we emailed them no longer works. To invite them "
+        "after all, use “Invite again”.",
+    )
+    return redirect(url_for(".team"), 303)
+
+
 @team_bp.route("/<int:user_id>/role", methods=["GET", "POST"])
 @organiser_required
 def change_role(user_id: int):

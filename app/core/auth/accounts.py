@@ -1,13 +1,11 @@
 """What staff do to their own account (change the password, sign out everywhere) and organisers to others'
-(deactivate, reactivate): each ends the account's other sign-ins and API tokens, and each is audited; and leaders
-added by organisers (from an invitee list's unknown champions)."""
+(deactivate, reactivate): each ends the account's other sign-ins and API tokens, and each is audited."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from app.core import audit
-from app.core.auth import credentials
 from app.core.auth.credentials import MIN_PASSWORD_LENGTH
 from app.core.auth.models import Role, User
 from app.core.auth.sessions import end_every_sign_in
@@ -63,6 +61,11 @@ def set_active(target: User, *, active: bool, actor: User) -> int:
     db.session.refresh(actor)
     if actor.role != Role.ORGANISER or not actor.active:
         raise Conflict("Your own account has been deactivated in the meantime, so nothing was changed.")
+    if active and target.invitation_withdrawn_at is not None:
+        raise Conflict(
+            f"{target.name}'s invitation was withdrawn before they accepted it, so there is nothing to reactivate: "
+            "invite them again instead."
+        )
     if active and target.invitation_pending:
         raise Conflict(
             f"{target.name} hasn't accepted their invitation yet, so there is nothing to reactivate: re-send the "
@@ -133,18 +136,3 @@ def change_role(target: User, *, role: Role, actor: User) -> int:
         tokens_revoked=revoked,
     )
     return revoked
-
-
-def add_leaders(people: list[tuple[str, str]], *, actor: User, source: str = "import") -> list[User]:
-    """Leader accounts for (email, name) pairs, with no password: a leader signs in with an emailed link
-    (Email me a sign-in link). Each is audited; an address that has an account already is refused."""
-    added = []
-    for email, name in people:
-        existing = credentials.find_user(email)
-        if existing is not None:
-            role = "a leader's" if existing.role == Role.LEADER else f"a {existing.role.value}'s"
-            raise ValidationFailed(f"{existing.email} already has an account ({role}), so no leaders were added.")
-        user = credentials.create_user(email, name=name, role=Role.LEADER, password=None)
-        audit.record("staff.leader_added", actor=actor, user_id=user.id, source=source)
-        added.append(user)
-    return added

@@ -10,7 +10,7 @@ from app.core import audit
 from app.core.auth import credentials, staff_links
 from app.core.auth.credentials import MIN_PASSWORD_LENGTH, SIGN_IN_BY_LINK
 from app.core.auth.models import Role, StaffLinkPurpose, User
-from app.core.db import db
+from app.core.db import db, utcnow
 from app.core.errors import Conflict, ValidationFailed
 from app.core.mail.outbox import enqueue
 from app.core.summit import settings as summit_settings
@@ -40,7 +40,7 @@ def _send(user: User, actor: User) -> None:
     )
 
 
-def invite(email: str, *, name: str, role: Role, actor: User) -> User:
+def invite(email: str, *, name: str, role: Role, actor: User, source: str = "team") -> User:
     """Make the account (inactive, awaiting its invitation) and email the link. An address with an account
     already, in any case, is refused with the field named. The caller commits."""
     if credentials.find_user(email) is not None:
@@ -59,17 +59,50 @@ def invite(email: str, *, name: str, role: Role, actor: User) -> User:
     user.active = False
     user.invitation_pending = True
     _send(user, actor)
-    audit.record("staff.invited", actor=actor, user_id=user.id, role=role.value)
+    audit.record("staff.invited", actor=actor, user_id=user.id, role=role.value, source=source)
     return user
 
 
+def invite_leaders(people: list[tuple[str, str]], *, actor: User) -> list[User]:
+    """Invite (email, name) pairs as leaders, as the Team page invites one (an account awaiting its invitation, a
+    one-time link emailed): an invitee list's unknown champions. An address that has an account already is refused,
+    and then nobody is invited. The caller commits."""
+    invited = []
+    for email, name in people:
+        existing = credentials.find_user(email)
+        if existing is not None:
+            role = "a leader's" if existing.role == Role.LEADER else f"a {existing.role.value}'s"
+            raise ValidationFailed(f"{existing.email} already has an account ({role}), so no leaders were invited.")
+        user = invite(email, name=name, role=Role.LEADER, actor=actor, source="import")
+        invited.append(user)
+    return invited
+
+
 def resend(user: User, *, actor: User) -> None:
-    """A new link, by email; the old one stops working."""
+    """A new link, by email; the old one stops working. A withdrawn invitation is sent again this way too."""
     db.session.refresh(user)
-    if not user.invitation_pending:
+    if not user.invitation_pending and user.invitation_withdrawn_at is None:
         raise Conflict(f"{user.name} has already accepted their invitation, so there is nothing to re-send.")
+    user.invitation_pending = True
+    user.invitation_withdrawn_at = None
     _send(user, actor)
     audit.record("staff.invitation_resent", actor=actor, user_id=user.id)
+
+
+def withdraw(user: User, *, actor: User) -> None:
+    """Take back an invitation not yet accepted: its link then refuses with a sentence saying so, and the account
+    stays inactive until it is invited again. The caller commits."""
+    db.session.refresh(user)
+    if user.invitation_withdrawn_at is not None:
+        raise Conflict(f"{user.name}'s invitation was already withdrawn, perhaps a moment ago in another tab.")
+    if not user.invitation_pending:
+        raise Conflict(
+            f"{user.name} has already accepted their invitation, so there is nothing to withdraw: deactivate the "
+            "account instead."
+        )
+    user.invitation_pending = False
+    user.invitation_withdrawn_at = utcnow()
+    audit.record("staff.invitation_withdrawn", actor=actor, user_id=user.id)
 
 
 def accept(token: str, *, password: str | None, repeated: str | None) -> staff_links.StaffLinkCheck:

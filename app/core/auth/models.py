@@ -56,6 +56,8 @@ class User(UserMixin, Base):
     # Invited from the Team page and not yet accepted: the account stays inactive (so every sign-in path already
     # refuses it) until the person opens their invitation and chooses how to sign in.
     invitation_pending: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # An organiser withdrew the invitation before it was accepted: the account stays inactive, and its link says so.
+    invitation_withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
 

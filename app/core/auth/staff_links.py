@@ -63,7 +63,8 @@ def end_all(user: User, purpose: StaffLinkPurpose) -> None:
 
 @dataclass(frozen=True)
 class StaffLinkCheck:
-    """What a link is now: `problem` None for one that will act for `user`, else "unknown", "used" or "expired"."""
+    """What a link is now: `problem` None for one that will act for `user`, else "unknown", "used", "expired" or
+    (an invitation an organiser took back) "withdrawn"."""
 
     problem: str | None
     user: User | None = None
@@ -86,6 +87,8 @@ def check(token: str, purpose: StaffLinkPurpose, now: datetime | None = None) ->
     if link is None:
         return StaffLinkCheck("unknown")
     user = link.user
+    if purpose == StaffLinkPurpose.INVITATION and user.invitation_withdrawn_at is not None and link.used_at is None:
+        return StaffLinkCheck("withdrawn", user, link)
     usable = user.invitation_pending if purpose == StaffLinkPurpose.INVITATION else user.active
     if link.used_at is not None or not usable:
         return StaffLinkCheck("used", user, link)
