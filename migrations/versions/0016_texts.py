@@ -66,6 +66,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_outbox_message_text_send_id"))
         batch_op.drop_column("text_send_id")
         batch_op.drop_column("to_phone")
+        # The enum's CHECK first: SQLite's copy of the table would otherwise keep a check on a column it no longer has.
+        batch_op.drop_constraint(batch_op.f("ck_outbox_message_channel"), type_="check")
         batch_op.drop_column("channel")
     op.drop_table("text_send")
     with op.batch_alter_table("invitation", schema=None) as batch_op:

@@ -125,7 +125,7 @@ def test_register_page_by_keyboard_alone(live_server, page, shot):
     expect(page.get_by_role("heading", level=1)).to_be_visible()
 
     focused = []
-    for _ in range(12):
+    for _ in range(14):
         page.keyboard.press("Tab")
         info = page.evaluate("""() => {
             const el = document.activeElement;
@@ -144,7 +144,7 @@ def test_register_page_by_keyboard_alone(live_server, page, shot):
     assert skip["cls"] == "skip-link" and skip["text"] == "Skip to main content", focused[0]
 
     fields = [item["id"] for item in focused if item["tag"] in ("input", "textarea", "select")]
-    assert fields == ["name", "organisation", "job_title", "dietary", "access_needs", "consent"], focused
+    assert fields == ["name", "organisation", "job_title", "dietary", "access_needs", "mobile", "consent"], focused
     assert focused[-1]["tag"] == "button" and focused[-1]["text"] == "Register for my place"
 
     tops = [item["top"] for item in focused[1:]]
