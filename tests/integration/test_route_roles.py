@@ -14,7 +14,8 @@ import pytest
 from app.core.db import db
 from tests.support import factories as f
 from tests.support.apps import make_app
-from tests.support.route_policy import ENDPOINTS, ROLES, policy_for, seed_one_of_everything
+from tests.support.busy_summit import BusySummit, busy_summit
+from tests.support.route_policy import ENDPOINTS, ROLES, policy_for, route_values
 from tests.support.wallet_support import wallet_files
 
 
@@ -52,12 +53,12 @@ def classify(response, api: bool) -> str:
 
 
 @pytest.fixture(scope="module")
-def seeded_database(tmp_path_factory) -> tuple[Path, dict]:
-    """The seeded database file, made once; each route's test runs on a copy of its own."""
+def seeded_database(tmp_path_factory) -> tuple[Path, BusySummit]:
+    """The busy summit's database file, made once; each route's test runs on a copy of its own."""
     folder = tmp_path_factory.mktemp("seeded")
     app = make_app("sqlite", folder)
     with app.app_context():
-        seeded = seed_one_of_everything()
+        seeded = busy_summit()
     with app.app_context():  # after the seeding session has let go of its connection
         db.engine.dispose()  # the file is whole once its last connection closes
     return folder / "test.sqlite3", seeded
@@ -79,13 +80,13 @@ def test_route_answers_each_role_as_the_policy_says(endpoint, rule, methods, tmp
     for role in ROLES:
         client = app.test_client()
         headers = {}
-        if role in seeded["users"]:
+        if role in seeded.api_tokens:
             if api:
-                headers["Authorization"] = f"Bearer {seeded['tokens'][role]}"
+                headers["Authorization"] = f"Bearer {seeded.api_tokens[role]}"
             else:
                 with app.app_context():
-                    f.sign_in(client, seeded["users"][role])
-        url = _url(rule, seeded["values"], role)
+                    f.sign_in(client, seeded.staff[role])
+        url = _url(rule, route_values(seeded), role)
         if endpoint == "static":
             url = "/static/css/app.css"
         kwargs = {"json": {}} if api and method == "POST" else {}
