@@ -215,38 +215,6 @@ def test_leaving_the_waiting_list_with_an_offer_passes_the_place_on(app, client)
     assert fresh(second).state == S.OFFERED and places_taken() == 1
 
 
-def test_a_place_held_by_a_lapsed_offer_shows_as_free_once_the_worker_has_expired_it(app, client):
-    from datetime import timedelta
-
-    from sqlalchemy import update
-
-    from app.core.db import utcnow
-    from app.core.mail import rounds
-    from invitations.models import WaitlistEntry
-
-    f.summit(capacity=1)
-    holder = f.registered()
-    waiting = f.invitation()
-    journey.join_waitlist(waiting)
-    db.session.commit()
-    journey.cancel_registration(holder)
-    db.session.commit()
-    db.session.execute(update(WaitlistEntry).values(offer_expires_at=utcnow() - timedelta(minutes=1)))
-    db.session.commit()
-    newcomer = f.invitation()
-    client.get(link(newcomer))  # the first opening, recorded
-
-    assert "The summit is full" in text(client.get(link(newcomer)))  # a page view expires nothing
-    assert places_taken() == 1 and fresh(waiting).state == S.OFFERED
-
-    assert rounds.run_scheduled_steps() == ["Expired 1 waiting-list offer(s) that had run out."]
-
-    html = text(client.get(link(newcomer)))
-    assert places_taken() == 0 and fresh(waiting).state == S.INVITED
-    assert "Register for my place" in html
-    assert "The summit is full" not in html
-
-
 # --- once registered: change, cancel, hand on ------------------------------------------------------
 
 

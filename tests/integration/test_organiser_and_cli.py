@@ -6,20 +6,20 @@ import csv
 import io
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy import text as sql
 
 from app.core.auth.models import Role, User
-from app.core.db import Base, db, utcnow
+from app.core.db import Base, db
 from app.core.mail.models import OutboxMessage
 from app.core.summit.models import Summit
 from invitations import handing_on, journey, links, summit_changes
 from invitations import people as invitation_people
-from invitations.models import Invitation, InvitationState, WaitlistEntry, WaitlistState
+from invitations.models import Invitation, InvitationState
 from tests.support import factories as f
 from tests.support.apps import LATEST
 from tests.support.factories import fresh
@@ -397,35 +397,6 @@ def test_summit_configure_refuses_capacity_below_places_taken(app, runner):
 def test_summit_status_without_a_summit_says_how_to_set_one_up(app, runner):
     result = runner.invoke(args=["summit", "status"])
     assert result.exit_code != 0 and "summit configure" in result.output
-
-
-def test_expire_offers_is_idempotent(app, runner):
-    f.summit(capacity=1)
-    holder = f.registered()
-    first, second = f.invitation(), f.invitation()
-    for inv in (first, second):
-        journey.join_waitlist(inv)
-        db.session.commit()
-    journey.cancel_registration(holder)
-    db.session.commit()
-    assert fresh(first).state == S.OFFERED
-    # Let the offer lapse.
-    db.session.execute(
-        update(WaitlistEntry)
-        .where(WaitlistEntry.invitation_id == first.id)
-        .values(offer_expires_at=utcnow() - timedelta(minutes=1))
-    )
-    db.session.commit()
-
-    once = runner.invoke(args=["summit", "expire-offers"])
-    twice = runner.invoke(args=["summit", "expire-offers"])
-
-    assert once.exit_code == twice.exit_code == 0
-    assert "Expired 1 offer(s)." in once.output and "Expired 0 offer(s)." in twice.output
-    assert fresh(first).state == S.INVITED and fresh(first).waitlist_entry.state == WaitlistState.EXPIRED
-    assert fresh(second).state == S.OFFERED
-    assert db.session.scalar(select(Summit.places_taken)) == 1
-    assert count(OutboxMessage, OutboxMessage.kind == "offer_expired") == 1
 
 
 # --- the CLI: users ------------------------------------------------------------------------------------

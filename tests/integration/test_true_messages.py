@@ -3,15 +3,13 @@ can't use."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import select
 
-from app.core.db import db, utcnow
+from app.core.db import db
 from app.core.mail.models import OutboxMessage
 from invitations import journey
-from invitations.models import InvitationState, WaitlistEntry
+from invitations.models import InvitationState
 from tests.support import factories as f
 from tests.support.factories import fresh, link
 from tests.support.mail_helpers import delivered
@@ -142,24 +140,3 @@ def test_an_invited_person_opening_register_when_the_summit_is_full_is_offered_t
     html = text(page)
     assert page.status_code == 200 and "The summit is full" in html and "Join the waiting list" in html
     assert 'name="organisation"' not in html and "the last place has just gone" not in html
-
-
-def lapse(offered) -> None:
-    entry = db.session.scalars(select(WaitlistEntry).where(WaitlistEntry.invitation_id == offered.id)).one()
-    entry.offer_expires_at = utcnow() - timedelta(minutes=1)
-    db.session.commit()
-
-
-@pytest.mark.parametrize("waiting", [1, 0])
-def test_accepting_a_lapsed_offer_says_where_the_place_went(client, waiting):
-    offered = offered_place(waiting)[0]
-    lapse(offered)
-
-    page = after(client, client.post(link(offered, "register"), data=REGISTRATION))
-
-    if waiting:
-        assert "this offer has expired, and the place has gone to the next person waiting" in page
-    else:
-        assert "this offer has expired. A place is still free, though" in page
-    email = delivered(last_email("offer_expired")).body_text
-    assert "it is no longer held for you" in email and "passed to the next person" not in email
