@@ -1,5 +1,5 @@
 """An offer of a freed place runs out (invitations/waitlist.py): the place passes to the next person waiting, or is
-free again; the mail worker and `invitations expire-offers` expire offers, once; a page shows a lapsed offer as
+free again; the mail worker and `summit expire-offers` expire offers, once; a page shows a lapsed offer as
 expired without writing, and accepting one, or registering for its place, expires it first."""
 
 from __future__ import annotations
@@ -20,50 +20,15 @@ from invitations import journey, waitlist
 from invitations.models import InvitationState, WaitlistEntry, WaitlistState
 from tests.support import both_databases
 from tests.support import factories as f
-from tests.support.factories import fresh, link
-from tests.support.mail_helpers import delivered
+from tests.support.factories import fresh, link, offered_place
+from tests.support.mail_helpers import delivered, last_email
 from tests.support.mail_worker import MailWorker
-from tests.support.pages import REGISTRATION_FORM, plain, text
+from tests.support.pages import REGISTRATION_FORM, after, plain, text
+from tests.support.pages import REGISTRATION_FORM_SHORT as REGISTRATION
 from tests.support.rows import count
 from tests.support.statements import statements
 
 S = InvitationState
-REGISTRATION = {"name": "Ada Lovelace", "organisation": "Engines", "job_title": "", "consent": "y"}
-
-
-def after(client, response) -> str:
-    """The page a redirect lands on, flash and all."""
-    assert response.status_code in (302, 303), response.status_code
-    return text(client.get(response.headers["Location"]))
-
-
-def full_summit_with(waiting: int):
-    """A summit of one place, taken; `waiting` people on the waiting list behind it."""
-    f.summit(capacity=1)
-    holder = f.registered(name="Holder Person")
-    queue = []
-    for _ in range(waiting):
-        person = f.invitation()
-        journey.join_waitlist(person)
-        queue.append(person)
-    db.session.commit()
-    return holder, queue
-
-
-def last_email(kind: str):
-    db.session.expire_all()
-    return db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id.desc())
-    ).first()
-
-
-def offered_place(waiting: int):
-    """Someone holding an offer of the summit's one place, with `waiting` people behind them."""
-    holder, queue = full_summit_with(1 + waiting)
-    journey.cancel_registration(holder)
-    db.session.commit()
-    assert fresh(queue[0]).state == S.OFFERED
-    return queue
 
 
 def lapse(offered) -> None:
