@@ -28,7 +28,7 @@ from tests.support.servers import InThread
 
 S = InvitationState
 
-NOT_FOUND_TITLE = "This link doesn't work"  # and it offers "Lost your link?" (test_no_dead_ends.py)
+NOT_FOUND_TITLE = "This link doesn't work"  # and it offers "Lost your link?" (test_lost_link.py)
 
 
 def places_taken() -> int:
