@@ -35,6 +35,7 @@ from invitations.models import Invitation, ScheduledKind
 from invitations.question_models import Question, QuestionKind
 from tests.support import factories as f
 from tests.support import question_factories as qf
+from tests.support.fringe_factories import TEAMS
 
 # The staff every seeded summit has: key -> (email, name, role).
 STAFF = {
@@ -45,7 +46,6 @@ STAFF = {
 CAPACITY = 4
 # The first registration question's options: (label, places); the first fills with one person.
 WORKSHOPS = [("Health and care", 1), ("Growth and skills", 90), ("Net zero", 90), ("Communities", 90)]
-TEAMS_LINK = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_NjQ5ZDk0%40thread.v2/0?context=%7b%22Tid%22%7d"
 
 
 @dataclass
@@ -187,7 +187,7 @@ def busy_summit() -> BusySummit:
     db.session.commit()
 
     events = {
-        "upcoming": make_event("Digital by default", days=10, capacity=30, actor=organiser, joining_link=TEAMS_LINK),
+        "upcoming": make_event("Digital by default", days=10, capacity=30, actor=organiser, joining_link=TEAMS),
         "full": make_event("Small-room workshop", days=12, capacity=1, actor=organiser),
         "past": make_event("Data for good", days=-4, actor=organiser),
         "cancelled": make_event("Cancelled clinic", days=20, actor=organiser),
