@@ -2,7 +2,7 @@
 chasing Jane Doe", with people, leaders and events named and linked to their pages.
 
 One renderer per action kind the code records (SENTENCES); an action without one still reads as words, with
-its details as "what: value" pairs, never as raw JSON. tests/integration/test_audit_sentences.py finds every
+its details as "what: value" pairs, never as raw JSON. tests/integration/test_audit_log.py finds every
 kind the code writes and checks each has its renderer here."""
 
 from __future__ import annotations

@@ -14,7 +14,17 @@ from app.core.security import new_badge_code
 from invitations import links
 from tests.support import factories as f
 from tests.support.apps import make_app
-from tests.support.browser import BROWSER_TIMEOUT_MS, CHROMIUM_ARGS, PHONE, SHOTS, Delegate, LiveServer, browser_or_skip
+from tests.support.browser import (
+    BROWSER_TIMEOUT_MS,
+    CHROMIUM_ARGS,
+    PHONE,
+    SHOTS,
+    BusyServer,
+    Delegate,
+    LiveServer,
+    browser_or_skip,
+)
+from tests.support.busy_summit import busy_summit
 from tests.support.scanner import Door, Hang, badge_frame, open_scanner, write_y4m
 from tests.support.servers import InThread
 
@@ -57,6 +67,20 @@ def live_server(tmp_path):
     server.url = f"http://127.0.0.1:{http.server_port}"
     stop = InThread(http, name="e2e-live-server")
     yield server
+    stop()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def busy_server(tmp_path):
+    """A real server (CSRF on) on a SQLite file holding the busy summit (tests/support/busy_summit.py)."""
+    app = make_app("sqlite", tmp_path, WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        busy = busy_summit()
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    stop = InThread(http, name="e2e-busy-server")
+    yield BusyServer(url=f"http://127.0.0.1:{http.server_port}", app=app, summit=busy)
     stop()
     with app.app_context():
         db.engine.dispose()

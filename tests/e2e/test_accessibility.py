@@ -23,42 +23,18 @@ import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from app.badges import rules as badge_rules
-from app.checkin import scans
-from app.core.auth import accounts, credentials, invites, staff_links
-from app.core.auth.models import Role, SignInLink, StaffLinkPurpose
-from app.core.db import db, utcnow
-from app.core.mail.models import OutboxMessage
-from app.core.security import hash_sign_in_token, new_link_selector, sign_in_token, text_stop_token
-from fringe_events import programme, signups
-from fringe_events.attendance import record_attendance, resolve_event
-from invitations import (
-    audiences,
-    chasing,
-    handing_on,
-    import_previews,
-    journey,
-    links,
-    mailing,
-    questions,
-    scheduled_sends,
-    texting,
-)
-from invitations import people as invitation_people
-from invitations.models import ScheduledKind
-from invitations.question_models import Question, QuestionKind
+from app.core.db import db
+from invitations import import_previews, links
 from tests.support import factories as f
 from tests.support import notify_standin
-from tests.support import question_factories as qf
 from tests.support.apps import make_app
 from tests.support.browser import BROWSER_TIMEOUT_MS, PHONE, REQUIRE_BROWSER
+from tests.support.busy_summit import STAFF, busy_summit, make_staff
 from tests.support.route_policy import ENDPOINTS, ROLES, policy_for
 from tests.support.servers import InThread
 from tests.support.wallet_support import wallet_files
@@ -118,43 +94,10 @@ COUNCIL_SIGN_IN = dict(
 # --- the seeded databases -------------------------------------------------------------------------------
 
 
-STAFF = {
-    "organiser": ("olive.organiser@staff.example.org", "Olive Organiser", Role.ORGANISER),
-    "steward": ("sam.steward@staff.example.org", "Sam Steward", Role.STEWARD),
-    "leader": ("lena.leader@staff.example.org", "Lena Leader", Role.LEADER),
-}
-
-
-def _staff() -> dict:
-    return {key: f.user(role, email=email, name=name) for key, (email, name, role) in STAFF.items()}
-
-
-def _event(title: str, *, days: float, capacity: int | None = None, actor=None, joining_link: str = ""):
-    starts = utcnow().replace(second=0, microsecond=0) + timedelta(days=days)
-    event = programme.create_event(
-        programme.EventData(
-            title=title,
-            venue="Endeavour House",
-            address="8 Russell Road, Ipswich IP1 2BX",
-            starts_at=starts,
-            ends_at=starts + timedelta(hours=2),
-            capacity=capacity,
-            description="What we'll do, and why it matters.",
-            theme="Digital inclusion",
-            host_organisation="Suffolk County Council",
-            host_lead="Julian Herbert",
-            joining_link=joining_link,
-        ),
-        actor=actor,
-    )
-    db.session.commit()
-    return event
-
-
 def seed_empty() -> dict:
     """A summit open for registration with one invitee nobody has written to, and the staff: the empty pages."""
     f.summit(capacity=350, target=300)
-    staff = _staff()
+    staff = make_staff()
     nia = f.invitation(name="Nia Newcomer", email="nia@example.org")
     # An invitee list kept between its check and its confirm: odd headings, then an unknown champion.
     kept = import_previews.keep_preview(staff["organiser"].id, "council.csv", ODD_HEADINGS_CSV.encode())
@@ -167,154 +110,13 @@ def seed_empty() -> dict:
 
 def seed_busy() -> dict:
     """A full summit with someone in every state, fringe events in every state, scans, emails and notes."""
-    now = utcnow()
-    f.summit(capacity=4, target=4)
-    staff = _staff()
-    organiser, steward, leader = staff["organiser"], staff["steward"], staff["leader"]
-    # Registration questions of every kind; the first workshop fills up (one place), so it shows as full.
-    workshops = qf.question(
-        "Which theme's workshop would you like to join?",
-        QuestionKind.ONE_CHOICE,
-        required=True,
-        help_text="Each workshop has limited places.",
-        options=[("Health and care", 1), ("Growth and skills", 90), ("Net zero", 90), ("Communities", 90)],
-    )
-    team = qf.question("Your team", QuestionKind.SHORT_TEXT, required=True)
-    qf.question("What do you hope to take away?", QuestionKind.LONG_TEXT, help_text="A sentence or two.")
-    qf.question("Staying for lunch?", QuestionKind.YES_NO)
-    qf.question("Topics you'd like covered", QuestionKind.MANY_CHOICES, options=["Data", "Housing", "Travel"])
-    qf.question("An old question", QuestionKind.SHORT_TEXT)
-    people = {}
-    for key, name in (("ada", "Ada Lovelace"), ("bob", "Bob Babbage"), ("cara", "Cara Carter"), ("dan", "Dan Dale")):
-        people[key] = f.invitation(name=name, email=f"{key}@example.org", champion=leader)
-        mailing.send_invitation(people[key], now=now - timedelta(days=9))
-        chosen = workshops.options[0 if key == "ada" else 2].id
-        journey.register(
-            people[key],
-            f.details(
-                name=name,
-                dietary="Vegetarian",
-                access_needs="Step-free access, please",
-                answers={workshops.id: [chosen], team.id: "Policy"},
-            ),
-        )
-        db.session.commit()
-    hidden = db.session.scalars(select(Question).where(Question.label == "An old question")).one()
-    questions.set_hidden(hidden, True, actor=organiser)
-    db.session.commit()
-    for key, name in (
-        ("waiting", "Wendy Waite"),
-        ("will", "Will Waite"),
-        ("ivy", "Ivy Invited"),
-        ("dora", "Dora Decliner"),
-        ("kit", "Kit Quiet"),
-        ("nell", "Nell Newton"),
-    ):
-        people[key] = f.invitation(name=name, email=f"{key}@example.org", champion=leader)
-        mailing.send_invitation(people[key], now=now - timedelta(days=8))
-    db.session.commit()
-    journey.join_waitlist(people["waiting"])
-    journey.join_waitlist(people["will"])
-    journey.decline(people["dora"], "Chairing a council meeting that day.")
-    db.session.commit()
-    journey.cancel_registration(people["dan"])  # Wendy, first in the queue, is offered the place
-    db.session.commit()
-    people["colleague"] = handing_on.hand_on(
-        people["cara"], handing_on.Colleague(name="Cy Colleague", email="cy@example.org", organisation="Babergh DC")
-    )
-    db.session.commit()
-    people["ivy"].opened_at = now - timedelta(days=3)
-    people["kit"].bounced_at, people["kit"].bounce_reason = now - timedelta(days=5), "550 mailbox unavailable"
-    revoked = f.invitation(name="Rex Revoked", email="rex@example.org")
-    invitation_people.revoke_invitation(revoked, actor=organiser)
-    chasing.nudge(people["ivy"], leader, chasing.default_nudge_message(people["ivy"], leader))
-    chasing.add_note(people["will"], leader, "Phoned: will register if a place comes up.")
-    chasing.set_dont_chase(people["kit"], leader, True, "On leave until after the summit.")
-    db.session.commit()
-
-    teams = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_NjQ5ZDk0%40thread.v2/0?context=%7b%22Tid%22%7d"
-    upcoming = _event("Digital by default", days=10, capacity=30, actor=organiser, joining_link=teams)
-    full = _event("Small-room workshop", days=12, capacity=1, actor=organiser)
-    past = _event("Data for good", days=-4, actor=organiser)
-    called_off = _event("Cancelled clinic", days=20, actor=organiser)
-    signups.sign_up(people["ada"], upcoming)
-    signups.sign_up(people["bob"], full)
-    before = past.starts_at - timedelta(days=3)
-    signups.sign_up(people["ada"], past, now=before)
-    signups.sign_up(people["bob"], past, now=before)
-    db.session.commit()
-    past_ref = resolve_event(past.slug)
-    record_attendance(people["ada"], past_ref, by=steward, now=past.starts_at + timedelta(minutes=5))
-    programme.cancel_event(called_off, reason="The room is no longer available.", actor=organiser)
-    db.session.commit()
-    for minutes, code in (
-        (50, people["ada"].code),
-        (35, people["bob"].code),
-        (20, "NH1-NOTACODE"),
-        (5, people["ivy"].code),
-    ):
-        scans.check_in(
-            steward, scans.Scan(code=code, event="summit", confirmed=True), now=now - timedelta(minutes=minutes)
-        )
-    db.session.commit()
-    badge_rules.record_reprint(people["ada"], via="invitation", actor=organiser)  # shown on her page
-    db.session.commit()
-    message = db.session.query(OutboxMessage).filter(OutboxMessage.invitation_id == people["ada"].id).first()
-    # Nell's invitation went long enough ago for a reminder; one reminder is scheduled for next week.
-    db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.invitation_id == people["nell"].id)
-        .values(created_at=now - timedelta(days=8))
-    )
-    scheduled_sends.schedule(
-        ScheduledKind.REMINDER, audiences.Audience(state="not_answered"), now + timedelta(days=7), actor=organiser
-    )
-    texting.set_mobile(people["ada"], "07400 123456")  # her page shows texts on the day; a text's stop link
-    db.session.commit()
-    tokens = {key: links.token_for(inv) for key, inv in people.items()}
-    tokens["revoked"] = links.token_for(revoked)
-    tokens["text_stop"] = text_stop_token(people["ada"].text_stop_selector or "")
-    # A leader's emailed sign-in link (opening it spends nothing), and a deactivated steward on the Team page.
-    tokens["sign_in_link"] = sign_in_token(new_link_selector())
-    db.session.add(
-        SignInLink(
-            user_id=leader.id,
-            token_hash=hash_sign_in_token(tokens["sign_in_link"]),
-            expires_at=now + timedelta(days=365),
-        )
-    )
-    gone = f.user(Role.STEWARD, email="dee.departed@staff.example.org", name="Dee Departed")
-    accounts.set_active(gone, active=False, actor=organiser)
-    # A leader invited to the team who hasn't accepted yet (their link's form), and a steward's password reset.
-    invites.invite("ian.invited@council.example.org", name="Ian Invited", role=Role.LEADER, actor=organiser)
-    tokens["join"] = staff_links.issue(
-        credentials.find_user("ian.invited@council.example.org"), StaffLinkPurpose.INVITATION
-    )
-    tokens["reset"] = staff_links.issue(steward, StaffLinkPurpose.PASSWORD_RESET)
-    db.session.commit()
-    return dict(
-        tokens=tokens,
-        ids={
-            "invitation": people["ada"].id,
-            "leader": leader.id,
-            "invitee": people["ivy"].id,
-            "nudgeable": people["nell"].id,
-            "message": message.id,
-            "event": upcoming.id,
-            "past_event": past.id,
-            "cancelled_event": called_off.id,
-            "steward": steward.id,
-            "departed": gone.id,
-            "invited": credentials.find_user("ian.invited@council.example.org").id,
-            "question": workshops.id,
-        },
-        slugs={"upcoming": upcoming.slug, "full": full.slug, "past": past.slug, "cancelled": called_off.slug},
-    )
+    busy = busy_summit()
+    return dict(tokens=busy.tokens, ids=busy.ids, slugs=busy.slugs)
 
 
 def seed_fresh() -> dict:
     """A fresh server: the staff accounts and no summit yet, so an organiser's pages lead to the set-up."""
-    _staff()
+    make_staff()
     return dict(tokens={}, ids={})
 
 
@@ -322,7 +124,7 @@ def seed_wallet() -> dict:
     """Apple and Google Wallet set up (the app's settings, below), the pass certificate running out in 20 days: a
     registered delegate's badge with both wallet buttons, and the organisers' dashboard with its warning."""
     f.summit(capacity=350, target=300)
-    _staff()
+    make_staff()
     ada = f.registered(name="Ada Lovelace", email="ada@example.org")
     return dict(tokens={"ada": links.token_for(ada)}, ids={})
 

@@ -1,9 +1,13 @@
-"""With CSRF on (as in production), a state-changing POST without its token is refused and writes nothing."""
+"""With CSRF on (as in production), a state-changing POST without its token is refused and writes nothing; a form
+sent with a stale token (or after the session was forgotten) comes back as it was typed, to be sent again."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
-from sqlalchemy import select
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import func, select
 
 from app.core.db import db
 from app.core.forms import STALE_FORM
@@ -12,7 +16,7 @@ from invitations.models import Invitation, InvitationState, Registration
 from tests.support import factories as f
 from tests.support.apps import FreshSessionClient, make_app
 from tests.support.factories import fresh, link
-from tests.support.pages import csrf_from
+from tests.support.pages import csrf_from, text
 from tests.support.rows import count
 
 S = InvitationState
@@ -289,3 +293,115 @@ def test_texts_and_stopping_them_need_the_csrf_token(tmp_path):
         assert client.post(stop, data={"csrf_token": token}).status_code == 200
         assert fresh(person).texts_stopped_at is not None
         db.engine.dispose()
+
+
+# --- a stale form comes back as it was typed ----------------------------------------------------------
+
+
+def outbox() -> list[OutboxMessage]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+REGISTRATION = {
+    "name": "Ada Lovelace",
+    "organisation": "Analytical Engines Ltd",
+    "job_title": "Programmer",
+    "dietary": "No mushrooms, please",
+    "access_needs": "A seat near the front",
+    "consent": "y",
+}
+
+
+@pytest.fixture
+def csrf_client(tmp_path):
+    app = make_app("sqlite", tmp_path, WTF_CSRF_ENABLED=True, WTF_CSRF_TIME_LIMIT=3600)
+    app.test_client_class = FreshSessionClient
+    with app.app_context():
+        yield app.test_client()
+        db.engine.dispose()
+
+
+def aged(client, token: str, seconds: int) -> str:
+    """The page's token as it would be after `seconds` open: the same token, signed that long ago."""
+    from flask import current_app
+
+    with client.session_transaction() as session:
+        raw = session["csrf_token"]
+    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="wtf-csrf-token")
+    real_time = time.time
+    time.time = lambda: real_time() - seconds
+    try:
+        return serializer.dumps(raw)
+    finally:
+        time.time = real_time
+
+
+def test_an_expired_registration_form_comes_back_as_typed_with_a_fresh_token_and_saves_nothing(csrf_client):
+    f.summit()
+    ada = f.invitation(name="Ada L")
+    page = csrf_client.get(link(ada, "register")).get_data(as_text=True)
+    old = aged(csrf_client, csrf_from(page), 2 * 3600)
+
+    again = csrf_client.post(link(ada, "register"), data={**REGISTRATION, "csrf_token": old})
+
+    html = text(again)
+    assert again.status_code == 422
+    assert STALE_FORM in html and "CSRF" not in html and "Error 400" not in html
+    for value in ("Analytical Engines Ltd", "Programmer", "No mushrooms, please", "A seat near the front"):
+        assert value in html
+    assert 'name="consent" type="checkbox" value="y" checked' in html or "checked" in html
+    fresh_token = csrf_from(html)
+    assert fresh_token != old
+    assert fresh(ada).state == S.INVITED
+    assert db.session.scalar(select(func.count()).select_from(Registration)) == 0 and outbox() == []
+
+    # Pressing the button again on that page registers them.
+    done = csrf_client.post(link(ada, "register"), data={**REGISTRATION, "csrf_token": fresh_token})
+    assert done.status_code == 302 and fresh(ada).state == S.REGISTERED
+    assert fresh(ada).organisation == "Analytical Engines Ltd"
+
+
+def test_a_form_whose_session_was_forgotten_comes_back_too(csrf_client):
+    """The browser was closed and reopened: its session (and the token's other half) is gone."""
+    f.summit()
+    ada = f.invitation()
+    token = csrf_from(csrf_client.get(link(ada, "decline")).get_data(as_text=True))
+    csrf_client.delete_cookie("session")
+
+    again = csrf_client.post(link(ada, "decline"), data={"reason": "Chairing a meeting", "csrf_token": token})
+
+    assert again.status_code == 422 and STALE_FORM in text(again) and "Chairing a meeting" in text(again)
+    assert fresh(ada).state == S.INVITED and fresh(ada).decline_reason == ""
+
+
+def test_a_stale_one_button_form_goes_back_to_be_pressed_again_and_changes_nothing(csrf_client):
+    f.summit(capacity=1)
+    f.registered()
+    late = f.invitation()
+    page = csrf_client.get(link(late)).get_data(as_text=True)
+    old = aged(csrf_client, csrf_from(page), 2 * 3600)
+
+    answer = csrf_client.post(
+        link(late, "waiting-list"), data={"csrf_token": old}, headers={"Referer": f"http://localhost{link(late)}"}
+    )
+
+    assert answer.status_code == 303 and answer.headers["Location"].endswith(link(late))
+    assert fresh(late).state == S.INVITED
+    assert STALE_FORM in text(csrf_client.get(link(late)))
+
+
+def test_a_stale_organiser_form_keeps_what_was_typed(csrf_client):
+    f.summit()
+    organiser = f.user()
+    page = csrf_client.get("/sign-in").get_data(as_text=True)
+    csrf_client.post("/sign-in", data={"email": organiser.email, "password": f.PASSWORD, "csrf_token": csrf_from(page)})
+    form = csrf_client.get("/organiser/invitations/new").get_data(as_text=True)
+    old = aged(csrf_client, csrf_from(form), 2 * 3600)
+    typed = {"email": "new.person@example.org", "name": "Newly Typed", "organisation": "Typed Org", "champion_id": "0"}
+
+    again = csrf_client.post("/organiser/invitations/new", data={**typed, "csrf_token": old})
+
+    assert again.status_code == 422 and STALE_FORM in text(again)
+    assert "Newly Typed" in text(again) and "new.person@example.org" in text(again)
+    assert db.session.scalar(select(func.count()).select_from(Invitation)) == 0

@@ -1,28 +1,19 @@
 """What a delegate's page and their registration cost (issue: near the floor): statements per request, and no write
-on a page once it has been opened. An offer that runs out shows as lapsed on the page, from the time alone, and the
-mail worker's scheduled step expires it and offers the place to the next person waiting.
+on a page once it has been opened (an offer that ran out: tests/integration/test_offer_expiry.py).
 
 The counts are asserted so they can't creep back; the figures they buy are in bench/RESULTS.md."""
 
 from __future__ import annotations
 
 import html as html_lib
-import json
-from datetime import timedelta
 
-from sqlalchemy import func, select, update
-
-from app.core.db import db, utcnow
-from app.core.mail import rounds
-from app.core.mail.models import OutboxMessage
-from app.core.summit.models import Summit
+from app.core.db import db
 from invitations import journey
-from invitations.models import InvitationState, WaitlistEntry
+from invitations.models import InvitationState
 from tests.support import both_databases
 from tests.support import factories as f
 from tests.support import fringe_factories as ff
 from tests.support.factories import fresh, link
-from tests.support.mail_worker import MailWorker
 from tests.support.statements import statements
 
 S = InvitationState
@@ -118,73 +109,6 @@ def test_a_waiting_persons_page_adds_only_their_place_in_the_queue(app, client):
     assert "number 1" in html
 
 
-def offer_that_ran_out(waiting_behind: int = 1):
-    """A summit of one place, given up: the first person waiting holds the offer, which ran out a minute ago."""
-    f.summit(capacity=1)
-    holder = f.registered(name="Holder Person")
-    queue = [f.invitation(name=f"Waiting {n}") for n in range(1 + waiting_behind)]
-    for person in queue:
-        journey.join_waitlist(person)
-    db.session.commit()
-    journey.cancel_registration(holder)
-    db.session.commit()
-    assert fresh(queue[0]).state == S.OFFERED
-    db.session.execute(
-        update(WaitlistEntry)
-        .where(WaitlistEntry.invitation_id == queue[0].id)
-        .values(offer_expires_at=utcnow() - timedelta(minutes=1))
-    )
-    db.session.commit()
-    return queue
-
-
-def places_taken() -> int:
-    db.session.expire_all()
-    return db.session.scalar(select(Summit.places_taken))
-
-
-@both_databases
-def test_an_offer_that_ran_out_shows_as_expired_and_viewing_it_writes_nothing(app, client):
-    offered, behind = offer_that_ran_out()
-    view(client, link(offered))
-
-    html, seen = view(client, link(offered))
-
-    assert writes(seen) == [] and "COMMIT" not in seen
-    assert "Offer expired" in html and "The place we held for you has passed on" in html
-    assert "Accept my place" not in html and "it's yours if you want it" not in html
-    # Computed from the time: the rows are as they were until the worker (or a write that needs the place) acts.
-    assert fresh(offered).state == S.OFFERED and fresh(behind).state == S.WAITLISTED and places_taken() == 1
-
-
-@both_databases
-def test_the_workers_step_expires_an_offer_that_ran_out_and_offers_the_place_to_the_next_person(app, client):
-    offered, behind = offer_that_ran_out()
-
-    assert rounds.run_scheduled_steps() == ["Expired 1 waiting-list offer(s) that had run out."]
-
-    assert fresh(offered).state == S.INVITED and fresh(behind).state == S.OFFERED and places_taken() == 1
-    kinds = db.session.scalars(select(OutboxMessage.kind).order_by(OutboxMessage.id)).all()
-    assert kinds[-2:] == ["offer_expired", "place_offered"]
-    assert rounds.run_scheduled_steps() == []  # nothing more to do: idempotent
-    html, _ = view(client, link(behind))
-    assert "it's yours if you want it" in html
-
-
-@both_databases
-def test_a_running_mail_worker_expires_offers_and_sends_the_next_persons_offer(app, client, tmp_path):
-    offered, behind = offer_that_ran_out()
-    queued_before = db.session.scalar(select(func.count()).select_from(OutboxMessage))
-    db.session.rollback()  # hold no transaction (on SQLite, no lock) while the worker writes
-    with MailWorker(app, tmp_path / "worker-outbox", tmp_path) as worker:
-        emails = worker.emails(queued_before + 2)  # everything queued before, and the two emails of its own step
-        db.session.rollback()
-    assert fresh(offered).state == S.INVITED and fresh(behind).state == S.OFFERED and places_taken() == 1
-    kinds = db.session.scalars(select(OutboxMessage.kind).order_by(OutboxMessage.id)).all()
-    assert kinds[-2:] == ["offer_expired", "place_offered"] and len(kinds) == queued_before + 2
-    assert any(behind.email in json.dumps(email) for email in emails)
-
-
 REGISTRATION_FORM = {
     "name": "Ada Lovelace",
     "organisation": "Analytical Engines Ltd",
@@ -219,14 +143,3 @@ def test_a_registration_is_eight_statements_at_most(app, client):
     ]
     assert not [s for s in work(seen) if s.startswith("SELECT EXISTS")]
     assert len([s for s in seen if s.startswith("SELECT summit.id, summit.name")]) == 1
-
-
-@both_databases
-def test_a_registration_for_a_place_held_by_an_offer_that_ran_out_expires_it_first(app, client):
-    (offered,) = offer_that_ran_out(waiting_behind=0)
-    newcomer = f.invitation(name="New Comer")
-
-    response = client.post(link(newcomer, "register"), data=REGISTRATION_FORM)
-
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    assert fresh(newcomer).state == S.REGISTERED and fresh(offered).state == S.INVITED and places_taken() == 1

@@ -19,14 +19,16 @@ from invitations import people as invitation_people
 from invitations.models import Invitation, InvitationState, Registration, RegistrationState
 from tests.support import both_databases
 from tests.support import factories as f
-from tests.support.factories import fresh, link
-from tests.support.pages import REGISTRATION_FORM, text
+from tests.support.factories import fresh, full_summit_with, link, offered_place
+from tests.support.mail_helpers import delivered, last_email
+from tests.support.pages import REGISTRATION_FORM, after, text
+from tests.support.pages import REGISTRATION_FORM_SHORT as REGISTRATION
 from tests.support.rows import count
 from tests.support.servers import InThread
 
 S = InvitationState
 
-NOT_FOUND_TITLE = "This link doesn't work"  # and it offers "Lost your link?" (test_no_dead_ends.py)
+NOT_FOUND_TITLE = "This link doesn't work"  # and it offers "Lost your link?" (test_lost_link.py)
 
 
 def places_taken() -> int:
@@ -213,38 +215,6 @@ def test_leaving_the_waiting_list_with_an_offer_passes_the_place_on(app, client)
 
     assert fresh(first).state == S.DECLINED
     assert fresh(second).state == S.OFFERED and places_taken() == 1
-
-
-def test_a_place_held_by_a_lapsed_offer_shows_as_free_once_the_worker_has_expired_it(app, client):
-    from datetime import timedelta
-
-    from sqlalchemy import update
-
-    from app.core.db import utcnow
-    from app.core.mail import rounds
-    from invitations.models import WaitlistEntry
-
-    f.summit(capacity=1)
-    holder = f.registered()
-    waiting = f.invitation()
-    journey.join_waitlist(waiting)
-    db.session.commit()
-    journey.cancel_registration(holder)
-    db.session.commit()
-    db.session.execute(update(WaitlistEntry).values(offer_expires_at=utcnow() - timedelta(minutes=1)))
-    db.session.commit()
-    newcomer = f.invitation()
-    client.get(link(newcomer))  # the first opening, recorded
-
-    assert "The summit is full" in text(client.get(link(newcomer)))  # a page view expires nothing
-    assert places_taken() == 1 and fresh(waiting).state == S.OFFERED
-
-    assert rounds.run_scheduled_steps() == ["Expired 1 waiting-list offer(s) that had run out."]
-
-    html = text(client.get(link(newcomer)))
-    assert places_taken() == 0 and fresh(waiting).state == S.INVITED
-    assert "Register for my place" in html
-    assert "The summit is full" not in html
 
 
 # --- once registered: change, cancel, hand on ------------------------------------------------------
@@ -575,3 +545,91 @@ def test_a_new_link_retires_the_old_one(app, client):
     db.session.commit()
     assert client.get(old).status_code == 404
     assert client.get(link(inv)).status_code == 200
+
+
+@pytest.mark.parametrize("waiting", [1, 0])
+def test_cancelling_says_where_the_place_went(client, waiting):
+    holder, queue = full_summit_with(waiting)
+
+    page = text(client.get(link(holder, "cancel")))
+    done = after(client, client.post(link(holder, "cancel")))
+    email = delivered(last_email("registration_cancelled")).body_text
+
+    if waiting:
+        assert "Your place will go to the next person on the waiting list." in page
+        assert "has been offered to the next person on the waiting list" in done
+        assert "your place has gone to the next person on the waiting list" in email
+        assert fresh(queue[0]).state == S.OFFERED
+    else:
+        assert "Your place will be free again for someone else to take." in page and "waiting list." not in page
+        assert "it's free again for someone else" in done and "waiting list" not in done.split("flash")[1][:300]
+        assert "your place is free again for someone else to take" in email and "waiting list" not in email
+    assert fresh(holder).state == S.CANCELLED
+
+
+@pytest.mark.parametrize("waiting", [1, 0])
+def test_turning_down_an_offer_says_where_the_place_went(client, waiting):
+    queue = offered_place(waiting)
+    offered = queue[0]
+
+    done = after(client, client.post(link(offered, "decline"), data={"reason": ""}))
+
+    if waiting:
+        assert "turned down the place we offered you, and it has gone to the next person on the waiting list" in done
+        assert fresh(queue[1]).state == S.OFFERED
+    else:
+        assert "turned down the place we offered you, and it's free again for someone else" in done
+
+
+def test_leaving_the_waiting_list_says_so(client):
+    _, queue = full_summit_with(1)
+    done = after(client, client.post(link(queue[0], "decline"), data={"reason": ""}))
+    assert "You've left the waiting list." in done
+    assert fresh(queue[0]).state == S.DECLINED
+
+
+def test_declining_an_invitation_says_so(client):
+    f.summit()
+    inv = f.invitation()
+    done = after(client, client.post(link(inv, "decline"), data={"reason": "Away"}))
+    assert "Thank you for letting us know. If your plans change, this link will still let you register" in done
+
+
+def test_a_waitlisted_person_opening_register_sees_their_place_in_the_queue_not_the_form(client):
+    _, queue = full_summit_with(2)
+    second = queue[1]
+
+    opened = client.get(link(second, "register"))
+
+    assert opened.status_code == 302 and opened.headers["Location"].endswith(link(second))
+    page = after(client, opened)
+    assert "You're on the waiting list (number 2 in the queue), so there's nothing to fill in yet" in page
+    assert 'name="organisation"' not in page and "Join the waiting list" not in page
+
+
+def test_a_waitlisted_person_who_sends_an_old_register_form_is_not_offered_the_list_they_are_on(client):
+    _, queue = full_summit_with(1)
+    sent = client.post(link(queue[0], "register"), data=REGISTRATION)
+    page = after(client, sent)
+    assert "You're on the waiting list (number 1 in the queue)" in page
+    assert "Join the waiting list" not in page and "the last place has just gone" not in page
+    assert fresh(queue[0]).state == S.WAITLISTED
+
+
+def test_someone_holding_an_offer_sees_the_offer_on_the_register_page(client):
+    queue = offered_place(0)
+
+    page = text(client.get(link(queue[0], "register")))
+
+    assert "A place is held for you until" in page and "Accept my place" in page
+
+
+def test_an_invited_person_opening_register_when_the_summit_is_full_is_offered_the_waiting_list(client):
+    full_summit_with(0)
+    late = f.invitation()
+
+    page = client.get(link(late, "register"))
+
+    html = text(page)
+    assert page.status_code == 200 and "The summit is full" in html and "Join the waiting list" in html
+    assert 'name="organisation"' not in html and "the last place has just gone" not in html

@@ -28,6 +28,7 @@ from invitations import audiences, links, mailing
 from invitations.models import Invitation, InvitationState
 from tests.support import both_databases
 from tests.support import factories as f
+from tests.support.busy_summit import busy_summit
 from tests.support.mail_helpers import delivered
 
 EDITED_SUBJECT = "Come to ((summit_name)), ((first_name))"
@@ -215,10 +216,8 @@ def test_send_me_a_test_queues_one_message_to_the_organiser(app, client):
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_every_kind_previews_and_its_default_wording_saves(app, client, kind):
     """Each kind's default wording passes its own checks, and previews for an invitee with a fringe event."""
-    from tests.support.route_policy import seed_one_of_everything
-
-    seeded = seed_one_of_everything()
-    f.sign_in(client, seeded["users"]["organiser"])
+    busy = busy_summit()
+    f.sign_in(client, busy.staff["organiser"])
     assert wording.problems(KINDS[kind], KINDS[kind].subject, KINDS[kind].body) == {}
     page = client.get(f"/organiser/emails/{kind}/preview")
     assert page.status_code == 200 and "Plain-text version" in page.get_data(as_text=True)
@@ -236,15 +235,13 @@ def test_each_default_wording_says_what_todays_email_says(app, kind):
     """The default wording (what the editor starts from, and what "back to the default" means) is today's email
     in the organisers' markup: written from it for one invitee, nearly every line is a line of today's text.
     (Today's title line, the buttons' words and a few conditional phrases are what may differ.)"""
-    from tests.support.route_policy import seed_one_of_everything
-
-    seeded = seed_one_of_everything()
+    busy = busy_summit()
     with app.test_request_context(method="POST"):
         people = select(Invitation).order_by(Invitation.id)
         if kind == "reminder":  # today's reminder suits the person's state: the default is the not-answered one
             people = people.where(Invitation.state == InvitationState.INVITED)
         inv = db.session.scalars(people).first()
-        context = sample_context(KINDS[kind], inv, seeded["users"]["organiser"])
+        context = sample_context(KINDS[kind], inv, busy.staff["organiser"])
         today = compose(preview_message(KINDS[kind], inv.email, inv.name, context)).body_text
         db.session.add(MessageWording(kind=kind, subject=KINDS[kind].subject, body=KINDS[kind].body))
         db.session.flush()
@@ -321,19 +318,20 @@ def test_a_reworded_sign_in_link_works_and_is_stored_concealed(app, client):
 
 @both_databases
 def test_a_reworded_fringe_email_carries_the_events_link(app, client):
-    from tests.support.route_policy import seed_one_of_everything
-
-    seeded = seed_one_of_everything()
-    f.sign_in(client, seeded["users"]["organiser"])
+    busy = busy_summit()
+    f.sign_in(client, busy.staff["organiser"])
     body = "((first_name)): ((event_title)) on ((event_date)) at ((event_place)).\n\n((event_link))"
     assert save(client, "fringe_signed_up", "Booked: ((event_title))", body).status_code == 302
     assert save(client, "fringe_signed_up", "Booked", "No link here").status_code == 422
     inv = f.invitation(name="Ada Lovelace")
-    event = db.session.scalars(select(FringeEvent)).one()
+    event = db.session.get(FringeEvent, busy.events["upcoming"].id)
     signups.sign_up(inv, event)
     db.session.commit()
-    message = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "fringe_signed_up")).one()
-    sent = delivered(message)
-    assert sent.subject == "Booked: Warm-up"
-    assert "Ada: Warm-up on " in sent.body_text and "at Endeavour House, Ipswich." in sent.body_text
+    booked = select(OutboxMessage).where(
+        OutboxMessage.kind == "fringe_signed_up", OutboxMessage.invitation_id == inv.id
+    )
+    sent = delivered(db.session.scalars(booked).one())
+    assert sent.subject == "Booked: Digital by default"
+    assert "Ada: Digital by default on " in sent.body_text
+    assert "at Endeavour House, 8 Russell Road, Ipswich IP1 2BX." in sent.body_text
     assert event_url(inv, event) in sent.body_text and f'href="{event_url(inv, event)}"' in sent.body_html

@@ -1,5 +1,5 @@
-"""Getting started: `make run` on another port links to that port, the first `db upgrade` says what it made,
-the favicon is there, and the accessibility statement is one click from every page."""
+"""Getting started (README): `make run` on another port links to that port, and the favicon is there. (What the first
+`db upgrade` says: test_cli.py; the accessibility statement: test_accessibility_statement.py.)"""
 
 from __future__ import annotations
 
@@ -9,12 +9,6 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
-
-from app.core.auth.models import Role
-from tests.support import factories as f
-from tests.support.apps import LATEST, make_app
 
 ROOT = Path(__file__).resolve().parents[2]
 # What `make run` inherits here that would change it: make's own state (under `make test`) and our variables.
@@ -94,46 +88,6 @@ def test_a_base_url_that_is_set_is_kept():
     assert "http://127.0.0.1:5123" in banner and "links in emails: https://newhorizons.example.org" in banner
 
 
-# --- db upgrade says what it did ------------------------------------------------------------------------
-
-
-def test_db_upgrade_says_it_created_the_database_then_upgraded_it_then_that_it_is_up_to_date(tmp_path):
-    from app.core.db import db
-    from app.factory import create_app
-    from config import settings_of
-    from tests.support.apps import TestingConfig
-
-    config = settings_of(TestingConfig)
-    database = tmp_path / "new" / "newhorizons.sqlite3"
-    config.update(DATABASE_URL=f"sqlite:///{database}", MAIL_FILE_DIR=str(tmp_path / "outbox"))
-    application = create_app(config)
-    runner = application.test_cli_runner()
-    with application.app_context():
-        try:
-            first = runner.invoke(args=["db", "upgrade", "0002_programme"])
-            assert first.exit_code == 0, first.output
-            assert f"Created the database at {database}, schema version 0002." in first.output
-            second = runner.invoke(args=["db", "upgrade"])
-            assert f"Upgraded the database at {database} from schema version 0002 to {LATEST}." in second.output
-            third = runner.invoke(args=["db", "upgrade"])
-            assert f"The database at {database} is up to date: schema version {LATEST}." in third.output
-        finally:
-            db.engine.dispose()
-
-
-def test_the_place_of_a_database_is_said_as_a_person_would_look_for_it(tmp_path, monkeypatch):
-    from app.cli import database_place
-
-    monkeypatch.chdir(tmp_path)
-    inside = make_app("sqlite", tmp_path)
-    with inside.app_context():
-        assert database_place() == "test.sqlite3"  # below the working directory: relative, like instance/…
-    application = make_app("sqlite", tmp_path)
-    application.config["DATABASE_URL"] = "postgresql+psycopg://nh:s3cret@db.internal:5432/newhorizons"
-    with application.app_context():
-        assert database_place() == "postgresql://nh:***@db.internal:5432/newhorizons"
-
-
 # --- the favicon ----------------------------------------------------------------------------------------
 
 
@@ -151,47 +105,3 @@ def test_every_page_links_its_svg_icon_and_it_is_served(client):
     icon = client.get(link.group(1))
     assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
     assert b"<svg" in icon.data
-
-
-# --- the accessibility statement ------------------------------------------------------------------------
-
-
-def test_the_accessibility_statement_says_what_the_gov_uk_model_asks(client):
-    response = client.get("/accessibility")
-    assert response.status_code == 200
-    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
-    for words in (
-        "Accessibility statement",
-        "Web Content Accessibility Guidelines version 2.2 AA standard",  # the standard
-        "How accessible this website is",  # what is known not to meet it
-        "Non-accessible content",
-        "in a different format",  # how to ask for another format
-        "Reporting accessibility problems with this website",
-        "Equality and Human Rights Commission (EHRC)",  # the enforcement procedure
-        "Equality Commission for Northern Ireland (ECNI)",
-        "axe-core",  # how it was tested
-        "Nu HTML Checker",
-        "with a keyboard alone",
-        "This statement was prepared on 1 December 2026",
-    ):
-        assert words in text, words
-    assert 'href="mailto:newhorizons@suffolk.example.org.uk"' in response.get_data(as_text=True)
-
-
-FOOTER = re.compile(r'<a href="/privacy">Privacy notice</a> · <a href="/accessibility">Accessibility statement</a>')
-
-
-@pytest.mark.parametrize("path", ["/", "/privacy", "/accessibility", "/sign-in", "/no-such-page", "/i/" + "A" * 44])
-def test_the_footer_links_the_statement_beside_the_privacy_notice(client, path):
-    f.summit()
-    response = client.get(path)
-    assert response.mimetype == "text/html"
-    assert FOOTER.search(response.get_data(as_text=True)), f"{path} ({response.status_code})"
-
-
-def test_the_footer_link_is_on_delegates_and_organisers_pages_too(client):
-    f.summit()
-    invitation = f.invitation()
-    assert FOOTER.search(client.get(f.link(invitation)).get_data(as_text=True))
-    f.sign_in(client, f.user(Role.ORGANISER))
-    assert FOOTER.search(client.get("/organiser/").get_data(as_text=True))

@@ -21,11 +21,30 @@ from app.core.auth import models as auth_models
 from app.core.auth.models import Role
 from app.core.db import db
 from app.core.extensions import limiter
+from app.core.security import calendar_feed_token
 from invitations import links, people, texting
 from tests.support import factories as f
 from tests.support.apps import FreshSessionClient, make_app
 from tests.support.mail_helpers import emailed_path, outbox
+from tests.support.organiser import signed_in
+from tests.support.pages import text
 from tests.support.servers import ROOT
+
+
+@pytest.fixture
+def limited_app(tmp_path):
+    application = make_app(
+        "sqlite",
+        tmp_path,
+        RATELIMIT_ENABLED=True,
+        SIGNIN_RATE_LIMIT="3 per minute",
+        LINK_LOOKUP_RATE_LIMIT="5 per minute",
+    )
+    application.test_client_class = FreshSessionClient
+    with application.app_context():
+        yield application
+        db.engine.dispose()
+
 
 ATTACKER, INNOCENT = "10.0.0.2", "10.0.0.3"
 
@@ -313,3 +332,67 @@ def test_signing_in_checks_one_password_hash_whoever_the_email_belongs_to(app, m
         checked.clear()
         assert sign_in(app.test_client(), email, password, f"10.3.0.{n}") == status, case
         assert checked == [method], case  # exactly one hash checked, of the same kind as a real account's
+
+
+def test_the_fourth_sign_in_attempt_in_a_minute_gets_429_with_retry_after(limited_app):
+    client = limited_app.test_client()
+    f.summit()
+    organiser = f.user()
+    for _ in range(3):
+        assert client.post("/sign-in", data={"email": organiser.email, "password": "wrong password"}).status_code == 401
+    assert client.get("/sign-in").status_code == 200  # only POSTs count
+    response = client.post("/sign-in", data={"email": organiser.email, "password": f.PASSWORD})
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) > 0
+    assert "Too many attempts" in text(response)
+    assert not signed_in(client)  # even the right password waits
+
+
+def test_link_lookups_limit_misses_only(limited_app):
+    client = limited_app.test_client()
+    f.summit()
+    inv = f.invitation()
+    own = f"/i/{links.token_for(inv)}"
+    for _ in range(12):  # a delegate's own link, many times: never limited
+        assert client.get(own).status_code == 200
+    assert client.get(own + "/register").status_code == 200
+    for _ in range(5):
+        assert client.get(f"/i/{secrets.token_urlsafe(33)}").status_code == 404
+    response = client.get(f"/i/{secrets.token_urlsafe(33)}")
+    assert response.status_code == 429
+    assert "Retry-After" in response.headers
+    assert "Too many attempts" in text(response)
+
+
+def test_misses_spread_over_every_personal_page_share_one_budget(limited_app):
+    client = limited_app.test_client()
+    f.summit()
+    pages = ["", "/fringe", "/badge.png", "/calendar.ics", "/register"]  # three blueprints in all
+    for page in pages:  # 5 misses, one on each
+        assert client.get(f"/i/{secrets.token_urlsafe(33)}{page}").status_code == 404, page
+    for page in pages:
+        assert client.get(f"/i/{secrets.token_urlsafe(33)}{page}").status_code == 429, page
+    # A calendar feed's address is a look-up of a secret too: on the same budget.
+    assert client.get(f"/calendar/feed/{secrets.token_urlsafe(33)}.ics").status_code == 429
+
+
+def test_misses_on_calendar_feeds_count_against_the_same_budget(limited_app):
+    client = limited_app.test_client()
+    f.summit()
+    inv = f.registered()
+    feed = f"/calendar/feed/{calendar_feed_token(inv.link_selector)}.ics"
+    for _ in range(8):  # a calendar app polling its own feed: never limited
+        assert client.get(feed).status_code == 200
+    for _ in range(5):
+        assert client.get(f"/calendar/feed/{secrets.token_urlsafe(33)}.ics").status_code == 404
+    assert client.get(f"/calendar/feed/{secrets.token_urlsafe(33)}.ics").status_code == 429
+    assert client.get(f"/i/{secrets.token_urlsafe(33)}").status_code == 429
+
+
+def test_a_delegates_valid_link_alone_is_never_limited(limited_app):
+    client = limited_app.test_client()
+    f.summit()
+    inv = f.invitation()
+    own = f"/i/{links.token_for(inv)}"
+    for page in ["", "/register", "/decline", "/colleague"] * 5:
+        assert client.get(own + page).status_code == 200, page

@@ -93,30 +93,6 @@ def test_cancellation_offers_the_place_to_the_first_in_line(app):
     assert first.waitlist_entry.state == WaitlistState.ACCEPTED
 
 
-@both_databases
-def test_expired_offer_passes_to_the_next_person(app):
-    f.summit(capacity=1)
-    holder = f.registered()
-    first, second = f.invitation(), f.invitation()
-    for inv in (first, second):
-        journey.join_waitlist(inv)
-        db.session.commit()
-    journey.cancel_registration(holder)
-    db.session.commit()
-    later = utcnow() + timedelta(hours=49)
-    assert waitlist.expire_offers(later) == 1
-    db.session.commit()
-    db.session.expire_all()
-    assert first.state == S.INVITED and first.waitlist_entry.state == WaitlistState.EXPIRED
-    assert second.state == S.OFFERED
-    assert places_taken() == 1
-    assert "offer_expired" in mail_kinds(first)
-    # Idempotent: running it again changes nothing.
-    assert waitlist.expire_offers(later) == 0
-    with pytest.raises(InvalidState, match="no offer"):
-        journey.accept_offer(first, f.details())
-
-
 def test_accepting_after_expiry_is_refused_and_place_moves_on(app):
     f.summit(capacity=1)
     holder = f.registered()
@@ -130,17 +106,6 @@ def test_accepting_after_expiry_is_refused_and_place_moves_on(app):
     db.session.commit()
     assert places_taken() == 0  # nobody else waiting, so the place is free again
     assert first.state == S.INVITED
-
-
-def test_no_place_left_then_last_offer_expires_frees_it(app):
-    f.summit(capacity=1)
-    holder = f.registered()
-    journey.cancel_registration(holder)
-    db.session.commit()
-    assert places_taken() == 0
-    journey.register(f.invitation(), f.details())
-    db.session.commit()
-    assert places_taken() == 1
 
 
 def test_raising_capacity_offers_new_places_to_the_waiting_list(app):

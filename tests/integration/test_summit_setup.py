@@ -1,6 +1,7 @@
 """A fresh server's summit is set up in the browser: every organiser page leads to the set-up form until the
 summit exists, the form goes through the same service as `summit configure`, and what it sets (who signs the
-emails, the address they come from) is what every email and calendar file carries."""
+emails, the address they come from) is what every email and calendar file carries; the Summit page then saves
+changes and refuses impossible ones."""
 
 from __future__ import annotations
 
@@ -24,7 +25,17 @@ from tests.support import both_databases
 from tests.support import factories as f
 from tests.support.apps import FreshSessionClient, make_app
 from tests.support.mail_helpers import delivered, delivered_attachment
-from tests.support.pages import csrf_from
+from tests.support.organiser import summit_form
+from tests.support.pages import csrf_from, text
+
+
+@pytest.fixture
+def organiser(app, client):
+    f.summit()
+    user = f.user(name="Olive Organiser")
+    f.sign_in(client, user)
+    return user
+
 
 SET_UP = "/organiser/set-up"
 GOOD = {
@@ -267,3 +278,40 @@ def test_the_set_up_service_refuses_what_a_new_summit_cannot_have(app):
         summit_changes.set_up_summit(replace(good, name="A second summit"))
     db.session.rollback()
     assert summits() == 1
+
+
+def test_summit_settings_page_saves(app, client, organiser):
+    assert client.get("/organiser/summit").status_code == 200
+
+    response = client.post("/organiser/summit", data=summit_form(venue="The Hub"))
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    summit = db.session.scalars(select(Summit)).one()
+    assert (
+        summit.venue == "The Hub" and summit.capacity == 200 and summit.target == 180 and summit.offer_hold_hours == 24
+    )
+    # 9:30am in London in October is 8:30 UTC (British Summer Time).
+    assert summit.starts_at == datetime(2027, 10, 14, 8, 30, tzinfo=UTC)
+    assert summit.registration_closes_at == datetime(2027, 10, 7, 16, 0, tzinfo=UTC)
+    assert summit.registration_opens_at is None
+
+
+def test_summit_capacity_below_places_taken_is_refused(app, client, organiser):
+    f.registered()
+    f.registered()
+
+    response = client.post("/organiser/summit", data=summit_form(capacity="1", venue="Changed Venue"))
+
+    assert response.status_code == 422
+    assert "The capacity cannot go below the 2 places already taken" in text(response)
+    db.session.expire_all()
+    summit = db.session.scalars(select(Summit)).one()
+    assert summit.capacity == 350 and summit.venue == "Adastral Park" and summit.places_taken == 2
+
+
+def test_summit_settings_ending_before_starting_is_refused(app, client, organiser):
+    response = client.post("/organiser/summit", data=summit_form(ends_at="2027-10-14T08:00"))
+    assert response.status_code == 422 and "The summit must end after it starts." in text(response)
+    db.session.expire_all()
+    assert db.session.scalars(select(Summit)).one().capacity == 350

@@ -270,31 +270,3 @@ def test_cancelling_says_where_the_place_went(app, client):
     response = client.post(f.link(again, "cancel"))
     assert "offered to the next person on the waiting list" in plain(client.get(response.headers["Location"]))
     assert f.fresh(waiting).state == S.OFFERED
-
-
-def test_an_offer_found_lapsed_when_accepting_stays_expired(app, client):
-    f.summit(capacity=1)
-    first = f.registered()
-    offered = f.invitation()
-    journey.join_waitlist(offered)
-    db.session.commit()
-    journey.cancel_registration(first)
-    db.session.commit()
-    db.session.execute(
-        update(WaitlistEntry)
-        .where(WaitlistEntry.invitation_id == offered.id)
-        .values(offer_expires_at=utcnow() - timedelta(minutes=1))
-    )
-    db.session.commit()
-    body = {
-        "name": "Late Comer",
-        "organisation": "Suffolk",
-        "job_title": "",
-        "dietary": "",
-        "access_needs": "",
-        "consent": "y",
-    }
-    response = client.post(f.link(offered, "register"), data=body)
-    assert "this offer has expired" in plain(client.get(response.headers["Location"]))
-    assert f.fresh(offered).state == S.INVITED
-    assert db.session.scalar(select(Summit.places_taken)) == 0

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.busy_summit import BusySummit
+
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
@@ -53,6 +55,15 @@ class LiveServer:
 
     def link(self, key: str, page: str = "") -> str:
         return f"{self.url}/i/{self.delegates[key].token}" + (f"/{page}" if page else "")
+
+
+@dataclass
+class BusyServer:
+    """The app served for real, holding the busy summit."""
+
+    url: str
+    app: object
+    summit: BusySummit
 
 
 def browser_or_skip() -> str:

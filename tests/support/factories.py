@@ -9,7 +9,7 @@ from app.core.auth import credentials
 from app.core.auth.models import Role
 from app.core.db import db, utcnow
 from invitations import journey, links, people, summit_changes
-from invitations.models import Invitation
+from invitations.models import Invitation, InvitationState
 
 _counter = itertools.count(1)
 PASSWORD = "correct horse battery"
@@ -56,6 +56,28 @@ def registered(**kwargs) -> Invitation:
     journey.register(inv, details(name=inv.name))
     db.session.commit()
     return inv
+
+
+def full_summit_with(waiting: int) -> tuple[Invitation, list[Invitation]]:
+    """A summit of one place, taken; `waiting` people on the waiting list behind it."""
+    summit(capacity=1)
+    holder = registered(name="Holder Person")
+    queue = []
+    for _ in range(waiting):
+        person = invitation()
+        journey.join_waitlist(person)
+        queue.append(person)
+    db.session.commit()
+    return holder, queue
+
+
+def offered_place(waiting: int) -> list[Invitation]:
+    """Someone holding an offer of the summit's one place (first in the list), with `waiting` people behind them."""
+    holder, queue = full_summit_with(1 + waiting)
+    journey.cancel_registration(holder)
+    db.session.commit()
+    assert fresh(queue[0]).state == InvitationState.OFFERED
+    return queue
 
 
 def past(hours: float):

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.core.db import db, utcnow
 from app.core.mail.models import OutboxMessage
+from app.core.timefmt import input_value
 from fringe_events import programme, signups
 from fringe_events.models import FringeEvent
 from invitations import links
@@ -16,6 +17,28 @@ from invitations.models import Invitation
 from tests.support.mail_helpers import delivered_attachment
 
 _counter = itertools.count(1)
+
+
+TEAMS = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_NjQ5ZDk0%40thread.v2/0?context=%7b%22Tid%22%7d"
+
+
+def event_form(**changes) -> dict:
+    """The organisers' new-event form for an online event in ten days, with `changes`."""
+    starts = utcnow().replace(second=0, microsecond=0) + timedelta(days=10)
+    data = {
+        "title": "Digital inclusion online",
+        "theme": "Digital inclusion",
+        "description": "An hour on what works.",
+        "host_organisation": "Suffolk County Council",
+        "host_lead": "Julian Herbert",
+        "venue": "Online (Microsoft Teams)",
+        "address": "",
+        "joining_link": TEAMS,
+        "starts_at": input_value(starts),
+        "ends_at": input_value(starts + timedelta(hours=1)),
+        "capacity": "40",
+    }
+    return {**data, **changes}
 
 
 def event(

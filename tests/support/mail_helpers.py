@@ -22,6 +22,14 @@ def delivered(message: OutboxMessage) -> OutgoingMessage:
     return as_sent(message)
 
 
+def last_email(kind: str) -> OutboxMessage | None:
+    """The newest message of a kind in the outbox, as the database now has it."""
+    db.session.expire_all()
+    return db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id.desc())
+    ).first()
+
+
 def delivered_attachment(message: OutboxMessage, suffix: str) -> tuple[bytes, str]:
     """The delivered message's one attachment whose name ends with `suffix`, and its content type."""
     found = [a for a in delivered(message).attachments if a["filename"].endswith(suffix)]

@@ -1,4 +1,5 @@
-"""The organisers' summit settings form as a test posts it, and an app whose database has no tables yet."""
+"""The organisers' summit settings form as a test posts it, an app whose database has no tables yet, and whether a
+client is signed in as an organiser."""
 
 from __future__ import annotations
 
@@ -40,3 +41,8 @@ def bare_app(kind: str, tmp_path):
             connection.execute(sql("CREATE SCHEMA public"))
         engine.dispose()
     return create_app(config)
+
+
+def signed_in(client) -> bool:
+    """Whether the client's session belongs to a signed-in organiser (the dashboard answers 200)."""
+    return client.get("/organiser/").status_code == 200

@@ -32,3 +32,12 @@ REGISTRATION_FORM = {
     "access_needs": "Step-free access",
     "consent": "y",
 }
+
+# The fewest fields a registration needs.
+REGISTRATION_FORM_SHORT = {"name": "Ada Lovelace", "organisation": "Engines", "job_title": "", "consent": "y"}
+
+
+def after(client, response) -> str:
+    """The page a redirect lands on, flash and all."""
+    assert response.status_code in (302, 303), response.status_code
+    return text(client.get(response.headers["Location"]))

@@ -1,23 +1,12 @@
 """The access policy: what each role gets on each route (anonymous visitors, a delegate's link, stewards, leaders,
-organisers), and one of everything a route might name. tests/integration/test_route_roles.py tries every route
+organisers), and a value for each parameter a route names. tests/integration/test_route_roles.py tries every route
 as every role against it; a route added to the app without an entry here fails there, so nobody can add a page
 without deciding who may use it.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from app.core.auth import credentials
-from app.core.auth.models import Role
-from app.core.db import db, utcnow
-from app.core.mail.models import OutboxMessage
-from app.core.security import calendar_feed_token
-from fringe_events import programme
-from invitations import audiences, links, mailing, questions, scheduled_sends
-from invitations.models import ScheduledKind
-from invitations.question_models import QuestionKind
-from tests.support import factories as f
+from tests.support.busy_summit import BusySummit
 
 ROLES = ("anonymous", "delegate", "steward", "leader", "organiser")
 PUBLIC = {r: "allow" for r in ROLES}
@@ -140,62 +129,25 @@ def all_endpoints() -> list[tuple[str, str, frozenset]]:
 ENDPOINTS = all_endpoints()
 
 
-def seed_one_of_everything():
-    """One of everything a route might name, owned so that the leader's routes are about their own invitee."""
-    summit = f.summit()
-    organiser = f.user(Role.ORGANISER, email="organiser@staff.example.org")
-    steward = f.user(Role.STEWARD, email="steward@staff.example.org")
-    leader = f.user(Role.LEADER, email="leader@staff.example.org")
-    inv = f.registered(champion=leader, name="Delegate Person")
-    other = f.invitation(champion=leader)
-    mailing.send_invitation(other)
-    event = programme.create_event(
-        programme.EventData(
-            title="Warm-up",
-            venue="Endeavour House",
-            address="Ipswich",
-            starts_at=utcnow() + timedelta(days=5),
-            ends_at=utcnow() + timedelta(days=5, hours=2),
-            capacity=None,
-            description="",
-            theme="",
-            host_organisation="",
-            host_lead="",
-        )
-    )
-    question = questions.add_question(questions.QuestionData(label="Your team", kind=QuestionKind.SHORT_TEXT))
-    db.session.commit()
-    tokens = {
-        role: credentials.issue_api_token(user)
-        for role, user in (("steward", steward), ("leader", leader), ("organiser", organiser))
+def route_values(busy: BusySummit) -> dict[str, object]:
+    """A value for each parameter a route names, from the busy summit: the link is a registered delegate's, and the
+    invitee a leader's routes name is that leader's own."""
+    return {
+        "token": busy.tokens["ada"],
+        "feed_token": busy.tokens["feed"],
+        "invitation_id": busy.people["ivy"].id,
+        "event_id": busy.events["upcoming"].id,
+        "slug": busy.events["upcoming"].slug,
+        "event": "summit",
+        "message_id": busy.message_id,
+        "leader_id": busy.staff["leader"].id,
+        "user_id": busy.staff["steward"].id,
+        "name": "delegates",
+        "kind_name": "invitation",
+        "by": "organisation",
+        "filename": "barcode-detector/ponyfill.js",
+        "preview_id": "a-preview-nobody-kept",
+        "question_id": busy.questions["team"].id,
+        "kind": "reminder",
+        "scheduled_id": busy.scheduled_id,
     }
-    db.session.commit()
-    message = db.session.query(OutboxMessage).first()
-    scheduled = scheduled_sends.schedule(
-        ScheduledKind.REMINDER, audiences.Audience(state="not_answered"), utcnow() + timedelta(days=1), actor=organiser
-    )
-    db.session.commit()
-    return dict(
-        summit=summit,
-        users={"organiser": organiser, "steward": steward, "leader": leader},
-        tokens=tokens,
-        values={
-            "token": links.token_for(inv),
-            "feed_token": calendar_feed_token(inv.link_selector),
-            "invitation_id": other.id,
-            "event_id": event.id,
-            "slug": event.slug,
-            "event": "summit",
-            "message_id": message.id,
-            "leader_id": leader.id,
-            "user_id": steward.id,
-            "name": "delegates",
-            "kind_name": "invitation",
-            "by": "organisation",
-            "filename": "barcode-detector/ponyfill.js",
-            "preview_id": "a-preview-nobody-kept",
-            "question_id": question.id,
-            "kind": "reminder",
-            "scheduled_id": scheduled.id,
-        },
-    )

@@ -94,7 +94,7 @@ def open_scanner(camera, door, base: str | None = None, email: str | None = None
     context.set_default_timeout(BROWSER_TIMEOUT_MS)
     page = context.new_page()
     # Straight on to the summit's scanner (that a steward signing in lands on /checkin is shown by
-    # tests/integration/test_auth_and_roles.py), so the scanner and its decoder load once.
+    # tests/integration/test_route_roles.py), so the scanner and its decoder load once.
     page.goto(f"{base}/sign-in?next=%2Fcheckin%3Fevent%3Dsummit")
     page.get_by_label("Email address").fill(email or door.steward_email)
     page.get_by_label("Password").fill(f.PASSWORD)

@@ -1,10 +1,9 @@
-"""Privacy (data copy, erasure, anonymisation), backups, the audit page, and request hygiene."""
+"""Privacy (invitations/privacy.py): a delegate's copy of their data, erasure on request, and anonymisation after the
+summit. (That erasure leaves nothing behind, anywhere: tests/integration/test_erasure_leaves_nothing.py.)"""
 
 from __future__ import annotations
 
 import json
-import secrets
-import sqlite3
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -91,87 +90,3 @@ def test_anonymise_refuses_before_the_summit_and_uses_the_configured_retention(a
     result = runner.invoke(args=["privacy", "anonymise"])
     assert result.exit_code != 0 and "hasn't happened yet" in result.output
     assert app.config["PRIVACY_RETENTION_DAYS"] == 90
-
-
-def test_backup_makes_a_consistent_copy(app, runner, tmp_path):
-    f.summit()
-    for _ in range(5):
-        f.registered()
-    target = tmp_path / "backups" / "nh.sqlite3"
-    result = runner.invoke(args=["backup", str(target)])
-    assert result.exit_code == 0, result.output
-    copy = sqlite3.connect(target)
-    assert copy.execute("SELECT count(*) FROM registration").fetchone()[0] == 5
-    assert copy.execute("SELECT places_taken FROM summit").fetchone()[0] == 5
-    copy.close()
-    again = runner.invoke(args=["backup", str(target)])
-    assert again.exit_code != 0 and "already exists" in again.output
-
-
-def test_the_audit_page_lists_and_filters_actions(app, client):
-    f.summit()
-    organiser = f.user(name="Olive Organiser")
-    f.sign_in(client, organiser)
-    client.post(
-        "/organiser/invitations/new",
-        data={"email": "new@example.org", "name": "New Person", "organisation": "Babergh", "champion_id": "0"},
-    )
-    inv = db.session.scalars(select(Invitation)).one()
-    client.post(
-        f"/organiser/invitations/{inv.id}/edit",
-        data={"email": "new@example.org", "name": "Renamed Person", "organisation": "Babergh", "champion_id": "0"},
-    )
-    page = client.get("/organiser/audit/?action=invitation.updated").get_data(as_text=True)
-    assert "Olive Organiser" in page and "Renamed Person" in page and "New Person" in page  # before and after
-    assert "invitation.created" not in page.split("<tbody>")[1]
-    assert client.get("/organiser/audit/?invitation=abc").status_code == 400
-
-
-def test_audit_page_is_for_organisers_only(app, client):
-    from app.core.auth.models import Role
-
-    leader = f.user(role=Role.LEADER)
-    f.sign_in(client, leader)
-    assert client.get("/organiser/audit/").status_code == 403
-
-
-def test_nul_characters_are_refused_with_a_clear_400(app, client):
-    f.summit()
-    inv = f.invitation()
-    response = client.post(f"/i/{links.token_for(inv)}/decline", data={"reason": "busy\x00day"})
-    assert response.status_code == 400 and "NUL" in response.get_data(as_text=True)
-    assert db.session.get(Invitation, inv.id).state == InvitationState.INVITED
-    assert client.get("/i/" + "A" * 43 + "%00").status_code == 404
-
-
-def test_security_headers_and_cookie_flags(app, client):
-    f.summit()
-    organiser = f.user()
-    response = client.post("/sign-in", data={"email": organiser.email, "password": f.PASSWORD, "remember": "y"})
-    cookies = response.headers.getlist("Set-Cookie")
-    session_cookie = next(c for c in cookies if c.startswith("session="))
-    assert "HttpOnly" in session_cookie and "SameSite=Lax" in session_cookie
-    page = client.get("/")
-    csp = page.headers["Content-Security-Policy"]
-    assert "frame-ancestors 'none'" in csp and "worker-src 'self' blob:" in csp and "media-src 'self' blob:" in csp
-    assert page.headers["X-Content-Type-Options"] == "nosniff"
-    assert "Strict-Transport-Security" not in page.headers  # only in production, behind HTTPS
-
-
-def test_production_sets_hsts_and_secure_cookies(tmp_path):
-    from app.factory import create_app
-    from config import ProductionConfig, settings_of
-
-    config = settings_of(ProductionConfig)
-    config.update(
-        SECRET_KEY=secrets.token_urlsafe(48),
-        DATABASE_URL=f"sqlite:///{tmp_path / 'p.sqlite3'}",
-        BASE_URL="https://newhorizons.example.org",
-        RATELIMIT_SINGLE_PROCESS=True,
-        MAIL_BACKEND="sendgrid",
-        SENDGRID_API_KEY="SG.test-key",
-    )
-    app = create_app(config)
-    assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
-    response = app.test_client().get("/privacy")
-    assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")

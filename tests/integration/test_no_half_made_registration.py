@@ -1,4 +1,5 @@
-"""Faults: a worker killed mid-registration leaves nothing half-made; the app serves while mail is down."""
+"""A worker killed in the middle of a registration leaves nothing half-made (DESIGN.md, invariant 4): no registration,
+no place taken, no email, nothing locked."""
 
 from __future__ import annotations
 

@@ -1,28 +1,23 @@
-"""No dead ends: "Lost your link?" (the same answer for anyone, the email only to the invited address, rate
-limited), every bad personal link offers it, and a form sent with a stale token comes back as it was typed."""
+"""Lost your link? (invitations/recovery_routes.py): the same answer for anyone, the email only to the invited
+address, rate limited; and every bad personal link offers it, so no link is a dead end. (A form sent with a stale
+token comes back as it was typed: tests/integration/test_csrf.py.)"""
 
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
-from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.core.db import db
-from app.core.forms import STALE_FORM
 from app.core.mail import delivery
 from app.core.mail.models import OutboxMessage
 from invitations import handing_on, links, people
-from invitations.models import Invitation, InvitationState, Registration
 from tests.support import factories as f
-from tests.support.apps import FreshSessionClient, make_app
-from tests.support.factories import fresh, link
+from tests.support.apps import make_app
+from tests.support.factories import fresh
 from tests.support.mail_helpers import delivered
-from tests.support.pages import csrf_from, text
-
-S = InvitationState
+from tests.support.pages import text
 
 
 def outbox() -> list[OutboxMessage]:
@@ -135,109 +130,3 @@ def test_every_bad_personal_link_offers_lost_your_link(app, client):
         assert response.status_code in (404, 410), label
         assert "Lost your link?" in html and 'action="/lost-link"' in html and 'name="email"' in html, label
         assert "Go to the home page" not in html, label
-
-
-# --- a stale form comes back as it was typed --------------------------------------------------
-
-REGISTRATION = {
-    "name": "Ada Lovelace",
-    "organisation": "Analytical Engines Ltd",
-    "job_title": "Programmer",
-    "dietary": "No mushrooms, please",
-    "access_needs": "A seat near the front",
-    "consent": "y",
-}
-
-
-@pytest.fixture
-def csrf_client(tmp_path):
-    app = make_app("sqlite", tmp_path, WTF_CSRF_ENABLED=True, WTF_CSRF_TIME_LIMIT=3600)
-    app.test_client_class = FreshSessionClient
-    with app.app_context():
-        yield app.test_client()
-        db.engine.dispose()
-
-
-def aged(client, token: str, seconds: int) -> str:
-    """The page's token as it would be after `seconds` open: the same token, signed that long ago."""
-    from flask import current_app
-
-    with client.session_transaction() as session:
-        raw = session["csrf_token"]
-    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="wtf-csrf-token")
-    real_time = time.time
-    time.time = lambda: real_time() - seconds
-    try:
-        return serializer.dumps(raw)
-    finally:
-        time.time = real_time
-
-
-def test_an_expired_registration_form_comes_back_as_typed_with_a_fresh_token_and_saves_nothing(csrf_client):
-    f.summit()
-    ada = f.invitation(name="Ada L")
-    page = csrf_client.get(link(ada, "register")).get_data(as_text=True)
-    old = aged(csrf_client, csrf_from(page), 2 * 3600)
-
-    again = csrf_client.post(link(ada, "register"), data={**REGISTRATION, "csrf_token": old})
-
-    html = text(again)
-    assert again.status_code == 422
-    assert STALE_FORM in html and "CSRF" not in html and "Error 400" not in html
-    for value in ("Analytical Engines Ltd", "Programmer", "No mushrooms, please", "A seat near the front"):
-        assert value in html
-    assert 'name="consent" type="checkbox" value="y" checked' in html or "checked" in html
-    fresh_token = csrf_from(html)
-    assert fresh_token != old
-    assert fresh(ada).state == S.INVITED
-    assert db.session.scalar(select(func.count()).select_from(Registration)) == 0 and outbox() == []
-
-    # Pressing the button again on that page registers them.
-    done = csrf_client.post(link(ada, "register"), data={**REGISTRATION, "csrf_token": fresh_token})
-    assert done.status_code == 302 and fresh(ada).state == S.REGISTERED
-    assert fresh(ada).organisation == "Analytical Engines Ltd"
-
-
-def test_a_form_whose_session_was_forgotten_comes_back_too(csrf_client):
-    """The browser was closed and reopened: its session (and the token's other half) is gone."""
-    f.summit()
-    ada = f.invitation()
-    token = csrf_from(csrf_client.get(link(ada, "decline")).get_data(as_text=True))
-    csrf_client.delete_cookie("session")
-
-    again = csrf_client.post(link(ada, "decline"), data={"reason": "Chairing a meeting", "csrf_token": token})
-
-    assert again.status_code == 422 and STALE_FORM in text(again) and "Chairing a meeting" in text(again)
-    assert fresh(ada).state == S.INVITED and fresh(ada).decline_reason == ""
-
-
-def test_a_stale_one_button_form_goes_back_to_be_pressed_again_and_changes_nothing(csrf_client):
-    f.summit(capacity=1)
-    f.registered()
-    late = f.invitation()
-    page = csrf_client.get(link(late)).get_data(as_text=True)
-    old = aged(csrf_client, csrf_from(page), 2 * 3600)
-
-    answer = csrf_client.post(
-        link(late, "waiting-list"), data={"csrf_token": old}, headers={"Referer": f"http://localhost{link(late)}"}
-    )
-
-    assert answer.status_code == 303 and answer.headers["Location"].endswith(link(late))
-    assert fresh(late).state == S.INVITED
-    assert STALE_FORM in text(csrf_client.get(link(late)))
-
-
-def test_a_stale_organiser_form_keeps_what_was_typed(csrf_client):
-    f.summit()
-    organiser = f.user()
-    page = csrf_client.get("/sign-in").get_data(as_text=True)
-    csrf_client.post("/sign-in", data={"email": organiser.email, "password": f.PASSWORD, "csrf_token": csrf_from(page)})
-    form = csrf_client.get("/organiser/invitations/new").get_data(as_text=True)
-    old = aged(csrf_client, csrf_from(form), 2 * 3600)
-    typed = {"email": "new.person@example.org", "name": "Newly Typed", "organisation": "Typed Org", "champion_id": "0"}
-
-    again = csrf_client.post("/organiser/invitations/new", data={**typed, "csrf_token": old})
-
-    assert again.status_code == 422 and STALE_FORM in text(again)
-    assert "Newly Typed" in text(again) and "new.person@example.org" in text(again)
-    assert db.session.scalar(select(func.count()).select_from(Invitation)) == 0

@@ -1,5 +1,6 @@
-"""The audit log in sentences: every action kind the code records has a sentence of its own, people are names
-linked to their pages, and nothing shows as a code, a bare number or raw JSON."""
+"""The audit log (app/core/audit.py, its page app/dashboards/audit_log.py): every action kind the code records has a
+sentence of its own, people are names linked to their pages, and nothing shows as a code, a bare number or raw JSON;
+the page filters, and is for organisers only."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from app.core.auth.models import Role
 from app.core.db import db
 from app.dashboards.audit_log import SENTENCES, Names, sentence
 from invitations import chasing
+from invitations.models import Invitation
 from tests.support import factories as f
 from tests.support import fringe_factories as ff
 from tests.support.organiser import summit_form
@@ -176,3 +178,30 @@ def test_an_edit_of_the_summits_line_on_why_it_matters_is_said_not_lost(app, cli
     html = client.get("/organiser/audit/").get_data(as_text=True)
     assert "without changing them" not in html
     assert "the line on why it matters from Shaping Suffolk&#39;s innovation strategy. to Where" in html
+
+
+def test_the_audit_page_lists_and_filters_actions(app, client):
+    f.summit()
+    organiser = f.user(name="Olive Organiser")
+    f.sign_in(client, organiser)
+    client.post(
+        "/organiser/invitations/new",
+        data={"email": "new@example.org", "name": "New Person", "organisation": "Babergh", "champion_id": "0"},
+    )
+    inv = db.session.scalars(select(Invitation)).one()
+    client.post(
+        f"/organiser/invitations/{inv.id}/edit",
+        data={"email": "new@example.org", "name": "Renamed Person", "organisation": "Babergh", "champion_id": "0"},
+    )
+    page = client.get("/organiser/audit/?action=invitation.updated").get_data(as_text=True)
+    assert "Olive Organiser" in page and "Renamed Person" in page and "New Person" in page  # before and after
+    assert "invitation.created" not in page.split("<tbody>")[1]
+    assert client.get("/organiser/audit/?invitation=abc").status_code == 400
+
+
+def test_audit_page_is_for_organisers_only(app, client):
+    from app.core.auth.models import Role
+
+    leader = f.user(role=Role.LEADER)
+    f.sign_in(client, leader)
+    assert client.get("/organiser/audit/").status_code == 403

@@ -1,4 +1,5 @@
-"""Emails a person causes with their own link are coalesced and limited: one link can't flood an inbox."""
+"""Emails a person causes with their own link are coalesced and limited (app/core/mail/outbox.py): one link can't
+flood an inbox."""
 
 from __future__ import annotations
 
