@@ -194,7 +194,7 @@ def handle_search(user: User | ApiCaller):
         results = door.search(event, request.args.get("q", ""))
     except MalformedScan as message:
         return json_error(400, str(message))
-    db.session.commit()
+    db.commit_if_written()  # a GET: commits only a token's last use
     return jsonify({"event": request.args["event"], "results": results})
 
 
@@ -203,7 +203,7 @@ def handle_counts(user: User | ApiCaller):
     if error:
         return error
     result = door.counts(event)
-    db.session.commit()
+    db.commit_if_written()  # a GET: commits only a token's last use
     return jsonify(result)
 
 
@@ -298,7 +298,7 @@ def events():
         {"event": e.name, "title": e.title, "starts_at": e.starts_at.isoformat() if e.starts_at else None}
         for e in door.door_events()
     ]
-    db.session.commit()
+    db.commit_if_written()  # a GET: commits only a token's last use
     return jsonify({"events": result})
 
 
@@ -311,7 +311,7 @@ def scan_log():
     event = (request.args.get("event") or "").strip() or None
     limit = min(max(request.args.get("limit", 100, type=int) or 100, 1), 1000)
     rows = overview.scan_log_rows(event, limit)
-    db.session.commit()
+    db.commit_if_written()  # a GET: commits only a token's last use
     return jsonify(
         {
             "scans": [

@@ -191,6 +191,7 @@ class Database:
             unchanged = not (session.new or session.dirty or session.deleted)
             if session.in_transaction() and unchanged and session.connection().info.get("sqlite_begin") == "DEFERRED":
                 session.rollback()
+            g.pop("_will_write", None)  # this request's word only, where requests share an app context
 
         # Roll back whatever a failed request left open, then hand the connection back.
         @app.teardown_appcontext
@@ -225,6 +226,12 @@ class Database:
             raise WriteInReadOnlyRequest("db.will_write() must come before the first change, not after it")
         if self.engine.dialect.name == "sqlite" and session.in_transaction():
             session.rollback()
+
+    def commit_if_written(self) -> None:
+        """End a GET that may have written (e.g. a token's last use, after db.will_write()): commit then, and only
+        then. A request that only read sends no COMMIT (its transaction ends with the request)."""
+        if not reading_request():
+            self.session.commit()
 
     def create_all(self) -> None:
         Base.metadata.create_all(self.engine)
