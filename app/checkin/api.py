@@ -216,15 +216,16 @@ def handle_counts(user: User | ApiCaller):
 def checkin():
     token = bearer_token()
     counted = False
-    if token and credentials.seen_working(token):
+    token_hash = hash_api_token(token) if token else ""
+    if token and credentials.seen_working(token, token_hash):
         # A token this process saw work a moment ago: its door limit is counted before any transaction begins (on
         # SQLite the look-up takes the write lock, which nothing else should hold it for).
-        if not hit_limit("CHECKIN_RATE_LIMIT", "checkin", "token:" + hash_api_token(token)):
+        if not hit_limit("CHECKIN_RATE_LIMIT", "checkin", "token:" + token_hash):
             return too_many()
         counted = True
         scan = summit_scan()
         if scan is not None:
-            answer = hot_path.check_in(token, scan, DOOR_ROLES)
+            answer = hot_path.check_in(token_hash, scan, DOOR_ROLES)
             if answer is not None:
                 return jsonify(answer)
     user = door_caller(counted=counted)

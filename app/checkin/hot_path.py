@@ -21,7 +21,6 @@ from app.checkin.scans import NonceTaken, Scan
 from app.core.auth import credentials
 from app.core.auth.models import Role
 from app.core.db import db, utcnow
-from app.core.security import hash_api_token
 from fringe_events.models import SUMMIT_EVENT_KEY
 from invitations.models import Invitation
 
@@ -41,12 +40,12 @@ def _look_up(connection: Connection, token_hash: str, code: str | None):
     ).first()
 
 
-def check_in(token: str, scan: Scan, roles: Collection[Role]) -> dict | None:
-    """Answer one summit scan and log it, committed: the answer, or None when the token doesn't work or its account
-    has none of `roles` (nothing is written then, and the caller refuses as the general path does). The caller has
-    counted the scanner's rate limit. A nonce this steward sent before gets its first answer again."""
+def check_in(token_hash: str, scan: Scan, roles: Collection[Role]) -> dict | None:
+    """Answer one summit scan and log it, committed: the answer, or None when the token (its hash given) doesn't
+    work or its account has none of `roles` (nothing is written then, and the caller refuses as the general path
+    does). The caller has counted the scanner's rate limit. A nonce this steward sent before gets its first answer
+    again."""
     now = utcnow()
-    token_hash = hash_api_token(token)
     code = scan.code if scans.looks_like_code(scan.code) else None  # not one of ours: no person to look for
     session = db.session
     connection = session.connection()  # on SQLite its BEGIN IMMEDIATE takes the write lock: a POST

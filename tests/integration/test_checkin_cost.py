@@ -252,3 +252,31 @@ def test_a_wrong_token_costs_the_limiter_one_call_and_a_full_budget_answers_when
     # The budget is the one the other routes' decorators count in: the scanner's search is refused too.
     search = client.get("/api/v1/checkin/search?event=summit&q=Ada", headers={"Authorization": f"Bearer {token}"})
     assert search.status_code == 429
+
+
+def test_a_check_in_is_spared_the_limiters_own_work_and_the_session_cookie(limited_app, monkeypatch):
+    """The hot path counts its own limit (one call to the store, above): the limiter's before-request check, which
+    works out every limit that might apply to a request, is skipped for it; and under /api/ no session cookie is
+    read, verified or set (the API takes bearer tokens only)."""
+    app, limiter = limited_app
+    f.summit()
+    token = steward_token()
+    client = app.test_client()
+    f.sign_in(client, f.user(role=Role.STEWARD))  # a browser with a staff session, which the API ignores
+    resolved: list[str] = []
+    real_resolve = limiter.limit_manager.resolve_limits
+    monkeypatch.setattr(
+        limiter.limit_manager, "resolve_limits", lambda *a, **k: resolved.append("resolve") or real_resolve(*a, **k)
+    )
+    signers: list[str] = []
+    interface = app.session_interface
+    real_signer = interface.get_signing_serializer
+    monkeypatch.setattr(interface, "get_signing_serializer", lambda a: signers.append("signer") or real_signer(a))
+
+    response = scan(client, token, "NH1-X")
+    assert response.status_code == 200 and "Set-Cookie" not in response.headers
+    assert resolved == [] and signers == []
+
+    counts = client.get("/api/v1/checkin/counts?event=summit", headers={"Authorization": f"Bearer {token}"})
+    assert counts.status_code == 200 and resolved != [] and signers == []
+    assert client.get("/checkin").status_code == 200 and signers != []  # the scanner page: the session, as ever

@@ -108,10 +108,11 @@ def api_token_works(token: str) -> bool:
     return True
 
 
-def seen_working(token: str) -> bool:
-    """Whether this process saw the token work within API_TOKEN_CACHE_SECONDS: no database, and no promise that it
-    still works (caller_for_api_token asks that), only that it isn't a guess."""
-    seen = _known_tokens().get(hash_api_token(token))
+def seen_working(token: str, token_hash: str | None = None) -> bool:
+    """Whether this process saw the token (whose hash the caller may have worked out already) work within
+    API_TOKEN_CACHE_SECONDS: no database, and no promise that it still works (caller_for_api_token asks that), only
+    that it isn't a guess."""
+    seen = _known_tokens().get(token_hash or hash_api_token(token))
     return seen is not None and time.monotonic() - seen < current_app.config["API_TOKEN_CACHE_SECONDS"]
 
 
