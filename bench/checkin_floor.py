@@ -29,6 +29,7 @@ def run(kind: str, postgres_url: str | None, clients: int, rounds: int) -> dict:
     codes, token = checkin.seed(url, checkin.DELEGATES)
     floors, scans, correct = [], [], True
     with Server(url, app="bench.floor_app:app") as floor, Server(url) as product:
+        logs = (floor.log_path, product.log_path)
         floor.measure([("GET", "/ping", None, None)] * 100, 4)
         checkin.reset(url)
         warm = checkin.scan_jobs(codes[:100], token, Counter(), threading.Lock(), seed_value=7)
@@ -41,6 +42,8 @@ def run(kind: str, postgres_url: str | None, clients: int, rounds: int) -> dict:
             jobs = checkin.scan_jobs(codes, token, answers, threading.Lock(), seed_value=1000 * r + clients)
             scans.append(product.measure(jobs, clients, ok_statuses=(200,)))
             correct &= answers["ok"] == len(codes) and checkin.attendance_count(url) == len(codes)
+
+    server_errors = [line for path in logs for line in path.read_text().splitlines() if "Error" in line][:5]
 
     def median(results: list[dict], key: str) -> float:
         return round(statistics.median(r[key] for r in results), 2)
@@ -62,7 +65,14 @@ def run(kind: str, postgres_url: str | None, clients: int, rounds: int) -> dict:
         "checkin_rps_by_round": [r["throughput_rps"] for r in scans],
         "floor_rps_by_round": [r["throughput_rps"] for r in floors],
         "errors": sum(r["errors"] for r in floors + scans),
+        "statuses_not_200": [
+            {"round": n, "of": kind, **{k: v for k, v in r["statuses"].items() if k != "200"}}
+            for kind, results in (("floor", floors), ("check-in", scans))
+            for n, r in enumerate(results)
+            if set(r["statuses"]) - {"200"}
+        ],
         "exactly_one_ok_each": correct,
+        "server_errors": server_errors,
     }
 
 
