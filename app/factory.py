@@ -14,11 +14,18 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app.core.auth.models import Role
 from app.core.db import db, utcnow
 from app.core.errors import Conflict, DomainError, SummitNotSetUp
-from app.core.extensions import csrf, limiter, login_manager, retry_after_seconds
+from app.core.extensions import (
+    csrf,
+    limiter,
+    login_manager,
+    retry_after_seconds,
+    spare_views_that_count_their_own_limits,
+)
 from app.core.forms import STALE_FORM
 from app.core.json_bodies import JSONProvider
 from app.core.logs import configure_logging
 from app.core.logs import safe_path as _safe_path
+from app.core.session_cookie import SessionCookieExceptUnder
 from config import Config, ProductionConfig, config_from_env
 
 
@@ -59,8 +66,10 @@ def register_proxies(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    app.session_interface = SessionCookieExceptUnder(("/api/",))  # the JSON API takes bearer tokens, no cookies
     db.init_app(app)
     limiter.init_app(app)  # before CSRF: a form sent with a stale token is still counted (see stale_form)
+    spare_views_that_count_their_own_limits(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     from app.core.auth.sessions import load_user
@@ -300,16 +309,18 @@ _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 def register_request_guards(app: Flask) -> None:
     @app.before_request
     def refuse_nul_characters():
-        """A NUL can't be stored in PostgreSQL text and never belongs in a form: refuse it up front."""
-        values = list(request.args.values())
+        """A NUL can't be stored in PostgreSQL text and never belongs in a form: refuse it up front. The query string
+        is looked at as it came (a NUL in it is `%00`), so a request without one parses nothing here."""
+        values = []
         if request.method in ("POST", "PUT", "PATCH"):
             if request.mimetype in _FORM_TYPES:
-                values += list(request.form.values())
+                values = list(request.form.values())
             else:
                 raw = request.get_data(cache=True)
                 if b"\x00" in raw or b"\\u0000" in raw:
                     abort(400, "The request contains a NUL character, which isn't accepted.")
-        if any("\x00" in value for value in values):
+        query = request.query_string
+        if b"%00" in query or b"\x00" in query or any("\x00" in value for value in values):
             abort(400, "The form contains a NUL character, which isn't accepted. Please retype the text.")
 
 

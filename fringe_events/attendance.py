@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from app.core.db import db, insert_returning_id, utcnow
 from app.core.summit.settings import find_summit
@@ -53,12 +53,20 @@ def find_attendance(invitation_id: int, event_key: str) -> Attendance | None:
 
 
 def claim_attendance(
-    invitation_id: int, event: EventRef, *, by_id: int | None, method: CheckinMethod, walk_in: bool, now: datetime
+    invitation_id: int,
+    event: EventRef,
+    *,
+    by_id: int | None,
+    method: CheckinMethod,
+    walk_in: bool,
+    now: datetime,
+    connection: Connection | None = None,
 ) -> bool:
     """Write this person's attendance at this event unless it is there already: True if this call wrote it.
 
     One `INSERT … ON CONFLICT DO NOTHING`: the unique constraint decides, so two doors scanning the same badge
-    at once get one True between them (invariant 2), with no savepoint and no error to catch."""
+    at once get one True between them (invariant 2), with no savepoint and no error to catch. On `connection` if
+    given (the check-in's hot path), else the session's."""
     written = insert_returning_id(
         Attendance.__table__,
         dict(
@@ -70,6 +78,7 @@ def claim_attendance(
             method=method,
             walk_in=walk_in,
         ),
+        connection,
     )
     return written is not None
 

@@ -13,7 +13,7 @@ from app.core.audit import AuditEvent
 from app.core.auth.decorators import mark, organiser_required
 from app.core.auth.models import Role, User
 from app.core.csv_export import to_csv
-from app.core.db import db
+from app.core.db import db, utcnow
 from app.core.downloads import download
 from app.core.errors import Conflict
 from app.core.forms import ConfirmForm, ConfirmStepForm
@@ -386,10 +386,14 @@ def summit_settings():
 @bp.get("/waiting-list")
 @organiser_required
 def waiting_list():
-    waitlist.expire_offers()
-    db.session.commit()
+    # Reads only: an offer that has run out is shown as lapsed, and expired by the mail worker or the next write.
+    now = utcnow()
+    entries = dashboards.waiting_list()
     return render_template(
-        "invitations/organiser_waiting_list.html", entries=dashboards.waiting_list(), summit=summits.get_summit()
+        "invitations/organiser_waiting_list.html",
+        entries=entries,
+        lapsed={entry.id for entry in entries if waitlist.offer_lapsed(entry, now)},
+        summit=summits.get_summit(),
     )
 
 

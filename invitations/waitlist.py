@@ -143,6 +143,19 @@ def offer_lapsed(entry: WaitlistEntry, now: datetime) -> bool:
     return entry.state == WaitlistState.OFFERED and entry.offer_expires_at is not None and entry.offer_expires_at <= now
 
 
+def lapsed_offers(now: datetime) -> int:
+    """How many offers have run out but are still held (the worker, or the next write that needs the place, expires
+    them): one count, so that a page that only reads can say so."""
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(WaitlistEntry)
+            .where(WaitlistEntry.state == WaitlistState.OFFERED, WaitlistEntry.offer_expires_at <= now)
+        )
+        or 0
+    )
+
+
 def expire_offers(now: datetime | None = None) -> int:
     """Expire lapsed offers and pass each place on. Idempotent: safe to run from anywhere, any time."""
     now = now or utcnow()

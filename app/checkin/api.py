@@ -12,15 +12,16 @@ from flask_limiter.util import get_remote_address
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from app.checkin import door, overview, scans
+from app.checkin import door, hot_path, overview, scans
 from app.checkin.scans import MalformedScan, NonceTaken
 from app.core.auth import credentials
 from app.core.auth.credentials import ApiCaller, api_token_works, caller_for_api_token
 from app.core.auth.models import Role, User
 from app.core.db import db
 from app.core.errors import Conflict
-from app.core.extensions import csrf, hit_limit, limiter, retry_after_seconds
+from app.core.extensions import counts_its_own_limits, csrf, hit_limit, limiter, retry_after_seconds
 from app.core.security import hash_api_token
+from fringe_events.models import SUMMIT_EVENT_KEY
 
 bp = Blueprint("checkin_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -194,7 +195,7 @@ def handle_search(user: User | ApiCaller):
         results = door.search(event, request.args.get("q", ""))
     except MalformedScan as message:
         return json_error(400, str(message))
-    db.session.commit()
+    db.commit_if_written()  # a GET: commits only a token's last use
     return jsonify({"event": request.args["event"], "results": results})
 
 
@@ -203,7 +204,7 @@ def handle_counts(user: User | ApiCaller):
     if error:
         return error
     result = door.counts(event)
-    db.session.commit()
+    db.commit_if_written()  # a GET: commits only a token's last use
     return jsonify(result)
 
 
@@ -211,30 +212,48 @@ def handle_counts(user: User | ApiCaller):
 
 
 @bp.post("/checkin")
-@limiter.exempt  # the hot path checks its limits itself: one call to the store a scan (door_caller)
+@counts_its_own_limits  # one call to the limiter's store a scan, and none of the limiter's own work
 def checkin():
-    user = door_caller()
+    token = bearer_token()
+    counted = False
+    token_hash = hash_api_token(token) if token else ""
+    if token and credentials.seen_working(token, token_hash):
+        # A token this process saw work a moment ago: its door limit is counted before any transaction begins (on
+        # SQLite the look-up takes the write lock, which nothing else should hold it for).
+        if not hit_limit("CHECKIN_RATE_LIMIT", "checkin", "token:" + token_hash):
+            return too_many()
+        counted = True
+        scan = summit_scan()
+        if scan is not None:
+            answer = hot_path.check_in(token_hash, scan, DOOR_ROLES)
+            if answer is not None:
+                return jsonify(answer)
+    user = door_caller(counted=counted)
     if not isinstance(user, ApiCaller):
         return user  # the refusal
     return handle_scan(user)
 
 
-def door_caller():
+def summit_scan() -> scans.Scan | None:
+    """The body as a scan of a badge at the summit, for the hot path; None for anything else (a fringe event, a
+    reference, a body the API refuses), which the general path answers."""
+    payload = request.get_json(force=True, silent=True)
+    if not isinstance(payload, dict) or payload.get("event") != SUMMIT_EVENT_KEY or "code" not in payload:
+        return None
+    try:
+        return scans.parse_scan(payload)
+    except MalformedScan:
+        return None
+
+
+def door_caller(counted: bool = False):
     """The check-in's sign-in and limits, as the decorators on the other routes do them, at a scan's cost: the
     token asked of the database (every request, so a revoked one is refused on its next), then one call to the
-    limiter's store. A working token counts against its scanner's door limit (CHECKIN_RATE_LIMIT, shared with the
-    other routes); a missing or wrong one against the address's failed look-ups (LINK_LOOKUP_RATE_LIMIT), so a
-    real scanner is never refused for others' guesses. Returns the caller, or the response that refuses."""
+    limiter's store (none if `counted`: the caller counted it). A working token counts against its scanner's door
+    limit (CHECKIN_RATE_LIMIT, shared with the other routes); a missing or wrong one against the address's failed
+    look-ups (LINK_LOOKUP_RATE_LIMIT), so a real scanner is never refused for others' guesses. Returns the caller,
+    or the response that refuses."""
     token = bearer_token()
-    if token and credentials.seen_working(token):
-        # A token this process saw work a moment ago: its door limit is counted before the transaction begins (on
-        # SQLite the look-up takes the write lock, which nothing else should hold it for), then it is asked of the
-        # database as every request is.
-        if not hit_limit("CHECKIN_RATE_LIMIT", "checkin", "token:" + hash_api_token(token)):
-            return too_many()
-        counted = True
-    else:
-        counted = False
     user = caller_for_api_token(token) if token else None
     if user is None:
         db.session.rollback()
@@ -262,7 +281,7 @@ def too_many():
     )
 
 
-checkin.allowed_roles = frozenset(DOOR_ROLES)  # type: ignore[attr-defined]
+checkin.allowed_roles = frozenset(DOOR_ROLES)
 
 
 @bp.post("/checkin/undo")
@@ -298,7 +317,7 @@ def events():
         {"event": e.name, "title": e.title, "starts_at": e.starts_at.isoformat() if e.starts_at else None}
         for e in door.door_events()
     ]
-    db.session.commit()
+    db.commit_if_written()  # a GET: commits only a token's last use
     return jsonify({"events": result})
 
 
@@ -311,7 +330,7 @@ def scan_log():
     event = (request.args.get("event") or "").strip() or None
     limit = min(max(request.args.get("limit", 100, type=int) or 100, 1), 1000)
     rows = overview.scan_log_rows(event, limit)
-    db.session.commit()
+    db.commit_if_written()  # a GET: commits only a token's last use
     return jsonify(
         {
             "scans": [

@@ -142,7 +142,6 @@ def expected():
     if error:
         return error
     people = door.expected_people(event)
-    db.session.commit()
     return {"event": request.args["event"], "people": people}
 
 

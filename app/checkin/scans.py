@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import and_, bindparam, exists, func, select, update
+from sqlalchemy import Connection, and_, bindparam, exists, func, select, update
 
 from app.checkin.models import ScanLog
 from app.core import audit
@@ -41,7 +41,7 @@ from app.core.db import db, insert_returning_id, utcnow
 from app.core.security import CODE_ALPHABET
 from app.core.summit.models import Summit
 from app.core.timefmt import local
-from fringe_events.attendance import EventRef, claim_attendance, find_attendance, resolve_event, undo_attendance
+from fringe_events.attendance import EventRef, claim_attendance, resolve_event, undo_attendance
 from fringe_events.models import SUMMIT_EVENT_KEY, Attendance, CheckinMethod, FringeSignup, FringeStatus, SignupState
 from invitations.models import LIVE_STATES, Invitation, InvitationState, Registration, RegistrationState
 
@@ -156,6 +156,11 @@ def unknown_code_status(code: str) -> str:
     return INCOMPLETE if code_shape(code) == CodeShape.DAMAGED else INVALID
 
 
+def answer_for_unknown(code: str) -> dict:
+    """The answer to a code that matched no invitation: it names nobody."""
+    return _answer(unknown_code_status(code))
+
+
 def find_by_code(code: str) -> Invitation | None:
     if not looks_like_code(code):
         return None
@@ -234,11 +239,15 @@ def signed_up_for(invitation_id: int, fringe_event_id: int) -> bool:
     ) > 0
 
 
-def _look_up_statement(fringe: bool):
-    """Built once: the invitation with a code, its registration, its attendance at an event and who checked
-    them in, and (for a fringe event) whether they signed up, in Core terms (no ORM objects to build)."""
+_CHECKER = User.__table__.alias("checker")
+
+
+def look_up_columns(fringe: bool) -> list:
+    """What a scan needs to know of the person with a code (their invitation, registration, attendance at the event
+    and who checked them in) and of the event: for the summit its dates, so that "is it on today?" costs no statement
+    of its own; for a fringe event whether they signed up. Read by one statement (_look_up, and hot_path's)."""
     invitation, registration, attendance = Invitation.__table__, Registration.__table__, Attendance.__table__
-    checker, signup = User.__table__.alias("checker"), FringeSignup.__table__
+    signup = FringeSignup.__table__
     columns = [
         invitation.c.id,
         invitation.c.state,
@@ -248,10 +257,9 @@ def _look_up_statement(fringe: bool):
         registration.c.dietary,
         registration.c.access_needs,
         attendance.c.checked_in_at,
-        checker.c.name.label("checked_in_by"),
+        _CHECKER.c.name.label("checked_in_by"),
     ]
     if not fringe:
-        # The summit's dates ride along, so that "is it on today?" costs no statement of its own.
         columns.append(select(Summit.starts_at).limit(1).scalar_subquery().label("event_starts_at"))
         columns.append(select(Summit.ends_at).limit(1).scalar_subquery().label("event_ends_at"))
     else:
@@ -261,15 +269,31 @@ def _look_up_statement(fringe: bool):
             signup.c.state == SignupState.CONFIRMED,
         )
         columns.append(signed_up.label("signed_up"))
-    joined = (
-        invitation.outerjoin(registration, registration.c.invitation_id == invitation.c.id)
+    return columns
+
+
+def person_joins(onto):
+    """`onto` (which holds the invitation) with the person's registration, attendance at the event (bind
+    `event_key`) and who checked them in, each an outer join."""
+    invitation, registration, attendance = Invitation.__table__, Registration.__table__, Attendance.__table__
+    return (
+        onto.outerjoin(registration, registration.c.invitation_id == invitation.c.id)
         .outerjoin(
             attendance,
             and_(attendance.c.invitation_id == invitation.c.id, attendance.c.event_key == bindparam("event_key")),
         )
-        .outerjoin(checker, checker.c.id == attendance.c.checked_in_by_id)
+        .outerjoin(_CHECKER, _CHECKER.c.id == attendance.c.checked_in_by_id)
     )
-    return select(*columns).select_from(joined).where(invitation.c.code == bindparam("code"))
+
+
+def _look_up_statement(fringe: bool):
+    """Built once: look_up_columns for the invitation with a code (bind `code`), in Core terms (no ORM objects)."""
+    invitation = Invitation.__table__
+    return (
+        select(*look_up_columns(fringe))
+        .select_from(person_joins(invitation))
+        .where(invitation.c.code == bindparam("code"))
+    )
 
 
 _LOOK_UP = {fringe: _look_up_statement(fringe) for fringe in (False, True)}
@@ -283,16 +307,21 @@ def _look_up(code: str, event: EventRef):
     return db.session.connection().execute(_LOOK_UP[not event.is_summit], values).first()
 
 
-def _decide(user: DoorUser, scan: Scan, now: datetime) -> tuple[dict, int | None, str]:
-    """The answer, the invitation it is about (if any) and the event's key; writes the attendance if admitted."""
-    event = _door_event(scan.event)
-    if event is None:
-        return _answer(WRONG_EVENT), None, scan.event
-    found = _look_up(scan.code, event) if looks_like_code(scan.code) else None
-    if found is None:
-        return _answer(unknown_code_status(scan.code)), None, event.key
+_EARLIER = (
+    select(Attendance.__table__.c.checked_in_at, _CHECKER.c.name)
+    .select_from(Attendance.__table__.outerjoin(_CHECKER, _CHECKER.c.id == Attendance.__table__.c.checked_in_by_id))
+    .where(
+        Attendance.__table__.c.invitation_id == bindparam("invitation_id"),
+        Attendance.__table__.c.event_key == bindparam("event_key"),
+    )
+)
+
+
+def _judge(found, event: EventRef, scan: Scan, now: datetime) -> tuple[dict | None, dict, bool]:
+    """What a look-up row means at this event: (the answer, …) when the scan is refused or the person is in
+    already; (None, the person, walk-in?) when they are to be checked in now."""
     if found.state not in LIVE_STATES:
-        return _answer(INVALID), found.id, event.key
+        return _answer(INVALID), {}, False
     if not scan.confirmed:
         starts, ends = (
             (found.event_starts_at, found.event_ends_at)
@@ -300,32 +329,51 @@ def _decide(user: DoorUser, scan: Scan, now: datetime) -> tuple[dict, int | None
             else (event.fringe.starts_at, event.fringe.ends_at)
         )
         if not on_today(starts, ends, now):
-            return _answer(WRONG_EVENT), found.id, event.key
+            return _answer(WRONG_EVENT), {}, False
     person = _person(
         found.name, found.organisation, _needs(found.registration_state, found.dietary, found.access_needs)
     )
     if event.is_summit:
         if found.state == InvitationState.CANCELLED:
-            return _answer(CANCELLED, _refused(person)), found.id, event.key
+            return _answer(CANCELLED, _refused(person)), person, False
         if found.state != InvitationState.REGISTERED or found.registration_state != RegistrationState.CONFIRMED:
-            return _answer(NOT_REGISTERED, _refused(person)), found.id, event.key
+            return _answer(NOT_REGISTERED, _refused(person)), person, False
         walk_in = False
     else:
         walk_in = not found.signed_up
         if walk_in and not scan.walk_in and found.checked_in_at is None:
-            return _answer(NOT_REGISTERED, _refused(person)), found.id, event.key
+            return _answer(NOT_REGISTERED, _refused(person)), person, False
     if found.checked_in_at is not None:
-        return _answer(ALREADY, person, found.checked_in_at, found.checked_in_by), found.id, event.key
-    if claim_attendance(found.id, event, by_id=user.id, method=SCAN_METHODS[scan.method], walk_in=walk_in, now=now):
-        return _answer(OK, person, now, user.name), found.id, event.key
+        return _answer(ALREADY, person, found.checked_in_at, found.checked_in_by), person, walk_in
+    return None, person, walk_in
+
+
+def admit(connection: Connection, user: DoorUser, found, event: EventRef, scan: Scan, now: datetime) -> dict:
+    """The answer for the person a look-up row found; writes their attendance (on `connection`) if admitted."""
+    answer, person, walk_in = _judge(found, event, scan, now)
+    if answer is not None:
+        return answer
+    method = SCAN_METHODS[scan.method]
+    if claim_attendance(found.id, event, by_id=user.id, method=method, walk_in=walk_in, now=now, connection=connection):
+        return _answer(OK, person, now, user.name)
     # Another door checked them in between our look and our write: answer as that door's check-in stands.
-    earlier = find_attendance(found.id, event.key)
+    earlier = connection.execute(_EARLIER, {"invitation_id": found.id, "event_key": event.key}).first()
     assert earlier is not None  # the insert did nothing only because this row exists
-    by = db.session.get(User, earlier.checked_in_by_id) if earlier.checked_in_by_id else None
-    return _answer(ALREADY, person, earlier.checked_in_at, by.name if by else None), found.id, event.key
+    return _answer(ALREADY, person, earlier.checked_in_at, earlier.name)
 
 
-def _log(
+def _decide(user: DoorUser, scan: Scan, now: datetime) -> tuple[dict, int | None, str]:
+    """The answer, the invitation it is about (if any) and the event's key; writes the attendance if admitted."""
+    event = _door_event(scan.event)
+    if event is None:
+        return _answer(WRONG_EVENT), None, scan.event
+    found = _look_up(scan.code, event) if looks_like_code(scan.code) else None
+    if found is None:
+        return answer_for_unknown(scan.code), None, event.key
+    return admit(db.session.connection(), user, found, event, scan, now), found.id, event.key
+
+
+def log_scan(
     user: DoorUser,
     scan: Scan,
     status: str,
@@ -336,9 +384,10 @@ def _log(
     method: str | None = None,
     nonce: str | None = None,
     now: datetime,
+    connection: Connection | None = None,
 ) -> bool:
-    """Write one scan-log row, its answer without the person. False if this steward's nonce is already in the
-    log (nothing is written then)."""
+    """Write one scan-log row, its answer without the person (on `connection`, else the session's). False if this
+    steward's nonce is already in the log (nothing is written then)."""
     body = logged_answer(response)
     written = insert_returning_id(
         ScanLog.__table__,
@@ -353,6 +402,7 @@ def _log(
             nonce=nonce,
             response=body,
         ),
+        connection,
     )
     return written is not None
 
@@ -400,7 +450,7 @@ def check_in(user: DoorUser, scan: Scan, now: datetime | None = None) -> dict:
     the caller rolls back whatever this call wrote and replays the first answer."""
     now = now or utcnow()
     answer, invitation_id, event_key = _decide(user, scan, now)
-    if not _log(user, scan, answer["status"], invitation_id, event_key, answer, nonce=scan.nonce, now=now):
+    if not log_scan(user, scan, answer["status"], invitation_id, event_key, answer, nonce=scan.nonce, now=now):
         raise NonceTaken(scan.nonce)
     return answer
 
@@ -419,7 +469,7 @@ def undo(user: DoorUser, scan: Scan, now: datetime | None = None) -> dict:
     person = person_of(invitation)
     answer = {"status": UNDONE if removed else "not_checked_in", "person": person if removed else _refused(person)}
     if removed:
-        _log(user, scan, UNDONE, invitation.id, event.key, answer, method="undo", now=now)
+        log_scan(user, scan, UNDONE, invitation.id, event.key, answer, method="undo", now=now)
         audit.record("checkin.undone", actor=user, invitation_id=invitation.id, event=event.key)
     db.session.flush()
     return answer

@@ -10,7 +10,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import CursorResult, DateTime, Engine, Enum, FromClause, MetaData, Result, create_engine, event
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    DateTime,
+    Engine,
+    Enum,
+    FromClause,
+    MetaData,
+    Result,
+    create_engine,
+    event,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
@@ -51,18 +62,19 @@ def changed(result: Result) -> int:
 _PREPARED_INSERTS: dict[tuple[str, str], Any] = {}  # (dialect, table) -> statement
 
 
-def insert_returning_id(table: FromClause, values: dict) -> int | None:
-    """One `INSERT … ON CONFLICT DO NOTHING RETURNING id` on the session's connection, the statement built
-    once per table and dialect (for hot paths): the new row's id, or None if a unique constraint already
+def insert_returning_id(table: FromClause, values: dict, connection: Connection | None = None) -> int | None:
+    """One `INSERT … ON CONFLICT DO NOTHING RETURNING id` on `connection` (else the session's), the statement
+    built once per table and dialect (for hot paths): the new row's id, or None if a unique constraint already
     held the row. `values` name the table's columns."""
-    dialect = current_app.extensions["db"].engine.dialect.name
+    connection = connection or db.session.connection()
+    dialect = connection.dialect.name
     key = (dialect, table.description)
     statement = _PREPARED_INSERTS.get(key)
     if statement is None:
         insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
         statement = insert(table).on_conflict_do_nothing().returning(table.c.id)  # type: ignore[arg-type]
         _PREPARED_INSERTS[key] = statement
-    return db.session.connection().execute(statement, values).scalar()
+    return connection.execute(statement, values).scalar()
 
 
 def utcnow() -> datetime:
@@ -191,6 +203,7 @@ class Database:
             unchanged = not (session.new or session.dirty or session.deleted)
             if session.in_transaction() and unchanged and session.connection().info.get("sqlite_begin") == "DEFERRED":
                 session.rollback()
+            g.pop("_will_write", None)  # this request's word only, where requests share an app context
 
         # Roll back whatever a failed request left open, then hand the connection back.
         @app.teardown_appcontext
@@ -225,6 +238,12 @@ class Database:
             raise WriteInReadOnlyRequest("db.will_write() must come before the first change, not after it")
         if self.engine.dialect.name == "sqlite" and session.in_transaction():
             session.rollback()
+
+    def commit_if_written(self) -> None:
+        """End a GET that may have written (e.g. a token's last use, after db.will_write()): commit then, and only
+        then. A request that only read sends no COMMIT (its transaction ends with the request)."""
+        if not reading_request():
+            self.session.commit()
 
     def create_all(self) -> None:
         Base.metadata.create_all(self.engine)

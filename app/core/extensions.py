@@ -3,7 +3,7 @@
 import hashlib
 import time
 
-from flask import current_app, g, request
+from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -24,6 +24,33 @@ login_manager = LoginManager()
 import app.core.limiter_storage  # noqa: E402, F401  (memory:// without a thread per request)
 
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def counts_its_own_limits(view):
+    """For a hot path that counts its limits itself (hit_limit): exempt, and spared the limiter's work before each
+    request altogether (see spare_views_that_count_their_own_limits), not only found exempt once that work is done."""
+    view = limiter.exempt(view)
+    view.counts_its_own_limits = True
+    return view
+
+
+def spare_views_that_count_their_own_limits(app: Flask) -> None:
+    """After limiter.init_app(app): the limiter's before-request check (which works out every limit that might apply,
+    exemptions included, on each request) is skipped for views marked with counts_its_own_limits."""
+    hooks = app.before_request_funcs.get(None, [])
+    if limiter._check_request_limit not in hooks:
+        if limiter.enabled:
+            raise RuntimeError("Flask-Limiter's before-request check wasn't found: see counts_its_own_limits.")
+        return  # the limiter is off (RATELIMIT_ENABLED), so it added no check
+    position = hooks.index(limiter._check_request_limit)
+    check = hooks[position]
+
+    def check_request_limit() -> None:
+        view = app.view_functions.get(request.endpoint or "")
+        if not getattr(view, "counts_its_own_limits", False):
+            check()
+
+    hooks[position] = check_request_limit
 
 
 def retry_after_seconds() -> int:

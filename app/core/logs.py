@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import sys
 import time
-import uuid
 from collections.abc import Mapping
 
 from flask import Flask, has_request_context, request
@@ -42,7 +42,7 @@ def request_id() -> str:
     environ = request.environ
     if _REQUEST_ID_KEY not in environ:
         given = request.headers.get(REQUEST_ID_HEADER, "")
-        environ[_REQUEST_ID_KEY] = given if _PLAUSIBLE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        environ[_REQUEST_ID_KEY] = given if _PLAUSIBLE_REQUEST_ID.fullmatch(given) else secrets.token_hex(16)
     return environ[_REQUEST_ID_KEY]
 
 

@@ -329,6 +329,12 @@ def test_nul_characters_are_refused_with_a_clear_400(app, client):
     assert response.status_code == 400 and "NUL" in response.get_data(as_text=True)
     assert db.session.get(Invitation, inv.id).state == InvitationState.INVITED
     assert client.get("/i/" + "A" * 43 + "%00").status_code == 404
+    # In a query string, as it came: `%00` is a NUL once decoded.
+    organiser = f.user()
+    f.sign_in(client, organiser)
+    refused = client.get("/organiser/invitations?q=Ada%00")
+    assert refused.status_code == 400 and "NUL" in refused.get_data(as_text=True)
+    assert client.get("/organiser/invitations?q=Ada%2500").status_code == 200  # "%00" typed in: no NUL
 
 
 # --- arbitrary input at every form: never a 500, never a partial write (property-based, hypothesis) ----

@@ -26,8 +26,11 @@ def sql(seen: list[str]) -> list[str]:
     return [" ".join(s.split()[:3]) for s in seen if s not in FRAMING]
 
 
+LOOK_UP = "SELECT api_token.id AS"  # token_id: the token and the person, in one statement
+
+
 @both_databases
-def test_a_first_check_in_is_four_statements_and_a_repeat_three(app, client):
+def test_a_first_check_in_is_three_statements_and_a_repeat_two(app, client):
     f.summit()
     token = steward_token()
     ada, bob = f.registered(name="Ada"), f.registered(name="Bob")
@@ -41,19 +44,17 @@ def test_a_first_check_in_is_four_statements_and_a_repeat_three(app, client):
     with statements() as forged:
         assert scan(client, token, "https://example.org/not-a-badge").get_json()["status"] == "invalid"
 
-    # The token, asked of the database every time (so a revoked token or a deactivated account is refused on its
-    # next request, on every worker); one joined SELECT (invitation, registration, attendance, who checked them
-    # in), then the attendance as INSERT … ON CONFLICT DO NOTHING RETURNING, then the scan log: no savepoints.
-    token_check = "SELECT api_token.id, api_token.last_used_at,"
-    assert sql(first) == [
-        token_check,
-        "SELECT invitation.id, invitation.state,",
-        "INSERT INTO attendance",
-        "INSERT INTO scan_log",
-    ]
-    assert sql(repeat) == [token_check, "SELECT invitation.id, invitation.state,", "INSERT INTO scan_log"]
-    assert sql(forged) == [token_check, "INSERT INTO scan_log"]  # not the shape of a code: nothing to look up
+    # One joined SELECT: the token, asked of the database every time (so a revoked token or a deactivated account
+    # is refused on its next request, on every worker), and the person with the code (invitation, registration,
+    # attendance, who checked them in); then the attendance as INSERT … ON CONFLICT DO NOTHING RETURNING, then the
+    # scan log: no savepoints, and nothing else.
+    assert sql(first) == [LOOK_UP, "INSERT INTO attendance", "INSERT INTO scan_log"]
+    assert sql(repeat) == [LOOK_UP, "INSERT INTO scan_log"]
+    assert sql(forged) == [LOOK_UP, "INSERT INTO scan_log"]  # not the shape of a code: it finds nobody
+    look_up = next(s for s in first if s.startswith("SELECT"))
+    assert "api_token.token_hash" in look_up and "invitation.code" in look_up
     assert not [s for s in first + repeat if "SAVEPOINT" in s or "UPDATE api_token" in s]
+    assert [s for s in first if s.startswith("COMMIT")] == ["COMMIT"]
 
 
 @both_databases
@@ -70,14 +71,9 @@ def test_on_the_summit_day_a_check_in_without_confirming_the_event_costs_no_more
     with statements() as first:
         assert scan(client, token, codes[0], nonce="n-1", confirmed=False).get_json()["status"] == "ok"
     # The summit's dates ride in the look-up (two scalar subqueries), so "is it on today?" costs nothing more: the
-    # token's check (every request, so a revoked token is refused on its next), the look-up and the two inserts.
-    assert sql(first) == [
-        "SELECT api_token.id, api_token.last_used_at,",
-        "SELECT invitation.id, invitation.state,",
-        "INSERT INTO attendance",
-        "INSERT INTO scan_log",
-    ]
-    assert "FROM summit" in next(s for s in first if s.startswith("SELECT invitation"))
+    # look-up (with the token's check, every request, so a revoked token is refused on its next) and the two inserts.
+    assert sql(first) == [LOOK_UP, "INSERT INTO attendance", "INSERT INTO scan_log"]
+    assert "FROM summit" in next(s for s in first if s.startswith("SELECT"))
 
 
 @both_databases
@@ -256,3 +252,31 @@ def test_a_wrong_token_costs_the_limiter_one_call_and_a_full_budget_answers_when
     # The budget is the one the other routes' decorators count in: the scanner's search is refused too.
     search = client.get("/api/v1/checkin/search?event=summit&q=Ada", headers={"Authorization": f"Bearer {token}"})
     assert search.status_code == 429
+
+
+def test_a_check_in_is_spared_the_limiters_own_work_and_the_session_cookie(limited_app, monkeypatch):
+    """The hot path counts its own limit (one call to the store, above): the limiter's before-request check, which
+    works out every limit that might apply to a request, is skipped for it; and under /api/ no session cookie is
+    read, verified or set (the API takes bearer tokens only)."""
+    app, limiter = limited_app
+    f.summit()
+    token = steward_token()
+    client = app.test_client()
+    f.sign_in(client, f.user(role=Role.STEWARD))  # a browser with a staff session, which the API ignores
+    resolved: list[str] = []
+    real_resolve = limiter.limit_manager.resolve_limits
+    monkeypatch.setattr(
+        limiter.limit_manager, "resolve_limits", lambda *a, **k: resolved.append("resolve") or real_resolve(*a, **k)
+    )
+    signers: list[str] = []
+    interface = app.session_interface
+    real_signer = interface.get_signing_serializer
+    monkeypatch.setattr(interface, "get_signing_serializer", lambda a: signers.append("signer") or real_signer(a))
+
+    response = scan(client, token, "NH1-X")
+    assert response.status_code == 200 and "Set-Cookie" not in response.headers
+    assert resolved == [] and signers == []
+
+    counts = client.get("/api/v1/checkin/counts?event=summit", headers={"Authorization": f"Bearer {token}"})
+    assert counts.status_code == 200 and resolved != [] and signers == []
+    assert client.get("/checkin").status_code == 200 and signers != []  # the scanner page: the session, as ever

@@ -19,8 +19,8 @@ from tests.support import factories as f
 from tests.support.pages import plain
 from tests.support.statements import statements
 
-# user, staff session, summit, expiring offers, tally ×2, leaders, notes, arrivals, days, fringe, bounces, and the
-# registration questions' summary (the questions, and the answers counted by question)
+# user, staff session, summit, lapsed offers (counted: the page writes nothing), tally ×2, leaders, notes, arrivals,
+# days, fringe, bounces, and the registration questions' summary (the questions, and the answers counted by question)
 DASHBOARD_STATEMENTS = 13
 # user, staff session, the totals, the page's rows, and the summit (may leaders nudge before the invitation goes?)
 LEADER_STATEMENTS = 5

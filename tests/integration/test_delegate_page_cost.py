@@ -5,8 +5,6 @@ The counts are asserted so they can't creep back; the figures they buy are in be
 
 from __future__ import annotations
 
-import html as html_lib
-
 from app.core.db import db
 from invitations import journey
 from invitations.models import InvitationState
@@ -14,28 +12,15 @@ from tests.support import both_databases
 from tests.support import factories as f
 from tests.support import fringe_factories as ff
 from tests.support.factories import fresh, link
-from tests.support.statements import statements
+from tests.support.statements import statements, view, writes
 
 S = InvitationState
 FRAMING = {"BEGIN", "BEGIN IMMEDIATE", "BEGIN DEFERRED", "COMMIT", "ROLLBACK"}
-WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
 def work(seen: list[str]) -> list[str]:
     """The statements that do work (BEGIN, COMMIT and ROLLBACK left out), each by its first words."""
     return [" ".join(s.split()[:3]) for s in seen if s not in FRAMING]
-
-
-def writes(seen: list[str]) -> list[str]:
-    """Writes, and a lock taken to write (SQLite's BEGIN IMMEDIATE, PostgreSQL's FOR UPDATE)."""
-    return [s for s in seen if s.lstrip().upper().startswith(WRITES) or s == "BEGIN IMMEDIATE" or "FOR UPDATE" in s]
-
-
-def view(client, path: str) -> tuple[str, list[str]]:
-    with statements() as seen:
-        response = client.get(path)
-    assert response.status_code == 200, response.get_data(as_text=True)[:500]
-    return html_lib.unescape(response.get_data(as_text=True)), seen
 
 
 def opened_at(invitation):

@@ -12,7 +12,6 @@ from sqlalchemy import select
 from app.core.db import db
 from app.core.mail.models import OutboxMessage
 from app.core.security import CODE_ALPHABET
-from app.core.summit.models import Summit
 from app.core.timefmt import day_year
 from invitations import journey, links, waitlist
 from invitations import people as invitation_people
@@ -20,27 +19,15 @@ from invitations.models import Invitation, InvitationState, Registration, Regist
 from tests.support import both_databases
 from tests.support import factories as f
 from tests.support.factories import fresh, full_summit_with, link, offered_place
-from tests.support.mail_helpers import delivered, last_email
+from tests.support.mail_helpers import delivered, last_email, mail_kinds
 from tests.support.pages import REGISTRATION_FORM, after, text
 from tests.support.pages import REGISTRATION_FORM_SHORT as REGISTRATION
-from tests.support.rows import count
+from tests.support.rows import count, places_taken
 from tests.support.servers import InThread
 
 S = InvitationState
 
 NOT_FOUND_TITLE = "This link doesn't work"  # and it offers "Lost your link?" (test_lost_link.py)
-
-
-def places_taken() -> int:
-    return db.session.scalar(select(Summit.places_taken))
-
-
-def mail_kinds(invitation: Invitation) -> list[str]:
-    return list(
-        db.session.scalars(
-            select(OutboxMessage.kind).where(OutboxMessage.invitation_id == invitation.id).order_by(OutboxMessage.id)
-        )
-    )
 
 
 # --- the welcome page ------------------------------------------------------------------------------

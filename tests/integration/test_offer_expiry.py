@@ -4,7 +4,6 @@ expired without writing, and accepting one, or registering for its place, expire
 
 from __future__ import annotations
 
-import html as html_lib
 import json
 from datetime import timedelta
 
@@ -20,13 +19,13 @@ from invitations import journey, waitlist
 from invitations.models import InvitationState, WaitlistEntry, WaitlistState
 from tests.support import both_databases
 from tests.support import factories as f
-from tests.support.factories import fresh, link, offered_place
-from tests.support.mail_helpers import delivered, last_email
+from tests.support.factories import fresh, link, offer_that_ran_out, offered_place
+from tests.support.mail_helpers import delivered, last_email, mail_kinds
 from tests.support.mail_worker import MailWorker
 from tests.support.pages import REGISTRATION_FORM, after, plain, text
 from tests.support.pages import REGISTRATION_FORM_SHORT as REGISTRATION
-from tests.support.rows import count
-from tests.support.statements import statements
+from tests.support.rows import count, places_taken
+from tests.support.statements import view, writes
 
 S = InvitationState
 
@@ -35,54 +34,6 @@ def lapse(offered) -> None:
     entry = db.session.scalars(select(WaitlistEntry).where(WaitlistEntry.invitation_id == offered.id)).one()
     entry.offer_expires_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
-
-
-WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
-
-
-def writes(seen: list[str]) -> list[str]:
-    """Writes, and a lock taken to write (SQLite's BEGIN IMMEDIATE, PostgreSQL's FOR UPDATE)."""
-    return [s for s in seen if s.lstrip().upper().startswith(WRITES) or s == "BEGIN IMMEDIATE" or "FOR UPDATE" in s]
-
-
-def view(client, path: str) -> tuple[str, list[str]]:
-    with statements() as seen:
-        response = client.get(path)
-    assert response.status_code == 200, response.get_data(as_text=True)[:500]
-    return html_lib.unescape(response.get_data(as_text=True)), seen
-
-
-def offer_that_ran_out(waiting_behind: int = 1):
-    """A summit of one place, given up: the first person waiting holds the offer, which ran out a minute ago."""
-    f.summit(capacity=1)
-    holder = f.registered(name="Holder Person")
-    queue = [f.invitation(name=f"Waiting {n}") for n in range(1 + waiting_behind)]
-    for person in queue:
-        journey.join_waitlist(person)
-    db.session.commit()
-    journey.cancel_registration(holder)
-    db.session.commit()
-    assert fresh(queue[0]).state == S.OFFERED
-    db.session.execute(
-        update(WaitlistEntry)
-        .where(WaitlistEntry.invitation_id == queue[0].id)
-        .values(offer_expires_at=utcnow() - timedelta(minutes=1))
-    )
-    db.session.commit()
-    return queue
-
-
-def places_taken() -> int:
-    db.session.expire_all()
-    return db.session.scalar(select(Summit.places_taken))
-
-
-def mail_kinds(invitation) -> list[str]:
-    return list(
-        db.session.scalars(
-            select(OutboxMessage.kind).where(OutboxMessage.invitation_id == invitation.id).order_by(OutboxMessage.id)
-        )
-    )
 
 
 @both_databases

@@ -26,7 +26,7 @@ from app.core.db import Base, db, utcnow
 from app.core.mail.models import OutboxMessage
 from app.core.summit.models import Summit
 from app.core.timefmt import input_value
-from invitations import journey, links
+from invitations import journey, links, waitlist
 from invitations.models import Invitation, WaitlistEntry
 from tests.support import PATIENCE_SECONDS, join_all
 from tests.support import factories as f
@@ -71,6 +71,25 @@ class Shot:
             return Answer(0, error=f"{type(error).__name__}: {error}")
         finally:
             self.connection.close()
+
+
+class WorkerStep:
+    """The mail worker's scheduled step that expires lapsed offers (what expires them now that no page view does),
+    run in this process against the same database, at the same instant as the other shot."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def fire(self, barrier: threading.Barrier) -> Answer:
+        with self.app.app_context():
+            try:
+                barrier.wait(timeout=PATIENCE_SECONDS)
+                waitlist.expire_offers()
+                db.session.commit()
+                return Answer(200)
+            except Exception as error:
+                db.session.rollback()
+                return Answer(0, error=f"{type(error).__name__}: {error}")
 
 
 def sign_in_cookie(port: int, email: str) -> str:
@@ -241,7 +260,7 @@ def _edit(w: World) -> tuple:
 @dataclass(frozen=True)
 class Action:
     starts: tuple[str, ...]
-    request: object  # World -> (method, path, form, as organiser)
+    request: object  # World -> (method, path, form, as organiser), or WorkerStep: the mail worker's step
     repeats: frozenset = frozenset()  # email kinds this action rightly writes again when fired twice
 
 
@@ -278,7 +297,7 @@ ACTIONS = {
         lambda w: ("POST", f"/organiser/invitations/{w.subject.id}/send", {}, True),
         repeats=frozenset({"invitation"}),
     ),
-    "expiry": Action(("offer_lapsed",), lambda w: ("GET", "/organiser/waiting-list", None, True)),
+    "expiry": Action(("offer_lapsed",), lambda w: WorkerStep),
 }
 PAIRS = list(itertools.combinations_with_replacement(sorted(ACTIONS), 2))
 
@@ -295,9 +314,13 @@ def run_pair(app, server: ServedApp, cookie: str, a: str, b: str, start: str, sa
     """Fire a and b at once on a person in `start`; return what broke (empty when nothing did)."""
     with app.app_context():
         world = build(start, saved)
-        shots = []
+        shots: list[Shot | WorkerStep] = []
         for name in (a, b):
-            method, path, form, organiser = ACTIONS[name].request(world)
+            request = ACTIONS[name].request(world)
+            if request is WorkerStep:
+                shots.append(WorkerStep(app))
+                continue
+            method, path, form, organiser = request
             shots.append(Shot(server.port, method, path, form, cookie if organiser else ""))
     barrier = threading.Barrier(2)
     answers: list[Answer] = [None, None]  # type: ignore[list-item]

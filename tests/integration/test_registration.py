@@ -10,26 +10,15 @@ from sqlalchemy import func, select
 from app.core.auth.models import Role
 from app.core.db import db, utcnow
 from app.core.errors import InvalidState, RegistrationClosed, SummitFull, ValidationFailed
-from app.core.mail.models import OutboxMessage
 from app.core.summit.models import Summit
 from invitations import handing_on, journey, people, summit_changes, waitlist
 from invitations.models import InvitationState, RegistrationState, WaitlistState
 from tests.support import both_databases
 from tests.support import factories as f
+from tests.support.mail_helpers import mail_kinds
+from tests.support.rows import places_taken
 
 S = InvitationState
-
-
-def places_taken() -> int:
-    return db.session.scalar(select(Summit.places_taken))
-
-
-def mail_kinds(invitation) -> list[str]:
-    return list(
-        db.session.scalars(
-            select(OutboxMessage.kind).where(OutboxMessage.invitation_id == invitation.id).order_by(OutboxMessage.id)
-        )
-    )
 
 
 @both_databases

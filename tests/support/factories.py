@@ -5,11 +5,13 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 
+from sqlalchemy import update
+
 from app.core.auth import credentials
 from app.core.auth.models import Role
 from app.core.db import db, utcnow
 from invitations import journey, links, people, summit_changes
-from invitations.models import Invitation, InvitationState
+from invitations.models import Invitation, InvitationState, WaitlistEntry
 
 _counter = itertools.count(1)
 PASSWORD = "correct horse battery"
@@ -113,3 +115,23 @@ def bulk_invitations(count: int) -> list[int]:
     ids = [people.create_invitation(row).id for row in rows]
     db.session.commit()
     return ids
+
+
+def offer_that_ran_out(waiting_behind: int = 1):
+    """A summit of one place, given up: the first person waiting holds the offer, which ran out a minute ago."""
+    summit(capacity=1)
+    holder = registered(name="Holder Person")
+    queue = [invitation(name=f"Waiting {n}") for n in range(1 + waiting_behind)]
+    for person in queue:
+        journey.join_waitlist(person)
+    db.session.commit()
+    journey.cancel_registration(holder)
+    db.session.commit()
+    assert fresh(queue[0]).state == InvitationState.OFFERED
+    db.session.execute(
+        update(WaitlistEntry)
+        .where(WaitlistEntry.invitation_id == queue[0].id)
+        .values(offer_expires_at=utcnow() - timedelta(minutes=1))
+    )
+    db.session.commit()
+    return queue

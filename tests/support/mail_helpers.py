@@ -73,3 +73,12 @@ def emailed_path(message: OutboxMessage) -> str:
 
 
 LINK_RE = re.compile(r"http://localhost(/sign-in/link/[A-Za-z0-9_-]+)")
+
+
+def mail_kinds(invitation) -> list[str]:
+    """The kinds of message queued about a person, oldest first."""
+    return list(
+        db.session.scalars(
+            select(OutboxMessage.kind).where(OutboxMessage.invitation_id == invitation.id).order_by(OutboxMessage.id)
+        )
+    )

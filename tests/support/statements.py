@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_lib
 from contextlib import contextmanager
 
 from sqlalchemy import event
@@ -40,3 +41,19 @@ def statements():
     finally:
         for name, fn in listeners:
             event.remove(engine, name, fn)
+
+
+WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+def writes(seen: list[str]) -> list[str]:
+    """Writes, and a lock taken to write (SQLite's BEGIN IMMEDIATE, PostgreSQL's FOR UPDATE)."""
+    return [s for s in seen if s.lstrip().upper().startswith(WRITES) or s == "BEGIN IMMEDIATE" or "FOR UPDATE" in s]
+
+
+def view(client, path: str) -> tuple[str, list[str]]:
+    """A page's words (entities unescaped) and the statements its request sent."""
+    with statements() as seen:
+        response = client.get(path)
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    return html_lib.unescape(response.get_data(as_text=True)), seen

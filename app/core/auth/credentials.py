@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, FromClause, Select, bindparam, delete, select, update
 
 from app.core.auth import staff_links
 from app.core.auth.models import ApiToken, Role, SignInLink, User, check_password_nobody_has
-from app.core.db import db, utcnow
+from app.core.db import UTCDateTime, db, utcnow
 from app.core.email_addresses import InvalidAddress, normalise_address
 from app.core.errors import ValidationFailed
 from app.core.mail.outbox import enqueue
@@ -106,11 +108,51 @@ def api_token_works(token: str) -> bool:
     return True
 
 
-def seen_working(token: str) -> bool:
-    """Whether this process saw the token work within API_TOKEN_CACHE_SECONDS: no database, and no promise that it
-    still works (caller_for_api_token asks that), only that it isn't a guess."""
-    seen = _known_tokens().get(hash_api_token(token))
+def seen_working(token: str, token_hash: str | None = None) -> bool:
+    """Whether this process saw the token (whose hash the caller may have worked out already) work within
+    API_TOKEN_CACHE_SECONDS: no database, and no promise that it still works (caller_for_api_token asks that), only
+    that it isn't a guess."""
+    seen = _known_tokens().get(token_hash or hash_api_token(token))
     return seen is not None and time.monotonic() - seen < current_app.config["API_TOKEN_CACHE_SECONDS"]
+
+
+def caller_select(*columns: Any, joined: Callable[[FromClause], FromClause] = lambda base: base) -> Select:
+    """A SELECT of the caller a token belongs to (`token_id`, `token_last_used_at`, `caller_id`, `caller_name`,
+    `caller_role`; no row unless the account is active), with the columns and joins a hot path adds, so that its
+    one statement asks the token too (bind `token_hash`; hand the row to caller_from_row)."""
+    token, user = ApiToken.__table__, User.__table__
+    return (
+        select(
+            token.c.id.label("token_id"),
+            token.c.last_used_at.label("token_last_used_at"),
+            user.c.id.label("caller_id"),
+            user.c.name.label("caller_name"),
+            user.c.role.label("caller_role"),
+            *columns,
+        )
+        .select_from(joined(token.join(user, user.c.id == token.c.user_id)))
+        .where(token.c.token_hash == bindparam("token_hash"), user.c.active.is_(True))
+    )
+
+
+_LAST_USED = (
+    update(ApiToken)
+    .where(ApiToken.id == bindparam("token_id"))
+    .values(last_used_at=bindparam("used_at", type_=UTCDateTime()))
+)
+
+
+def caller_from_row(row, token_hash: str, connection: Connection) -> ApiCaller:
+    """The caller a caller_select row found: the token is remembered as working, and its `last_used_at` written (on
+    `connection`, in its transaction) when API_TOKEN_LAST_USED_SECONDS have passed since it last was."""
+    _known_tokens()[token_hash] = time.monotonic()
+    now = utcnow()
+    last_used_at = row.token_last_used_at
+    if last_used_at is None or now - last_used_at >= timedelta(
+        seconds=current_app.config["API_TOKEN_LAST_USED_SECONDS"]
+    ):
+        connection.execute(_LAST_USED, {"token_id": row.token_id, "used_at": now})
+    return ApiCaller(row.caller_id, row.caller_name, row.caller_role, row.token_id)
 
 
 def caller_for_api_token(token: str) -> ApiCaller | None:
