@@ -5,12 +5,14 @@ from __future__ import annotations
 import random
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import CursorResult, DateTime, Engine, Enum, FromClause, MetaData, Result, create_engine, event
+from sqlalchemy import Connection, CursorResult, DateTime, Engine, Enum, FromClause, MetaData, Result, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
@@ -122,7 +124,8 @@ def _configure_sqlite(engine: Engine, begin: str) -> None:
     def _on_begin(connection):
         # A request that only reads takes no write lock (WAL lets it read beside a writer); everything else
         # takes the write lock up front, so what it decides on can't change under it.
-        mode = "DEFERRED" if begin == "DEFERRED" or reading_request() else "IMMEDIATE"
+        apart = connection.get_execution_options().get("writes_apart", False)
+        mode = "DEFERRED" if begin == "DEFERRED" or (reading_request() and not apart) else "IMMEDIATE"
         connection.info["sqlite_begin"] = mode
         if mode == "DEFERRED":
             connection.exec_driver_sql("BEGIN DEFERRED")  # takes no lock: nothing to wait for
@@ -225,6 +228,16 @@ class Database:
             raise WriteInReadOnlyRequest("db.will_write() must come before the first change, not after it")
         if self.engine.dialect.name == "sqlite" and session.in_transaction():
             session.rollback()
+
+    @contextmanager
+    def writing_apart(self) -> Iterator[Connection]:
+        """A connection and transaction of their own that may write, even in a GET, committed at the block's end:
+        for keeping what a reading request worked out (the dashboard's figures), never for a change its rules
+        depend on. On SQLite it takes the write lock beside the request's own read, which it leaves as it is."""
+        with self.engine.connect() as connection:
+            connection.execution_options(writes_apart=True)
+            with connection.begin():
+                yield connection
 
     def create_all(self) -> None:
         Base.metadata.create_all(self.engine)
