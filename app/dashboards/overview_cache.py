@@ -17,7 +17,7 @@ from dataclasses import asdict
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import CheckConstraint, Connection, Integer, Text, event, select, text
+from sqlalchemy import CheckConstraint, Connection, Integer, Table, Text, event, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
@@ -28,16 +28,7 @@ from app.dashboards.organiser_page import Bounce, Breakdown, ChampionRow, Day, F
 from invitations.models import InvitationState
 
 # Every table the overview reads (organiser_page.organiser_overview); a write to any of them is a new generation.
-WATCHED = (
-    "invitation",
-    "registration",
-    "attendance",
-    "fringe_event",
-    "fringe_signup",
-    "leader_note",
-    "user",
-    "summit",
-)
+WATCHED = ("invitation", "registration", "attendance", "fringe_event", "fringe_signup", "leader_note", "user", "summit")
 
 
 class DashboardCache(Base):
@@ -158,12 +149,15 @@ def organiser_overview(summit) -> Overview:
     now = utcnow()
     row = db.session.execute(
         select(
-            DashboardCache.generation, DashboardCache.cached_generation, DashboardCache.cached_at, DashboardCache.payload
+            DashboardCache.generation,
+            DashboardCache.cached_generation,
+            DashboardCache.cached_at,
+            DashboardCache.payload,
         ).where(DashboardCache.id == 1)
     ).first()
     generation = row.generation if row else 0
-    if row and row.payload and row.cached_generation == generation and row.cached_at:
-        if now - timedelta(seconds=seconds) < row.cached_at <= now:
+    if row and row.payload and row.cached_generation == generation and row.cached_at:  # noqa: SIM102
+        if now - timedelta(seconds=seconds) < row.cached_at <= now:  # younger than the setting (and not ahead)
             return loads(row.payload, summit)
     overview = organiser_page.organiser_overview(summit, now)
     _store(generation, now, dumps(overview))
@@ -176,6 +170,7 @@ def _store(generation: int, now: datetime, payload: str) -> None:
     dialect = db.engine.dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     table = DashboardCache.__table__
+    assert isinstance(table, Table)
     values = dict(id=1, generation=generation, cached_generation=generation, cached_at=now, payload=payload)
     statement = insert(table).values(values)
     statement = statement.on_conflict_do_update(
