@@ -238,3 +238,28 @@ def test_the_triggers_move_the_generation_on_for_each_table_the_figures_read(app
     db.session.execute(text("DELETE FROM audit_event"))
     db.session.commit()
     assert stored().generation == before
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_the_migration_makes_the_same_triggers(kind, tmp_path):
+    """`db upgrade` (migration 0017), not create_all: a change moves the generation on, and the stored figures
+    are dropped by it."""
+    from tests.support.organiser import bare_app
+
+    application = bare_app(kind, tmp_path)
+    with application.app_context():
+        try:
+            result = application.test_cli_runner().invoke(args=["db", "upgrade"])
+            assert result.exit_code == 0, result.output
+            f.summit()
+            client = application.test_client()
+            f.sign_in(client, f.user(role=Role.ORGANISER))
+            first = dashboard(client)
+            row = stored()
+            before = row.generation
+            assert row.cached_generation == before
+            f.invitation(name="Nina Newcomer")
+            assert stored().generation > before
+            assert dashboard(client) != first and "Invited 1 " in dashboard(client)
+        finally:
+            db.engine.dispose()
