@@ -4,7 +4,8 @@ write to what they are worked out from.
 One row (`dashboard_cache`) holds a generation and, beside it, the figures as last worked out and the generation
 they were worked out at. Triggers in the database on every table the figures read add one to the generation in
 the transaction of the change itself (on PostgreSQL as it commits), whatever wrote it: a web request, the CLI,
-an import, the mail worker, the anonymiser, a bulk UPDATE. A view uses the stored figures only while their
+an import, the mail worker, the anonymiser, a bulk UPDATE; and they empty the stored figures with it, so nothing
+a change took away (an erased person's name) is kept. A view uses the stored figures only while their
 generation is the current one and they are younger than DASHBOARD_CACHE_SECONDS; otherwise it works them out
 again and stores them, unless a write came in between. So a change is on the very next view, on every server,
 and nothing the triggers can't see (the day turning, say) is shown older than those few seconds.
@@ -46,7 +47,8 @@ def _sqlite_triggers(table: str) -> list[str]:
     return [
         f'CREATE TRIGGER IF NOT EXISTS dashboard_generation_{table}_{op.lower()} AFTER {op} ON "{table}" BEGIN '
         "INSERT OR IGNORE INTO dashboard_cache (id, generation) VALUES (1, 0); "
-        "UPDATE dashboard_cache SET generation = generation + 1 WHERE id = 1; END"
+        "UPDATE dashboard_cache SET generation = generation + 1, cached_generation = NULL, payload = NULL "
+        "WHERE id = 1; END"
         for op in ("INSERT", "UPDATE", "DELETE")
     ]
 
@@ -59,7 +61,8 @@ BEGIN
     IF current_setting('newhorizons.dashboard_bumped', true) IS DISTINCT FROM txid_current()::text THEN
         PERFORM set_config('newhorizons.dashboard_bumped', txid_current()::text, true);
         INSERT INTO dashboard_cache (id, generation) VALUES (1, 1)
-            ON CONFLICT (id) DO UPDATE SET generation = dashboard_cache.generation + 1;
+            ON CONFLICT (id) DO UPDATE
+            SET generation = dashboard_cache.generation + 1, cached_generation = NULL, payload = NULL;
     END IF;
     RETURN NULL;
 END $$

@@ -32,7 +32,8 @@ BEGIN
     IF current_setting('newhorizons.dashboard_bumped', true) IS DISTINCT FROM txid_current()::text THEN
         PERFORM set_config('newhorizons.dashboard_bumped', txid_current()::text, true);
         INSERT INTO dashboard_cache (id, generation) VALUES (1, 1)
-            ON CONFLICT (id) DO UPDATE SET generation = dashboard_cache.generation + 1;
+            ON CONFLICT (id) DO UPDATE
+            SET generation = dashboard_cache.generation + 1, cached_generation = NULL, payload = NULL;
     END IF;
     RETURN NULL;
 END $$
@@ -63,7 +64,8 @@ def upgrade() -> None:
             op.execute(
                 f'CREATE TRIGGER dashboard_generation_{table}_{action.lower()} AFTER {action} ON "{table}" BEGIN '
                 "INSERT OR IGNORE INTO dashboard_cache (id, generation) VALUES (1, 0); "
-                "UPDATE dashboard_cache SET generation = generation + 1 WHERE id = 1; END"
+                "UPDATE dashboard_cache SET generation = generation + 1, cached_generation = NULL, payload = NULL "
+        "WHERE id = 1; END"
             )
 
 
