@@ -143,7 +143,8 @@ def _configure_sqlite(engine: Engine, begin: str) -> None:
             return
         # SQLite's own busy handler backs off to 100 ms naps, so under contention the lock sits idle
         # while waiters sleep. Polling briefly ourselves hands it over in about a millisecond.
-        deadline = time.monotonic() + SQLITE_LOCK_WAIT_SECONDS
+        waits = connection.get_execution_options().get("lock_wait", True)
+        deadline = time.monotonic() + (SQLITE_LOCK_WAIT_SECONDS if waits else 0)
         nap = 0.0005
         while True:
             try:
@@ -241,12 +242,14 @@ class Database:
             session.rollback()
 
     @contextmanager
-    def writing_apart(self) -> Iterator[Connection]:
+    def writing_apart(self, *, wait: bool = True) -> Iterator[Connection]:
         """A connection and transaction of their own that may write, even in a GET, committed at the block's end:
         for keeping what a reading request worked out (the dashboard's figures), never for a change its rules
-        depend on. On SQLite it takes the write lock beside the request's own read, which it leaves as it is."""
+        depend on. On SQLite it takes the write lock beside the request's own read, which it leaves as it is;
+        with `wait=False` it doesn't queue for the lock behind a writer (SQLite's own few milliseconds aside)
+        but raises OperationalError ("database is locked") at once, for what can as well be left undone."""
         with self.engine.connect() as connection:
-            connection.execution_options(writes_apart=True)
+            connection.execution_options(writes_apart=True, lock_wait=wait)
             with connection.begin():
                 yield connection
 

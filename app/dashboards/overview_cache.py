@@ -21,6 +21,7 @@ from flask import current_app
 from sqlalchemy import CheckConstraint, Connection, Integer, Table, Text, event, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, UTCDateTime, db, utcnow
@@ -169,7 +170,8 @@ def organiser_overview(summit) -> Overview:
 
 def _store(generation: int, now: datetime, payload: str) -> None:
     """Keep the figures worked out at `generation`, unless a write has moved it on since (then the next view
-    works them out again). In a transaction of its own: the request's own stays a read."""
+    works them out again). In a transaction of its own: the request's own stays a read. On SQLite, only if the
+    write lock is free (on PostgreSQL the row is locked only for the moment a writer commits)."""
     dialect = db.engine.dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     table = DashboardCache.__table__
@@ -181,5 +183,11 @@ def _store(generation: int, now: datetime, payload: str) -> None:
         set_={"cached_generation": generation, "cached_at": now, "payload": payload},
         where=table.c.generation == generation,
     )
-    with db.writing_apart() as connection:
-        connection.execute(statement)
+    try:
+        with db.writing_apart(wait=False) as connection:
+            connection.execute(statement)
+    except OperationalError as error:
+        if "locked" not in str(error):
+            raise
+        # A writer holds SQLite's lock: pages that read never queue behind writers, and this one has its figures.
+        # The next view works them out again.
