@@ -54,8 +54,9 @@ def _sqlite_triggers(table: str) -> list[str]:
     ]
 
 
-# At the commit (a deferred trigger), once a transaction: the row is locked only for the commit's moment, after
-# every other lock the transaction takes, so no writer waits on another's work for it and none deadlocks on it.
+# At the commit (a deferred trigger), once a transaction: the row is locked only from the commit's start to its
+# end, after every other lock the transaction took, so a writer waits at most for another's commit on it, and
+# the holder waits for nothing else (no deadlock can pass through it).
 POSTGRESQL_FUNCTION = """
 CREATE OR REPLACE FUNCTION dashboard_generation_bump() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
