@@ -45,9 +45,11 @@ class DashboardCache(Base):
 
 
 def _sqlite_triggers(table: str) -> list[str]:
+    # Not INSERT OR IGNORE: a trigger fired by a foreign key's action (ON DELETE SET NULL, deleting an invitation
+    # another was sent in place of) runs under that action's conflict rule, which overrides the IGNORE.
     return [
         f'CREATE TRIGGER IF NOT EXISTS dashboard_generation_{table}_{op.lower()} AFTER {op} ON "{table}" BEGIN '
-        "INSERT OR IGNORE INTO dashboard_cache (id, generation) VALUES (1, 0); "
+        "INSERT INTO dashboard_cache (id, generation) SELECT 1, 0 WHERE NOT EXISTS (SELECT 1 FROM dashboard_cache); "
         "UPDATE dashboard_cache SET generation = generation + 1, cached_generation = NULL, payload = NULL "
         "WHERE id = 1; END"
         for op in ("INSERT", "UPDATE", "DELETE")

@@ -63,7 +63,7 @@ def upgrade() -> None:
         for action in ("INSERT", "UPDATE", "DELETE"):
             op.execute(
                 f'CREATE TRIGGER dashboard_generation_{table}_{action.lower()} AFTER {action} ON "{table}" BEGIN '
-                "INSERT OR IGNORE INTO dashboard_cache (id, generation) VALUES (1, 0); "
+                "INSERT INTO dashboard_cache (id, generation) SELECT 1, 0 WHERE NOT EXISTS (SELECT 1 FROM dashboard_cache); "
                 "UPDATE dashboard_cache SET generation = generation + 1, cached_generation = NULL, payload = NULL "
         "WHERE id = 1; END"
             )

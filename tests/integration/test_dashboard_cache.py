@@ -238,6 +238,15 @@ def test_the_triggers_move_the_generation_on_for_each_table_the_figures_read(app
         assert stored().payload is None, table  # dropped with it: nothing a change took away stays here
         dashboard(olive)
         assert stored().payload, table
+    # Through a foreign key's action: deleting an invitation that another was sent in place of (SET NULL).
+    original = f.invitation(name="Orla Original")
+    colleague = f.invitation(name="Colin Colleague")
+    db.session.execute(update(Invitation).where(Invitation.id == colleague.id).values(substitute_for_id=original.id))
+    db.session.commit()
+    before = stored().generation
+    db.session.execute(text("DELETE FROM invitation WHERE id = :id"), {"id": original.id})
+    db.session.commit()
+    assert stored().generation > before and f.fresh(colleague).substitute_for_id is None
     # A table the figures don't read leaves them be.
     before = stored().generation
     db.session.execute(text("DELETE FROM audit_event"))
