@@ -181,6 +181,9 @@ class Config:
     FRINGE_EMAILS_PER_HOUR = int(os.environ.get("FRINGE_EMAILS_PER_HOUR", "10"))
     # How long after the summit personal data is kept before `privacy anonymise` may remove it.
     PRIVACY_RETENTION_DAYS = int(os.environ.get("PRIVACY_RETENTION_DAYS", "90"))
+    # The organisers' dashboard's figures are kept this long for every worker, unless a write changes what they
+    # are worked out from first (app/dashboards/overview_cache.py); 0 works them out on every view.
+    DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "5"))
     SQL_ECHO = False
     # IMMEDIATE takes SQLite's write lock at BEGIN; the race tests' control sets DEFERRED to show why.
     SQLITE_BEGIN = "IMMEDIATE"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -134,14 +136,16 @@ def _configure_sqlite(engine: Engine, begin: str) -> None:
     def _on_begin(connection):
         # A request that only reads takes no write lock (WAL lets it read beside a writer); everything else
         # takes the write lock up front, so what it decides on can't change under it.
-        mode = "DEFERRED" if begin == "DEFERRED" or reading_request() else "IMMEDIATE"
+        apart = connection.get_execution_options().get("writes_apart", False)
+        mode = "DEFERRED" if begin == "DEFERRED" or (reading_request() and not apart) else "IMMEDIATE"
         connection.info["sqlite_begin"] = mode
         if mode == "DEFERRED":
             connection.exec_driver_sql("BEGIN DEFERRED")  # takes no lock: nothing to wait for
             return
         # SQLite's own busy handler backs off to 100 ms naps, so under contention the lock sits idle
         # while waiters sleep. Polling briefly ourselves hands it over in about a millisecond.
-        deadline = time.monotonic() + SQLITE_LOCK_WAIT_SECONDS
+        waits = connection.get_execution_options().get("lock_wait", True)
+        deadline = time.monotonic() + (SQLITE_LOCK_WAIT_SECONDS if waits else 0)
         nap = 0.0005
         while True:
             try:
@@ -244,6 +248,18 @@ class Database:
         then. A request that only read sends no COMMIT (its transaction ends with the request)."""
         if not reading_request():
             self.session.commit()
+
+    @contextmanager
+    def writing_apart(self, *, wait: bool = True) -> Iterator[Connection]:
+        """A connection and transaction of their own that may write, even in a GET, committed at the block's end:
+        for keeping what a reading request worked out (the dashboard's figures), never for a change its rules
+        depend on. On SQLite it takes the write lock beside the request's own read, which it leaves as it is;
+        with `wait=False` it doesn't queue for the lock behind a writer (SQLite's own few milliseconds aside)
+        but raises OperationalError ("database is locked") at once, for what can as well be left undone."""
+        with self.engine.connect() as connection:
+            connection.execution_options(writes_apart=True, lock_wait=wait)
+            with connection.begin():
+                yield connection
 
     def create_all(self) -> None:
         Base.metadata.create_all(self.engine)

@@ -21,7 +21,7 @@ from app.core.db import db, utcnow
 from app.core.downloads import download
 from app.core.summit import settings as summit_settings
 from app.core.timefmt import short_day
-from app.dashboards import charts, exports, leader_page, organiser_page
+from app.dashboards import charts, exports, leader_page, organiser_page, overview_cache
 from app.dashboards.forms import ActionForm, AssignChampionForm, NoteForm, NudgeForm
 from invitations import chasing, questions
 from invitations.organiser_routes import bp as organiser_bp
@@ -340,7 +340,7 @@ def organiser_dashboard():
 
 
 def render_organiser_dashboard(summit):
-    overview = organiser_page.organiser_overview(summit)
+    overview = overview_cache.organiser_overview(summit)
     bars, funnel_height = charts.funnel_bars(organiser_page.FUNNEL, overview.funnel)
     days = overview.days
     line = (

@@ -175,6 +175,7 @@ def count_statements(client, url: str) -> int:
         if not statement.startswith("BEGIN"):  # whether the page opens its own transaction depends on the test
             seen.append(statement)
 
+    db.session.commit()  # the test's own transaction ends, as a request's would: a page's reads don't wait for it
     client.get(url)  # warm: the first request may load what later ones have cached
     event.listen(db.engine, "before_cursor_execute", listener)
     try:
