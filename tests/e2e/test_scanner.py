@@ -26,7 +26,7 @@ from fringe_events.models import Attendance, FringeEvent
 from invitations.models import Invitation
 from tests.support import factories as f
 from tests.support.browser import PHONE
-from tests.support.scanner import open_scanner, shot
+from tests.support.scanner import open_scanner, scan_burst, shot
 
 
 def fits_the_screen(page) -> None:
@@ -535,7 +535,7 @@ def test_ten_offline_scans_sync_and_each_conflict_stays_listed_with_the_name_unt
     page.context.set_offline(True)
     expect(page.locator("#network")).to_contain_text("Offline")
     for n, code in enumerate(codes, start=1):
-        page.keyboard.type(code + "\n", delay=5)
+        scan_burst(page, code)
         expect(page.locator("#pending")).to_have_text(str(n))
     expect(page.locator("#recent")).to_contain_text("Queued")
 
@@ -587,7 +587,7 @@ def test_reloaded_offline_the_scanner_comes_back_with_its_queue_and_finds_names_
     assert door.code not in expected and "Vegan" not in expected  # names and organisations, no codes or needs
 
     page.context.set_offline(True)
-    page.keyboard.type(door.code + "\n", delay=5)
+    scan_burst(page, door.code)
     expect(page.locator("#pending")).to_have_text("1")
 
     page.reload()  # no network at all: the saved page, its scripts and styles
@@ -600,7 +600,7 @@ def test_reloaded_offline_the_scanner_comes_back_with_its_queue_and_finds_names_
     shot(page, "16-reloaded-offline")
 
     # A scan is saved …
-    page.keyboard.type(door.others[0] + "\n", delay=5)
+    scan_burst(page, door.others[0])
     expect(page.locator("#pending")).to_have_text("2")
     # … and the name search works over the expected list kept on the phone.
     page.get_by_role("button", name="Next").click()
@@ -650,7 +650,7 @@ def test_a_page_with_an_out_of_date_token_keeps_its_scans_until_it_is_reloaded(p
     page.add_init_script(STALE_TOKEN)
     page.reload()
     expect(page.locator("#scanner[data-ready=true]")).to_be_attached()
-    page.keyboard.type(door.code + "\n", delay=5)
+    scan_burst(page, door.code)
     expect(page.locator("#result")).to_contain_text("Saved offline")
     expect(page.locator("#result")).to_contain_text("This page needs reloading")
     expect(page.locator("#pending")).to_have_text("1")

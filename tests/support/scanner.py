@@ -115,3 +115,20 @@ def open_scanner(camera, door, base: str | None = None, email: str | None = None
 def shot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"scanner-{name}.png"), full_page=False)
+
+
+# A handheld scanner's burst, sent in one go inside the page: every key's keydown in the same moment, then Enter.
+# For tests about what happens to a scan (saved, synced, refused), not about telling a scanner from a person:
+# on a loaded machine, keys typed one by one through the browser's remote control can arrive with gaps long
+# enough to look like a person typing (tests/js/keystrokes.test.mjs and the handheld tests cover that).
+BURST = """(code) => {
+  const target = document.activeElement || document.body;
+  for (const key of [...code, "Enter"]) {
+    target.dispatchEvent(new KeyboardEvent("keydown", { key, bubbles: true, cancelable: true }));
+  }
+}"""
+
+
+def scan_burst(page, code: str) -> None:
+    """`code` read by a handheld scanner, as one burst of keys ending with Enter."""
+    page.evaluate(BURST, code)
