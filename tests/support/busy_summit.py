@@ -9,7 +9,9 @@ texts, a leader's emailed sign-in link, a team invitation not yet accepted, a pa
 and an API token for each member of staff. Each person's link, and each id a page's address names, is kept.
 
 The accessibility walk serves it (every page state), the route x role test tries every route against it, the
-browser tests of the dashboards drive it, and the email wording tests write their emails for its people.
+browser tests of the dashboards drive it, and the email wording tests write their emails for its people. A process
+makes it through the services once for each kind of database (and secret key); later calls on an empty database
+put its rows back (tests/support/saved_rows.py), which is the same summit for a small part of the time.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import select, update
 
 from app.badges import rules as badge_rules
@@ -36,6 +39,7 @@ from invitations.question_models import Question, QuestionKind
 from tests.support import factories as f
 from tests.support import question_factories as qf
 from tests.support.fringe_factories import TEAMS
+from tests.support.saved_rows import Rows, every_table_empty, put_back, rows_of_every_table
 
 # The staff every seeded summit has: key -> (email, name, role).
 STAFF = {
@@ -116,8 +120,63 @@ def make_event(title: str, *, days: float, capacity: int | None = None, actor=No
     return event
 
 
+@dataclass
+class _Saved:
+    """A busy summit as rows, with what names its models and the links made for it."""
+
+    rows: Rows
+    staff: dict[str, int]
+    people: dict[str, int]
+    events: dict[str, int]
+    questions: dict[str, int]
+    tokens: dict[str, str]
+    api_tokens: dict[str, str]
+    message_id: int
+    scheduled_id: int
+
+
+_saved: dict[tuple[str, str], _Saved] = {}  # (database kind, secret key) -> the summit this process made
+
+
 def busy_summit() -> BusySummit:
     """A full summit with someone in every state, fringe events in every state, scans, emails and notes."""
+    key = (db.engine.dialect.name, current_app.config["SECRET_KEY"])
+    if key in _saved and every_table_empty():
+        saved = _saved[key]
+        put_back(saved.rows)
+        return BusySummit(
+            staff=_loaded(User, saved.staff),
+            people=_loaded(Invitation, saved.people),
+            events=_loaded(FringeEvent, saved.events),
+            questions=_loaded(Question, saved.questions),
+            tokens=dict(saved.tokens),
+            api_tokens=dict(saved.api_tokens),
+            message_id=saved.message_id,
+            scheduled_id=saved.scheduled_id,
+        )
+    made = _make()
+    _saved[key] = _Saved(
+        rows=rows_of_every_table(),
+        staff={name: user.id for name, user in made.staff.items()},
+        people={name: person.id for name, person in made.people.items()},
+        events={name: event.id for name, event in made.events.items()},
+        questions={name: question.id for name, question in made.questions.items()},
+        tokens=dict(made.tokens),
+        api_tokens=dict(made.api_tokens),
+        message_id=made.message_id,
+        scheduled_id=made.scheduled_id,
+    )
+    return made
+
+
+def _loaded(model, ids: dict[str, int]) -> dict:
+    """The rows put back as models in this session, one statement for each kind, by the names they were made under."""
+    by_id = {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids.values())))}
+    return {name: by_id[id_] for name, id_ in ids.items()}
+
+
+def _make() -> BusySummit:
+    """The busy summit made through the services, as an organiser, delegates, a leader and a steward would."""
     now = utcnow()
     f.summit(capacity=CAPACITY, target=CAPACITY)
     staff = make_staff()
