@@ -46,7 +46,7 @@ def pytest_sessionfinish(session):
 @pytest.fixture(params=["sqlite"])
 def app(request, tmp_path):
     """The app on SQLite; parametrize with `both_databases` to run on PostgreSQL as well."""
-    application = make_app(request.param, tmp_path)
+    application = make_app(request.param, tmp_path, shared_engine=True)
     application.test_client_class = FreshSessionClient
     mail_backends.SENT_IN_MEMORY.clear()
     with application.app_context():
