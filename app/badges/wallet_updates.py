@@ -11,13 +11,13 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 
 from app.badges import google_wallet
 from app.badges.models import WalletPassUpdate, WalletUpdateStatus
 from app.badges.wallet import serial_of
 from app.core.db import db, utcnow
-from app.core.mail.delivery import backoff_seconds, default_worker_id
+from app.core.mail.delivery import backoff_seconds, claim_due, default_worker_id
 from invitations.models import Invitation
 
 log = logging.getLogger(__name__)
@@ -39,33 +39,6 @@ def queue_inactive(invitation: Invitation, now: datetime | None = None) -> Walle
     return update_row
 
 
-def _claim(worker_id: str, now: datetime) -> list[int]:
-    lease = timedelta(seconds=current_app.config["MAIL_CLAIM_LEASE_SECONDS"])
-    query = (
-        select(WalletPassUpdate.id)
-        .where(
-            or_(
-                and_(WalletPassUpdate.status == WalletUpdateStatus.PENDING, WalletPassUpdate.next_attempt_at <= now),
-                and_(WalletPassUpdate.status == WalletUpdateStatus.SENDING, WalletPassUpdate.claimed_at < now - lease),
-            )
-        )
-        .order_by(WalletPassUpdate.id)
-        .limit(BATCH)
-    )
-    if db.engine.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    ids = list(db.session.scalars(query))
-    if ids:
-        db.session.execute(
-            update(WalletPassUpdate)
-            .where(WalletPassUpdate.id.in_(ids))
-            .values(status=WalletUpdateStatus.SENDING, claimed_at=now, claimed_by=worker_id)
-            .execution_options(synchronize_session="fetch")
-        )
-    db.session.commit()
-    return ids
-
-
 def _record(update_id: int, worker_id: str, **values) -> None:
     """Only the claimant records the outcome: an update claimed again after a lost lease is the other worker's."""
     db.session.execute(
@@ -84,7 +57,7 @@ def send_due(now: datetime | None = None, worker_id: str | None = None) -> tuple
         return 0, 0
     now = now or utcnow()
     worker_id = worker_id or default_worker_id()
-    ids = _claim(worker_id, now)
+    ids = claim_due(WalletPassUpdate, WalletUpdateStatus.PENDING, WalletUpdateStatus.SENDING, worker_id, BATCH, now)
     if not ids:
         return 0, 0
     try:

@@ -46,17 +46,24 @@ def default_worker_id() -> str:
 
 
 def claim_batch(worker_id: str, limit: int, now: datetime | None = None) -> list[int]:
-    now = now or utcnow()
+    return claim_due(OutboxMessage, OutboxStatus.PENDING, OutboxStatus.SENDING, worker_id, limit, now or utcnow())
+
+
+def claim_due(model, pending, sending, worker_id: str, limit: int, now: datetime) -> list[int]:
+    """Claim up to `limit` rows of a work queue (`model`: the outbox, the wallet updates) for `worker_id`, oldest
+    first: those `pending` and due by `now`, and those still `sending` under a lease that has run out (their worker
+    died). The claim is committed before anything is sent. On PostgreSQL, rows another worker is claiming at the
+    same instant are skipped rather than shared."""
     lease = timedelta(seconds=current_app.config["MAIL_CLAIM_LEASE_SECONDS"])
     query = (
-        select(OutboxMessage.id)
+        select(model.id)
         .where(
             or_(
-                and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now),
-                and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_at < now - lease),
+                and_(model.status == pending, model.next_attempt_at <= now),
+                and_(model.status == sending, model.claimed_at < now - lease),
             )
         )
-        .order_by(OutboxMessage.id)
+        .order_by(model.id)
         .limit(limit)
     )
     if db.engine.dialect.name == "postgresql":
@@ -64,9 +71,9 @@ def claim_batch(worker_id: str, limit: int, now: datetime | None = None) -> list
     ids = list(db.session.scalars(query))
     if ids:
         db.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids))
-            .values(status=OutboxStatus.SENDING, claimed_at=now, claimed_by=worker_id)
+            update(model)
+            .where(model.id.in_(ids))
+            .values(status=sending, claimed_at=now, claimed_by=worker_id)
             .execution_options(synchronize_session="fetch")
         )
     db.session.commit()
