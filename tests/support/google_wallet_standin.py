@@ -12,11 +12,10 @@ import json
 import secrets
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler
 
 import jwt
 
-from tests.support.servers import RecordingStandIn
+from tests.support.servers import JsonHandler, RecordingStandIn
 
 SCOPE = "https://www.googleapis.com/auth/wallet_object.issuer"
 OBJECTS = "/walletobjects/v1/eventTicketObject/"
@@ -64,18 +63,7 @@ class StandIn(RecordingStandIn):
     def _handler(self):
         standin = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # keep test output quiet
-                pass
-
-            def _answer(self, status: int, body: dict):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(JsonHandler):
             def _refuse(self, status: int, message: str):
                 with standin.lock:
                     standin.rejected.append((status, message))

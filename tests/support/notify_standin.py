@@ -8,13 +8,12 @@ import json
 import time
 import uuid
 from collections import Counter
-from http.server import BaseHTTPRequestHandler
 
 import jwt
 
 from tests.support import PATIENCE_SECONDS
 from tests.support.apps import make_app
-from tests.support.servers import RecordingStandIn
+from tests.support.servers import JsonHandler, RecordingStandIn
 
 SERVICE_ID = "26785a09-ab16-4eb0-8407-a37497a57506"
 SECRET = "3d844edf-8d35-456d-8c7a-28f4d6e8d6b8"
@@ -70,20 +69,7 @@ class StandIn(RecordingStandIn):
     def _handler(self):
         standin = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # keep test output quiet
-                pass
-
-            def _answer(self, status: int, body: dict, headers: dict | None = None):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(JsonHandler):
             def _error(self, status: int, kind: str, message: str, headers: dict | None = None):
                 standin.rejected.append((status, message))
                 body = {"status_code": status, "errors": [{"error": kind, "message": message}]}

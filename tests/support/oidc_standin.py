@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import secrets
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from tests.support.servers import InThread
+from tests.support.servers import InThread, JsonHandler
 
 CLIENT_ID = "5b0ad9e2-7a4c-4a38-9c52-0f1c2e7a9d11"
 CLIENT_SECRET = "stand-in-client-secret-for-tests-only"
@@ -101,27 +100,16 @@ class StandIn:
     def _handler(self):
         standin = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # keep test output quiet
-                pass
-
-            def _json(self, status: int, body: dict):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(JsonHandler):
             def _error(self, status: int, error: str, description: str):
-                return self._json(status, {"error": error, "error_description": description})
+                return self._answer(status, {"error": error, "error_description": description})
 
             def do_GET(self):
                 parts = urlsplit(self.path)
                 if parts.path == METADATA_PATH:
-                    return self._json(200, standin.metadata())
+                    return self._answer(200, standin.metadata())
                 if parts.path == urlsplit(standin.metadata()["jwks_uri"]).path:
-                    return self._json(200, {"keys": [standin.key.as_dict(private=False)]})
+                    return self._answer(200, {"keys": [standin.key.as_dict(private=False)]})
                 if parts.path == urlsplit(standin.metadata()["authorization_endpoint"]).path:
                     return self._authorize({k: v[0] for k, v in parse_qs(parts.query).items()})
                 return self._error(404, "not_found", self.path)
@@ -166,7 +154,7 @@ class StandIn:
                 challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
                 if grant["challenge"] and challenge != grant["challenge"]:
                     return self._error(400, "invalid_grant", "AADSTS501481: The Code_Verifier does not match.")
-                return self._json(
+                return self._answer(
                     200,
                     {
                         "token_type": "Bearer",

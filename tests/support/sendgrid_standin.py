@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from http.server import BaseHTTPRequestHandler
 
-from tests.support.servers import RecordingStandIn
+from tests.support.servers import JsonHandler, RecordingStandIn
 
 API_KEY = "SG.test-key"
 
@@ -23,20 +22,7 @@ class StandIn(RecordingStandIn):
     def _handler(self):
         standin = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # keep test output quiet
-                pass
-
-            def _answer(self, status: int, body: dict | None = None, headers: dict | None = None):
-                data = json.dumps(body or {}).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(JsonHandler):
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 raw = self.rfile.read(length)

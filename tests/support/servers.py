@@ -18,7 +18,7 @@ import threading
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -247,6 +247,23 @@ class Nginx:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(30)
+
+
+class JsonHandler(BaseHTTPRequestHandler):
+    """A stand-in's request handler: quiet, and answering JSON (with any extra headers)."""
+
+    def log_message(self, *args):  # keep test output quiet
+        pass
+
+    def _answer(self, status: int, body: dict | None = None, headers: dict | None = None):
+        data = json.dumps(body or {}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
 
 class RecordingStandIn:
