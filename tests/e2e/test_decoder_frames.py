@@ -7,10 +7,12 @@ The frame-set figures are printed (`pytest -s`) and written to E2E_SHOTS_DIR/dec
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import re
 import statistics
 import time
+from collections.abc import Iterator
 
 import pytest
 import zxingcpp
@@ -28,17 +30,22 @@ def zxing_texts(image) -> set[str]:
     return {result.text for result in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)}
 
 
-_made: list[list[frame_set.Frame]] = []  # the frames this process has made: each set begins as a longer one would
+_made: list[frame_set.Frame] = []  # the frames this process has made, in order (each is the same in every process)
+_making = frame_set.frame_stream()
+
+
+def made_in_order(limit: int) -> Iterator[frame_set.Frame]:
+    """The first `limit` frames of the set, one at a time: those this process has made already, then new ones,
+    only as far as the caller reads (in a run of several processes these tests may land in different ones, and the
+    others need only the first few)."""
+    for index in range(limit):
+        if index == len(_made):
+            _made.append(next(_making))
+        yield _made[index]
 
 
 def frames_made(count: int) -> list[frame_set.Frame]:
-    """The first `count` frames of the set, from what this process has made already if it can (in a run of several
-    processes these tests may land in different ones, and the others need only a few)."""
-    made = next((made for made in _made if len(made) >= count), None)
-    if made is None:
-        made = frame_set.make_frames(count)
-        _made.append(made)
-    return made[:count]
+    return list(made_in_order(count))
 
 
 @pytest.fixture(scope="module")
@@ -46,10 +53,9 @@ def frames():
     return frames_made(FRAME_COUNT)
 
 
-@pytest.fixture(scope="module")
-def first_frames():
-    """The first 40 frames: five with two people in view, and a dozen A6 badges."""
-    return frames_made(40)
+def first_a6_frames(count: int) -> list[frame_set.Frame]:
+    """The first A6 badges of the set (among its first 40 frames)."""
+    return list(itertools.islice((f for f in made_in_order(40) if f.kind == "a6"), count))
 
 
 def _filming(browser, video) -> object:
@@ -62,11 +68,11 @@ def _filming(browser, video) -> object:
 
 
 @pytest.fixture(scope="module")
-def camera(browser, first_frames, tmp_path_factory):
+def camera(browser, tmp_path_factory):
     """Chromium whose camera films two people's badges at once; the code nearest the centre is Ada's."""
     two = next(
         f
-        for f in first_frames
+        for f in made_in_order(40)  # the first such frame of the first 40 (five with two people in view)
         if f.kind == "two-people" and f.blur <= 1.2 and f.contrast >= 0.7 and zxing_texts(f.image) == set(f.codes)
     )
     video = tmp_path_factory.mktemp("two") / "two.y4m"
@@ -183,9 +189,9 @@ def test_two_badges_in_view_check_in_the_one_nearest_the_centre(camera, door):
 @pytest.mark.parametrize(
     ("moving", "hint"), [pytest.param(False, "Move a little closer", id="still"), (True, "Hold steady")]
 )
-def test_after_two_seconds_without_a_read_the_steward_gets_a_hint(browser, door, first_frames, tmp_path, moving, hint):
+def test_after_two_seconds_without_a_read_the_steward_gets_a_hint(browser, door, tmp_path, moving, hint):
     # A badge too far away to read (the frame shrunk tenfold). Moving: the picture jumps every frame.
-    far = [f for f in first_frames if f.kind == "a6"][:2]
+    far = first_a6_frames(2)
     images = []
     for frame, grey in zip(far, (90, 170)):
         small = frame.image.resize((frame.image.width // 10, frame.image.height // 10))
