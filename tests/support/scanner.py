@@ -1,15 +1,18 @@
 """The scanner at a door for browser tests: a fake camera filming a real badge (a .y4m made here), a served app
-with a steward and the filmed delegate, a switch that makes the server hang, and the scanner page opened signed in."""
+with a steward and the filmed delegate, a switch that makes the server hang, files a test hands the page from the
+app's own origin, and the scanner page opened signed in."""
 
 from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import func, select
+from werkzeug.wrappers import Response
 
 from app.badges.builders import qr_png
 from app.checkin.models import ScanLog
@@ -60,11 +63,42 @@ class Hang:
         return self.app(environ, start_response)
 
 
+class ServedFiles:
+    """WSGI middleware: bytes a test hands the page at /__served-files/<name> (frames for its decoder, say), from the
+    app's own origin, the only one the scanner page's Content-Security-Policy lets it fetch from. Each is made when
+    asked for, so a hundred frames needn't all be held as bytes at once."""
+
+    PREFIX = "/__served-files/"
+
+    def __init__(self, app):
+        self.app = app
+        self.files: dict[str, Callable[[], bytes]] = {}
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(self.PREFIX) and path[len(self.PREFIX) :] in self.files:
+            body = self.files[path[len(self.PREFIX) :]]()
+            response = Response(body, content_type="application/octet-stream", headers={"Cache-Control": "no-store"})
+            return response(environ, start_response)
+        return self.app(environ, start_response)
+
+
 class Door:
-    def __init__(self, url: str, app, code: str, ada_id: int, steward_email: str, others: list[str], gate: Hang):
+    def __init__(
+        self,
+        url: str,
+        app,
+        code: str,
+        ada_id: int,
+        steward_email: str,
+        others: list[str],
+        gate: Hang,
+        files: ServedFiles,
+    ):
         self.url, self.app, self.code, self.ada_id, self.steward_email = url, app, code, ada_id, steward_email
         self.others = others  # the other delegates' codes
         self.gate = gate
+        self.files = files.files  # name -> a function making its bytes, served at ServedFiles.PREFIX + name
 
     def hang(self) -> None:
         self.gate.released.clear()
