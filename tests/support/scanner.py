@@ -20,6 +20,7 @@ from app.core.db import db
 from fringe_events.models import Attendance
 from tests.support import factories as f
 from tests.support.browser import BROWSER_TIMEOUT_MS, PHONE, SHOTS
+from tests.support.pages import csrf_from
 
 WIDTH, HEIGHT = 640, 480  # the fake camera's frame
 
@@ -121,19 +122,31 @@ class Door:
             return list(db.session.scalars(select(ScanLog.status).order_by(ScanLog.id)))
 
 
+def signed_in_cookie(app, email: str) -> tuple[str, str]:
+    """The session cookie (name, value) of a sign-in through the app's own sign-in form, CSRF token and all, made
+    without a browser: none of the scanner's tests is about signing in (the form is driven in a browser by
+    tests/e2e/test_first_week.py; where a steward lands, by tests/integration/test_route_roles.py)."""
+    client = app.test_client()
+    form = client.get("/sign-in").get_data(as_text=True)
+    response = client.post("/sign-in", data={"csrf_token": csrf_from(form), "email": email, "password": f.PASSWORD})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    name = app.config["SESSION_COOKIE_NAME"]
+    cookie = client.get_cookie(name)
+    assert cookie is not None, "signing in set no session cookie"
+    return name, cookie.value
+
+
 def open_scanner(camera, door, base: str | None = None, email: str | None = None, **context_options):
     browser, _ = camera
     base = base or door.url
     context = browser.new_context(**PHONE, **context_options)
     context.set_default_timeout(BROWSER_TIMEOUT_MS)
+    name, value = signed_in_cookie(door.app, email or door.steward_email)
+    context.add_cookies([{"name": name, "value": value, "url": base}])
     page = context.new_page()
-    # Straight on to the summit's scanner (that a steward signing in lands on /checkin is shown by
-    # tests/integration/test_route_roles.py), so the scanner and its decoder load once.
-    page.goto(f"{base}/sign-in?next=%2Fcheckin%3Fevent%3Dsummit")
-    page.get_by_label("Email address").fill(email or door.steward_email)
-    page.get_by_label("Password").fill(f.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/checkin\?event=summit$"))
+    # Straight on to the summit's scanner, signed in, so the scanner and its decoder load once.
+    page.goto(f"{base}/checkin?event=summit")
+    expect(page).to_have_url(re.compile(r"/checkin\?event=summit$"))  # not sent to the sign-in page
     expect(page.locator("#scanner[data-ready=true]")).to_be_attached()
     # Settled, as a steward finds it a moment after opening it: the decoder loaded (its WebAssembly compiled, the
     # slowest the first time a browser sees it) and the page saved for offline use (over plain http, at door.test,
