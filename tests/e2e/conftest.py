@@ -25,7 +25,7 @@ from tests.support.browser import (
     browser_or_skip,
 )
 from tests.support.busy_summit import busy_summit
-from tests.support.scanner import Door, Hang, badge_frame, open_scanner, write_y4m
+from tests.support.scanner import Door, Hang, ServedFiles, badge_frame, open_scanner, write_y4m
 from tests.support.servers import InThread
 
 expect.set_options(timeout=BROWSER_TIMEOUT_MS)  # assertions wait as long as actions (Playwright's own default is 5 s)
@@ -135,9 +135,10 @@ def door(tmp_path, camera):
         db.session.commit()
         ada_id, email = ada.id, steward.email
     gate = Hang(app)
-    http = make_server("127.0.0.1", 0, gate, threaded=True)
+    files = ServedFiles(gate)
+    http = make_server("127.0.0.1", 0, files, threaded=True)
     stop = InThread(http, name="door")
-    yield Door(f"http://127.0.0.1:{http.server_port}", app, code, ada_id, email, others, gate)
+    yield Door(f"http://127.0.0.1:{http.server_port}", app, code, ada_id, email, others, gate, files)
     gate.released.set()
     stop()
     with app.app_context():

@@ -6,11 +6,12 @@ The frame-set figures are printed (`pytest -s`) and written to E2E_SHOTS_DIR/dec
 
 from __future__ import annotations
 
-import io
+import itertools
 import json
 import re
 import statistics
 import time
+from collections.abc import Iterator
 
 import pytest
 import zxingcpp
@@ -19,7 +20,7 @@ from playwright.sync_api import expect
 
 from tests.support import frames as frame_set
 from tests.support.browser import CHROMIUM_ARGS, SHOTS, browser_or_skip
-from tests.support.scanner import open_scanner
+from tests.support.scanner import ServedFiles, open_scanner
 
 FRAME_COUNT = 120
 
@@ -28,17 +29,22 @@ def zxing_texts(image) -> set[str]:
     return {result.text for result in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)}
 
 
-_made: list[list[frame_set.Frame]] = []  # the frames this process has made: each set begins as a longer one would
+_made: list[frame_set.Frame] = []  # the frames this process has made, in order (each is the same in every process)
+_making = frame_set.frame_stream()
+
+
+def made_in_order(limit: int) -> Iterator[frame_set.Frame]:
+    """The first `limit` frames of the set, one at a time: those this process has made already, then new ones,
+    only as far as the caller reads (in a run of several processes these tests may land in different ones, and the
+    others need only the first few)."""
+    for index in range(limit):
+        if index == len(_made):
+            _made.append(next(_making))
+        yield _made[index]
 
 
 def frames_made(count: int) -> list[frame_set.Frame]:
-    """The first `count` frames of the set, from what this process has made already if it can (in a run of several
-    processes these tests may land in different ones, and the others need only a few)."""
-    made = next((made for made in _made if len(made) >= count), None)
-    if made is None:
-        made = frame_set.make_frames(count)
-        _made.append(made)
-    return made[:count]
+    return list(made_in_order(count))
 
 
 @pytest.fixture(scope="module")
@@ -46,10 +52,9 @@ def frames():
     return frames_made(FRAME_COUNT)
 
 
-@pytest.fixture(scope="module")
-def first_frames():
-    """The first 40 frames: five with two people in view, and a dozen A6 badges."""
-    return frames_made(40)
+def first_a6_frames(count: int) -> list[frame_set.Frame]:
+    """The first A6 badges of the set (among its first 40 frames)."""
+    return list(itertools.islice((f for f in made_in_order(40) if f.kind == "a6"), count))
 
 
 def _filming(browser, video) -> object:
@@ -62,11 +67,11 @@ def _filming(browser, video) -> object:
 
 
 @pytest.fixture(scope="module")
-def camera(browser, first_frames, tmp_path_factory):
+def camera(browser, tmp_path_factory):
     """Chromium whose camera films two people's badges at once; the code nearest the centre is Ada's."""
     two = next(
         f
-        for f in first_frames
+        for f in made_in_order(40)  # the first such frame of the first 40 (five with two people in view)
         if f.kind == "two-people" and f.blur <= 1.2 and f.contrast >= 0.7 and zxing_texts(f.image) == set(f.codes)
     )
     video = tmp_path_factory.mktemp("two") / "two.y4m"
@@ -77,13 +82,14 @@ def camera(browser, first_frames, tmp_path_factory):
 
 
 READ_FRAMES = """
-async ({ names }) => {
+async ({ names, prefix, width, height }) => {
   const { createDecoder, nearestCentre } = await import("/static/js/scanner/decoder.js");
   const box = document.getElementById("video-box");
   const decoder = await createDecoder({ ponyfillUrl: box.dataset.ponyfillUrl, wasmUrl: box.dataset.wasmUrl });
   const results = [];
   for (const name of names) {
-    const bitmap = await createImageBitmap(await (await fetch(`/__frames/${name}.png`)).blob());
+    const pixels = new Uint8ClampedArray(await (await fetch(`${prefix}${name}`)).arrayBuffer());
+    const bitmap = await createImageBitmap(new ImageData(pixels, width, height));
     const started = performance.now();
     const codes = await decoder.readAll(bitmap);
     const ms = performance.now() - started;
@@ -97,16 +103,13 @@ async ({ names }) => {
 
 def test_the_page_decoder_reads_at_least_as_many_frames_as_zxing_cpp(frames, camera, door):
     page = open_scanner(camera, door)
-    pngs = {}
+    # Each frame's pixels as they are (RGBA), from the door's own origin: the page makes the same bitmap of them
+    # that it would of a lossless image file, without the cost of encoding one.
     for frame in frames:
-        buffer = io.BytesIO()
-        frame.image.save(buffer, format="PNG", compress_level=1)
-        pngs[frame.name] = buffer.getvalue()
-    page.route(
-        re.compile(r".*/__frames/.*\.png$"),
-        lambda route: route.fulfill(body=pngs[route.request.url.rsplit("/", 1)[1][:-4]], content_type="image/png"),
-    )
-    run = page.evaluate(READ_FRAMES, {"names": [f.name for f in frames]})
+        door.files[frame.name] = lambda image=frame.image: image.convert("RGBA").tobytes()
+    size = {"width": frame_set.WIDTH, "height": frame_set.HEIGHT}
+    assert all(frame.image.size == (size["width"], size["height"]) for frame in frames)
+    run = page.evaluate(READ_FRAMES, {"names": [f.name for f in frames], "prefix": ServedFiles.PREFIX, **size})
     by_name = {r["name"]: r for r in run["results"]}
 
     page_read = zxing_read = both_page = both_zxing = 0
@@ -183,9 +186,9 @@ def test_two_badges_in_view_check_in_the_one_nearest_the_centre(camera, door):
 @pytest.mark.parametrize(
     ("moving", "hint"), [pytest.param(False, "Move a little closer", id="still"), (True, "Hold steady")]
 )
-def test_after_two_seconds_without_a_read_the_steward_gets_a_hint(browser, door, first_frames, tmp_path, moving, hint):
+def test_after_two_seconds_without_a_read_the_steward_gets_a_hint(browser, door, tmp_path, moving, hint):
     # A badge too far away to read (the frame shrunk tenfold). Moving: the picture jumps every frame.
-    far = [f for f in first_frames if f.kind == "a6"][:2]
+    far = first_a6_frames(2)
     images = []
     for frame, grey in zip(far, (90, 170)):
         small = frame.image.resize((frame.image.width // 10, frame.image.height // 10))

@@ -7,10 +7,12 @@ contrasts and positions, with a little sensor noise. Seeded, so every run makes 
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import random
 import sys
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -109,13 +111,24 @@ def _background(rng: random.Random) -> Image.Image:
     return image.filter(ImageFilter.GaussianBlur(1.2)).resize((WIDTH, HEIGHT), Image.BILINEAR)
 
 
-def _place(frame: Image.Image, printed: Printed, height: float, angle: float, centre: tuple[float, float]):
+def _place(
+    frame: Image.Image,
+    printed: Printed,
+    height: float,
+    angle: float,
+    centre: tuple[float, float],
+    shrunk_before: dict[tuple[int, tuple[int, int]], Image.Image],
+):
     """The badge scaled to `height` pixels tall, turned by `angle` (anticlockwise), pasted with its centre at
-    `centre`. Returns where each of its codes' centres landed in the frame."""
+    `centre`. Returns where each of its codes' centres landed in the frame. `shrunk_before` keeps each badge at each
+    size once made (the same badge at the same size comes up again and again; a shrink is most of a frame's time)."""
     badge = printed.image
     scale = height / badge.height
-    shrunk = badge.resize((max(1, round(badge.width * scale)), max(1, round(badge.height * scale))), Image.LANCZOS)
-    turned = shrunk.convert("RGBA").rotate(angle, resample=Image.BICUBIC, expand=True)
+    size = (max(1, round(badge.width * scale)), max(1, round(badge.height * scale)))
+    key = (id(printed), size)  # the badges live as long as the frames being made, so their ids stay theirs
+    if key not in shrunk_before:
+        shrunk_before[key] = badge.resize(size, Image.LANCZOS).convert("RGBA")
+    turned = shrunk_before[key].rotate(angle, resample=Image.BICUBIC, expand=True)
     frame.paste(turned, (round(centre[0] - turned.width / 2), round(centre[1] - turned.height / 2)), turned)
     cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
     landed = {}
@@ -168,16 +181,18 @@ def _code(rng: random.Random) -> str:
     return f"{CODE_PREFIX}-{body}{code_check_character(body)}"
 
 
-def make_frames(count: int = 120, seed: int = 11) -> list[Frame]:
-    """`count` frames: three in four hold one badge, the rest two (a sheet held up, or two people at once)."""
+def frame_stream(seed: int = 11) -> Iterator[Frame]:
+    """The frames one at a time, as many as are asked for: three in four hold one badge, the rest two (a sheet held
+    up, or two people at once). Each frame is the same whichever number are taken (the first ten of 120 are the
+    ten frames), so a test needing a few makes only those."""
     rng = random.Random(seed)
     people = [
         Badge(name=NAMES[i % len(NAMES)], organisation="Suffolk County Council", code=_code(rng), role=role)
         for i, role in enumerate(["delegate", "leader", "speaker", "organiser"] * 2)
     ]
     badges = rendered_badges(people)
-    frames = []
-    for index in range(count):
+    shrunk: dict[tuple[int, tuple[int, int]], Image.Image] = {}
+    for index in itertools.count():
         kind = ("a6", "card", "a6", "sheet-pair", "card", "two-people", "a6", "card")[index % 8]
         size, angle = rng.choice(SIZES), rng.choice(ANGLES)
         blur, contrast = rng.choice(BLURS), rng.choice(CONTRASTS)
@@ -189,7 +204,9 @@ def make_frames(count: int = 120, seed: int = 11) -> list[Frame]:
             gap = rng.uniform(0.6, 1.0) * width
             near = (WIDTH / 2 - gap * 0.35 + rng.uniform(-20, 20), HEIGHT / 2 + rng.uniform(-30, 30))
             far = (min(WIDTH - width / 2, near[0] + width + gap * 0.5), HEIGHT / 2 + rng.uniform(-60, 60))
-            landed = _place(frame, first, height, angle, near) | _place(frame, second, height * 0.92, -angle / 2, far)
+            landed = _place(frame, first, height, angle, near, shrunk) | _place(
+                frame, second, height * 0.92, -angle / 2, far, shrunk
+            )
         else:
             printed = rng.choice(badges[kind])
             height = size * HEIGHT
@@ -197,11 +214,15 @@ def make_frames(count: int = 120, seed: int = 11) -> list[Frame]:
             if width > WIDTH * 0.9:  # a wide sheet pair: as big as fits the frame's width
                 height, width = height * WIDTH * 0.9 / width, WIDTH * 0.9
             centre = _position(rng, width * 1.1, height * 1.1, off_centre=index % 3 == 2)
-            landed = _place(frame, printed, height, angle, centre)
+            landed = _place(frame, printed, height, angle, centre, shrunk)
         image = _finish(frame, blur, contrast, rng)
         name = f"frame-{index:03d}"
-        frames.append(Frame(name, sorted(landed), _nearest_centre(landed), kind, size, angle, blur, contrast, image))
-    return frames
+        yield Frame(name, sorted(landed), _nearest_centre(landed), kind, size, angle, blur, contrast, image)
+
+
+def make_frames(count: int = 120, seed: int = 11) -> list[Frame]:
+    """The first `count` frames (see frame_stream())."""
+    return list(itertools.islice(frame_stream(seed), count))
 
 
 def write_y4m(path: Path, images: list[Image.Image], repeat: int = 1, fps: int = 10) -> None:

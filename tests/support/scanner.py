@@ -1,15 +1,18 @@
 """The scanner at a door for browser tests: a fake camera filming a real badge (a .y4m made here), a served app
-with a steward and the filmed delegate, a switch that makes the server hang, and the scanner page opened signed in."""
+with a steward and the filmed delegate, a switch that makes the server hang, files a test hands the page from the
+app's own origin, and the scanner page opened signed in."""
 
 from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import func, select
+from werkzeug.wrappers import Response
 
 from app.badges.builders import qr_png
 from app.checkin.models import ScanLog
@@ -17,6 +20,7 @@ from app.core.db import db
 from fringe_events.models import Attendance
 from tests.support import factories as f
 from tests.support.browser import BROWSER_TIMEOUT_MS, PHONE, SHOTS
+from tests.support.pages import csrf_from
 
 WIDTH, HEIGHT = 640, 480  # the fake camera's frame
 
@@ -60,11 +64,42 @@ class Hang:
         return self.app(environ, start_response)
 
 
+class ServedFiles:
+    """WSGI middleware: bytes a test hands the page at /__served-files/<name> (frames for its decoder, say), from the
+    app's own origin, the only one the scanner page's Content-Security-Policy lets it fetch from. Each is made when
+    asked for, so a hundred frames needn't all be held as bytes at once."""
+
+    PREFIX = "/__served-files/"
+
+    def __init__(self, app):
+        self.app = app
+        self.files: dict[str, Callable[[], bytes]] = {}
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(self.PREFIX) and path[len(self.PREFIX) :] in self.files:
+            body = self.files[path[len(self.PREFIX) :]]()
+            response = Response(body, content_type="application/octet-stream", headers={"Cache-Control": "no-store"})
+            return response(environ, start_response)
+        return self.app(environ, start_response)
+
+
 class Door:
-    def __init__(self, url: str, app, code: str, ada_id: int, steward_email: str, others: list[str], gate: Hang):
+    def __init__(
+        self,
+        url: str,
+        app,
+        code: str,
+        ada_id: int,
+        steward_email: str,
+        others: list[str],
+        gate: Hang,
+        files: ServedFiles,
+    ):
         self.url, self.app, self.code, self.ada_id, self.steward_email = url, app, code, ada_id, steward_email
         self.others = others  # the other delegates' codes
         self.gate = gate
+        self.files = files.files  # name -> a function making its bytes, served at ServedFiles.PREFIX + name
 
     def hang(self) -> None:
         self.gate.released.clear()
@@ -87,19 +122,31 @@ class Door:
             return list(db.session.scalars(select(ScanLog.status).order_by(ScanLog.id)))
 
 
+def signed_in_cookie(app, email: str) -> tuple[str, str]:
+    """The session cookie (name, value) of a sign-in through the app's own sign-in form, CSRF token and all, made
+    without a browser: none of the scanner's tests is about signing in (the form is driven in a browser by
+    tests/e2e/test_first_week.py; where a steward lands, by tests/integration/test_route_roles.py)."""
+    client = app.test_client()
+    form = client.get("/sign-in").get_data(as_text=True)
+    response = client.post("/sign-in", data={"csrf_token": csrf_from(form), "email": email, "password": f.PASSWORD})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    name = app.config["SESSION_COOKIE_NAME"]
+    cookie = client.get_cookie(name)
+    assert cookie is not None, "signing in set no session cookie"
+    return name, cookie.value
+
+
 def open_scanner(camera, door, base: str | None = None, email: str | None = None, **context_options):
     browser, _ = camera
     base = base or door.url
     context = browser.new_context(**PHONE, **context_options)
     context.set_default_timeout(BROWSER_TIMEOUT_MS)
+    name, value = signed_in_cookie(door.app, email or door.steward_email)
+    context.add_cookies([{"name": name, "value": value, "url": base}])
     page = context.new_page()
-    # Straight on to the summit's scanner (that a steward signing in lands on /checkin is shown by
-    # tests/integration/test_route_roles.py), so the scanner and its decoder load once.
-    page.goto(f"{base}/sign-in?next=%2Fcheckin%3Fevent%3Dsummit")
-    page.get_by_label("Email address").fill(email or door.steward_email)
-    page.get_by_label("Password").fill(f.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/checkin\?event=summit$"))
+    # Straight on to the summit's scanner, signed in, so the scanner and its decoder load once.
+    page.goto(f"{base}/checkin?event=summit")
+    expect(page).to_have_url(re.compile(r"/checkin\?event=summit$"))  # not sent to the sign-in page
     expect(page.locator("#scanner[data-ready=true]")).to_be_attached()
     # Settled, as a steward finds it a moment after opening it: the decoder loaded (its WebAssembly compiled, the
     # slowest the first time a browser sees it) and the page saved for offline use (over plain http, at door.test,
