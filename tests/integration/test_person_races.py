@@ -123,10 +123,10 @@ class World:
 
 
 def reset() -> None:
+    """Empty every table but KEEP, in the caller's transaction (it commits with what it puts in their place)."""
     for table in reversed(Base.metadata.sorted_tables):
         if table.name not in KEEP:
             db.session.execute(delete(table))
-    db.session.commit()
 
 
 # Rows of every table but KEEP, by table name, and the subject's id: one start state, as the services made it.
@@ -159,7 +159,8 @@ def rows_of_every_table() -> dict[str, list[dict]]:
 
 
 def restore(rows: dict[str, list[dict]]) -> None:
-    """Put back saved rows with their own ids (sequences only move on, so no later insert takes one)."""
+    """Put back saved rows with their own ids (sequences only move on, so no later insert takes one), in one
+    transaction with the emptying."""
     reset()
     for table in Base.metadata.sorted_tables:
         if rows.get(table.name):
