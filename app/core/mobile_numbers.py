@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import phonenumbers
-from phonenumbers import PhoneNumberFormat, PhoneNumberType, geocoder
+from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
 EXAMPLE = "07400 123456"
 _TEXTABLE = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
@@ -26,6 +26,10 @@ def uk_mobile(raw: str) -> str:
         raise NotAUkMobile(f"“{typed}” isn't a phone number: enter a UK mobile number, like {EXAMPLE}.") from None
     region = phonenumbers.region_code_for_number(number)
     if number.country_code != 44 or (region and region != "GB"):
+        # Imported here, for the rare number from abroad: loading its data was a quarter of the time it takes to
+        # start the app (every worker, command and test server).
+        from phonenumbers import geocoder
+
         country = geocoder.country_name_for_number(number, "en") or "another country"
         if country.startswith(("United ", "Netherlands", "Czech", "Philippines", "Bahamas", "Gambia", "Isle ")):
             country = "the " + country.replace("Isle Of", "Isle of")

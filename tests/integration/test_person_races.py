@@ -19,7 +19,7 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 
 from app.core.auth.models import Role
 from app.core.db import Base, db, utcnow
@@ -38,6 +38,8 @@ WORKERS = 4
 # The organiser stays signed in from round to round; the dashboard's kept figures are the triggers' to keep (every
 # row put back moves their generation on), not rows to save and put back.
 KEEP = {"user", "api_token", "staff_session", "dashboard_cache"}
+# The tables a round saves and puts back, parents first (sorting them anew each time was a millisecond a round).
+TABLES = [table for table in Base.metadata.sorted_tables if table.name not in KEEP]
 
 
 # --- talking to the server -------------------------------------------------------------------
@@ -123,10 +125,16 @@ class World:
 
 
 def reset() -> None:
-    for table in reversed(Base.metadata.sorted_tables):
-        if table.name not in KEEP:
-            db.session.execute(delete(table))
-    db.session.commit()
+    """Empty every table but KEEP, in the caller's transaction (it commits with what it puts in their place)."""
+    if db.engine.dialect.name == "postgresql":
+        # In one round trip to the server (a DO block runs its statements there) rather than one for each table:
+        # that was most of putting a start state back.
+        quoted = db.engine.dialect.identifier_preparer.format_table
+        deletes = " ".join(f"DELETE FROM {quoted(table)};" for table in reversed(TABLES))
+        db.session.execute(text(f"DO $$BEGIN {deletes} END$$"))
+        return
+    for table in reversed(TABLES):
+        db.session.execute(delete(table))
 
 
 # Rows of every table but KEEP, by table name, and the subject's id: one start state, as the services made it.
@@ -153,15 +161,15 @@ def build(start: str, saved: dict[str, Saved]) -> World:
 def rows_of_every_table() -> dict[str, list[dict]]:
     return {
         table.name: [dict(row) for row in db.session.execute(select(table).order_by(*table.primary_key)).mappings()]
-        for table in Base.metadata.sorted_tables
-        if table.name not in KEEP
+        for table in TABLES
     }
 
 
 def restore(rows: dict[str, list[dict]]) -> None:
-    """Put back saved rows with their own ids (sequences only move on, so no later insert takes one)."""
+    """Put back saved rows with their own ids (sequences only move on, so no later insert takes one), in one
+    transaction with the emptying."""
     reset()
-    for table in Base.metadata.sorted_tables:
+    for table in TABLES:
         if rows.get(table.name):
             db.session.execute(table.insert(), rows[table.name])
     db.session.commit()

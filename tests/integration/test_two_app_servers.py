@@ -20,7 +20,7 @@ from tests.support.checks import assert_summit_check_clean
 from tests.support.factories import bulk_invitations
 from tests.support.pages import REGISTRATION_FORM
 from tests.support.redis_store import REDIS_URL
-from tests.support.servers import ServedApp
+from tests.support.servers import ServedApp, serving_together
 
 CAPACITY, REGISTRANTS, WORKERS_EACH = 25, 80, 4
 SIGNIN_LIMIT, ATTEMPTS = 10, 30
@@ -45,10 +45,9 @@ def test_two_app_servers_grant_exactly_the_capacity_and_share_the_sign_in_limit(
     }
     logs = tmp_path / "logs"
     logs.mkdir()
-    with (
-        ServedApp(settings, workers=WORKERS_EACH, log_dir=logs) as first,
-        ServedApp(settings, workers=WORKERS_EACH, log_dir=logs) as second,
-    ):
+    with serving_together(
+        ServedApp(settings, workers=WORKERS_EACH, log_dir=logs), ServedApp(settings, workers=WORKERS_EACH, log_dir=logs)
+    ) as (first, second):
         servers = [first, second]
         form = urlencode(REGISTRATION_FORM).encode()
 

@@ -6,10 +6,18 @@ This module: shared markers for tests, and waiting that holds on a busy machine.
 import threading
 import time
 
-import pytest
 
-# Run a test against SQLite and PostgreSQL (the `app` fixture takes the database kind as its param).
-both_databases = pytest.mark.parametrize("app", ["sqlite", "postgres"], indirect=True)
+def __getattr__(name: str):
+    """`both_databases`: run a test against SQLite and PostgreSQL (the `app` fixture takes the database kind as its
+    param). Made on first use, so that pytest is imported by the tests and not by the servers they start
+    (served_app.py is in this package): it was an eighth of each server's start."""
+    if name == "both_databases":
+        import pytest
+
+        globals()[name] = pytest.mark.parametrize("app", ["sqlite", "postgres"], indirect=True)
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # How long a test waits for what takes a moment on an idle machine (a thread to finish, racers to line up,
 # a server to answer) before calling it broken. Generous on purpose: a loaded machine makes tests slower, not red.

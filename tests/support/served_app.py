@@ -10,6 +10,8 @@ import os
 import time
 
 from flask import request
+from jinja2 import FileSystemBytecodeCache
+from sqlalchemy.orm import configure_mappers
 
 from app.factory import create_app
 from config import TestingConfig, settings_of
@@ -17,6 +19,11 @@ from config import TestingConfig, settings_of
 _config = settings_of(TestingConfig)
 _config.update(json.loads(os.environ["SERVED_APP_CONFIG"]))
 app = create_app(_config)
+# What each worker would otherwise do again on its first requests, done once (gunicorn --preload makes the app
+# before forking): the mappers configured here, and the templates compiled once for every worker of every test
+# server, kept by Jinja's own cache in the temporary folder (a first page cost a worker 170 ms, the next 6 ms).
+configure_mappers()
+app.jinja_env.bytecode_cache = FileSystemBytecodeCache()
 
 
 @app.after_request

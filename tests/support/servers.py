@@ -17,18 +17,30 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 START_DEADLINE_SECONDS = 90
+# How often a server that is still starting is asked again: a refused connection costs nothing, and a server up is
+# used at once (a quarter of a second here was waited out by every start, often twice).
+POLL_SECONDS = 0.05
+_handed_out: set[int] = set()  # every port free_port() has given
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port nothing listens on, and none this process has given before: servers given their ports before any of
+    them starts (serving_together) must not get the same one."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def wait_until_serving(
@@ -60,7 +72,7 @@ def wait_until_serving(
                 f"{url} did not answer within {deadline_seconds:.0f} s (last: {last}); the server "
                 f"logged:\n{Path(log_path).read_text(errors='replace')}"
             )
-        time.sleep(0.25)
+        time.sleep(POLL_SECONDS)
 
 
 class ServedApp:
@@ -103,6 +115,9 @@ class ServedApp:
                     # make it again: a second of CPU each). Nothing is connected then, so no worker shares a
                     # connection, and each still counts its own rate limits in memory.
                     "--preload",
+                    # No control socket, and a quick exit once stopped: see tests/support/gunicorn_config.py.
+                    "--config",
+                    "python:tests.support.gunicorn_config",
                     "--bind",
                     f"127.0.0.1:{self.port}",
                     self.app,
@@ -150,7 +165,8 @@ class ServedApp:
         return self.request("POST", path, body)
 
     def _wait_until_every_worker_answers(self) -> None:
-        """First any answer at all, then every worker booted: each holds a slow request while the others take theirs."""
+        """First any answer at all, then every worker booted: each holds a slow request (a tenth of a second) while
+        the others take theirs; a worker that took two instead is seen on a later try."""
         deadline = time.monotonic() + START_DEADLINE_SECONDS
         seen: set[str] = set()
         with ThreadPoolExecutor(max_workers=2 * self.workers) as pool:
@@ -158,7 +174,7 @@ class ServedApp:
                 if self.process.poll() is not None:
                     raise RuntimeError(f"gunicorn exited with {self.process.returncode}:\n{self.log_path.read_text()}")
                 try:
-                    answers = list(pool.map(lambda _: self.get("/_test/hold?seconds=0.3"), range(2 * self.workers)))
+                    answers = list(pool.map(lambda _: self.get("/_test/hold?seconds=0.1"), range(2 * self.workers)))
                     seen |= {pid for status, pid in answers if status == 200 and pid}
                 except (OSError, http.client.HTTPException):
                     pass  # not listening yet, or a worker still booting: try again
@@ -169,7 +185,22 @@ class ServedApp:
                         f"only {len(seen)} of {self.workers} gunicorn workers answered within "
                         f"{START_DEADLINE_SECONDS} s:\n{self.log_path.read_text()}"
                     )
-                time.sleep(0.25)
+                time.sleep(POLL_SECONDS)
+
+
+@contextmanager
+def serving_together(*servers: ServedApp) -> Iterator[tuple[ServedApp, ...]]:
+    """`with serving_together(ServedApp(…), ServedApp(…)) as (first, second):` the servers start at once (each boots
+    in a process of its own, so the waits overlap) and all stop at the end; if one fails to start, every one
+    that did is stopped and the failure raised."""
+    with ExitStack() as stack:
+        for server in servers:
+            stack.callback(server.stop)  # stopping one that never started, or already stopped, does nothing
+        with ThreadPoolExecutor(max_workers=len(servers)) as pool:
+            starts = [pool.submit(server.__enter__) for server in servers]
+        for start in starts:
+            start.result()
+        yield servers
 
 
 class InThread:
