@@ -402,6 +402,31 @@ def test_a_registration_in_the_past_counts_on_its_london_day(app, staff):
     assert [(d.day.isoformat(), d.new, d.total) for d in days] == [("2026-07-02", 1, 1), ("2026-07-03", 0, 1)]
 
 
+@both_databases
+def test_registrations_are_counted_per_london_day_from_hours_either_side_of_midnight(app, staff):
+    # Counted in the database per UTC hour, then folded into London days: the last minute before London's
+    # midnight and the first after, in summer (UTC+1) and in winter (UTC), and several in one hour.
+    from datetime import datetime
+
+    stamps = [
+        datetime(2026, 7, 1, 22, 59, 59, 999999, tzinfo=UTC),  # 23:59:59 in London: 1 July
+        datetime(2026, 7, 1, 23, 0, tzinfo=UTC),  # midnight in London: 2 July
+        datetime(2026, 7, 1, 23, 30, tzinfo=UTC),
+        datetime(2026, 7, 1, 23, 59, tzinfo=UTC),
+        datetime(2026, 12, 1, 23, 59, tzinfo=UTC),  # winter: still 1 December in London
+        datetime(2026, 12, 2, 0, 0, tzinfo=UTC),  # 2 December
+    ]
+    for n, stamp in enumerate(stamps):
+        inv = register(f.invitation(name=f"Registrant {n}"))
+        reg = db.session.scalars(select(Registration).where(Registration.invitation_id == inv.id)).one()
+        reg.registered_at = stamp
+    db.session.commit()
+    days = organiser_page.registrations_per_day(now=datetime(2026, 12, 2, 12, 0, tzinfo=UTC))
+    counted = {d.day.isoformat(): (d.new, d.total) for d in days if d.new}
+    assert counted == {"2026-07-01": (1, 1), "2026-07-02": (3, 4), "2026-12-01": (1, 5), "2026-12-02": (1, 6)}
+    assert [d.day for d in days] == sorted(d.day for d in days) and len(days) == (days[-1].day - days[0].day).days + 1
+
+
 def test_the_champions_read_model_counts_nudges_notes_and_shares(staff, summit_under_way):
     lena = staff["lena"]
     inv = f.invitation(name="Nudgee", champion=lena)
