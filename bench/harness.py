@@ -74,6 +74,13 @@ class Server:
         self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        # On PostgreSQL the server's connections carry a name of their own, so that the database's own work for
+        # this server (its backends' CPU) can be told apart from another server's on the same database.
+        self.application_name = f"bench-{self.port}"
+        self.database_url = database_url
+        if database_url.startswith("postgresql"):
+            joiner = "&" if "?" in database_url else "?"
+            database_url = f"{database_url}{joiner}application_name={self.application_name}"
         env = {**os.environ, "BENCH_DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)}
         self.log_path = Path(tempfile.mkdtemp()) / "gunicorn.log"
         with self.log_path.open("wb") as log:
@@ -118,13 +125,49 @@ class Server:
             total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
         return total / ticks
 
+    def database_cpu_seconds(self) -> float | None:
+        """User + system CPU time used so far by the PostgreSQL backends serving this server's connections, when
+        the database runs on this machine (its processes readable in /proc); None on SQLite (the database's work
+        is inside the workers, and counted there) or where it can't be read. A backend that ends between two
+        readings takes its time with it: the app keeps its connections open in a pool, so few do."""
+        if not self.database_url.startswith("postgresql"):
+            return None
+        import psycopg
+
+        conninfo = self.database_url.replace("postgresql+psycopg://", "postgresql://")
+        try:
+            with psycopg.connect(conninfo, autocommit=True) as connection:
+                pids = [
+                    row[0]
+                    for row in connection.execute(
+                        "SELECT pid FROM pg_stat_activity WHERE application_name = %s", (self.application_name,)
+                    )
+                ]
+        except psycopg.Error:
+            return None
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except (FileNotFoundError, PermissionError):
+                return None  # not on this machine, or not ours to read
+            total += int(fields[11]) + int(fields[12])
+        return total / ticks
+
     def measure(self, jobs: list, concurrency: int, ok_statuses=(200, 302)) -> dict:
-        """Run the jobs and sum them up, with the workers' CPU per request."""
-        before = self.worker_cpu_seconds()
+        """Run the jobs and sum them up, with the workers' CPU per request and, on PostgreSQL, the database's."""
+        before, database_before = self.worker_cpu_seconds(), self.database_cpu_seconds()
         result = run_load(self.url, jobs, concurrency, ok_statuses=ok_statuses)
         cpu = self.worker_cpu_seconds() - before
+        database_after = self.database_cpu_seconds()
         summary = result.summary()
-        summary["server_cpu_ms_per_request"] = round(cpu * 1000 / max(result.requests, 1), 2)
+        requests = max(result.requests, 1)
+        summary["server_cpu_ms_per_request"] = round(cpu * 1000 / requests, 2)
+        if database_before is not None and database_after is not None:
+            database = max(database_after - database_before, 0.0)
+            summary["database_cpu_ms_per_request"] = round(database * 1000 / requests, 2)
+            summary["app_and_database_cpu_ms_per_request"] = round((cpu + database) * 1000 / requests, 2)
         return summary
 
     def stop(self) -> None:
