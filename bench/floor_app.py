@@ -34,6 +34,13 @@ def connection():
 
             _connection = psycopg.connect(DATABASE_URL.replace("postgresql+psycopg://", "postgresql://"))
             _connection.autocommit = True
+            try:
+                _connection.execute(TABLE)
+            except psycopg.errors.UniqueViolation:
+                # Both workers' first insert came at once: PostgreSQL's IF NOT EXISTS doesn't cover two sessions
+                # making the table at the same moment, and the other one made it.
+                pass
+            return _connection
         _connection.execute(TABLE)
     return _connection
 
