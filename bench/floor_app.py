@@ -29,6 +29,7 @@ def connection():
             _connection = sqlite3.connect(DATABASE_URL.split(":///", 1)[1], isolation_level=None, timeout=30)
             _connection.execute("PRAGMA journal_mode=WAL")
             _connection.execute("PRAGMA synchronous=NORMAL")
+            _connection.execute(TABLE)
         else:
             import psycopg
 
@@ -40,8 +41,6 @@ def connection():
                 # Both workers' first insert came at once: PostgreSQL's IF NOT EXISTS doesn't cover two sessions
                 # making the table at the same moment, and the other one made it.
                 pass
-            return _connection
-        _connection.execute(TABLE)
     return _connection
 
 

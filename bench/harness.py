@@ -67,6 +67,22 @@ def fresh_database(kind: str, postgres_url: str | None) -> str:
     return url
 
 
+def cpu_seconds(pids) -> float | None:
+    """User + system CPU time used so far by these processes (Linux /proc); one that has ended counts nothing, and
+    None if one can't be read (another machine's, or not ours)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        except PermissionError:
+            return None
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / ticks
+
+
 class Server:
     """gunicorn running bench/bench_app.py (or `app`, e.g. the floor) against DATABASE_URL, with N sync workers."""
 
@@ -114,16 +130,8 @@ class Server:
 
     def worker_cpu_seconds(self) -> float:
         """User + system CPU time used so far by the server's worker processes (Linux /proc)."""
-        ticks = os.sysconf("SC_CLK_TCK")
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
-        total = 0
-        for pid in children:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except FileNotFoundError:
-                continue
-            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
-        return total / ticks
+        return cpu_seconds(children) or 0.0
 
     def database_cpu_seconds(self) -> float | None:
         """User + system CPU time used so far by the PostgreSQL backends serving this server's connections, when
@@ -145,15 +153,7 @@ class Server:
                 ]
         except psycopg.Error:
             return None
-        ticks = os.sysconf("SC_CLK_TCK")
-        total = 0
-        for pid in pids:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except (FileNotFoundError, PermissionError):
-                return None  # not on this machine, or not ours to read
-            total += int(fields[11]) + int(fields[12])
-        return total / ticks
+        return cpu_seconds(pids)
 
     def measure(self, jobs: list, concurrency: int, ok_statuses=(200, 302)) -> dict:
         """Run the jobs and sum them up, with the workers' CPU per request and, on PostgreSQL, the database's."""
