@@ -87,12 +87,13 @@ test: lint test-tools
 	node --test tests/js/*.test.mjs
 	$(BIN)/python -m pytest -p no:cacheprovider -n $(TEST_PROCESSES) --maxschedchunk 1 $(PYTEST_ARGS)
 
-# What the tests run beside Python: Debian's Chromium for the browser tests (CHROMIUM_PATH, /usr/bin/chromium by
-# default), Java for the accessibility test's Nu checker, and nginx for the behind-a-proxy test. Where one is
-# missing, it is installed with apt-get when this is Debian and we are root; elsewhere `make test` stops here with
-# the one command to run, rather than skipping those tests.
-CHROMIUM_PATH ?= /usr/bin/chromium
-MISSING_TEST_TOOLS = $(strip $(if $(wildcard $(CHROMIUM_PATH)),,chromium fonts-dejavu-core) \
+# What the tests run beside Python: Debian's Chromium for the browser tests, in its headless build (CHROMIUM_PATH,
+# /usr/lib/chromium/chromium-headless-shell from the chromium-headless-shell package by default), Java for the
+# accessibility test's Nu checker, and nginx for the behind-a-proxy test. Where one is missing, it is installed
+# with apt-get when this is Debian and we are root; elsewhere `make test` stops here with the one command to run,
+# rather than skipping those tests.
+CHROMIUM_PATH ?= /usr/lib/chromium/chromium-headless-shell
+MISSING_TEST_TOOLS = $(strip $(if $(wildcard $(CHROMIUM_PATH)),,chromium-headless-shell fonts-dejavu-core) \
 	$(if $(shell command -v java),,default-jre-headless) \
 	$(if $(or $(shell command -v nginx),$(wildcard /usr/sbin/nginx)),,nginx-light))
 test-tools:

@@ -32,7 +32,8 @@ GROUPS = (
     SkipGroup(
         "browser",
         ("Chromium",),
-        "install Chromium with `apt-get install chromium` (it lands at /usr/bin/chromium), or set "
+        "install Chromium's headless build with `apt-get install chromium-headless-shell` (it lands at "
+        "/usr/lib/chromium/chromium-headless-shell), or set "
         "CHROMIUM_PATH to where it is",
     ),
     SkipGroup(
