@@ -75,11 +75,9 @@ lint: setup-dev
 	$(BIN)/lint-imports
 
 ## Set everything up, check the habits and run every test: the scanner's in Node, then pytest in TEST_PROCESSES processes (pytest-xdist)
-# One more than the cores: with the browser tests in Chromium's headless build, two processes on two cores left the
-# CPU idle while tests waited on servers and pages (1.7 cores busy); three keep both busy (2.0), and the suite took
-# 262-290 s against 313-324 s for two, in one sitting (bench/RESULTS.md).
+# One for each core: three were no faster here, and the browser tests' timing suffers when the CPU is oversubscribed.
 # Tests go out one at a time to whichever process is free, the longest first (tests/conftest.py, LONGEST_FIRST).
-TEST_PROCESSES ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 2) + 1 )))
+TEST_PROCESSES ?= 2
 # Compiled modules are kept (in __pycache__, ignored by git) even where the environment says not to write them:
 # otherwise every test process, server and command the tests start compiles the app and the tests afresh.
 # First the scanner's own logic (keystrokes, event days, the queue: tests/js/*.test.mjs) in Node's test runner, with no

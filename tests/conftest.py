@@ -16,8 +16,8 @@ pytest_plugins = ["tests.support.skip_summary"]
 
 # The tests that take longest (about 5-30 s each on a quiet 2-core machine, from --durations), longest first,
 # named by the start of their ids. `make test` runs the suite in several processes, handing out one test at a
-# time, in collection order, to whichever process is free (-n 3 --maxschedchunk 1 on 2 cores): these go first, so
-# that no process is left with a long one while the others have finished.
+# time, in collection order, to whichever process is free (-n 2 --maxschedchunk 1): these go first, so that no
+# process is left with a long one while the others have finished.
 LONGEST_FIRST = (
     "tests/e2e/test_accessibility.py::",
     "tests/e2e/test_decoder_frames.py::",
