@@ -107,7 +107,9 @@ class Invitation(Base):
     link_selector: Mapped[str] = mapped_column(String(32), unique=True)
     # What the QR badge carries: opaque, unguessable, no look-alike characters.
     code: Mapped[str] = mapped_column(String(40), unique=True)
-    substitute_for_id: Mapped[int | None] = mapped_column(ForeignKey("invitation.id", ondelete="SET NULL"))
+    # Indexed: a handed-on person's page and an erasure find the colleague by it, and deleting an invitation sets
+    # it to NULL wherever it points there; without the index each of those reads every invitation.
+    substitute_for_id: Mapped[int | None] = mapped_column(ForeignKey("invitation.id", ondelete="SET NULL"), index=True)
     decline_reason: Mapped[str] = mapped_column(Text, default="")
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

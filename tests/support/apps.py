@@ -312,8 +312,7 @@ def _empty_postgres_tables(url: str) -> None:
             tables = Base.metadata.sorted_tables
             if connection.scalar(_any_table_beyond(tables, _MANY_ROWS)):
                 # After an import or a bulk test: DELETE would run every foreign key's action and check row by row,
-                # and invitation.substitute_for_id's (unindexed) scans the table for each: 20,000 invitations
-                # took 20 s to delete, where TRUNCATE takes a tenth of a second whatever the rows.
+                # where TRUNCATE takes a tenth of a second whatever the rows.
                 names = ", ".join(connection.dialect.identifier_preparer.format_table(table) for table in tables)
                 connection.execute(text(f"TRUNCATE {names}"))
             else:
