@@ -17,11 +17,12 @@ from invitations.models import Invitation, InvitationState
 
 S = InvitationState
 
-# The states an organiser can choose, in the order a summit moves through them.
+# The states an organiser can choose, in the order a summit moves through them. Each label is read whole in the
+# reminders' "Who" list on a 320 px phone, where a select can't wrap (tests/e2e/test_dashboards.py).
 STATES: dict[str, str] = {
     "not_answered": "Invited, not answered yet",
     "not_opened": "Invited, not opened their invitation",
-    "opened_not_registered": "Opened their invitation, not registered",
+    "opened_not_registered": "Opened, not registered yet",
     "registered": "Registered",
     "waitlisted": "On the waiting list",
     "offered": "Offered a place",

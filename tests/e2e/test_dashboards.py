@@ -229,3 +229,29 @@ def test_wide_organiser_tables_become_stacked_cards_at_phone_width(busy_server, 
         assert shown == f'"{label}"', (path, shown)  # each cell says which column it is
         assert page.locator("table.table--stack tbody tr").first.bounding_box()["width"] <= 360 - 16, path
         shot(page, f"dash-06-stacked-{name}-360")
+
+
+# The room a select leaves for its chosen option's words: its content box, less the arrow Chromium draws in it.
+SELECT_TEXT_ROOM = """select => {
+    const style = getComputedStyle(select);
+    const context = document.createElement('canvas').getContext('2d');
+    context.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+    const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 20;
+    return [...select.options].map(option => [option.text, Math.ceil(context.measureText(option.text).width), room]);
+}"""
+
+
+def test_every_choice_of_who_to_remind_is_shown_whole_on_the_narrowest_phone(busy_server, browser, shot):
+    """At 320 px (the narrowest phone in use) the chosen group in the reminders' "Who" list is read whole: a
+    select can't wrap its words, so each option must fit the box."""
+    context = browser.new_context(**{**PHONE, "viewport": {"width": 320, "height": 640}})
+    page = context.new_page()
+    sign_in(page, busy_server.url, ORGANISER_EMAIL)
+    page.goto(f"{busy_server.url}/organiser/reminders?state=opened_not_registered")
+    fits_the_screen(page, 320)
+    widths = page.get_by_label("Who").evaluate(SELECT_TEXT_ROOM)
+    assert len(widths) == 8
+    cut = [(text, width, room) for text, width, room in widths if width > room]
+    assert cut == [], f"options wider than the box's {widths[0][2]} px: {cut}"
+    shot(page, "dash-07-who-to-remind-320")
+    context.close()
