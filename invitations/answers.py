@@ -29,6 +29,24 @@ def shown_questions() -> list[Question]:
     )
 
 
+def shown_answers(invitation_id: int) -> list[tuple[str, str]]:
+    """What the person answered to the questions the forms show, as (question, words), in the organisers' order:
+    the text ("Yes" or "No" for a yes/no), or the options chosen joined with "; ". One statement."""
+    words: dict[int, tuple[str, list[str]]] = {}
+    rows = db.session.execute(
+        select(Question.id, Question.label, Question.kind, Answer.text, QuestionOption.label)
+        .join(Question, Question.id == Answer.question_id)
+        .outerjoin(QuestionOption, QuestionOption.id == Answer.option_id)
+        .where(Answer.invitation_id == invitation_id, Question.hidden.is_(False))
+        .order_by(Question.position, Question.id, QuestionOption.position, Answer.id)
+    )
+    for question_id, label, kind, text, option_label in rows:
+        said = option_label or (text.capitalize() if kind == QuestionKind.YES_NO else text)
+        if said:
+            words.setdefault(question_id, (label, []))[1].append(said)
+    return [(label, "; ".join(parts)) for label, parts in words.values()]
+
+
 def answers_of(invitation_id: int) -> list[Answer]:
     return list(db.session.scalars(select(Answer).where(Answer.invitation_id == invitation_id).order_by(Answer.id)))
 

@@ -154,6 +154,8 @@ def home(token: str):
         position=waitlist.waitlist_position(invitation),
         offer_lapsed=invitation.state == S.OFFERED and entry is not None and waitlist.offer_lapsed(entry, now),
         mobile=mobile_numbers.shown(invitation.mobile),
+        # Their answers to the organisers' questions, in "Your details" (a registered person's page only).
+        answers=answers.shown_answers(invitation.id) if invitation.state == S.REGISTERED else [],
         **extra,
     )
     template = "invitations/personal.html" if invitation.state == S.REGISTERED else "invitations/welcome.html"

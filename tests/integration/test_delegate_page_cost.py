@@ -31,7 +31,7 @@ def opened_at(invitation):
 
 
 @both_databases
-def test_a_registered_persons_page_is_three_statements_and_no_write_once_opened(app, client):
+def test_a_registered_persons_page_is_four_statements_and_no_write_once_opened(app, client):
     f.summit()
     ada = f.registered(name="Ada Lovelace")
     talks = [ff.event(f"Talk {n}") for n in range(4)]
@@ -46,11 +46,13 @@ def test_a_registered_persons_page_is_three_statements_and_no_write_once_opened(
     html, seen = view(client, link(ada))
 
     # The person with their registration and waiting-list entry; the summit; the programme with their sign-ups
-    # and attendance. Nothing else: no template asks the database, and nothing is written or committed.
+    # and attendance; their answers to the questions (in "Your details"). Nothing else: no template asks the
+    # database, and nothing is written or committed.
     assert work(seen) == [
         "SELECT invitation.id, invitation.email,",
         "SELECT summit.id, summit.name,",
         "SELECT fringe_event.id, fringe_event.slug,",
+        "SELECT question.id, question.label,",
     ]
     assert len(work(seen)) <= 6
     assert writes(seen) == [] and "COMMIT" not in seen

@@ -425,3 +425,32 @@ def test_a_person_created_by_import_registers_with_answers_left_alone_when_none_
     journey.update_details(inv, f.details(name="X Z"))
     db.session.commit()
     assert answers_of(inv) == {workshops.label: "Net zero"} and taken(option(workshops, "Net zero").id) == 1
+
+
+@both_databases
+def test_a_registered_persons_page_shows_their_answers_in_their_details(app, client):
+    f.summit()
+    text, team, lunch, workshops, topics = everyone_asked()
+    hidden = qf.question("Old question", QuestionKind.SHORT_TEXT)
+    data, travel = option(topics, "Data"), option(topics, "Travel")
+    ada = f.invitation(name="Ada Lovelace")
+    chosen = {
+        team.id: "Policy <& planning>",
+        lunch.id: "yes",
+        topics.id: [travel.id, data.id],
+        hidden.id: "kept, not shown",
+    }
+    journey.register(ada, f.details(answers=chosen))  # the long-text question and the workshop left unanswered
+    hidden.hidden = True
+    db.session.commit()
+
+    page = client.get(link(ada)).get_data(as_text=True)
+    details = page[page.index('id="details-heading"') : page.index("</section>", page.index('id="details-heading"'))]
+    # In the organisers' order, as words; escaped like every other value on the page.
+    assert (
+        "<dt>Your team</dt><dd>Policy &lt;&amp; planning&gt;</dd>"
+        "<dt>Staying for lunch?</dt><dd>Yes</dd>"
+        "<dt>Topics you&#39;d like covered</dt><dd>Data; Travel</dd>"
+    ) in details
+    assert "What do you hope to take away?" not in details and "workshop" not in details  # unanswered
+    assert "Old question" not in details and "kept, not shown" not in page  # hidden from the forms, so from here
