@@ -107,6 +107,24 @@ describe("KeyWedge", () => {
     assert.deepEqual(scans.map((s) => s.text), [CODE]);
   });
 
+  test("a scanner that stalls just before the check character is given longer too: one scan, not two", () => {
+    const { clock, scans, w } = wedge();
+    type(w, clock, CODE.slice(0, -1));  // 27 characters: an NH2- code's shape without its last one
+    clock.advance(LONG_PAUSE_MS - 100);
+    assert.equal(scans.length, 0);
+    type(w, clock, CODE.slice(-1));
+    clock.advance(PAUSE_MS);
+    assert.deepEqual(scans.map((s) => s.text), [CODE]);
+  });
+
+  test("a first badge (NH1-, 27 characters and no check character) still ends at the short pause", () => {
+    const { clock, scans, w } = wedge();
+    const first = "NH1-23456789ABCDEFGHJKMNPQRSTVW";
+    type(w, clock, first);
+    clock.advance(PAUSE_MS);
+    assert.deepEqual(scans.map((s) => s.text), [first]);
+  });
+
   test("a stalled start of a code is taken after the long pause", () => {
     const { clock, scans, w } = wedge();
     type(w, clock, CODE.slice(0, 12));

@@ -7,6 +7,9 @@ const AIM_ID = /^\][A-Za-z][0-9A-Za-z]/;          // ] + symbology letter + modi
 const CODE_START = /(?=NH[0-9]+-)|(?=\][A-Za-z][0-9A-Za-z])/i;  // where a second code begins, if two ran together
 const CODE_SHAPE = /^NH[0-9]+-[23456789ABCDEFGHJKMNPQRSTVWXYZ]{27,40}$/;  // 27 characters, more with a check character
 const CODE_BEGINNING = /^(\][A-Za-z][0-9A-Za-z])?N(H([0-9]+(-[23456789ABCDEFGHJKMNPQRSTVWXYZ]*)?)?)?$/i;
+// The first badges (NH1-) have 27 characters; every later kind 28, the last a check character. 27 of a later kind
+// is a code whose last character hasn't come yet (app/core/badge_codes.py).
+const SHORT_OF_ITS_CHECK = /^NH(?!1-)[0-9]+-[23456789ABCDEFGHJKMNPQRSTVWXYZ]{27}$/i;
 
 export const PAUSE_MS = 150;      // no key for this long after a fast burst ends the code
 export const LONG_PAUSE_MS = 1000;  // … or this long, when what came so far is only the start of a code
@@ -114,8 +117,10 @@ export class KeyWedge {
   paused() {
     if (!this.scannerLike()) { this.reset(); return; }  // someone typing, who stopped to think
     const cleaned = this.text.trim();
-    if (CODE_BEGINNING.test(cleaned) && !looksLikeCode(cleaned.replace(AIM_ID, ""))) {
-      // Only the start of a code so far: a scanner that stalled mid-code. Give it longer.
+    const code = cleaned.replace(AIM_ID, "");
+    if (CODE_BEGINNING.test(cleaned) && (!looksLikeCode(code) || SHORT_OF_ITS_CHECK.test(code))) {
+      // Only the start of a code so far (its check character too can be late): a scanner that stalled mid-code,
+      // or a page too busy to hear each key as it came. Give it longer.
       this.timer = this.timers.setTimeout(() => (this.scannerLike() ? this.take() : this.reset()), LONG_PAUSE_MS - PAUSE_MS);
       return;
     }
