@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from app.core.auth.models import Role
 from app.core.db import db, utcnow
@@ -17,7 +17,7 @@ from invitations.models import Invitation
 from tests.support import both_databases
 from tests.support import factories as f
 from tests.support.pages import plain
-from tests.support.statements import statements
+from tests.support.statements import plan_text, query_plans, statements
 
 # Worked out afresh: user, staff session, summit, lapsed offers (counted: the page writes nothing), tally ×2, leaders, notes, arrivals,
 # days, fringe, bounces, and the registration questions' summary (the questions, and the answers counted by question)
@@ -192,21 +192,10 @@ def test_the_dashboard_reads_its_indexes(app, leaders, organiser):
     the index of those that bounced."""
     app.config["DASHBOARD_CACHE_SECONDS"] = 0  # every view works the figures out: this looks at how
     seed_invitations(200, [leader.id for leader in leaders])
-    plans: dict[str, str] = {}
-    nodes: dict[str, list] = {}
-
-    def explain(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
-            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
-            plans[statement] = " / ".join(str(row[-1]) for row in rows)
-            nodes[statement] = [tuple(row) for row in rows]
-
     organiser.get("/organiser/")
-    event.listen(db.engine, "before_cursor_execute", explain)
-    try:
+    with query_plans() as nodes:
         assert organiser.get("/organiser/").status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", explain)
+    plans = {sql: plan_text(rows) for sql, rows in nodes.items()}
     tally_sql = next(sql for sql in plans if "GROUP BY invitation.champion_id" in sql and "attendance" not in sql)
     tally = plans[tally_sql]
     # The grouped read of the invitations: the covering index alone, in order (no sort under it).

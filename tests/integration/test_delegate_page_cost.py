@@ -6,7 +6,6 @@ The counts are asserted so they can't creep back; the figures they buy are in be
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
 
 from app.core.db import db
 from invitations import handing_on, journey
@@ -15,7 +14,7 @@ from tests.support import both_databases
 from tests.support import factories as f
 from tests.support import fringe_factories as ff
 from tests.support.factories import fresh, link
-from tests.support.statements import statements, view, writes
+from tests.support.statements import plan_text, query_plans, statements, view, writes
 
 S = InvitationState
 FRAMING = {"BEGIN", "BEGIN IMMEDIATE", "BEGIN DEFERRED", "COMMIT", "ROLLBACK"}
@@ -146,18 +145,9 @@ def test_a_handed_on_persons_page_finds_the_colleague_by_the_index_not_by_readin
     handing_on.hand_on(cara, handing_on.Colleague(name="Sam Stand-in", email="sam@example.org", organisation="X"))
     db.session.commit()
     view(client, link(cara))
-    plans: dict[str, str] = {}
-
-    def explain(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("SELECT"):
-            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
-            plans[statement] = " / ".join(str(row[-1]) for row in rows)
-
-    event.listen(db.engine, "before_cursor_execute", explain)
-    try:
+    with query_plans() as nodes:
         html, _ = view(client, link(cara))
-    finally:
-        event.remove(db.engine, "before_cursor_execute", explain)
+    plans = {sql: plan_text(rows) for sql, rows in nodes.items()}
 
     assert "Sam Stand-in" in html
     (lookup,) = [plan for sql, plan in plans.items() if "invitation.substitute_for_id =" in sql]

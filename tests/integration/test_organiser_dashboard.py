@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -406,8 +406,6 @@ def test_a_registration_in_the_past_counts_on_its_london_day(app, staff):
 def test_registrations_are_counted_per_london_day_from_hours_either_side_of_midnight(app, staff):
     # Counted in the database per UTC hour, then folded into London days: the last minute before London's
     # midnight and the first after, in summer (UTC+1) and in winter (UTC), and several in one hour.
-    from datetime import datetime
-
     stamps = [
         datetime(2026, 7, 1, 22, 59, 59, 999999, tzinfo=UTC),  # 23:59:59 in London: 1 July
         datetime(2026, 7, 1, 23, 0, tzinfo=UTC),  # midnight in London: 2 July

@@ -43,6 +43,30 @@ def statements():
             event.remove(engine, name, fn)
 
 
+@contextmanager
+def query_plans():
+    """Yields {statement: SQLite's EXPLAIN QUERY PLAN rows (id, parent, notused, detail)} for every read sent while
+    the block runs; `plan_text` puts one statement's plan on a line."""
+    plans: dict[str, list[tuple]] = {}
+    engine = db.engine
+
+    def explain(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            plans[statement] = [
+                tuple(row) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+            ]
+
+    event.listen(engine, "before_cursor_execute", explain)
+    try:
+        yield plans
+    finally:
+        event.remove(engine, "before_cursor_execute", explain)
+
+
+def plan_text(rows: list[tuple]) -> str:
+    return " / ".join(str(row[-1]) for row in rows)
+
+
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 

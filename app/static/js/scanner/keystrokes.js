@@ -5,11 +5,12 @@
 
 const AIM_ID = /^\][A-Za-z][0-9A-Za-z]/;          // ] + symbology letter + modifier: ]Q1, ]Q3, ]C1, ]d2
 const CODE_START = /(?=NH[0-9]+-)|(?=\][A-Za-z][0-9A-Za-z])/i;  // where a second code begins, if two ran together
-const CODE_SHAPE = /^NH[0-9]+-[23456789ABCDEFGHJKMNPQRSTVWXYZ]{27,40}$/;  // 27 characters, more with a check character
-const CODE_BEGINNING = /^(\][A-Za-z][0-9A-Za-z])?N(H([0-9]+(-[23456789ABCDEFGHJKMNPQRSTVWXYZ]*)?)?)?$/i;
+const CODE_CHARACTER = "[23456789ABCDEFGHJKMNPQRSTVWXYZ]";  // app/core/badge_codes.py's alphabet
+const CODE_SHAPE = new RegExp(`^NH[0-9]+-${CODE_CHARACTER}{27,40}$`);  // 27 characters, more with a check character
+const CODE_BEGINNING = new RegExp(`^(\\][A-Za-z][0-9A-Za-z])?N(H([0-9]+(-${CODE_CHARACTER}*)?)?)?$`, "i");
 // The first badges (NH1-) have 27 characters; every later kind 28, the last a check character. 27 of a later kind
 // is a code whose last character hasn't come yet (app/core/badge_codes.py).
-const SHORT_OF_ITS_CHECK = /^NH(?!1-)[0-9]+-[23456789ABCDEFGHJKMNPQRSTVWXYZ]{27}$/i;
+const SHORT_OF_ITS_CHECK = new RegExp(`^NH(?!1-)[0-9]+-${CODE_CHARACTER}{27}$`, "i");
 
 export const PAUSE_MS = 150;      // no key for this long after a fast burst ends the code
 export const LONG_PAUSE_MS = 1000;  // … or this long, when what came so far is only the start of a code
